@@ -1,0 +1,35 @@
+# bucketpay: `make test` and `make demo` do all set-up when needed (scripts/setup.sh is idempotent).
+BUILD_DIR ?= build
+JOBS ?= $(shell nproc)
+CRS ?= $(abspath ../shared/crs)
+
+.PHONY: all setup configure build test demo bench gas format tidy clean
+
+all: build
+
+setup:
+	@scripts/setup.sh
+
+configure: setup
+	@if [ ! -f $(BUILD_DIR)/build.ninja ]; then cmake -S . -B $(BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Release; fi
+
+build: configure
+	cmake --build $(BUILD_DIR) -j $(JOBS)
+
+test: build
+	scripts/test.sh $(BUILD_DIR)
+
+demo: build
+	scripts/demo.sh $(BUILD_DIR)
+
+bench: build
+	scripts/bench.sh $(BUILD_DIR)
+
+format:
+	find include src bench -name '*.h' -o -name '*.cpp' | xargs clang-format -i
+
+tidy: build
+	find src -name '*.cpp' ! -name '*_test.cpp' ! -name '*_bench.cpp' | xargs clang-tidy -p $(BUILD_DIR) --quiet
+
+clean:
+	rm -rf $(BUILD_DIR)

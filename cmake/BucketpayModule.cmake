@@ -1,0 +1,46 @@
+# bucketpay_module(NAME [DEPS lib...] [PRIVATE_DEPS lib...])
+#
+# One module = one folder src/NAME = one static library `bucketpay_NAME`.
+# Sources: src/NAME/*.cpp except *_test.cpp, *_bench.cpp and *_main.cpp.
+# Tests:   src/NAME/*_test.cpp  -> executable `NAME_test`, registered with CTest (label: NAME).
+# Benches: src/NAME/*_bench.cpp -> executable `NAME_bench` (Google Benchmark), not run by ctest.
+function(bucketpay_module name)
+  cmake_parse_arguments(M "" "" "DEPS;PRIVATE_DEPS;TEST_DEPS" ${ARGN})
+  set(dir ${CMAKE_CURRENT_SOURCE_DIR})
+  file(GLOB all_sources CONFIGURE_DEPENDS ${dir}/*.cpp)
+  set(lib_sources "")
+  set(test_sources "")
+  set(bench_sources "")
+  foreach(src ${all_sources})
+    if(src MATCHES "_test\\.cpp$")
+      list(APPEND test_sources ${src})
+    elseif(src MATCHES "_bench\\.cpp$")
+      list(APPEND bench_sources ${src})
+    elseif(NOT src MATCHES "_main\\.cpp$")
+      list(APPEND lib_sources ${src})
+    endif()
+  endforeach()
+
+  add_library(bucketpay_${name} STATIC ${lib_sources})
+  target_include_directories(bucketpay_${name}
+    PUBLIC ${PROJECT_SOURCE_DIR}/include
+    PRIVATE ${PROJECT_SOURCE_DIR}/src)
+  target_link_libraries(bucketpay_${name} PUBLIC ${M_DEPS} PRIVATE ${M_PRIVATE_DEPS} bucketpay_warnings)
+
+  if(test_sources AND BUCKETPAY_BUILD_TESTS)
+    add_executable(${name}_test ${test_sources})
+    target_include_directories(${name}_test PRIVATE ${PROJECT_SOURCE_DIR}/src)
+    target_link_libraries(${name}_test PRIVATE bucketpay_${name} bucketpay_testing ${M_TEST_DEPS}
+                          GTest::gtest GTest::gmock GTest::gtest_main bucketpay_warnings)
+    gtest_discover_tests(${name}_test
+      PROPERTIES LABELS ${name} ENVIRONMENT "${BUCKETPAY_TEST_ENV}"
+      DISCOVERY_TIMEOUT 60)
+  endif()
+
+  if(bench_sources AND BUCKETPAY_BUILD_BENCHMARKS)
+    add_executable(${name}_bench ${bench_sources})
+    target_include_directories(${name}_bench PRIVATE ${PROJECT_SOURCE_DIR}/src)
+    target_link_libraries(${name}_bench PRIVATE bucketpay_${name} bucketpay_testing ${M_TEST_DEPS}
+                          benchmark::benchmark bucketpay_warnings)
+  endif()
+endfunction()

@@ -1,0 +1,34 @@
+// Poseidon2 over the BN254 scalar field, state width t = 4, exactly as Barretenberg implements it
+// (and so Noir's std::hash::poseidon2_permutation): S-box x^5, 4 + 4 full rounds, 56 partial rounds,
+// Barretenberg's round constants, external matrix M4 and internal diagonal.
+// Paper: Grassi, Khovratovich, Schofnegger, "Poseidon2: A Faster Version of the Poseidon Hash
+// Function", AFRICACRYPT 2023 (ePrint 2023/323).
+//
+// H() is the protocol's hash (docs/protocol.md): for n <= 3 inputs,
+//   H(x1..xn) = P([x1, x2, x3, n * 2^64])[0], missing inputs 0.
+// This is the noir-lang/poseidon library's sponge for n <= 3 inputs (a single permutation).
+//
+// Thread safety: pure functions.
+#pragma once
+
+#include <array>
+#include <span>
+
+#include "bucketpay/field.h"
+
+namespace bucketpay::poseidon2 {
+
+using State = std::array<Fr, 4>;
+
+// The permutation P, in place.
+void permute(State& state);
+// The permutation P, by value.
+[[nodiscard]] State permutation(const State& input);
+
+// H(x1..xn) for 1 <= n <= 3. Requires inputs.size() in [1, 3] (asserted).
+[[nodiscard]] Fr hash(std::span<const Fr> inputs);
+[[nodiscard]] Fr hash1(const Fr& a);
+[[nodiscard]] Fr hash2(const Fr& a, const Fr& b);
+[[nodiscard]] Fr hash3(const Fr& a, const Fr& b, const Fr& c);
+
+}  // namespace bucketpay::poseidon2

@@ -1,0 +1,37 @@
+#include "testing/testing.h"
+
+#include <cstdlib>
+#include <string>
+
+namespace bucketpay::testing {
+namespace {
+
+std::filesystem::path from_env(const char* name, const std::filesystem::path& fallback) {
+  const char* value = std::getenv(name);
+  if (value != nullptr && *value != '\0') return value;
+  return fallback;
+}
+
+}  // namespace
+
+std::filesystem::path project_root() { return from_env("BUCKETPAY_ROOT", BUCKETPAY_DEFAULT_ROOT); }
+
+std::filesystem::path build_dir() {
+  return from_env("BUCKETPAY_BUILD_DIR", BUCKETPAY_DEFAULT_BUILD_DIR);
+}
+
+std::filesystem::path crs_dir() {
+  return from_env("BUCKETPAY_CRS", project_root().parent_path() / "shared" / "crs");
+}
+
+std::filesystem::path node_modules() { return project_root() / "node_modules"; }
+
+std::filesystem::path bb_binary() {
+  return from_env("BUCKETPAY_BB", node_modules() / "@aztec/bb.js/build/amd64-linux/bb");
+}
+
+std::filesystem::path circuit_artifact(std::string_view name) {
+  return build_dir() / "circuits" / (std::string(name) + ".json");
+}
+
+}  // namespace bucketpay::testing
