@@ -6,7 +6,9 @@ set(circuit_outputs "")
 foreach(dir ${circuit_dirs})
   if(EXISTS ${dir}/Nargo.toml)
     get_filename_component(cname ${dir} NAME)
-    file(GLOB_RECURSE csrc CONFIGURE_DEPENDS ${dir}/*.nr ${dir}/Nargo.toml)
+    # A circuit depends on its own sources and on the shared Noir library in circuits/lib.
+    file(GLOB_RECURSE csrc CONFIGURE_DEPENDS ${dir}/*.nr ${dir}/Nargo.toml
+         ${PROJECT_SOURCE_DIR}/circuits/lib/*.nr ${PROJECT_SOURCE_DIR}/circuits/lib/*.toml)
     set(out ${BUCKETPAY_CIRCUITS_OUT}/${cname}.json)
     add_custom_command(
       OUTPUT ${out}

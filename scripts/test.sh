@@ -1,7 +1,21 @@
 #!/usr/bin/env bash
-# Runs every test: the C++ suites through CTest (GoogleTest), then the JavaScript/Noir suites and forge.
-set -euo pipefail
+# Runs every test: the C++ suites through CTest (GoogleTest), the circuit suites with node's test
+# runner, and the contracts with forge. Exits non-zero if any suite fails.
+set -uo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build}
 export BUCKETPAY_CRS=${BUCKETPAY_CRS:-$(cd .. && pwd)/shared/crs}
-ctest --test-dir "$build" --output-on-failure -j "$(nproc)"
+export BUCKETPAY_BUILD_DIR=$(cd "$build" && pwd)
+status=0
+
+echo "== C++ (ctest)"
+ctest --test-dir "$build" --output-on-failure -j 2 || status=1
+
+echo "== circuits (node --test)"
+node --test --test-concurrency=1 circuits/tests/ || status=1
+
+if [ -x scripts/forge_test.sh ]; then
+  echo "== contracts (forge)"
+  scripts/forge_test.sh "$build" || status=1
+fi
+exit $status
