@@ -3,7 +3,7 @@
 //
 // bb's msgpack API: each frame is a 4-byte little-endian length and a msgpack body; a request is
 // [[CommandName, {fields}]], a response [ResponseName, {fields}] or ["ErrorResponse", {message}]
-// (docs/TOOLCHAIN.md in ../shared). One process loads the CRS once (init_srs) and then serves any
+// (docs/TOOLCHAIN.md in ../shared). One process reads the CRS once and then serves any
 // number of requests, one at a time.
 //
 // Proof settings are always the EVM target with zero knowledge: keccak transcript, no IPA
@@ -33,17 +33,11 @@ Result<std::filesystem::path> locate_binary(const std::optional<std::filesystem:
 // The CRS directory: `option` (--crs DIR) if given, else $BUCKETPAY_CRS, else ~/.bb-crs.
 std::filesystem::path crs_directory(const std::optional<std::filesystem::path>& option);
 
-// The BN254 CRS as bb reads it from a directory: bn254_g1.dat (64-byte uncompressed affine points)
-// and bn254_g2.dat (128 bytes).
-struct Crs {
-  std::vector<std::uint8_t> g1;  // num_points * 64 bytes
-  std::vector<std::uint8_t> g2;  // 128 bytes
-  std::uint32_t num_points = 0;
-};
-
-// Loads the first `num_points` G1 points. A missing directory or file, or a file with fewer points,
-// is a kFailedPrecondition error naming the directory and the number of points needed.
-Result<Crs> load_crs(const std::filesystem::path& dir, std::uint32_t num_points);
+// Checks that `dir` holds a BN254 CRS as bb reads it (bn254_g1.dat: 64-byte uncompressed affine
+// points; bn254_g2.dat: 128 bytes) with at least `num_points` G1 points. A missing directory or
+// file, or too few points, is a kFailedPrecondition error naming the directory and the number of
+// points needed. bb itself reads the files (ProcessOptions::crs_dir), once per process.
+Status check_crs(const std::filesystem::path& dir, std::uint32_t num_points);
 
 // Points needed to prove a circuit of `circuit_size` rows (its dyadic size) : circuit_size + 1.
 std::uint32_t crs_points_for(std::uint32_t circuit_size);
@@ -64,9 +58,12 @@ struct ProcessOptions {
   int threads = 0;                    // HARDWARE_CONCURRENCY for bb; 0: bb decides (all cores)
   std::filesystem::path stderr_path;  // where bb's log goes; empty: discarded
   std::filesystem::path cwd;          // bb's working directory; empty: inherit
+  std::filesystem::path crs_dir;      // where bb may read CRS files itself (CRS_PATH); empty: none
 };
 
-// One persistent `bb msgpack run` process.
+// One persistent `bb msgpack run` process. It reads the CRS from ProcessOptions::crs_dir the first
+// time it needs it and keeps it (bb's msgpack SrsInitSrs is not used: bb 5.0.0 still looked for
+// the CRS on the network after it, while CRS_PATH works).
 //
 // Thread safety: not thread-safe; one thread uses a Process at a time. Each call blocks until bb
 // answers. A call given a deadline that passes kills the process and returns kTimeout; after any
@@ -80,12 +77,16 @@ class Process {
   Process(const Process&) = delete;
   Process& operator=(const Process&) = delete;
 
-  // Loads the CRS into this process (once; proving needs at least circuit size + 1 points).
-  Status init_srs(const Crs& crs);
-
   Result<std::array<Fr, 4>> poseidon2_permutation(const std::array<Fr, 4>& inputs);
   // bb's Poseidon2 sponge hash of any number of inputs.
   Result<Fr> poseidon2_hash(std::span<const Fr> inputs);
+
+  // The circuit's size in rows: as built (num_gates) and rounded up to a power of two (dyadic).
+  struct CircuitInfo {
+    std::uint32_t num_gates = 0;
+    std::uint32_t num_gates_dyadic = 0;
+  };
+  Result<CircuitInfo> circuit_info(const Circuit& circuit);
 
   // The verification key (bytes) of a circuit, for the EVM/ZK settings.
   Result<std::vector<std::uint8_t>> compute_vk(const Circuit& circuit);

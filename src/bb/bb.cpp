@@ -132,34 +132,27 @@ fs::path crs_directory(const std::optional<fs::path>& option) {
 
 std::uint32_t crs_points_for(std::uint32_t circuit_size) { return circuit_size + 1; }
 
-Result<Crs> load_crs(const fs::path& dir, std::uint32_t num_points) {
+Status check_crs(const fs::path& dir, std::uint32_t num_points) {
   const auto need = [&] {
     return "the CRS in " + dir.string() + " must hold at least " + std::to_string(num_points) +
            " G1 points (bn254_g1.dat of " + std::to_string(std::uint64_t{num_points} * 64) +
-           " bytes or more) and bn254_g2.dat";
+           " bytes or more) and bn254_g2.dat (128 bytes)";
   };
   std::error_code ec;
   const fs::path g1_path = dir / "bn254_g1.dat";
   const fs::path g2_path = dir / "bn254_g2.dat";
-  if (!fs::is_directory(dir, ec)) return Status::failed_precondition("CRS directory " + dir.string() + " does not exist; " + need());
+  if (!fs::is_directory(dir, ec)) {
+    return Status::failed_precondition("CRS directory " + dir.string() + " does not exist; " + need());
+  }
   const auto g1_size = fs::file_size(g1_path, ec);
   if (ec) return Status::failed_precondition("missing " + g1_path.string() + "; " + need());
   if (g1_size < std::uint64_t{num_points} * 64) {
     return Status::failed_precondition(g1_path.string() + " has only " + std::to_string(g1_size / 64) +
                                        " points; " + need());
   }
-  Crs crs;
-  crs.num_points = num_points;
-  crs.g1.resize(std::size_t{num_points} * 64);
-  std::ifstream in(g1_path, std::ios::binary);
-  if (!in.read(reinterpret_cast<char*>(crs.g1.data()), static_cast<std::streamsize>(crs.g1.size()))) {
-    return Status::io_error("cannot read " + g1_path.string());
-  }
-  auto g2 = read_file(g2_path);
-  if (!g2.ok()) return Status::failed_precondition("missing " + g2_path.string() + "; " + need());
-  if (g2->size() != 128) return Status::failed_precondition(g2_path.string() + " is not 128 bytes; " + need());
-  crs.g2 = std::move(*g2);
-  return crs;
+  const auto g2_size = fs::file_size(g2_path, ec);
+  if (ec || g2_size != 128) return Status::failed_precondition("missing or bad " + g2_path.string() + "; " + need());
+  return Status::ok();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -298,28 +291,13 @@ Result<std::unique_ptr<Process>> Process::start(const ProcessOptions& options) {
   Subprocess::Options so;
   so.argv = {options.binary.string(), "msgpack", "run"};
   if (options.threads > 0) so.env.emplace_back("HARDWARE_CONCURRENCY", std::to_string(options.threads));
+  if (!options.crs_dir.empty()) so.env.emplace_back("CRS_PATH", options.crs_dir.string());
   so.stderr_path = options.stderr_path;
   so.cwd = options.cwd;
   auto child = Subprocess::spawn(so);
   if (!child.ok()) return child.status().with_context("starting bb");
   auto impl = std::make_unique<Impl>(Impl{std::move(*child)});
   return std::unique_ptr<Process>(new Process(std::move(impl)));
-}
-
-Status Process::init_srs(const Crs& crs) {
-  auto r = ProcessAccess::call(
-      *this, "SrsInitSrs",
-      [&](Packer& pk) {
-        pk.pack_map(3);
-        pk.pack(std::string("points_buf"));
-        pack_bin(pk, crs.g1);
-        pk.pack(std::string("num_points"));
-        pk.pack(crs.num_points);
-        pk.pack(std::string("g2_point"));
-        pack_bin(pk, crs.g2);
-      },
-      "SrsInitSrsResponse", std::nullopt);
-  return r.status();
 }
 
 Result<std::array<Fr, 4>> Process::poseidon2_permutation(const std::array<Fr, 4>& inputs) {
@@ -360,6 +338,36 @@ Result<Fr> Process::poseidon2_hash(std::span<const Fr> inputs) {
   const auto* h = field(r->get().via.array.ptr[1], "hash");
   if (h == nullptr) return Status::corruption("bb Poseidon2Hash: no hash");
   return as_fr(*h);
+}
+
+Result<Process::CircuitInfo> Process::circuit_info(const Circuit& circuit) {
+  auto r = ProcessAccess::call(
+      *this, "CircuitStats",
+      [&](Packer& pk) {
+        pk.pack_map(3);
+        pk.pack(std::string("circuit"));
+        pk.pack_map(3);
+        pk.pack(std::string("name"));
+        pk.pack(circuit.name);
+        pk.pack(std::string("bytecode"));
+        pack_bin(pk, circuit.bytecode);
+        pk.pack(std::string("verification_key"));
+        pack_bin(pk, {});
+        pk.pack(std::string("include_gates_per_opcode"));
+        pk.pack(false);
+        pk.pack(std::string("settings"));
+        pack_settings(pk, false);
+      },
+      "CircuitInfoResponse", std::nullopt);
+  if (!r.ok()) return r.status();
+  const auto& fields = r->get().via.array.ptr[1];
+  const auto* gates = field(fields, "num_gates");
+  const auto* dyadic = field(fields, "num_gates_dyadic");
+  if (gates == nullptr || dyadic == nullptr || gates->type != msgpack::type::POSITIVE_INTEGER ||
+      dyadic->type != msgpack::type::POSITIVE_INTEGER) {
+    return Status::corruption("bb CircuitStats: no gate counts");
+  }
+  return CircuitInfo{static_cast<std::uint32_t>(gates->via.u64), static_cast<std::uint32_t>(dyadic->via.u64)};
 }
 
 Result<std::vector<std::uint8_t>> Process::compute_vk(const Circuit& circuit) {

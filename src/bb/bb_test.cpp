@@ -1,0 +1,98 @@
+#include "bucketpay/bb.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <fstream>
+
+#include "testing/testing.h"
+
+namespace bucketpay::bb {
+namespace {
+
+namespace fs = std::filesystem;
+
+TEST(Crs, TheSharedCrsIsLargeEnough) {
+  Status st = check_crs(testing::crs_dir(), 32769);
+  EXPECT_TRUE(st.is_ok()) << st.to_string();
+}
+
+TEST(Crs, TooSmallOrMissingNamesDirectoryAndPoints) {
+  Status big = check_crs(testing::crs_dir(), 1U << 20);
+  ASSERT_FALSE(big.is_ok());
+  EXPECT_EQ(big.code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(big.message().find(testing::crs_dir().string()), std::string::npos);
+  EXPECT_NE(big.message().find("1048576"), std::string::npos) << big.message();
+  Status missing = check_crs("/nonexistent/crs", 10);
+  ASSERT_FALSE(missing.is_ok());
+  EXPECT_NE(missing.message().find("/nonexistent/crs"), std::string::npos);
+}
+
+TEST(Crs, DirectoryPrecedence) {
+  EXPECT_EQ(crs_directory(fs::path("/from/option")), fs::path("/from/option"));
+  ::setenv("BUCKETPAY_CRS", "/from/env", 1);
+  EXPECT_EQ(crs_directory(std::nullopt), fs::path("/from/env"));
+  ::unsetenv("BUCKETPAY_CRS");
+  ::setenv("HOME", "/home/someone", 1);
+  EXPECT_EQ(crs_directory(std::nullopt), fs::path("/home/someone/.bb-crs"));
+}
+
+TEST(Binary, OverrideMustExist) {
+  EXPECT_TRUE(locate_binary(testing::bb_binary()).ok());
+  auto bad = locate_binary(fs::path("/no/such/bb"));
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("/no/such/bb"), std::string::npos);
+}
+
+TEST(Gzip, RoundTripsAndRejectsGarbage) {
+  std::vector<std::uint8_t> data(100000);
+  for (std::size_t i = 0; i < data.size(); ++i) data[i] = static_cast<std::uint8_t>(i * 7 % 251);
+  auto gz = gzip(data);
+  ASSERT_TRUE(gz.ok());
+  auto back = gunzip(*gz);
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(*back, data);
+  const std::vector<std::uint8_t> junk = {1, 2, 3, 4, 5};
+  EXPECT_FALSE(gunzip(junk).ok());
+  auto truncated = *gz;
+  truncated.resize(truncated.size() / 2);
+  EXPECT_FALSE(gunzip(truncated).ok());
+}
+
+TEST(Artifact, MalformedFilesAreErrors) {
+  const fs::path dir = fs::temp_directory_path() / ("bb-artifact-test-" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  std::ofstream(dir / "a.json") << "{not json";
+  std::ofstream(dir / "b.json") << R"({"bytecode": "!!!not base64"})";
+  std::ofstream(dir / "c.json") << R"({"bytecode": "aGVsbG8="})";  // base64 of "hello", not gzip
+  EXPECT_FALSE(load_circuit_artifact(dir / "a.json", "a").ok());
+  EXPECT_FALSE(load_circuit_artifact(dir / "b.json", "b").ok());
+  EXPECT_FALSE(load_circuit_artifact(dir / "c.json", "c").ok());
+  EXPECT_FALSE(load_circuit_artifact(dir / "missing.json", "d").ok());
+  fs::remove_all(dir);
+}
+
+TEST(Process, SizesCircuitsAndComputesKeys) {
+  auto circuit = load_circuit_artifact(testing::circuit_artifact("spend"), "spend");
+  ASSERT_TRUE(circuit.ok()) << circuit.status().to_string();
+  auto p = Process::start({testing::bb_binary(), 1, {}, {}, testing::crs_dir()});
+  ASSERT_TRUE(p.ok()) << p.status().to_string();
+  auto info = (*p)->circuit_info(*circuit);
+  ASSERT_TRUE(info.ok()) << info.status().to_string();
+  EXPECT_GT(info->num_gates, 1000U);
+  EXPECT_LE(info->num_gates, 2048U);
+  auto vk = (*p)->compute_vk(*circuit);
+  ASSERT_TRUE(vk.ok()) << vk.status().to_string();
+  EXPECT_GT(vk->size(), 1000U);
+  // A random proof does not verify (and the process survives the question).
+  ProofData junk{{Fr::one(), Fr::one(), Fr::one(), Fr::one()}, std::vector<std::uint8_t>(32 * 100, 1)};
+  auto v = (*p)->verify(*vk, junk);
+  ASSERT_TRUE(v.ok()) << v.status().to_string();
+  EXPECT_FALSE(*v);
+  auto sol = (*p)->solidity_verifier(*vk, true);
+  ASSERT_TRUE(sol.ok()) << sol.status().to_string();
+  EXPECT_NE(sol->find("pragma solidity"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace bucketpay::bb
