@@ -1,0 +1,217 @@
+// Store: the engine's durable state: the Merkle tree's leaves, a wallet's notes and spending keys,
+// the precomputed proofs, and the queue of proving jobs.
+//
+// Store is an interface so that more than one backend can implement it (SQLite now, PostgreSQL
+// later); nothing here names a backend's types. open_sqlite_store() gives the SQLite one.
+//
+// Errors: every expected failure is a Status: kNotFound (no such id/key), kAlreadyExists (a unique
+// key is taken), kFailedPrecondition (a state transition that does not apply, a store that needs a
+// passphrase), kInvalidArgument (malformed input, wrong passphrase), kCorruption (stored bytes that
+// do not decode or do not authenticate), kUnavailable (the database stayed locked by another
+// process past the busy timeout), kIoError / kResourceExhausted (file system, disk full).
+// No exception leaves a Store method.
+//
+// Durability: a method that returns OK has committed: its writes survive a crash or power loss
+// (SQLite: WAL journal with synchronous=FULL). Each method is one transaction: a multi-row write
+// (append_leaves, enqueue_jobs, complete_job, ...) is applied entirely or not at all.
+//
+// Secrets at rest: when the store has a vault (StoreOptions::passphrase), these columns are sealed by
+// it (bucketpay/vault.h) and never written in plaintext: a note's blinding factor r, spending keys,
+// a precompute's outputs_json (split outputs carry their r) and a job's spec_json (a job may carry
+// the secrets it proves with). Each sealed value is bound to its record (associated data: the
+// note's commitment, the wallet name, the precompute's or job's key), so it cannot be moved to
+// another record. Without a vault those columns are stored in plaintext (for tests and throwaway
+// stores only) and put_spending_key is refused. Everything else (commitments, leaves, values,
+// proofs, public inputs, states) is public or derivable from the chain and stored as is.
+//
+// Thread safety: a Store may be used from any number of threads at once; each call is atomic with
+// respect to the others. The SQLite store serialises calls on one connection behind a mutex (calls
+// do not run in parallel). Several processes may open the same SQLite file: each write transaction
+// takes the database's write lock first, so claim_next_job never hands one job to two workers, even
+// across processes.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "bucketpay/field.h"
+#include "bucketpay/status.h"
+#include "bucketpay/vault.h"
+
+namespace bucketpay {
+
+// The life of a note:  pending -> on_chain -> spending -> spent
+//                                        ^------------'  (a payment that did not go through)
+enum class NoteState : std::uint8_t {
+  kPending,   // created (e.g. a deposit or a split output sent), not yet seen in the tree
+  kOnChain,   // its commitment is a leaf (leaf_index set): spendable
+  kSpending,  // reserved by a payment in flight: not to be chosen again
+  kSpent,     // its nullifier is on chain: gone
+};
+std::string_view note_state_name(NoteState state);  // "pending", "on_chain", "spending", "spent"
+
+struct StoredNote {
+  std::int64_t id = 0;  // assigned by insert_note
+  std::string wallet;   // the wallet (a name) that owns it
+  Fr pk;
+  std::uint64_t value = 0;
+  Fr r;  // secret blinding factor (sealed at rest when the store has a vault)
+  std::optional<std::uint64_t> leaf_index;
+  NoteState state = NoteState::kPending;
+  Fr commitment;                // H(pk, value, r); the store does not recompute it
+  std::int64_t created_ms = 0;  // Unix time in ms; insert_note fills it in when 0
+
+  friend bool operator==(const StoredNote&, const StoredNote&) = default;
+};
+
+// One precomputed proof (the proof cache). Unique by key.
+struct Precompute {
+  std::int64_t id = 0;       // assigned by the store
+  std::string key;           // unique; equals the key of the job that made it
+  std::int64_t note_id = 0;  // the note it spends (must exist)
+  std::string circuit;       // "spend" or "split"
+  std::uint64_t amount = 0;  // the value paid out
+  Fr recipient;
+  std::vector<Fr> public_inputs;
+  std::vector<std::uint8_t> proof;
+  std::string outputs_json;     // split outputs [(pk, v, r)], JSON or empty; secret (sealed at rest)
+  std::int64_t created_ms = 0;  // filled in when 0
+  double prove_ms = 0;
+  int worker = 0;
+
+  friend bool operator==(const Precompute&, const Precompute&) = default;
+};
+
+enum class JobState : std::uint8_t {
+  kPending,  // waiting for a worker (new, retried, or reset after a crash)
+  kRunning,  // claimed by a worker
+  kDone,     // its precompute is stored
+  kFailed,   // failed permanently
+};
+std::string_view job_state_name(JobState state);  // "pending", "running", "done", "failed"
+
+// One proof to make. Unique by key, which is also the key of the Precompute it produces.
+struct Job {
+  std::int64_t id = 0;  // assigned by the store
+  std::string key;
+  std::string batch;      // groups the jobs of one request, for progress reports
+  std::string circuit;    // "spend" or "split"
+  std::string spec_json;  // what to prove, JSON; secret (sealed at rest)
+  JobState state = JobState::kPending;
+  int tries = 0;                // claims so far
+  std::string error;            // the last failure's message
+  std::int64_t updated_ms = 0;  // last state change, Unix time in ms
+  int worker = -1;              // the worker of the last claim, -1 if never claimed
+
+  friend bool operator==(const Job&, const Job&) = default;
+};
+
+struct JobCounts {
+  std::int64_t pending = 0;
+  std::int64_t running = 0;
+  std::int64_t done = 0;
+  std::int64_t failed = 0;
+
+  [[nodiscard]] std::int64_t total() const { return pending + running + done + failed; }
+  friend bool operator==(const JobCounts&, const JobCounts&) = default;
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // True when secret columns are sealed by a vault.
+  [[nodiscard]] virtual bool has_vault() const = 0;
+
+  // ---- Leaves: the tree's leaves in order, indices 0..leaf_count()-1, append-only.
+  // Appends in one transaction; returns the index of the first one (the count before).
+  virtual Result<std::uint64_t> append_leaves(std::span<const Fr> leaves) = 0;
+  virtual Result<std::vector<Fr>> load_leaves() = 0;
+  virtual Result<std::uint64_t> leaf_count() = 0;
+
+  // ---- Notes.
+  // Uniqueness: a leaf index holds one note (two notes with the same leaf index: kAlreadyExists),
+  // and at most one note without a leaf index per commitment (inserting a pending note twice:
+  // kAlreadyExists). The same commitment may appear at several leaf indices (the same note deposited
+  // twice; only one of them can ever be spent, since they share a nullifier) and once more as
+  // pending. note.id is ignored; the new id is returned. state kOnChain requires a leaf index.
+  virtual Result<std::int64_t> insert_note(const StoredNote& note) = 0;
+  virtual Result<StoredNote> get_note(std::int64_t id) = 0;  // kNotFound
+  // Every note with this commitment (usually zero or one), by id.
+  virtual Result<std::vector<StoredNote>> find_notes_by_commitment(const Fr& commitment) = 0;
+  // The wallet's notes, by id; only those in `state` when given.
+  virtual Result<std::vector<StoredNote>> list_notes(std::string_view wallet, std::optional<NoteState> state) = 0;
+  virtual Status set_note_state(std::int64_t id, NoteState state) = 0;  // kNotFound
+  // Compare-and-set: moves the note from `from` to `to`, or kFailedPrecondition when it is not in
+  // `from` (e.g. two payments racing to reserve one note: on_chain -> spending succeeds once).
+  virtual Status transition_note_state(std::int64_t id, NoteState from, NoteState to) = 0;
+  // Records where the note landed in the tree; a pending note becomes kOnChain (other states are
+  // kept). Idempotent for the same index; kFailedPrecondition if the note already has another one,
+  // kAlreadyExists when another note holds that index.
+  virtual Status set_note_leaf_index(std::int64_t id, std::uint64_t leaf_index) = 0;
+
+  // ---- Spending keys, one per wallet, only ever stored sealed.
+  // kFailedPrecondition without a vault; kAlreadyExists if the wallet has a key (never overwritten:
+  // a lost key is lost money).
+  virtual Status put_spending_key(std::string_view wallet, const Fr& sk) = 0;
+  virtual Result<Fr> get_spending_key(std::string_view wallet) = 0;  // kNotFound
+
+  // ---- Precomputes (normally written by complete_job).
+  virtual Result<std::int64_t> insert_precompute(const Precompute& p) = 0;  // kAlreadyExists on key
+  virtual Result<std::optional<Precompute>> find_precompute(std::string_view key) = 0;
+  virtual Result<std::vector<Precompute>> list_precomputes_for_note(std::int64_t note_id) = 0;
+  virtual Result<std::vector<Precompute>> list_precomputes_by_circuit(std::string_view circuit) = 0;
+  virtual Result<std::int64_t> count_precomputes() = 0;
+  // Drops the precomputes of a note (dead once it is spent); returns how many.
+  virtual Result<std::int64_t> delete_precomputes_for_note(std::int64_t note_id) = 0;
+
+  // ---- Jobs.
+  // Adds the jobs whose key is new, as pending with tries 0 (their id, state, tries, error,
+  // updated_ms and worker are ignored). A key already present is left exactly as it is, whatever
+  // its state: a done job is not re-queued, a running one not disturbed. One transaction. Returns
+  // how many were added.
+  virtual Result<std::int64_t> enqueue_jobs(std::span<const Job> jobs) = 0;
+  // The oldest pending job, now running for `worker` with tries incremented, or nullopt when none
+  // is pending. Atomic: a job is claimed by one caller only.
+  virtual Result<std::optional<Job>> claim_next_job(int worker) = 0;
+  // Stores the job's precompute and marks the job done, in one transaction: both or neither.
+  // The job must be running (else kFailedPrecondition; kNotFound if there is no such job);
+  // precompute.key must be empty (then the job's key is used) or equal the job's key
+  // (else kInvalidArgument). Returns the precompute's id.
+  virtual Result<std::int64_t> complete_job(std::int64_t job_id, const Precompute& precompute) = 0;
+  // Records a running job's failure: back to pending for a retry, or failed when `permanent`.
+  // kFailedPrecondition if the job is not running.
+  virtual Status fail_job(std::int64_t job_id, std::string_view error, bool permanent) = 0;
+  // At start-up, before any worker runs: jobs left running by a process that died go back to
+  // pending, tries kept. Returns how many. Never call it while workers (of any process) run.
+  virtual Result<std::int64_t> reset_running_jobs() = 0;
+  virtual Result<Job> get_job(std::int64_t id) = 0;  // kNotFound
+  // Jobs by id; only the batch's when given.
+  virtual Result<std::vector<Job>> list_jobs(std::optional<std::string_view> batch) = 0;
+  virtual Result<JobCounts> job_counts(std::optional<std::string_view> batch) = 0;
+};
+
+struct StoreOptions {
+  // Seal secret columns with a vault derived from this passphrase. For a new vault a random salt is
+  // made and kept in the store with vault_params and a sealed check value; later opens use the
+  // stored salt and params and refuse a wrong passphrase (kInvalidArgument). A store that has a
+  // vault cannot be opened without its passphrase (kFailedPrecondition). A vault can be added to a
+  // store without one only while it holds no secrets yet (else kFailedPrecondition).
+  std::optional<std::string> passphrase;
+  // Argon2id cost of a new vault (ignored when the store has one).
+  VaultParams vault_params = VaultParams::moderate();
+  // How long a call waits for another process's lock before kUnavailable.
+  int busy_timeout_ms = 5000;
+};
+
+// Opens (creating if needed, parent directory included) a SQLite store and migrates its schema to
+// this build's version. kFailedPrecondition if the file's schema is newer than this build knows.
+Result<std::unique_ptr<Store>> open_sqlite_store(const std::filesystem::path& file, const StoreOptions& options = {});
+
+}  // namespace bucketpay

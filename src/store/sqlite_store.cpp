@@ -1,0 +1,1075 @@
+#include <sodium.h>
+
+#include <chrono>
+#include <exception>
+#include <limits>
+#include <mutex>
+#include <new>
+#include <nlohmann/json.hpp>
+#include <system_error>
+#include <type_traits>
+#include <utility>
+
+#include "bucketpay/store.h"
+#include "store/sqlite.h"
+
+namespace bucketpay {
+
+std::string_view note_state_name(NoteState state) {
+  switch (state) {
+    case NoteState::kPending:
+      return "pending";
+    case NoteState::kOnChain:
+      return "on_chain";
+    case NoteState::kSpending:
+      return "spending";
+    case NoteState::kSpent:
+      return "spent";
+  }
+  return "unknown";
+}
+
+std::string_view job_state_name(JobState state) {
+  switch (state) {
+    case JobState::kPending:
+      return "pending";
+    case JobState::kRunning:
+      return "running";
+    case JobState::kDone:
+      return "done";
+    case JobState::kFailed:
+      return "failed";
+  }
+  return "unknown";
+}
+
+namespace {
+
+using sqlite::Db;
+using sqlite::Stmt;
+using sqlite::Transaction;
+using Bytes = std::vector<std::uint8_t>;
+
+// Migration i (0-based) takes the schema from version i to i + 1. Append only; never edit one that
+// has shipped.
+constexpr const char* kMigrations[] = {
+    R"sql(
+CREATE TABLE IF NOT EXISTS meta(
+  key TEXT PRIMARY KEY,
+  value NOT NULL);
+CREATE TABLE IF NOT EXISTS leaves(
+  idx INTEGER PRIMARY KEY,
+  value BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS notes(
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  wallet TEXT NOT NULL,
+  pk BLOB NOT NULL,
+  value INTEGER NOT NULL,
+  r BLOB NOT NULL,
+  leaf_index INTEGER,
+  state TEXT NOT NULL CHECK (state IN ('pending', 'on_chain', 'spending', 'spent')),
+  commitment BLOB NOT NULL,
+  created_ms INTEGER NOT NULL,
+  CHECK (state <> 'on_chain' OR leaf_index IS NOT NULL),
+  CHECK (state <> 'pending' OR leaf_index IS NULL));
+CREATE UNIQUE INDEX IF NOT EXISTS notes_by_leaf ON notes(leaf_index) WHERE leaf_index IS NOT NULL;
+CREATE UNIQUE INDEX IF NOT EXISTS notes_pending_by_commitment ON notes(commitment)
+  WHERE leaf_index IS NULL;
+CREATE INDEX IF NOT EXISTS notes_by_commitment ON notes(commitment);
+CREATE INDEX IF NOT EXISTS notes_by_wallet_state ON notes(wallet, state);
+CREATE TABLE IF NOT EXISTS secrets(
+  wallet TEXT PRIMARY KEY,
+  sk BLOB NOT NULL,
+  created_ms INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS precomputes(
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  key TEXT NOT NULL UNIQUE,
+  note_id INTEGER NOT NULL REFERENCES notes(id),
+  circuit TEXT NOT NULL,
+  amount INTEGER NOT NULL,
+  recipient BLOB NOT NULL,
+  public_inputs BLOB NOT NULL,
+  proof BLOB NOT NULL,
+  outputs BLOB,
+  created_ms INTEGER NOT NULL,
+  prove_ms REAL NOT NULL,
+  worker INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS precomputes_by_note ON precomputes(note_id);
+CREATE INDEX IF NOT EXISTS precomputes_by_circuit ON precomputes(circuit);
+CREATE TABLE IF NOT EXISTS jobs(
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  key TEXT NOT NULL UNIQUE,
+  batch TEXT NOT NULL,
+  circuit TEXT NOT NULL,
+  spec BLOB,
+  state TEXT NOT NULL CHECK (state IN ('pending', 'running', 'done', 'failed')),
+  tries INTEGER NOT NULL,
+  error TEXT NOT NULL,
+  updated_ms INTEGER NOT NULL,
+  worker INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS jobs_by_state ON jobs(state, id);
+CREATE INDEX IF NOT EXISTS jobs_by_batch ON jobs(batch, state);
+)sql",
+};
+constexpr auto kSchemaVersion = static_cast<std::int64_t>(std::size(kMigrations));
+
+constexpr std::string_view kVaultCheckPlaintext = "bucketpay vault check v1";
+constexpr std::string_view kVaultCheckAd = "bucketpay.vault.check";
+
+// Associated data binding each sealed column to its record.
+std::string note_r_ad(const Fr& commitment) { return "bucketpay.note.r:" + commitment.to_hex(); }
+std::string spending_key_ad(std::string_view wallet) { return "bucketpay.sk:" + std::string(wallet); }
+std::string outputs_ad(std::string_view key) { return "bucketpay.precompute.outputs:" + std::string(key); }
+std::string job_spec_ad(std::string_view key) { return "bucketpay.job.spec:" + std::string(key); }
+
+std::int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// Wipes a buffer that held a secret.
+template <typename C>
+void wipe(C& c) {
+  if (!c.empty()) {
+    sodium_memzero(c.data(), c.size() * sizeof(c[0]));
+  }
+}
+
+std::span<const std::uint8_t> as_bytes(std::string_view s) {
+  return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
+}
+
+Result<Fr> decode_fr(std::span<const std::uint8_t> bytes, std::string_view what) {
+  if (bytes.size() != 32) {
+    return Status::corruption(std::string(what) + ": expected 32 bytes, got " + std::to_string(bytes.size()));
+  }
+  Result<Fr> fr = Fr::from_bytes(bytes.first<32>());
+  if (!fr.ok()) {
+    return Status::corruption(std::string(what) + ": " + fr.status().message());
+  }
+  return fr;
+}
+
+Bytes encode_frs(std::span<const Fr> frs) {
+  Bytes out;
+  out.reserve(frs.size() * 32);
+  for (const Fr& f : frs) {
+    const Fr::Bytes b = f.to_bytes();
+    out.insert(out.end(), b.begin(), b.end());
+  }
+  return out;
+}
+
+Result<std::vector<Fr>> decode_frs(std::span<const std::uint8_t> bytes, std::string_view what) {
+  if (bytes.size() % 32 != 0) {
+    return Status::corruption(std::string(what) + ": length " + std::to_string(bytes.size()) +
+                              " is not a multiple of 32");
+  }
+  std::vector<Fr> out;
+  out.reserve(bytes.size() / 32);
+  for (std::size_t i = 0; i < bytes.size(); i += 32) {
+    Result<Fr> f = decode_fr(bytes.subspan(i, 32), what);
+    if (!f.ok()) {
+      return f.status();
+    }
+    out.push_back(*f);
+  }
+  return out;
+}
+
+// uint64 values are stored in SQLite's signed 64-bit INTEGER by their bit pattern.
+std::int64_t to_db(std::uint64_t v) { return static_cast<std::int64_t>(v); }
+std::uint64_t from_db(std::int64_t v) { return static_cast<std::uint64_t>(v); }
+
+Result<NoteState> parse_note_state(std::string_view s) {
+  for (NoteState st : {NoteState::kPending, NoteState::kOnChain, NoteState::kSpending, NoteState::kSpent}) {
+    if (note_state_name(st) == s) {
+      return st;
+    }
+  }
+  return Status::corruption("unknown note state '" + std::string(s) + "'");
+}
+
+Result<JobState> parse_job_state(std::string_view s) {
+  for (JobState st : {JobState::kPending, JobState::kRunning, JobState::kDone, JobState::kFailed}) {
+    if (job_state_name(st) == s) {
+      return st;
+    }
+  }
+  return Status::corruption("unknown job state '" + std::string(s) + "'");
+}
+
+Status check_json(std::string_view json, std::string_view what) {
+  if (json.empty()) {
+    return Status::ok();
+  }
+  if (!nlohmann::json::accept(json.begin(), json.end())) {
+    return Status::invalid_argument(std::string(what) + " is not valid JSON");
+  }
+  return Status::ok();
+}
+
+// `var` is a declaration or an lvalue and `tmp` a fresh name: neither can be parenthesised.
+// NOLINTBEGIN(bugprone-macro-parentheses)
+#define BUCKETPAY_ASSIGN_OR_RETURN_IMPL(var, tmp, expr) \
+  auto tmp = (expr);                                    \
+  if (!tmp.ok()) return tmp.status();                   \
+  var = std::move(*tmp)
+// NOLINTEND(bugprone-macro-parentheses)
+#define BUCKETPAY_CONCAT_INNER(a, b) a##b
+#define BUCKETPAY_CONCAT(a, b) BUCKETPAY_CONCAT_INNER(a, b)
+// `decl = value of expr (a Result)`, or returns its failure.
+#define ASSIGN_OR_RETURN(decl, expr) BUCKETPAY_ASSIGN_OR_RETURN_IMPL(decl, BUCKETPAY_CONCAT(result_, __LINE__), expr)
+
+constexpr const char* kNoteColumns = "id, wallet, pk, value, r, leaf_index, state, commitment, created_ms";
+constexpr const char* kPrecomputeColumns =
+    "id, key, note_id, circuit, amount, recipient, public_inputs, proof, outputs, created_ms, "
+    "prove_ms, worker";
+constexpr const char* kJobColumns = "id, key, batch, circuit, spec, state, tries, error, updated_ms, worker";
+
+class SqliteStore final : public Store {
+ public:
+  SqliteStore(std::unique_ptr<Db> db, std::optional<Vault> vault) : db_(std::move(db)), vault_(std::move(vault)) {}
+
+  [[nodiscard]] bool has_vault() const override { return vault_.has_value(); }
+
+  Result<std::uint64_t> append_leaves(std::span<const Fr> leaves) override {
+    return guarded<std::uint64_t>("append_leaves", [&]() -> Result<std::uint64_t> {
+      ASSIGN_OR_RETURN(Transaction txn, Transaction::begin(*db_));
+      ASSIGN_OR_RETURN(const std::uint64_t first, leaf_count_locked());
+      {
+        ASSIGN_OR_RETURN(Stmt insert, db_->prepare("INSERT INTO leaves(idx, value) VALUES (?1, ?2)"));
+        std::uint64_t idx = first;
+        for (const Fr& leaf : leaves) {
+          const Fr::Bytes b = leaf.to_bytes();
+          insert.bind(1, to_db(idx++)).bind(2, std::span<const std::uint8_t>(b));
+          BUCKETPAY_RETURN_IF_ERROR(insert.run());
+        }
+      }
+      BUCKETPAY_RETURN_IF_ERROR(txn.commit());
+      return first;
+    });
+  }
+
+  Result<std::vector<Fr>> load_leaves() override {
+    return guarded<std::vector<Fr>>("load_leaves", [&]() -> Result<std::vector<Fr>> {
+      ASSIGN_OR_RETURN(const std::uint64_t count, leaf_count_locked());
+      std::vector<Fr> out;
+      out.reserve(count);
+      ASSIGN_OR_RETURN(Stmt q, db_->prepare("SELECT idx, value FROM leaves ORDER BY idx"));
+      while (true) {
+        ASSIGN_OR_RETURN(const bool row, q.step());
+        if (!row) {
+          break;
+        }
+        if (from_db(q.int64(0)) != out.size()) {
+          return Status::corruption("leaves are not contiguous at index " + std::to_string(out.size()));
+        }
+        ASSIGN_OR_RETURN(const Fr leaf, decode_fr(q.blob(1), "leaf"));
+        out.push_back(leaf);
+      }
+      return out;
+    });
+  }
+
+  Result<std::uint64_t> leaf_count() override {
+    return guarded<std::uint64_t>("leaf_count", [&] { return leaf_count_locked(); });
+  }
+
+  // ---- Notes.
+
+  Result<std::int64_t> insert_note(const StoredNote& note) override {
+    return guarded<std::int64_t>("insert_note", [&]() -> Result<std::int64_t> {
+      if (note.wallet.empty()) {
+        return Status::invalid_argument("the note's wallet is empty");
+      }
+      if (note.leaf_index && *note.leaf_index > std::numeric_limits<std::int64_t>::max()) {
+        return Status::invalid_argument("leaf index out of range");
+      }
+      if (note.state == NoteState::kOnChain && !note.leaf_index) {
+        return Status::invalid_argument("an on-chain note needs a leaf index");
+      }
+      if (note.state == NoteState::kPending && note.leaf_index) {
+        return Status::invalid_argument("a pending note has no leaf index (use on_chain)");
+      }
+      Fr::Bytes r = note.r.to_bytes();
+      Bytes sealed_r = seal_secret(r, note_r_ad(note.commitment));
+      wipe(r);
+      const Fr::Bytes pk = note.pk.to_bytes();
+      const Fr::Bytes cm = note.commitment.to_bytes();
+      ASSIGN_OR_RETURN(
+          Stmt q, db_->prepare("INSERT INTO notes(wallet, pk, value, r, leaf_index, state, commitment, created_ms) "
+                               "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"));
+      q.bind(1, std::string_view(note.wallet))
+          .bind(2, std::span<const std::uint8_t>(pk))
+          .bind(3, to_db(note.value))
+          .bind(4, std::span<const std::uint8_t>(sealed_r))
+          .bind(6, note_state_name(note.state))
+          .bind(7, std::span<const std::uint8_t>(cm))
+          .bind(8, note.created_ms != 0 ? note.created_ms : now_ms());
+      if (note.leaf_index) {
+        q.bind(5, to_db(*note.leaf_index));
+      } else {
+        q.bind_null(5);
+      }
+      wipe(sealed_r);  // plaintext r when there is no vault
+      BUCKETPAY_RETURN_IF_ERROR(q.run());
+      return db_->last_insert_rowid();
+    });
+  }
+
+  Result<StoredNote> get_note(std::int64_t id) override {
+    return guarded<StoredNote>("get_note", [&] { return get_note_locked(id); });
+  }
+
+  Result<std::vector<StoredNote>> find_notes_by_commitment(const Fr& commitment) override {
+    return guarded<std::vector<StoredNote>>("find_notes_by_commitment", [&] {
+      static const std::string sql =
+          std::string("SELECT ") + kNoteColumns + " FROM notes WHERE commitment = ?1 ORDER BY id";
+      const Fr::Bytes cm = commitment.to_bytes();
+      return query_notes(sql.c_str(), [&](Stmt& q) { q.bind(1, std::span<const std::uint8_t>(cm)); });
+    });
+  }
+
+  Result<std::vector<StoredNote>> list_notes(std::string_view wallet, std::optional<NoteState> state) override {
+    return guarded<std::vector<StoredNote>>("list_notes", [&]() -> Result<std::vector<StoredNote>> {
+      static const std::string all =
+          std::string("SELECT ") + kNoteColumns + " FROM notes WHERE wallet = ?1 ORDER BY id";
+      static const std::string by_state =
+          std::string("SELECT ") + kNoteColumns + " FROM notes WHERE wallet = ?1 AND state = ?2 ORDER BY id";
+      if (!state) {
+        return query_notes(all.c_str(), [&](Stmt& q) { q.bind(1, wallet); });
+      }
+      return query_notes(by_state.c_str(), [&](Stmt& q) { q.bind(1, wallet).bind(2, note_state_name(*state)); });
+    });
+  }
+
+  Status set_note_state(std::int64_t id, NoteState state) override {
+    return guarded_status("set_note_state", [&] { return set_note_state_locked(id, std::nullopt, state); });
+  }
+
+  Status transition_note_state(std::int64_t id, NoteState from, NoteState to) override {
+    return guarded_status("transition_note_state", [&] { return set_note_state_locked(id, from, to); });
+  }
+
+  Status set_note_leaf_index(std::int64_t id, std::uint64_t leaf_index) override {
+    return guarded_status("set_note_leaf_index", [&]() -> Status {
+      if (leaf_index > std::numeric_limits<std::int64_t>::max()) {
+        return Status::invalid_argument("leaf index out of range");
+      }
+      ASSIGN_OR_RETURN(Stmt q, db_->prepare("UPDATE notes SET leaf_index = ?2, "
+                                            "state = CASE state WHEN 'pending' THEN 'on_chain' ELSE state END "
+                                            "WHERE id = ?1 AND (leaf_index IS NULL OR leaf_index = ?2)"));
+      q.bind(1, id).bind(2, to_db(leaf_index));
+      BUCKETPAY_RETURN_IF_ERROR(q.run());
+      if (db_->changes() == 1) {
+        return Status::ok();
+      }
+      ASSIGN_OR_RETURN(const StoredNote note, get_note_locked(id));
+      return Status::failed_precondition("note " + std::to_string(id) + " is already at leaf " +
+                                         std::to_string(note.leaf_index.value_or(0)));
+    });
+  }
+
+  // ---- Spending keys.
+
+  Status put_spending_key(std::string_view wallet, const Fr& sk) override {
+    return guarded_status("put_spending_key", [&]() -> Status {
+      if (!vault_) {
+        return Status::failed_precondition(
+            "refusing to store a spending key: this store has no vault (open it with a passphrase)");
+      }
+      if (wallet.empty()) {
+        return Status::invalid_argument("the wallet name is empty");
+      }
+      Fr::Bytes plain = sk.to_bytes();
+      const Bytes sealed = vault_->seal(plain, spending_key_ad(wallet));
+      wipe(plain);
+      ASSIGN_OR_RETURN(Stmt q, db_->prepare("INSERT INTO secrets(wallet, sk, created_ms) VALUES (?1, ?2, ?3)"));
+      q.bind(1, wallet).bind(2, std::span<const std::uint8_t>(sealed)).bind(3, now_ms());
+      Status s = q.run();
+      if (s.code() == StatusCode::kAlreadyExists) {
+        return Status::already_exists("wallet '" + std::string(wallet) +
+                                      "' already has a spending key (never overwritten)");
+      }
+      return s;
+    });
+  }
+
+  Result<Fr> get_spending_key(std::string_view wallet) override {
+    return guarded<Fr>("get_spending_key", [&]() -> Result<Fr> {
+      ASSIGN_OR_RETURN(Stmt q, db_->prepare("SELECT sk FROM secrets WHERE wallet = ?1"));
+      q.bind(1, wallet);
+      ASSIGN_OR_RETURN(const bool row, q.step());
+      if (!row) {
+        return Status::not_found("no spending key for wallet '" + std::string(wallet) + "'");
+      }
+      if (!vault_) {
+        return Status::failed_precondition("the spending key is sealed and this store has no vault");
+      }
+      ASSIGN_OR_RETURN(Bytes plain, vault_->unseal(q.blob(0), spending_key_ad(wallet)));
+      Result<Fr> sk = decode_fr(plain, "spending key");
+      wipe(plain);
+      return sk;
+    });
+  }
+
+  // ---- Precomputes.
+
+  Result<std::int64_t> insert_precompute(const Precompute& p) override {
+    return guarded<std::int64_t>("insert_precompute", [&] { return insert_precompute_locked(p); });
+  }
+
+  Result<std::optional<Precompute>> find_precompute(std::string_view key) override {
+    return guarded<std::optional<Precompute>>("find_precompute", [&]() -> Result<std::optional<Precompute>> {
+      static const std::string sql = std::string("SELECT ") + kPrecomputeColumns + " FROM precomputes WHERE key = ?1";
+      ASSIGN_OR_RETURN(std::vector<Precompute> found, query_precomputes(sql.c_str(), [&](Stmt& q) { q.bind(1, key); }));
+      if (found.empty()) {
+        return std::optional<Precompute>();
+      }
+      return std::optional<Precompute>(std::move(found.front()));
+    });
+  }
+
+  Result<std::vector<Precompute>> list_precomputes_for_note(std::int64_t note_id) override {
+    return guarded<std::vector<Precompute>>("list_precomputes_for_note", [&] {
+      static const std::string sql =
+          std::string("SELECT ") + kPrecomputeColumns + " FROM precomputes WHERE note_id = ?1 ORDER BY id";
+      return query_precomputes(sql.c_str(), [&](Stmt& q) { q.bind(1, note_id); });
+    });
+  }
+
+  Result<std::vector<Precompute>> list_precomputes_by_circuit(std::string_view circuit) override {
+    return guarded<std::vector<Precompute>>("list_precomputes_by_circuit", [&] {
+      static const std::string sql =
+          std::string("SELECT ") + kPrecomputeColumns + " FROM precomputes WHERE circuit = ?1 ORDER BY id";
+      return query_precomputes(sql.c_str(), [&](Stmt& q) { q.bind(1, circuit); });
+    });
+  }
+
+  Result<std::int64_t> count_precomputes() override {
+    return guarded<std::int64_t>("count_precomputes", [&]() -> Result<std::int64_t> {
+      ASSIGN_OR_RETURN(Stmt q, db_->prepare("SELECT COUNT(*) FROM precomputes"));
+      ASSIGN_OR_RETURN(const bool row, q.step());
+      return row ? q.int64(0) : 0;
+    });
+  }
+
+  Result<std::int64_t> delete_precomputes_for_note(std::int64_t note_id) override {
+    return guarded<std::int64_t>("delete_precomputes_for_note", [&]() -> Result<std::int64_t> {
+      ASSIGN_OR_RETURN(Stmt q, db_->prepare("DELETE FROM precomputes WHERE note_id = ?1"));
+      q.bind(1, note_id);
+      BUCKETPAY_RETURN_IF_ERROR(q.run());
+      return db_->changes();
+    });
+  }
+
+  // ---- Jobs.
+
+  Result<std::int64_t> enqueue_jobs(std::span<const Job> jobs) override {
+    return guarded<std::int64_t>("enqueue_jobs", [&]() -> Result<std::int64_t> {
+      for (const Job& job : jobs) {
+        if (job.key.empty()) {
+          return Status::invalid_argument("a job has an empty key");
+        }
+        BUCKETPAY_RETURN_IF_ERROR(check_json(job.spec_json, "job '" + job.key + "' spec_json"));
+      }
+      ASSIGN_OR_RETURN(Transaction txn, Transaction::begin(*db_));
+      std::int64_t added = 0;
+      const std::int64_t now = now_ms();
+      {
+        ASSIGN_OR_RETURN(
+            Stmt q, db_->prepare("INSERT INTO jobs(key, batch, circuit, spec, state, tries, error, updated_ms, worker) "
+                                 "VALUES (?1, ?2, ?3, ?4, 'pending', 0, '', ?5, -1) ON CONFLICT(key) DO NOTHING"));
+        for (const Job& job : jobs) {
+          Bytes spec;
+          if (!job.spec_json.empty()) {
+            spec = seal_secret(as_bytes(job.spec_json), job_spec_ad(job.key));
+          }
+          q.bind(1, std::string_view(job.key))
+              .bind(2, std::string_view(job.batch))
+              .bind(3, std::string_view(job.circuit))
+              .bind(5, now);
+          if (job.spec_json.empty()) {
+            q.bind_null(4);
+          } else {
+            q.bind(4, std::span<const std::uint8_t>(spec));
+          }
+          wipe(spec);
+          BUCKETPAY_RETURN_IF_ERROR(q.run());
+          added += db_->changes();
+        }
+      }
+      BUCKETPAY_RETURN_IF_ERROR(txn.commit());
+      return added;
+    });
+  }
+
+  Result<std::optional<Job>> claim_next_job(int worker) override {
+    return guarded<std::optional<Job>>("claim_next_job", [&]() -> Result<std::optional<Job>> {
+      ASSIGN_OR_RETURN(Transaction txn, Transaction::begin(*db_));
+      std::optional<std::pair<std::int64_t, std::string>> claimed;  // id, key
+      Result<Job> job = Status::internal("unset");
+      {
+        static const std::string sql =
+            std::string(
+                "UPDATE jobs SET state = 'running', tries = tries + 1, worker = ?1, updated_ms = ?2 "
+                "WHERE id = (SELECT id FROM jobs WHERE state = 'pending' ORDER BY id LIMIT 1) "
+                "RETURNING ") +
+            kJobColumns;
+        ASSIGN_OR_RETURN(Stmt q, db_->prepare(sql.c_str()));
+        q.bind(1, worker).bind(2, now_ms());
+        ASSIGN_OR_RETURN(const bool row, q.step());
+        if (!row) {
+          return std::optional<Job>();
+        }
+        claimed.emplace(q.int64(0), q.text(1));
+        job = read_job(q);
+        BUCKETPAY_RETURN_IF_ERROR(q.run());  // RETURNING: the update completes at SQLITE_DONE
+      }
+      if (!job.ok()) {
+        // A job whose stored spec cannot be read would be handed out forever: fail it for good,
+        // and report why.
+        ASSIGN_OR_RETURN(Stmt fail,
+                         db_->prepare("UPDATE jobs SET state = 'failed', error = ?2, updated_ms = ?3 WHERE id = ?1"));
+        fail.bind(1, claimed->first).bind(2, job.status().message()).bind(3, now_ms());
+        BUCKETPAY_RETURN_IF_ERROR(fail.run());
+        BUCKETPAY_RETURN_IF_ERROR(txn.commit());
+        return job.status().with_context("job '" + claimed->second + "' failed permanently");
+      }
+      BUCKETPAY_RETURN_IF_ERROR(txn.commit());
+      return std::optional<Job>(std::move(*job));
+    });
+  }
+
+  Result<std::int64_t> complete_job(std::int64_t job_id, const Precompute& precompute) override {
+    return guarded<std::int64_t>("complete_job", [&]() -> Result<std::int64_t> {
+      ASSIGN_OR_RETURN(Transaction txn, Transaction::begin(*db_));
+      std::string key;
+      {
+        ASSIGN_OR_RETURN(Stmt q, db_->prepare("SELECT key, state FROM jobs WHERE id = ?1"));
+        q.bind(1, job_id);
+        ASSIGN_OR_RETURN(const bool row, q.step());
+        if (!row) {
+          return Status::not_found("no job " + std::to_string(job_id));
+        }
+        key = q.text(0);
+        const std::string state = q.text(1);
+        if (state != job_state_name(JobState::kRunning)) {
+          return Status::failed_precondition("job '" + key + "' is " + state + ", not running");
+        }
+      }
+      if (!precompute.key.empty() && precompute.key != key) {
+        return Status::invalid_argument("precompute key '" + precompute.key + "' differs from its job's key '" + key +
+                                        "'");
+      }
+      Precompute p = precompute;
+      p.key = key;
+      ASSIGN_OR_RETURN(const std::int64_t id, insert_precompute_locked(p));
+      wipe(p.outputs_json);
+      {
+        ASSIGN_OR_RETURN(Stmt q,
+                         db_->prepare("UPDATE jobs SET state = 'done', error = '', updated_ms = ?2 WHERE id = ?1"));
+        q.bind(1, job_id).bind(2, now_ms());
+        BUCKETPAY_RETURN_IF_ERROR(q.run());
+      }
+      BUCKETPAY_RETURN_IF_ERROR(txn.commit());
+      return id;
+    });
+  }
+
+  Status fail_job(std::int64_t job_id, std::string_view error, bool permanent) override {
+    return guarded_status("fail_job", [&]() -> Status {
+      ASSIGN_OR_RETURN(
+          Stmt q,
+          db_->prepare("UPDATE jobs SET state = ?2, error = ?3, updated_ms = ?4 WHERE id = ?1 AND state = 'running'"));
+      q.bind(1, job_id)
+          .bind(2, job_state_name(permanent ? JobState::kFailed : JobState::kPending))
+          .bind(3, error)
+          .bind(4, now_ms());
+      BUCKETPAY_RETURN_IF_ERROR(q.run());
+      if (db_->changes() == 1) {
+        return Status::ok();
+      }
+      ASSIGN_OR_RETURN(const Job job, get_job_locked(job_id));
+      return Status::failed_precondition("job '" + job.key + "' is " + std::string(job_state_name(job.state)) +
+                                         ", not running");
+    });
+  }
+
+  Result<std::int64_t> reset_running_jobs() override {
+    return guarded<std::int64_t>("reset_running_jobs", [&]() -> Result<std::int64_t> {
+      ASSIGN_OR_RETURN(Stmt q,
+                       db_->prepare("UPDATE jobs SET state = 'pending', updated_ms = ?1 WHERE state = 'running'"));
+      q.bind(1, now_ms());
+      BUCKETPAY_RETURN_IF_ERROR(q.run());
+      return db_->changes();
+    });
+  }
+
+  Result<Job> get_job(std::int64_t id) override {
+    return guarded<Job>("get_job", [&] { return get_job_locked(id); });
+  }
+
+  Result<std::vector<Job>> list_jobs(std::optional<std::string_view> batch) override {
+    return guarded<std::vector<Job>>("list_jobs", [&]() -> Result<std::vector<Job>> {
+      static const std::string all = std::string("SELECT ") + kJobColumns + " FROM jobs ORDER BY id";
+      static const std::string by_batch =
+          std::string("SELECT ") + kJobColumns + " FROM jobs WHERE batch = ?1 ORDER BY id";
+      ASSIGN_OR_RETURN(Stmt q, db_->prepare(batch ? by_batch.c_str() : all.c_str()));
+      if (batch) {
+        q.bind(1, *batch);
+      }
+      std::vector<Job> out;
+      while (true) {
+        ASSIGN_OR_RETURN(const bool row, q.step());
+        if (!row) {
+          break;
+        }
+        ASSIGN_OR_RETURN(Job job, read_job(q));
+        out.push_back(std::move(job));
+      }
+      return out;
+    });
+  }
+
+  Result<JobCounts> job_counts(std::optional<std::string_view> batch) override {
+    return guarded<JobCounts>("job_counts", [&]() -> Result<JobCounts> {
+      ASSIGN_OR_RETURN(Stmt q, db_->prepare(batch ? "SELECT state, COUNT(*) FROM jobs WHERE batch = ?1 GROUP BY state"
+                                                  : "SELECT state, COUNT(*) FROM jobs GROUP BY state"));
+      if (batch) {
+        q.bind(1, *batch);
+      }
+      JobCounts counts;
+      while (true) {
+        ASSIGN_OR_RETURN(const bool row, q.step());
+        if (!row) {
+          break;
+        }
+        ASSIGN_OR_RETURN(const JobState state, parse_job_state(q.text(0)));
+        const std::int64_t n = q.int64(1);
+        switch (state) {
+          case JobState::kPending:
+            counts.pending = n;
+            break;
+          case JobState::kRunning:
+            counts.running = n;
+            break;
+          case JobState::kDone:
+            counts.done = n;
+            break;
+          case JobState::kFailed:
+            counts.failed = n;
+            break;
+        }
+      }
+      return counts;
+    });
+  }
+
+ private:
+  // Runs f under the mutex; no exception escapes.
+  template <typename T, typename F>
+  Result<T> guarded(const char* what, F&& f) {
+    try {
+      const std::lock_guard lock(mutex_);
+      Result<T> r = f();
+      if (!r.ok()) {
+        return r.status().with_context(what);
+      }
+      return r;
+    } catch (const std::bad_alloc&) {
+      return Status::resource_exhausted(std::string(what) + ": out of memory");
+    } catch (const std::exception& e) {
+      return Status::internal(std::string(what) + ": " + e.what());
+    }
+  }
+
+  template <typename F>
+  Status guarded_status(const char* what, F&& f) {
+    try {
+      const std::lock_guard lock(mutex_);
+      const Status s = f();
+      return s.is_ok() ? s : s.with_context(what);
+    } catch (const std::bad_alloc&) {
+      return Status::resource_exhausted(std::string(what) + ": out of memory");
+    } catch (const std::exception& e) {
+      return Status::internal(std::string(what) + ": " + e.what());
+    }
+  }
+
+  // The bytes to store for a secret column: sealed with the vault, else the plaintext.
+  Bytes seal_secret(std::span<const std::uint8_t> plain, std::string_view ad) const {
+    if (vault_) {
+      return vault_->seal(plain, ad);
+    }
+    return {plain.begin(), plain.end()};
+  }
+
+  Result<Bytes> open_secret(std::span<const std::uint8_t> stored, std::string_view ad) const {
+    if (vault_) {
+      return vault_->unseal(stored, ad);
+    }
+    return Bytes(stored.begin(), stored.end());
+  }
+
+  Result<std::uint64_t> leaf_count_locked() {
+    // MAX on the rowid is a lookup, COUNT(*) a scan; leaves are contiguous from 0.
+    ASSIGN_OR_RETURN(Stmt q, db_->prepare("SELECT COALESCE(MAX(idx) + 1, 0) FROM leaves"));
+    ASSIGN_OR_RETURN(const bool row, q.step());
+    return row ? from_db(q.int64(0)) : 0;
+  }
+
+  Result<StoredNote> read_note(const Stmt& q) const {
+    StoredNote n;
+    n.id = q.int64(0);
+    n.wallet = q.text(1);
+    ASSIGN_OR_RETURN(n.pk, decode_fr(q.blob(2), "note pk"));
+    n.value = from_db(q.int64(3));
+    if (!q.is_null(5)) {
+      n.leaf_index = from_db(q.int64(5));
+    }
+    ASSIGN_OR_RETURN(n.state, parse_note_state(q.text(6)));
+    ASSIGN_OR_RETURN(n.commitment, decode_fr(q.blob(7), "note commitment"));
+    n.created_ms = q.int64(8);
+    Result<Bytes> r = open_secret(q.blob(4), note_r_ad(n.commitment));
+    if (!r.ok()) {
+      return r.status().with_context("note " + std::to_string(n.id) + " r");
+    }
+    Result<Fr> fr = decode_fr(*r, "note r");
+    wipe(*r);
+    if (!fr.ok()) {
+      return fr.status();
+    }
+    n.r = *fr;
+    return n;
+  }
+
+  template <typename Bind>
+  Result<std::vector<StoredNote>> query_notes(const char* sql, Bind&& bind) {
+    ASSIGN_OR_RETURN(Stmt q, db_->prepare(sql));
+    bind(q);
+    std::vector<StoredNote> out;
+    while (true) {
+      ASSIGN_OR_RETURN(const bool row, q.step());
+      if (!row) {
+        break;
+      }
+      ASSIGN_OR_RETURN(StoredNote n, read_note(q));
+      out.push_back(std::move(n));
+    }
+    return out;
+  }
+
+  Result<StoredNote> get_note_locked(std::int64_t id) {
+    static const std::string sql = std::string("SELECT ") + kNoteColumns + " FROM notes WHERE id = ?1";
+    ASSIGN_OR_RETURN(std::vector<StoredNote> found, query_notes(sql.c_str(), [&](Stmt& q) { q.bind(1, id); }));
+    if (found.empty()) {
+      return Status::not_found("no note " + std::to_string(id));
+    }
+    return std::move(found.front());
+  }
+
+  Status set_note_state_locked(std::int64_t id, std::optional<NoteState> from, NoteState to) {
+    ASSIGN_OR_RETURN(Transaction txn, Transaction::begin(*db_));
+    {
+      ASSIGN_OR_RETURN(Stmt q, db_->prepare("SELECT state, leaf_index IS NOT NULL FROM notes WHERE id = ?1"));
+      q.bind(1, id);
+      ASSIGN_OR_RETURN(const bool row, q.step());
+      if (!row) {
+        return Status::not_found("no note " + std::to_string(id));
+      }
+      const std::string current = q.text(0);
+      const bool has_leaf = q.int64(1) != 0;
+      if (from && current != note_state_name(*from)) {
+        return Status::failed_precondition("note " + std::to_string(id) + " is " + current + ", not " +
+                                           std::string(note_state_name(*from)));
+      }
+      if (to == NoteState::kOnChain && !has_leaf) {
+        return Status::failed_precondition("note " + std::to_string(id) + " has no leaf index: it cannot be on_chain");
+      }
+      if (to == NoteState::kPending && has_leaf) {
+        return Status::failed_precondition("note " + std::to_string(id) + " has a leaf index: it cannot be pending");
+      }
+    }
+    {
+      ASSIGN_OR_RETURN(Stmt q, db_->prepare("UPDATE notes SET state = ?2 WHERE id = ?1"));
+      q.bind(1, id).bind(2, note_state_name(to));
+      BUCKETPAY_RETURN_IF_ERROR(q.run());
+    }
+    return txn.commit();
+  }
+
+  Result<std::int64_t> insert_precompute_locked(const Precompute& p) {
+    if (p.key.empty()) {
+      return Status::invalid_argument("the precompute's key is empty");
+    }
+    BUCKETPAY_RETURN_IF_ERROR(check_json(p.outputs_json, "precompute '" + p.key + "' outputs_json"));
+    {
+      // Checked here for a clear message; the foreign key backs it up.
+      ASSIGN_OR_RETURN(Stmt q, db_->prepare("SELECT 1 FROM notes WHERE id = ?1"));
+      q.bind(1, p.note_id);
+      ASSIGN_OR_RETURN(const bool row, q.step());
+      if (!row) {
+        return Status::not_found("precompute '" + p.key + "' refers to no note " + std::to_string(p.note_id));
+      }
+    }
+    const Fr::Bytes recipient = p.recipient.to_bytes();
+    const Bytes inputs = encode_frs(p.public_inputs);
+    ASSIGN_OR_RETURN(
+        Stmt q, db_->prepare("INSERT INTO precomputes(key, note_id, circuit, amount, recipient, public_inputs, proof, "
+                             "outputs, created_ms, prove_ms, worker) "
+                             "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"));
+    q.bind(1, std::string_view(p.key))
+        .bind(2, p.note_id)
+        .bind(3, std::string_view(p.circuit))
+        .bind(4, to_db(p.amount))
+        .bind(5, std::span<const std::uint8_t>(recipient))
+        .bind(6, std::span<const std::uint8_t>(inputs))
+        .bind(7, std::span<const std::uint8_t>(p.proof))
+        .bind(9, p.created_ms != 0 ? p.created_ms : now_ms())
+        .bind(10, p.prove_ms)
+        .bind(11, p.worker);
+    Bytes outputs;
+    if (p.outputs_json.empty()) {
+      q.bind_null(8);
+    } else {
+      outputs = seal_secret(as_bytes(p.outputs_json), outputs_ad(p.key));
+      q.bind(8, std::span<const std::uint8_t>(outputs));
+    }
+    wipe(outputs);
+    const Status s = q.run();
+    if (s.code() == StatusCode::kAlreadyExists) {
+      return Status::already_exists("a precompute with key '" + p.key + "' exists");
+    }
+    BUCKETPAY_RETURN_IF_ERROR(s);
+    return db_->last_insert_rowid();
+  }
+
+  Result<Precompute> read_precompute(const Stmt& q) const {
+    Precompute p;
+    p.id = q.int64(0);
+    p.key = q.text(1);
+    p.note_id = q.int64(2);
+    p.circuit = q.text(3);
+    p.amount = from_db(q.int64(4));
+    ASSIGN_OR_RETURN(p.recipient, decode_fr(q.blob(5), "precompute recipient"));
+    ASSIGN_OR_RETURN(p.public_inputs, decode_frs(q.blob(6), "precompute public inputs"));
+    p.proof = q.blob(7);
+    if (!q.is_null(8)) {
+      Result<Bytes> outputs = open_secret(q.blob(8), outputs_ad(p.key));
+      if (!outputs.ok()) {
+        return outputs.status().with_context("precompute '" + p.key + "' outputs");
+      }
+      p.outputs_json.assign(outputs->begin(), outputs->end());
+      wipe(*outputs);
+    }
+    p.created_ms = q.int64(9);
+    p.prove_ms = q.real(10);
+    p.worker = static_cast<int>(q.int64(11));
+    return p;
+  }
+
+  template <typename Bind>
+  Result<std::vector<Precompute>> query_precomputes(const char* sql, Bind&& bind) {
+    ASSIGN_OR_RETURN(Stmt q, db_->prepare(sql));
+    bind(q);
+    std::vector<Precompute> out;
+    while (true) {
+      ASSIGN_OR_RETURN(const bool row, q.step());
+      if (!row) {
+        break;
+      }
+      ASSIGN_OR_RETURN(Precompute p, read_precompute(q));
+      out.push_back(std::move(p));
+    }
+    return out;
+  }
+
+  Result<Job> read_job(const Stmt& q) const {
+    Job j;
+    j.id = q.int64(0);
+    j.key = q.text(1);
+    j.batch = q.text(2);
+    j.circuit = q.text(3);
+    if (!q.is_null(4)) {
+      Result<Bytes> spec = open_secret(q.blob(4), job_spec_ad(j.key));
+      if (!spec.ok()) {
+        return spec.status().with_context("job '" + j.key + "' spec");
+      }
+      j.spec_json.assign(spec->begin(), spec->end());
+      wipe(*spec);
+    }
+    ASSIGN_OR_RETURN(j.state, parse_job_state(q.text(5)));
+    j.tries = static_cast<int>(q.int64(6));
+    j.error = q.text(7);
+    j.updated_ms = q.int64(8);
+    j.worker = static_cast<int>(q.int64(9));
+    return j;
+  }
+
+  Result<Job> get_job_locked(std::int64_t id) {
+    static const std::string sql = std::string("SELECT ") + kJobColumns + " FROM jobs WHERE id = ?1";
+    ASSIGN_OR_RETURN(Stmt q, db_->prepare(sql.c_str()));
+    q.bind(1, id);
+    ASSIGN_OR_RETURN(const bool row, q.step());
+    if (!row) {
+      return Status::not_found("no job " + std::to_string(id));
+    }
+    return read_job(q);
+  }
+
+  std::mutex mutex_;
+  std::unique_ptr<Db> db_;      // guarded by mutex_
+  std::optional<Vault> vault_;  // immutable after construction
+};
+
+Status configure(Db& db, int busy_timeout_ms) {
+  if (sqlite3_busy_timeout(db.handle(), busy_timeout_ms) != SQLITE_OK) {
+    return Status::internal("cannot set the busy timeout");
+  }
+  {
+    ASSIGN_OR_RETURN(Stmt q, db.prepare("PRAGMA journal_mode = WAL"));
+    ASSIGN_OR_RETURN(const bool row, q.step());
+    if (!row || q.text(0) != "wal") {
+      return Status::io_error(
+          "cannot switch the database to WAL mode (journal mode: " + (row ? q.text(0) : std::string("?")) + ")");
+    }
+  }
+  BUCKETPAY_RETURN_IF_ERROR(db.exec("PRAGMA synchronous = FULL"));
+  BUCKETPAY_RETURN_IF_ERROR(db.exec("PRAGMA foreign_keys = ON"));
+  return Status::ok();
+}
+
+Result<std::int64_t> user_version(Db& db) {
+  ASSIGN_OR_RETURN(Stmt q, db.prepare("PRAGMA user_version"));
+  ASSIGN_OR_RETURN(const bool row, q.step());
+  return row ? q.int64(0) : 0;
+}
+
+Status migrate(Db& db, const std::filesystem::path& file) {
+  ASSIGN_OR_RETURN(Transaction txn, Transaction::begin(db));
+  ASSIGN_OR_RETURN(const std::int64_t version, user_version(db));
+  if (version > kSchemaVersion) {
+    return Status::failed_precondition(file.string() + " has schema version " + std::to_string(version) +
+                                       ", newer than this build's " + std::to_string(kSchemaVersion));
+  }
+  if (version == kSchemaVersion) {
+    return Status::ok();
+  }
+  for (std::int64_t v = version; v < kSchemaVersion; ++v) {
+    BUCKETPAY_RETURN_IF_ERROR(db.exec(kMigrations[v]));
+  }
+  const std::string set_version = "PRAGMA user_version = " + std::to_string(kSchemaVersion);
+  BUCKETPAY_RETURN_IF_ERROR(db.exec(set_version.c_str()));
+  return txn.commit();
+}
+
+// The meta row `key`, or nullopt.
+template <typename T>
+Result<std::optional<T>> meta_get(Db& db, const char* key) {
+  ASSIGN_OR_RETURN(Stmt q, db.prepare("SELECT value FROM meta WHERE key = ?1"));
+  q.bind(1, std::string_view(key));
+  ASSIGN_OR_RETURN(const bool row, q.step());
+  if (!row) {
+    return std::optional<T>();
+  }
+  if constexpr (std::is_same_v<T, Bytes>) {
+    return std::optional<T>(q.blob(0));
+  } else {
+    return std::optional<T>(q.int64(0));
+  }
+}
+
+Result<bool> holds_secrets(Db& db) {
+  ASSIGN_OR_RETURN(Stmt q, db.prepare("SELECT EXISTS(SELECT 1 FROM notes) OR EXISTS(SELECT 1 FROM secrets) "
+                                      "OR EXISTS(SELECT 1 FROM precomputes WHERE outputs IS NOT NULL) "
+                                      "OR EXISTS(SELECT 1 FROM jobs WHERE spec IS NOT NULL)"));
+  ASSIGN_OR_RETURN(const bool row, q.step());
+  return row && q.int64(0) != 0;
+}
+
+// The vault the options ask for, checked against (or recorded in) the store's meta table.
+Result<std::optional<Vault>> setup_vault(Db& db, const std::filesystem::path& file, const StoreOptions& options) {
+  ASSIGN_OR_RETURN(const std::optional<Bytes> salt, meta_get<Bytes>(db, "vault_salt"));
+  if (salt) {
+    if (!options.passphrase) {
+      return Status::failed_precondition(file.string() + " is encrypted: a passphrase is needed to open it");
+    }
+    ASSIGN_OR_RETURN(const std::optional<std::int64_t> ops, meta_get<std::int64_t>(db, "vault_opslimit"));
+    ASSIGN_OR_RETURN(const std::optional<std::int64_t> mem, meta_get<std::int64_t>(db, "vault_memlimit"));
+    ASSIGN_OR_RETURN(const std::optional<Bytes> check, meta_get<Bytes>(db, "vault_check"));
+    if (!ops || !mem || !check || *ops <= 0 || *mem <= 0) {
+      return Status::corruption(file.string() + ": the vault's parameters are missing or invalid");
+    }
+    const VaultParams params{static_cast<std::uint64_t>(*ops), static_cast<std::size_t>(*mem)};
+    ASSIGN_OR_RETURN(Vault vault, Vault::open(*options.passphrase, *salt, params));
+    Result<Bytes> plain = vault.unseal(*check, kVaultCheckAd);
+    if (!plain.ok() ||
+        std::string_view(reinterpret_cast<const char*>(plain->data()), plain->size()) != kVaultCheckPlaintext) {
+      return Status::invalid_argument("wrong passphrase for " + file.string());
+    }
+    return std::optional<Vault>(std::move(vault));
+  }
+  if (!options.passphrase) {
+    return std::optional<Vault>();
+  }
+
+  // A new vault. Derive first (slow), then record it under the write lock.
+  ASSIGN_OR_RETURN(Vault vault, Vault::create(*options.passphrase, options.vault_params));
+  ASSIGN_OR_RETURN(Transaction txn, Transaction::begin(db));
+  ASSIGN_OR_RETURN(const std::optional<Bytes> raced, meta_get<Bytes>(db, "vault_salt"));
+  if (raced) {
+    return Status::unavailable(file.string() + ": another process created a vault meanwhile; reopen");
+  }
+  ASSIGN_OR_RETURN(const bool secrets, holds_secrets(db));
+  if (secrets) {
+    return Status::failed_precondition(file.string() +
+                                       " already holds unsealed secrets; a vault cannot be added to it");
+  }
+  const Bytes check = vault.seal(as_bytes(kVaultCheckPlaintext), kVaultCheckAd);
+  ASSIGN_OR_RETURN(Stmt q, db.prepare("INSERT INTO meta(key, value) VALUES (?1, ?2)"));
+  q.bind(1, std::string_view("vault_salt")).bind(2, std::span<const std::uint8_t>(vault.salt()));
+  BUCKETPAY_RETURN_IF_ERROR(q.run());
+  q.bind(1, std::string_view("vault_opslimit")).bind(2, static_cast<std::int64_t>(vault.params().opslimit));
+  BUCKETPAY_RETURN_IF_ERROR(q.run());
+  q.bind(1, std::string_view("vault_memlimit")).bind(2, static_cast<std::int64_t>(vault.params().memlimit));
+  BUCKETPAY_RETURN_IF_ERROR(q.run());
+  q.bind(1, std::string_view("vault_check")).bind(2, std::span<const std::uint8_t>(check));
+  BUCKETPAY_RETURN_IF_ERROR(q.run());
+  BUCKETPAY_RETURN_IF_ERROR(txn.commit());
+  return std::optional<Vault>(std::move(vault));
+}
+
+Result<std::unique_ptr<Store>> open_impl(const std::filesystem::path& file, const StoreOptions& options) {
+  if (file.has_parent_path()) {
+    std::error_code ec;
+    std::filesystem::create_directories(file.parent_path(), ec);
+    if (ec) {
+      return Status::io_error("creating " + file.parent_path().string() + ": " + ec.message());
+    }
+  }
+  ASSIGN_OR_RETURN(std::unique_ptr<Db> db, Db::open(file));
+  BUCKETPAY_RETURN_IF_ERROR(configure(*db, options.busy_timeout_ms));
+  BUCKETPAY_RETURN_IF_ERROR(migrate(*db, file));
+  ASSIGN_OR_RETURN(std::optional<Vault> vault, setup_vault(*db, file, options));
+  return std::unique_ptr<Store>(new SqliteStore(std::move(db), std::move(vault)));
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Store>> open_sqlite_store(const std::filesystem::path& file, const StoreOptions& options) {
+  try {
+    Result<std::unique_ptr<Store>> store = open_impl(file, options);
+    if (!store.ok()) {
+      return store.status().with_context("opening store " + file.string());
+    }
+    return store;
+  } catch (const std::bad_alloc&) {
+    return Status::resource_exhausted("opening store " + file.string() + ": out of memory");
+  } catch (const std::exception& e) {
+    return Status::internal("opening store " + file.string() + ": " + e.what());
+  }
+}
+
+}  // namespace bucketpay
