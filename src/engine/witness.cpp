@@ -1,0 +1,65 @@
+#include "engine/witness.h"
+
+#include <sodium.h>
+
+#include <nlohmann/json.hpp>
+
+namespace bucketpay {
+
+Result<std::unique_ptr<WitnessProcess>> WitnessProcess::start(const Options& options) {
+  Subprocess::Options so;
+  so.argv = {options.node_binary.string(), options.script.string()};
+  for (const auto& [name, path] : options.circuits) so.argv.push_back(name + "=" + path.string());
+  so.stderr_path = options.stderr_path;
+  auto child = Subprocess::spawn(so);
+  if (!child.ok()) return child.status().with_context("starting the witness process");
+  auto p = std::unique_ptr<WitnessProcess>(new WitnessProcess(std::move(*child)));
+  // A ping proves the process loaded its circuits and speaks the protocol.
+  auto deadline = Subprocess::Clock::now() + std::chrono::seconds(60);
+  auto pong = p->execute("__ping", "{}", deadline);
+  if (!pong.ok() && !p->alive()) return pong.status().with_context("witness process did not start");
+  return p;
+}
+
+Result<std::vector<std::uint8_t>> WitnessProcess::execute(const std::string& circuit, const std::string& inputs_json,
+                                                          std::optional<Subprocess::Clock::time_point> deadline) {
+  if (!alive_) return Status::unavailable("witness process is dead");
+  const std::uint64_t id = next_id_++;
+  std::string request = R"({"id":)" + std::to_string(id) + R"(,"circuit":)" + nlohmann::json(circuit).dump() +
+                        R"(,"inputs":)" + inputs_json + "}";
+  Status st = child_.write_frame(std::span(reinterpret_cast<const std::uint8_t*>(request.data()), request.size()));
+  auto frame = st.is_ok() ? child_.read_frame(deadline, std::size_t{256} << 20)
+                          : Result<std::vector<std::uint8_t>>(st);
+  if (!frame.ok()) {
+    alive_ = false;
+    child_.kill();
+    child_.wait();
+    std::string msg = "witness process: " + frame.status().message();
+    if (auto tail = child_.stderr_tail(600); !tail.empty()) msg += "; node said: " + tail;
+    return Status(frame.status().code(), msg);
+  }
+  auto response = nlohmann::json::parse(frame->begin(), frame->end(), nullptr, false);
+  if (response.is_discarded() || !response.is_object() || response.value("id", std::uint64_t{0}) != id) {
+    alive_ = false;
+    child_.kill();
+    return Status::corruption("witness process sent a malformed or out-of-order response");
+  }
+  if (!response.value("ok", false)) {
+    return Status::invalid_argument("witness for " + circuit + ": " + response.value("error", std::string("failed")));
+  }
+  if (circuit == "__ping") return std::vector<std::uint8_t>{};
+  if (!response.contains("witness") || !response["witness"].is_string()) {
+    return Status::corruption("witness process response has no witness");
+  }
+  const std::string b64 = response["witness"].get<std::string>();
+  std::vector<std::uint8_t> witness(b64.size());
+  std::size_t len = 0;
+  if (sodium_base642bin(witness.data(), witness.size(), b64.data(), b64.size(), nullptr, &len, nullptr,
+                        sodium_base64_VARIANT_ORIGINAL) != 0) {
+    return Status::corruption("witness process sent invalid base64");
+  }
+  witness.resize(len);
+  return witness;
+}
+
+}  // namespace bucketpay

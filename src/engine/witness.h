@@ -1,0 +1,43 @@
+// A client for one persistent Node witness process (scripts/witness_server.mjs, protocol in
+// docs/witness-protocol.md): 4-byte little-endian length frames carrying JSON.
+#pragma once
+
+#include <chrono>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "bucketpay/status.h"
+#include "common/subprocess.h"
+
+namespace bucketpay {
+
+class WitnessProcess {
+ public:
+  struct Options {
+    std::filesystem::path node_binary = "node";
+    std::filesystem::path script;
+    std::map<std::string, std::filesystem::path> circuits;  // name -> artifact JSON
+    std::filesystem::path stderr_path;
+  };
+
+  static Result<std::unique_ptr<WitnessProcess>> start(const Options& options);
+
+  // Executes a circuit on its inputs; returns the gunzipped witness. kInvalidArgument when the
+  // inputs do not satisfy the circuit (not retryable); kUnavailable/kTimeout when the process died
+  // or did not answer (the process is then dead: alive() is false).
+  Result<std::vector<std::uint8_t>> execute(const std::string& circuit, const std::string& inputs_json,
+                                            std::optional<Subprocess::Clock::time_point> deadline);
+  [[nodiscard]] bool alive() const { return alive_; }
+
+ private:
+  explicit WitnessProcess(Subprocess child) : child_(std::move(child)) {}
+  Subprocess child_;
+  std::uint64_t next_id_ = 1;
+  bool alive_ = true;
+};
+
+}  // namespace bucketpay
