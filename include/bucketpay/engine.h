@@ -1,0 +1,82 @@
+// The precompute engine: makes the proofs that turn payments into lookups, and keeps them in the
+// store, never losing or corrupting one.
+//
+// Two modes (docs/protocol.md, "Precomputes and payments"):
+//  - seed mode, generate_all_precomputes(): for one note, a `split` proof per bucket b <= v that
+//    withdraws b to the recipient with the change back to the owner (at most one can ever be used);
+//  - inventory mode, generate_spend_precomputes(): one `spend` proof per note, for its exact value.
+//
+// Every proof is a job in the store first (idempotent on its key), then proved by the ProverPool,
+// verified, and stored with its job marked done in one transaction. Asking for a precompute that
+// exists returns it without proving (the proof cache). After a crash, resume() proves the jobs
+// left unfinished. The tree is the store's leaves; a note must have a leaf index to be proved.
+//
+// Thread safety: an Engine is used by one thread at a time (its pool is internally parallel).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "bucketpay/amount.h"
+#include "bucketpay/merkle_tree.h"
+#include "bucketpay/prover.h"
+#include "bucketpay/store.h"
+
+namespace bucketpay {
+
+struct PrecomputeOptions {
+  bool parallel = true;        // false: one proof at a time
+  std::size_t batch_size = 0;  // proofs claimed and handed to the workers at a time; 0: automatic
+  // Progress: proofs finished (proved, failed or cached) of the total, after each one.
+  std::function<void(std::size_t done, std::size_t total)> on_progress;
+  const CancelToken* cancel = nullptr;
+  std::string batch;  // a name for this request's jobs; empty: generated
+};
+
+struct PrecomputeReport {
+  std::string batch;
+  std::vector<Precompute> precomputes;  // ready ones, in the order asked (cached or proved)
+  std::size_t proved = 0;
+  std::size_t cached = 0;
+  std::size_t failed = 0;
+  std::vector<std::string> errors;  // one line per failed proof
+};
+
+class Engine {
+ public:
+  // The engine proves with `pool` for `wallet`'s notes in `store`; both outlive the engine.
+  static Result<std::unique_ptr<Engine>> open(Store& store, ProverPool& pool, std::string wallet);
+
+  // Seed mode for note `note_id` (see above). Buckets above the note's value are skipped.
+  Result<PrecomputeReport> generate_all_precomputes(std::int64_t note_id, std::span<const Cents> buckets,
+                                                    const Fr& recipient, const PrecomputeOptions& options = {});
+  // Inventory mode: one spend proof per note.
+  Result<PrecomputeReport> generate_spend_precomputes(std::span<const std::int64_t> note_ids, const Fr& recipient,
+                                                      const PrecomputeOptions& options = {});
+  // Proves every pending job in the store (after a crash: running ones are reset first).
+  Result<PrecomputeReport> resume(const PrecomputeOptions& options = {});
+
+  // The local tree (the store's leaves). append_leaf() adds to both, durably.
+  [[nodiscard]] const MerkleTree& tree() const { return tree_; }
+  Result<std::uint64_t> append_leaf(const Fr& leaf);
+
+  // Precompute keys: one proof per (circuit, note, amount, recipient).
+  static std::string spend_key(const Fr& nullifier, const Fr& recipient);
+  static std::string split_key(const Fr& nullifier, Cents amount, const Fr& recipient);
+
+ private:
+  Engine(Store& store, ProverPool& pool, std::string wallet) : store_(store), pool_(pool), wallet_(std::move(wallet)) {}
+  Result<PrecomputeReport> run(std::vector<Job> jobs, const PrecomputeOptions& options);
+  Result<ProofRequest> request_for(const Job& job);
+
+  Store& store_;
+  ProverPool& pool_;
+  std::string wallet_;
+  MerkleTree tree_;
+};
+
+}  // namespace bucketpay

@@ -1,0 +1,276 @@
+#include "bucketpay/engine.h"
+
+#include <sodium.h>
+
+#include <atomic>
+#include <chrono>
+#include <map>
+#include <mutex>
+#include <nlohmann/json.hpp>
+
+#include "bucketpay/circuit_inputs.h"
+
+namespace bucketpay {
+namespace {
+
+using nlohmann::json;
+
+std::int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string new_batch_name() {
+  unsigned char b[6];
+  randombytes_buf(b, sizeof b);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string s = "batch-";
+  for (unsigned char c : b) {
+    s += kHex[c >> 4];
+    s += kHex[c & 15];
+  }
+  return s;
+}
+
+Result<Fr> fr_field(const json& j, const char* name) {
+  if (!j.contains(name) || !j[name].is_string()) return Status::corruption(std::string("job spec lacks ") + name);
+  return Fr::from_string(j[name].get<std::string>());
+}
+
+}  // namespace
+
+std::string Engine::spend_key(const Fr& nullifier, const Fr& recipient) {
+  return "spend:" + nullifier.to_hex() + ":" + recipient.to_hex();
+}
+
+std::string Engine::split_key(const Fr& nullifier, Cents amount, const Fr& recipient) {
+  return "split:" + nullifier.to_hex() + ":" + std::to_string(amount) + ":" + recipient.to_hex();
+}
+
+Result<std::unique_ptr<Engine>> Engine::open(Store& store, ProverPool& pool, std::string wallet) {
+  if (sodium_init() < 0) return Status::internal("libsodium failed to initialise");
+  auto engine = std::unique_ptr<Engine>(new Engine(store, pool, std::move(wallet)));
+  auto leaves = store.load_leaves();
+  if (!leaves.ok()) return leaves.status().with_context("loading the tree");
+  auto appended = engine->tree_.append_many(*leaves);
+  if (!appended.ok()) return appended.status().with_context("rebuilding the tree");
+  return engine;
+}
+
+Result<std::uint64_t> Engine::append_leaf(const Fr& leaf) {
+  if (tree_.size() >= MerkleTree::kCapacity) return Status::resource_exhausted("the tree is full");
+  auto first = store_.append_leaves(std::span(&leaf, 1));
+  if (!first.ok()) return first.status();
+  auto index = tree_.append(leaf);
+  if (!index.ok()) return index.status();
+  if (*index != *first) return Status::corruption("the store's tree and the engine's tree disagree");
+  return *index;
+}
+
+Result<PrecomputeReport> Engine::generate_all_precomputes(std::int64_t note_id, std::span<const Cents> buckets,
+                                                          const Fr& recipient, const PrecomputeOptions& options) {
+  auto note = store_.get_note(note_id);
+  if (!note.ok()) return note.status();
+  if (note->wallet != wallet_) return Status::not_found("note " + std::to_string(note_id) + " is not this wallet's");
+  auto sk = store_.get_spending_key(wallet_);
+  if (!sk.ok()) return sk.status().with_context("wallet key");
+  const Fr nf = nullifier(SpendingKey::from_fr(*sk), note->commitment);
+  std::vector<Job> jobs;
+  for (Cents b : buckets) {
+    if (b == 0 || b > note->value) continue;
+    Job job;
+    job.key = split_key(nf, b, recipient);
+    job.circuit = "split";
+    // The change note's blinding is fixed when the job is made, so a resumed job makes the same
+    // change note. The spec is sealed at rest by the store (it holds a secret).
+    job.spec_json = json{{"note_id", note_id},
+                         {"amount", b},
+                         {"recipient", recipient.to_hex()},
+                         {"change_r", Fr::random().to_hex()}}
+                        .dump();
+    jobs.push_back(std::move(job));
+  }
+  return run(std::move(jobs), options);
+}
+
+Result<PrecomputeReport> Engine::generate_spend_precomputes(std::span<const std::int64_t> note_ids,
+                                                            const Fr& recipient, const PrecomputeOptions& options) {
+  auto sk = store_.get_spending_key(wallet_);
+  if (!sk.ok()) return sk.status().with_context("wallet key");
+  std::vector<Job> jobs;
+  for (std::int64_t id : note_ids) {
+    auto note = store_.get_note(id);
+    if (!note.ok()) return note.status();
+    if (note->wallet != wallet_) return Status::not_found("note " + std::to_string(id) + " is not this wallet's");
+    Job job;
+    job.key = spend_key(nullifier(SpendingKey::from_fr(*sk), note->commitment), recipient);
+    job.circuit = "spend";
+    job.spec_json = json{{"note_id", id}, {"recipient", recipient.to_hex()}}.dump();
+    jobs.push_back(std::move(job));
+  }
+  return run(std::move(jobs), options);
+}
+
+Result<PrecomputeReport> Engine::resume(const PrecomputeOptions& options) {
+  auto reset = store_.reset_running_jobs();
+  if (!reset.ok()) return reset.status();
+  return run({}, options);
+}
+
+Result<ProofRequest> Engine::request_for(const Job& job) {
+  const json spec = json::parse(job.spec_json, nullptr, false);
+  if (spec.is_discarded() || !spec.is_object() || !spec.contains("note_id")) {
+    return Status::corruption("job " + job.key + " has a malformed spec");
+  }
+  auto note = store_.get_note(spec["note_id"].get<std::int64_t>());
+  if (!note.ok()) return note.status();
+  if (!note->leaf_index) return Status::failed_precondition("note " + std::to_string(note->id) + " is not in the tree yet");
+  if (note->state == NoteState::kSpent) return Status::failed_precondition("note " + std::to_string(note->id) + " is spent");
+  auto sk = store_.get_spending_key(note->wallet);
+  if (!sk.ok()) return sk.status().with_context("wallet key");
+  OwnedNote owned{Note{note->pk, note->value, note->r}, SpendingKey::from_fr(*sk), *note->leaf_index};
+  auto path = tree_.path(*note->leaf_index);
+  if (!path.ok()) return path.status();
+  auto leaf = tree_.leaf(*note->leaf_index);
+  if (!leaf.ok() || *leaf != note->commitment || owned.commitment() != note->commitment) {
+    return Status::corruption("note " + std::to_string(note->id) + " is not the leaf at its index");
+  }
+  auto recipient = fr_field(spec, "recipient");
+  if (!recipient.ok()) return recipient.status();
+  ProofRequest req;
+  req.key = job.key;
+  req.circuit = job.circuit;
+  if (job.circuit == "spend") {
+    req.inputs_json = spend_inputs_json(owned, *path, tree_.root(), *recipient);
+    req.expected_public_inputs = spend_statement(owned, tree_.root(), *recipient).public_inputs();
+  } else if (job.circuit == "split") {
+    auto change_r = fr_field(spec, "change_r");
+    if (!change_r.ok()) return change_r.status();
+    const auto amount = spec.value("amount", std::uint64_t{0});
+    if (amount == 0 || amount > note->value) return Status::corruption("job " + job.key + " has a bad amount");
+    SplitOutputs outputs{Note{note->pk, note->value - amount, *change_r}, Note{Fr::zero(), 0, Fr::zero()}};
+    req.inputs_json = split_inputs_json(owned, *path, tree_.root(), amount, *recipient, outputs);
+    req.expected_public_inputs = split_statement(owned, tree_.root(), amount, *recipient, outputs).public_inputs();
+  } else {
+    return Status::corruption("job " + job.key + " names unknown circuit " + job.circuit);
+  }
+  return req;
+}
+
+Result<PrecomputeReport> Engine::run(std::vector<Job> jobs, const PrecomputeOptions& options) {
+  PrecomputeReport report;
+  report.batch = options.batch.empty() ? new_batch_name() : options.batch;
+  std::vector<std::string> keys;
+  std::vector<Job> fresh;
+  for (auto& job : jobs) {
+    keys.push_back(job.key);
+    auto cached = store_.find_precompute(job.key);
+    if (!cached.ok()) return cached.status();
+    if (cached->has_value()) {
+      ++report.cached;
+      continue;
+    }
+    job.batch = report.batch;
+    fresh.push_back(std::move(job));
+  }
+  if (!fresh.empty()) {
+    auto enq = store_.enqueue_jobs(fresh);
+    if (!enq.ok()) return enq.status();
+  }
+  const std::size_t total = jobs.empty() ? 0 : jobs.size();
+  std::atomic<std::size_t> done{report.cached};
+  if (options.on_progress && report.cached > 0) options.on_progress(done, total);
+
+  const std::size_t chunk = !options.parallel ? 1 : options.batch_size > 0 ? options.batch_size : ProverPool::default_batch_size();
+  std::mutex report_mu;
+  for (;;) {
+    if (options.cancel != nullptr && options.cancel->cancelled()) break;
+    std::vector<Job> claimed;
+    while (claimed.size() < chunk) {
+      auto next = store_.claim_next_job(0);
+      if (!next.ok()) return next.status();
+      if (!next->has_value()) break;
+      claimed.push_back(std::move(**next));
+    }
+    if (claimed.empty()) break;
+    std::vector<ProofRequest> requests;
+    std::vector<const Job*> proving;
+    std::map<std::string, const Job*> by_key;
+    for (const auto& job : claimed) {
+      auto req = request_for(job);
+      if (!req.ok()) {
+        // The job cannot be proved as specified (a spent note, a corrupt spec): that is final.
+        Status st = store_.fail_job(job.id, req.status().message(), /*permanent=*/true);
+        if (!st.is_ok()) return st;
+        std::lock_guard lock(report_mu);
+        ++report.failed;
+        report.errors.push_back(job.key + ": " + req.status().message());
+        if (job.batch == report.batch && options.on_progress) options.on_progress(++done, total);
+        continue;
+      }
+      by_key[job.key] = &job;
+      requests.push_back(std::move(*req));
+    }
+    Status store_error = Status::ok();
+    BatchOptions bo;
+    bo.cancel = options.cancel;
+    bo.batch_size = requests.size();
+    bo.on_result = [&](const ProofResult& r, std::size_t, std::size_t) {
+      const Job* job = by_key.at(r.key);
+      Status st;
+      std::string failure;
+      if (r.proof.ok()) {
+        Precompute p;
+        p.key = job->key;
+        p.circuit = job->circuit;
+        const json spec = json::parse(job->spec_json);
+        p.note_id = spec["note_id"].get<std::int64_t>();
+        p.amount = spec.value("amount", std::uint64_t{0});
+        p.recipient = *Fr::from_string(spec["recipient"].get<std::string>());
+        p.public_inputs = r.proof->public_inputs;
+        p.proof = r.proof->proof;
+        p.prove_ms = r.witness_ms + r.prove_ms + r.verify_ms;
+        p.worker = r.worker;
+        p.created_ms = now_ms();
+        if (job->circuit == "spend") {
+          auto note = store_.get_note(p.note_id);
+          if (note.ok()) p.amount = note->value;
+        } else {
+          auto note = store_.get_note(p.note_id);
+          if (note.ok()) {
+            p.outputs_json = json::array({json{{"pk", note->pk.to_hex()},
+                                               {"value", note->value - p.amount},
+                                               {"r", spec["change_r"]}}})
+                                 .dump();
+          }
+        }
+        auto id = store_.complete_job(job->id, p);
+        st = id.status();
+        if (!st.is_ok()) failure = st.message();
+      } else {
+        failure = r.proof.status().message();
+        const bool permanent = r.proof.status().code() != StatusCode::kCancelled;
+        st = store_.fail_job(job->id, failure, permanent);
+      }
+      std::lock_guard lock(report_mu);
+      if (!st.is_ok() && store_error.is_ok()) store_error = st;
+      if (r.proof.ok() && st.is_ok()) {
+        ++report.proved;
+      } else if (r.proof.status().code() != StatusCode::kCancelled) {
+        ++report.failed;
+        report.errors.push_back(job->key + ": " + failure);
+      }
+      if (job->batch == report.batch && options.on_progress) options.on_progress(++done, total);
+    };
+    pool_.prove_all(requests, bo);
+    if (!store_error.is_ok()) return store_error;
+  }
+  for (const auto& key : keys) {
+    auto p = store_.find_precompute(key);
+    if (!p.ok()) return p.status();
+    if (p->has_value()) report.precomputes.push_back(std::move(**p));
+  }
+  return report;
+}
+
+}  // namespace bucketpay

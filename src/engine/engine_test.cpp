@@ -1,0 +1,285 @@
+// The proving pool and the engine against the real circuits, the real bb and Node, and a real
+// SQLite store. Proofs are re-verified here by a separate bb process, not only by the pool.
+#include "bucketpay/engine.h"
+
+#include <dirent.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <sstream>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "bucketpay/bb.h"
+#include "bucketpay/circuit_inputs.h"
+#include "bucketpay/store.h"
+#include "testing/testing.h"
+
+namespace bucketpay {
+namespace {
+
+namespace fs = std::filesystem;
+
+ProverConfig test_config(const fs::path& scratch) {
+  ProverConfig c;
+  c.bb_binary = testing::bb_binary();
+  c.crs_dir = testing::crs_dir();
+  c.circuits_dir = testing::build_dir() / "circuits";
+  c.witness_server = testing::project_root() / "scripts" / "witness_server.mjs";
+  c.scratch_root = scratch;
+  c.workers = 2;
+  c.threads_per_worker = 1;
+  return c;
+}
+
+class EngineTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("bucketpay-engine-test-" + std::to_string(::getpid()) + "-" +
+                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_ / "scratch");
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  std::unique_ptr<Store> open_store() {
+    StoreOptions so;
+    so.passphrase = "test passphrase";
+    so.vault_params = VaultParams::fast();
+    auto s = open_sqlite_store(dir_ / "store.db", so);
+    EXPECT_TRUE(s.ok()) << s.status().to_string();
+    return std::move(*s);
+  }
+
+  // Independent re-verification of a stored proof in a fresh bb process.
+  bool verifies(const std::string& circuit, const std::vector<Fr>& public_inputs, const std::vector<std::uint8_t>& proof,
+                ProverPool& pool) {
+    auto vk = pool.verification_key(circuit);
+    EXPECT_TRUE(vk.ok());
+    auto p = bb::Process::start({testing::bb_binary(), 1, {}, {}, testing::crs_dir()});
+    EXPECT_TRUE(p.ok());
+    auto v = (*p)->verify(*vk, bb::ProofData{public_inputs, proof});
+    EXPECT_TRUE(v.ok()) << v.status().to_string();
+    return v.ok() && *v;
+  }
+
+  fs::path dir_;
+};
+
+// A wallet with `values` as notes among some other leaves; returns the note ids.
+std::vector<std::int64_t> make_notes(Store& store, Engine& engine, const std::vector<Cents>& values) {
+  const SpendingKey sk = SpendingKey::generate();
+  EXPECT_TRUE(store.put_spending_key("w", sk.reveal()).is_ok());
+  const Fr pk = owner_key(sk);
+  std::vector<std::int64_t> ids;
+  for (Cents v : values) {
+    // Other people's leaves around ours, so paths have non-trivial siblings.
+    for (int i = 0; i < 4; ++i) EXPECT_TRUE(engine.append_leaf(Fr::random()).ok());
+    const Note note = Note::create(pk, v);
+    auto index = engine.append_leaf(note.commitment());
+    EXPECT_TRUE(index.ok());
+    StoredNote sn;
+    sn.wallet = "w";
+    sn.pk = pk;
+    sn.value = v;
+    sn.r = note.r;
+    sn.leaf_index = *index;
+    sn.state = NoteState::kOnChain;
+    sn.commitment = note.commitment();
+    auto id = store.insert_note(sn);
+    EXPECT_TRUE(id.ok()) << id.status().to_string();
+    ids.push_back(*id);
+  }
+  return ids;
+}
+
+TEST_F(EngineTest, InventoryModeProvesVerifiableSpendsAndCachesThem) {
+  auto store = open_store();
+  auto pool = ProverPool::start(test_config(dir_ / "scratch"));
+  ASSERT_TRUE(pool.ok()) << pool.status().to_string();
+  auto engine = Engine::open(*store, **pool, "w");
+  ASSERT_TRUE(engine.ok()) << engine.status().to_string();
+  const auto ids = make_notes(*store, **engine, {1, 2, 64, 65536});
+  auto recipient = address_to_field("0x1111111111111111111111111111111111111111");
+  ASSERT_TRUE(recipient.ok());
+
+  std::vector<std::size_t> progress;
+  PrecomputeOptions po;
+  po.on_progress = [&](std::size_t done, std::size_t total) {
+    EXPECT_EQ(total, 4U);
+    progress.push_back(done);
+  };
+  auto report = (*engine)->generate_spend_precomputes(ids, *recipient, po);
+  ASSERT_TRUE(report.ok()) << report.status().to_string();
+  EXPECT_EQ(report->proved, 4U);
+  EXPECT_EQ(report->failed, 0U) << (report->errors.empty() ? "" : report->errors[0]);
+  ASSERT_EQ(report->precomputes.size(), 4U);
+  EXPECT_EQ(progress.back(), 4U);
+  for (std::size_t i = 0; i < 4; ++i) {
+    const auto& p = report->precomputes[i];
+    EXPECT_EQ(p.circuit, "spend");
+    EXPECT_EQ(p.note_id, ids[i]);
+    ASSERT_EQ(p.public_inputs.size(), 4U);
+    EXPECT_EQ(p.public_inputs[0], (*engine)->tree().root());
+    EXPECT_EQ(p.public_inputs[3], *recipient);
+    EXPECT_TRUE(verifies("spend", p.public_inputs, p.proof, **pool));
+    // Any changed public input must not verify.
+    for (std::size_t k = 0; k < 4; ++k) {
+      auto changed = p.public_inputs;
+      changed[k] += Fr::one();
+      EXPECT_FALSE(verifies("spend", changed, p.proof, **pool)) << "public input " << k;
+    }
+  }
+  EXPECT_EQ(report->precomputes[2].amount, 64U);
+
+  // The proof cache: asking again proves nothing.
+  auto again = (*engine)->generate_spend_precomputes(ids, *recipient, {});
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->proved, 0U);
+  EXPECT_EQ(again->cached, 4U);
+  EXPECT_EQ(again->precomputes, report->precomputes);
+
+  // Worker statistics account for every proof.
+  std::uint64_t proofs = 0;
+  for (const auto& s : (*pool)->stats()) proofs += s.proofs;
+  EXPECT_EQ(proofs, 4U);
+}
+
+TEST_F(EngineTest, SeedModeProvesOneSplitPerBucketUpToTheValue) {
+  auto store = open_store();
+  auto pool = ProverPool::start(test_config(dir_ / "scratch"));
+  ASSERT_TRUE(pool.ok()) << pool.status().to_string();
+  auto engine = Engine::open(*store, **pool, "w");
+  ASSERT_TRUE(engine.ok());
+  const auto ids = make_notes(*store, **engine, {10});  // buckets 1, 2, 4, 8 fit
+  auto recipient = address_to_field("0x2222222222222222222222222222222222222222");
+  auto report = (*engine)->generate_all_precomputes(ids[0], kBuckets, *recipient, {});
+  ASSERT_TRUE(report.ok()) << report.status().to_string();
+  ASSERT_EQ(report->precomputes.size(), 4U);
+  EXPECT_EQ(report->failed, 0U);
+  for (std::size_t i = 0; i < 4; ++i) {
+    const auto& p = report->precomputes[i];
+    EXPECT_EQ(p.circuit, "split");
+    EXPECT_EQ(p.amount, Cents{1} << i);
+    ASSERT_EQ(p.public_inputs.size(), 6U);
+    EXPECT_EQ(p.public_inputs[2], Fr::from_u64(p.amount));
+    EXPECT_EQ(p.public_inputs[5], Fr::zero());  // no second output
+    // The change note goes back to the owner with value 10 - b: its commitment is out_cm1.
+    const auto outputs = nlohmann::json::parse(p.outputs_json);
+    const auto note = store->get_note(ids[0]);
+    ASSERT_TRUE(note.ok());
+    const Note change{note->pk, 10 - p.amount, *Fr::from_string(outputs[0]["r"].get<std::string>())};
+    EXPECT_EQ(p.public_inputs[4], change.commitment());
+    EXPECT_TRUE(verifies("split", p.public_inputs, p.proof, **pool));
+  }
+}
+
+TEST_F(EngineTest, InvalidInputsFailOnceWithoutRetry) {
+  auto pool = ProverPool::start(test_config(dir_ / "scratch"));
+  ASSERT_TRUE(pool.ok()) << pool.status().to_string();
+  ProofRequest bad{"bad", "spend", R"({"root":"0x1","nullifier":"0x2","value":"0x3","recipient":"0x4","sk":"0x5","r":"0x6",)"
+                                   R"("siblings":[],"positions":[]})", {}};
+  auto results = (*pool)->prove_all({bad});
+  ASSERT_EQ(results.size(), 1U);
+  EXPECT_FALSE(results[0].proof.ok());
+  EXPECT_EQ(results[0].tries, 1);
+  ProofRequest unknown{"unknown", "nope", "{}", {}};
+  auto r2 = (*pool)->prove_all({unknown});
+  EXPECT_FALSE(r2[0].proof.ok());
+  EXPECT_NE(r2[0].proof.status().message().find("unknown circuit"), std::string::npos);
+}
+
+TEST_F(EngineTest, TimeoutsAreRetriedThreeTimesThenReported) {
+  auto config = test_config(dir_ / "scratch");
+  config.proof_timeout = std::chrono::milliseconds(1);
+  auto pool = ProverPool::start(config);
+  ASSERT_TRUE(pool.ok()) << pool.status().to_string();
+  ProofRequest req{"slow", "spend", "{}", {}};
+  auto results = (*pool)->prove_all({req});
+  ASSERT_FALSE(results[0].proof.ok());
+  EXPECT_EQ(results[0].tries, 3);
+  EXPECT_NE(results[0].proof.status().message().find("gave up after 3 tries"), std::string::npos)
+      << results[0].proof.status().message();
+}
+
+std::vector<pid_t> child_bb_processes() {
+  std::vector<pid_t> out;
+  DIR* d = ::opendir("/proc");
+  while (dirent* e = ::readdir(d)) {
+    const pid_t pid = static_cast<pid_t>(std::atoi(e->d_name));
+    if (pid <= 0) continue;
+    std::ifstream stat("/proc/" + std::string(e->d_name) + "/stat");
+    std::string line;
+    std::getline(stat, line);
+    const auto close = line.rfind(')');
+    if (close == std::string::npos || line.find("(bb)") == std::string::npos) continue;
+    std::istringstream rest(line.substr(close + 2));
+    char state;
+    pid_t ppid;
+    rest >> state >> ppid;
+    if (ppid == ::getpid()) out.push_back(pid);
+  }
+  ::closedir(d);
+  return out;
+}
+
+TEST_F(EngineTest, ACrashedProverIsReplacedAndItsProofRetried) {
+  auto store = open_store();
+  auto pool = ProverPool::start(test_config(dir_ / "scratch"));
+  ASSERT_TRUE(pool.ok()) << pool.status().to_string();
+  auto engine = Engine::open(*store, **pool, "w");
+  ASSERT_TRUE(engine.ok());
+  const auto ids = make_notes(*store, **engine, {1, 2, 3, 4, 5, 6});
+  auto recipient = address_to_field("0x3333333333333333333333333333333333333333");
+  std::atomic<bool> killed{false};
+  PrecomputeOptions po;
+  po.on_progress = [&](std::size_t done, std::size_t) {
+    if (done == 1 && !killed.exchange(true)) {
+      for (pid_t pid : child_bb_processes()) ::kill(pid, SIGKILL);
+    }
+  };
+  auto report = (*engine)->generate_spend_precomputes(ids, *recipient, po);
+  ASSERT_TRUE(report.ok()) << report.status().to_string();
+  EXPECT_TRUE(killed.load());
+  EXPECT_EQ(report->failed, 0U) << (report->errors.empty() ? "" : report->errors[0]);
+  EXPECT_EQ(report->precomputes.size(), 6U);
+  std::uint64_t restarts = 0;
+  for (const auto& s : (*pool)->stats()) restarts += s.restarts;
+  EXPECT_GE(restarts, 1U);
+  for (const auto& p : report->precomputes) EXPECT_TRUE(verifies("spend", p.public_inputs, p.proof, **pool));
+}
+
+TEST_F(EngineTest, ScratchDirectoriesAreRemovedAndStaleOnesCleaned) {
+  // A stale directory of a process that no longer exists (pid 2^22 - 1 is above pid_max by default).
+  const fs::path stale = dir_ / "scratch" / "bucketpay-worker-4194303-0";
+  fs::create_directories(stale);
+  {
+    auto pool = ProverPool::start(test_config(dir_ / "scratch"));
+    ASSERT_TRUE(pool.ok()) << pool.status().to_string();
+    EXPECT_FALSE(fs::exists(stale));
+  }
+  EXPECT_TRUE(fs::is_empty(dir_ / "scratch"));
+}
+
+TEST_F(EngineTest, MissingCrsIsAClearError) {
+  auto config = test_config(dir_ / "scratch");
+  config.crs_dir = dir_ / "no-crs-here";
+  auto pool = ProverPool::start(config);
+  ASSERT_FALSE(pool.ok());
+  EXPECT_EQ(pool.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(pool.status().message().find((dir_ / "no-crs-here").string()), std::string::npos);
+  EXPECT_NE(pool.status().message().find("points"), std::string::npos);
+  // Too small: a CRS with 10 points.
+  fs::create_directories(dir_ / "small");
+  std::ofstream(dir_ / "small" / "bn254_g1.dat", std::ios::binary) << std::string(640, '\0');
+  fs::copy_file(testing::crs_dir() / "bn254_g2.dat", dir_ / "small" / "bn254_g2.dat");
+  config.crs_dir = dir_ / "small";
+  auto small = ProverPool::start(config);
+  ASSERT_FALSE(small.ok());
+  EXPECT_NE(small.status().message().find("has only 10 points"), std::string::npos) << small.status().message();
+}
+
+}  // namespace
+}  // namespace bucketpay
