@@ -1,0 +1,168 @@
+#include "cli/cli.h"
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "bucketpay/amount.h"
+#include "bucketpay/field.h"
+#include "bucketpay/note.h"
+#include "bucketpay/poseidon2.h"
+#include "cli/engine_commands.h"
+
+namespace bucketpay::cli {
+namespace {
+
+using nlohmann::json;
+
+// A failure reported to the user: its exit status follows from the Status code.
+int fail(std::ostream& err, const Status& status) {
+  err << "bucketpay: error: " << status.message() << "\n";
+  return status.code() == StatusCode::kInvalidArgument ? kExitUsage : kExitFailure;
+}
+
+Result<std::vector<Fr>> parse_fields(const std::vector<std::string>& texts) {
+  std::vector<Fr> out;
+  out.reserve(texts.size());
+  for (const auto& t : texts) {
+    auto f = Fr::from_string(t);
+    if (!f.ok()) return f.status();
+    out.push_back(*f);
+  }
+  return out;
+}
+
+struct Context {
+  std::ostream& out;
+  std::ostream& err;
+};
+
+int cmd_permute(Context& ctx, const std::vector<std::string>& args) {
+  if (args.size() != 4) return fail(ctx.err, Status::invalid_argument("permute takes exactly 4 field elements"));
+  auto in = parse_fields(args);
+  if (!in.ok()) return fail(ctx.err, in.status());
+  const auto state = poseidon2::permutation({(*in)[0], (*in)[1], (*in)[2], (*in)[3]});
+  for (const auto& x : state) ctx.out << x.to_hex() << "\n";
+  return kExitOk;
+}
+
+int cmd_hash(Context& ctx, const std::vector<std::string>& args) {
+  if (args.empty() || args.size() > 3) {
+    return fail(ctx.err, Status::invalid_argument("hash takes 1 to 3 field elements"));
+  }
+  auto in = parse_fields(args);
+  if (!in.ok()) return fail(ctx.err, in.status());
+  ctx.out << poseidon2::hash(*in).to_hex() << "\n";
+  return kExitOk;
+}
+
+int cmd_decompose(Context& ctx, const std::string& text, bool cents_unit, bool as_json) {
+  auto amount = parse_amount(text, cents_unit ? AmountUnit::kCents : AmountUnit::kDollars);
+  if (!amount.ok()) return fail(ctx.err, amount.status());
+  const Decomposition d = decompose(*amount);
+  if (as_json) {
+    json j;
+    j["amount"] = format_dollars(*amount);
+    j["amount_cents"] = *amount;
+    j["buckets"] = json::array();
+    for (auto b : d) j["buckets"].push_back(b);
+    ctx.out << j.dump() << "\n";
+  } else {
+    std::string line;
+    for (auto b : d) line += (line.empty() ? "" : " ") + std::to_string(b);
+    ctx.out << line << "\n";
+  }
+  return kExitOk;
+}
+
+int cmd_note(Context& ctx, const std::string& value_text, bool as_json) {
+  auto value = parse_amount(value_text, AmountUnit::kDollars, kMaxNoteValue);
+  if (!value.ok()) return fail(ctx.err, value.status());
+  const SpendingKey sk = SpendingKey::generate();
+  const Fr pk = owner_key(sk);
+  const Note note = Note::create(pk, *value);
+  const Fr cm = note.commitment();
+  const Fr nf = nullifier(sk, cm);
+  // The spending key and the blinding factor are secrets: they are never printed.
+  if (as_json) {
+    json j = {{"pk", pk.to_hex()}, {"value_cents", *value}, {"commitment", cm.to_hex()},
+              {"nullifier", nf.to_hex()}};
+    ctx.out << j.dump() << "\n";
+  } else {
+    ctx.out << "owner key (pk)  " << pk.to_hex() << "\n"
+            << "value           " << format_dollars(*value) << " (" << *value << " cents)\n"
+            << "commitment (cm) " << cm.to_hex() << "\n"
+            << "nullifier (nf)  " << nf.to_hex() << "\n";
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
+int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err) {
+  Context ctx{out, err};
+  CLI::App app{"bucketpay: instant private payments from precomputed zero-knowledge proofs"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "bucketpay 0.1.0");
+
+  std::vector<std::string> permute_args;
+  auto* permute = app.add_subcommand("permute", "Print the Poseidon2 permutation of 4 field elements (0x-hex, one per line)");
+  permute->add_option("inputs", permute_args, "4 field elements, decimal or 0x-hex")->required()->expected(4);
+
+  std::vector<std::string> hash_args;
+  auto* hash = app.add_subcommand("hash", "Print H(X, Y, Z) of 1 to 3 field elements (0x-hex)");
+  hash->add_option("inputs", hash_args, "1 to 3 field elements, decimal or 0x-hex")->required()->expected(1, 3);
+
+  std::string amount_text;
+  bool cents_unit = false;
+  bool as_json = false;
+  auto* decomp = app.add_subcommand("decompose", "Print the binary buckets (in cents) of an amount");
+  decomp->add_option("amount", amount_text, "amount in dollars (12.34) or, with --cents, in cents")->required();
+  decomp->add_flag("--cents", cents_unit, "the amount is in integer cents");
+  decomp->add_flag("--json", as_json, "print JSON");
+
+  std::string note_value = "1.00";
+  auto* note = app.add_subcommand("new-note", "Make a fresh note (random key and blinding) and print its commitment and nullifier");
+  note->add_option("--value", note_value, "the note's value in dollars")->capture_default_str();
+  note->add_flag("--json", as_json, "print JSON");
+
+  const auto engine_commands = add_engine_commands(app, out, err);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    out << app.help();
+    return kExitOk;
+  } catch (const CLI::CallForAllHelp& e) {
+    out << app.help("", CLI::AppFormatMode::All);
+    return kExitOk;
+  } catch (const CLI::CallForVersion& e) {
+    out << "bucketpay 0.1.0\n";
+    return kExitOk;
+  } catch (const CLI::ParseError& e) {
+    std::string message = e.what();
+    for (auto& c : message) {
+      if (c == '\n') c = ' ';
+    }
+    err << "bucketpay: error: " << message << " (see bucketpay --help)\n";
+    return kExitUsage;
+  }
+  try {
+    if (permute->parsed()) return cmd_permute(ctx, permute_args);
+    if (hash->parsed()) return cmd_hash(ctx, hash_args);
+    if (decomp->parsed()) return cmd_decompose(ctx, amount_text, cents_unit, as_json);
+    if (note->parsed()) return cmd_note(ctx, note_value, as_json);
+    for (const auto& [sub, handler] : engine_commands) {
+      if (sub->parsed()) return handler();
+    }
+  } catch (const std::exception& e) {
+    // Nothing below should throw; this keeps a bug from becoming a crash with a core dump.
+    err << "bucketpay: error: internal: " << e.what() << "\n";
+    return kExitFailure;
+  }
+  return kExitUsage;
+}
+
+}  // namespace bucketpay::cli

@@ -1,0 +1,384 @@
+#include "cli/engine_commands.h"
+
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+
+#include "bucketpay/amount.h"
+#include "bucketpay/bb.h"
+#include "bucketpay/circuit_inputs.h"
+#include "bucketpay/engine.h"
+#include "bucketpay/note.h"
+#include "bucketpay/store.h"
+#include "cli/cli.h"
+#include "cli/progress.h"
+
+namespace bucketpay::cli {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+// Where the project's files are: $BUCKETPAY_ROOT, else the source tree this binary was built from.
+fs::path project_root() {
+  if (const char* env = std::getenv("BUCKETPAY_ROOT"); env != nullptr && *env != '\0') return env;
+  return BUCKETPAY_SOURCE_DIR;
+}
+
+fs::path default_db() {
+  if (const char* env = std::getenv("BUCKETPAY_DB"); env != nullptr && *env != '\0') return env;
+  const char* home = std::getenv("HOME");
+  return fs::path(home != nullptr ? home : ".") / ".bucketpay" / "bucketpay.db";
+}
+
+struct Options {
+  std::string db = default_db().string();
+  std::string wallet = "default";
+  std::optional<std::string> crs;
+  std::optional<std::string> bb;
+  std::string circuits = (fs::path(BUCKETPAY_BUILD_DIR) / "circuits").string();
+  int workers = 0;
+  int threads = 0;
+  std::size_t batch_size = 0;
+  int timeout_s = 120;
+  bool sequential = false;
+  bool json_out = false;
+  bool stats = false;
+  // note add
+  std::string value;
+  int count = 1;
+  // precompute
+  std::int64_t note_id = 0;
+  std::vector<std::int64_t> note_ids;
+  bool all_notes = false;
+  std::string recipient = "0x000000000000000000000000000000000000dEaD";
+  std::vector<std::string> buckets;
+};
+
+class Runner {
+ public:
+  Runner(std::shared_ptr<Options> o, std::ostream& out, std::ostream& err) : o_(std::move(o)), out_(out), err_(err) {}
+
+  int fail(const Status& s) {
+    err_ << "bucketpay: error: " << s.message() << "\n";
+    return s.code() == StatusCode::kInvalidArgument ? kExitUsage : kExitFailure;
+  }
+
+  Result<std::unique_ptr<Store>> open_store(bool create) {
+    const fs::path db(o_->db);
+    std::error_code ec;
+    if (!create && !fs::exists(db, ec)) {
+      return Status::failed_precondition("no store at " + db.string() + "; run `bucketpay init --db " + db.string() + "` first");
+    }
+    if (db.has_parent_path()) fs::create_directories(db.parent_path(), ec);
+    auto pass = read_passphrase("bucketpay passphrase: ");
+    if (!pass.ok()) return pass.status();
+    StoreOptions so;
+    so.passphrase = *pass;
+    if (const char* kdf = std::getenv("BUCKETPAY_KDF"); kdf != nullptr && std::string(kdf) == "fast") {
+      so.vault_params = VaultParams::fast();  // tests only: a new store's key derivation is cheap
+    }
+    return open_sqlite_store(db, so);
+  }
+
+  Result<std::unique_ptr<ProverPool>> start_pool() {
+    auto bb_path = bb::locate_binary(o_->bb ? std::optional<fs::path>(*o_->bb) : std::nullopt, project_root());
+    if (!bb_path.ok()) return bb_path.status();
+    ProverConfig c;
+    c.bb_binary = *bb_path;
+    c.crs_dir = bb::crs_directory(o_->crs ? std::optional<fs::path>(*o_->crs) : std::nullopt);
+    c.circuits_dir = o_->circuits;
+    c.witness_server = project_root() / "scripts" / "witness_server.mjs";
+    c.vk_cache_dir = fs::path(o_->db).parent_path() / "vk-cache";
+    c.workers = o_->sequential ? 1 : o_->workers;
+    c.threads_per_worker = o_->threads;
+    c.proof_timeout = std::chrono::seconds(o_->timeout_s);
+    return ProverPool::start(c);
+  }
+
+  int init() {
+    auto store = open_store(true);
+    if (!store.ok()) return fail(store.status());
+    if (auto existing = (*store)->get_spending_key(o_->wallet); existing.ok()) {
+      return fail(Status::already_exists("wallet \"" + o_->wallet + "\" already has a key in " + o_->db));
+    }
+    const SpendingKey sk = SpendingKey::generate();
+    if (Status st = (*store)->put_spending_key(o_->wallet, sk.reveal()); !st.is_ok()) return fail(st);
+    const Fr pk = owner_key(sk);
+    if (o_->json_out) {
+      out_ << json{{"wallet", o_->wallet}, {"pk", pk.to_hex()}, {"db", o_->db}}.dump() << "\n";
+    } else {
+      out_ << "wallet " << o_->wallet << " created in " << o_->db << "\nowner key (pk) " << pk.to_hex() << "\n";
+    }
+    return kExitOk;
+  }
+
+  // A note added to the local tree (the store's leaves), for proving without a chain.
+  int note_add() {
+    auto value = parse_amount(o_->value, AmountUnit::kDollars, kMaxNoteValue);
+    if (!value.ok()) return fail(value.status());
+    if (o_->count < 1 || o_->count > 100000) return fail(Status::invalid_argument("--count must be 1..100000"));
+    auto store = open_store(false);
+    if (!store.ok()) return fail(store.status());
+    auto sk = (*store)->get_spending_key(o_->wallet);
+    if (!sk.ok()) return fail(sk.status().with_context("wallet " + o_->wallet));
+    const Fr pk = owner_key(SpendingKey::from_fr(*sk));
+    json added = json::array();
+    for (int i = 0; i < o_->count; ++i) {
+      const Note note = Note::create(pk, *value);
+      const Fr cm = note.commitment();
+      auto index = (*store)->append_leaves(std::span(&cm, 1));
+      if (!index.ok()) return fail(index.status());
+      StoredNote sn;
+      sn.wallet = o_->wallet;
+      sn.pk = pk;
+      sn.value = *value;
+      sn.r = note.r;
+      sn.leaf_index = *index;
+      sn.state = NoteState::kOnChain;
+      sn.commitment = cm;
+      auto id = (*store)->insert_note(sn);
+      if (!id.ok()) return fail(id.status());
+      added.push_back(json{{"id", *id}, {"leaf_index", *index}, {"value_cents", *value}, {"commitment", cm.to_hex()}});
+    }
+    if (o_->json_out) {
+      out_ << added.dump() << "\n";
+    } else {
+      for (const auto& n : added) {
+        out_ << "note " << n["id"].get<std::int64_t>() << "  leaf " << n["leaf_index"].get<std::uint64_t>() << "  "
+             << format_dollars(n["value_cents"].get<std::uint64_t>()) << "  " << n["commitment"].get<std::string>()
+             << "\n";
+      }
+    }
+    return kExitOk;
+  }
+
+  int note_list() {
+    auto store = open_store(false);
+    if (!store.ok()) return fail(store.status());
+    auto notes = (*store)->list_notes(o_->wallet, std::nullopt);
+    if (!notes.ok()) return fail(notes.status());
+    json list = json::array();
+    for (const auto& n : *notes) {
+      list.push_back(json{{"id", n.id},
+                          {"value_cents", n.value},
+                          {"state", std::string(note_state_name(n.state))},
+                          {"leaf_index", n.leaf_index ? json(*n.leaf_index) : json(nullptr)},
+                          {"commitment", n.commitment.to_hex()}});
+    }
+    if (o_->json_out) {
+      out_ << list.dump() << "\n";
+    } else {
+      for (const auto& n : list) {
+        out_ << "note " << n["id"] << "  " << format_dollars(n["value_cents"].get<std::uint64_t>()) << "  "
+             << n["state"].get<std::string>() << "  leaf " << n["leaf_index"] << "\n";
+      }
+    }
+    return kExitOk;
+  }
+
+  int precompute(const std::string& mode) {
+    auto recipient = address_to_field(o_->recipient);
+    if (!recipient.ok()) return fail(recipient.status());
+    std::vector<Cents> buckets;
+    if (mode == "seed") {
+      if (o_->buckets.empty()) {
+        buckets.assign(kBuckets.begin(), kBuckets.end());
+      } else {
+        for (const auto& b : o_->buckets) {
+          auto c = parse_amount(b, AmountUnit::kCents, kMaxPaymentCents);
+          if (!c.ok()) return fail(c.status());
+          if ((*c & (*c - 1)) != 0) return fail(Status::invalid_argument("bucket " + b + " is not a power of two"));
+          buckets.push_back(*c);
+        }
+      }
+    }
+    auto store = open_store(false);
+    if (!store.ok()) return fail(store.status());
+    std::vector<std::int64_t> ids = o_->note_ids;
+    if (mode == "inventory" && o_->all_notes) {
+      auto notes = (*store)->list_notes(o_->wallet, NoteState::kOnChain);
+      if (!notes.ok()) return fail(notes.status());
+      for (const auto& n : *notes) ids.push_back(n.id);
+    }
+    if (mode == "inventory" && ids.empty()) return fail(Status::invalid_argument("no notes given (use --note ID or --all)"));
+    auto pool = start_pool();
+    if (!pool.ok()) return fail(pool.status());
+    auto engine = Engine::open(**store, **pool, o_->wallet);
+    if (!engine.ok()) return fail(engine.status());
+
+    Progress progress(err_, "proving", Progress::is_terminal(STDERR_FILENO));
+    PrecomputeOptions po;
+    po.parallel = !o_->sequential;
+    po.batch_size = o_->batch_size;
+    po.on_progress = [&](std::size_t done, std::size_t total) { progress.update(done, total); };
+    const auto t0 = std::chrono::steady_clock::now();
+    Result<PrecomputeReport> report = Status::internal("no mode");
+    if (mode == "seed") {
+      report = (*engine)->generate_all_precomputes(o_->note_id, buckets, *recipient, po);
+    } else if (mode == "inventory") {
+      report = (*engine)->generate_spend_precomputes(ids, *recipient, po);
+    } else {
+      report = (*engine)->resume(po);
+    }
+    progress.finish();
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    if (!report.ok()) return fail(report.status());
+    print_report(*report, seconds, **pool);
+    return report->failed == 0 ? kExitOk : kExitFailure;
+  }
+
+  void print_report(const PrecomputeReport& r, double seconds, const ProverPool& pool) {
+    const auto stats = pool.stats();
+    if (o_->json_out) {
+      json j = {{"batch", r.batch},     {"proved", r.proved}, {"cached", r.cached},
+                {"failed", r.failed},   {"seconds", seconds}, {"errors", r.errors},
+                {"workers", pool.workers()}, {"threads_per_worker", pool.threads_per_worker()}};
+      j["precomputes"] = json::array();
+      for (const auto& p : r.precomputes) {
+        j["precomputes"].push_back(json{{"key", p.key},
+                                        {"circuit", p.circuit},
+                                        {"note_id", p.note_id},
+                                        {"amount_cents", p.amount},
+                                        {"proof_bytes", p.proof.size()},
+                                        {"prove_ms", p.prove_ms},
+                                        {"worker", p.worker}});
+      }
+      j["worker_stats"] = stats_json(stats);
+      out_ << j.dump() << "\n";
+      return;
+    }
+    out_ << "precomputes ready: " << r.precomputes.size() << " (proved " << r.proved << ", from cache " << r.cached
+         << ", failed " << r.failed << ") in " << seconds << " s with " << pool.workers() << " workers x "
+         << pool.threads_per_worker() << " threads\n";
+    for (const auto& e : r.errors) out_ << "  failed: " << e << "\n";
+    if (o_->stats) print_stats(stats);
+  }
+
+  static json stats_json(const std::vector<WorkerStats>& stats) {
+    json a = json::array();
+    for (const auto& s : stats) {
+      a.push_back(json{{"worker", s.worker}, {"urgent", s.urgent}, {"threads", s.threads}, {"proofs", s.proofs},
+                       {"errors", s.errors}, {"restarts", s.restarts}, {"total_ms", s.total_ms},
+                       {"mean_ms", s.mean_ms()}});
+    }
+    return a;
+  }
+
+  void print_stats(const std::vector<WorkerStats>& stats) {
+    out_ << "worker  threads  proofs  errors  restarts  total_s  mean_ms\n";
+    for (const auto& s : stats) {
+      char line[128];
+      std::snprintf(line, sizeof line, "%4d%s  %7d  %6llu  %6llu  %8llu  %7.2f  %7.1f\n", s.worker, s.urgent ? "u" : " ",
+                    s.threads, static_cast<unsigned long long>(s.proofs), static_cast<unsigned long long>(s.errors),
+                    static_cast<unsigned long long>(s.restarts), s.total_ms / 1000, s.mean_ms());
+      out_ << line;
+    }
+  }
+
+  int status() {
+    auto store = open_store(false);
+    if (!store.ok()) return fail(store.status());
+    auto counts = (*store)->job_counts(std::nullopt);
+    if (!counts.ok()) return fail(counts.status());
+    auto precomputes = (*store)->count_precomputes();
+    if (!precomputes.ok()) return fail(precomputes.status());
+    auto leaves = (*store)->leaf_count();
+    if (!leaves.ok()) return fail(leaves.status());
+    auto notes = (*store)->list_notes(o_->wallet, std::nullopt);
+    if (!notes.ok()) return fail(notes.status());
+    if (o_->json_out) {
+      out_ << json{{"precomputes", *precomputes},
+                   {"jobs", {{"pending", counts->pending}, {"running", counts->running}, {"done", counts->done},
+                             {"failed", counts->failed}}},
+                   {"notes", notes->size()},
+                   {"leaves", *leaves}}
+                  .dump()
+           << "\n";
+    } else {
+      out_ << "precomputes " << *precomputes << "\njobs: pending " << counts->pending << ", running " << counts->running
+           << ", done " << counts->done << ", failed " << counts->failed << "\nnotes " << notes->size() << ", tree leaves "
+           << *leaves << "\n";
+    }
+    return kExitOk;
+  }
+
+ private:
+  std::shared_ptr<Options> o_;
+  std::ostream& out_;
+  std::ostream& err_;
+};
+
+void add_store_options(CLI::App* cmd, Options& o) {
+  cmd->add_option("--db", o.db, "the store (SQLite file); default $BUCKETPAY_DB or ~/.bucketpay/bucketpay.db");
+  cmd->add_option("--wallet", o.wallet, "the wallet's name")->capture_default_str();
+  cmd->add_flag("--json", o.json_out, "print JSON");
+}
+
+void add_engine_options(CLI::App* cmd, Options& o) {
+  cmd->add_option("--crs", o.crs, "the CRS directory (default $BUCKETPAY_CRS, else ~/.bb-crs)");
+  cmd->add_option("--bb", o.bb, "the bb binary (default: the pinned one in node_modules)");
+  cmd->add_option("--circuits", o.circuits, "the compiled circuits' directory")->capture_default_str();
+  cmd->add_option("--workers", o.workers, "prover workers (0: one per core)")->check(CLI::Range(0, 256));
+  cmd->add_option("--threads", o.threads, "bb threads per worker (0: cores / workers)")->check(CLI::Range(0, 256));
+  cmd->add_option("--batch-size", o.batch_size, "proofs per batch (0: from available memory)");
+  cmd->add_option("--timeout", o.timeout_s, "seconds per proof before it is retried")->check(CLI::Range(1, 86400));
+  cmd->add_flag("--sequential", o.sequential, "one proof at a time on one worker");
+  cmd->add_flag("--stats", o.stats, "print worker statistics");
+}
+
+}  // namespace
+
+CommandList add_engine_commands(CLI::App& app, std::ostream& out, std::ostream& err) {
+  auto o = std::make_shared<Options>();
+  auto runner = std::make_shared<Runner>(o, out, err);
+  CommandList list;
+
+  auto* init = app.add_subcommand("init", "Create a wallet: a spending key sealed in the store with a passphrase "
+                                          "($BUCKETPAY_PASSPHRASE or a prompt)");
+  add_store_options(init, *o);
+  list.emplace_back(init, [runner] { return runner->init(); });
+
+  auto* note = app.add_subcommand("note", "The wallet's notes");
+  note->require_subcommand(1);
+  auto* note_add = note->add_subcommand("add", "Add notes of a value to the local tree (proving without a chain)");
+  add_store_options(note_add, *o);
+  note_add->add_option("--value", o->value, "the value in dollars")->required();
+  note_add->add_option("--count", o->count, "how many notes")->capture_default_str();
+  list.emplace_back(note_add, [runner] { return runner->note_add(); });
+  auto* note_list = note->add_subcommand("list", "List the wallet's notes");
+  add_store_options(note_list, *o);
+  list.emplace_back(note_list, [runner] { return runner->note_list(); });
+
+  auto* pre = app.add_subcommand("precompute", "Make the proofs that turn payments into lookups");
+  pre->require_subcommand(1);
+  auto* seed = pre->add_subcommand("seed", "Seed mode: a split proof per bucket <= the note's value");
+  add_store_options(seed, *o);
+  add_engine_options(seed, *o);
+  seed->add_option("--note", o->note_id, "the note's id")->required();
+  seed->add_option("--recipient", o->recipient, "the withdrawal address")->capture_default_str();
+  seed->add_option("--buckets", o->buckets, "buckets in cents (default: all 17)")->delimiter(',');
+  list.emplace_back(seed, [runner] { return runner->precompute("seed"); });
+  auto* inv = pre->add_subcommand("inventory", "Inventory mode: a spend proof per note");
+  add_store_options(inv, *o);
+  add_engine_options(inv, *o);
+  inv->add_option("--note", o->note_ids, "note ids")->delimiter(',');
+  inv->add_flag("--all", o->all_notes, "every unspent note of the wallet");
+  inv->add_option("--recipient", o->recipient, "the payee address bound in the proofs")->capture_default_str();
+  list.emplace_back(inv, [runner] { return runner->precompute("inventory"); });
+  auto* resume = pre->add_subcommand("resume", "Prove the jobs a crash left unfinished");
+  add_store_options(resume, *o);
+  add_engine_options(resume, *o);
+  list.emplace_back(resume, [runner] { return runner->precompute("resume"); });
+  auto* status = pre->add_subcommand("status", "Jobs, precomputes and notes in the store");
+  add_store_options(status, *o);
+  list.emplace_back(status, [runner] { return runner->status(); });
+  return list;
+}
+
+}  // namespace bucketpay::cli
