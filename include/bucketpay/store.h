@@ -177,8 +177,8 @@ class Store {
   // its state: a done job is not re-queued, a running one not disturbed. One transaction. Returns
   // how many were added.
   virtual Result<std::int64_t> enqueue_jobs(std::span<const Job> jobs) = 0;
-  // The oldest pending job, now running for `worker` with tries incremented, or nullopt when none
-  // is pending. Atomic: a job is claimed by one caller only.
+  // The oldest pending job (lowest id; a retried job keeps its place), now running for `worker` with tries incremented,
+  // or nullopt when none is pending. Atomic: a job is claimed by one caller only.
   virtual Result<std::optional<Job>> claim_next_job(int worker) = 0;
   // Stores the job's precompute and marks the job done, in one transaction: both or neither.
   // The job must be running (else kFailedPrecondition; kNotFound if there is no such job);

@@ -335,7 +335,7 @@ TEST_F(StoreTest, ClaimCompleteFailRetryCycle) {
   EXPECT_EQ(a.spec_json, jobs[0].spec_json);
   EXPECT_EQ(must(store->job_counts("b1")), (JobCounts{1, 1, 0, 0}));
 
-  // A transient failure: back to pending, then claimed again (after the older pending one).
+  // A transient failure: back to pending; it keeps its id, so it is the oldest and claimed next.
   ASSERT_TRUE(store->fail_job(a.id, "bb crashed", false).is_ok());
   Job after_fail = must(store->get_job(a.id));
   EXPECT_EQ(after_fail.state, JobState::kPending);
