@@ -8,6 +8,7 @@
 
 #include "bucketpay/amount.h"
 #include "bucketpay/field.h"
+#include "bucketpay/merkle_tree.h"
 #include "bucketpay/note.h"
 #include "bucketpay/poseidon2.h"
 #include "cli/engine_commands.h"
@@ -99,6 +100,39 @@ int cmd_note(Context& ctx, const std::string& value_text, bool as_json) {
   return kExitOk;
 }
 
+int cmd_tree(Context& ctx, const std::vector<std::string>& leaf_texts, std::uint64_t index, bool as_json) {
+  auto leaves = parse_fields(leaf_texts);
+  if (!leaves.ok()) return fail(ctx.err, leaves.status());
+  MerkleTree tree;
+  if (auto appended = tree.append_many(*leaves); !appended.ok()) return fail(ctx.err, appended.status());
+  if (index >= tree.size()) {
+    return fail(ctx.err, Status::invalid_argument("--path " + std::to_string(index) + " is not a leaf index (the tree has " +
+                                                  std::to_string(tree.size()) + " leaves)"));
+  }
+  auto path = tree.path(index);
+  if (!path.ok()) return fail(ctx.err, path.status());
+  const bool valid = verify_path(tree.root(), (*leaves)[index], *path);
+  if (as_json) {
+    json j = {{"root", tree.root().to_hex()}, {"size", tree.size()}, {"index", index}, {"path_valid", valid}};
+    j["siblings"] = json::array();
+    j["positions"] = json::array();
+    for (std::size_t level = 0; level < path->siblings.size(); ++level) {
+      j["siblings"].push_back({path->siblings[level][0].to_hex(), path->siblings[level][1].to_hex()});
+      j["positions"].push_back(path->positions[level]);
+    }
+    ctx.out << j.dump() << "\n";
+  } else {
+    ctx.out << "leaves " << tree.size() << "\nroot   " << tree.root().to_hex() << "\npath of leaf " << index
+            << " (level: position, siblings)\n";
+    for (std::size_t level = 0; level < path->siblings.size(); ++level) {
+      ctx.out << "  " << (level < 10 ? " " : "") << level << ": " << int{path->positions[level]} << "  "
+              << path->siblings[level][0].to_hex() << " " << path->siblings[level][1].to_hex() << "\n";
+    }
+    ctx.out << "path " << (valid ? "verifies" : "DOES NOT VERIFY") << " against the root\n";
+  }
+  return valid ? kExitOk : kExitFailure;
+}
+
 }  // namespace
 
 int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err) {
@@ -130,6 +164,13 @@ int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err)
 
   const auto engine_commands = add_engine_commands(app, out, err);
 
+  std::vector<std::string> tree_leaves;
+  std::uint64_t tree_index = 0;
+  auto* tree_cmd = app.add_subcommand("tree", "Build a 3-ary depth-16 Poseidon2 tree from leaves; print its root and a membership path");
+  tree_cmd->add_option("--leaves", tree_leaves, "leaves (field elements), comma-separated")->required()->delimiter(',');
+  tree_cmd->add_option("--path", tree_index, "the leaf whose path to print")->capture_default_str();
+  tree_cmd->add_flag("--json", as_json, "print JSON");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -154,6 +195,7 @@ int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err)
     if (hash->parsed()) return cmd_hash(ctx, hash_args);
     if (decomp->parsed()) return cmd_decompose(ctx, amount_text, cents_unit, as_json);
     if (note->parsed()) return cmd_note(ctx, note_value, as_json);
+    if (tree_cmd->parsed()) return cmd_tree(ctx, tree_leaves, tree_index, as_json);
     for (const auto& [sub, handler] : engine_commands) {
       if (sub->parsed()) return handler();
     }
