@@ -71,7 +71,9 @@ class BasicMerkleTree {
   // 3^Depth leaves.
   static constexpr std::uint64_t kCapacity = [] {
     std::uint64_t c = 1;
-    for (std::size_t k = 0; k < Depth; ++k) c *= kArity;
+    for (std::size_t k = 0; k < Depth; ++k) {
+      c *= kArity;
+    }
     return c;
   }();
 

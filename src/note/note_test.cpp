@@ -25,21 +25,18 @@ TEST(NoteTest, MatchesNoirVectorAllZero) {
   // cm = H(pk, 0, 0): note that pk is H(1, 0), not 0.
   const Fr cm = note.commitment();
   EXPECT_EQ(cm, fr("0x0931b5f384898e8dad2b46a443724d923b531802717f22cc8770751bf3bc5288"));
-  EXPECT_EQ(nullifier(sk, cm),
-            fr("0x06168e849230d26a43010dcf7866d3b8fdd1f33d5f443e080f8f43a16f93f8a4"));
+  EXPECT_EQ(nullifier(sk, cm), fr("0x06168e849230d26a43010dcf7866d3b8fdd1f33d5f443e080f8f43a16f93f8a4"));
 }
 
 TEST(NoteTest, MatchesNoirVectorMaxValue) {
-  const SpendingKey sk = SpendingKey::from_fr(
-      fr("0x2a0f4c5e1b3d7a9c8e6f5d4c3b2a19081726354453627180a9b8c7d6e5f40312"));
+  const SpendingKey sk = SpendingKey::from_fr(fr("0x2a0f4c5e1b3d7a9c8e6f5d4c3b2a19081726354453627180a9b8c7d6e5f40312"));
   const Fr pk = owner_key(sk);
   EXPECT_EQ(pk, fr("0x16e407069218aab83301bbcc17500b8c00d6f0e17f2c4cef924dd3ae7b89f945"));
   const Note note{pk, 18446744073709551615ULL,
                   fr("0x1234567890abcdef1234567890abcdef1234567890abcdef1234567890abcdef")};
   const Fr cm = note.commitment();
   EXPECT_EQ(cm, fr("0x28042935444a9e52231b4f51fc027b9f0a3e2ab09b657649ddd02a66a5fafbbc"));
-  EXPECT_EQ(nullifier(sk, cm),
-            fr("0x072f2da6f4df3120a453038d3878804e1afe1f825d874d55360e1816371f1ee0"));
+  EXPECT_EQ(nullifier(sk, cm), fr("0x072f2da6f4df3120a453038d3878804e1afe1f825d874d55360e1816371f1ee0"));
 }
 
 TEST(NoteTest, TagsAreTheProtocolsConstants) {

@@ -34,17 +34,25 @@ std::string node_binary() {
 std::string quoted(const std::string& s) {
   std::string out = "'";
   for (char c : s) {
-    if (c == '\'') out += "'\\''";
-    else out += c;
+    if (c == '\'') {
+      out += "'\\''";
+    } else {
+      out += c;
+    }
   }
   return out + "'";
 }
 
-// Runs `node scripts/noir_execute.mjs ARTIFACT INPUTS` and returns the parsed "return_value".
-json noir_execute(const json& inputs) {
+struct NodeRun {
+  int exit_code = -1;  // -1: did not start or did not exit normally
+  std::string stdout_text;
+};
+
+// Runs `node scripts/noir_execute.mjs build/circuits/crosscheck.json INPUTS` on `inputs`
+// (stderr stays on the test's stderr, so Noir's error message shows up in the test log).
+NodeRun run_crosscheck(const json& inputs) {
   static int counter = 0;
-  const fs::path input_path = fs::temp_directory_path() / ("bucketpay-crosscheck-" +
-                                                           std::to_string(::getpid()) + "-" +
+  const fs::path input_path = fs::temp_directory_path() / ("bucketpay-crosscheck-" + std::to_string(::getpid()) + "-" +
                                                            std::to_string(counter++) + ".json");
   {
     std::ofstream f(input_path);
@@ -53,21 +61,35 @@ json noir_execute(const json& inputs) {
   const fs::path artifact = testing::circuit_artifact("crosscheck");
   EXPECT_TRUE(fs::exists(artifact)) << artifact << " missing: build the `circuits` target";
   const std::string cmd = quoted(node_binary()) + " " +
-                          quoted((testing::project_root() / "scripts" / "noir_execute.mjs").string()) +
-                          " " + quoted(artifact.string()) + " " + quoted(input_path.string());
-  std::string out;
+                          quoted((testing::project_root() / "scripts" / "noir_execute.mjs").string()) + " " +
+                          quoted(artifact.string()) + " " + quoted(input_path.string());
+  NodeRun run;
   FILE* pipe = ::popen(cmd.c_str(), "r");
   EXPECT_NE(pipe, nullptr) << cmd;
-  if (pipe == nullptr) return json();
-  std::array<char, 4096> buf{};
-  std::size_t n = 0;
-  while ((n = std::fread(buf.data(), 1, buf.size(), pipe)) > 0) out.append(buf.data(), n);
-  const int rc = ::pclose(pipe);
+  if (pipe != nullptr) {
+    std::array<char, 4096> buf{};
+    std::size_t n = 0;
+    while ((n = std::fread(buf.data(), 1, buf.size(), pipe)) > 0) {
+      run.stdout_text.append(buf.data(), n);
+    }
+    const int status = ::pclose(pipe);
+    if (status != -1 && WIFEXITED(status)) {
+      run.exit_code = WEXITSTATUS(status);
+    }
+  }
   fs::remove(input_path);
-  EXPECT_EQ(rc, 0) << cmd;
-  const json parsed = json::parse(out, nullptr, /*allow_exceptions=*/false);
-  EXPECT_FALSE(parsed.is_discarded()) << "bad output: " << out;
-  if (parsed.is_discarded() || !parsed.contains("return_value")) return json();
+  return run;
+}
+
+// The program's "return_value", or null (with a test failure) when the run failed.
+json noir_execute(const json& inputs) {
+  const NodeRun run = run_crosscheck(inputs);
+  EXPECT_EQ(run.exit_code, 0);
+  const json parsed = json::parse(run.stdout_text, nullptr, /*allow_exceptions=*/false);
+  EXPECT_TRUE(!parsed.is_discarded() && parsed.contains("return_value")) << "bad output: " << run.stdout_text;
+  if (parsed.is_discarded() || !parsed.contains("return_value")) {
+    return json();
+  }
   return parsed["return_value"];
 }
 
@@ -84,11 +106,7 @@ TEST(CrosscheckTest, NotesPathsAndHashMatchNoir) {
   std::mt19937_64 rng((std::uint64_t{rd()} << 32) | rd());
   // Edge values and a larger tree, so the note's position is non-zero up to level 9.
   const std::vector<Case> cases = {
-      {0, 250},
-      {std::numeric_limits<std::uint64_t>::max(), 300},
-      {rng(), 400},
-      {rng() % 131072, 500},
-      {rng(), 30000},
+      {0, 250}, {std::numeric_limits<std::uint64_t>::max(), 300}, {rng(), 400}, {rng() % 131072, 500}, {rng(), 30000},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE("value " + std::to_string(c.value) + ", tree " + std::to_string(c.tree_size));
@@ -97,7 +115,9 @@ TEST(CrosscheckTest, NotesPathsAndHashMatchNoir) {
     const Fr cm = note.commitment();
 
     std::vector<Fr> leaves;
-    for (std::size_t i = 0; i < c.tree_size; ++i) leaves.push_back(Fr::random());
+    for (std::size_t i = 0; i < c.tree_size; ++i) {
+      leaves.push_back(Fr::random());
+    }
     const std::size_t at = std::uniform_int_distribution<std::size_t>(0, c.tree_size)(rng);
     leaves.insert(leaves.begin() + static_cast<std::ptrdiff_t>(at), cm);
     MerkleTree tree;
@@ -113,12 +133,9 @@ TEST(CrosscheckTest, NotesPathsAndHashMatchNoir) {
       positions.push_back(path->positions[k]);
     }
     const json inputs = {
-        {"sk", sk.reveal().to_hex()},
-        {"v", std::to_string(c.value)},
-        {"r", note.r.to_hex()},
-        {"siblings", siblings},
-        {"positions", positions},
-        {"h_in", {h_in[0].to_hex(), h_in[1].to_hex(), h_in[2].to_hex()}},
+        {"sk", sk.reveal().to_hex()}, {"v", std::to_string(c.value)},
+        {"r", note.r.to_hex()},       {"siblings", siblings},
+        {"positions", positions},     {"h_in", {h_in[0].to_hex(), h_in[1].to_hex(), h_in[2].to_hex()}},
     };
     const json out = noir_execute(inputs);
     ASSERT_TRUE(out.is_object()) << out.dump();
@@ -142,23 +159,15 @@ TEST(CrosscheckTest, NoirRejectsBadPosition) {
     siblings.push_back({"0x0", "0x0"});
     positions.push_back(k == 3 ? 3 : 0);
   }
-  const json inputs = {{"sk", "0x1"}, {"v", "1"},  {"r", "0x2"}, {"siblings", siblings},
-                       {"positions", positions}, {"h_in", {"0x0", "0x0", "0x0"}}};
-  const std::string input_path = (fs::temp_directory_path() /
-                                  ("bucketpay-crosscheck-bad-" + std::to_string(::getpid()) +
-                                   ".json")).string();
-  {
-    std::ofstream f(input_path);
-    f << inputs.dump();
-  }
-  const std::string cmd = quoted(node_binary()) + " " +
-                          quoted((testing::project_root() / "scripts" / "noir_execute.mjs").string()) +
-                          " " + quoted(testing::circuit_artifact("crosscheck").string()) + " " +
-                          quoted(input_path) + " >/dev/null 2>&1";
-  const int rc = std::system(cmd.c_str());
-  fs::remove(input_path);
-  ASSERT_TRUE(WIFEXITED(rc));
-  EXPECT_EQ(WEXITSTATUS(rc), 1);
+  const json inputs = {{"sk", "0x1"},
+                       {"v", "1"},
+                       {"r", "0x2"},
+                       {"siblings", siblings},
+                       {"positions", positions},
+                       {"h_in", {"0x0", "0x0", "0x0"}}};
+  const NodeRun run = run_crosscheck(inputs);
+  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_EQ(run.stdout_text, "");
 }
 
 }  // namespace

@@ -9,7 +9,9 @@ constexpr std::size_t kMaxZeroLevel = 16;
 
 std::array<Fr, kMaxZeroLevel + 1> make_zero_subtrees() {
   std::array<Fr, kMaxZeroLevel + 1> z{};
-  for (std::size_t k = 0; k < kMaxZeroLevel; ++k) z[k + 1] = poseidon2::hash3(z[k], z[k], z[k]);
+  for (std::size_t k = 0; k < kMaxZeroLevel; ++k) {
+    z[k + 1] = poseidon2::hash3(z[k], z[k], z[k]);
+  }
   return z;
 }
 

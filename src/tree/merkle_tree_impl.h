@@ -34,10 +34,12 @@ Result<std::uint64_t> BasicMerkleTree<Depth>::append_many(std::span<const Fr> le
   const std::uint64_t first = size();
   if (leaves.size() > kCapacity - first) {
     return Status::resource_exhausted("Merkle tree full: " + std::to_string(first) + " of " +
-                                      std::to_string(kCapacity) + " leaves, " +
-                                      std::to_string(leaves.size()) + " more requested");
+                                      std::to_string(kCapacity) + " leaves, " + std::to_string(leaves.size()) +
+                                      " more requested");
   }
-  if (leaves.empty()) return first;
+  if (leaves.empty()) {
+    return first;
+  }
   levels_[0].insert(levels_[0].end(), leaves.begin(), leaves.end());
   update(first, size());
   return first;
@@ -58,7 +60,9 @@ void BasicMerkleTree<Depth>::update(std::uint64_t first, std::uint64_t last) {
       break;
     }
     std::vector<Fr>& parents = levels_[k + 1];
-    if (parents.size() < p_last) parents.resize(p_last);
+    if (parents.size() < p_last) {
+      parents.resize(p_last);
+    }
     for (std::uint64_t p = p_first; p < p_last; ++p) {
       parents[p] = poseidon2::hash3(child(3 * p), child(3 * p + 1), child(3 * p + 2));
     }
@@ -70,8 +74,7 @@ void BasicMerkleTree<Depth>::update(std::uint64_t first, std::uint64_t last) {
 template <std::size_t Depth>
 Result<Fr> BasicMerkleTree<Depth>::leaf(std::uint64_t i) const {
   if (i >= size()) {
-    return Status::not_found("leaf " + std::to_string(i) + " not in a tree of " +
-                             std::to_string(size()));
+    return Status::not_found("leaf " + std::to_string(i) + " not in a tree of " + std::to_string(size()));
   }
   return levels_[0][i];
 }
@@ -79,8 +82,7 @@ Result<Fr> BasicMerkleTree<Depth>::leaf(std::uint64_t i) const {
 template <std::size_t Depth>
 Result<typename BasicMerkleTree<Depth>::Path> BasicMerkleTree<Depth>::path(std::uint64_t i) const {
   if (i >= size()) {
-    return Status::not_found("no path for leaf " + std::to_string(i) + " in a tree of " +
-                             std::to_string(size()));
+    return Status::not_found("no path for leaf " + std::to_string(i) + " in a tree of " + std::to_string(size()));
   }
   Path out;
   std::uint64_t idx = i;
@@ -90,7 +92,9 @@ Result<typename BasicMerkleTree<Depth>::Path> BasicMerkleTree<Depth>::path(std::
     const std::uint64_t base = idx - pos;
     std::size_t s = 0;
     for (std::uint64_t c = 0; c < 3; ++c) {
-      if (c == pos) continue;
+      if (c == pos) {
+        continue;
+      }
       out.siblings[k][s++] = base + c < nodes.size() ? nodes[base + c] : zero_subtree(k);
     }
     out.positions[k] = pos;
@@ -111,7 +115,9 @@ void BasicMerkleTree<Depth>::reserve(std::uint64_t leaves) {
 template <std::size_t Depth>
 std::size_t BasicMerkleTree<Depth>::memory_bytes() const {
   std::size_t bytes = sizeof(*this);
-  for (const auto& level : levels_) bytes += level.capacity() * sizeof(Fr);
+  for (const auto& level : levels_) {
+    bytes += level.capacity() * sizeof(Fr);
+  }
   return bytes;
 }
 
@@ -121,10 +127,18 @@ Fr compute_root(const Fr& leaf, const BasicMerklePath<Depth>& path) {
   for (std::size_t k = 0; k < Depth; ++k) {
     const auto& s = path.siblings[k];
     switch (path.positions[k]) {
-      case 0: cur = poseidon2::hash3(cur, s[0], s[1]); break;
-      case 1: cur = poseidon2::hash3(s[0], cur, s[1]); break;
-      case 2: cur = poseidon2::hash3(s[0], s[1], cur); break;
-      default: assert(false && "Merkle path position out of range"); return Fr();
+      case 0:
+        cur = poseidon2::hash3(cur, s[0], s[1]);
+        break;
+      case 1:
+        cur = poseidon2::hash3(s[0], cur, s[1]);
+        break;
+      case 2:
+        cur = poseidon2::hash3(s[0], s[1], cur);
+        break;
+      default:
+        assert(false && "Merkle path position out of range");
+        return Fr();
     }
   }
   return cur;
@@ -133,7 +147,9 @@ Fr compute_root(const Fr& leaf, const BasicMerklePath<Depth>& path) {
 template <std::size_t Depth>
 bool verify_path(const Fr& root, const Fr& leaf, const BasicMerklePath<Depth>& path) {
   for (std::uint8_t pos : path.positions) {
-    if (pos > 2) return false;
+    if (pos > 2) {
+      return false;
+    }
   }
   return compute_root(leaf, path) == root;
 }

@@ -17,7 +17,9 @@ std::vector<Fr> make_leaves(std::uint64_t n, std::uint64_t salt) {
   leaves.reserve(n);
   const Fr step = Fr::random();
   Fr x = Fr::from_u64(salt);
-  for (std::uint64_t i = 0; i < n; ++i) leaves.push_back(x += step);
+  for (std::uint64_t i = 0; i < n; ++i) {
+    leaves.push_back(x += step);
+  }
   return leaves;
 }
 
@@ -26,7 +28,9 @@ MerkleTree& big_tree() {
   static MerkleTree* tree = [] {
     auto* t = new MerkleTree();
     const std::vector<Fr> leaves = make_leaves(kLeaves, 1);
-    if (!t->append_many(leaves).ok()) std::abort();
+    if (!t->append_many(leaves).ok()) {
+      std::abort();
+    }
     return t;
   }();
   return *tree;
@@ -39,16 +43,19 @@ void BM_AppendMany1M(benchmark::State& state) {
   std::size_t bytes = 0;
   for (auto _ : state) {
     MerkleTree tree;
-    if (reserve) tree.reserve(kLeaves);
-    if (!tree.append_many(leaves).ok()) state.SkipWithError("append_many failed");
+    if (reserve) {
+      tree.reserve(kLeaves);
+    }
+    if (!tree.append_many(leaves).ok()) {
+      state.SkipWithError("append_many failed");
+    }
     benchmark::DoNotOptimize(tree.root());
     bytes = tree.memory_bytes();
   }
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * kLeaves));
   state.counters["bytes_per_leaf"] = static_cast<double>(bytes) / static_cast<double>(kLeaves);
 }
-BENCHMARK(BM_AppendMany1M)->Arg(0)->Arg(1)->ArgName("reserve")->Unit(benchmark::kMillisecond)
-    ->Iterations(2);
+BENCHMARK(BM_AppendMany1M)->Arg(0)->Arg(1)->ArgName("reserve")->Unit(benchmark::kMillisecond)->Iterations(2);
 
 // One leaf at a time onto a tree that already holds 2^20 leaves (16 hashes each, root kept current).
 void BM_AppendSingleAt1M(benchmark::State& state) {

@@ -1,9 +1,8 @@
-#include "bucketpay/merkle_tree.h"
-
 #include <gtest/gtest.h>
 
 #include <vector>
 
+#include "bucketpay/merkle_tree.h"
 #include "bucketpay/poseidon2.h"
 #include "tree/merkle_tree_impl.h"  // small depths for the capacity tests
 
