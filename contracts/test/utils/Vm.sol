@@ -1,0 +1,46 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.27;
+
+/// @notice The subset of forge's cheatcodes these tests use. forge-std is not available offline
+/// (only an old unofficial npm copy exists), so the declarations are written here; each one is
+/// copied verbatim from the cheatcode list forge 1.7.1 carries (`strings forge | grep 'function '`).
+interface Vm {
+    function assertEq(uint256 left, uint256 right, string calldata err) external pure;
+    function assertEq(uint256 left, uint256 right) external pure;
+    function assertEq(bytes32 left, bytes32 right) external pure;
+    function assertEq(bytes32 left, bytes32 right, string calldata err) external pure;
+    function assertEq(address left, address right) external pure;
+    function assertEq(bool left, bool right) external pure;
+    function assertTrue(bool condition) external pure;
+    function assertTrue(bool condition, string calldata err) external pure;
+    function assertFalse(bool condition) external pure;
+    function assertFalse(bool condition, string calldata err) external pure;
+    function assertLe(uint256 left, uint256 right) external pure;
+    function assertLt(uint256 left, uint256 right) external pure;
+    function assertLe(uint256 left, uint256 right, string calldata err) external pure;
+    function assertNotEq(bytes32 left, bytes32 right) external pure;
+    function assume(bool condition) external pure;
+    function bound(uint256 current, uint256 min, uint256 max) external view returns (uint256);
+    function deployCode(string calldata artifactPath, bytes calldata constructorArgs) external returns (address deployedAddress);
+    function deployCode(string calldata artifactPath) external returns (address deployedAddress);
+    function envOr(string calldata name, string calldata defaultValue) external view returns (string memory value);
+    function exists(string calldata path) external view returns (bool result);
+    function expectEmit(bool checkTopic1, bool checkTopic2, bool checkTopic3, bool checkData, address emitter) external;
+    function expectRevert(bytes calldata revertData) external;
+    function expectRevert(bytes4 revertData) external;
+    function expectRevert() external;
+    function keyExistsJson(string calldata json, string calldata key) external view returns (bool);
+    function label(address account, string calldata newLabel) external;
+    function parseJsonBytes(string calldata json, string calldata key) external pure returns (bytes memory);
+    function parseJsonBytes32Array(string calldata json, string calldata key) external pure returns (bytes32[] memory);
+    function parseJsonUint(string calldata json, string calldata key) external pure returns (uint256);
+    function parseJsonUintArray(string calldata json, string calldata key) external pure returns (uint256[] memory);
+    function prank(address msgSender) external;
+    function startPrank(address msgSender) external;
+    function stopPrank() external;
+    function readFile(string calldata path) external view returns (string memory data);
+    function skip(bool skipTest, string calldata reason) external;
+    function toString(uint256 value) external pure returns (string memory stringifiedValue);
+    function pauseGasMetering() external;
+    function resumeGasMetering() external;
+}
