@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Writes contracts/src/Poseidon2.sol and contracts/src/Poseidon2Ref.sol.
+"""Writes contracts/src/Poseidon2.sol, Poseidon2Ref.sol and TreeZeros.sol.
 
 Usage: gen_poseidon2.py BB_POSEIDON2_PARAMS_HPP REPO COMMIT OUT_DIR
 
@@ -18,6 +18,7 @@ import sys
 
 P = 0x30644E72E131A029B85045B68181585D2833E84879B9709143E1F593F0000001
 T, RF, RP = 4, 8, 56
+DEPTH = 16  # the tree's depth (PROTOCOL.md)
 U256 = 1 << 256
 
 
@@ -329,6 +330,30 @@ library Poseidon2 {{
 """
 
 
+def gen_zeros(diag, rc, repo, commit):
+    # Z_0 = 0, Z_{k+1} = H(Z_k, Z_k, Z_k) = P([Z_k, Z_k, Z_k, 3 << 64])[0] (PROTOCOL.md, Tree).
+    z = [0]
+    for _ in range(DEPTH):
+        z.append(perm([z[-1]] * 3 + [3 << 64], diag, rc)[0])
+    items = ",\n".join("            " + ("uint256(" + h(x) + ")" if i == 0 else h(x)) for i, x in enumerate(z))
+    return HEADER.format(repo=repo, commit=commit) + f"""
+/// @title TreeZeros: the empty subtrees of the 3-ary Poseidon2 Merkle tree of depth {DEPTH}.
+/// @notice Z_0 = 0 (the empty leaf), Z_(k+1) = H(Z_k, Z_k, Z_k); Z_{DEPTH} is the root of the empty tree.
+/// Computed by the generator with its own Python Poseidon2 (checked there against Barretenberg's test
+/// vector); the tests recompute them with both Solidity implementations.
+library TreeZeros {{
+    uint256 internal constant DEPTH = {DEPTH};
+    uint256 internal constant EMPTY_ROOT = {h(z[-1])};
+
+    function zeros() internal pure returns (uint256[{DEPTH + 1}] memory) {{
+        return [
+{items}
+        ];
+    }}
+}}
+"""
+
+
 def main():
     path, repo, commit, out_dir = sys.argv[1:5]
     text = open(path).read()
@@ -347,6 +372,8 @@ def main():
         f.write(gen_ref(diag, rc, repo, commit))
     with open(f"{out_dir}/Poseidon2.sol", "w") as f:
         f.write(gen_opt_file(diag, rc, repo, commit))
+    with open(f"{out_dir}/TreeZeros.sol", "w") as f:
+        f.write(gen_zeros(diag, rc, repo, commit))
 
 
 if __name__ == "__main__":

@@ -20,7 +20,6 @@ interface Vm {
     function assertLe(uint256 left, uint256 right, string calldata err) external pure;
     function assertNotEq(bytes32 left, bytes32 right) external pure;
     function assume(bool condition) external pure;
-    function bound(uint256 current, uint256 min, uint256 max) external view returns (uint256);
     function deployCode(string calldata artifactPath, bytes calldata constructorArgs) external returns (address deployedAddress);
     function deployCode(string calldata artifactPath) external returns (address deployedAddress);
     function envOr(string calldata name, string calldata defaultValue) external view returns (string memory value);
@@ -43,4 +42,9 @@ interface Vm {
     function toString(uint256 value) external pure returns (string memory stringifiedValue);
     function pauseGasMetering() external;
     function resumeGasMetering() external;
+    function store(address target, bytes32 slot, bytes32 value) external;
+    function load(address target, bytes32 slot) external view returns (bytes32 data);
+    function expectEmit() external;
+    function parseJsonString(string calldata json, string calldata key) external pure returns (string memory);
+    function parseJsonAddress(string calldata json, string calldata key) external pure returns (address);
 }
