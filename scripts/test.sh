@@ -15,7 +15,8 @@ echo "== circuits (node --test)"
 node --test --test-concurrency=1 circuits/tests/ || status=1
 
 if [ -x scripts/forge_test.sh ]; then
-  echo "== contracts (forge)"
-  scripts/forge_test.sh "$build" || status=1
+  echo "== contracts (forge), with real proofs made by the engine"
+  "$build/bin/bucketpay-fixtures" --out "$build/fixtures" --proofs || status=1
+  BUCKETPAY_FIXTURES="$BUCKETPAY_BUILD_DIR/fixtures" scripts/forge_test.sh || status=1
 fi
 exit $status
