@@ -33,3 +33,6 @@ tidy: build
 
 clean:
 	rm -rf $(BUILD_DIR)
+
+gas: build
+	scripts/gas.sh
