@@ -25,6 +25,19 @@ void pack_bin(Packer& pk, std::span<const std::uint8_t> bytes) {
 
 void pack_fr(Packer& pk, const Fr& x) { pack_bin(pk, x.to_bytes()); }
 
+// bb's CircuitInput {name, bytecode, verification_key}; without a key: CircuitInputNoVK.
+void pack_circuit(Packer& pk, const Circuit& circuit, std::optional<std::span<const std::uint8_t>> vk) {
+  pk.pack_map(vk ? 3 : 2);
+  pk.pack(std::string("name"));
+  pk.pack(circuit.name);
+  pk.pack(std::string("bytecode"));
+  pack_bin(pk, circuit.bytecode);
+  if (vk) {
+    pk.pack(std::string("verification_key"));
+    pack_bin(pk, *vk);
+  }
+}
+
 void pack_settings(Packer& pk, bool optimized_solidity_verifier) {
   pk.pack_map(4);
   pk.pack(std::string("ipa_accumulation"));
@@ -346,13 +359,7 @@ Result<Process::CircuitInfo> Process::circuit_info(const Circuit& circuit) {
       [&](Packer& pk) {
         pk.pack_map(3);
         pk.pack(std::string("circuit"));
-        pk.pack_map(3);
-        pk.pack(std::string("name"));
-        pk.pack(circuit.name);
-        pk.pack(std::string("bytecode"));
-        pack_bin(pk, circuit.bytecode);
-        pk.pack(std::string("verification_key"));
-        pack_bin(pk, {});
+        pack_circuit(pk, circuit, std::span<const std::uint8_t>{});
         pk.pack(std::string("include_gates_per_opcode"));
         pk.pack(false);
         pk.pack(std::string("settings"));
@@ -376,11 +383,7 @@ Result<std::vector<std::uint8_t>> Process::compute_vk(const Circuit& circuit) {
       [&](Packer& pk) {
         pk.pack_map(2);
         pk.pack(std::string("circuit"));
-        pk.pack_map(2);
-        pk.pack(std::string("name"));
-        pk.pack(circuit.name);
-        pk.pack(std::string("bytecode"));
-        pack_bin(pk, circuit.bytecode);
+        pack_circuit(pk, circuit, std::nullopt);
         pk.pack(std::string("settings"));
         pack_settings(pk, false);
       },
@@ -396,13 +399,7 @@ Result<ProofData> Process::prove(const Circuit& circuit, std::span<const std::ui
       [&](Packer& pk) {
         pk.pack_map(3);
         pk.pack(std::string("circuit"));
-        pk.pack_map(3);
-        pk.pack(std::string("name"));
-        pk.pack(circuit.name);
-        pk.pack(std::string("bytecode"));
-        pack_bin(pk, circuit.bytecode);
-        pk.pack(std::string("verification_key"));
-        pack_bin(pk, vk);
+        pack_circuit(pk, circuit, vk);
         pk.pack(std::string("witness"));
         pack_bin(pk, witness);
         pk.pack(std::string("settings"));
