@@ -48,6 +48,11 @@ struct ProverConfig {
   int threads_per_worker = 0;  // 0: cores / workers (1 with the defaults)
   std::chrono::milliseconds proof_timeout{120'000};  // witness + proof + verification
   int max_tries = 3;
+  // start() starts every background worker's processes and has each make (and discard) three
+  // throwaway proofs of every known circuit ("spend", "split") before returning, so that real
+  // proofs do not pay Node's start, noir_js's WebAssembly set-up and bb's slow first proofs
+  // (measured by bench/precompute: docs/engine.md). false: processes start on a worker's first proof.
+  bool warm_up = true;
 };
 
 // One proof to make. `inputs_json` is the circuit's input map: a JSON object of ABI parameter

@@ -12,6 +12,8 @@
 #include <sstream>
 #include <thread>
 
+#include "bucketpay/circuit_inputs.h"
+#include "bucketpay/merkle_tree.h"
 #include "engine/witness.h"
 
 namespace bucketpay {
@@ -41,6 +43,37 @@ std::uint64_t mem_available_bytes() {
 }
 
 std::string scratch_prefix() { return "bucketpay-worker-"; }
+
+// Throwaway proofs that warm a worker up: valid statements about a random note alone in a tree.
+// bb's first proofs in a process are slower than later ones (measured with bench/precompute on
+// 2 cores: about 2x, 1.5x and 1.2x for the first, second and third of a circuit, the same speed
+// from about the sixth proof on), and noir_js sets its WebAssembly up on a circuit's first
+// execution (0.5-0.8 s): a warm-up pays that before real work (docs/engine.md).
+constexpr int kWarmUpRounds = 3;  // each round: one proof of each known circuit
+
+std::vector<ProofRequest> warm_up_requests(const std::map<std::string, bb::Circuit>& circuits) {
+  const SpendingKey sk = SpendingKey::generate();
+  const Fr pk = owner_key(sk);
+  const Note note = Note::create(pk, 2);
+  MerkleTree tree;
+  const auto index = tree.append(note.commitment());
+  const auto path = tree.path(*index);
+  const OwnedNote owned{note, sk, *index};
+  const Fr recipient = Fr::from_u64(1);
+  std::vector<ProofRequest> out;
+  for (int round = 0; round < kWarmUpRounds; ++round) {
+    if (circuits.count("spend") != 0) {
+      out.push_back({"warm-up", "spend", spend_inputs_json(owned, *path, tree.root(), recipient),
+                     spend_statement(owned, tree.root(), recipient).public_inputs()});
+    }
+    if (circuits.count("split") != 0) {
+      const SplitOutputs outputs{Note::create(pk, 1), Note{Fr::zero(), 0, Fr::zero()}};
+      out.push_back({"warm-up", "split", split_inputs_json(owned, *path, tree.root(), 1, recipient, outputs),
+                     split_statement(owned, tree.root(), 1, recipient, outputs).public_inputs()});
+    }
+  }
+  return out;
+}
 
 }  // namespace
 
@@ -96,6 +129,8 @@ struct ProverPool::Impl {
   bool stopping = false;
   std::vector<WorkerStats> stats;  // index: worker id; the last one is the urgent worker
   std::vector<std::jthread> threads_;
+  std::vector<ProofRequest> warm_up;  // each background worker proves these first (config.warm_up)
+  int warming = 0;                    // background workers still warming up (guarded by mu)
 
   // Per-worker processes; only the owning thread touches them.
   struct WorkerState {
@@ -206,9 +241,25 @@ struct ProverPool::Impl {
     }
   }
 
+  // Starts a background worker's processes and makes the warm-up proofs (results discarded; a
+  // failure only means the processes are replaced, as after any failed proof).
+  void warm_up_worker(WorkerState& w) {
+    for (const auto& request : warm_up) {
+      if (!attempt(w, Job{request, 0, 1, -1, nullptr}).proof.ok()) {
+        w.bb.reset();
+        w.witness.reset();
+        break;
+      }
+    }
+    std::lock_guard lock(mu);
+    --warming;
+    cv.notify_all();
+  }
+
   void run_worker(const std::stop_token& stop, WorkerState w) {
     std::error_code ec;
     fs::create_directories(w.scratch, ec);
+    if (!w.urgent && config.warm_up) warm_up_worker(w);
     while (auto job = next_job(w, stop)) {
       ++job->tries;
       ProofResult result;
@@ -333,9 +384,11 @@ Result<std::unique_ptr<ProverPool>> ProverPool::start(const ProverConfig& config
     impl->vks[name] = std::move(vk);
   }
   setup->reset();
+  if (config.warm_up) impl->warm_up = warm_up_requests(impl->circuits);
 
   // Workers 0..n-1 do background work; worker n is the latency-mode worker.
   impl->stats.resize(static_cast<std::size_t>(impl->workers) + 1);
+  impl->warming = config.warm_up ? impl->workers : 0;
   Impl* raw = impl.get();
   for (int i = 0; i <= impl->workers; ++i) {
     Impl::WorkerState w;
@@ -350,6 +403,10 @@ Result<std::unique_ptr<ProverPool>> ProverPool::start(const ProverConfig& config
     impl->threads_.emplace_back([raw, w = std::move(w)](std::stop_token st) mutable {
       raw->run_worker(st, std::move(w));
     });
+  }
+  {
+    std::unique_lock lock(impl->mu);
+    impl->cv.wait(lock, [&] { return impl->warming == 0; });
   }
   return std::unique_ptr<ProverPool>(new ProverPool(std::move(impl)));
 }
