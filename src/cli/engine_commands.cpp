@@ -98,6 +98,9 @@ class Runner {
     c.workers = o_->sequential ? 1 : o_->workers;
     c.threads_per_worker = o_->threads;
     c.proof_timeout = std::chrono::seconds(o_->timeout_s);
+    // A one-shot command would pay the warm-up proofs on top of its own: only a long-running
+    // process (the service) gains from warming up.
+    c.warm_up = false;
     return ProverPool::start(c);
   }
 

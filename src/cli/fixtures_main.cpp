@@ -134,6 +134,7 @@ Status proofs_fixture(const fs::path& out, const fs::path& root, const fs::path&
   pc.circuits_dir = build / "circuits";
   pc.witness_server = root / "scripts" / "witness_server.mjs";
   pc.scratch_root = dir;
+  pc.warm_up = false;
   auto pool = ProverPool::start(pc);
   if (!pool.ok()) return pool.status();
   auto engine = Engine::open(**store, **pool, "fixtures");
