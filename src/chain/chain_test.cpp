@@ -1,0 +1,280 @@
+// The chain client against a real anvil (started per test process on a free port, with its own
+// state directory): locally signed EIP-1559 transfers, nonces, deployments, calls, reverts, logs.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "bucketpay/chain.h"
+#include "chain/anvil_testing.h"
+#include "testing/testing.h"
+
+namespace bucketpay::eth {
+namespace {
+
+using abi::Value;
+using testing::Anvil;
+
+std::filesystem::path anvil_binary() {
+  if (const char* env = std::getenv("BUCKETPAY_ANVIL")) return env;
+  return BUCKETPAY_ANVIL;
+}
+
+U256 ether(std::uint64_t n) { return U256(n) * U256(1'000'000'000'000'000'000ULL); }
+
+// A forge artifact: init code and ABI, if contracts/ has been built.
+struct Artifact {
+  Bytes bytecode;
+  std::string abi_json;
+};
+std::optional<Artifact> load_artifact(const std::string& file, const std::string& contract) {
+  std::ifstream in(testing::project_root() / "contracts" / "out" / file / (contract + ".json"));
+  if (!in) return std::nullopt;
+  std::stringstream ss;
+  ss << in.rdbuf();
+  nlohmann::json j = nlohmann::json::parse(ss.str(), nullptr, false);
+  if (j.is_discarded() || !j.contains("bytecode") || !j["bytecode"].contains("object")) return std::nullopt;
+  Result<Bytes> code = from_hex(j["bytecode"]["object"].get<std::string>());
+  if (!code || code->empty()) return std::nullopt;
+  return Artifact{*code, j["abi"].dump()};
+}
+
+// 12 bytes of code followed by a payload it copies (CODECOPY from offset 12).
+Bytes with_prologue(const std::array<std::uint8_t, 12>& prologue, const Bytes& payload) {
+  Bytes out(prologue.size() + payload.size());
+  std::copy(prologue.begin(), prologue.end(), out.begin());
+  std::copy(payload.begin(), payload.end(), out.begin() + 12);
+  return out;
+}
+
+// Init code that deploys `runtime` (at most 255 bytes): CODECOPY it to memory and RETURN it.
+Bytes deployer_of(const Bytes& runtime) {
+  auto n = static_cast<std::uint8_t>(runtime.size());
+  return with_prologue({0x60, n, 0x60, 12, 0x60, 0x00, 0x39, 0x60, n, 0x60, 0x00, 0xf3}, runtime);
+}
+
+// Runtime code that always reverts with `data` (at most 255 bytes).
+Bytes reverter_runtime(const Bytes& data) {
+  auto n = static_cast<std::uint8_t>(data.size());
+  return with_prologue({0x60, n, 0x60, 12, 0x60, 0x00, 0x39, 0x60, n, 0x60, 0x00, 0xfd}, data);
+}
+
+class ChainTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    Result<std::unique_ptr<Anvil>> a = Anvil::start(anvil_binary());
+    ASSERT_TRUE(a.ok()) << a.status().to_string();
+    anvil_ = std::move(a).value().release();
+  }
+  static void TearDownTestSuite() {
+    delete anvil_;
+    anvil_ = nullptr;
+  }
+
+  void SetUp() override {
+    ASSERT_NE(anvil_, nullptr);
+    Result<std::unique_ptr<Rpc>> r = Rpc::connect({.url = anvil_->url()});
+    ASSERT_TRUE(r.ok()) << r.status().to_string();
+    rpc_ = std::move(r).value();
+    wallet_ = std::make_unique<Wallet>(*rpc_, *PrivateKey::from_hex(testing::kAnvilKey0));
+  }
+
+  static Anvil* anvil_;
+  std::unique_ptr<Rpc> rpc_;
+  std::unique_ptr<Wallet> wallet_;
+};
+Anvil* ChainTest::anvil_ = nullptr;
+
+TEST_F(ChainTest, BasicQueries) {
+  EXPECT_EQ(*rpc_->chain_id(), 31337u);
+  Result<std::uint64_t> n = rpc_->block_number();
+  ASSERT_TRUE(n.ok()) << n.status().to_string();
+  EXPECT_EQ(wallet_->address().to_checksum(), testing::kAnvilAddress0);
+  Result<U256> bal = rpc_->get_balance(wallet_->address());
+  ASSERT_TRUE(bal.ok());
+  EXPECT_GT(*bal, ether(1000));
+  Result<Wallet::Fees> fees = wallet_->estimate_fees();
+  ASSERT_TRUE(fees.ok()) << fees.status().to_string();
+  EXPECT_GT(fees->max_fee_per_gas, fees->base_fee_per_gas);
+  Result<FeeHistory> h = rpc_->fee_history(1, BlockId::latest(), {50.0});
+  ASSERT_TRUE(h.ok()) << h.status().to_string();
+  EXPECT_EQ(h->base_fee_per_gas.size(), 2u);
+  EXPECT_FALSE(rpc_->get_block(BlockId::number(1'000'000))->has_value());
+}
+
+TEST_F(ChainTest, Eip1559TransferChangesBalancesByValueAndFee) {
+  Address to = PrivateKey::random().address();
+  U256 value = ether(1) + U256(12345);
+  U256 before = *rpc_->get_balance(wallet_->address());
+  Result<Hash32> hash = wallet_->send_transaction(to, {}, value);
+  ASSERT_TRUE(hash.ok()) << hash.status().to_string();
+  Result<Receipt> receipt = wallet_->wait_for_receipt(*hash);
+  ASSERT_TRUE(receipt.ok()) << receipt.status().to_string();
+  EXPECT_TRUE(receipt->success);
+  EXPECT_EQ(receipt->transaction_hash, *hash);
+  EXPECT_EQ(receipt->gas_used, 21000u);
+  EXPECT_EQ(receipt->from, wallet_->address());
+  EXPECT_EQ(receipt->to, to);
+  EXPECT_FALSE(receipt->effective_gas_price.is_zero());
+  EXPECT_EQ(*rpc_->get_balance(to), value);
+  U256 after = *rpc_->get_balance(wallet_->address());
+  EXPECT_EQ(before - after, value + receipt->fee());
+
+  // The node saw what we signed: the transaction's fields and our hash.
+  Result<std::optional<Transaction>> tx = rpc_->get_transaction(*hash);
+  ASSERT_TRUE(tx.ok() && tx->has_value());
+  EXPECT_EQ((*tx)->from, wallet_->address());
+  EXPECT_EQ((*tx)->value, value);
+  EXPECT_EQ((*tx)->gas, 25200u);  // 21000 + 20%
+
+  // Reorg detection material: the block links to its parent.
+  Result<std::optional<BlockHeader>> block = rpc_->get_block(BlockId::number(receipt->block_number));
+  Result<std::optional<BlockHeader>> parent = rpc_->get_block(BlockId::number(receipt->block_number - 1));
+  ASSERT_TRUE(block.ok() && block->has_value() && parent.ok() && parent->has_value());
+  EXPECT_EQ((*block)->hash, receipt->block_hash);
+  EXPECT_EQ((*block)->parent_hash, (*parent)->hash);
+  EXPECT_TRUE((*block)->base_fee_per_gas.has_value());
+}
+
+TEST_F(ChainTest, NoncesAdvanceAndResync) {
+  std::uint64_t start = *rpc_->get_transaction_count(wallet_->address());
+  std::vector<Hash32> hashes;
+  for (int i = 0; i < 5; ++i) {
+    Result<Hash32> h = wallet_->send_transaction(PrivateKey::random().address(), {}, U256(1000 + i));
+    ASSERT_TRUE(h.ok()) << h.status().to_string();
+    hashes.push_back(*h);
+  }
+  for (std::size_t i = 0; i < hashes.size(); ++i) {
+    ASSERT_TRUE(wallet_->wait_for_receipt(hashes[i]).ok());
+    EXPECT_EQ((*rpc_->get_transaction(hashes[i]))->nonce, start + i);
+  }
+  EXPECT_EQ(*rpc_->get_transaction_count(wallet_->address()), start + 5);
+
+  // Another wallet with the same key uses the next nonce behind our back: ours is now too low.
+  Wallet other(*rpc_, *PrivateKey::from_hex(testing::kAnvilKey0));
+  Result<Receipt> stolen = other.transact(PrivateKey::random().address(), {}, U256(1));
+  ASSERT_TRUE(stolen.ok()) << stolen.status().to_string();
+  Result<Receipt> ours = wallet_->transact(PrivateKey::random().address(), {}, U256(2));
+  ASSERT_TRUE(ours.ok()) << ours.status().to_string();
+  EXPECT_EQ((*rpc_->get_transaction(ours->transaction_hash))->nonce, start + 6);
+}
+
+TEST_F(ChainTest, DeployCallRevertAndLogs) {
+  std::optional<Artifact> token = load_artifact("TestToken.sol", "TestToken");
+  if (!token) GTEST_SKIP() << "contracts/out/TestToken.sol/TestToken.json not built";
+  std::vector<std::string> errors = *abi::signatures_from_abi_json(token->abi_json, "error");
+  ASSERT_FALSE(errors.empty());
+
+  Result<Deployment> d = wallet_->deploy(token->bytecode);
+  ASSERT_TRUE(d.ok()) << d.status().to_string();
+  EXPECT_TRUE(d->receipt.success);
+  EXPECT_FALSE(rpc_->get_code(d->address)->empty());
+  Address tok = d->address;
+
+  // Mint three times, then read balanceOf with eth_call.
+  Address holder = wallet_->address();
+  std::uint64_t first_block = 0;
+  for (std::uint64_t amount : {100u, 200u, 300u}) {
+    Bytes data = *abi::encode_call("mint(address,uint256)", std::vector<Value>{Value::address(holder), Value::integer(amount)});
+    Result<Receipt> r = wallet_->transact(tok, data, U256());
+    ASSERT_TRUE(r.ok()) << r.status().to_string();
+    if (first_block == 0) first_block = r->block_number;
+    ASSERT_EQ(r->logs.size(), 1u);
+  }
+  Bytes call_data = *abi::encode_call("balanceOf(address)", std::vector<Value>{Value::address(holder)});
+  Result<Bytes> ret = rpc_->call({.to = tok, .data = call_data});
+  ASSERT_TRUE(ret.ok()) << ret.status().to_string();
+  EXPECT_EQ(*abi::decode("(uint256)", *ret), std::vector<Value>{Value::integer(600)});
+  Bytes name_data = *abi::encode_call("name()", {});
+  EXPECT_EQ(*abi::decode("(string)", *rpc_->call({.to = tok, .data = name_data})),
+            std::vector<Value>{Value::string("bucketpay test dollar")});
+
+  // eth_getLogs over the range, filtered by address and topic; decoded.
+  abi::Signature transfer = *abi::parse_signature("Transfer(address indexed from, address indexed to, uint256 value)");
+  LogFilter filter{.addresses = {tok},
+                   .topics = {std::vector<Hash32>{transfer.topic()}},
+                   .from_block = BlockId::number(first_block),
+                   .to_block = BlockId::latest()};
+  Result<std::vector<Log>> logs = rpc_->get_logs(filter);
+  ASSERT_TRUE(logs.ok()) << logs.status().to_string();
+  ASSERT_EQ(logs->size(), 3u);
+  std::vector<Value> values = *abi::decode_log(transfer, (*logs)[2].topics, (*logs)[2].data);
+  EXPECT_EQ(values, (std::vector<Value>{Value::address(Address()), Value::address(holder), Value::integer(300)}));
+  filter.from_block = BlockId::number(first_block + 1);
+  filter.to_block = BlockId::number(first_block + 1);
+  EXPECT_EQ(rpc_->get_logs(filter)->size(), 1u);
+
+  // A transfer beyond the balance: estimation fails with the decoded custom error, nothing is sent.
+  Result<std::unique_ptr<Rpc>> rpc_errors = Rpc::connect({.url = anvil_->url(), .error_signatures = errors});
+  ASSERT_TRUE(rpc_errors.ok());
+  Wallet w(**rpc_errors, *PrivateKey::from_hex(testing::kAnvilKey0));
+  Address stranger = PrivateKey::random().address();
+  Bytes too_much = *abi::encode_call("transfer(address,uint256)", std::vector<Value>{Value::address(stranger), Value::integer(601)});
+  std::uint64_t nonce_before = *rpc_->get_transaction_count(holder);
+  Result<Hash32> refused = w.send_transaction(tok, too_much, U256());
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.status().message().find("ERC20InsufficientBalance(" + holder.to_checksum() + ", 600, 601)"),
+            std::string::npos)
+      << refused.status().message();
+  EXPECT_EQ(*rpc_->get_transaction_count(holder), nonce_before);
+
+  // With a fixed gas limit it is mined and fails; the receipt says why.
+  Result<Hash32> sent = w.send_transaction(tok, too_much, U256(), {.gas_limit = 100'000});
+  ASSERT_TRUE(sent.ok()) << sent.status().to_string();
+  Result<Receipt> failed = w.wait_for_receipt(*sent);
+  ASSERT_TRUE(failed.ok()) << failed.status().to_string();
+  EXPECT_FALSE(failed->success);
+  ASSERT_TRUE(failed->revert_reason.has_value());
+  EXPECT_EQ(failed->revert_reason->kind, abi::RevertReason::Kind::kCustom);
+  EXPECT_EQ(failed->revert_reason->name, "ERC20InsufficientBalance");
+  Result<Receipt> via_transact = w.transact(tok, too_much, U256(), {.gas_limit = 100'000});
+  ASSERT_FALSE(via_transact.ok());
+  EXPECT_NE(via_transact.status().message().find("ERC20InsufficientBalance"), std::string::npos);
+
+  // eth_call reports the revert data itself.
+  Result<CallOutcome> outcome = rpc_->try_call({.from = holder, .to = tok, .data = too_much});
+  ASSERT_TRUE(outcome.ok());
+  EXPECT_TRUE(outcome->reverted);
+  EXPECT_EQ(abi::decode_revert(outcome->data, errors).name, "ERC20InsufficientBalance");
+}
+
+TEST_F(ChainTest, HandAssembledContractsRevertWithErrorAndPanic) {
+  Bytes error_data = *abi::encode_call("Error(string)", std::vector<Value>{Value::string("nope, not today")});
+  Result<Deployment> d = wallet_->deploy(deployer_of(reverter_runtime(error_data)));
+  ASSERT_TRUE(d.ok()) << d.status().to_string();
+  Result<Bytes> r = rpc_->call({.to = d->address, .data = Bytes{1, 2, 3}});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(r.status().message().find("Error(\"nope, not today\")"), std::string::npos) << r.status().message();
+
+  Bytes panic_data = *abi::encode_call("Panic(uint256)", std::vector<Value>{Value::integer(0x12)});
+  Result<Deployment> p = wallet_->deploy(deployer_of(reverter_runtime(panic_data)));
+  ASSERT_TRUE(p.ok()) << p.status().to_string();
+  Result<Hash32> est = wallet_->send_transaction(p->address, {}, U256());
+  ASSERT_FALSE(est.ok());
+  EXPECT_NE(est.status().message().find("division or modulo by zero"), std::string::npos) << est.status().message();
+
+  // The deployment address is the CREATE address of (sender, nonce).
+  Result<std::optional<Transaction>> tx = rpc_->get_transaction(p->receipt.transaction_hash);
+  ASSERT_TRUE(tx.ok() && tx->has_value());
+  EXPECT_EQ(create_address(wallet_->address(), (*tx)->nonce), p->address);
+
+  // Empty revert data.
+  Result<Deployment> e = wallet_->deploy(deployer_of(reverter_runtime({})));
+  ASSERT_TRUE(e.ok());
+  Result<CallOutcome> o = rpc_->try_call({.to = e->address});
+  ASSERT_TRUE(o.ok());
+  EXPECT_TRUE(o->reverted);
+  EXPECT_TRUE(o->data.empty());
+}
+
+TEST_F(ChainTest, ReceiptTimeoutForUnknownTransaction) {
+  Result<Receipt> r = rpc_->wait_for_receipt(keccak256("no such tx"), std::chrono::milliseconds(200));
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kTimeout);
+}
+
+}  // namespace
+}  // namespace bucketpay::eth

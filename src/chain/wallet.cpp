@@ -1,0 +1,198 @@
+// EIP-1559 transactions and the Wallet (nonces, gas, fees, receipts, revert reasons).
+#include <algorithm>
+#include <array>
+
+#include "bucketpay/chain.h"
+
+namespace bucketpay::eth {
+
+namespace {
+
+std::vector<Bytes> unsigned_fields(const Eip1559Tx& tx) {
+  std::vector<Bytes> f;
+  f.push_back(rlp::encode_uint(U256(tx.chain_id)));
+  f.push_back(rlp::encode_uint(U256(tx.nonce)));
+  f.push_back(rlp::encode_uint(tx.max_priority_fee_per_gas));
+  f.push_back(rlp::encode_uint(tx.max_fee_per_gas));
+  f.push_back(rlp::encode_uint(U256(tx.gas_limit)));
+  f.push_back(tx.to ? rlp::encode_bytes(tx.to->bytes()) : rlp::encode_bytes({}));
+  f.push_back(rlp::encode_uint(tx.value));
+  f.push_back(rlp::encode_bytes(tx.data));
+  f.push_back(rlp::encode_list({}));  // empty access list
+  return f;
+}
+
+Bytes typed_envelope(const std::vector<Bytes>& fields) {
+  Bytes out{0x02};
+  Bytes body = rlp::encode_list(fields);
+  out.insert(out.end(), body.begin(), body.end());
+  return out;
+}
+
+bool contains(const std::string& haystack, std::string_view needle) {
+  std::string h = haystack;
+  std::transform(h.begin(), h.end(), h.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return h.find(needle) != std::string::npos;
+}
+
+// A rejection that means our nonce is stale (someone else used it, or a resend).
+bool is_nonce_conflict(const Status& s) {
+  const std::string& m = s.message();
+  return contains(m, "nonce too low") || contains(m, "already known") || contains(m, "replacement transaction") ||
+         contains(m, "nonce has already been used");
+}
+
+}  // namespace
+
+Hash32 Eip1559Tx::signing_hash() const { return keccak256(typed_envelope(unsigned_fields(*this))); }
+
+Bytes Eip1559Tx::encode_signed(const Signature& signature) const {
+  std::vector<Bytes> f = unsigned_fields(*this);
+  f.push_back(rlp::encode_uint(U256(signature.recovery_id)));
+  f.push_back(rlp::encode_uint(U256::from_word(signature.r)));
+  f.push_back(rlp::encode_uint(U256::from_word(signature.s)));
+  return typed_envelope(f);
+}
+
+Bytes sign_transaction(const Eip1559Tx& tx, const PrivateKey& key) { return tx.encode_signed(key.sign(tx.signing_hash())); }
+
+// --------------------------------------------------------------------------------------- Wallet
+
+Wallet::Wallet(Rpc& rpc, PrivateKey key, WalletOptions options)
+    : rpc_(rpc), key_(std::move(key)), address_(key_.address()), options_(std::move(options)) {}
+
+void Wallet::reset_nonce() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  next_nonce_.reset();
+}
+
+Result<std::uint64_t> Wallet::chain_id() {
+  if (!chain_id_) {
+    Result<std::uint64_t> id = rpc_.chain_id();
+    if (!id) return id.status();
+    chain_id_ = *id;
+  }
+  return *chain_id_;
+}
+
+Result<Wallet::Fees> Wallet::estimate_fees() {
+  Fees fees;
+  Result<U256> tip = rpc_.max_priority_fee_per_gas();
+  if (tip) {
+    fees.max_priority_fee_per_gas = *tip;
+  } else if (tip.status().code() == StatusCode::kFailedPrecondition) {
+    fees.max_priority_fee_per_gas = options_.default_priority_fee;  // the node lacks the method
+  } else {
+    return tip.status();
+  }
+  Result<FeeHistory> history = rpc_.fee_history(1, BlockId::latest(), {});
+  if (history) {
+    fees.base_fee_per_gas = history->base_fee_per_gas.back();  // the next block's
+  } else {
+    Result<std::optional<BlockHeader>> head = rpc_.get_block(BlockId::latest());
+    if (!head) return head.status();
+    if (!head->has_value() || !(*head)->base_fee_per_gas) {
+      return Status::failed_precondition("the chain reports no base fee (not EIP-1559?)");
+    }
+    fees.base_fee_per_gas = *(*head)->base_fee_per_gas;
+  }
+  auto scaled = U256::checked_mul(fees.base_fee_per_gas, U256(options_.base_fee_multiplier));
+  auto max_fee = scaled ? U256::checked_add(*scaled, fees.max_priority_fee_per_gas) : std::nullopt;
+  if (!max_fee) return Status::corruption("base fee " + fees.base_fee_per_gas.to_decimal() + " overflows");
+  fees.max_fee_per_gas = *max_fee;
+  return fees;
+}
+
+Result<Hash32> Wallet::send_transaction(const std::optional<Address>& to, std::span<const std::uint8_t> data,
+                                        const U256& value, const TxOverrides& overrides) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return send_locked(to, data, value, overrides);
+}
+
+Result<Hash32> Wallet::send_locked(const std::optional<Address>& to, std::span<const std::uint8_t> data,
+                                   const U256& value, const TxOverrides& overrides) {
+  Eip1559Tx tx;
+  Result<std::uint64_t> id = chain_id();
+  if (!id) return id.status();
+  tx.chain_id = *id;
+  tx.to = to;
+  tx.value = value;
+  tx.data.assign(data.begin(), data.end());
+
+  if (overrides.max_fee_per_gas && overrides.max_priority_fee_per_gas) {
+    tx.max_fee_per_gas = *overrides.max_fee_per_gas;
+    tx.max_priority_fee_per_gas = *overrides.max_priority_fee_per_gas;
+  } else {
+    Result<Fees> fees = estimate_fees();
+    if (!fees) return fees.status().with_context("estimating fees");
+    tx.max_fee_per_gas = overrides.max_fee_per_gas.value_or(fees->max_fee_per_gas);
+    tx.max_priority_fee_per_gas = overrides.max_priority_fee_per_gas.value_or(fees->max_priority_fee_per_gas);
+  }
+
+  if (overrides.gas_limit) {
+    tx.gas_limit = *overrides.gas_limit;
+  } else {
+    CallRequest call{.from = address_, .to = to, .data = tx.data, .value = value, .gas = std::nullopt};
+    Result<std::uint64_t> gas = rpc_.estimate_gas(call);
+    if (!gas) return gas.status().with_context("estimating gas");
+    auto with_margin = U256::checked_mul(U256(*gas), U256(100 + options_.gas_margin_percent));
+    if (!with_margin || !(*with_margin / U256(100)).fits_u64()) return Status::corruption("gas estimate overflows");
+    tx.gas_limit = (*with_margin / U256(100)).low_u64();
+  }
+
+  for (int attempt = 0;; ++attempt) {
+    if (!next_nonce_) {
+      Result<std::uint64_t> n = rpc_.get_transaction_count(address_, BlockId::pending());
+      if (!n) return n.status().with_context("reading the nonce");
+      next_nonce_ = *n;
+    }
+    tx.nonce = *next_nonce_;
+    Result<Hash32> hash = rpc_.send_raw_transaction(sign_transaction(tx, key_));
+    if (hash) {
+      next_nonce_ = tx.nonce + 1;
+      return hash;
+    }
+    // Whatever happened, the node's view of our nonce is the one to trust next.
+    next_nonce_.reset();
+    if (attempt == 0 && is_nonce_conflict(hash.status())) continue;
+    return hash.status().with_context("sending transaction with nonce " + std::to_string(tx.nonce));
+  }
+}
+
+Result<Receipt> Wallet::wait_for_receipt(const Hash32& tx_hash, std::optional<std::chrono::milliseconds> timeout) {
+  Result<Receipt> receipt = rpc_.wait_for_receipt(tx_hash, timeout.value_or(options_.receipt_timeout));
+  if (!receipt || receipt->success) return receipt;
+  // Replay the failed transaction to learn why (its revert data is not in the receipt).
+  Result<std::optional<Transaction>> tx = rpc_.get_transaction(tx_hash);
+  if (!tx || !tx->has_value()) return receipt;
+  const Transaction& t = **tx;
+  CallRequest call{.from = t.from, .to = t.to, .data = t.input, .value = t.value, .gas = t.gas};
+  Result<CallOutcome> replay = rpc_.try_call(call, BlockId::number(receipt->block_number));
+  if (replay && replay->reverted) receipt->revert_reason = rpc_.decode_revert(replay->data);
+  return receipt;
+}
+
+Result<Receipt> Wallet::transact(const std::optional<Address>& to, std::span<const std::uint8_t> data,
+                                 const U256& value, const TxOverrides& overrides) {
+  Result<Hash32> hash = send_transaction(to, data, value, overrides);
+  if (!hash) return hash.status();
+  Result<Receipt> receipt = wait_for_receipt(*hash);
+  if (!receipt) return receipt.status();
+  if (!receipt->success) {
+    std::string why = receipt->revert_reason ? receipt->revert_reason->message
+                                             : std::string("no revert reason (out of gas?)");
+    return Status::failed_precondition("transaction " + to_hex(*hash) + " reverted in block " +
+                                       std::to_string(receipt->block_number) + ": " + why);
+  }
+  return receipt;
+}
+
+Result<Deployment> Wallet::deploy(std::span<const std::uint8_t> init_code, const TxOverrides& overrides) {
+  Result<Receipt> receipt = transact(std::nullopt, init_code, U256(), overrides);
+  if (!receipt) return receipt.status().with_context("deploying");
+  if (!receipt->contract_address) return Status::corruption("deployment receipt has no contractAddress");
+  Address address = *receipt->contract_address;
+  return Deployment{address, std::move(receipt).value()};
+}
+
+}  // namespace bucketpay::eth
