@@ -14,6 +14,7 @@
 #include "bucketpay/circuit_inputs.h"
 #include "bucketpay/engine.h"
 #include "bucketpay/note.h"
+#include "bucketpay/service.h"
 #include "bucketpay/store.h"
 #include "cli/cli.h"
 #include "cli/progress.h"
@@ -58,6 +59,9 @@ struct Options {
   bool all_notes = false;
   std::string recipient = "0x000000000000000000000000000000000000dEaD";
   std::vector<std::string> buckets;
+  // serve
+  std::string host = "127.0.0.1";
+  int port = 8080;
 };
 
 class Runner {
@@ -284,6 +288,39 @@ class Runner {
     }
   }
 
+  // The HTTP service (src/service): this store, a proving pool, and the tokens file beside the store.
+  int serve() {
+    auto store = open_store(false);
+    if (!store.ok()) return fail(store.status());
+    auto tokens = TokenStore::open(TokenStore::path_for_store(o_->db));
+    if (!tokens.ok()) return fail(tokens.status());
+    auto pool = start_pool();
+    if (!pool.ok()) return fail(pool.status());
+    ServiceOptions so;
+    so.host = o_->host;
+    so.port = o_->port;
+    if (const char* t = std::getenv("BUCKETPAY_METRICS_TOKEN"); t != nullptr && *t != '\0') so.metrics_token = t;
+    Status st = serve_until_signal(**store, **pool, **tokens, so, out_);
+    return st.is_ok() ? kExitOk : fail(st);
+  }
+
+  // A new API token for the wallet, printed once (only its hash is kept).
+  int token_create() {
+    auto store = open_store(false);
+    if (!store.ok()) return fail(store.status());
+    if (auto sk = (*store)->get_spending_key(o_->wallet); !sk.ok()) return fail(sk.status().with_context("wallet " + o_->wallet));
+    auto tokens = TokenStore::open(TokenStore::path_for_store(o_->db));
+    if (!tokens.ok()) return fail(tokens.status());
+    auto created = (*tokens)->create(o_->wallet);
+    if (!created.ok()) return fail(created.status());
+    if (o_->json_out) {
+      out_ << json{{"wallet", o_->wallet}, {"id", created->id}, {"token", created->token}}.dump() << "\n";
+    } else {
+      out_ << created->token << "\n";
+    }
+    return kExitOk;
+  }
+
   int status() {
     auto store = open_store(false);
     if (!store.ok()) return fail(store.status());
@@ -381,6 +418,19 @@ CommandList add_engine_commands(CLI::App& app, std::ostream& out, std::ostream& 
   auto* status = pre->add_subcommand("status", "Jobs, precomputes and notes in the store");
   add_store_options(status, *o);
   list.emplace_back(status, [runner] { return runner->status(); });
+
+  auto* serve = app.add_subcommand("serve", "Serve the HTTP/JSON API and dashboard (docs/api.md) until SIGINT/SIGTERM; "
+                                            "$BUCKETPAY_METRICS_TOKEN, when set, guards /metrics");
+  add_store_options(serve, *o);
+  add_engine_options(serve, *o);
+  serve->add_option("--host", o->host, "the address to bind")->capture_default_str();
+  serve->add_option("--port", o->port, "the port (0: any free one, printed)")->check(CLI::Range(0, 65535))->capture_default_str();
+  list.emplace_back(serve, [runner] { return runner->serve(); });
+  auto* token = app.add_subcommand("token", "API tokens for `bucketpay serve`");
+  token->require_subcommand(1);
+  auto* token_create = token->add_subcommand("create", "Create a token bound to a wallet; it is printed once");
+  add_store_options(token_create, *o);
+  list.emplace_back(token_create, [runner] { return runner->token_create(); });
   return list;
 }
 

@@ -1,0 +1,124 @@
+// The HTTP/JSON service (`bucketpay serve`): precompute jobs, payment plans, worker statistics,
+// Prometheus metrics and a dashboard page, over one store and one proving pool.
+//
+// The API is documented with real requests and responses in docs/api.md. In short:
+//   GET  /v1/health                       no auth: ok and versions
+//   GET  /metrics                         Prometheus text; no auth unless ServiceOptions::metrics_token
+//   GET  /                                the dashboard page (static; it authenticates its own calls)
+//   POST /v1/jobs                         create a precompute job (inventory or seed mode) -> 202
+//   GET  /v1/jobs/{id}                    a job's state and progress
+//   GET  /v1/payments/plan?amount=&recipient=   the notes (with ready proofs) that pay an amount
+//   GET  /v1/workers                      the proving pool's worker statistics
+//   GET  /v1/dashboard                    the dashboard's figures
+// Every /v1 endpoint but health needs `Authorization: Bearer <token>`. A token (TokenStore) is bound
+// to one wallet: it sees and proves only that wallet's notes, precomputes and jobs; anything else
+// answers as if it did not exist (404).
+//
+// Errors: every answer is JSON. A failure is a 4xx (bad input, unknown thing, unauthenticated, a
+// body above ServiceOptions::max_body_bytes: 413) or a 5xx (store or prover failure), always with
+// {"error": "<message>"}. No exception crosses a handler: the HTTP boundary converts them to 500.
+//
+// Threads: the HTTP server runs a small thread pool; precompute jobs run one at a time, in order, on
+// one background thread owned by the Service (a std::jthread, stopped through its stop token, which
+// cancels the proofs of the running job that have not started). Jobs live in memory: a restart
+// forgets them (their proofs, once done, are in the store).
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "bucketpay/prover.h"
+#include "bucketpay/status.h"
+#include "bucketpay/store.h"
+
+namespace bucketpay {
+
+// API tokens, kept in their own SQLite file (the Store interface has no place for them).
+//
+// A token is "bpt_<id>_<secret>": id = 16 hex digits (public, names the row), secret = 64 hex
+// digits (32 random bytes). Only SHA-256(secret) is stored; a token is shown once, at creation.
+// authenticate() compares hashes in constant time. Tokens are high-entropy, so a plain hash (no
+// key stretching) is enough.
+//
+// Thread safety: all methods may be called from any thread (one connection behind a mutex).
+class TokenStore {
+ public:
+  // The token file that belongs to a store file: "<store file>.tokens".
+  static std::filesystem::path path_for_store(const std::filesystem::path& store_file);
+  // Opens (creating if needed) the token file.
+  static Result<std::unique_ptr<TokenStore>> open(const std::filesystem::path& file);
+  ~TokenStore();
+  TokenStore(const TokenStore&) = delete;
+  TokenStore& operator=(const TokenStore&) = delete;
+
+  struct Created {
+    std::string id;     // the public part, for listing and revoking
+    std::string token;  // the whole token: shown once, never stored
+  };
+  // A new token for `wallet` (kInvalidArgument for an empty name).
+  Result<Created> create(std::string_view wallet);
+  // The wallet the token is bound to; kNotFound for a malformed, unknown or revoked token (the
+  // message does not say which).
+  Result<std::string> authenticate(std::string_view token);
+  // Revokes a token by id (kNotFound when there is none).
+  Status revoke(std::string_view id);
+
+  struct Info {
+    std::string id;
+    std::string wallet;
+    std::int64_t created_ms = 0;
+    bool revoked = false;
+  };
+  Result<std::vector<Info>> list();
+
+  struct Impl;
+
+ private:
+  explicit TokenStore(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+struct ServiceOptions {
+  std::string host = "127.0.0.1";          // loopback by default: put a TLS proxy in front to expose it
+  int port = 8080;                         // 0: any free port (see Service::port())
+  std::size_t max_body_bytes = 64 * 1024;  // larger request bodies: 413
+  // When set, GET /metrics needs `Authorization: Bearer <metrics_token>` (a separate secret, so a
+  // scraper cannot reach the wallet API). Unset: /metrics is open (it shows only counts).
+  std::optional<std::string> metrics_token;
+  std::size_t max_queued_jobs = 64;  // more waiting jobs: 429
+  std::size_t max_notes_per_job = 100'000;
+};
+
+class Service {
+ public:
+  // Binds, then serves on a thread of its own; returns once requests are accepted.
+  // `store`, `pool` and `tokens` must outlive the Service. kUnavailable when the port cannot be bound.
+  static Result<std::unique_ptr<Service>> start(Store& store, ProverPool& pool, TokenStore& tokens,
+                                                const ServiceOptions& options);
+  // Stops accepting requests, cancels the running job's unstarted proofs, joins every thread.
+  ~Service();
+  Service(const Service&) = delete;
+  Service& operator=(const Service&) = delete;
+
+  [[nodiscard]] int port() const;
+  [[nodiscard]] const std::string& host() const;
+
+  struct Impl;
+
+ private:
+  explicit Service(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+// `bucketpay serve`: starts the service, writes "listening on http://HOST:PORT" to `out`, and
+// serves until SIGINT or SIGTERM, then stops cleanly.
+Status serve_until_signal(Store& store, ProverPool& pool, TokenStore& tokens, const ServiceOptions& options,
+                          std::ostream& out);
+
+}  // namespace bucketpay

@@ -1,0 +1,237 @@
+#include "service/codec.h"
+
+#include <limits>
+#include <set>
+
+namespace bucketpay::service {
+namespace {
+
+using nlohmann::json;
+
+// At most this much of an unknown name or value is echoed back in an error.
+std::string quote(std::string_view s) {
+  constexpr std::size_t kMax = 40;
+  std::string q = "\"";
+  q.append(s.substr(0, kMax));
+  q.append(s.size() > kMax ? "...\"" : "\"");
+  return q;
+}
+
+std::string_view type_name(const json& v) {
+  if (v.is_number_integer()) return "an integer";
+  if (v.is_number_float()) return "a fractional number";
+  return v.type_name();
+}
+
+Status wrong_type(std::string_view field, std::string_view expected, const json& v) {
+  return Status::invalid_argument("field \"" + std::string(field) + "\" must be " + std::string(expected) + ", not " +
+                                  std::string(type_name(v)));
+}
+
+// A positive integer that fits in int64.
+Result<std::int64_t> positive_id(std::string_view field, const json& v) {
+  if (!v.is_number_integer()) return wrong_type(field, "a positive integer", v);
+  if (v.is_number_unsigned()) {
+    const auto u = v.get<std::uint64_t>();
+    if (u == 0) return Status::invalid_argument("field \"" + std::string(field) + "\" must be positive");
+    if (u > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
+      return Status::invalid_argument("field \"" + std::string(field) + "\" is out of range");
+    }
+    return static_cast<std::int64_t>(u);
+  }
+  const auto i = v.get<std::int64_t>();
+  if (i <= 0) return Status::invalid_argument("field \"" + std::string(field) + "\" must be positive");
+  return i;
+}
+
+Result<std::string> string_field(std::string_view field, const json& v) {
+  if (!v.is_string()) return wrong_type(field, "a string", v);
+  return v.get<std::string>();
+}
+
+}  // namespace
+
+std::string dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
+
+json error_json(std::string_view message) { return json{{"error", std::string(message)}}; }
+
+Result<CreateJobRequest> parse_create_job(std::string_view body) {
+  const json j = json::parse(body.begin(), body.end(), nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded()) return Status::invalid_argument("the body is not valid JSON");
+  if (!j.is_object())
+    return Status::invalid_argument("the body must be a JSON object, not " + std::string(type_name(j)));
+  CreateJobRequest r;
+  auto mode = j.find("mode");
+  if (mode == j.end()) return Status::invalid_argument("field \"mode\" is required (\"inventory\" or \"seed\")");
+  if (!mode->is_string()) return wrong_type("mode", "a string", *mode);
+  std::set<std::string> allowed;
+  if (*mode == "inventory") {
+    r.mode = JobMode::kInventory;
+    allowed = {"mode", "recipient", "note_ids", "all"};
+  } else if (*mode == "seed") {
+    r.mode = JobMode::kSeed;
+    allowed = {"mode", "recipient", "note_id", "buckets"};
+  } else {
+    return Status::invalid_argument("field \"mode\" must be \"inventory\" or \"seed\", not " +
+                                    quote(mode->get_ref<const std::string&>()));
+  }
+  for (const auto& [key, value] : j.items()) {
+    if (allowed.count(key) == 0) {
+      return Status::invalid_argument("unknown field " + quote(key) + " for mode " + mode->get<std::string>());
+    }
+  }
+  auto recipient = j.find("recipient");
+  if (recipient == j.end()) return Status::invalid_argument("field \"recipient\" is required (0x and 40 hex digits)");
+  auto rs = string_field("recipient", *recipient);
+  if (!rs.ok()) return rs.status();
+  r.recipient = std::move(*rs);
+
+  if (r.mode == JobMode::kInventory) {
+    if (auto all = j.find("all"); all != j.end()) {
+      if (!all->is_boolean()) return wrong_type("all", "a boolean", *all);
+      r.all = all->get<bool>();
+    }
+    if (auto ids = j.find("note_ids"); ids != j.end()) {
+      if (!ids->is_array()) return wrong_type("note_ids", "an array of note ids", *ids);
+      if (ids->empty()) return Status::invalid_argument("field \"note_ids\" is empty");
+      for (const auto& v : *ids) {
+        auto id = positive_id("note_ids[]", v);
+        if (!id.ok()) return id.status();
+        r.note_ids.push_back(*id);
+      }
+    }
+  } else {
+    auto note = j.find("note_id");
+    if (note == j.end()) return Status::invalid_argument("field \"note_id\" is required in seed mode");
+    auto id = positive_id("note_id", *note);
+    if (!id.ok()) return id.status();
+    r.note_id = *id;
+    if (auto buckets = j.find("buckets"); buckets != j.end()) {
+      if (!buckets->is_array()) return wrong_type("buckets", "an array of amounts in cents", *buckets);
+      for (const auto& v : *buckets) {
+        if (!v.is_number_unsigned()) return wrong_type("buckets[]", "a positive integer (cents)", v);
+        r.buckets.push_back(v.get<std::uint64_t>());
+      }
+    }
+  }
+  return r;
+}
+
+Result<PlanRequest> parse_plan(const std::multimap<std::string, std::string>& params) {
+  PlanRequest r;
+  bool has_amount = false;
+  bool has_recipient = false;
+  for (const auto& [name, value] : params) {
+    if (name == "amount") {
+      if (has_amount) return Status::invalid_argument("parameter \"amount\" is given twice");
+      has_amount = true;
+      r.amount = value;
+    } else if (name == "recipient") {
+      if (has_recipient) return Status::invalid_argument("parameter \"recipient\" is given twice");
+      has_recipient = true;
+      r.recipient = value;
+    } else {
+      return Status::invalid_argument("unknown parameter " + quote(name));
+    }
+  }
+  if (!has_amount) return Status::invalid_argument("parameter \"amount\" is required (dollars, e.g. 12.34)");
+  if (!has_recipient) return Status::invalid_argument("parameter \"recipient\" is required (0x and 40 hex digits)");
+  return r;
+}
+
+json to_json(const CreateJobResponse& r) { return json{{"job", r.job}, {"total", r.total}}; }
+
+json to_json(const JobRecord& r) {
+  json j = {{"job", r.id},
+            {"mode", r.spec.mode == JobMode::kInventory ? "inventory" : "seed"},
+            {"state", r.state},
+            {"recipient", r.spec.recipient_text},
+            {"done", r.done},
+            {"total", r.total},
+            {"proved", r.proved},
+            {"cached", r.cached},
+            {"failed", r.failed},
+            {"errors", r.errors},
+            {"created_ms", r.created_ms},
+            {"started_ms", r.started_ms},
+            {"finished_ms", r.finished_ms}};
+  if (!r.error.empty()) j["error"] = r.error;
+  if (r.spec.mode == JobMode::kInventory) {
+    j["note_ids"] = r.spec.note_ids;
+  } else {
+    j["note_id"] = r.spec.note_id;
+    j["buckets"] = r.spec.buckets;
+  }
+  return j;
+}
+
+json to_json(const PlanResponse& r) {
+  json notes = json::array();
+  Cents total = 0;
+  for (const auto& n : r.notes) {
+    total += n.value;
+    json inputs = json::array();
+    for (const auto& f : n.precompute.public_inputs) inputs.push_back(f.to_hex());
+    static constexpr char kDigits[] = "0123456789abcdef";
+    std::string proof = "0x";
+    proof.reserve(2 + 2 * n.precompute.proof.size());
+    for (std::uint8_t b : n.precompute.proof) {
+      proof.push_back(kDigits[b >> 4]);
+      proof.push_back(kDigits[b & 15]);
+    }
+    notes.push_back(json{{"note_id", n.note_id},
+                         {"value_cents", n.value},
+                         {"precompute_key", n.precompute.key},
+                         {"circuit", n.precompute.circuit},
+                         {"public_inputs", std::move(inputs)},
+                         {"proof", std::move(proof)}});
+  }
+  return json{{"amount", format_dollars(r.amount)},
+              {"amount_cents", r.amount},
+              {"recipient", r.recipient},
+              {"total_cents", total},
+              {"notes", std::move(notes)}};
+}
+
+json to_json(const std::vector<WorkerStats>& stats) {
+  json a = json::array();
+  for (const auto& s : stats) {
+    a.push_back(json{{"worker", s.worker},
+                     {"urgent", s.urgent},
+                     {"threads", s.threads},
+                     {"proofs", s.proofs},
+                     {"errors", s.errors},
+                     {"restarts", s.restarts},
+                     {"total_ms", s.total_ms},
+                     {"mean_ms", s.mean_ms()}});
+  }
+  return a;
+}
+
+json to_json(const DashboardResponse& r) {
+  json inventory = json::array();
+  for (const auto& row : r.inventory) {
+    inventory.push_back(json{{"value_cents", row.value}, {"notes", row.notes}, {"ready", row.ready}});
+  }
+  json jobs = json::array();
+  for (const auto& job : r.jobs) jobs.push_back(to_json(job));
+  return json{{"wallet", r.wallet},
+              {"inventory", std::move(inventory)},
+              {"notes_on_chain", r.notes_on_chain},
+              {"ready_precomputes", r.ready_precomputes},
+              {"ready_cents", r.ready_cents},
+              {"workers", to_json(r.workers)},
+              {"workers_busy", r.workers_busy},
+              {"queue_depth", r.queue_depth},
+              {"proofs_ok", r.proofs_ok},
+              {"proofs_failed", r.proofs_failed},
+              {"throughput", {{"bucket_seconds", r.throughput_bucket_seconds}, {"proofs", r.throughput}}},
+              {"jobs", std::move(jobs)}};
+}
+
+json to_json(const HealthResponse& r) {
+  return json{{"status", "ok"},         {"version", r.version}, {"api", kApiVersion}, {"protocol", kProtocolVersion},
+              {"uptime_s", r.uptime_s}, {"workers", r.workers}};
+}
+
+}  // namespace bucketpay::service

@@ -1,0 +1,659 @@
+// The service over real HTTP (httplib::Client on 127.0.0.1, a free port), with a real SQLite store
+// in a temporary directory, a real proving pool (the build's circuits, bb, Node) and real tokens.
+// Proofs handed out by the plan endpoint are re-verified by a separate bb process.
+#include "bucketpay/service.h"
+
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <httplib.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <iostream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <random>
+#include <sstream>
+#include <thread>
+
+#include "bucketpay/amount.h"
+#include "bucketpay/bb.h"
+#include "bucketpay/circuit_inputs.h"
+#include "bucketpay/note.h"
+#include "testing/testing.h"
+
+namespace bucketpay {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+constexpr const char* kPayee = "0x1111111111111111111111111111111111111111";
+constexpr const char* kOtherPayee = "0x2222222222222222222222222222222222222222";
+
+ProverConfig test_config(const fs::path& scratch) {
+  ProverConfig c;
+  c.bb_binary = testing::bb_binary();
+  c.crs_dir = testing::crs_dir();
+  c.circuits_dir = testing::build_dir() / "circuits";
+  c.witness_server = testing::project_root() / "scripts" / "witness_server.mjs";
+  c.scratch_root = scratch;
+  c.vk_cache_dir = testing::build_dir() / "vk-cache";  // content-addressed, written atomically
+  c.workers = 2;
+  c.threads_per_worker = 1;
+  c.warm_up = false;
+  return c;
+}
+
+class ServiceTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("bucketpay-service-test-" + std::to_string(::getpid()) + "-" +
+                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_ / "scratch");
+    StoreOptions so;
+    so.passphrase = "test passphrase";
+    so.vault_params = VaultParams::fast();
+    auto store = open_sqlite_store(dir_ / "store.db", so);
+    ASSERT_TRUE(store.ok()) << store.status().to_string();
+    store_ = std::move(*store);
+    auto tokens = TokenStore::open(TokenStore::path_for_store(dir_ / "store.db"));
+    ASSERT_TRUE(tokens.ok()) << tokens.status().to_string();
+    tokens_ = std::move(*tokens);
+    alice_notes_ = add_wallet("alice", {1, 2, 64, 128});
+    bob_notes_ = add_wallet("bob", {2});
+    alice_token_ = tokens_->create("alice")->token;
+    bob_token_ = tokens_->create("bob")->token;
+  }
+
+  void TearDown() override {
+    service_.reset();
+    pool_.reset();
+    store_.reset();
+    tokens_.reset();
+    fs::remove_all(dir_);
+  }
+
+  // A wallet with a key and on-chain notes of `values` (among other people's leaves).
+  std::vector<std::int64_t> add_wallet(const std::string& wallet, const std::vector<Cents>& values) {
+    const SpendingKey sk = SpendingKey::generate();
+    EXPECT_TRUE(store_->put_spending_key(wallet, sk.reveal()).is_ok());
+    const Fr pk = owner_key(sk);
+    std::vector<std::int64_t> ids;
+    for (Cents v : values) {
+      const std::vector<Fr> others = {Fr::random(), Fr::random()};
+      EXPECT_TRUE(store_->append_leaves(others).ok());
+      const Note note = Note::create(pk, v);
+      const Fr cm = note.commitment();
+      auto index = store_->append_leaves(std::span(&cm, 1));
+      EXPECT_TRUE(index.ok());
+      StoredNote sn;
+      sn.wallet = wallet;
+      sn.pk = pk;
+      sn.value = v;
+      sn.r = note.r;
+      sn.leaf_index = *index;
+      sn.state = NoteState::kOnChain;
+      sn.commitment = cm;
+      auto id = store_->insert_note(sn);
+      EXPECT_TRUE(id.ok()) << id.status().to_string();
+      ids.push_back(*id);
+    }
+    return ids;
+  }
+
+  void start(ServiceOptions options = {}, int workers = 2) {
+    auto config = test_config(dir_ / "scratch");
+    config.workers = workers;
+    auto pool = ProverPool::start(config);
+    ASSERT_TRUE(pool.ok()) << pool.status().to_string();
+    pool_ = std::move(*pool);
+    options.port = 0;
+    auto service = Service::start(*store_, *pool_, *tokens_, options);
+    ASSERT_TRUE(service.ok()) << service.status().to_string();
+    service_ = std::move(*service);
+    client_ = std::make_unique<httplib::Client>("127.0.0.1", service_->port());
+    client_->set_read_timeout(30, 0);
+  }
+
+  static httplib::Headers auth(const std::string& token) { return {{"Authorization", "Bearer " + token}}; }
+
+  // Every JSON answer: parses, and a 4xx/5xx carries a non-empty "error" string.
+  static json body_of(const httplib::Result& r) {
+    EXPECT_TRUE(r) << "no answer: " << httplib::to_string(r.error());
+    if (!r) return json();
+    EXPECT_EQ(r->get_header_value("Content-Type"), "application/json") << r->status << " " << r->body;
+    json j = json::parse(r->body, nullptr, false);
+    EXPECT_FALSE(j.is_discarded()) << r->body;
+    if (r->status >= 400) {
+      EXPECT_TRUE(j.contains("error") && j["error"].is_string() && !j["error"].get<std::string>().empty()) << r->body;
+    }
+    return j;
+  }
+
+  json post_job(const std::string& token, const json& body, int expected_status) {
+    auto r = client_->Post("/v1/jobs", auth(token), body.dump(), "application/json");
+    json j = body_of(r);
+    EXPECT_EQ(r ? r->status : 0, expected_status) << (r ? r->body : "");
+    return j;
+  }
+
+  // Polls a job until it is no longer queued or running.
+  json wait_for_job(const std::string& token, const std::string& id) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(5);
+    for (;;) {
+      auto r = client_->Get("/v1/jobs/" + id, auth(token));
+      json j = body_of(r);
+      EXPECT_EQ(r ? r->status : 0, 200);
+      if (!r || r->status != 200) return j;
+      const std::string state = j["state"];
+      if (state != "queued" && state != "running") return j;
+      if (std::chrono::steady_clock::now() > deadline) {
+        ADD_FAILURE() << "job " << id << " did not finish: " << j.dump();
+        return j;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  }
+
+  // Re-verifies a proof in a fresh bb process, independently of the pool.
+  bool verifies(const std::string& circuit, const json& planned) {
+    std::vector<Fr> inputs;
+    for (const auto& h : planned["public_inputs"]) inputs.push_back(*Fr::from_string(h.get<std::string>()));
+    const std::string hex = planned["proof"].get<std::string>().substr(2);
+    std::vector<std::uint8_t> proof;
+    for (std::size_t i = 0; i + 1 < hex.size(); i += 2) {
+      proof.push_back(static_cast<std::uint8_t>(std::stoi(hex.substr(i, 2), nullptr, 16)));
+    }
+    auto vk = pool_->verification_key(circuit);
+    EXPECT_TRUE(vk.ok());
+    auto p = bb::Process::start({testing::bb_binary(), 1, {}, {}, testing::crs_dir()});
+    EXPECT_TRUE(p.ok());
+    auto v = (*p)->verify(*vk, bb::ProofData{inputs, proof});
+    EXPECT_TRUE(v.ok()) << v.status().to_string();
+    return v.ok() && *v;
+  }
+
+  // The value of an unlabelled or labelled metric sample, -1 when absent.
+  static double metric(const std::string& text, const std::string& sample) {
+    std::istringstream in(text);
+    std::string line;
+    while (std::getline(in, line)) {
+      if (line.rfind(sample + " ", 0) == 0) return std::stod(line.substr(sample.size() + 1));
+    }
+    return -1;
+  }
+
+  fs::path dir_;
+  std::unique_ptr<Store> store_;
+  std::unique_ptr<TokenStore> tokens_;
+  std::unique_ptr<ProverPool> pool_;
+  std::unique_ptr<Service> service_;
+  std::unique_ptr<httplib::Client> client_;
+  std::vector<std::int64_t> alice_notes_;
+  std::vector<std::int64_t> bob_notes_;
+  std::string alice_token_;
+  std::string bob_token_;
+};
+
+TEST_F(ServiceTest, HealthNeedsNoTokenAndNamesVersions) {
+  start();
+  auto r = client_->Get("/v1/health");
+  json j = body_of(r);
+  ASSERT_EQ(r->status, 200);
+  EXPECT_EQ(j["status"], "ok");
+  EXPECT_EQ(j["api"], "v1");
+  EXPECT_EQ(j["protocol"], "v1");
+  EXPECT_FALSE(j["version"].get<std::string>().empty());
+  EXPECT_EQ(j["workers"], 2);
+}
+
+TEST_F(ServiceTest, WalletEndpointsNeedAValidToken) {
+  start();
+  const std::vector<std::pair<std::string, std::string>> endpoints = {
+      {"GET", "/v1/jobs/job_0000000000000000"},
+      {"GET", "/v1/payments/plan?amount=1.00&recipient=" + std::string(kPayee)},
+      {"GET", "/v1/workers"},
+      {"GET", "/v1/dashboard"},
+      {"POST", "/v1/jobs"}};
+  const std::vector<httplib::Headers> bad = {{},
+                                             {{"Authorization", "Basic YWxpY2U6eA=="}},
+                                             {{"Authorization", "Bearer"}},
+                                             {{"Authorization", "Bearer nope"}},
+                                             {{"Authorization", "Bearer " + alice_token_ + "0"}},
+                                             {{"Authorization", "Bearer  " + alice_token_}}};
+  for (const auto& [method, path] : endpoints) {
+    for (const auto& headers : bad) {
+      auto r = method == "GET" ? client_->Get(path, headers)
+                               : client_->Post(path, headers, R"({"mode":"inventory","all":true,"recipient":"x"})",
+                                               "application/json");
+      json j = body_of(r);
+      EXPECT_EQ(r->status, 401) << method << " " << path;
+      EXPECT_FALSE(r->get_header_value("WWW-Authenticate").empty());
+    }
+  }
+  // A revoked token stops working at once.
+  auto created = tokens_->create("alice");
+  ASSERT_TRUE(created.ok());
+  EXPECT_EQ(client_->Get("/v1/workers", auth(created->token))->status, 200);
+  ASSERT_TRUE(tokens_->revoke(created->id).is_ok());
+  EXPECT_EQ(client_->Get("/v1/workers", auth(created->token))->status, 401);
+}
+
+TEST_F(ServiceTest, InventoryJobThenAPlanOfVerifiedReadyProofsAndWalletsStayApart) {
+  start();
+  // Bob cannot prove Alice's notes: they do not exist for him.
+  json denied =
+      post_job(bob_token_, {{"mode", "inventory"}, {"note_ids", {alice_notes_[0]}}, {"recipient", kPayee}}, 404);
+  EXPECT_EQ(denied["error"], "note " + std::to_string(alice_notes_[0]) + " not found");
+  post_job(bob_token_, {{"mode", "seed"}, {"note_id", alice_notes_[2]}, {"recipient", kPayee}}, 404);
+
+  json created = post_job(alice_token_, {{"mode", "inventory"}, {"all", true}, {"recipient", kPayee}}, 202);
+  const std::string job = created["job"];
+  EXPECT_EQ(created["total"], 4);
+  // Bob cannot see Alice's job either.
+  auto peek = client_->Get("/v1/jobs/" + job, auth(bob_token_));
+  body_of(peek);
+  EXPECT_EQ(peek->status, 404);
+
+  json done = wait_for_job(alice_token_, job);
+  EXPECT_EQ(done["state"], "done") << done.dump();
+  EXPECT_EQ(done["proved"], 4);
+  EXPECT_EQ(done["done"], 4);
+  EXPECT_EQ(done["failed"], 0);
+
+  // 0.67 = 64 + 2 + 1 cents: three notes, largest first, each with a proof that verifies alone.
+  auto r = client_->Get("/v1/payments/plan?amount=0.67&recipient=" + std::string(kPayee), auth(alice_token_));
+  json plan = body_of(r);
+  ASSERT_EQ(r->status, 200) << r->body;
+  EXPECT_EQ(plan["amount_cents"], 67);
+  EXPECT_EQ(plan["total_cents"], 67);
+  ASSERT_EQ(plan["notes"].size(), 3U);
+  const auto recipient = address_to_field(kPayee);
+  std::vector<Cents> values;
+  for (const auto& n : plan["notes"]) {
+    values.push_back(n["value_cents"]);
+    EXPECT_EQ(n["circuit"], "spend");
+    ASSERT_EQ(n["public_inputs"].size(), 4U);
+    EXPECT_EQ(*Fr::from_string(n["public_inputs"][2].get<std::string>()), Fr::from_u64(n["value_cents"]));
+    EXPECT_EQ(*Fr::from_string(n["public_inputs"][3].get<std::string>()), *recipient);
+    EXPECT_TRUE(verifies("spend", n));
+  }
+  EXPECT_EQ(values, (std::vector<Cents>{64, 2, 1}));
+
+  // No exact combination, proofs for another payee, or another wallet: 409 with what is missing.
+  for (const auto& [token, query] : std::vector<std::pair<std::string, std::string>>{
+           {alice_token_, "amount=0.08&recipient=" + std::string(kPayee)},
+           {alice_token_, "amount=0.67&recipient=" + std::string(kOtherPayee)},
+           {bob_token_, "amount=0.02&recipient=" + std::string(kPayee)}}) {
+    auto miss = client_->Get("/v1/payments/plan?" + query, auth(token));
+    body_of(miss);
+    EXPECT_EQ(miss->status, 409) << query << " " << miss->body;
+  }
+
+  // The same job again is served from the cache.
+  json again = post_job(alice_token_, {{"mode", "inventory"}, {"note_ids", alice_notes_}, {"recipient", kPayee}}, 202);
+  json cached = wait_for_job(alice_token_, again["job"]);
+  EXPECT_EQ(cached["cached"], 4);
+  EXPECT_EQ(cached["proved"], 0);
+
+  // Workers, dashboard and metrics account for the four proofs.
+  auto w = client_->Get("/v1/workers", auth(alice_token_));
+  json workers = body_of(w);
+  std::uint64_t proofs = 0;
+  for (const auto& s : workers["workers"]) proofs += s["proofs"].get<std::uint64_t>();
+  EXPECT_EQ(proofs, 4U);
+  auto d = client_->Get("/v1/dashboard", auth(alice_token_));
+  json dash = body_of(d);
+  EXPECT_EQ(dash["wallet"], "alice");
+  EXPECT_EQ(dash["ready_precomputes"], 4);
+  EXPECT_EQ(dash["notes_on_chain"], 4);
+  EXPECT_EQ(dash["ready_cents"], 1 + 2 + 64 + 128);
+  EXPECT_EQ(dash["proofs_ok"], 4);
+  EXPECT_EQ(dash["jobs"].size(), 2U);
+  std::uint64_t recent = 0;
+  for (const auto& n : dash["throughput"]["proofs"]) recent += n.get<std::uint64_t>();
+  EXPECT_EQ(recent, 4U);
+  auto bob_dash = body_of(client_->Get("/v1/dashboard", auth(bob_token_)));
+  EXPECT_EQ(bob_dash["notes_on_chain"], 1);
+  EXPECT_EQ(bob_dash["ready_precomputes"], 0);
+  EXPECT_TRUE(bob_dash["jobs"].empty());
+
+  auto m = client_->Get("/metrics");
+  ASSERT_EQ(m->status, 200);
+  EXPECT_EQ(m->get_header_value("Content-Type"), "text/plain; version=0.0.4; charset=utf-8");
+  EXPECT_EQ(metric(m->body, "bucketpay_proofs_total{result=\"ok\"}"), 4);
+  EXPECT_EQ(metric(m->body, "bucketpay_proofs_total{result=\"failed\"}"), 0);
+  EXPECT_EQ(metric(m->body, "bucketpay_proof_seconds_count"), 4);
+  EXPECT_EQ(metric(m->body, "bucketpay_proof_seconds_bucket{le=\"+Inf\"}"), 4);
+  EXPECT_GT(metric(m->body, "bucketpay_proof_seconds_sum"), 0);
+  EXPECT_EQ(metric(m->body, "bucketpay_cache_hits_total"), 4);
+  EXPECT_EQ(metric(m->body, "bucketpay_queue_depth"), 0);
+  EXPECT_EQ(metric(m->body, "bucketpay_workers_busy"), 0);
+  EXPECT_EQ(metric(m->body, "bucketpay_http_requests_total{path=\"/v1/payments/plan\",code=\"200\"}"), 1);
+  EXPECT_GE(metric(m->body, "bucketpay_http_requests_total{path=\"/v1/jobs/{id}\",code=\"404\"}"), 1);
+}
+
+TEST_F(ServiceTest, SeedJobProvesASplitPerBucketUpToTheValue) {
+  start();
+  // Note 3 holds 64 cents: 128 is skipped before queueing.
+  json created =
+      post_job(alice_token_,
+               {{"mode", "seed"}, {"note_id", alice_notes_[2]}, {"buckets", {1, 128}}, {"recipient", kPayee}}, 202);
+  EXPECT_EQ(created["total"], 1);
+  json done = wait_for_job(alice_token_, created["job"]);
+  EXPECT_EQ(done["state"], "done") << done.dump();
+  EXPECT_EQ(done["proved"], 1);
+  EXPECT_EQ(done["buckets"], json::array({1}));
+  // A seed precompute is a split, not a ready spend: the plan does not use it.
+  auto r = client_->Get("/v1/payments/plan?amount=0.01&recipient=" + std::string(kPayee), auth(alice_token_));
+  body_of(r);
+  EXPECT_EQ(r->status, 409);
+}
+
+TEST_F(ServiceTest, BadInputGetsAClearFourHundredNeverACrash) {
+  start();
+  const std::string jobs_path = "/v1/jobs";
+  const std::string addr = kPayee;
+  struct Case {
+    std::string body;
+    int status;
+    std::string message;
+  };
+  const std::string pending_id = [&] {
+    StoredNote sn;
+    sn.wallet = "alice";
+    sn.value = 4;
+    sn.r = Fr::random();
+    sn.commitment = Fr::random();
+    sn.state = NoteState::kPending;
+    return std::to_string(*store_->insert_note(sn));
+  }();
+  const std::vector<Case> cases = {
+      {"{", 400, "not valid JSON"},
+      {"null", 400, "must be a JSON object"},
+      {R"({"mode":"inventory","all":true,"recipient":"0x12"})", 400, "invalid address"},
+      {R"({"mode":"inventory","all":true,"recipient":"0x11111111111111111111111111111111111111zz"})", 400, "not hex"},
+      {R"({"mode":"inventory","all":true,"note_ids":[1],"recipient":")" + addr + "\"}", 400, "either"},
+      {R"({"mode":"inventory","all":false,"recipient":")" + addr + "\"}", 400, "either"},
+      {R"({"mode":"inventory","note_ids":[1,1],"recipient":")" + addr + "\"}", 400, "listed twice"},
+      {R"({"mode":"inventory","note_ids":[999999],"recipient":")" + addr + "\"}", 404, "note 999999 not found"},
+      {R"({"mode":"inventory","note_ids":[)" + pending_id + R"(],"recipient":")" + addr + "\"}", 409, "not on chain"},
+      {R"({"mode":"inventory","note_ids":[1],"recipient":")" + addr + R"(","priority":1})", 400, "unknown field"},
+      {R"({"mode":"seed","note_id":1,"buckets":[3],"recipient":")" + addr + "\"}", 400, "not a power of two"},
+      {R"({"mode":"seed","note_id":1,"buckets":[131072],"recipient":")" + addr + "\"}", 400, "not a power of two"},
+      {R"({"mode":"seed","note_id":1,"buckets":[4],"recipient":")" + addr + "\"}", 400, "above the note's value"},
+      {R"({"mode":"seed","note_id":1,"buckets":[1,1],"recipient":")" + addr + "\"}", 400, "listed twice"},
+  };
+  for (const auto& c : cases) {
+    auto r = client_->Post(jobs_path, auth(alice_token_), c.body, "application/json");
+    json j = body_of(r);
+    EXPECT_EQ(r->status, c.status) << c.body << " -> " << r->body;
+    EXPECT_NE(j["error"].get<std::string>().find(c.message), std::string::npos) << c.body << " -> " << r->body;
+  }
+  // Too large a body: 413 before any parsing.
+  auto big = client_->Post(jobs_path, auth(alice_token_), std::string(100 * 1024, ' '), "application/json");
+  EXPECT_EQ(big->status, 413);
+  EXPECT_NE(body_of(big)["error"].get<std::string>().find("too large"), std::string::npos);
+  // Not JSON.
+  auto form = client_->Post(jobs_path, auth(alice_token_), "mode=inventory", "application/x-www-form-urlencoded");
+  EXPECT_EQ(form->status, 415);
+  body_of(form);
+
+  const std::vector<std::pair<std::string, std::string>> plans = {
+      {"amount=abc&recipient=" + addr, "invalid amount"},
+      {"amount=-1&recipient=" + addr, ""},
+      {"amount=0&recipient=" + addr, ""},
+      {"amount=1.234&recipient=" + addr, ""},
+      {"amount=1e3&recipient=" + addr, ""},
+      {"amount=99999999999999999999999&recipient=" + addr, ""},
+      {"amount=1310.72&recipient=" + addr, ""},
+      {"amount=1.00&recipient=0xdead", "invalid address"},
+      {"amount=1.00", "\"recipient\" is required"},
+      {"recipient=" + addr, "\"amount\" is required"},
+      {"amount=1.00&amount=2.00&recipient=" + addr, "given twice"},
+      {"amount=1.00&recipient=" + addr + "&fee=1", "unknown parameter"},
+  };
+  for (const auto& [query, message] : plans) {
+    auto r = client_->Get("/v1/payments/plan?" + query, auth(alice_token_));
+    json j = body_of(r);
+    EXPECT_EQ(r->status, 400) << query << " -> " << r->body;
+    EXPECT_NE(j["error"].get<std::string>().find(message), std::string::npos) << query << " -> " << r->body;
+  }
+  // Unknown endpoints and methods are JSON 404s too.
+  for (const auto& path : {"/v1/nope", "/v2/health", "/v1/jobs/", "/v1/jobs/a/b"}) {
+    auto r = client_->Get(path, auth(alice_token_));
+    body_of(r);
+    EXPECT_EQ(r->status, 404) << path;
+  }
+  auto del = client_->Delete("/v1/jobs", auth(alice_token_));
+  body_of(del);
+  EXPECT_GE(del->status, 400);
+  EXPECT_LT(del->status, 500);
+  EXPECT_EQ(client_->Get("/v1/health")->status, 200);
+}
+
+TEST_F(ServiceTest, MetricsTokenGuardsMetricsOnly) {
+  ServiceOptions o;
+  o.metrics_token = "scrape-secret";
+  start(o, 1);
+  EXPECT_EQ(client_->Get("/metrics")->status, 401);
+  EXPECT_EQ(client_->Get("/metrics", auth(alice_token_))->status, 401);  // a wallet token is not enough
+  auto ok = client_->Get("/metrics", auth("scrape-secret"));
+  ASSERT_EQ(ok->status, 200);
+  EXPECT_NE(ok->body.find("# TYPE bucketpay_proof_seconds histogram"), std::string::npos);
+  // ...and does not open the wallet API.
+  EXPECT_EQ(client_->Get("/v1/workers", auth("scrape-secret"))->status, 401);
+}
+
+TEST_F(ServiceTest, DashboardPageIsSelfContained) {
+  start({}, 1);
+  auto r = client_->Get("/");
+  ASSERT_EQ(r->status, 200);
+  EXPECT_EQ(r->get_header_value("Content-Type"), "text/html; charset=utf-8");
+  EXPECT_NE(r->get_header_value("Content-Security-Policy").find("default-src 'none'"), std::string::npos);
+  EXPECT_NE(r->body.find("<canvas"), std::string::npos);
+  EXPECT_NE(r->body.find("/v1/dashboard"), std::string::npos);
+  // Nothing is loaded from elsewhere.
+  for (const char* s : {"http://", "https://", "src=\"/", "src='"}) {
+    EXPECT_EQ(r->body.find(s), std::string::npos) << s;
+  }
+}
+
+// Random and mutated requests through real HTTP: every answer is a well-formed JSON 2xx/4xx, and
+// the service is healthy afterwards. Bounded: kRequests requests or kBudget, whichever comes first.
+TEST_F(ServiceTest, FuzzedRequestsAlwaysGetWellFormedJsonAnswers) {
+  start({}, 1);
+  constexpr int kRequests = 3000;
+  constexpr auto kBudget = std::chrono::seconds(30);
+  std::mt19937_64 rng(::testing::UnitTest::GetInstance()->random_seed());
+  auto pick = [&](std::size_t n) { return static_cast<std::size_t>(rng() % n); };
+  const std::vector<std::string> seeds = {
+      R"({"mode":"inventory","note_ids":[1,2],"recipient":"0x1111111111111111111111111111111111111111"})",
+      R"({"mode":"inventory","all":true,"recipient":"0x1111111111111111111111111111111111111111"})",
+      R"({"mode":"seed","note_id":1,"buckets":[1,2,4],"recipient":"0x1111111111111111111111111111111111111111"})",
+      R"([1,2,{"a":null}])",
+      "{}",
+      "",
+      "null",
+      std::string(70 * 1024, '['),
+      std::string(5000, '[') + std::string(5000, ']'),
+      R"({"mode":"inventory","note_ids":[1e400],"recipient":""})",
+      "\"\\ud800\"",
+      "{\"mode\":\"\xff\"}"};
+  const std::vector<std::string> paths = {"/v1/jobs",         "/v1/jobs/job_0123456789abcdef",
+                                          "/v1/jobs/%00",     "/v1/payments/plan",
+                                          "/v1/workers",      "/v1/dashboard",
+                                          "/v1/health",       "/v1/",
+                                          "/v1/jobs/..%2f..", "/v1/payments/plan/x",
+                                          "/%ff%fe",          "/v1/jobs/" + std::string(300, 'a')};
+  const std::vector<std::string> queries = {
+      "",
+      "?amount=1.00&recipient=" + std::string(kPayee),
+      "?amount=0.03&recipient=",
+      "?amount=%ff&recipient=%00",
+      "?amount",
+      "?=&=&",
+      "?amount=1.00&amount=1.00",
+      "?recipient=" + std::string(kPayee) + "&amount=0.0" + std::string(200, '1')};
+  const std::vector<std::string> tokens = {alice_token_,          bob_token_, "", "x", alice_token_.substr(0, 40),
+                                           std::string(5000, 'A')};
+  auto mutate = [&](std::string s) {
+    const int edits = static_cast<int>(pick(6));
+    for (int e = 0; e < edits; ++e) {
+      const std::size_t at = s.empty() ? 0 : pick(s.size() + 1);
+      switch (pick(4)) {
+        case 0:
+          s.insert(at, 1, static_cast<char>(pick(256)));
+          break;  // a random byte
+        case 1:
+          if (at < s.size()) s.erase(at, 1 + pick(8));
+          break;  // a cut
+        case 2:
+          if (at < s.size()) s[at] = "{}[]\",:0-9.e\\ntfu"[pick(18)];
+          break;  // a JSON-ish byte
+        default:
+          s.insert(at, std::to_string(static_cast<std::int64_t>(rng())));
+          break;  // a number
+      }
+    }
+    return s;
+  };
+
+  // Query parameters, mutated and percent-encoded (every byte but the unreserved ones).
+  auto encode = [](const std::string& v) {
+    static constexpr char kHex[] = "0123456789ABCDEF";
+    std::string out;
+    for (unsigned char c : v) {
+      if (std::isalnum(c) != 0 || c == '-' || c == '.' || c == '_' || c == '~') {
+        out.push_back(static_cast<char>(c));
+      } else {
+        out += {'%', kHex[c >> 4], kHex[c & 15]};
+      }
+    }
+    return out;
+  };
+  auto plan_query = [&] {
+    std::string amount = std::vector<std::string>{"1.00", "0.03", "0.01", "1310.71", "12.345", "7"}[pick(6)];
+    std::string recipient = pick(2) == 0 ? kPayee : kOtherPayee;
+    if (pick(2) == 0) amount = mutate(amount);
+    if (pick(3) == 0) recipient = mutate(recipient);
+    std::string q = "?amount=" + encode(amount) + "&recipient=" + encode(recipient);
+    if (pick(8) == 0) q += "&" + encode(mutate("x")) + "=1";
+    return q;
+  };
+
+  const auto t0 = std::chrono::steady_clock::now();
+  int sent = 0;
+  std::map<int, int> by_status;
+  for (; sent < kRequests && std::chrono::steady_clock::now() - t0 < kBudget; ++sent) {
+    httplib::Headers headers;
+    if (pick(10) != 0) {
+      const std::string token = pick(3) != 0 ? alice_token_ : tokens[pick(tokens.size())];
+      headers.emplace("Authorization", (pick(20) == 0 ? "Basic " : "Bearer ") + token);
+    }
+    const std::string body = pick(5) == 0 ? seeds[pick(seeds.size())] : mutate(seeds[pick(seeds.size())]);
+    const char* type = pick(10) == 0 ? "text/plain" : "application/json";
+    const std::size_t target = pick(20);
+    httplib::Result r = [&]() -> httplib::Result {
+      if (target < 9) {  // the job endpoint, with mutated bodies
+        return client_->Post("/v1/jobs", headers, body, type);
+      }
+      if (target < 14) {  // plans, with mutated parameters
+        return client_->Get("/v1/payments/plan" + (pick(10) == 0 ? queries[pick(queries.size())] : plan_query()),
+                            headers);
+      }
+      if (target < 16) {  // jobs by (mutated) id
+        return client_->Get("/v1/jobs/" + encode(mutate("job_0123456789abcdef")), headers);
+      }
+      if (target < 18) {
+        return client_->Get(std::vector<std::string>{"/v1/workers", "/v1/dashboard", "/v1/health"}[pick(3)], headers);
+      }
+      {  // anything anywhere
+        const std::string path = paths[pick(paths.size())] + (pick(3) == 0 ? queries[pick(queries.size())] : "");
+        const std::size_t method = pick(3);
+        return method == 0   ? client_->Get(path, headers)
+               : method == 1 ? client_->Delete(path, headers)
+                             : client_->Post(path, headers, body, type);
+      }
+    }();
+    ASSERT_TRUE(r) << "no answer to request " << sent << ": " << httplib::to_string(r.error());
+    ++by_status[r->status];
+    ASSERT_LT(r->status, 500) << r->body;
+    ASSERT_GE(r->status, 200);
+    if (r->get_header_value("Content-Type") == "application/json") {
+      const json j = json::parse(r->body, nullptr, false);
+      ASSERT_TRUE(j.is_object()) << r->body;
+      if (r->status >= 400) {
+        ASSERT_TRUE(j.contains("error") && j["error"].is_string()) << r->body;
+      }
+    } else {
+      // Only the page and the metrics are not JSON.
+      ASSERT_EQ(r->status, 200) << r->body;
+    }
+  }
+
+  // Raw garbage on the socket: the server answers or hangs up, and keeps serving.
+  for (int i = 0; i < 50; ++i) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    ASSERT_GE(fd, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<std::uint16_t>(service_->port()));
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+    std::string junk = mutate("GET /v1/health HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello");
+    for (int k = 0; k < 20; ++k) junk.push_back(static_cast<char>(pick(256)));
+    junk += "\r\n\r\n";
+    (void)::send(fd, junk.data(), junk.size(), MSG_NOSIGNAL);
+    ::shutdown(fd, SHUT_WR);
+    char buf[4096];
+    timeval tv{6, 0};
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    while (::recv(fd, buf, sizeof buf, 0) > 0) {
+    }
+    ::close(fd);
+  }
+
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  std::string summary;
+  for (const auto& [code, n] : by_status) summary += " " + std::to_string(code) + ":" + std::to_string(n);
+  std::cout << "fuzz (seed " << ::testing::UnitTest::GetInstance()->random_seed() << "): " << sent << " requests in "
+            << seconds << " s; status counts" << summary << "\n";
+  EXPECT_GE(sent, 500);
+  auto health = client_->Get("/v1/health");
+  ASSERT_TRUE(health);
+  EXPECT_EQ(health->status, 200);
+  EXPECT_EQ(body_of(health)["status"], "ok");
+}
+
+// Latency of the read endpoints over keep-alive HTTP, printed for docs/api.md (not asserted tightly).
+TEST_F(ServiceTest, ReadEndpointsAnswerQuickly) {
+  start({}, 1);
+  const std::vector<std::pair<std::string, bool>> endpoints = {
+      {"/v1/health", false},
+      {"/v1/workers", true},
+      {"/v1/dashboard", true},
+      {"/metrics", false},
+      {"/v1/payments/plan?amount=0.03&recipient=" + std::string(kPayee), true}};
+  for (const auto& [path, authed] : endpoints) {
+    std::vector<double> ms;
+    for (int i = 0; i < 200; ++i) {
+      const auto t0 = std::chrono::steady_clock::now();
+      auto r = authed ? client_->Get(path, auth(alice_token_)) : client_->Get(path);
+      ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+      ASSERT_TRUE(r);
+      ASSERT_LT(r->status, 500);
+    }
+    std::sort(ms.begin(), ms.end());
+    std::cout << "latency " << path << ": p50 " << ms[100] << " ms, p99 " << ms[198] << " ms\n";
+    EXPECT_LT(ms[100], 250) << path;
+  }
+}
+
+}  // namespace
+}  // namespace bucketpay
