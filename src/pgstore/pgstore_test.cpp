@@ -1,0 +1,766 @@
+// The Store contract, run against both backends: the SQLite store (bucketpay_store) and the
+// PostgreSQL store on a real throwaway cluster (test_cluster.h). The scenarios are those of
+// src/store/store_test.cpp, restated over a Backend that hides where the data lives and how to
+// reach behind the store's back (tampering, reading raw columns).
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+#include <stdlib.h>
+
+#include <algorithm>
+#include <atomic>
+#include <filesystem>
+#include <map>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "bucketpay/pg_store.h"
+#include "bucketpay/store.h"
+#include "pgstore/test_cluster.h"
+
+namespace bucketpay {
+namespace {
+
+namespace fs = std::filesystem;
+using Bytes = std::vector<std::uint8_t>;
+
+const ::testing::Environment* const kCluster =
+    ::testing::AddGlobalTestEnvironment(new pgtest::ClusterEnvironment);  // owned by GoogleTest
+
+constexpr const char* kPassphrase = "test passphrase";
+
+// Where a store's data lives, and raw access to it.
+class Backend {
+ public:
+  virtual ~Backend() = default;
+  // Opens the backend's one database (the same data on every call until reset()).
+  virtual Result<std::unique_ptr<Store>> open(const StoreOptions& options) = 0;
+  // Drops all data: the next open() starts from nothing.
+  virtual void reset() = 0;
+  // Every value of `column` in `table`, as stored (NULLs skipped).
+  virtual std::vector<Bytes> raw_column(const std::string& table, const std::string& column) = 0;
+  // Flips a bit in the last byte of every value of a BLOB/BYTEA column.
+  virtual void flip_last_byte(const std::string& table, const std::string& column) = 0;
+  // Sets `column` of the rows where key_column = to to its value where key_column = from.
+  virtual void copy_value(const std::string& table, const std::string& column, const std::string& key_column,
+                          const std::string& from, const std::string& to) = 0;
+  // Marks the stored schema as version `v`.
+  virtual void set_schema_version(int v) = 0;
+};
+
+class SqliteBackend final : public Backend {
+ public:
+  SqliteBackend() { reset(); }
+  ~SqliteBackend() override {
+    std::error_code ec;
+    fs::remove_all(dir_, ec);
+  }
+
+  Result<std::unique_ptr<Store>> open(const StoreOptions& options) override {
+    return open_sqlite_store(dir_ / "store.db", options);
+  }
+  void reset() override {
+    if (!dir_.empty()) {
+      std::error_code ec;
+      fs::remove_all(dir_, ec);
+    }
+    std::string tmpl = (fs::temp_directory_path() / "bucketpay-pgstore-sqlite-XXXXXX").string();
+    if (mkdtemp(tmpl.data()) == nullptr) {
+      throw std::runtime_error("mkdtemp failed");
+    }
+    dir_ = tmpl;
+  }
+  std::vector<Bytes> raw_column(const std::string& table, const std::string& column) override {
+    std::vector<Bytes> out;
+    sqlite3* db = open_raw();
+    sqlite3_stmt* s = nullptr;
+    const std::string sql = "SELECT " + column + " FROM " + table + " WHERE " + column + " IS NOT NULL";
+    EXPECT_EQ(sqlite3_prepare_v2(db, sql.c_str(), -1, &s, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
+    while (sqlite3_step(s) == SQLITE_ROW) {
+      const auto* p = static_cast<const std::uint8_t*>(sqlite3_column_blob(s, 0));
+      out.emplace_back(p, p + sqlite3_column_bytes(s, 0));
+    }
+    sqlite3_finalize(s);
+    sqlite3_close(db);
+    return out;
+  }
+  void flip_last_byte(const std::string& table, const std::string& column) override {
+    const std::string& c = column;
+    exec("UPDATE " + table + " SET " + c + " = substr(" + c + ", 1, length(" + c + ") - 1) || CASE WHEN substr(" + c +
+         ", -1) = x'00' THEN x'01' ELSE x'00' END");
+  }
+  void copy_value(const std::string& table, const std::string& column, const std::string& key_column,
+                  const std::string& from, const std::string& to) override {
+    exec("UPDATE " + table + " SET " + column + " = (SELECT " + column + " FROM " + table + " WHERE " + key_column +
+         " = '" + from + "') WHERE " + key_column + " = '" + to + "'");
+  }
+  void set_schema_version(int v) override { exec("PRAGMA user_version = " + std::to_string(v)); }
+
+ private:
+  sqlite3* open_raw() {
+    sqlite3* db = nullptr;
+    EXPECT_EQ(sqlite3_open((dir_ / "store.db").c_str(), &db), SQLITE_OK);
+    return db;
+  }
+  void exec(const std::string& sql) {
+    sqlite3* db = open_raw();
+    char* err = nullptr;
+    EXPECT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err), SQLITE_OK) << (err != nullptr ? err : "");
+    sqlite3_free(err);
+    sqlite3_close(db);
+  }
+
+  fs::path dir_;
+};
+
+class PgBackend final : public Backend {
+ public:
+  PgBackend() { reset(); }
+
+  Result<std::unique_ptr<Store>> open(const StoreOptions& options) override {
+    Result<std::unique_ptr<PgStore>> store = open_pg_store(db_->url(), options);
+    if (!store.ok()) {
+      return store.status();
+    }
+    return std::unique_ptr<Store>(std::move(*store));
+  }
+  void reset() override {
+    db_.reset();
+    db_ = std::make_unique<pgtest::FreshDatabase>();
+  }
+  std::vector<Bytes> raw_column(const std::string& table, const std::string& column) override {
+    std::vector<Bytes> out;
+    for (const pqxx::row& row :
+         db_->exec("SELECT " + column + " FROM " + table + " WHERE " + column + " IS NOT NULL")) {
+      const pqxx::binarystring b(row[0]);
+      out.emplace_back(b.data(), b.data() + b.size());
+    }
+    return out;
+  }
+  void flip_last_byte(const std::string& table, const std::string& column) override {
+    const std::string& c = column;
+    db_->exec("UPDATE " + table + " SET " + c + " = set_byte(" + c + ", length(" + c + ") - 1, get_byte(" + c +
+              ", length(" + c + ") - 1) # 1)");
+  }
+  void copy_value(const std::string& table, const std::string& column, const std::string& key_column,
+                  const std::string& from, const std::string& to) override {
+    db_->exec("UPDATE " + table + " SET " + column + " = (SELECT " + column + " FROM " + table + " WHERE " +
+              key_column + "::text = '" + from + "') WHERE " + key_column + "::text = '" + to + "'");
+  }
+  void set_schema_version(int v) override {
+    db_->exec("UPDATE meta SET value = convert_to('" + std::to_string(v) + "', 'UTF8') WHERE key = 'schema_version'");
+  }
+
+ private:
+  std::unique_ptr<pgtest::FreshDatabase> db_;
+};
+
+enum class Kind { kSqlite, kPostgres };
+
+class StoreContractTest : public ::testing::TestWithParam<Kind> {
+ protected:
+  void SetUp() override {
+    if (GetParam() == Kind::kSqlite) {
+      backend_ = std::make_unique<SqliteBackend>();
+    } else {
+      backend_ = std::make_unique<PgBackend>();
+    }
+  }
+
+  Result<std::unique_ptr<Store>> try_open(std::optional<std::string> passphrase) {
+    StoreOptions options;
+    options.passphrase = std::move(passphrase);
+    options.vault_params = VaultParams::fast();
+    return backend_->open(options);
+  }
+
+  std::unique_ptr<Store> open(std::optional<std::string> passphrase = kPassphrase) {
+    Result<std::unique_ptr<Store>> store = try_open(std::move(passphrase));
+    EXPECT_TRUE(store.ok()) << store.status().to_string();
+    return store.ok() ? std::move(store).value() : nullptr;
+  }
+
+  std::unique_ptr<Backend> backend_;
+};
+
+StoredNote make_note(std::string wallet, std::uint64_t value, std::optional<std::uint64_t> leaf = std::nullopt) {
+  StoredNote n;
+  n.wallet = std::move(wallet);
+  n.pk = Fr::random();
+  n.value = value;
+  n.r = Fr::random();
+  n.leaf_index = leaf;
+  n.state = leaf ? NoteState::kOnChain : NoteState::kPending;
+  n.commitment = Fr::random();
+  n.created_ms = 1'700'000'000'000;
+  return n;
+}
+
+Precompute make_precompute(std::string key, std::int64_t note_id, std::string circuit = "spend") {
+  Precompute p;
+  p.key = std::move(key);
+  p.note_id = note_id;
+  p.circuit = std::move(circuit);
+  p.amount = 64;
+  p.recipient = Fr::from_u64(0xC0FFEE);
+  p.public_inputs = {Fr::random(), Fr::random(), Fr::from_u64(64), Fr::from_u64(0xC0FFEE)};
+  p.proof = {1, 2, 3, 4, 5, 0, 255};
+  p.outputs_json = R"([{"pk":"0x01","v":3,"r":"0x02"}])";
+  p.created_ms = 1'700'000'000'123;
+  p.prove_ms = 1234.567891234;
+  p.worker = 3;
+  return p;
+}
+
+Job make_job(std::string key, std::string batch = "b1") {
+  Job j;
+  j.key = std::move(key);
+  j.batch = std::move(batch);
+  j.circuit = "spend";
+  j.spec_json = R"({"note_id":1,"recipient":"0xc0ffee"})";
+  return j;
+}
+
+template <typename T>
+T must(Result<T> r) {
+  EXPECT_TRUE(r.ok()) << r.status().to_string();
+  if (!r.ok()) {
+    throw std::runtime_error(r.status().to_string());
+  }
+  return std::move(r).value();
+}
+
+bool contains(const Bytes& haystack, std::span<const std::uint8_t> needle) {
+  return std::search(haystack.begin(), haystack.end(), needle.begin(), needle.end()) != haystack.end();
+}
+bool contains(const Bytes& haystack, std::string_view needle) {
+  return contains(haystack, std::span(reinterpret_cast<const std::uint8_t*>(needle.data()), needle.size()));
+}
+
+// ---- Leaves.
+
+TEST_P(StoreContractTest, LeavesAppendInOrder) {
+  auto store = open();
+  EXPECT_EQ(must(store->leaf_count()), 0U);
+  const std::vector<Fr> a = {Fr::random(), Fr::random(), Fr::zero()};
+  const std::vector<Fr> b = {Fr::random(), Fr::from_u64(7)};
+  EXPECT_EQ(must(store->append_leaves(a)), 0U);
+  EXPECT_EQ(must(store->append_leaves(b)), 3U);
+  EXPECT_EQ(must(store->append_leaves({})), 5U);
+  EXPECT_EQ(must(store->leaf_count()), 5U);
+  std::vector<Fr> all = a;
+  all.insert(all.end(), b.begin(), b.end());
+  EXPECT_EQ(must(store->load_leaves()), all);
+
+  // A batch larger than one statement's chunk.
+  std::vector<Fr> many;
+  for (std::uint64_t i = 0; i < 10'000; ++i) {
+    many.push_back(Fr::from_u64(i * 7919));
+    all.push_back(many.back());
+  }
+  EXPECT_EQ(must(store->append_leaves(many)), 5U);
+  EXPECT_EQ(must(store->load_leaves()), all);
+}
+
+TEST_P(StoreContractTest, ConcurrentAppendsNeverCollide) {
+  auto store_a = open();
+  auto store_b = open();
+  std::vector<std::jthread> threads;
+  std::atomic<int> errors{0};
+  for (Store* s : {store_a.get(), store_b.get()}) {
+    threads.emplace_back([s, &errors] {
+      for (int i = 0; i < 20; ++i) {
+        if (!s->append_leaves(std::vector<Fr>{Fr::random(), Fr::random()}).ok()) {
+          ++errors;
+        }
+      }
+    });
+  }
+  threads.clear();
+  EXPECT_EQ(errors.load(), 0);
+  EXPECT_EQ(must(store_a->leaf_count()), 80U);
+  EXPECT_EQ(must(store_b->load_leaves()).size(), 80U);
+}
+
+// ---- Notes.
+
+TEST_P(StoreContractTest, NoteRoundTripAndQueries) {
+  auto store = open();
+  StoredNote n1 = make_note("alice", 64);
+  StoredNote n2 = make_note("alice", ~std::uint64_t{0}, 5);  // the largest value survives
+  StoredNote n3 = make_note("bob", 1, 6);
+  n1.id = must(store->insert_note(n1));
+  n2.id = must(store->insert_note(n2));
+  n3.id = must(store->insert_note(n3));
+  EXPECT_LT(n1.id, n2.id);
+
+  EXPECT_EQ(must(store->get_note(n1.id)), n1);
+  EXPECT_EQ(must(store->get_note(n2.id)), n2);
+  EXPECT_EQ(store->get_note(999).status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(must(store->find_notes_by_commitment(n2.commitment)), std::vector<StoredNote>{n2});
+  EXPECT_TRUE(must(store->find_notes_by_commitment(Fr::random())).empty());
+  EXPECT_EQ(must(store->list_notes("alice", std::nullopt)), (std::vector<StoredNote>{n1, n2}));
+  EXPECT_EQ(must(store->list_notes("alice", NoteState::kOnChain)), std::vector<StoredNote>{n2});
+  EXPECT_EQ(must(store->list_notes("alice", NoteState::kPending)), std::vector<StoredNote>{n1});
+  EXPECT_TRUE(must(store->list_notes("carol", std::nullopt)).empty());
+
+  StoredNote n4 = make_note("alice", 2);
+  n4.created_ms = 0;
+  const std::int64_t id4 = must(store->insert_note(n4));
+  EXPECT_GT(must(store->get_note(id4)).created_ms, 1'700'000'000'000);
+}
+
+TEST_P(StoreContractTest, NoteStateTransitions) {
+  auto store = open();
+  const std::int64_t id = must(store->insert_note(make_note("alice", 8)));
+  EXPECT_EQ(store->set_note_state(id, NoteState::kOnChain).code(), StatusCode::kFailedPrecondition);
+  ASSERT_TRUE(store->set_note_leaf_index(id, 42).is_ok());
+  StoredNote n = must(store->get_note(id));
+  EXPECT_EQ(n.leaf_index, std::optional<std::uint64_t>(42));
+  EXPECT_EQ(n.state, NoteState::kOnChain);
+  EXPECT_TRUE(store->set_note_leaf_index(id, 42).is_ok());
+  EXPECT_EQ(store->set_note_leaf_index(id, 43).code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(store->set_note_leaf_index(999, 1).code(), StatusCode::kNotFound);
+  EXPECT_EQ(store->set_note_state(id, NoteState::kPending).code(), StatusCode::kFailedPrecondition);
+
+  EXPECT_TRUE(store->transition_note_state(id, NoteState::kOnChain, NoteState::kSpending).is_ok());
+  EXPECT_EQ(store->transition_note_state(id, NoteState::kOnChain, NoteState::kSpending).code(),
+            StatusCode::kFailedPrecondition);
+  EXPECT_TRUE(store->set_note_state(id, NoteState::kSpent).is_ok());
+  EXPECT_EQ(must(store->get_note(id)).state, NoteState::kSpent);
+  EXPECT_EQ(store->set_note_state(999, NoteState::kSpent).code(), StatusCode::kNotFound);
+}
+
+TEST_P(StoreContractTest, NoteInsertValidates) {
+  auto store = open();
+  EXPECT_EQ(store->insert_note(make_note("", 1)).status().code(), StatusCode::kInvalidArgument);
+  StoredNote on_chain_no_leaf = make_note("a", 1);
+  on_chain_no_leaf.state = NoteState::kOnChain;
+  EXPECT_EQ(store->insert_note(on_chain_no_leaf).status().code(), StatusCode::kInvalidArgument);
+  StoredNote pending_with_leaf = make_note("a", 1, 3);
+  pending_with_leaf.state = NoteState::kPending;
+  EXPECT_EQ(store->insert_note(pending_with_leaf).status().code(), StatusCode::kInvalidArgument);
+}
+
+TEST_P(StoreContractTest, NoteDuplicates) {
+  auto store = open();
+  const StoredNote pending = make_note("alice", 4);
+  ASSERT_TRUE(store->insert_note(pending).ok());
+  EXPECT_EQ(store->insert_note(pending).status().code(), StatusCode::kAlreadyExists);
+  StoredNote at5 = pending;
+  at5.leaf_index = 5;
+  at5.state = NoteState::kOnChain;
+  StoredNote at6 = at5;
+  at6.leaf_index = 6;
+  ASSERT_TRUE(store->insert_note(at5).ok());
+  ASSERT_TRUE(store->insert_note(at6).ok());
+  EXPECT_EQ(store->insert_note(at5).status().code(), StatusCode::kAlreadyExists);
+  EXPECT_EQ(must(store->find_notes_by_commitment(pending.commitment)).size(), 3U);
+  EXPECT_EQ(store->insert_note(make_note("alice", 4, 5)).status().code(), StatusCode::kAlreadyExists);
+  const std::int64_t other = must(store->insert_note(make_note("bob", 4)));
+  EXPECT_EQ(store->set_note_leaf_index(other, 6).code(), StatusCode::kAlreadyExists);
+  EXPECT_FALSE(must(store->get_note(other)).leaf_index.has_value());
+}
+
+// ---- Spending keys.
+
+TEST_P(StoreContractTest, SpendingKeysNeedAVault) {
+  auto store = open(std::nullopt);
+  EXPECT_FALSE(store->has_vault());
+  EXPECT_EQ(store->put_spending_key("alice", Fr::random()).code(), StatusCode::kFailedPrecondition);
+}
+
+TEST_P(StoreContractTest, SpendingKeyRoundTripNeverOverwritten) {
+  auto store = open();
+  EXPECT_TRUE(store->has_vault());
+  const Fr sk = Fr::random();
+  ASSERT_TRUE(store->put_spending_key("alice", sk).is_ok());
+  EXPECT_EQ(must(store->get_spending_key("alice")), sk);
+  EXPECT_EQ(store->put_spending_key("alice", Fr::random()).code(), StatusCode::kAlreadyExists);
+  EXPECT_EQ(must(store->get_spending_key("alice")), sk);
+  EXPECT_EQ(store->get_spending_key("bob").status().code(), StatusCode::kNotFound);
+}
+
+// ---- Precomputes.
+
+TEST_P(StoreContractTest, PrecomputeRoundTrip) {
+  auto store = open();
+  const std::int64_t note1 = must(store->insert_note(make_note("alice", 64, 0)));
+  const std::int64_t note2 = must(store->insert_note(make_note("alice", 64, 1)));
+  Precompute a = make_precompute("k-a", note1);
+  Precompute b = make_precompute("k-b", note1, "split");
+  Precompute c = make_precompute("k-c", note2);
+  c.proof.clear();
+  c.outputs_json.clear();
+  c.public_inputs.clear();
+  a.id = must(store->insert_precompute(a));
+  b.id = must(store->insert_precompute(b));
+  c.id = must(store->insert_precompute(c));
+
+  EXPECT_EQ(must(store->find_precompute("k-a")), std::optional<Precompute>(a));
+  EXPECT_EQ(must(store->find_precompute("k-c")), std::optional<Precompute>(c));
+  EXPECT_EQ(must(store->find_precompute("nope")), std::nullopt);
+  EXPECT_EQ(must(store->list_precomputes_for_note(note1)), (std::vector<Precompute>{a, b}));
+  EXPECT_EQ(must(store->list_precomputes_by_circuit("spend")), (std::vector<Precompute>{a, c}));
+  EXPECT_EQ(must(store->list_precomputes_by_circuit("split")), std::vector<Precompute>{b});
+  EXPECT_EQ(must(store->count_precomputes()), 3);
+
+  EXPECT_EQ(store->insert_precompute(a).status().code(), StatusCode::kAlreadyExists);
+  EXPECT_EQ(store->insert_precompute(make_precompute("k-x", 999)).status().code(), StatusCode::kNotFound);
+  Precompute bad_json = make_precompute("k-y", note1);
+  bad_json.outputs_json = "{not json";
+  EXPECT_EQ(store->insert_precompute(bad_json).status().code(), StatusCode::kInvalidArgument);
+
+  EXPECT_EQ(must(store->delete_precomputes_for_note(note1)), 2);
+  EXPECT_EQ(must(store->count_precomputes()), 1);
+  EXPECT_EQ(must(store->find_precompute("k-a")), std::nullopt);
+  EXPECT_EQ(must(store->delete_precomputes_for_note(note1)), 0);
+}
+
+// ---- Jobs.
+
+TEST_P(StoreContractTest, EnqueueIsIdempotentOnKey) {
+  auto store = open();
+  const std::int64_t note = must(store->insert_note(make_note("alice", 64, 0)));
+  const std::vector<Job> first = {make_job("j1"), make_job("j2"), make_job("j3")};
+  EXPECT_EQ(must(store->enqueue_jobs(first)), 3);
+  Job changed = make_job("j1", "other batch");
+  changed.spec_json = R"({"changed":true})";
+  const std::vector<Job> second = {changed, make_job("j2"), make_job("j4"), make_job("j4")};
+  EXPECT_EQ(must(store->enqueue_jobs(second)), 1);
+  const std::vector<Job> jobs = must(store->list_jobs(std::nullopt));
+  ASSERT_EQ(jobs.size(), 4U);
+  EXPECT_EQ(jobs[0].key, "j1");
+  EXPECT_EQ(jobs[0].batch, "b1");
+  EXPECT_EQ(jobs[0].spec_json, make_job("j1").spec_json);
+  EXPECT_EQ(jobs[3].key, "j4");
+
+  const Job claimed = must(store->claim_next_job(1)).value();
+  ASSERT_TRUE(store->complete_job(claimed.id, make_precompute("", note)).ok());
+  EXPECT_EQ(must(store->enqueue_jobs(first)), 0);
+  EXPECT_EQ(must(store->get_job(claimed.id)).state, JobState::kDone);
+
+  Job bad = make_job("j9");
+  bad.spec_json = "{";
+  const std::vector<Job> mixed = {make_job("j8"), bad};
+  EXPECT_EQ(store->enqueue_jobs(mixed).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(must(store->job_counts(std::nullopt)).total(), 4);
+
+  // An empty spec stays empty.
+  Job no_spec = make_job("j10");
+  no_spec.spec_json.clear();
+  ASSERT_EQ(must(store->enqueue_jobs(std::vector<Job>{no_spec})), 1);
+  EXPECT_EQ(must(store->list_jobs(std::nullopt)).back().spec_json, "");
+}
+
+TEST_P(StoreContractTest, ClaimCompleteFailRetryCycle) {
+  auto store = open();
+  const std::int64_t note = must(store->insert_note(make_note("alice", 64, 0)));
+  const std::vector<Job> jobs = {make_job("a", "b1"), make_job("b", "b1"), make_job("c", "b2")};
+  ASSERT_EQ(must(store->enqueue_jobs(jobs)), 3);
+  EXPECT_EQ(must(store->job_counts("b1")), (JobCounts{2, 0, 0, 0}));
+
+  Job a = must(store->claim_next_job(7)).value();
+  EXPECT_EQ(a.key, "a");
+  EXPECT_EQ(a.state, JobState::kRunning);
+  EXPECT_EQ(a.tries, 1);
+  EXPECT_EQ(a.worker, 7);
+  EXPECT_EQ(a.spec_json, jobs[0].spec_json);
+  EXPECT_EQ(must(store->job_counts("b1")), (JobCounts{1, 1, 0, 0}));
+
+  ASSERT_TRUE(store->fail_job(a.id, "bb crashed", false).is_ok());
+  const Job after_fail = must(store->get_job(a.id));
+  EXPECT_EQ(after_fail.state, JobState::kPending);
+  EXPECT_EQ(after_fail.error, "bb crashed");
+  EXPECT_EQ(store->fail_job(a.id, "again", false).code(), StatusCode::kFailedPrecondition);
+  a = must(store->claim_next_job(8)).value();
+  EXPECT_EQ(a.key, "a");
+  EXPECT_EQ(a.tries, 2);
+  EXPECT_EQ(a.worker, 8);
+
+  const std::int64_t pid = must(store->complete_job(a.id, make_precompute("", note)));
+  const Job done = must(store->get_job(a.id));
+  EXPECT_EQ(done.state, JobState::kDone);
+  EXPECT_EQ(done.error, "");
+  EXPECT_EQ(must(store->find_precompute("a")).value().id, pid);
+  EXPECT_EQ(store->complete_job(a.id, make_precompute("", note)).status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(store->fail_job(a.id, "late", true).code(), StatusCode::kFailedPrecondition);
+
+  Job b = must(store->claim_next_job(1)).value();
+  EXPECT_EQ(b.key, "b");
+  ASSERT_TRUE(store->fail_job(b.id, "bad witness", true).is_ok());
+  EXPECT_EQ(must(store->get_job(b.id)).state, JobState::kFailed);
+  EXPECT_EQ(store->complete_job(b.id, make_precompute("", note)).status().code(), StatusCode::kFailedPrecondition);
+
+  EXPECT_EQ(must(store->claim_next_job(1)).value().key, "c");
+  EXPECT_EQ(must(store->claim_next_job(1)), std::nullopt);
+  EXPECT_EQ(must(store->job_counts("b1")), (JobCounts{0, 0, 1, 1}));
+  EXPECT_EQ(must(store->job_counts("b2")), (JobCounts{0, 1, 0, 0}));
+  EXPECT_EQ(must(store->job_counts(std::nullopt)), (JobCounts{0, 1, 1, 1}));
+  EXPECT_EQ(must(store->list_jobs("b2")).size(), 1U);
+  EXPECT_EQ(store->fail_job(999, "x", true).code(), StatusCode::kNotFound);
+  EXPECT_EQ(store->get_job(999).status().code(), StatusCode::kNotFound);
+}
+
+TEST_P(StoreContractTest, CompleteIsAtomic) {
+  auto store = open();
+  const std::int64_t note = must(store->insert_note(make_note("alice", 64, 0)));
+  ASSERT_EQ(must(store->enqueue_jobs(std::vector<Job>{make_job("k")})), 1);
+  const Job job = must(store->claim_next_job(1)).value();
+
+  EXPECT_EQ(store->complete_job(999, make_precompute("", note)).status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(store->complete_job(job.id, make_precompute("other", note)).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(store->complete_job(job.id, make_precompute("k", 999)).status().code(), StatusCode::kNotFound);
+  ASSERT_TRUE(store->insert_precompute(make_precompute("k", note)).ok());
+  EXPECT_EQ(store->complete_job(job.id, make_precompute("k", note)).status().code(), StatusCode::kAlreadyExists);
+  EXPECT_EQ(must(store->count_precomputes()), 1);
+  EXPECT_EQ(must(store->get_job(job.id)).state, JobState::kRunning);
+
+  ASSERT_EQ(must(store->delete_precomputes_for_note(note)), 1);
+  ASSERT_TRUE(store->complete_job(job.id, make_precompute("k", note)).ok());
+  EXPECT_EQ(must(store->count_precomputes()), 1);
+  EXPECT_EQ(must(store->get_job(job.id)).state, JobState::kDone);
+}
+
+TEST_P(StoreContractTest, ResetRunningJobsAfterACrash) {
+  {
+    auto store = open();
+    ASSERT_EQ(must(store->enqueue_jobs(std::vector<Job>{make_job("a"), make_job("b"), make_job("c")})), 3);
+    ASSERT_TRUE(must(store->claim_next_job(1)).has_value());
+    ASSERT_TRUE(must(store->claim_next_job(2)).has_value());
+  }
+  auto store = open();
+  EXPECT_EQ(must(store->job_counts(std::nullopt)), (JobCounts{1, 2, 0, 0}));
+  EXPECT_EQ(must(store->reset_running_jobs()), 2);
+  EXPECT_EQ(must(store->job_counts(std::nullopt)), (JobCounts{3, 0, 0, 0}));
+  const Job a = must(store->claim_next_job(3)).value();
+  EXPECT_EQ(a.key, "a");
+  EXPECT_EQ(a.tries, 2);
+  EXPECT_EQ(must(store->reset_running_jobs()), 1);
+}
+
+TEST_P(StoreContractTest, ReopenKeepsEverything) {
+  StoredNote note = make_note("alice", 128, 0);
+  const Fr sk = Fr::random();
+  const std::vector<Fr> leaves = {note.commitment, Fr::random()};
+  Precompute p = make_precompute("", 0);
+  Job job = make_job("k1");
+  {
+    auto store = open();
+    ASSERT_EQ(must(store->append_leaves(leaves)), 0U);
+    note.id = must(store->insert_note(note));
+    ASSERT_TRUE(store->put_spending_key("alice", sk).is_ok());
+    ASSERT_EQ(must(store->enqueue_jobs(std::vector<Job>{job, make_job("k2")})), 2);
+    job = must(store->claim_next_job(4)).value();
+    p.note_id = note.id;
+    p.id = must(store->complete_job(job.id, p));
+    p.key = job.key;
+  }
+  auto store = open();
+  EXPECT_TRUE(store->has_vault());
+  EXPECT_EQ(must(store->load_leaves()), leaves);
+  EXPECT_EQ(must(store->get_note(note.id)), note);
+  EXPECT_EQ(must(store->get_spending_key("alice")), sk);
+  EXPECT_EQ(must(store->find_precompute("k1")), std::optional<Precompute>(p));
+  const Job done = must(store->get_job(job.id));
+  EXPECT_EQ(done.state, JobState::kDone);
+  EXPECT_EQ(done.spec_json, job.spec_json);
+  EXPECT_EQ(must(store->claim_next_job(1)).value().key, "k2");
+}
+
+// ---- Secrets at rest: the raw columns, read behind the store's back.
+
+TEST_P(StoreContractTest, SecretsAreNotStoredInPlaintext) {
+  const StoredNote note = make_note("alice", 64, 0);
+  const Fr sk = Fr::random();
+  const Fr out_r = Fr::random();
+  const Fr spec_secret = Fr::random();
+  {
+    auto store = open();
+    const std::int64_t id = must(store->insert_note(note));
+    ASSERT_TRUE(store->put_spending_key("alice", sk).is_ok());
+    Precompute p = make_precompute("pc", id, "split");
+    p.outputs_json = R"([{"pk":"0x01","v":3,"r":")" + out_r.to_hex() + R"("}])";
+    ASSERT_TRUE(store->insert_precompute(p).ok());
+    Job j = make_job("job");
+    j.spec_json = R"({"r":")" + spec_secret.to_hex() + R"("})";
+    ASSERT_EQ(must(store->enqueue_jobs(std::vector<Job>{j})), 1);
+  }
+  const std::vector<std::pair<std::string, std::string>> secret_columns = {
+      {"notes", "r"}, {"secrets", "sk"}, {"precomputes", "outputs"}, {"jobs", "spec"}};
+  for (const auto& [table, column] : secret_columns) {
+    const std::vector<Bytes> values = backend_->raw_column(table, column);
+    ASSERT_EQ(values.size(), 1U) << table << "." << column;
+    EXPECT_EQ(values[0][0], Vault::kVersion) << table << "." << column << " is not sealed";
+    for (const Fr& secret : {note.r, sk, out_r, spec_secret}) {
+      const Fr::Bytes raw = secret.to_bytes();
+      EXPECT_FALSE(contains(values[0], raw)) << table << "." << column;
+      EXPECT_FALSE(contains(values[0], secret.to_hex().substr(2))) << table << "." << column;
+    }
+  }
+  // The public commitment is there as is (the check above looks in the right place).
+  const std::vector<Bytes> commitments = backend_->raw_column("notes", "commitment");
+  ASSERT_EQ(commitments.size(), 1U);
+  EXPECT_TRUE(contains(commitments[0], note.commitment.to_bytes()));
+}
+
+TEST_P(StoreContractTest, WithoutVaultSecretsArePlain) {
+  const StoredNote note = make_note("alice", 64, 0);
+  {
+    auto store = open(std::nullopt);
+    ASSERT_TRUE(store->insert_note(note).ok());
+    EXPECT_EQ(must(store->get_note(1)).r, note.r);
+  }
+  const std::vector<Bytes> rs = backend_->raw_column("notes", "r");
+  ASSERT_EQ(rs.size(), 1U);
+  EXPECT_TRUE(contains(rs[0], note.r.to_bytes()));
+}
+
+TEST_P(StoreContractTest, WrongOrMissingPassphraseRefused) {
+  { auto store = open(); }
+  Result<std::unique_ptr<Store>> wrong = try_open("not the passphrase");
+  ASSERT_FALSE(wrong.ok());
+  EXPECT_EQ(wrong.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(wrong.status().message().find("wrong passphrase"), std::string::npos);
+  Result<std::unique_ptr<Store>> none = try_open(std::nullopt);
+  ASSERT_FALSE(none.ok());
+  EXPECT_EQ(none.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(none.status().message().find("passphrase"), std::string::npos);
+  EXPECT_TRUE(try_open(kPassphrase).ok());
+}
+
+TEST_P(StoreContractTest, VaultOnlyAddedToAStoreWithoutSecrets) {
+  { auto store = open(std::nullopt); }
+  {
+    auto store = open();
+    ASSERT_NE(store, nullptr);
+    EXPECT_TRUE(store->has_vault());
+  }
+  backend_->reset();
+  {
+    auto store = open(std::nullopt);
+    ASSERT_TRUE(store->insert_note(make_note("alice", 1)).ok());
+  }
+  EXPECT_EQ(try_open(kPassphrase).status().code(), StatusCode::kFailedPrecondition);
+}
+
+TEST_P(StoreContractTest, TamperedCiphertextRefused) {
+  std::int64_t id = 0;
+  {
+    auto store = open();
+    id = must(store->insert_note(make_note("alice", 64, 0)));
+    ASSERT_TRUE(store->put_spending_key("alice", Fr::random()).is_ok());
+  }
+  backend_->flip_last_byte("notes", "r");
+  backend_->flip_last_byte("secrets", "sk");
+  auto store = open();
+  EXPECT_EQ(store->get_note(id).status().code(), StatusCode::kCorruption);
+  EXPECT_EQ(store->list_notes("alice", std::nullopt).status().code(), StatusCode::kCorruption);
+  EXPECT_EQ(store->get_spending_key("alice").status().code(), StatusCode::kCorruption);
+}
+
+TEST_P(StoreContractTest, SealedValuesAreBoundToTheirRecord) {
+  std::int64_t id1 = 0;
+  std::int64_t id2 = 0;
+  {
+    auto store = open();
+    id1 = must(store->insert_note(make_note("alice", 64, 0)));
+    id2 = must(store->insert_note(make_note("alice", 64, 1)));
+    ASSERT_TRUE(store->put_spending_key("alice", Fr::random()).is_ok());
+    ASSERT_TRUE(store->put_spending_key("mallory", Fr::random()).is_ok());
+    ASSERT_EQ(must(store->enqueue_jobs(std::vector<Job>{make_job("j1"), make_job("j2")})), 2);
+  }
+  backend_->copy_value("notes", "r", "id", std::to_string(id1), std::to_string(id2));
+  backend_->copy_value("secrets", "sk", "wallet", "alice", "mallory");
+  backend_->copy_value("jobs", "spec", "key", "j1", "j2");
+  auto store = open();
+  EXPECT_TRUE(store->get_note(id1).ok());
+  EXPECT_EQ(store->get_note(id2).status().code(), StatusCode::kCorruption);
+  EXPECT_TRUE(store->get_spending_key("alice").ok());
+  EXPECT_EQ(store->get_spending_key("mallory").status().code(), StatusCode::kCorruption);
+
+  // A job whose spec cannot be opened is failed for good, so the queue moves on.
+  EXPECT_EQ(must(store->claim_next_job(1)).value().key, "j1");
+  EXPECT_EQ(store->claim_next_job(1).status().code(), StatusCode::kCorruption);
+  EXPECT_EQ(must(store->job_counts(std::nullopt)), (JobCounts{0, 1, 0, 1}));
+  EXPECT_EQ(must(store->claim_next_job(1)), std::nullopt);
+}
+
+TEST_P(StoreContractTest, NewerSchemaRefused) {
+  { auto store = open(); }
+  { auto again = open(); }  // the same version: opens, migrates nothing
+  backend_->set_schema_version(99);
+  Result<std::unique_ptr<Store>> newer = try_open(kPassphrase);
+  ASSERT_FALSE(newer.ok());
+  EXPECT_EQ(newer.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(newer.status().message().find("schema version 99"), std::string::npos) << newer.status().to_string();
+}
+
+// Workers on two stores (as two processes would) drain the queue together: every job is claimed
+// and completed exactly once.
+TEST_P(StoreContractTest, ConcurrentClaimsHandEachJobOnce) {
+  constexpr int kJobs = 120;
+  constexpr int kThreadsPerStore = 3;
+  auto store_a = open();
+  auto store_b = open();
+  ASSERT_NE(store_a, nullptr);
+  ASSERT_NE(store_b, nullptr);
+  const std::int64_t note = must(store_a->insert_note(make_note("alice", 64, 0)));
+  std::vector<Job> jobs;
+  for (int i = 0; i < kJobs; ++i) {
+    jobs.push_back(make_job("job-" + std::to_string(i)));
+  }
+  ASSERT_EQ(must(store_a->enqueue_jobs(jobs)), kJobs);
+
+  std::mutex mu;
+  std::map<std::string, int> claims;
+  std::atomic<int> errors{0};
+  auto work = [&](Store* store, int worker) {
+    while (true) {
+      Result<std::optional<Job>> job = store->claim_next_job(worker);
+      if (!job.ok()) {
+        ++errors;
+        ADD_FAILURE() << job.status().to_string();
+        return;
+      }
+      if (!job->has_value()) {
+        return;
+      }
+      {
+        const std::lock_guard lock(mu);
+        ++claims[(*job)->key];
+      }
+      Precompute p = make_precompute("", note);
+      p.worker = worker;
+      if (!store->complete_job((*job)->id, p).ok()) {
+        ++errors;
+      }
+    }
+  };
+  {
+    std::vector<std::jthread> threads;
+    for (int t = 0; t < kThreadsPerStore; ++t) {
+      threads.emplace_back(work, store_a.get(), t);
+      threads.emplace_back(work, store_b.get(), 100 + t);
+    }
+  }
+  EXPECT_EQ(errors.load(), 0);
+  EXPECT_EQ(claims.size(), static_cast<std::size_t>(kJobs));
+  for (const auto& [key, n] : claims) {
+    EXPECT_EQ(n, 1) << key;
+  }
+  EXPECT_EQ(must(store_a->job_counts(std::nullopt)), (JobCounts{0, 0, kJobs, 0}));
+  EXPECT_EQ(must(store_b->count_precomputes()), kJobs);
+  for (const Job& j : must(store_b->list_jobs(std::nullopt))) {
+    EXPECT_EQ(j.tries, 1) << j.key;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, StoreContractTest, ::testing::Values(Kind::kSqlite, Kind::kPostgres),
+                         [](const ::testing::TestParamInfo<Kind>& param_info) {
+                           return param_info.param == Kind::kSqlite ? std::string("Sqlite") : std::string("Postgres");
+                         });
+
+}  // namespace
+}  // namespace bucketpay
