@@ -61,7 +61,7 @@ constexpr std::string_view kPage = R"html(<!doctype html>
     <div class="legend"><span><i style="background:var(--notes)"></i>notes</span>
       <span><i style="background:var(--ready)"></i>ready</span></div></section>
   <section><h2>Proof throughput (proofs per 10 s, last 5 minutes)</h2><canvas id="throughput-chart"></canvas></section>
-  <section><h2>Workers (proofs made, mean seconds per proof)</h2><canvas id="workers-chart"></canvas></section>
+  <section><h2>Workers (proofs made; mean time per proof above each bar)</h2><canvas id="workers-chart"></canvas></section>
   <section><h2>Recent jobs</h2>
     <table><thead><tr><th>job</th><th>mode</th><th>state</th><th>progress</th><th>proved</th><th>cached</th>
       <th>failed</th></tr></thead><tbody id="jobs"></tbody></table></section>
@@ -89,27 +89,36 @@ function surface(canvas) {
   return { g, w, h };
 }
 
-// Grouped bars: labels on x, one bar per series in each group, a y axis from 0 to the max.
-function bars(canvas, labels, series, format) {
+// Grouped bars: labels on x, one bar per series in each group, a y axis from 0 with whole-number
+// ticks. A series may annotate its bars (text above each).
+function bars(canvas, labels, series) {
   const { g, w, h } = surface(canvas);
-  const left = 36, bottom = 22, top = 8, plotH = h - bottom - top, plotW = w - left - 6;
-  const max = Math.max(1, ...series.flatMap((s) => s.values));
+  const left = 36, bottom = 22, top = 14, plotH = h - bottom - top, plotW = w - left - 6;
+  const step = Math.max(1, Math.ceil(Math.max(1, ...series.flatMap((s) => s.values)) / 4));
+  const max = step * 4;
   g.fillStyle = css('--dim'); g.strokeStyle = '#24303c';
   for (let i = 0; i <= 4; i++) {
     const y = top + plotH - (plotH * i) / 4;
     g.beginPath(); g.moveTo(left, y); g.lineTo(w - 6, y); g.stroke();
-    g.fillText(format ? format((max * i) / 4) : String(Math.round((max * i) / 4 * 10) / 10), 2, y + 4);
+    g.fillText(String(step * i), 2, y + 4);
   }
   const group = plotW / Math.max(1, labels.length), barW = Math.max(1, (group * 0.8) / series.length);
+  let lastRight = -Infinity;
   labels.forEach((text, i) => {
     series.forEach((s, k) => {
-      const v = s.values[i] || 0, bh = (plotH * v) / max;
+      const v = s.values[i] || 0, bh = (plotH * v) / max, x = left + i * group + group * 0.1 + k * barW;
       g.fillStyle = s.color;
-      g.fillRect(left + i * group + group * 0.1 + k * barW, top + plotH - bh, barW - 1, bh);
+      g.fillRect(x, top + plotH - bh, barW - 1, bh);
+      if (s.annotate && v > 0) {
+        g.fillStyle = css('--text');
+        g.fillText(s.annotate(i), x + 2, top + plotH - bh - 3);
+      }
     });
-    if (labels.length <= 20 || i % Math.ceil(labels.length / 12) === 0) {
+    const x = left + i * group + 2, tw = g.measureText(text).width;
+    if (x > lastRight + 6) {  // skip labels that would overlap the previous one
       g.fillStyle = css('--dim');
-      g.fillText(text, left + i * group + 2, h - 6);
+      g.fillText(text, x, h - 6);
+      lastRight = x + tw;
     }
   });
 }
@@ -129,11 +138,11 @@ function render(d) {
        [{ values: inv.map((r) => r.notes), color: css('--notes') },
         { values: inv.map((r) => r.ready), color: css('--ready') }]);
   const t = d.throughput.proofs, step = d.throughput.bucket_seconds;
-  bars($('throughput-chart'), t.map((_, i) => '-' + (t.length - 1 - i) * step + 's'),
+  bars($('throughput-chart'), t.map((_, i) => (i === t.length - 1 ? 'now' : '-' + (t.length - 1 - i) * step + 's')),
        [{ values: t, color: css('--ok') }]);
   bars($('workers-chart'), d.workers.map((x) => (x.urgent ? 'urgent' : 'worker ' + x.worker)),
-       [{ values: d.workers.map((x) => x.proofs), color: css('--ready') },
-        { values: d.workers.map((x) => x.mean_ms / 1000), color: css('--notes') }]);
+       [{ values: d.workers.map((x) => x.proofs), color: css('--ready'),
+          annotate: (i) => (d.workers[i].mean_ms / 1000).toFixed(2) + ' s/proof' }]);
   const rows = d.jobs.map((j) => {
     const tr = document.createElement('tr');
     for (const v of [j.job, j.mode, j.state, j.done + ' / ' + j.total, j.proved, j.cached, j.failed]) {

@@ -95,8 +95,10 @@ std::size_t JobRunner::workers_busy() const {
   return std::min(left, static_cast<std::size_t>(pool_.workers()));
 }
 
-void JobRunner::sample_pool_stats() {
+std::uint64_t JobRunner::sample_pool_stats() {
   const auto now = pool_.stats();
+  std::uint64_t total = 0;
+  for (const auto& w : now) total += w.proofs;
   std::lock_guard lock(stats_mu_);
   for (std::size_t i = 0; i < now.size() && i < last_stats_.size(); ++i) {
     const std::uint64_t proofs = now[i].proofs - last_stats_[i].proofs;
@@ -106,6 +108,7 @@ void JobRunner::sample_pool_stats() {
     for (std::uint64_t k = 0; k < proofs; ++k) metrics_.observe_proof(each_s);
   }
   last_stats_ = now;
+  return total;
 }
 
 void JobRunner::run(const std::stop_token& stop) {
@@ -150,15 +153,18 @@ void JobRunner::execute(const std::string& id, const JobSpec& spec, const std::s
   auto engine = Engine::open(store_, pool_, spec.wallet);
   if (!engine.ok()) return fail(engine.status());
 
+  // One job runs at a time, so the pool's new proofs are this job's: its live "proved" count.
+  const std::uint64_t proofs_before = sample_pool_stats();
   PrecomputeOptions po;
   po.batch = id;
   po.cancel = &cancel;
   po.on_progress = [&](std::size_t done, std::size_t total) {
-    sample_pool_stats();
+    const std::uint64_t proofs = sample_pool_stats();
     std::lock_guard lock(mu_);
     auto& r = records_.at(id);
     r.done = done;
     r.total = total;
+    r.proved = static_cast<std::size_t>(proofs - proofs_before);
   };
   Result<PrecomputeReport> report = Status::internal("no mode");
   if (spec.mode == JobMode::kInventory) {

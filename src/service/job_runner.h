@@ -46,7 +46,7 @@ struct JobRecord {
   std::string state = "queued";  // queued, running, done, failed, cancelled
   std::size_t total = 0;         // proofs asked for
   std::size_t done = 0;          // finished: proved, cached or failed
-  std::size_t proved = 0;
+  std::size_t proved = 0;        // live while running; cached and failed are known when it ends
   std::size_t cached = 0;
   std::size_t failed = 0;
   std::vector<std::string> errors;  // one per failed proof (at most kMaxErrors)
@@ -80,8 +80,9 @@ class JobRunner {
  private:
   void run(const std::stop_token& stop);
   void execute(const std::string& id, const JobSpec& spec, const std::stop_token& stop);
-  // Feeds the proving-time histogram from the pool's statistics since the last call.
-  void sample_pool_stats();
+  // Feeds the proving-time histogram from the pool's statistics since the last call; returns the
+  // pool's proofs so far.
+  std::uint64_t sample_pool_stats();
 
   Store& store_;
   ProverPool& pool_;
