@@ -140,9 +140,9 @@ struct RevertReason {
     kUnknown,  // a selector nobody listed, or malformed data
   };
   Kind kind = Kind::kEmpty;
-  std::string name;          // "Error", "Panic", the custom error's name; empty otherwise
-  std::vector<Value> args;   // the decoded arguments
-  Bytes raw;                 // the revert data as received
+  std::string name;         // "Error", "Panic", the custom error's name; empty otherwise
+  std::vector<Value> args;  // the decoded arguments
+  Bytes raw;                // the revert data as received
   // One line for people, e.g. "Error(\"not enough\")", "Panic(0x11: arithmetic overflow)",
   // "UnknownRoot(123)", "unknown error 0x12345678 (36 bytes)", "no revert data".
   std::string message;
@@ -150,8 +150,7 @@ struct RevertReason {
 
 // Never fails: data it cannot decode is kUnknown. `error_signatures` are custom errors such as
 // "UnknownRoot(uint256)" (unparseable entries are ignored).
-RevertReason decode_revert(std::span<const std::uint8_t> data,
-                           std::span<const std::string> error_signatures = {});
+RevertReason decode_revert(std::span<const std::uint8_t> data, std::span<const std::string> error_signatures = {});
 
 // The signatures of one kind ("function", "event" or "error") listed in a contract's JSON ABI
 // (e.g. forge's out/<File>.sol/<Contract>.json "abi" array), canonical, events with " indexed"

@@ -127,7 +127,7 @@ struct FeeHistory {
 };
 
 struct RpcOptions {
-  std::string url;  // "http://127.0.0.1:8545" (optionally with a path)
+  std::string url;                            // "http://127.0.0.1:8545" (optionally with a path)
   std::chrono::milliseconds timeout{10'000};  // connect, read and write, per request
   std::size_t max_response_bytes = std::size_t{64} << 20;
   // Custom error signatures ("UnknownRoot(uint256)") used to decode revert data in messages.
@@ -235,7 +235,7 @@ struct Deployment {
 // not have taken the transaction. Sends are serialized, so nonces leave in order.
 class Wallet {
  public:
-  Wallet(Rpc& rpc, PrivateKey key, WalletOptions options = {});
+  Wallet(Rpc& rpc, const PrivateKey& key, const WalletOptions& options = {});
 
   [[nodiscard]] const Address& address() const { return address_; }
 

@@ -70,9 +70,9 @@ class U256 {
   static Result<U256> from_be_bytes(std::span<const std::uint8_t> bytes);
   static U256 from_word(const Hash32& word) { return *from_be_bytes(word); }
 
-  [[nodiscard]] Hash32 to_word() const;             // 32 big-endian bytes
-  [[nodiscard]] Bytes to_minimal_bytes() const;     // big-endian, no leading zeros (zero: empty)
-  [[nodiscard]] std::string to_quantity() const;    // "0x" + hex, no leading zeros
+  [[nodiscard]] Hash32 to_word() const;           // 32 big-endian bytes
+  [[nodiscard]] Bytes to_minimal_bytes() const;   // big-endian, no leading zeros (zero: empty)
+  [[nodiscard]] std::string to_quantity() const;  // "0x" + hex, no leading zeros
   [[nodiscard]] std::string to_decimal() const;
   [[nodiscard]] const Limbs& limbs() const { return limbs_; }
   [[nodiscard]] bool is_zero() const { return (limbs_[0] | limbs_[1] | limbs_[2] | limbs_[3]) == 0; }

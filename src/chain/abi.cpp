@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cctype>
 #include <functional>
-
 #include <nlohmann/json.hpp>
 
 namespace bucketpay::abi {
@@ -19,19 +18,23 @@ class Parser {
   explicit Parser(std::string_view s) : s_(s) {}
 
   void skip_ws() {
-    while (pos_ < s_.size() && (s_[pos_] == ' ' || s_[pos_] == '\t' || s_[pos_] == '\n')) ++pos_;
+    while (pos_ < s_.size() && (s_[pos_] == ' ' || s_[pos_] == '\t' || s_[pos_] == '\n')) {
+      ++pos_;
+    }
   }
   bool at_end() const { return pos_ >= s_.size(); }
   char peek() const { return at_end() ? '\0' : s_[pos_]; }
   bool eat(char c) {
-    if (peek() != c) return false;
+    if (peek() != c) {
+      return false;
+    }
     ++pos_;
     return true;
   }
   std::string_view word() {
     std::size_t start = pos_;
-    while (pos_ < s_.size() && (std::isalnum(static_cast<unsigned char>(s_[pos_])) != 0 || s_[pos_] == '_' ||
-                                s_[pos_] == '$')) {
+    while (pos_ < s_.size() &&
+           (std::isalnum(static_cast<unsigned char>(s_[pos_])) != 0 || s_[pos_] == '_' || s_[pos_] == '$')) {
       ++pos_;
     }
     return s_.substr(start, pos_ - start);
@@ -42,18 +45,28 @@ class Parser {
   }
 
   Result<std::vector<Type>> type_list() {
-    if (!eat('(')) return error("expected '('");
+    if (!eat('(')) {
+      return error("expected '('");
+    }
     std::vector<Type> out;
     skip_ws();
-    if (eat(')')) return out;
+    if (eat(')')) {
+      return out;
+    }
     for (;;) {
       skip_ws();
       Result<Type> t = type();
-      if (!t) return t.status();
+      if (!t) {
+        return t.status();
+      }
       out.push_back(std::move(t).value());
       skip_ws();
-      if (eat(')')) return out;
-      if (!eat(',')) return error("expected ',' or ')'");
+      if (eat(')')) {
+        return out;
+      }
+      if (!eat(',')) {
+        return error("expected ',' or ')'");
+      }
     }
   }
 
@@ -61,14 +74,20 @@ class Parser {
     Type t;
     if (peek() == '(') {
       Result<std::vector<Type>> elems = type_list();
-      if (!elems) return elems.status();
-      if (elems->empty()) return error("empty tuple type");
+      if (!elems) {
+        return elems.status();
+      }
+      if (elems->empty()) {
+        return error("empty tuple type");
+      }
       t.kind = Type::Kind::kTuple;
       t.elements = std::move(elems).value();
     } else {
       std::string_view w = word();
       Result<Type> base = elementary(w);
-      if (!base) return base.status();
+      if (!base) {
+        return base.status();
+      }
       t = std::move(base).value();
     }
     while (eat('[')) {
@@ -82,8 +101,12 @@ class Parser {
           return error("bad array length");
         }
         arr.size = std::stoi(std::string(digits));
-        if (arr.size == 0 || arr.size > kMaxFixedArray) return error("array length out of range");
-        if (!eat(']')) return error("expected ']'");
+        if (arr.size == 0 || arr.size > kMaxFixedArray) {
+          return error("array length out of range");
+        }
+        if (!eat(']')) {
+          return error("expected ']'");
+        }
       }
       arr.elements.push_back(std::move(t));
       t = std::move(arr);
@@ -95,7 +118,9 @@ class Parser {
   Result<Type> elementary(std::string_view w) {
     Type t;
     auto suffix_number = [](std::string_view d) -> int {
-      if (d.empty() || d.size() > 3 || d[0] == '0' || !std::all_of(d.begin(), d.end(), ::isdigit)) return -1;
+      if (d.empty() || d.size() > 3 || d[0] == '0' || !std::all_of(d.begin(), d.end(), ::isdigit)) {
+        return -1;
+      }
       return std::stoi(std::string(d));
     };
     if (w == "bool") {
@@ -111,12 +136,16 @@ class Parser {
       t.size = 256;
     } else if (w.starts_with("uint")) {
       int m = suffix_number(w.substr(4));
-      if (m < 8 || m > 256 || m % 8 != 0) return error("bad uint width '" + std::string(w) + "'");
+      if (m < 8 || m > 256 || m % 8 != 0) {
+        return error("bad uint width '" + std::string(w) + "'");
+      }
       t.kind = Type::Kind::kUint;
       t.size = m;
     } else if (w.starts_with("bytes")) {
       int m = suffix_number(w.substr(5));
-      if (m < 1 || m > 32) return error("bad bytes width '" + std::string(w) + "'");
+      if (m < 1 || m > 32) {
+        return error("bad bytes width '" + std::string(w) + "'");
+      }
       t.kind = Type::Kind::kFixedBytes;
       t.size = m;
     } else if (w.starts_with("int")) {
@@ -135,13 +164,17 @@ class Parser {
 
 // Bytes a static type occupies in place (dynamic types: their 32-byte offset).
 std::size_t head_size(const Type& t) {
-  if (t.is_dynamic()) return 32;
+  if (t.is_dynamic()) {
+    return 32;
+  }
   switch (t.kind) {
     case Type::Kind::kArray:
       return static_cast<std::size_t>(t.size) * head_size(t.elements[0]);
     case Type::Kind::kTuple: {
       std::size_t n = 0;
-      for (const Type& e : t.elements) n += head_size(e);
+      for (const Type& e : t.elements) {
+        n += head_size(e);
+      }
       return n;
     }
     default:
@@ -168,7 +201,9 @@ Result<Bytes> encode_sequence(std::size_t n, const std::function<const Type&(std
   std::size_t heads = 0;
   for (std::size_t i = 0; i < n; ++i) {
     Result<Bytes> e = encode_value(type_at(i), values[i]);
-    if (!e) return e.status().with_context("element " + std::to_string(i));
+    if (!e) {
+      return e.status().with_context("element " + std::to_string(i));
+    }
     heads += head_size(type_at(i));
     parts.push_back(std::move(e).value());
   }
@@ -195,25 +230,33 @@ Result<Bytes> encode_value(const Type& t, const Value& v) {
   switch (t.kind) {
     case Type::Kind::kUint: {
       const U256* u = v.as_uint();
-      if (u == nullptr || u->bit_length() > static_cast<unsigned>(t.size)) return kind_error(t, v);
+      if (u == nullptr || u->bit_length() > static_cast<unsigned>(t.size)) {
+        return kind_error(t, v);
+      }
       append(out, u->to_word());
       return out;
     }
     case Type::Kind::kBool: {
       const bool* b = v.as_bool();
-      if (b == nullptr) return kind_error(t, v);
+      if (b == nullptr) {
+        return kind_error(t, v);
+      }
       append(out, U256(*b ? 1 : 0).to_word());
       return out;
     }
     case Type::Kind::kAddress: {
       const Address* a = v.as_address();
-      if (a == nullptr) return kind_error(t, v);
+      if (a == nullptr) {
+        return kind_error(t, v);
+      }
       append(out, a->to_word());
       return out;
     }
     case Type::Kind::kFixedBytes: {
       const Bytes* b = v.as_bytes();
-      if (b == nullptr || b->size() != static_cast<std::size_t>(t.size)) return kind_error(t, v);
+      if (b == nullptr || b->size() != static_cast<std::size_t>(t.size)) {
+        return kind_error(t, v);
+      }
       append_padded(out, *b);
       return out;
     }
@@ -233,17 +276,27 @@ Result<Bytes> encode_value(const Type& t, const Value& v) {
     }
     case Type::Kind::kArray: {
       const Value::List* l = v.as_list();
-      if (l == nullptr || (t.size >= 0 && l->size() != static_cast<std::size_t>(t.size))) return kind_error(t, v);
-      Result<Bytes> body = encode_sequence(l->size(), [&](std::size_t) -> const Type& { return t.elements[0]; }, *l);
-      if (!body) return body.status();
-      if (t.size < 0) append(out, U256(static_cast<std::uint64_t>(l->size())).to_word());
+      if (l == nullptr || (t.size >= 0 && l->size() != static_cast<std::size_t>(t.size))) {
+        return kind_error(t, v);
+      }
+      Result<Bytes> body = encode_sequence(
+          l->size(), [&](std::size_t) -> const Type& { return t.elements[0]; }, *l);
+      if (!body) {
+        return body.status();
+      }
+      if (t.size < 0) {
+        append(out, U256(static_cast<std::uint64_t>(l->size())).to_word());
+      }
       append(out, *body);
       return out;
     }
     case Type::Kind::kTuple: {
       const Value::List* l = v.as_list();
-      if (l == nullptr || l->size() != t.elements.size()) return kind_error(t, v);
-      return encode_sequence(l->size(), [&](std::size_t i) -> const Type& { return t.elements[i]; }, *l);
+      if (l == nullptr || l->size() != t.elements.size()) {
+        return kind_error(t, v);
+      }
+      return encode_sequence(
+          l->size(), [&](std::size_t i) -> const Type& { return t.elements[i]; }, *l);
     }
   }
   return Status::internal("unhandled ABI type");
@@ -254,11 +307,15 @@ Result<Bytes> encode_value(const Type& t, const Value& v) {
 Status corrupt(const std::string& what) { return Status::corruption("ABI decoding: " + what); }
 
 Result<std::size_t> read_size(std::span<const std::uint8_t> d, std::size_t at, std::size_t limit) {
-  if (at + 32 > d.size()) return corrupt("word at " + std::to_string(at) + " beyond the data's " + std::to_string(d.size()) + " bytes");
+  if (at + 32 > d.size()) {
+    return corrupt("word at " + std::to_string(at) + " beyond the data's " + std::to_string(d.size()) + " bytes");
+  }
   Hash32 w{};
   std::copy(d.begin() + static_cast<std::ptrdiff_t>(at), d.begin() + static_cast<std::ptrdiff_t>(at) + 32, w.begin());
   U256 v = U256::from_word(w);
-  if (!v.fits_u64() || v.low_u64() > limit) return corrupt("offset or length " + v.to_decimal() + " out of range");
+  if (!v.fits_u64() || v.low_u64() > limit) {
+    return corrupt("offset or length " + v.to_decimal() + " out of range");
+  }
   return static_cast<std::size_t>(v.low_u64());
 }
 
@@ -274,13 +331,19 @@ Result<std::vector<Value>> decode_sequence(std::size_t n, const std::function<co
     Result<Value> v = Status::internal("unset");
     if (t.is_dynamic()) {
       Result<std::size_t> off = read_size(d, pos, d.size());
-      if (!off) return off.status();
+      if (!off) {
+        return off.status();
+      }
       v = decode_value(t, d.subspan(*off));
     } else {
-      if (pos > d.size()) return corrupt("data too short");
+      if (pos > d.size()) {
+        return corrupt("data too short");
+      }
       v = decode_value(t, d.subspan(pos));
     }
-    if (!v) return v.status().with_context("element " + std::to_string(i));
+    if (!v) {
+      return v.status().with_context("element " + std::to_string(i));
+    }
     out.push_back(std::move(v).value());
     pos += head_size(t);
   }
@@ -289,7 +352,9 @@ Result<std::vector<Value>> decode_sequence(std::size_t n, const std::function<co
 
 Result<Value> decode_value(const Type& t, std::span<const std::uint8_t> d) {
   auto word = [&]() -> Result<Hash32> {
-    if (d.size() < 32) return corrupt("need 32 bytes for " + t.to_string() + ", have " + std::to_string(d.size()));
+    if (d.size() < 32) {
+      return corrupt("need 32 bytes for " + t.to_string() + ", have " + std::to_string(d.size()));
+    }
     Hash32 w{};
     std::copy(d.begin(), d.begin() + 32, w.begin());
     return w;
@@ -297,28 +362,42 @@ Result<Value> decode_value(const Type& t, std::span<const std::uint8_t> d) {
   switch (t.kind) {
     case Type::Kind::kUint: {
       Result<Hash32> w = word();
-      if (!w) return w.status();
+      if (!w) {
+        return w.status();
+      }
       U256 v = U256::from_word(*w);
-      if (v.bit_length() > static_cast<unsigned>(t.size)) return corrupt(v.to_decimal() + " does not fit " + t.to_string());
+      if (v.bit_length() > static_cast<unsigned>(t.size)) {
+        return corrupt(v.to_decimal() + " does not fit " + t.to_string());
+      }
       return Value::integer(v);
     }
     case Type::Kind::kBool: {
       Result<Hash32> w = word();
-      if (!w) return w.status();
+      if (!w) {
+        return w.status();
+      }
       U256 v = U256::from_word(*w);
-      if (v > U256(1)) return corrupt("bool is neither 0 nor 1");
+      if (v > U256(1)) {
+        return corrupt("bool is neither 0 nor 1");
+      }
       return Value::boolean(v == U256(1));
     }
     case Type::Kind::kAddress: {
       Result<Hash32> w = word();
-      if (!w) return w.status();
+      if (!w) {
+        return w.status();
+      }
       Result<Address> a = Address::from_word(*w);
-      if (!a) return corrupt(a.status().message());
+      if (!a) {
+        return corrupt(a.status().message());
+      }
       return Value::address(*a);
     }
     case Type::Kind::kFixedBytes: {
       Result<Hash32> w = word();
-      if (!w) return w.status();
+      if (!w) {
+        return w.status();
+      }
       auto m = static_cast<std::size_t>(t.size);
       if (std::any_of(w->begin() + static_cast<std::ptrdiff_t>(m), w->end(), [](std::uint8_t b) { return b != 0; })) {
         return corrupt(t.to_string() + " has non-zero padding");
@@ -328,10 +407,16 @@ Result<Value> decode_value(const Type& t, std::span<const std::uint8_t> d) {
     case Type::Kind::kBytes:
     case Type::Kind::kString: {
       Result<std::size_t> len = read_size(d, 0, d.size());
-      if (!len) return len.status();
-      if (32 + *len > d.size()) return corrupt(t.to_string() + " of length " + std::to_string(*len) + " beyond the data");
+      if (!len) {
+        return len.status();
+      }
+      if (32 + *len > d.size()) {
+        return corrupt(t.to_string() + " of length " + std::to_string(*len) + " beyond the data");
+      }
       Bytes b(d.begin() + 32, d.begin() + 32 + static_cast<std::ptrdiff_t>(*len));
-      if (t.kind == Type::Kind::kBytes) return Value::bytes(std::move(b));
+      if (t.kind == Type::Kind::kBytes) {
+        return Value::bytes(std::move(b));
+      }
       return Value::string(std::string(b.begin(), b.end()));
     }
     case Type::Kind::kArray: {
@@ -340,7 +425,9 @@ Result<Value> decode_value(const Type& t, std::span<const std::uint8_t> d) {
       std::span<const std::uint8_t> body = d;
       if (t.size < 0) {
         Result<std::size_t> len = read_size(d, 0, d.size());
-        if (!len) return len.status();
+        if (!len) {
+          return len.status();
+        }
         n = *len;
         body = d.subspan(32);
       } else {
@@ -348,15 +435,22 @@ Result<Value> decode_value(const Type& t, std::span<const std::uint8_t> d) {
       }
       // Every element takes at least its head: this bounds n before anything is allocated.
       std::size_t hs = std::max<std::size_t>(head_size(elem), 1);
-      if (n > body.size() / hs) return corrupt("array of " + std::to_string(n) + " elements beyond the data");
-      Result<std::vector<Value>> items = decode_sequence(n, [&](std::size_t) -> const Type& { return elem; }, body);
-      if (!items) return items.status();
+      if (n > body.size() / hs) {
+        return corrupt("array of " + std::to_string(n) + " elements beyond the data");
+      }
+      Result<std::vector<Value>> items = decode_sequence(
+          n, [&](std::size_t) -> const Type& { return elem; }, body);
+      if (!items) {
+        return items.status();
+      }
       return Value::list(std::move(items).value());
     }
     case Type::Kind::kTuple: {
-      Result<std::vector<Value>> items =
-          decode_sequence(t.elements.size(), [&](std::size_t i) -> const Type& { return t.elements[i]; }, d);
-      if (!items) return items.status();
+      Result<std::vector<Value>> items = decode_sequence(
+          t.elements.size(), [&](std::size_t i) -> const Type& { return t.elements[i]; }, d);
+      if (!items) {
+        return items.status();
+      }
       return Value::list(std::move(items).value());
     }
   }
@@ -381,26 +475,41 @@ std::string quote(const std::string& s) {
 }
 
 std::string panic_name(const U256& code) {
-  if (!code.fits_u64()) return "unknown panic";
+  if (!code.fits_u64()) {
+    return "unknown panic";
+  }
   switch (code.low_u64()) {
-    case 0x00: return "generic panic";
-    case 0x01: return "assertion failed";
-    case 0x11: return "arithmetic overflow or underflow";
-    case 0x12: return "division or modulo by zero";
-    case 0x21: return "invalid enum value";
-    case 0x22: return "invalid storage byte array";
-    case 0x31: return "pop on an empty array";
-    case 0x32: return "array index out of bounds";
-    case 0x41: return "out of memory";
-    case 0x51: return "call to a zero internal function";
-    default: return "unknown panic";
+    case 0x00:
+      return "generic panic";
+    case 0x01:
+      return "assertion failed";
+    case 0x11:
+      return "arithmetic overflow or underflow";
+    case 0x12:
+      return "division or modulo by zero";
+    case 0x21:
+      return "invalid enum value";
+    case 0x22:
+      return "invalid storage byte array";
+    case 0x31:
+      return "pop on an empty array";
+    case 0x32:
+      return "array index out of bounds";
+    case 0x41:
+      return "out of memory";
+    case 0x51:
+      return "call to a zero internal function";
+    default:
+      return "unknown panic";
   }
 }
 
 std::string join_args(const std::vector<Value>& args) {
   std::string out;
   for (std::size_t i = 0; i < args.size(); ++i) {
-    if (i > 0) out += ", ";
+    if (i > 0) {
+      out += ", ";
+    }
     out += args[i].to_string();
   }
   return out;
@@ -412,18 +521,26 @@ std::string join_args(const std::vector<Value>& args) {
 
 std::string Type::to_string() const {
   switch (kind) {
-    case Kind::kUint: return "uint" + std::to_string(size);
-    case Kind::kBool: return "bool";
-    case Kind::kAddress: return "address";
-    case Kind::kFixedBytes: return "bytes" + std::to_string(size);
-    case Kind::kBytes: return "bytes";
-    case Kind::kString: return "string";
+    case Kind::kUint:
+      return "uint" + std::to_string(size);
+    case Kind::kBool:
+      return "bool";
+    case Kind::kAddress:
+      return "address";
+    case Kind::kFixedBytes:
+      return "bytes" + std::to_string(size);
+    case Kind::kBytes:
+      return "bytes";
+    case Kind::kString:
+      return "string";
     case Kind::kArray:
       return elements[0].to_string() + (size < 0 ? "[]" : "[" + std::to_string(size) + "]");
     case Kind::kTuple: {
       std::string out = "(";
       for (std::size_t i = 0; i < elements.size(); ++i) {
-        if (i > 0) out += ",";
+        if (i > 0) {
+          out += ",";
+        }
         out += elements[i].to_string();
       }
       return out + ")";
@@ -435,18 +552,26 @@ std::string Type::to_string() const {
 bool Type::is_dynamic() const {
   switch (kind) {
     case Kind::kBytes:
-    case Kind::kString: return true;
-    case Kind::kArray: return size < 0 || elements[0].is_dynamic();
-    case Kind::kTuple: return std::any_of(elements.begin(), elements.end(), [](const Type& e) { return e.is_dynamic(); });
-    default: return false;
+    case Kind::kString:
+      return true;
+    case Kind::kArray:
+      return size < 0 || elements[0].is_dynamic();
+    case Kind::kTuple:
+      return std::any_of(elements.begin(), elements.end(), [](const Type& e) { return e.is_dynamic(); });
+    default:
+      return false;
   }
 }
 
 Result<Type> parse_type(std::string_view s) {
   Parser p(s);
   Result<Type> t = p.type();
-  if (!t) return t;
-  if (!p.at_end()) return p.error("unexpected trailing characters");
+  if (!t) {
+    return t;
+  }
+  if (!p.at_end()) {
+    return p.error("unexpected trailing characters");
+  }
   return t;
 }
 
@@ -454,9 +579,13 @@ Result<std::vector<Type>> parse_type_list(std::string_view s) {
   Parser p(s);
   p.skip_ws();
   Result<std::vector<Type>> l = p.type_list();
-  if (!l) return l;
+  if (!l) {
+    return l;
+  }
   p.skip_ws();
-  if (!p.at_end()) return p.error("unexpected trailing characters");
+  if (!p.at_end()) {
+    return p.error("unexpected trailing characters");
+  }
   return l;
 }
 
@@ -477,7 +606,9 @@ std::string Value::to_string() const {
         } else {
           std::string out = "[";
           for (std::size_t i = 0; i < x.size(); ++i) {
-            if (i > 0) out += ", ";
+            if (i > 0) {
+              out += ", ";
+            }
             out += x[i].to_string();
           }
           return out + "]";
@@ -491,7 +622,9 @@ std::string Value::to_string() const {
 std::string Signature::canonical() const {
   std::string out = name + "(";
   for (std::size_t i = 0; i < params.size(); ++i) {
-    if (i > 0) out += ",";
+    if (i > 0) {
+      out += ",";
+    }
     out += params[i].to_string();
   }
   return out + ")";
@@ -506,31 +639,47 @@ Result<Signature> parse_signature(std::string_view s) {
   p.skip_ws();
   Signature sig;
   sig.name = std::string(p.word());
-  if (sig.name.empty() || std::isdigit(static_cast<unsigned char>(sig.name[0])) != 0) return p.error("expected a name");
-  if (!p.eat('(')) return p.error("expected '('");
+  if (sig.name.empty() || std::isdigit(static_cast<unsigned char>(sig.name[0])) != 0) {
+    return p.error("expected a name");
+  }
+  if (!p.eat('(')) {
+    return p.error("expected '('");
+  }
   p.skip_ws();
   if (!p.eat(')')) {
     for (;;) {
       p.skip_ws();
       Result<Type> t = p.type();
-      if (!t) return t.status();
+      if (!t) {
+        return t.status();
+      }
       sig.params.push_back(std::move(t).value());
       bool indexed = false;
       // Optional "indexed" and an optional parameter name.
       for (int words = 0; words < 2; ++words) {
         p.skip_ws();
         std::string_view w = p.word();
-        if (w.empty()) break;
-        if (w == "indexed" && !indexed && words == 0) indexed = true;
+        if (w.empty()) {
+          break;
+        }
+        if (w == "indexed" && !indexed && words == 0) {
+          indexed = true;
+        }
       }
       sig.indexed.push_back(indexed);
       p.skip_ws();
-      if (p.eat(')')) break;
-      if (!p.eat(',')) return p.error("expected ',' or ')'");
+      if (p.eat(')')) {
+        break;
+      }
+      if (!p.eat(',')) {
+        return p.error("expected ',' or ')'");
+      }
     }
   }
   p.skip_ws();
-  if (!p.at_end()) return p.error("unexpected trailing characters");
+  if (!p.at_end()) {
+    return p.error("unexpected trailing characters");
+  }
   return sig;
 }
 
@@ -546,14 +695,19 @@ Result<Bytes> encode(std::span<const Type> types, std::span<const Value> values)
     return Status::invalid_argument("ABI encoding: " + std::to_string(values.size()) + " values for " +
                                     std::to_string(types.size()) + " types");
   }
-  return encode_sequence(types.size(), [&](std::size_t i) -> const Type& { return types[i]; }, values);
+  return encode_sequence(
+      types.size(), [&](std::size_t i) -> const Type& { return types[i]; }, values);
 }
 
 Result<Bytes> encode_call(std::string_view signature, std::span<const Value> args) {
   Result<Signature> sig = parse_signature(signature);
-  if (!sig) return sig.status();
+  if (!sig) {
+    return sig.status();
+  }
   Result<Bytes> body = encode(sig->params, args);
-  if (!body) return body.status().with_context(sig->canonical());
+  if (!body) {
+    return body.status().with_context(sig->canonical());
+  }
   auto sel = sig->selector();
   Bytes out(sel.begin(), sel.end());
   append(out, *body);
@@ -563,21 +717,28 @@ Result<Bytes> encode_call(std::string_view signature, std::span<const Value> arg
 Result<Bytes> encode_deploy(std::span<const std::uint8_t> init_code, std::string_view constructor_types,
                             std::span<const Value> args) {
   Result<std::vector<Type>> types = parse_type_list(constructor_types);
-  if (!types) return types.status();
+  if (!types) {
+    return types.status();
+  }
   Result<Bytes> body = encode(*types, args);
-  if (!body) return body.status().with_context("constructor");
+  if (!body) {
+    return body.status().with_context("constructor");
+  }
   Bytes out(init_code.begin(), init_code.end());
   append(out, *body);
   return out;
 }
 
 Result<std::vector<Value>> decode(std::span<const Type> types, std::span<const std::uint8_t> data) {
-  return decode_sequence(types.size(), [&](std::size_t i) -> const Type& { return types[i]; }, data);
+  return decode_sequence(
+      types.size(), [&](std::size_t i) -> const Type& { return types[i]; }, data);
 }
 
 Result<std::vector<Value>> decode(std::string_view type_list, std::span<const std::uint8_t> data) {
   Result<std::vector<Type>> types = parse_type_list(type_list);
-  if (!types) return types.status();
+  if (!types) {
+    return types.status();
+  }
   return decode(*types, data);
 }
 
@@ -600,7 +761,9 @@ Result<std::vector<Value>> decode_log(const Signature& event, std::span<const Ha
                    std::to_string(topics.size() - 1) + " topics");
   }
   Result<std::vector<Value>> unindexed = decode(data_types, data);
-  if (!unindexed) return unindexed.status().with_context(event.canonical());
+  if (!unindexed) {
+    return unindexed.status().with_context(event.canonical());
+  }
   std::vector<Value> out;
   std::size_t next_topic = 1;
   std::size_t next_data = 0;
@@ -612,7 +775,9 @@ Result<std::vector<Value>> decode_log(const Signature& event, std::span<const Ha
         out.push_back(Value::bytes32(topic));
       } else {
         Result<Value> v = decode_value(t, topic);
-        if (!v) return v.status().with_context(event.canonical());
+        if (!v) {
+          return v.status().with_context(event.canonical());
+        }
         out.push_back(std::move(v).value());
       }
     } else {
@@ -638,13 +803,17 @@ RevertReason decode_revert(std::span<const std::uint8_t> data, std::span<const s
     r.message = "unknown error " + sel + " (" + std::to_string(data.size()) + " bytes)" + note;
     return r;
   };
-  if (data.size() < 4) return unknown("");
+  if (data.size() < 4) {
+    return unknown("");
+  }
   std::array<std::uint8_t, 4> sel = {data[0], data[1], data[2], data[3]};
   std::span<const std::uint8_t> body = data.subspan(4);
 
   if (sel == selector("Error(string)")) {
     Result<std::vector<Value>> v = decode("(string)", body);
-    if (!v) return unknown(": malformed Error(string)");
+    if (!v) {
+      return unknown(": malformed Error(string)");
+    }
     r.kind = RevertReason::Kind::kError;
     r.name = "Error";
     r.args = std::move(v).value();
@@ -653,7 +822,9 @@ RevertReason decode_revert(std::span<const std::uint8_t> data, std::span<const s
   }
   if (sel == selector("Panic(uint256)")) {
     Result<std::vector<Value>> v = decode("(uint256)", body);
-    if (!v) return unknown(": malformed Panic(uint256)");
+    if (!v) {
+      return unknown(": malformed Panic(uint256)");
+    }
     r.kind = RevertReason::Kind::kPanic;
     r.name = "Panic";
     r.args = std::move(v).value();
@@ -662,9 +833,13 @@ RevertReason decode_revert(std::span<const std::uint8_t> data, std::span<const s
   }
   for (const std::string& s : error_signatures) {
     Result<Signature> sig = parse_signature(s);
-    if (!sig || sig->selector() != sel) continue;
+    if (!sig || sig->selector() != sel) {
+      continue;
+    }
     Result<std::vector<Value>> v = decode(sig->params, body);
-    if (!v) return unknown(": arguments do not decode as " + sig->canonical());
+    if (!v) {
+      return unknown(": arguments do not decode as " + sig->canonical());
+    }
     r.kind = RevertReason::Kind::kCustom;
     r.name = sig->name;
     r.args = std::move(v).value();
@@ -682,7 +857,9 @@ Result<std::string> json_param_type(const nlohmann::json& p) {
     return Status::invalid_argument("ABI parameter without a string 'type'");
   }
   std::string type = p["type"].get<std::string>();
-  if (!type.starts_with("tuple")) return type;
+  if (!type.starts_with("tuple")) {
+    return type;
+  }
   if (!p.contains("components") || !p["components"].is_array()) {
     return Status::invalid_argument("tuple parameter without 'components'");
   }
@@ -690,8 +867,12 @@ Result<std::string> json_param_type(const nlohmann::json& p) {
   bool first = true;
   for (const auto& c : p["components"]) {
     Result<std::string> ct = json_param_type(c);
-    if (!ct) return ct;
-    if (!first) inner += ",";
+    if (!ct) {
+      return ct;
+    }
+    if (!first) {
+      inner += ",";
+    }
     inner += *ct;
     first = false;
   }
@@ -701,24 +882,38 @@ Result<std::string> json_param_type(const nlohmann::json& p) {
 
 Result<std::vector<std::string>> signatures_from_abi_json(std::string_view abi_json, std::string_view kind) {
   nlohmann::json j = nlohmann::json::parse(abi_json, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded()) return Status::invalid_argument("ABI JSON does not parse");
-  if (j.is_object() && j.contains("abi")) j = j["abi"];
-  if (!j.is_array()) return Status::invalid_argument("ABI JSON is not an array");
+  if (j.is_discarded()) {
+    return Status::invalid_argument("ABI JSON does not parse");
+  }
+  if (j.is_object() && j.contains("abi")) {
+    j = j["abi"];
+  }
+  if (!j.is_array()) {
+    return Status::invalid_argument("ABI JSON is not an array");
+  }
   std::vector<std::string> out;
   for (const auto& entry : j) {
     if (!entry.is_object() || !entry.contains("type") || !entry["type"].is_string() ||
         entry["type"].get<std::string>() != kind) {
       continue;
     }
-    if (!entry.contains("name") || !entry["name"].is_string()) return Status::invalid_argument("ABI entry without a name");
+    if (!entry.contains("name") || !entry["name"].is_string()) {
+      return Status::invalid_argument("ABI entry without a name");
+    }
     std::string sig = entry["name"].get<std::string>() + "(";
     if (entry.contains("inputs")) {
-      if (!entry["inputs"].is_array()) return Status::invalid_argument("ABI 'inputs' is not an array");
+      if (!entry["inputs"].is_array()) {
+        return Status::invalid_argument("ABI 'inputs' is not an array");
+      }
       bool first = true;
       for (const auto& p : entry["inputs"]) {
         Result<std::string> t = json_param_type(p);
-        if (!t) return t.status();
-        if (!first) sig += ",";
+        if (!t) {
+          return t.status();
+        }
+        if (!first) {
+          sig += ",";
+        }
         sig += *t;
         if (kind == "event" && p.contains("indexed") && p["indexed"].is_boolean() && p["indexed"].get<bool>()) {
           sig += " indexed";

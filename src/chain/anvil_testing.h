@@ -29,7 +29,9 @@ inline constexpr const char* kAnvilKey1 = "0x59c6995e998f97a5a0044966f0945389dc9
 // A port that was free a moment ago (the kernel picks it for a socket bound to 127.0.0.1:0).
 inline int pick_free_port() {
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) return -1;
+  if (fd < 0) {
+    return -1;
+  }
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -53,17 +55,30 @@ class Anvil {
       return Status::failed_precondition("anvil not found at " + anvil_binary.string() + " (run npm ci)");
     }
     std::string tmpl = (std::filesystem::temp_directory_path() / "bucketpay-anvil-XXXXXX").string();
-    if (::mkdtemp(tmpl.data()) == nullptr) return Status::io_error("mkdtemp failed");
+    if (::mkdtemp(tmpl.data()) == nullptr) {
+      return Status::io_error("mkdtemp failed");
+    }
     std::filesystem::path dir = tmpl;
     Status last = Status::unavailable("anvil did not start");
     for (int attempt = 0; attempt < 3; ++attempt) {
       int port = pick_free_port();
-      if (port <= 0) return Status::io_error("no free port");
+      if (port <= 0) {
+        return Status::io_error("no free port");
+      }
       Subprocess::Options o;
       // anvil logs every request on stdout, which nobody reads here: send it to a file.
-      o.argv = {"/bin/sh", "-c", "exec \"$0\" \"$@\" > \"$BUCKETPAY_ANVIL_LOG\"", anvil_binary.string(),
-                "--host", "127.0.0.1", "--port", std::to_string(port),
-                "--state", (dir / "state.json").string(), "--cache-path", (dir / "cache").string()};
+      o.argv = {"/bin/sh",
+                "-c",
+                "exec \"$0\" \"$@\" > \"$BUCKETPAY_ANVIL_LOG\"",
+                anvil_binary.string(),
+                "--host",
+                "127.0.0.1",
+                "--port",
+                std::to_string(port),
+                "--state",
+                (dir / "state.json").string(),
+                "--cache-path",
+                (dir / "cache").string()};
       o.env = {{"BUCKETPAY_ANVIL_LOG", (dir / "stdout.log").string()}};
       o.stderr_path = dir / "stderr.log";
       Result<Subprocess> p = Subprocess::spawn(o);
@@ -73,7 +88,9 @@ class Anvil {
       }
       auto anvil = std::unique_ptr<Anvil>(new Anvil(std::move(p).value(), dir, port));
       Status s = anvil->wait_ready();
-      if (s.is_ok()) return anvil;
+      if (s.is_ok()) {
+        return anvil;
+      }
       last = s;
       anvil->dir_.clear();  // keep the directory for the next attempt
     }
@@ -94,16 +111,23 @@ class Anvil {
   [[nodiscard]] const std::filesystem::path& dir() const { return dir_; }
 
  private:
-  Anvil(Subprocess p, std::filesystem::path dir, int port) : process_(std::move(p)), dir_(std::move(dir)), port_(port) {}
+  Anvil(Subprocess p, std::filesystem::path dir, int port)
+      : process_(std::move(p)), dir_(std::move(dir)), port_(port) {}
 
   Status wait_ready() {
     Result<std::unique_ptr<eth::Rpc>> rpc =
         eth::Rpc::connect({.url = url(), .timeout = std::chrono::milliseconds(500)});
-    if (!rpc) return rpc.status();
+    if (!rpc) {
+      return rpc.status();
+    }
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
     while (std::chrono::steady_clock::now() < deadline) {
-      if (!process_.running()) return Status::unavailable("anvil exited: " + process_.stderr_tail());
-      if ((*rpc)->chain_id().ok()) return Status::ok();
+      if (!process_.running()) {
+        return Status::unavailable("anvil exited: " + process_.stderr_tail());
+      }
+      if ((*rpc)->chain_id().ok()) {
+        return Status::ok();
+      }
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
     return Status::timeout("anvil did not answer within 30 s");

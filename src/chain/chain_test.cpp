@@ -1,13 +1,13 @@
 // The chain client against a real anvil (started per test process on a free port, with its own
 // state directory): locally signed EIP-1559 transfers, nonces, deployments, calls, reverts, logs.
+#include "bucketpay/chain.h"
+
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 
-#include <nlohmann/json.hpp>
-
-#include "bucketpay/chain.h"
 #include "chain/anvil_testing.h"
 #include "testing/testing.h"
 
@@ -18,7 +18,9 @@ using abi::Value;
 using testing::Anvil;
 
 std::filesystem::path anvil_binary() {
-  if (const char* env = std::getenv("BUCKETPAY_ANVIL")) return env;
+  if (const char* env = std::getenv("BUCKETPAY_ANVIL")) {  // NOLINT(concurrency-mt-unsafe)
+    return env;
+  }
   return BUCKETPAY_ANVIL;
 }
 
@@ -31,13 +33,19 @@ struct Artifact {
 };
 std::optional<Artifact> load_artifact(const std::string& file, const std::string& contract) {
   std::ifstream in(testing::project_root() / "contracts" / "out" / file / (contract + ".json"));
-  if (!in) return std::nullopt;
+  if (!in) {
+    return std::nullopt;
+  }
   std::stringstream ss;
   ss << in.rdbuf();
   nlohmann::json j = nlohmann::json::parse(ss.str(), nullptr, false);
-  if (j.is_discarded() || !j.contains("bytecode") || !j["bytecode"].contains("object")) return std::nullopt;
+  if (j.is_discarded() || !j.contains("bytecode") || !j["bytecode"].contains("object")) {
+    return std::nullopt;
+  }
   Result<Bytes> code = from_hex(j["bytecode"]["object"].get<std::string>());
-  if (!code || code->empty()) return std::nullopt;
+  if (!code || code->empty()) {
+    return std::nullopt;
+  }
   return Artifact{*code, j["abi"].dump()};
 }
 
@@ -61,31 +69,32 @@ Bytes reverter_runtime(const Bytes& data) {
   return with_prologue({0x60, n, 0x60, 12, 0x60, 0x00, 0x39, 0x60, n, 0x60, 0x00, 0xfd}, data);
 }
 
+// One anvil for the suite (CTest runs each test in its own process, so each gets its own).
+Anvil* shared_anvil = nullptr;
+
 class ChainTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     Result<std::unique_ptr<Anvil>> a = Anvil::start(anvil_binary());
     ASSERT_TRUE(a.ok()) << a.status().to_string();
-    anvil_ = std::move(a).value().release();
+    shared_anvil = std::move(a).value().release();
   }
   static void TearDownTestSuite() {
-    delete anvil_;
-    anvil_ = nullptr;
+    delete shared_anvil;
+    shared_anvil = nullptr;
   }
 
   void SetUp() override {
-    ASSERT_NE(anvil_, nullptr);
-    Result<std::unique_ptr<Rpc>> r = Rpc::connect({.url = anvil_->url()});
+    ASSERT_NE(shared_anvil, nullptr);
+    Result<std::unique_ptr<Rpc>> r = Rpc::connect({.url = shared_anvil->url()});
     ASSERT_TRUE(r.ok()) << r.status().to_string();
     rpc_ = std::move(r).value();
     wallet_ = std::make_unique<Wallet>(*rpc_, *PrivateKey::from_hex(testing::kAnvilKey0));
   }
 
-  static Anvil* anvil_;
   std::unique_ptr<Rpc> rpc_;
   std::unique_ptr<Wallet> wallet_;
 };
-Anvil* ChainTest::anvil_ = nullptr;
 
 TEST_F(ChainTest, BasicQueries) {
   EXPECT_EQ(*rpc_->chain_id(), 31337u);
@@ -163,7 +172,9 @@ TEST_F(ChainTest, NoncesAdvanceAndResync) {
 
 TEST_F(ChainTest, DeployCallRevertAndLogs) {
   std::optional<Artifact> token = load_artifact("TestToken.sol", "TestToken");
-  if (!token) GTEST_SKIP() << "contracts/out/TestToken.sol/TestToken.json not built";
+  if (!token) {
+    GTEST_SKIP() << "contracts/out/TestToken.sol/TestToken.json not built";
+  }
   std::vector<std::string> errors = *abi::signatures_from_abi_json(token->abi_json, "error");
   ASSERT_FALSE(errors.empty());
 
@@ -177,10 +188,13 @@ TEST_F(ChainTest, DeployCallRevertAndLogs) {
   Address holder = wallet_->address();
   std::uint64_t first_block = 0;
   for (std::uint64_t amount : {100u, 200u, 300u}) {
-    Bytes data = *abi::encode_call("mint(address,uint256)", std::vector<Value>{Value::address(holder), Value::integer(amount)});
+    Bytes data =
+        *abi::encode_call("mint(address,uint256)", std::vector<Value>{Value::address(holder), Value::integer(amount)});
     Result<Receipt> r = wallet_->transact(tok, data, U256());
     ASSERT_TRUE(r.ok()) << r.status().to_string();
-    if (first_block == 0) first_block = r->block_number;
+    if (first_block == 0) {
+      first_block = r->block_number;
+    }
     ASSERT_EQ(r->logs.size(), 1u);
   }
   Bytes call_data = *abi::encode_call("balanceOf(address)", std::vector<Value>{Value::address(holder)});
@@ -207,11 +221,12 @@ TEST_F(ChainTest, DeployCallRevertAndLogs) {
   EXPECT_EQ(rpc_->get_logs(filter)->size(), 1u);
 
   // A transfer beyond the balance: estimation fails with the decoded custom error, nothing is sent.
-  Result<std::unique_ptr<Rpc>> rpc_errors = Rpc::connect({.url = anvil_->url(), .error_signatures = errors});
+  Result<std::unique_ptr<Rpc>> rpc_errors = Rpc::connect({.url = shared_anvil->url(), .error_signatures = errors});
   ASSERT_TRUE(rpc_errors.ok());
   Wallet w(**rpc_errors, *PrivateKey::from_hex(testing::kAnvilKey0));
   Address stranger = PrivateKey::random().address();
-  Bytes too_much = *abi::encode_call("transfer(address,uint256)", std::vector<Value>{Value::address(stranger), Value::integer(601)});
+  Bytes too_much =
+      *abi::encode_call("transfer(address,uint256)", std::vector<Value>{Value::address(stranger), Value::integer(601)});
   std::uint64_t nonce_before = *rpc_->get_transaction_count(holder);
   Result<Hash32> refused = w.send_transaction(tok, too_much, U256());
   ASSERT_FALSE(refused.ok());

@@ -1,15 +1,14 @@
 #include "bucketpay/eth.h"
 
+#include <cryptopp/keccak.h>
 #include <secp256k1.h>
 #include <secp256k1_recovery.h>
+#include <string.h>  // explicit_bzero
 #include <sys/random.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <string.h>  // explicit_bzero
-
-#include <cryptopp/keccak.h>
 
 namespace bucketpay::eth {
 
@@ -18,9 +17,15 @@ namespace {
 constexpr char kHexDigits[] = "0123456789abcdef";
 
 int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  if (c >= '0' && c <= '9') {
+    return c - '0';
+  }
+  if (c >= 'a' && c <= 'f') {
+    return c - 'a' + 10;
+  }
+  if (c >= 'A' && c <= 'F') {
+    return c - 'A' + 10;
+  }
   return -1;
 }
 
@@ -30,8 +35,11 @@ std::string describe(std::string_view s) {
   constexpr std::size_t kMax = 80;
   std::string out(1, '\'');
   out.append(s.substr(0, kMax));
-  if (s.size() > kMax) out.append("...' (").append(std::to_string(s.size())).append(" chars)");
-  else out.push_back('\'');
+  if (s.size() > kMax) {
+    out.append("...' (").append(std::to_string(s.size())).append(" chars)");
+  } else {
+    out.push_back('\'');
+  }
   return out;
 }
 
@@ -67,7 +75,9 @@ std::string to_hex(std::span<const std::uint8_t> bytes) {
 }
 
 Result<Bytes> from_hex(std::string_view hex) {
-  if (!has_prefix(hex)) return Status::invalid_argument("hex needs a 0x prefix: " + describe(hex));
+  if (!has_prefix(hex)) {
+    return Status::invalid_argument("hex needs a 0x prefix: " + describe(hex));
+  }
   std::string_view digits = hex.substr(2);
   if (digits.size() % 2 != 0) {
     return Status::invalid_argument("hex has an odd number of digits: " + describe(hex));
@@ -76,7 +86,9 @@ Result<Bytes> from_hex(std::string_view hex) {
   for (std::size_t i = 0; i < out.size(); ++i) {
     int hi = hex_value(digits[2 * i]);
     int lo = hex_value(digits[2 * i + 1]);
-    if (hi < 0 || lo < 0) return Status::invalid_argument("not a hex digit in " + describe(hex));
+    if (hi < 0 || lo < 0) {
+      return Status::invalid_argument("not a hex digit in " + describe(hex));
+    }
     out[i] = static_cast<std::uint8_t>((hi << 4) | lo);
   }
   return out;
@@ -87,7 +99,9 @@ Result<Hash32> hash_from_hex(std::string_view hex) {
     return Status::invalid_argument("expected 0x + 64 hex digits, got " + describe(hex));
   }
   Result<Bytes> b = from_hex(hex);
-  if (!b) return b.status();
+  if (!b) {
+    return b.status();
+  }
   Hash32 h{};
   std::copy(b->begin(), b->end(), h.begin());
   return h;
@@ -124,7 +138,9 @@ U256::Limbs mul_limbs(const U256::Limbs& a, const U256::Limbs& b, bool* overflow
     }
     r[i + 4] = carry;
   }
-  if (overflow != nullptr) *overflow = (r[4] | r[5] | r[6] | r[7]) != 0;
+  if (overflow != nullptr) {
+    *overflow = (r[4] | r[5] | r[6] | r[7]) != 0;
+  }
   return {r[0], r[1], r[2], r[3]};
 }
 
@@ -140,7 +156,9 @@ void divmod(const U256& a, const U256& b, U256* q, U256* r) {
   for (int bit = 255; bit >= 0; --bit) {
     // rem = rem << 1 | bit
     U256::Limbs l = rem.limbs();
-    for (int i = 3; i > 0; --i) l[i] = (l[i] << 1) | (l[i - 1] >> 63);
+    for (int i = 3; i > 0; --i) {
+      l[i] = (l[i] << 1) | (l[i - 1] >> 63);
+    }
     l[0] = (l[0] << 1) | ((a.limbs()[bit / 64] >> (bit % 64)) & 1);
     rem = U256::from_limbs(l);
     if (rem >= b) {
@@ -193,32 +211,42 @@ U256 operator%(const U256& a, const U256& b) {
 
 std::optional<U256> U256::checked_add(const U256& a, const U256& b) {
   U256 s = a + b;
-  if (s < a) return std::nullopt;
+  if (s < a) {
+    return std::nullopt;
+  }
   return s;
 }
 
 std::optional<U256> U256::checked_sub(const U256& a, const U256& b) {
-  if (a < b) return std::nullopt;
+  if (a < b) {
+    return std::nullopt;
+  }
   return a - b;
 }
 
 std::optional<U256> U256::checked_mul(const U256& a, const U256& b) {
   bool overflow = false;
   Limbs l = mul_limbs(a.limbs_, b.limbs_, &overflow);
-  if (overflow) return std::nullopt;
+  if (overflow) {
+    return std::nullopt;
+  }
   return from_limbs(l);
 }
 
 std::strong_ordering operator<=>(const U256& a, const U256& b) {
   for (int i = 3; i >= 0; --i) {
-    if (a.limbs_[i] != b.limbs_[i]) return a.limbs_[i] <=> b.limbs_[i];
+    if (a.limbs_[i] != b.limbs_[i]) {
+      return a.limbs_[i] <=> b.limbs_[i];
+    }
   }
   return std::strong_ordering::equal;
 }
 
 unsigned U256::bit_length() const {
   for (int i = 3; i >= 0; --i) {
-    if (limbs_[i] != 0) return static_cast<unsigned>(64 * i + 64 - __builtin_clzll(limbs_[i]));
+    if (limbs_[i] != 0) {
+      return static_cast<unsigned>(64 * i + 64 - __builtin_clzll(limbs_[i]));
+    }
   }
   return 0;
 }
@@ -257,7 +285,9 @@ std::string U256::to_quantity() const {
 }
 
 std::string U256::to_decimal() const {
-  if (is_zero()) return "0";
+  if (is_zero()) {
+    return "0";
+  }
   std::string out;
   U256 v = *this;
   const U256 ten19(10000000000000000000ULL);
@@ -265,7 +295,9 @@ std::string U256::to_decimal() const {
     U256 q, r;
     divmod(v, ten19, &q, &r);
     std::string chunk = std::to_string(r.low_u64());
-    if (!q.is_zero()) chunk.insert(0, 19 - chunk.size(), '0');
+    if (!q.is_zero()) {
+      chunk.insert(0, 19 - chunk.size(), '0');
+    }
     out.insert(0, chunk);
     v = q;
   }
@@ -273,7 +305,9 @@ std::string U256::to_decimal() const {
 }
 
 Result<U256> U256::from_string(std::string_view s) {
-  if (s.empty()) return Status::invalid_argument("empty integer");
+  if (s.empty()) {
+    return Status::invalid_argument("empty integer");
+  }
   if (has_prefix(s)) {
     std::string_view d = s.substr(2);
     if (d.empty() || d.size() > 64) {
@@ -281,17 +315,27 @@ Result<U256> U256::from_string(std::string_view s) {
     }
     std::string padded = std::string(d.size() % 2, '0') + std::string(d);
     Result<Bytes> b = from_hex("0x" + padded);
-    if (!b) return Status::invalid_argument("not a hex integer: " + describe(s));
+    if (!b) {
+      return Status::invalid_argument("not a hex integer: " + describe(s));
+    }
     return from_be_bytes(*b);
   }
-  if (s.size() > 1 && s[0] == '0') return Status::invalid_argument("leading zero in " + describe(s));
+  if (s.size() > 1 && s[0] == '0') {
+    return Status::invalid_argument("leading zero in " + describe(s));
+  }
   U256 v;
   for (char c : s) {
-    if (c < '0' || c > '9') return Status::invalid_argument("not a decimal integer: " + describe(s));
+    if (c < '0' || c > '9') {
+      return Status::invalid_argument("not a decimal integer: " + describe(s));
+    }
     auto m = checked_mul(v, U256(10));
-    if (!m) return Status::invalid_argument("integer exceeds 2^256 - 1: " + describe(s));
+    if (!m) {
+      return Status::invalid_argument("integer exceeds 2^256 - 1: " + describe(s));
+    }
     auto a = checked_add(*m, U256(static_cast<std::uint64_t>(c - '0')));
-    if (!a) return Status::invalid_argument("integer exceeds 2^256 - 1: " + describe(s));
+    if (!a) {
+      return Status::invalid_argument("integer exceeds 2^256 - 1: " + describe(s));
+    }
     v = *a;
   }
   return v;
@@ -301,7 +345,9 @@ Result<U256> U256::from_quantity(std::string_view s) {
   if (!has_prefix(s) || s.size() < 3 || s.size() > 66) {
     return Status::invalid_argument("not a quantity (0x + 1..64 hex digits): " + describe(s));
   }
-  if (s.size() > 3 && s[2] == '0') return Status::invalid_argument("quantity with a leading zero: " + describe(s));
+  if (s.size() > 3 && s[2] == '0') {
+    return Status::invalid_argument("quantity with a leading zero: " + describe(s));
+  }
   return from_string(s);
 }
 
@@ -312,7 +358,9 @@ Result<Address> Address::from_string(std::string_view s) {
     return Status::invalid_argument("an address is 0x + 40 hex digits, got " + describe(s));
   }
   Result<Bytes> b = from_hex(s);
-  if (!b) return Status::invalid_argument("an address is 0x + 40 hex digits, got " + describe(s));
+  if (!b) {
+    return Status::invalid_argument("an address is 0x + 40 hex digits, got " + describe(s));
+  }
   Raw raw{};
   std::copy(b->begin(), b->end(), raw.begin());
   Address a(raw);
@@ -320,15 +368,17 @@ Result<Address> Address::from_string(std::string_view s) {
   bool has_lower = std::any_of(digits.begin(), digits.end(), [](char c) { return c >= 'a' && c <= 'f'; });
   bool has_upper = std::any_of(digits.begin(), digits.end(), [](char c) { return c >= 'A' && c <= 'F'; });
   if (has_lower && has_upper && a.to_checksum() != s) {
-    return Status::invalid_argument("bad EIP-55 checksum in address " + describe(s) + " (expected " +
-                                    a.to_checksum() + ")");
+    return Status::invalid_argument("bad EIP-55 checksum in address " + describe(s) + " (expected " + a.to_checksum() +
+                                    ")");
   }
   return a;
 }
 
 Result<Address> Address::from_word(const Hash32& word) {
   for (int i = 0; i < 12; ++i) {
-    if (word[i] != 0) return Status::invalid_argument("address word has non-zero high bytes: " + eth::to_hex(word));
+    if (word[i] != 0) {
+      return Status::invalid_argument("address word has non-zero high bytes: " + eth::to_hex(word));
+    }
   }
   Raw raw{};
   std::copy(word.begin() + 12, word.end(), raw.begin());
@@ -344,7 +394,9 @@ std::string Address::to_checksum() const {
   for (std::size_t i = 0; i < lower.size(); ++i) {
     char c = lower[i];
     int nibble = (i % 2 == 0) ? (h[i / 2] >> 4) : (h[i / 2] & 0xf);
-    if (c >= 'a' && nibble >= 8) c = static_cast<char>(c - 'a' + 'A');
+    if (c >= 'a' && nibble >= 8) {
+      c = static_cast<char>(c - 'a' + 'A');
+    }
     out.push_back(c);
   }
   return out;
@@ -373,7 +425,9 @@ Address create_address(const Address& sender, std::uint64_t nonce) {
 namespace rlp {
 namespace {
 Bytes length_prefix(std::size_t len, std::uint8_t short_base, std::uint8_t long_base) {
-  if (len <= 55) return {static_cast<std::uint8_t>(short_base + len)};
+  if (len <= 55) {
+    return {static_cast<std::uint8_t>(short_base + len)};
+  }
   Bytes len_bytes = U256(static_cast<std::uint64_t>(len)).to_minimal_bytes();
   Bytes out{static_cast<std::uint8_t>(long_base + len_bytes.size())};
   out.insert(out.end(), len_bytes.begin(), len_bytes.end());
@@ -382,7 +436,9 @@ Bytes length_prefix(std::size_t len, std::uint8_t short_base, std::uint8_t long_
 }  // namespace
 
 Bytes encode_bytes(std::span<const std::uint8_t> bytes) {
-  if (bytes.size() == 1 && bytes[0] < 0x80) return {bytes[0]};
+  if (bytes.size() == 1 && bytes[0] < 0x80) {
+    return {bytes[0]};
+  }
   Bytes out = length_prefix(bytes.size(), 0x80, 0xb7);
   out.insert(out.end(), bytes.begin(), bytes.end());
   return out;
@@ -396,9 +452,13 @@ Bytes encode_uint(const U256& v) { return encode_bytes(v.to_minimal_bytes()); }
 
 Bytes encode_list(std::span<const Bytes> encoded_items) {
   std::size_t total = 0;
-  for (const Bytes& item : encoded_items) total += item.size();
+  for (const Bytes& item : encoded_items) {
+    total += item.size();
+  }
   Bytes out = length_prefix(total, 0xc0, 0xf7);
-  for (const Bytes& item : encoded_items) out.insert(out.end(), item.begin(), item.end());
+  for (const Bytes& item : encoded_items) {
+    out.insert(out.end(), item.begin(), item.end());
+  }
   return out;
 }
 }  // namespace rlp
@@ -440,8 +500,11 @@ PrivateKey PrivateKey::random() {
     std::size_t got = 0;
     while (got < raw.size()) {
       ssize_t n = getrandom(raw.data() + got, raw.size() - got, 0);
-      if (n > 0) got += static_cast<std::size_t>(n);
-      else if (errno != EINTR) std::abort();  // no secure randomness: nothing sensible to do
+      if (n > 0) {
+        got += static_cast<std::size_t>(n);
+      } else if (errno != EINTR) {
+        std::abort();  // no secure randomness: nothing sensible to do
+      }
     }
     Result<PrivateKey> k = from_bytes(raw);
     if (k) {
@@ -452,7 +515,9 @@ PrivateKey PrivateKey::random() {
 }
 
 PrivateKey& PrivateKey::operator=(const PrivateKey& other) {
-  if (this != &other) secret_ = other.secret_;
+  if (this != &other) {
+    secret_ = other.secret_;
+  }
   return *this;
 }
 
@@ -496,13 +561,15 @@ Signature PrivateKey::sign(const Hash32& digest) const {
 }
 
 Result<Address> recover_address(const Hash32& digest, const Signature& signature) {
-  if (signature.recovery_id > 3) return Status::invalid_argument("recovery id must be 0..3");
+  if (signature.recovery_id > 3) {
+    return Status::invalid_argument("recovery id must be 0..3");
+  }
   std::array<std::uint8_t, 64> compact{};
   std::copy(signature.r.begin(), signature.r.end(), compact.begin());
   std::copy(signature.s.begin(), signature.s.end(), compact.begin() + 32);
   secp256k1_ecdsa_recoverable_signature sig;
-  if (secp256k1_ecdsa_recoverable_signature_parse_compact(context(), &sig, compact.data(),
-                                                           signature.recovery_id) != 1) {
+  if (secp256k1_ecdsa_recoverable_signature_parse_compact(context(), &sig, compact.data(), signature.recovery_id) !=
+      1) {
     return Status::invalid_argument("malformed signature (r or s out of range)");
   }
   secp256k1_pubkey pub;

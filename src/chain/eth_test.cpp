@@ -1,10 +1,11 @@
 // Primitives against published vectors: Keccak-256, selectors, EIP-55 (from the EIP), RLP (from the
 // Ethereum wiki), well-known anvil/Hardhat addresses; signatures round-trip through libsecp256k1's
 // recovery (and are checked independently by anvil in chain_test).
+#include "bucketpay/eth.h"
+
 #include <gtest/gtest.h>
 
 #include "bucketpay/abi.h"
-#include "bucketpay/eth.h"
 
 namespace bucketpay::eth {
 namespace {
@@ -40,7 +41,8 @@ TEST(U256, ParseFormatArithmetic) {
   U256 max = U256::max();
   EXPECT_EQ(max.to_decimal(), "115792089237316195423570985008687907853269984665640564039457584007913129639935");
   EXPECT_EQ(*U256::from_string(max.to_decimal()), max);
-  EXPECT_FALSE(U256::from_string("115792089237316195423570985008687907853269984665640564039457584007913129639936").ok());
+  EXPECT_FALSE(
+      U256::from_string("115792089237316195423570985008687907853269984665640564039457584007913129639936").ok());
   EXPECT_EQ(max.to_quantity(), "0x" + std::string(64, 'f'));
   EXPECT_EQ(U256().to_quantity(), "0x0");
   EXPECT_EQ(U256(1024).to_quantity(), "0x400");

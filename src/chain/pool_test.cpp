@@ -5,9 +5,8 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
-#include <sstream>
-
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "bucketpay/chain.h"
 #include "bucketpay/poseidon2.h"
@@ -25,18 +24,26 @@ struct Artifact {
 };
 std::optional<Artifact> load(const std::string& file, const std::string& contract) {
   std::ifstream in(testing::project_root() / "contracts" / "out" / file / (contract + ".json"));
-  if (!in) return std::nullopt;
+  if (!in) {
+    return std::nullopt;
+  }
   std::stringstream ss;
   ss << in.rdbuf();
   nlohmann::json j = nlohmann::json::parse(ss.str(), nullptr, false);
-  if (j.is_discarded() || !j.contains("bytecode") || !j["bytecode"].contains("object")) return std::nullopt;
+  if (j.is_discarded() || !j.contains("bytecode") || !j["bytecode"].contains("object")) {
+    return std::nullopt;
+  }
   Result<Bytes> code = from_hex(j["bytecode"]["object"].get<std::string>());
-  if (!code || code->empty()) return std::nullopt;
+  if (!code || code->empty()) {
+    return std::nullopt;
+  }
   return Artifact{*code, j["abi"].dump()};
 }
 
 std::filesystem::path anvil_binary() {
-  if (const char* env = std::getenv("BUCKETPAY_ANVIL")) return env;
+  if (const char* env = std::getenv("BUCKETPAY_ANVIL")) {  // NOLINT(concurrency-mt-unsafe)
+    return env;
+  }
   return BUCKETPAY_ANVIL;
 }
 
@@ -52,11 +59,18 @@ TEST(PoolOnAnvil, DepositSpendBatchEventsAndErrors) {
   std::optional<Artifact> token_art = load("TestToken.sol", "TestToken");
   std::optional<Artifact> mock_art = load("MockVerifier.sol", "MockVerifier");
   std::optional<Artifact> pool_art = load("Pool.sol", "Pool");
-  if (!token_art || !mock_art || !pool_art) GTEST_SKIP() << "contracts/out not built";
+  if (!token_art || !mock_art || !pool_art) {
+    GTEST_SKIP() << "contracts/out not built";
+  }
 
   Result<std::unique_ptr<testing::Anvil>> anvil = testing::Anvil::start(anvil_binary());
   ASSERT_TRUE(anvil.ok()) << anvil.status().to_string();
+  // The Pool's own errors, plus those of the libraries it calls (when built).
   std::vector<std::string> errors = *abi::signatures_from_abi_json(pool_art->abi_json, "error");
+  if (std::optional<Artifact> lib = load("Poseidon2.sol", "Poseidon2")) {
+    std::vector<std::string> more = *abi::signatures_from_abi_json(lib->abi_json, "error");
+    errors.insert(errors.end(), more.begin(), more.end());
+  }
   Result<std::unique_ptr<Rpc>> rpc = Rpc::connect({.url = (*anvil)->url(), .error_signatures = errors});
   ASSERT_TRUE(rpc.ok());
   Wallet wallet(**rpc, *PrivateKey::from_hex(testing::kAnvilKey0));
@@ -76,8 +90,18 @@ TEST(PoolOnAnvil, DepositSpendBatchEventsAndErrors) {
   ASSERT_TRUE(pool.ok()) << pool.status().to_string();
   const Address pool_addr = pool->address;
 
-  ASSERT_TRUE(wallet.transact(token->address, call_data("mint(address,uint256)", {Value::address(me), Value::integer(U256(1'000'000'000))}), U256()).ok());
-  ASSERT_TRUE(wallet.transact(token->address, call_data("approve(address,uint256)", {Value::address(pool_addr), Value::integer(U256::max())}), U256()).ok());
+  ASSERT_TRUE(
+      wallet
+          .transact(token->address,
+                    call_data("mint(address,uint256)", {Value::address(me), Value::integer(U256(1'000'000'000))}),
+                    U256())
+          .ok());
+  ASSERT_TRUE(
+      wallet
+          .transact(token->address,
+                    call_data("approve(address,uint256)", {Value::address(pool_addr), Value::integer(U256::max())}),
+                    U256())
+          .ok());
 
   // depositMany(pk, [1, 2], [r1, r2]): two Inserted events whose commitments are H(pk, v, r).
   Fr pk = Fr::from_u64(1234567);
@@ -90,7 +114,8 @@ TEST(PoolOnAnvil, DepositSpendBatchEventsAndErrors) {
                  Value::list({Value::integer(to_u256(rs[0])), Value::integer(to_u256(rs[1]))})}),
       U256());
   ASSERT_TRUE(dep.ok()) << dep.status().to_string();
-  abi::Signature inserted = *abi::parse_signature("Inserted(uint256 indexed commitment, uint256 leafIndex, uint256 root)");
+  abi::Signature inserted =
+      *abi::parse_signature("Inserted(uint256 indexed commitment, uint256 leafIndex, uint256 root)");
   std::vector<std::vector<Value>> ins;
   for (const Log& log : dep->logs) {
     if (log.address == pool_addr && !log.topics.empty() && log.topics[0] == inserted.topic()) {
@@ -126,35 +151,43 @@ TEST(PoolOnAnvil, DepositSpendBatchEventsAndErrors) {
     U256 nullifier(1000 + i);
     std::vector<Value> inputs = {Value::bytes32(root.to_word()), Value::bytes32(nullifier.to_word()),
                                  Value::bytes32(U256(values[i]).to_word()), Value::bytes32(recipient.to_word())};
-    ASSERT_TRUE(wallet.transact(mock->address, call_data("accept(bytes,bytes32[])", {Value::bytes(proof), Value::list(inputs)}), U256()).ok());
+    ASSERT_TRUE(wallet
+                    .transact(mock->address,
+                              call_data("accept(bytes,bytes32[])", {Value::bytes(proof), Value::list(inputs)}), U256())
+                    .ok());
     requests.push_back(Value::list({Value::bytes(proof), Value::integer(root), Value::integer(nullifier),
                                     Value::integer(values[i]), Value::address(recipient)}));
   }
   Bytes batch = call_data("spendBatch((bytes,uint256,uint256,uint256,address)[])", {Value::list(requests)});
   Result<Receipt> spent = wallet.transact(pool_addr, batch, U256());
   ASSERT_TRUE(spent.ok()) << spent.status().to_string();
-  abi::Signature spent_ev = *abi::parse_signature("Spent(uint256 indexed nullifier, address indexed recipient, uint256 value)");
+  abi::Signature spent_ev =
+      *abi::parse_signature("Spent(uint256 indexed nullifier, address indexed recipient, uint256 value)");
   int n_spent = 0;
   for (const Log& log : spent->logs) {
-    if (log.address != pool_addr) continue;
+    if (log.address != pool_addr) {
+      continue;
+    }
     Result<std::vector<Value>> v = abi::decode_log(spent_ev, log.topics, log.data);
     ASSERT_TRUE(v.ok()) << v.status().to_string();
     EXPECT_EQ(*(*v)[1].as_address(), recipient);
     ++n_spent;
   }
   EXPECT_EQ(n_spent, 2);
-  Result<Bytes> bal = (*rpc)->call({.to = token->address, .data = call_data("balanceOf(address)", {Value::address(recipient)})});
+  Result<Bytes> bal =
+      (*rpc)->call({.to = token->address, .data = call_data("balanceOf(address)", {Value::address(recipient)})});
   ASSERT_TRUE(bal.ok());
   EXPECT_EQ(*(*abi::decode("(uint256)", *bal))[0].as_uint(), U256(3) * unit);
 
   // The same batch again: NullifierAlreadySpent, decoded, and nothing sent.
   Result<Hash32> again = wallet.send_transaction(pool_addr, batch, U256());
   ASSERT_FALSE(again.ok());
-  EXPECT_NE(again.status().message().find("NullifierAlreadySpent(1000)"), std::string::npos) << again.status().message();
+  EXPECT_NE(again.status().message().find("NullifierAlreadySpent(1000)"), std::string::npos)
+      << again.status().message();
   // An unknown root.
-  Bytes bad_root = call_data("spend(bytes,uint256,uint256,uint256,address)",
-                             {Value::bytes({1}), Value::integer(7), Value::integer(5000), Value::integer(1),
-                              Value::address(recipient)});
+  Bytes bad_root = call_data(
+      "spend(bytes,uint256,uint256,uint256,address)",
+      {Value::bytes({1}), Value::integer(7), Value::integer(5000), Value::integer(1), Value::address(recipient)});
   Result<CallOutcome> outcome = (*rpc)->try_call({.from = me, .to = pool_addr, .data = bad_root});
   ASSERT_TRUE(outcome.ok());
   ASSERT_TRUE(outcome->reverted);

@@ -7,9 +7,8 @@
 
 #include <algorithm>
 #include <atomic>
-#include <thread>
-
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "bucketpay/chain.h"
 
@@ -27,7 +26,9 @@ std::string lower(std::string s) {
 std::string snippet(std::string_view s) {
   constexpr std::size_t kMax = 120;
   std::string out(s.substr(0, kMax));
-  if (s.size() > kMax) out += "...";
+  if (s.size() > kMax) {
+    out += "...";
+  }
   return out;
 }
 
@@ -38,43 +39,65 @@ Status bad(std::string_view method, std::string_view what) {
 }
 
 const json* field(const json& obj, const char* key) {
-  if (!obj.is_object()) return nullptr;
+  if (!obj.is_object()) {
+    return nullptr;
+  }
   auto it = obj.find(key);
   return it == obj.end() ? nullptr : &*it;
 }
 
 Result<U256> as_quantity(const json& j, std::string_view what) {
-  if (!j.is_string()) return Status::corruption(std::string(what) + " is not a hex string");
+  if (!j.is_string()) {
+    return Status::corruption(std::string(what) + " is not a hex string");
+  }
   Result<U256> v = U256::from_quantity(j.get_ref<const std::string&>());
-  if (!v) return Status::corruption(std::string(what) + ": " + v.status().message());
+  if (!v) {
+    return Status::corruption(std::string(what) + ": " + v.status().message());
+  }
   return v;
 }
 
 Result<std::uint64_t> as_u64(const json& j, std::string_view what) {
   Result<U256> v = as_quantity(j, what);
-  if (!v) return v.status();
-  if (!v->fits_u64()) return Status::corruption(std::string(what) + " exceeds 64 bits");
+  if (!v) {
+    return v.status();
+  }
+  if (!v->fits_u64()) {
+    return Status::corruption(std::string(what) + " exceeds 64 bits");
+  }
   return v->low_u64();
 }
 
 Result<Bytes> as_data(const json& j, std::string_view what) {
-  if (!j.is_string()) return Status::corruption(std::string(what) + " is not a hex string");
+  if (!j.is_string()) {
+    return Status::corruption(std::string(what) + " is not a hex string");
+  }
   Result<Bytes> b = from_hex(j.get_ref<const std::string&>());
-  if (!b) return Status::corruption(std::string(what) + ": " + b.status().message());
+  if (!b) {
+    return Status::corruption(std::string(what) + ": " + b.status().message());
+  }
   return b;
 }
 
 Result<Hash32> as_hash(const json& j, std::string_view what) {
-  if (!j.is_string()) return Status::corruption(std::string(what) + " is not a hex string");
+  if (!j.is_string()) {
+    return Status::corruption(std::string(what) + " is not a hex string");
+  }
   Result<Hash32> h = hash_from_hex(j.get_ref<const std::string&>());
-  if (!h) return Status::corruption(std::string(what) + ": " + h.status().message());
+  if (!h) {
+    return Status::corruption(std::string(what) + ": " + h.status().message());
+  }
   return h;
 }
 
 Result<Address> as_address(const json& j, std::string_view what) {
-  if (!j.is_string()) return Status::corruption(std::string(what) + " is not a string");
+  if (!j.is_string()) {
+    return Status::corruption(std::string(what) + " is not a string");
+  }
   Result<Address> a = Address::from_string(j.get_ref<const std::string&>());
-  if (!a) return Status::corruption(std::string(what) + ": " + a.status().message());
+  if (!a) {
+    return Status::corruption(std::string(what) + ": " + a.status().message());
+  }
   return a;
 }
 
@@ -82,9 +105,13 @@ Result<Address> as_address(const json& j, std::string_view what) {
 template <typename T, typename P>
 Status read(const json& obj, const char* key, P p, T* out) {
   const json* f = field(obj, key);
-  if (f == nullptr) return Status::corruption(std::string("missing field '") + key + "'");
+  if (f == nullptr) {
+    return Status::corruption(std::string("missing field '") + key + "'");
+  }
   auto r = p(*f, key);
-  if (!r) return r.status();
+  if (!r) {
+    return r.status();
+  }
   *out = std::move(r).value();
   return Status::ok();
 }
@@ -98,21 +125,29 @@ Status read_optional(const json& obj, const char* key, P p, std::optional<T>* ou
     return Status::ok();
   }
   auto r = p(*f, key);
-  if (!r) return r.status();
+  if (!r) {
+    return r.status();
+  }
   *out = std::move(r).value();
   return Status::ok();
 }
 
 Result<Log> parse_log(const json& j) {
-  if (!j.is_object()) return Status::corruption("log is not an object");
+  if (!j.is_object()) {
+    return Status::corruption("log is not an object");
+  }
   Log log;
   BUCKETPAY_RETURN_IF_ERROR(read(j, "address", as_address, &log.address));
   BUCKETPAY_RETURN_IF_ERROR(read(j, "data", as_data, &log.data));
   const json* topics = field(j, "topics");
-  if (topics == nullptr || !topics->is_array()) return Status::corruption("log topics is not an array");
+  if (topics == nullptr || !topics->is_array()) {
+    return Status::corruption("log topics is not an array");
+  }
   for (const json& t : *topics) {
     Result<Hash32> h = as_hash(t, "topic");
-    if (!h) return h.status();
+    if (!h) {
+      return h.status();
+    }
     log.topics.push_back(*h);
   }
   std::optional<std::uint64_t> bn, li;
@@ -126,19 +161,25 @@ Result<Log> parse_log(const json& j) {
   log.block_hash = bh.value_or(Hash32{});
   log.transaction_hash = th.value_or(Hash32{});
   if (const json* r = field(j, "removed"); r != nullptr && !r->is_null()) {
-    if (!r->is_boolean()) return Status::corruption("log removed is not a bool");
+    if (!r->is_boolean()) {
+      return Status::corruption("log removed is not a bool");
+    }
     log.removed = r->get<bool>();
   }
   return log;
 }
 
 Result<Receipt> parse_receipt(const json& j) {
-  if (!j.is_object()) return Status::corruption("receipt is not an object");
+  if (!j.is_object()) {
+    return Status::corruption("receipt is not an object");
+  }
   Receipt r;
   U256 status;
   BUCKETPAY_RETURN_IF_ERROR(read(j, "transactionHash", as_hash, &r.transaction_hash));
   BUCKETPAY_RETURN_IF_ERROR(read(j, "status", as_quantity, &status));
-  if (status > U256(1)) return Status::corruption("receipt status is neither 0x0 nor 0x1");
+  if (status > U256(1)) {
+    return Status::corruption("receipt status is neither 0x0 nor 0x1");
+  }
   r.success = status == U256(1);
   BUCKETPAY_RETURN_IF_ERROR(read(j, "blockNumber", as_u64, &r.block_number));
   BUCKETPAY_RETURN_IF_ERROR(read(j, "blockHash", as_hash, &r.block_hash));
@@ -148,10 +189,14 @@ Result<Receipt> parse_receipt(const json& j) {
   BUCKETPAY_RETURN_IF_ERROR(read(j, "gasUsed", as_u64, &r.gas_used));
   BUCKETPAY_RETURN_IF_ERROR(read(j, "effectiveGasPrice", as_quantity, &r.effective_gas_price));
   const json* logs = field(j, "logs");
-  if (logs == nullptr || !logs->is_array()) return Status::corruption("receipt logs is not an array");
+  if (logs == nullptr || !logs->is_array()) {
+    return Status::corruption("receipt logs is not an array");
+  }
   for (const json& l : *logs) {
     Result<Log> log = parse_log(l);
-    if (!log) return log.status();
+    if (!log) {
+      return log.status();
+    }
     r.logs.push_back(std::move(log).value());
   }
   return r;
@@ -159,11 +204,19 @@ Result<Receipt> parse_receipt(const json& j) {
 
 json call_json(const CallRequest& c) {
   json j = json::object();
-  if (c.from) j["from"] = c.from->to_hex();
-  if (c.to) j["to"] = c.to->to_hex();
+  if (c.from) {
+    j["from"] = c.from->to_hex();
+  }
+  if (c.to) {
+    j["to"] = c.to->to_hex();
+  }
   j["input"] = to_hex(c.data);
-  if (!c.value.is_zero()) j["value"] = c.value.to_quantity();
-  if (c.gas) j["gas"] = U256(*c.gas).to_quantity();
+  if (!c.value.is_zero()) {
+    j["value"] = c.value.to_quantity();
+  }
+  if (c.gas) {
+    j["gas"] = U256(*c.gas).to_quantity();
+  }
   return j;
 }
 
@@ -177,10 +230,10 @@ bool is_revert(int code, const std::string& message) {
 
 class Rpc::Transport {
  public:
-  struct Reply {
-    json result;              // when !is_error
+  struct Reply {  // NOLINT(bugprone-exception-escape): json's default constructor does not throw
+    json result;  // when !is_error
     bool is_error = false;
-    std::int64_t code = 0;    // the JSON-RPC error
+    std::int64_t code = 0;  // the JSON-RPC error
     std::string message;
     std::optional<Bytes> data;  // the error's hex data, when it has some
   };
@@ -242,8 +295,12 @@ class Rpc::Transport {
     }
 
     json j = json::parse(received, nullptr, /*allow_exceptions=*/false);
-    if (j.is_discarded()) return bad(method, "not JSON: '" + snippet(received) + "'");
-    if (!j.is_object()) return bad(method, "not a JSON object: '" + snippet(received) + "'");
+    if (j.is_discarded()) {
+      return bad(method, "not JSON: '" + snippet(received) + "'");
+    }
+    if (!j.is_object()) {
+      return bad(method, "not a JSON object: '" + snippet(received) + "'");
+    }
     const json* got_id = field(j, "id");
     if (got_id == nullptr || !got_id->is_number_unsigned() || got_id->get<std::uint64_t>() != id) {
       return bad(method, "id does not match the request's");
@@ -262,11 +319,15 @@ class Rpc::Transport {
       reply.message = message->get<std::string>();
       if (const json* data = field(*error, "data"); data != nullptr && data->is_string()) {
         Result<Bytes> b = from_hex(data->get_ref<const std::string&>());
-        if (b) reply.data = std::move(b).value();
+        if (b) {
+          reply.data = std::move(b).value();
+        }
       }
       return reply;
     }
-    if (result == nullptr) return bad(method, "neither result nor error");
+    if (result == nullptr) {
+      return bad(method, "neither result nor error");
+    }
     reply.result = *result;
     return reply;
   }
@@ -294,7 +355,9 @@ Result<std::unique_ptr<Rpc>> Rpc::connect(RpcOptions options) {
   std::size_t slash = rest.find('/');
   std::string_view host_port = rest.substr(0, slash);
   std::string path = slash == std::string_view::npos ? "/" : std::string(rest.substr(slash));
-  if (host_port.empty()) return Status::invalid_argument("RPC URL has no host: '" + options.url + "'");
+  if (host_port.empty()) {
+    return Status::invalid_argument("RPC URL has no host: '" + options.url + "'");
+  }
   std::size_t colon = host_port.rfind(':');
   if (colon != std::string_view::npos) {
     std::string_view port = host_port.substr(colon + 1);
@@ -303,10 +366,14 @@ Result<std::unique_ptr<Rpc>> Rpc::connect(RpcOptions options) {
       return Status::invalid_argument("RPC URL has a bad port: '" + options.url + "'");
     }
   }
-  if (options.timeout.count() <= 0) return Status::invalid_argument("RPC timeout must be positive");
+  if (options.timeout.count() <= 0) {
+    return Status::invalid_argument("RPC timeout must be positive");
+  }
   try {
     auto client = std::make_unique<httplib::Client>(scheme + "://" + std::string(host_port));
-    if (!client->is_valid()) return Status::invalid_argument("RPC URL is not usable: '" + options.url + "'");
+    if (!client->is_valid()) {
+      return Status::invalid_argument("RPC URL is not usable: '" + options.url + "'");
+    }
     auto secs = static_cast<time_t>(options.timeout.count() / 1000);
     auto usecs = static_cast<time_t>((options.timeout.count() % 1000) * 1000);
     client->set_connection_timeout(secs, usecs);
@@ -333,22 +400,31 @@ abi::RevertReason Rpc::decode_revert(std::span<const std::uint8_t> data) const {
 namespace {
 // Turns a reply into its result, or the error object into a Status.
 Result<json> unwrap(const Rpc& rpc, std::string_view method, Result<Rpc::Transport::Reply> reply) {
-  if (!reply) return reply.status();
-  if (!reply->is_error) return std::move(reply->result);
-  std::string msg = "rpc error " + std::to_string(reply->code) + ": " + reply->message + " (" + std::string(method) + ")";
+  if (!reply) {
+    return reply.status();
+  }
+  if (!reply->is_error) {
+    return std::move(reply->result);
+  }
+  std::string msg =
+      "rpc error " + std::to_string(reply->code) + ": " + reply->message + " (" + std::string(method) + ")";
   if (is_revert(static_cast<int>(reply->code), reply->message)) {
     msg += ": reverted with " + rpc.decode_revert(reply->data.value_or(Bytes{})).message;
   }
-  StatusCode code = reply->code == -32602 || reply->code == -32600 ? StatusCode::kInvalidArgument
-                                                                     : StatusCode::kFailedPrecondition;
+  StatusCode code =
+      reply->code == -32602 || reply->code == -32600 ? StatusCode::kInvalidArgument : StatusCode::kFailedPrecondition;
   return Status(code, msg);
 }
 
 template <typename T, typename P>
 Result<T> typed(std::string_view method, Result<json> r, P parse) {
-  if (!r) return r.status();
+  if (!r) {
+    return r.status();
+  }
   auto v = parse(*r, "result");
-  if (!v) return v.status().with_context(std::string(method));
+  if (!v) {
+    return v.status().with_context(std::string(method));
+  }
   return std::move(v).value();
 }
 }  // namespace
@@ -385,41 +461,56 @@ Result<std::uint64_t> Rpc::estimate_gas(const CallRequest& call) {
 }
 
 Result<U256> Rpc::max_priority_fee_per_gas() {
-  return typed<U256>("eth_maxPriorityFeePerGas", BUCKETPAY_RPC("eth_maxPriorityFeePerGas", json::array()),
-                     as_quantity);
+  return typed<U256>("eth_maxPriorityFeePerGas", BUCKETPAY_RPC("eth_maxPriorityFeePerGas", json::array()), as_quantity);
 }
 
 Result<FeeHistory> Rpc::fee_history(std::uint64_t block_count, const BlockId& newest,
                                     const std::vector<double>& reward_percentiles) {
-  Result<json> r =
-      BUCKETPAY_RPC("eth_feeHistory", json::array({U256(block_count).to_quantity(), newest.to_rpc(), reward_percentiles}));
-  if (!r) return r.status();
+  Result<json> r = BUCKETPAY_RPC("eth_feeHistory",
+                                 json::array({U256(block_count).to_quantity(), newest.to_rpc(), reward_percentiles}));
+  if (!r) {
+    return r.status();
+  }
   const json& j = *r;
   auto fail = [](const std::string& what) { return bad("eth_feeHistory", what); };
-  if (!j.is_object()) return fail("result is not an object");
+  if (!j.is_object()) {
+    return fail("result is not an object");
+  }
   FeeHistory h;
   Status s = read(j, "oldestBlock", as_u64, &h.oldest_block);
-  if (!s.is_ok()) return fail(s.message());
+  if (!s.is_ok()) {
+    return fail(s.message());
+  }
   const json* base = field(j, "baseFeePerGas");
-  if (base == nullptr || !base->is_array() || base->empty()) return fail("baseFeePerGas is not a non-empty array");
+  if (base == nullptr || !base->is_array() || base->empty()) {
+    return fail("baseFeePerGas is not a non-empty array");
+  }
   for (const json& b : *base) {
     Result<U256> v = as_quantity(b, "baseFeePerGas");
-    if (!v) return fail(v.status().message());
+    if (!v) {
+      return fail(v.status().message());
+    }
     h.base_fee_per_gas.push_back(*v);
   }
   if (const json* ratios = field(j, "gasUsedRatio"); ratios != nullptr && ratios->is_array()) {
     for (const json& x : *ratios) {
-      if (!x.is_number()) return fail("gasUsedRatio holds a non-number");
+      if (!x.is_number()) {
+        return fail("gasUsedRatio holds a non-number");
+      }
       h.gas_used_ratio.push_back(x.get<double>());
     }
   }
   if (const json* rewards = field(j, "reward"); rewards != nullptr && rewards->is_array()) {
     for (const json& row : *rewards) {
-      if (!row.is_array()) return fail("reward row is not an array");
+      if (!row.is_array()) {
+        return fail("reward row is not an array");
+      }
       std::vector<U256> out;
       for (const json& x : row) {
         Result<U256> v = as_quantity(x, "reward");
-        if (!v) return fail(v.status().message());
+        if (!v) {
+          return fail(v.status().message());
+        }
         out.push_back(*v);
       }
       h.reward.push_back(std::move(out));
@@ -435,10 +526,16 @@ Result<Hash32> Rpc::send_raw_transaction(std::span<const std::uint8_t> raw) {
 
 Result<std::optional<Receipt>> Rpc::get_transaction_receipt(const Hash32& tx_hash) {
   Result<json> r = BUCKETPAY_RPC("eth_getTransactionReceipt", json::array({to_hex(tx_hash)}));
-  if (!r) return r.status();
-  if (r->is_null()) return std::optional<Receipt>();
+  if (!r) {
+    return r.status();
+  }
+  if (r->is_null()) {
+    return std::optional<Receipt>();
+  }
   Result<Receipt> receipt = parse_receipt(*r);
-  if (!receipt) return bad("eth_getTransactionReceipt", receipt.status().message());
+  if (!receipt) {
+    return bad("eth_getTransactionReceipt", receipt.status().message());
+  }
   return std::optional<Receipt>(std::move(receipt).value());
 }
 
@@ -447,10 +544,15 @@ Result<Receipt> Rpc::wait_for_receipt(const Hash32& tx_hash, std::chrono::millis
   auto deadline = std::chrono::steady_clock::now() + timeout;
   for (;;) {
     Result<std::optional<Receipt>> r = get_transaction_receipt(tx_hash);
-    if (!r) return r.status();
-    if (r->has_value()) return std::move(**r);
+    if (!r) {
+      return r.status();
+    }
+    if (r->has_value()) {
+      return std::move(**r);
+    }
     if (std::chrono::steady_clock::now() + poll_interval > deadline) {
-      return Status::timeout("no receipt for " + to_hex(tx_hash) + " within " + std::to_string(timeout.count()) + " ms");
+      return Status::timeout("no receipt for " + to_hex(tx_hash) + " within " + std::to_string(timeout.count()) +
+                             " ms");
     }
     std::this_thread::sleep_for(poll_interval);
   }
@@ -458,7 +560,9 @@ Result<Receipt> Rpc::wait_for_receipt(const Hash32& tx_hash, std::chrono::millis
 
 Result<CallOutcome> Rpc::try_call(const CallRequest& call, const BlockId& block) {
   Result<Transport::Reply> reply = transport_->request("eth_call", json::array({call_json(call), block.to_rpc()}));
-  if (!reply) return reply.status();
+  if (!reply) {
+    return reply.status();
+  }
   CallOutcome out;
   if (reply->is_error) {
     if (!is_revert(static_cast<int>(reply->code), reply->message)) {
@@ -470,16 +574,21 @@ Result<CallOutcome> Rpc::try_call(const CallRequest& call, const BlockId& block)
     return out;
   }
   Result<Bytes> data = as_data(reply->result, "result");
-  if (!data) return bad("eth_call", data.status().message());
+  if (!data) {
+    return bad("eth_call", data.status().message());
+  }
   out.data = std::move(data).value();
   return out;
 }
 
 Result<Bytes> Rpc::call(const CallRequest& call, const BlockId& block) {
   Result<CallOutcome> r = try_call(call, block);
-  if (!r) return r.status();
+  if (!r) {
+    return r.status();
+  }
   if (r->reverted) {
-    return Status::failed_precondition("call reverted with " + decode_revert(r->data).message + " (" + r->rpc_message + ")");
+    return Status::failed_precondition("call reverted with " + decode_revert(r->data).message + " (" + r->rpc_message +
+                                       ")");
   }
   return std::move(r->data);
 }
@@ -490,7 +599,9 @@ Result<std::vector<Log>> Rpc::get_logs(const LogFilter& filter) {
   f["toBlock"] = filter.to_block.to_rpc();
   if (!filter.addresses.empty()) {
     json a = json::array();
-    for (const Address& x : filter.addresses) a.push_back(x.to_hex());
+    for (const Address& x : filter.addresses) {
+      a.push_back(x.to_hex());
+    }
     f["address"] = a;
   }
   if (!filter.topics.empty()) {
@@ -501,18 +612,26 @@ Result<std::vector<Log>> Rpc::get_logs(const LogFilter& filter) {
         continue;
       }
       json any = json::array();
-      for (const Hash32& h : *pos) any.push_back(to_hex(h));
+      for (const Hash32& h : *pos) {
+        any.push_back(to_hex(h));
+      }
       t.push_back(any);
     }
     f["topics"] = t;
   }
   Result<json> r = BUCKETPAY_RPC("eth_getLogs", json::array({f}));
-  if (!r) return r.status();
-  if (!r->is_array()) return bad("eth_getLogs", "result is not an array");
+  if (!r) {
+    return r.status();
+  }
+  if (!r->is_array()) {
+    return bad("eth_getLogs", "result is not an array");
+  }
   std::vector<Log> logs;
   for (const json& l : *r) {
     Result<Log> log = parse_log(l);
-    if (!log) return bad("eth_getLogs", log.status().message());
+    if (!log) {
+      return bad("eth_getLogs", log.status().message());
+    }
     logs.push_back(std::move(log).value());
   }
   return logs;
@@ -520,8 +639,12 @@ Result<std::vector<Log>> Rpc::get_logs(const LogFilter& filter) {
 
 Result<std::optional<Transaction>> Rpc::get_transaction(const Hash32& tx_hash) {
   Result<json> r = BUCKETPAY_RPC("eth_getTransactionByHash", json::array({to_hex(tx_hash)}));
-  if (!r) return r.status();
-  if (r->is_null()) return std::optional<Transaction>();
+  if (!r) {
+    return r.status();
+  }
+  if (r->is_null()) {
+    return std::optional<Transaction>();
+  }
   const json& j = *r;
   Transaction t;
   Status s = [&]() -> Status {
@@ -534,26 +657,36 @@ Result<std::optional<Transaction>> Rpc::get_transaction(const Hash32& tx_hash) {
     BUCKETPAY_RETURN_IF_ERROR(read(j, "gas", as_u64, &t.gas));
     return read_optional(j, "blockNumber", as_u64, &t.block_number);
   }();
-  if (!s.is_ok()) return bad("eth_getTransactionByHash", s.message());
+  if (!s.is_ok()) {
+    return bad("eth_getTransactionByHash", s.message());
+  }
   return std::optional<Transaction>(std::move(t));
 }
 
 Result<std::optional<BlockHeader>> Rpc::get_block(const BlockId& block) {
   Result<json> r = BUCKETPAY_RPC("eth_getBlockByNumber", json::array({block.to_rpc(), false}));
-  if (!r) return r.status();
-  if (r->is_null()) return std::optional<BlockHeader>();
+  if (!r) {
+    return r.status();
+  }
+  if (r->is_null()) {
+    return std::optional<BlockHeader>();
+  }
   const json& j = *r;
   BlockHeader h;
   Status s = [&]() -> Status {
-    if (!j.is_object()) return Status::corruption("result is not an object");
+    if (!j.is_object()) {
+      return Status::corruption("result is not an object");
+    }
     BUCKETPAY_RETURN_IF_ERROR(read(j, "number", as_u64, &h.number));
     BUCKETPAY_RETURN_IF_ERROR(read(j, "hash", as_hash, &h.hash));
     BUCKETPAY_RETURN_IF_ERROR(read(j, "parentHash", as_hash, &h.parent_hash));
     BUCKETPAY_RETURN_IF_ERROR(read(j, "timestamp", as_u64, &h.timestamp));
     return read_optional(j, "baseFeePerGas", as_quantity, &h.base_fee_per_gas);
   }();
-  if (!s.is_ok()) return bad("eth_getBlockByNumber", s.message());
-  return std::optional<BlockHeader>(std::move(h));
+  if (!s.is_ok()) {
+    return bad("eth_getBlockByNumber", s.message());
+  }
+  return std::optional<BlockHeader>(h);
 }
 
 #undef BUCKETPAY_RPC

@@ -6,9 +6,8 @@
 
 #include <atomic>
 #include <functional>
-#include <thread>
-
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "bucketpay/chain.h"
 #include "chain/anvil_testing.h"

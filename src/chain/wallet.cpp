@@ -54,12 +54,14 @@ Bytes Eip1559Tx::encode_signed(const Signature& signature) const {
   return typed_envelope(f);
 }
 
-Bytes sign_transaction(const Eip1559Tx& tx, const PrivateKey& key) { return tx.encode_signed(key.sign(tx.signing_hash())); }
+Bytes sign_transaction(const Eip1559Tx& tx, const PrivateKey& key) {
+  return tx.encode_signed(key.sign(tx.signing_hash()));
+}
 
 // --------------------------------------------------------------------------------------- Wallet
 
-Wallet::Wallet(Rpc& rpc, PrivateKey key, WalletOptions options)
-    : rpc_(rpc), key_(std::move(key)), address_(key_.address()), options_(std::move(options)) {}
+Wallet::Wallet(Rpc& rpc, const PrivateKey& key, const WalletOptions& options)
+    : rpc_(rpc), key_(key), address_(key_.address()), options_(options) {}
 
 void Wallet::reset_nonce() {
   std::lock_guard<std::mutex> lock(mutex_);
@@ -69,7 +71,9 @@ void Wallet::reset_nonce() {
 Result<std::uint64_t> Wallet::chain_id() {
   if (!chain_id_) {
     Result<std::uint64_t> id = rpc_.chain_id();
-    if (!id) return id.status();
+    if (!id) {
+      return id.status();
+    }
     chain_id_ = *id;
   }
   return *chain_id_;
@@ -90,7 +94,9 @@ Result<Wallet::Fees> Wallet::estimate_fees() {
     fees.base_fee_per_gas = history->base_fee_per_gas.back();  // the next block's
   } else {
     Result<std::optional<BlockHeader>> head = rpc_.get_block(BlockId::latest());
-    if (!head) return head.status();
+    if (!head) {
+      return head.status();
+    }
     if (!head->has_value() || !(*head)->base_fee_per_gas) {
       return Status::failed_precondition("the chain reports no base fee (not EIP-1559?)");
     }
@@ -98,7 +104,9 @@ Result<Wallet::Fees> Wallet::estimate_fees() {
   }
   auto scaled = U256::checked_mul(fees.base_fee_per_gas, U256(options_.base_fee_multiplier));
   auto max_fee = scaled ? U256::checked_add(*scaled, fees.max_priority_fee_per_gas) : std::nullopt;
-  if (!max_fee) return Status::corruption("base fee " + fees.base_fee_per_gas.to_decimal() + " overflows");
+  if (!max_fee) {
+    return Status::corruption("base fee " + fees.base_fee_per_gas.to_decimal() + " overflows");
+  }
   fees.max_fee_per_gas = *max_fee;
   return fees;
 }
@@ -113,7 +121,9 @@ Result<Hash32> Wallet::send_locked(const std::optional<Address>& to, std::span<c
                                    const U256& value, const TxOverrides& overrides) {
   Eip1559Tx tx;
   Result<std::uint64_t> id = chain_id();
-  if (!id) return id.status();
+  if (!id) {
+    return id.status();
+  }
   tx.chain_id = *id;
   tx.to = to;
   tx.value = value;
@@ -124,7 +134,9 @@ Result<Hash32> Wallet::send_locked(const std::optional<Address>& to, std::span<c
     tx.max_priority_fee_per_gas = *overrides.max_priority_fee_per_gas;
   } else {
     Result<Fees> fees = estimate_fees();
-    if (!fees) return fees.status().with_context("estimating fees");
+    if (!fees) {
+      return fees.status().with_context("estimating fees");
+    }
     tx.max_fee_per_gas = overrides.max_fee_per_gas.value_or(fees->max_fee_per_gas);
     tx.max_priority_fee_per_gas = overrides.max_priority_fee_per_gas.value_or(fees->max_priority_fee_per_gas);
   }
@@ -134,16 +146,22 @@ Result<Hash32> Wallet::send_locked(const std::optional<Address>& to, std::span<c
   } else {
     CallRequest call{.from = address_, .to = to, .data = tx.data, .value = value, .gas = std::nullopt};
     Result<std::uint64_t> gas = rpc_.estimate_gas(call);
-    if (!gas) return gas.status().with_context("estimating gas");
+    if (!gas) {
+      return gas.status().with_context("estimating gas");
+    }
     auto with_margin = U256::checked_mul(U256(*gas), U256(100 + options_.gas_margin_percent));
-    if (!with_margin || !(*with_margin / U256(100)).fits_u64()) return Status::corruption("gas estimate overflows");
+    if (!with_margin || !(*with_margin / U256(100)).fits_u64()) {
+      return Status::corruption("gas estimate overflows");
+    }
     tx.gas_limit = (*with_margin / U256(100)).low_u64();
   }
 
   for (int attempt = 0;; ++attempt) {
     if (!next_nonce_) {
       Result<std::uint64_t> n = rpc_.get_transaction_count(address_, BlockId::pending());
-      if (!n) return n.status().with_context("reading the nonce");
+      if (!n) {
+        return n.status().with_context("reading the nonce");
+      }
       next_nonce_ = *n;
     }
     tx.nonce = *next_nonce_;
@@ -154,33 +172,45 @@ Result<Hash32> Wallet::send_locked(const std::optional<Address>& to, std::span<c
     }
     // Whatever happened, the node's view of our nonce is the one to trust next.
     next_nonce_.reset();
-    if (attempt == 0 && is_nonce_conflict(hash.status())) continue;
+    if (attempt == 0 && is_nonce_conflict(hash.status())) {
+      continue;
+    }
     return hash.status().with_context("sending transaction with nonce " + std::to_string(tx.nonce));
   }
 }
 
 Result<Receipt> Wallet::wait_for_receipt(const Hash32& tx_hash, std::optional<std::chrono::milliseconds> timeout) {
   Result<Receipt> receipt = rpc_.wait_for_receipt(tx_hash, timeout.value_or(options_.receipt_timeout));
-  if (!receipt || receipt->success) return receipt;
+  if (!receipt || receipt->success) {
+    return receipt;
+  }
   // Replay the failed transaction to learn why (its revert data is not in the receipt).
   Result<std::optional<Transaction>> tx = rpc_.get_transaction(tx_hash);
-  if (!tx || !tx->has_value()) return receipt;
+  if (!tx || !tx->has_value()) {
+    return receipt;
+  }
   const Transaction& t = **tx;
   CallRequest call{.from = t.from, .to = t.to, .data = t.input, .value = t.value, .gas = t.gas};
   Result<CallOutcome> replay = rpc_.try_call(call, BlockId::number(receipt->block_number));
-  if (replay && replay->reverted) receipt->revert_reason = rpc_.decode_revert(replay->data);
+  if (replay && replay->reverted) {
+    receipt->revert_reason = rpc_.decode_revert(replay->data);
+  }
   return receipt;
 }
 
 Result<Receipt> Wallet::transact(const std::optional<Address>& to, std::span<const std::uint8_t> data,
                                  const U256& value, const TxOverrides& overrides) {
   Result<Hash32> hash = send_transaction(to, data, value, overrides);
-  if (!hash) return hash.status();
+  if (!hash) {
+    return hash.status();
+  }
   Result<Receipt> receipt = wait_for_receipt(*hash);
-  if (!receipt) return receipt.status();
+  if (!receipt) {
+    return receipt.status();
+  }
   if (!receipt->success) {
-    std::string why = receipt->revert_reason ? receipt->revert_reason->message
-                                             : std::string("no revert reason (out of gas?)");
+    std::string why =
+        receipt->revert_reason ? receipt->revert_reason->message : std::string("no revert reason (out of gas?)");
     return Status::failed_precondition("transaction " + to_hex(*hash) + " reverted in block " +
                                        std::to_string(receipt->block_number) + ": " + why);
   }
@@ -189,8 +219,12 @@ Result<Receipt> Wallet::transact(const std::optional<Address>& to, std::span<con
 
 Result<Deployment> Wallet::deploy(std::span<const std::uint8_t> init_code, const TxOverrides& overrides) {
   Result<Receipt> receipt = transact(std::nullopt, init_code, U256(), overrides);
-  if (!receipt) return receipt.status().with_context("deploying");
-  if (!receipt->contract_address) return Status::corruption("deployment receipt has no contractAddress");
+  if (!receipt) {
+    return receipt.status().with_context("deploying");
+  }
+  if (!receipt->contract_address) {
+    return Status::corruption("deployment receipt has no contractAddress");
+  }
   Address address = *receipt->contract_address;
   return Deployment{address, std::move(receipt).value()};
 }
