@@ -40,6 +40,8 @@ contract Pool is ReentrancyGuard {
     uint256 public immutable UNIT;
     IProofVerifier public immutable SPEND_VERIFIER;
     IProofVerifier public immutable SPLIT_VERIFIER;
+    /// The Poseidon2 hasher (raw bytecode, see Poseidon2.sol), deployed by the constructor.
+    address public immutable HASHER;
 
     /// Number of leaves inserted; the next leaf's index.
     uint256 public nextIndex;
@@ -93,6 +95,7 @@ contract Pool is ReentrancyGuard {
         UNIT = unit;
         SPEND_VERIFIER = spendVerifier;
         SPLIT_VERIFIER = splitVerifier;
+        HASHER = Poseidon2.deploy();
         root = TreeZeros.EMPTY_ROOT;
         isKnownRoot[TreeZeros.EMPTY_ROOT] = true;
     }
@@ -202,11 +205,11 @@ contract Pool is ReentrancyGuard {
 
     // -------------------------------------------------------------------------------------- checks
 
-    function _commitment(uint256 pk, uint256 value, uint256 r) private pure returns (uint256) {
+    function _commitment(uint256 pk, uint256 value, uint256 r) private view returns (uint256) {
         if (pk >= FIELD_SIZE) revert NotAFieldElement(pk);
         if (r >= FIELD_SIZE) revert NotAFieldElement(r);
         if (value > MAX_VALUE) revert ValueTooLarge(value);
-        return Poseidon2.hash3(pk, value, r);
+        return Poseidon2.hash3(HASHER, pk, value, r);
     }
 
     function _checkRootAndNullifier(uint256 root_, uint256 nullifier) private view {
@@ -271,7 +274,7 @@ contract Pool is ReentrancyGuard {
                     else if (idx <= last) c[j] = level[idx - start];
                     else c[j] = z;
                 }
-                parents[p - pStart] = Poseidon2.hash3(c[0], c[1], c[2]);
+                parents[p - pStart] = Poseidon2.hash3(HASHER, c[0], c[1], c[2]);
             }
             // Keep the complete left siblings of the next leaf's path node (only those in this run:
             // the ones before `start` were kept when they became complete). After the reads above.
