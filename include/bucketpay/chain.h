@@ -10,7 +10,9 @@
 //   kFailedPrecondition the node answered with a JSON-RPC error object; the message reads
 //                       "rpc error <code>: <message> (<method>)", plus the decoded revert reason
 //                       when the error carries revert data ("execution reverted");
-//   kInvalidArgument    the caller's input is malformed (e.g. a bad URL).
+//   kInvalidArgument    the caller's input is malformed (e.g. a bad URL), or the node answered
+//                       -32600/-32602 (invalid request/params);
+//   kResourceExhausted  the answer exceeds RpcOptions::max_response_bytes.
 //
 // Thread safety: Rpc and Wallet may be used from several threads at once (requests are
 // serialized on one HTTP connection; a Wallet assigns nonces under a mutex).
