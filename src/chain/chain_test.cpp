@@ -173,7 +173,7 @@ TEST_F(ChainTest, NoncesAdvanceAndResync) {
 TEST_F(ChainTest, DeployCallRevertAndLogs) {
   std::optional<Artifact> token = load_artifact("TestToken.sol", "TestToken");
   if (!token) {
-    GTEST_SKIP() << "contracts/out/TestToken.sol/TestToken.json not built";
+    FAIL() << "contracts/out/TestToken.sol/TestToken.json not built (the build target `contracts` makes it)";
   }
   std::vector<std::string> errors = *abi::signatures_from_abi_json(token->abi_json, "error");
   ASSERT_FALSE(errors.empty());

@@ -60,7 +60,7 @@ TEST(PoolOnAnvil, DepositSpendBatchEventsAndErrors) {
   std::optional<Artifact> mock_art = load("MockVerifier.sol", "MockVerifier");
   std::optional<Artifact> pool_art = load("Pool.sol", "Pool");
   if (!token_art || !mock_art || !pool_art) {
-    GTEST_SKIP() << "contracts/out not built";
+    FAIL() << "contracts/out not built (the build target `contracts` makes it)";
   }
 
   Result<std::unique_ptr<testing::Anvil>> anvil = testing::Anvil::start(anvil_binary());
