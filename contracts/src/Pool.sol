@@ -3,7 +3,7 @@ pragma solidity ^0.8.27;
 
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
-import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 
 import {IProofVerifier} from "./IProofVerifier.sol";
 import {Poseidon2} from "./Poseidon2.sol";
@@ -24,7 +24,7 @@ import {TreeZeros} from "./TreeZeros.sol";
 /// value * UNIT it received. Public inputs of the verifiers (field elements as bytes32):
 /// spend [root, nullifier, value, recipient]; split [root, nullifier, amount, recipient, out_cm1, out_cm2],
 /// recipient = uint160(address).
-contract Pool is ReentrancyGuard {
+contract Pool is ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
 
     /// The BN254 scalar field modulus: every field element the pool takes must be below it.
@@ -213,8 +213,10 @@ contract Pool is ReentrancyGuard {
     }
 
     function _checkRootAndNullifier(uint256 root_, uint256 nullifier) private view {
-        // Known roots are hash outputs, hence field elements; the nullifier must be canonical, or
-        // nullifier + p could pass a verifier that reduces its inputs.
+        // Every public input must be canonical, or x + p could pass a verifier that reduces its
+        // inputs (a second nullifier for one note). Known roots are hash outputs, hence < p; a root
+        // >= p is rejected as such rather than as merely unknown.
+        if (root_ >= FIELD_SIZE) revert NotAFieldElement(root_);
         if (nullifier >= FIELD_SIZE) revert NotAFieldElement(nullifier);
         if (!isKnownRoot[root_]) revert UnknownRoot(root_);
         if (isSpent[nullifier]) revert NullifierAlreadySpent(nullifier);

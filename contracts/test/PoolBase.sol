@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.27;
 
-import {TestBase} from "./utils/TestBase.sol";
+import {TxGas} from "./utils/TxGas.sol";
 import {MockVerifier} from "./utils/MockVerifier.sol";
 import {Pool} from "../src/Pool.sol";
 import {IProofVerifier} from "../src/IProofVerifier.sol";
@@ -11,7 +11,7 @@ import {TestToken} from "../src/test/TestToken.sol";
 
 /// Shared set-up: a TestToken, a Pool over it with mock verifiers, a funded depositor, and an
 /// independent model of the tree (whole-tree recomputation with the reference Poseidon2).
-abstract contract PoolBase is TestBase {
+abstract contract PoolBase is TxGas {
     uint256 internal constant P = 0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000001;
     uint256 internal constant UNIT = 10_000; // cents of a 6-decimals dollar
     address internal constant ALICE = address(0xA11CE);

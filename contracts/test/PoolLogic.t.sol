@@ -245,28 +245,136 @@ contract PoolLogicTest is PoolBase {
         new Pool(token, 1, IProofVerifier(address(0)), v);
     }
 
+    // ------------------------------------------------------------------------- validation fuzz
+
+    /// depositMany: lengths must match, the batch must not be empty, each value < 2^64; nothing is
+    /// inserted or pulled on a rejection.
+    function testFuzz_depositManyValidation(uint8 nv, uint8 nr, uint256 big, uint256 pk) public {
+        uint256[] memory values = new uint256[](nv % 5);
+        uint256[] memory rs = new uint256[](nr % 5);
+        if (values.length > 0) values[values.length - 1] = big;
+        pk %= P;
+        uint256 before = token.balanceOf(ALICE);
+        vm.prank(ALICE);
+        if (values.length == 0) {
+            vm.expectRevert(Pool.EmptyBatch.selector);
+        } else if (rs.length != values.length) {
+            vm.expectRevert(abi.encodeWithSelector(Pool.LengthMismatch.selector, values.length, rs.length));
+        } else if (big > type(uint64).max) {
+            vm.expectRevert(abi.encodeWithSelector(Pool.ValueTooLarge.selector, big));
+        }
+        pool.depositMany(pk, values, rs);
+        bool ok = values.length != 0 && rs.length == values.length && big <= type(uint64).max;
+        vm.assertEq(pool.nextIndex(), ok ? values.length : 0);
+        vm.assertEq(before - token.balanceOf(ALICE), ok ? big * UNIT : 0);
+    }
+
+    /// spend: the first failing check names the problem; a valid proof for other inputs never helps.
+    function testFuzz_spendValidation(uint256 root, uint256 nf, uint256 value, address to) public {
+        uint256 known = _fund();
+        bool rootOk = root % 4 != 0; // mostly the known root, sometimes the fuzzed one
+        if (rootOk) root = known;
+        if (value <= type(uint64).max) value %= 601; // the pool holds 600 (_fund)
+        bytes memory proof = _acceptSpend(root, nf, value, to);
+        if (value > type(uint64).max) {
+            vm.expectRevert(abi.encodeWithSelector(Pool.ValueTooLarge.selector, value));
+        } else if (to == address(0)) {
+            vm.expectRevert(Pool.ZeroRecipient.selector);
+        } else if (root >= P) {
+            vm.expectRevert(abi.encodeWithSelector(Pool.NotAFieldElement.selector, root));
+        } else if (nf >= P) {
+            vm.expectRevert(abi.encodeWithSelector(Pool.NotAFieldElement.selector, nf));
+        } else if (root != known) {
+            vm.expectRevert(abi.encodeWithSelector(Pool.UnknownRoot.selector, root));
+        }
+        pool.spend(proof, root, nf, value, to);
+        bool ok = value <= type(uint64).max && to != address(0) && root == known && nf < P;
+        vm.assertEq(pool.isSpent(nf), ok);
+    }
+
+    /// split: amount < 2^64, a recipient when paying, canonical root, nullifier and outputs.
+    function testFuzz_splitValidation(uint256 amount, bool pay, uint256 nf, uint256 cm1, uint256 cm2) public {
+        uint256 root = _fund();
+        address to = pay ? BOB : address(0);
+        if (amount % 3 == 0) amount = 0;
+        if (amount <= type(uint64).max) amount %= 601; // the pool holds 600 (_fund)
+        bytes memory proof = abi.encode("split", nf);
+        splitV.accept(proof, splitInputs(root, nf, amount, to, cm1, cm2));
+        if (amount > type(uint64).max) {
+            vm.expectRevert(abi.encodeWithSelector(Pool.ValueTooLarge.selector, amount));
+        } else if (amount != 0 && !pay) {
+            vm.expectRevert(Pool.ZeroRecipient.selector);
+        } else if (cm1 >= P) {
+            vm.expectRevert(abi.encodeWithSelector(Pool.NotAFieldElement.selector, cm1));
+        } else if (cm2 >= P) {
+            vm.expectRevert(abi.encodeWithSelector(Pool.NotAFieldElement.selector, cm2));
+        } else if (nf >= P) {
+            vm.expectRevert(abi.encodeWithSelector(Pool.NotAFieldElement.selector, nf));
+        }
+        pool.split(proof, root, nf, amount, to, cm1, cm2);
+        bool ok = amount <= type(uint64).max && (amount == 0 || pay) && cm1 < P && cm2 < P && nf < P;
+        vm.assertEq(pool.isSpent(nf), ok);
+    }
+
+    /// spendBatch: empty batches are rejected; an invalid item anywhere reverts the whole batch
+    /// with that item's error.
+    function testFuzz_spendBatchValidation(uint8 n, uint8 bad, uint256 nf) public {
+        uint256 root = _fund();
+        uint256 len = n % 4;
+        Pool.SpendRequest[] memory qs = new Pool.SpendRequest[](len);
+        for (uint256 i = 0; i < len; ++i) {
+            qs[i] = _req(root, 100 + i, 1 + i, BOB);
+        }
+        if (len == 0) {
+            vm.expectRevert(Pool.EmptyBatch.selector);
+            pool.spendBatch(qs);
+            return;
+        }
+        uint256 k = bad % len;
+        nf = P + nf % (type(uint256).max - P); // a non-canonical nullifier
+        qs[k] = _req(root, nf, 1, BOB);
+        vm.expectRevert(abi.encodeWithSelector(Pool.NotAFieldElement.selector, nf));
+        pool.spendBatch(qs);
+        for (uint256 i = 0; i < len; ++i) {
+            vm.assertFalse(pool.isSpent(100 + i));
+        }
+    }
+
+    function test_rootMustBeAFieldElement() public {
+        uint256 root = _fund();
+        bytes memory proof = _acceptSpend(root, 42, 64, BOB);
+        vm.expectRevert(abi.encodeWithSelector(Pool.NotAFieldElement.selector, root + P));
+        pool.spend(proof, root + P, 42, 64, BOB);
+        vm.expectRevert(abi.encodeWithSelector(Pool.NotAFieldElement.selector, P));
+        pool.split(proof, P, 42, 0, address(0), 0, 0);
+    }
+
     // --------------------------------------------------------------------------------------- gas
 
-    /// Gas of deposit and depositMany (per note), printed as "GAS <name> <n>" for scripts/gas.sh.
-    /// Measured on a pool that already has leaves (warm-ish storage like a live pool's).
+    /// deposit and depositMany (16 notes) as transactions (utils/TxGas.sol: 21,000 + calldata +
+    /// execution, cold accounts and storage), printed as "GAS <name> <n>" for scripts/gas.sh.
+    /// On a pool that already has leaves, as a live pool has.
     function test_gasDeposits() public {
         depositAll(new uint256[](5));
-        vm.prank(ALICE);
-        uint256 g = gasleft();
-        pool.deposit(11, 100, 12345);
-        uint256 one = g - gasleft();
+        address[] memory touched = addrs(address(token), pool.HASHER());
+        uint256 pk = 0x1d2c3b4a59687766554433221100ffeeddccbbaa99887766554433221100abcd;
+        uint256 r = 0x0badc0ffee0ddf00d0123456789abcdef0123456789abcdef0123456789abcd;
+        TxCost memory one = measureTx(ALICE, address(pool), abi.encodeCall(Pool.deposit, (pk, 100, r)), touched);
         uint256 n = 16;
         uint256[] memory values = new uint256[](n);
         uint256[] memory rs = new uint256[](n);
         for (uint256 i = 0; i < n; ++i) {
             values[i] = 1 << i;
-            rs[i] = 777 + i;
+            rs[i] = uint256(keccak256(abi.encode(i))) % P;
         }
-        vm.prank(ALICE);
-        g = gasleft();
-        pool.depositMany(11, values, rs);
-        uint256 many = g - gasleft();
-        console.log("GAS pool_deposit", one);
-        console.log("GAS pool_depositMany16_per_note", many / n);
+        TxCost memory many = measureTx(ALICE, address(pool), abi.encodeCall(Pool.depositMany, (pk, values, rs)), touched);
+        vm.assertEq(pool.nextIndex(), 5 + 1 + n);
+        console.log("GAS pool_deposit_tx", one.total);
+        console.log("GAS pool_deposit_execution", one.execution);
+        console.log("GAS pool_deposit_calldata", one.calldataGas);
+        console.log("GAS pool_depositMany16_tx", many.total);
+        console.log("GAS pool_depositMany16_per_note_tx", many.total / n);
+        console.log("GAS pool_depositMany16_execution", many.execution);
+        console.log("GAS pool_depositMany16_calldata", many.calldataGas);
     }
 }

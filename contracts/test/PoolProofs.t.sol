@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.27;
 
-import {TestBase, console} from "./utils/TestBase.sol";
+import {console} from "./utils/TestBase.sol";
+import {TxGas} from "./utils/TxGas.sol";
 import {Pool} from "../src/Pool.sol";
 import {IProofVerifier} from "../src/IProofVerifier.sol";
 import {TestToken} from "../src/test/TestToken.sol";
@@ -21,7 +22,7 @@ import {TestToken} from "../src/test/TestToken.sol";
 /// spend public inputs [root, nullifier, value, recipient]; split [root, nullifier, amount,
 /// recipient, out_cm1, out_cm2]. At least 4 spends and 1 split. Every test skips, saying why, when
 /// the fixture or the generated verifiers are missing.
-contract PoolProofsTest is TestBase {
+contract PoolProofsTest is TxGas {
     uint256 internal constant UNIT = 10_000;
 
     TestToken internal token;
@@ -110,9 +111,7 @@ contract PoolProofsTest is TestBase {
         if (!_ready()) return;
         Entry memory e = _entry("spend", 0);
         vm.assertEq(address(uint160(e.inputs[3])), recipient);
-        uint256 g = gasleft();
         _spend(e);
-        console.log("GAS pool_spend", g - gasleft());
         vm.assertEq(token.balanceOf(recipient), e.inputs[2] * UNIT);
         vm.assertTrue(pool.isSpent(e.inputs[1]));
         vm.expectRevert(abi.encodeWithSelector(Pool.NullifierAlreadySpent.selector, e.inputs[1]));
@@ -129,9 +128,7 @@ contract PoolProofsTest is TestBase {
             qs[i] = Pool.SpendRequest(e.proof, e.inputs[0], e.inputs[1], e.inputs[2], address(uint160(e.inputs[3])));
             total += e.inputs[2];
         }
-        uint256 g = gasleft();
         pool.spendBatch(qs);
-        console.log("GAS pool_spendBatch3_per_note", (g - gasleft()) / n);
         vm.assertEq(token.balanceOf(recipient), total * UNIT);
     }
 
@@ -175,9 +172,7 @@ contract PoolProofsTest is TestBase {
         Entry memory e = _entry("split", 0);
         uint256 n0 = pool.nextIndex();
         uint256 outs = (e.inputs[4] != 0 ? 1 : 0) + (e.inputs[5] != 0 ? 1 : 0);
-        uint256 g = gasleft();
         _split(e);
-        console.log("GAS pool_split", g - gasleft());
         vm.assertEq(token.balanceOf(address(uint160(e.inputs[3]))), e.inputs[2] * UNIT);
         vm.assertEq(pool.nextIndex(), n0 + outs);
         vm.assertTrue(pool.isSpent(e.inputs[1]));
@@ -192,5 +187,81 @@ contract PoolProofsTest is TestBase {
         pool.split(
             e.proof, e.inputs[0], e.inputs[1], e.inputs[2], address(uint160(e.inputs[3])), e.inputs[4] ^ 1, e.inputs[5]
         );
+    }
+
+    // --------------------------------------------------------------------------------------- gas
+    // Transactions as a submitter pays them (utils/TxGas.sol): 21,000 + calldata + execution with
+    // cold accounts and storage. Printed as "GAS <name> <n>" lines for scripts/gas.sh. The
+    // recipient holds no tokens before (its balance slot is created: the costliest case) unless the
+    // name says otherwise.
+
+    function _log(string memory name, TxCost memory t) internal view {
+        console.log(string.concat("GAS ", name, "_tx"), t.total);
+        console.log(string.concat("GAS ", name, "_execution"), t.execution);
+        console.log(string.concat("GAS ", name, "_calldata"), t.calldataGas);
+        console.log(string.concat("GAS ", name, "_calldata_bytes"), t.calldataBytes);
+    }
+
+    function _spendData(Entry memory e) internal pure returns (bytes memory) {
+        return abi.encodeCall(Pool.spend, (e.proof, e.inputs[0], e.inputs[1], e.inputs[2], address(uint160(e.inputs[3]))));
+    }
+
+    function test_gasSpend() public {
+        if (!_ready()) return;
+        Entry memory e = _entry("spend", 0);
+        bytes32[] memory inputs = new bytes32[](4);
+        for (uint256 i = 0; i < 4; ++i) {
+            inputs[i] = bytes32(e.inputs[i]);
+        }
+        // verify() alone: the call the Pool makes (its frame; the Pool also pays 2,600 for the cold
+        // verifier account and copies the proof into memory for the call).
+        uint256 v = measureCall(address(pool.SPEND_VERIFIER()), abi.encodeCall(IProofVerifier.verify, (e.proof, inputs)));
+        TxCost memory t = measureTx(address(this), address(pool), _spendData(e), addrs(address(token), address(pool.SPEND_VERIFIER())));
+        vm.assertEq(token.balanceOf(recipient), e.inputs[2] * UNIT);
+        _log("pool_spend", t);
+        console.log("GAS pool_spend_verify", v);
+        console.log("GAS pool_spend_proof_bytes", e.proof.length);
+        // A recipient that already holds tokens (a merchant's usual case).
+        Entry memory f = _entry("spend", 1);
+        t = measureTx(address(this), address(pool), _spendData(f), addrs(address(token), address(pool.SPEND_VERIFIER())));
+        _log("pool_spend_funded_recipient", t);
+    }
+
+    function _batchData(uint256 n) internal view returns (bytes memory) {
+        Pool.SpendRequest[] memory qs = new Pool.SpendRequest[](n);
+        for (uint256 i = 0; i < n; ++i) {
+            Entry memory e = _entry("spend", i);
+            qs[i] = Pool.SpendRequest(e.proof, e.inputs[0], e.inputs[1], e.inputs[2], address(uint160(e.inputs[3])));
+        }
+        return abi.encodeCall(Pool.spendBatch, (qs));
+    }
+
+    /// spendBatch with 1 and with 4 proofs (each from the same fresh state). The fixture has 4 spend
+    /// proofs; scripts/gas.sh extrapolates 17 from these two, and says so.
+    function test_gasSpendBatch() public {
+        if (!_ready()) return;
+        address[] memory touched = addrs(address(token), address(pool.SPEND_VERIFIER()));
+        uint256 snap = vm.snapshotState();
+        TxCost memory one = measureTx(address(this), address(pool), _batchData(1), touched);
+        vm.revertToState(snap);
+        TxCost memory four = measureTx(address(this), address(pool), _batchData(4), touched);
+        vm.assertEq(pool.isSpent(_entry("spend", 3).inputs[1]), true);
+        _log("pool_spendBatch1", one);
+        _log("pool_spendBatch4", four);
+    }
+
+    function test_gasSplit() public {
+        if (!_ready()) return;
+        Entry memory e = _entry("split", 0);
+        bytes memory data = abi.encodeCall(
+            Pool.split,
+            (e.proof, e.inputs[0], e.inputs[1], e.inputs[2], address(uint160(e.inputs[3])), e.inputs[4], e.inputs[5])
+        );
+        TxCost memory t = measureTx(
+            address(this), address(pool), data, addrs(address(token), address(pool.SPLIT_VERIFIER()), pool.HASHER())
+        );
+        _log("pool_split", t);
+        uint256 outs = (e.inputs[4] != 0 ? 1 : 0) + (e.inputs[5] != 0 ? 1 : 0);
+        console.log("GAS pool_split_outputs", outs);
     }
 }

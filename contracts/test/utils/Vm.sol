@@ -47,4 +47,8 @@ interface Vm {
     function expectEmit() external;
     function parseJsonString(string calldata json, string calldata key) external pure returns (string memory);
     function parseJsonAddress(string calldata json, string calldata key) external pure returns (address);
+    function cool(address target) external;
+    function etch(address target, bytes calldata newRuntimeBytecode) external;
+    function snapshotState() external returns (uint256 snapshotId);
+    function revertToState(uint256 snapshotId) external returns (bool success);
 }
