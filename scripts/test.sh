@@ -14,6 +14,9 @@ ctest --test-dir "$build" --output-on-failure -j 2 || status=1
 echo "== circuits (node --test)"
 node --test --test-concurrency=1 circuits/tests/ || status=1
 
+echo "== generated files match a fresh regeneration"
+scripts/check_generated.sh || status=1
+
 if [ -x scripts/forge_test.sh ]; then
   echo "== contracts (forge), with real proofs made by the engine"
   "$build/bin/bucketpay-fixtures" --out "$build/fixtures" --proofs || status=1
