@@ -43,6 +43,7 @@ struct PrecomputeReport {
   std::size_t proved = 0;
   std::size_t cached = 0;
   std::size_t failed = 0;
+  std::size_t enqueued = 0;         // jobs added to the store by this request (new keys)
   std::vector<std::string> errors;  // one line per failed proof
 };
 
@@ -50,6 +51,9 @@ class Engine {
  public:
   // The engine proves with `pool` for `wallet`'s notes in `store`; both outlive the engine.
   static Result<std::unique_ptr<Engine>> open(Store& store, ProverPool& pool, std::string wallet);
+  // An engine without a prover: only enqueue_* work (the proving methods fail with
+  // kFailedPrecondition).
+  static Result<std::unique_ptr<Engine>> open_without_prover(Store& store, std::string wallet);
 
   // Seed mode for note `note_id` (see above). Buckets above the note's value are skipped.
   Result<PrecomputeReport> generate_all_precomputes(std::int64_t note_id, std::span<const Cents> buckets,
@@ -60,6 +64,19 @@ class Engine {
   // Proves every pending job in the store (after a crash: running ones are reset first).
   Result<PrecomputeReport> resume(const PrecomputeOptions& options = {});
 
+  // The same jobs as generate_all_precomputes / generate_spend_precomputes, put in the store
+  // without proving (for a fleet of `bucketpay worker`s). Already stored precomputes count as
+  // cached; report.enqueued is how many jobs were added; options.batch names them.
+  Result<PrecomputeReport> enqueue_all_precomputes(std::int64_t note_id, std::span<const Cents> buckets,
+                                                   const Fr& recipient, const PrecomputeOptions& options = {});
+  Result<PrecomputeReport> enqueue_spend_precomputes(std::span<const std::int64_t> note_ids, const Fr& recipient,
+                                                     const PrecomputeOptions& options = {});
+
+  // One job, claimed elsewhere (e.g. a fleet worker's lease): its proof request, built from the
+  // store (the tree is reloaded from the store when the job's note lies beyond it), proved by the
+  // pool, and the precompute to complete the job with. The caller completes or fails the job.
+  Result<Precompute> prove_job(const Job& job, const CancelToken* cancel = nullptr);
+
   // The local tree (the store's leaves). append_leaf() adds to both, durably.
   [[nodiscard]] const MerkleTree& tree() const { return tree_; }
   Result<std::uint64_t> append_leaf(const Fr& leaf);
@@ -69,12 +86,19 @@ class Engine {
   static std::string split_key(const Fr& nullifier, Cents amount, const Fr& recipient);
 
  private:
-  Engine(Store& store, ProverPool& pool, std::string wallet) : store_(store), pool_(pool), wallet_(std::move(wallet)) {}
+  Engine(Store& store, ProverPool* pool, std::string wallet) : store_(store), pool_(pool), wallet_(std::move(wallet)) {}
+  static Result<std::unique_ptr<Engine>> open_with(Store& store, ProverPool* pool, std::string wallet);
+  Result<std::vector<Job>> seed_jobs(std::int64_t note_id, std::span<const Cents> buckets, const Fr& recipient);
+  Result<std::vector<Job>> spend_jobs(std::span<const std::int64_t> note_ids, const Fr& recipient);
+  // Stores the jobs not cached yet under the report's batch; fills batch, cached and enqueued.
+  Status enqueue(const std::vector<Job>& jobs, const PrecomputeOptions& options, PrecomputeReport& report);
   Result<PrecomputeReport> run(std::vector<Job> jobs, const PrecomputeOptions& options);
   Result<ProofRequest> request_for(const Job& job);
+  Result<Precompute> precompute_for(const Job& job, const ProofResult& result);
+  Status sync_tree();
 
   Store& store_;
-  ProverPool& pool_;
+  ProverPool* pool_;  // null: enqueue only
   std::string wallet_;
   MerkleTree tree_;
 };

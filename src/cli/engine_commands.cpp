@@ -14,10 +14,12 @@
 #include "bucketpay/circuit_inputs.h"
 #include "bucketpay/engine.h"
 #include "bucketpay/note.h"
+#include "bucketpay/pg_store.h"
 #include "bucketpay/service.h"
 #include "bucketpay/store.h"
 #include "cli/cli.h"
 #include "cli/progress.h"
+#include "cli/worker.h"
 
 namespace bucketpay::cli {
 namespace {
@@ -35,6 +37,11 @@ fs::path default_db() {
   if (const char* env = std::getenv("BUCKETPAY_DB"); env != nullptr && *env != '\0') return env;
   const char* home = std::getenv("HOME");
   return fs::path(home != nullptr ? home : ".") / ".bucketpay" / "bucketpay.db";
+}
+
+// A --db value naming a PostgreSQL database rather than a SQLite file.
+bool is_postgres_url(const std::string& db) {
+  return db.rfind("postgresql://", 0) == 0 || db.rfind("postgres://", 0) == 0;
 }
 
 struct Options {
@@ -62,6 +69,12 @@ struct Options {
   // serve
   std::string host = "127.0.0.1";
   int port = 8080;
+  // precompute --enqueue-only
+  bool enqueue_only = false;
+  // worker
+  int lease_s = 30;
+  int heartbeat_s = 5;
+  int idle_exit_s = 0;  // 0: never
 };
 
 class Runner {
@@ -73,13 +86,7 @@ class Runner {
     return s.code() == StatusCode::kInvalidArgument ? kExitUsage : kExitFailure;
   }
 
-  Result<std::unique_ptr<Store>> open_store(bool create) {
-    const fs::path db(o_->db);
-    std::error_code ec;
-    if (!create && !fs::exists(db, ec)) {
-      return Status::failed_precondition("no store at " + db.string() + "; run `bucketpay init --db " + db.string() + "` first");
-    }
-    if (db.has_parent_path()) fs::create_directories(db.parent_path(), ec);
+  static Result<StoreOptions> store_options() {
     auto pass = read_passphrase("bucketpay passphrase: ");
     if (!pass.ok()) return pass.status();
     StoreOptions so;
@@ -87,7 +94,39 @@ class Runner {
     if (const char* kdf = std::getenv("BUCKETPAY_KDF"); kdf != nullptr && std::string(kdf) == "fast") {
       so.vault_params = VaultParams::fast();  // tests only: a new store's key derivation is cheap
     }
-    return open_sqlite_store(db, so);
+    return so;
+  }
+
+  // The store named by --db: a PostgreSQL URL (postgresql://, postgres://) or a SQLite file.
+  Result<std::unique_ptr<Store>> open_store(bool create) {
+    if (is_postgres_url(o_->db)) {
+      auto pg = open_pg();
+      if (!pg.ok()) return pg.status();
+      return std::unique_ptr<Store>(std::move(*pg));
+    }
+    const fs::path db(o_->db);
+    std::error_code ec;
+    if (!create && !fs::exists(db, ec)) {
+      return Status::failed_precondition("no store at " + db.string() + "; run `bucketpay init --db " + db.string() + "` first");
+    }
+    if (db.has_parent_path()) fs::create_directories(db.parent_path(), ec);
+    auto so = store_options();
+    if (!so.ok()) return so.status();
+    return open_sqlite_store(db, *so);
+  }
+
+  Result<std::unique_ptr<PgStore>> open_pg() {
+    if (!is_postgres_url(o_->db)) {
+      return Status::invalid_argument("--db must be a PostgreSQL URL (postgresql://...), not " + o_->db);
+    }
+    auto so = store_options();
+    if (!so.ok()) return so.status();
+    return open_pg_store(o_->db, *so);
+  }
+
+  // Where verification keys are cached: beside a SQLite store, else beside the default one.
+  fs::path vk_cache_dir() const {
+    return (is_postgres_url(o_->db) ? default_db() : fs::path(o_->db)).parent_path() / "vk-cache";
   }
 
   Result<std::unique_ptr<ProverPool>> start_pool() {
@@ -98,7 +137,7 @@ class Runner {
     c.crs_dir = bb::crs_directory(o_->crs ? std::optional<fs::path>(*o_->crs) : std::nullopt);
     c.circuits_dir = o_->circuits;
     c.witness_server = project_root() / "scripts" / "witness_server.mjs";
-    c.vk_cache_dir = fs::path(o_->db).parent_path() / "vk-cache";
+    c.vk_cache_dir = vk_cache_dir();
     c.workers = o_->sequential ? 1 : o_->workers;
     c.threads_per_worker = o_->threads;
     c.proof_timeout = std::chrono::seconds(o_->timeout_s);
@@ -214,6 +253,7 @@ class Runner {
       for (const auto& n : *notes) ids.push_back(n.id);
     }
     if (mode == "inventory" && ids.empty()) return fail(Status::invalid_argument("no notes given (use --note ID or --all)"));
+    if (o_->enqueue_only) return enqueue(mode, **store, ids, buckets, *recipient);
     auto pool = start_pool();
     if (!pool.ok()) return fail(pool.status());
     auto engine = Engine::open(**store, **pool, o_->wallet);
@@ -238,6 +278,40 @@ class Runner {
     if (!report.ok()) return fail(report.status());
     print_report(*report, seconds, **pool);
     return report->failed == 0 ? kExitOk : kExitFailure;
+  }
+
+  // The jobs in the store only, for `bucketpay worker`s to prove.
+  int enqueue(const std::string& mode, Store& store, const std::vector<std::int64_t>& ids,
+              const std::vector<Cents>& buckets, const Fr& recipient) {
+    auto engine = Engine::open_without_prover(store, o_->wallet);
+    if (!engine.ok()) return fail(engine.status());
+    auto report = mode == "seed" ? (*engine)->enqueue_all_precomputes(o_->note_id, buckets, recipient)
+                                 : (*engine)->enqueue_spend_precomputes(ids, recipient);
+    if (!report.ok()) return fail(report.status());
+    if (o_->json_out) {
+      out_ << json{{"batch", report->batch}, {"jobs", report->enqueued}, {"cached", report->cached}}.dump() << "\n";
+    } else {
+      out_ << "batch " << report->batch << ": " << report->enqueued << " jobs enqueued (" << report->cached
+           << " precomputes already stored)\n";
+    }
+    return kExitOk;
+  }
+
+  // A fleet worker: proves the jobs of a PostgreSQL store until SIGTERM (or idle).
+  int worker() {
+    if (o_->heartbeat_s >= o_->lease_s) {
+      return fail(Status::invalid_argument("--heartbeat must be shorter than --lease"));
+    }
+    auto store = open_pg();
+    if (!store.ok()) return fail(store.status());
+    auto pool = start_pool();
+    if (!pool.ok()) return fail(pool.status());
+    WorkerOptions wo;
+    wo.loops = (*pool)->workers();
+    wo.lease = std::chrono::seconds(o_->lease_s);
+    wo.heartbeat = std::chrono::seconds(o_->heartbeat_s);
+    if (o_->idle_exit_s > 0) wo.idle_exit = std::chrono::seconds(o_->idle_exit_s);
+    return run_worker(**store, **pool, wo, err_);
   }
 
   void print_report(const PrecomputeReport& r, double seconds, const ProverPool& pool) {
@@ -355,7 +429,9 @@ class Runner {
 };
 
 void add_store_options(CLI::App* cmd, Options& o) {
-  cmd->add_option("--db", o.db, "the store (SQLite file); default $BUCKETPAY_DB or ~/.bucketpay/bucketpay.db");
+  cmd->add_option("--db", o.db,
+                  "the store: a SQLite file or a PostgreSQL URL (postgresql://...); default $BUCKETPAY_DB or "
+                  "~/.bucketpay/bucketpay.db");
   cmd->add_option("--wallet", o.wallet, "the wallet's name")->capture_default_str();
   cmd->add_flag("--json", o.json_out, "print JSON");
 }
@@ -403,6 +479,7 @@ CommandList add_engine_commands(CLI::App& app, std::ostream& out, std::ostream& 
   seed->add_option("--note", o->note_id, "the note's id")->required();
   seed->add_option("--recipient", o->recipient, "the withdrawal address")->capture_default_str();
   seed->add_option("--buckets", o->buckets, "buckets in cents (default: all 17)")->delimiter(',');
+  seed->add_flag("--enqueue-only", o->enqueue_only, "only put the jobs in the store, for `bucketpay worker`s");
   list.emplace_back(seed, [runner] { return runner->precompute("seed"); });
   auto* inv = pre->add_subcommand("inventory", "Inventory mode: a spend proof per note");
   add_store_options(inv, *o);
@@ -410,6 +487,7 @@ CommandList add_engine_commands(CLI::App& app, std::ostream& out, std::ostream& 
   inv->add_option("--note", o->note_ids, "note ids")->delimiter(',');
   inv->add_flag("--all", o->all_notes, "every unspent note of the wallet");
   inv->add_option("--recipient", o->recipient, "the payee address bound in the proofs")->capture_default_str();
+  inv->add_flag("--enqueue-only", o->enqueue_only, "only put the jobs in the store, for `bucketpay worker`s");
   list.emplace_back(inv, [runner] { return runner->precompute("inventory"); });
   auto* resume = pre->add_subcommand("resume", "Prove the jobs a crash left unfinished");
   add_store_options(resume, *o);
@@ -426,6 +504,19 @@ CommandList add_engine_commands(CLI::App& app, std::ostream& out, std::ostream& 
   serve->add_option("--host", o->host, "the address to bind")->capture_default_str();
   serve->add_option("--port", o->port, "the port (0: any free one, printed)")->check(CLI::Range(0, 65535))->capture_default_str();
   list.emplace_back(serve, [runner] { return runner->serve(); });
+  auto* worker = app.add_subcommand("worker", "Prove the queued jobs of a PostgreSQL store, as one of a fleet, until "
+                                              "SIGINT/SIGTERM (leased claims, heartbeats, exactly-once completion)");
+  add_store_options(worker, *o);
+  add_engine_options(worker, *o);
+  worker->add_option("--lease", o->lease_s, "seconds a claimed job is held without a heartbeat")
+      ->check(CLI::Range(2, 86400))
+      ->capture_default_str();
+  worker->add_option("--heartbeat", o->heartbeat_s, "seconds between heartbeats while proving")
+      ->check(CLI::Range(1, 86400))
+      ->capture_default_str();
+  worker->add_option("--idle-exit", o->idle_exit_s, "exit after this many seconds with no pending or running job")
+      ->check(CLI::Range(1, 86400));
+  list.emplace_back(worker, [runner] { return runner->worker(); });
   auto* token = app.add_subcommand("token", "API tokens for `bucketpay serve`");
   token->require_subcommand(1);
   auto* token_create = token->add_subcommand("create", "Create a token bound to a wallet; it is printed once");

@@ -48,6 +48,14 @@ std::string Engine::split_key(const Fr& nullifier, Cents amount, const Fr& recip
 }
 
 Result<std::unique_ptr<Engine>> Engine::open(Store& store, ProverPool& pool, std::string wallet) {
+  return open_with(store, &pool, std::move(wallet));
+}
+
+Result<std::unique_ptr<Engine>> Engine::open_without_prover(Store& store, std::string wallet) {
+  return open_with(store, nullptr, std::move(wallet));
+}
+
+Result<std::unique_ptr<Engine>> Engine::open_with(Store& store, ProverPool* pool, std::string wallet) {
   if (sodium_init() < 0) return Status::internal("libsodium failed to initialise");
   auto engine = std::unique_ptr<Engine>(new Engine(store, pool, std::move(wallet)));
   auto leaves = store.load_leaves();
@@ -67,8 +75,7 @@ Result<std::uint64_t> Engine::append_leaf(const Fr& leaf) {
   return *index;
 }
 
-Result<PrecomputeReport> Engine::generate_all_precomputes(std::int64_t note_id, std::span<const Cents> buckets,
-                                                          const Fr& recipient, const PrecomputeOptions& options) {
+Result<std::vector<Job>> Engine::seed_jobs(std::int64_t note_id, std::span<const Cents> buckets, const Fr& recipient) {
   auto note = store_.get_note(note_id);
   if (!note.ok()) return note.status();
   if (note->wallet != wallet_) return Status::not_found("note " + std::to_string(note_id) + " is not this wallet's");
@@ -90,11 +97,10 @@ Result<PrecomputeReport> Engine::generate_all_precomputes(std::int64_t note_id, 
                         .dump();
     jobs.push_back(std::move(job));
   }
-  return run(std::move(jobs), options);
+  return jobs;
 }
 
-Result<PrecomputeReport> Engine::generate_spend_precomputes(std::span<const std::int64_t> note_ids,
-                                                            const Fr& recipient, const PrecomputeOptions& options) {
+Result<std::vector<Job>> Engine::spend_jobs(std::span<const std::int64_t> note_ids, const Fr& recipient) {
   auto sk = store_.get_spending_key(wallet_);
   if (!sk.ok()) return sk.status().with_context("wallet key");
   std::vector<Job> jobs;
@@ -108,7 +114,61 @@ Result<PrecomputeReport> Engine::generate_spend_precomputes(std::span<const std:
     job.spec_json = json{{"note_id", id}, {"recipient", recipient.to_hex()}}.dump();
     jobs.push_back(std::move(job));
   }
-  return run(std::move(jobs), options);
+  return jobs;
+}
+
+Result<PrecomputeReport> Engine::generate_all_precomputes(std::int64_t note_id, std::span<const Cents> buckets,
+                                                          const Fr& recipient, const PrecomputeOptions& options) {
+  auto jobs = seed_jobs(note_id, buckets, recipient);
+  if (!jobs.ok()) return jobs.status();
+  return run(std::move(*jobs), options);
+}
+
+Result<PrecomputeReport> Engine::generate_spend_precomputes(std::span<const std::int64_t> note_ids,
+                                                            const Fr& recipient, const PrecomputeOptions& options) {
+  auto jobs = spend_jobs(note_ids, recipient);
+  if (!jobs.ok()) return jobs.status();
+  return run(std::move(*jobs), options);
+}
+
+Result<PrecomputeReport> Engine::enqueue_all_precomputes(std::int64_t note_id, std::span<const Cents> buckets,
+                                                         const Fr& recipient, const PrecomputeOptions& options) {
+  auto jobs = seed_jobs(note_id, buckets, recipient);
+  if (!jobs.ok()) return jobs.status();
+  PrecomputeReport report;
+  if (Status st = enqueue(*jobs, options, report); !st.is_ok()) return st;
+  return report;
+}
+
+Result<PrecomputeReport> Engine::enqueue_spend_precomputes(std::span<const std::int64_t> note_ids, const Fr& recipient,
+                                                           const PrecomputeOptions& options) {
+  auto jobs = spend_jobs(note_ids, recipient);
+  if (!jobs.ok()) return jobs.status();
+  PrecomputeReport report;
+  if (Status st = enqueue(*jobs, options, report); !st.is_ok()) return st;
+  return report;
+}
+
+Status Engine::enqueue(const std::vector<Job>& jobs, const PrecomputeOptions& options, PrecomputeReport& report) {
+  report.batch = options.batch.empty() ? new_batch_name() : options.batch;
+  std::vector<Job> fresh;
+  for (const auto& job : jobs) {
+    auto cached = store_.find_precompute(job.key);
+    if (!cached.ok()) return cached.status();
+    if (cached->has_value()) {
+      ++report.cached;
+      continue;
+    }
+    Job j = job;
+    j.batch = report.batch;
+    fresh.push_back(std::move(j));
+  }
+  if (!fresh.empty()) {
+    auto enq = store_.enqueue_jobs(fresh);
+    if (!enq.ok()) return enq.status();
+    report.enqueued = static_cast<std::size_t>(*enq);
+  }
+  return Status::ok();
 }
 
 Result<PrecomputeReport> Engine::resume(const PrecomputeOptions& options) {
@@ -126,6 +186,10 @@ Result<ProofRequest> Engine::request_for(const Job& job) {
   if (!note.ok()) return note.status();
   if (!note->leaf_index) return Status::failed_precondition("note " + std::to_string(note->id) + " is not in the tree yet");
   if (note->state == NoteState::kSpent) return Status::failed_precondition("note " + std::to_string(note->id) + " is spent");
+  if (*note->leaf_index >= tree_.size()) {
+    // The note landed after the tree was loaded (another process appended leaves).
+    if (Status st = sync_tree(); !st.is_ok()) return st;
+  }
   auto sk = store_.get_spending_key(note->wallet);
   if (!sk.ok()) return sk.status().with_context("wallet key");
   OwnedNote owned{Note{note->pk, note->value, note->r}, SpendingKey::from_fr(*sk), *note->leaf_index};
@@ -157,26 +221,74 @@ Result<ProofRequest> Engine::request_for(const Job& job) {
   return req;
 }
 
-Result<PrecomputeReport> Engine::run(std::vector<Job> jobs, const PrecomputeOptions& options) {
-  PrecomputeReport report;
-  report.batch = options.batch.empty() ? new_batch_name() : options.batch;
-  std::vector<std::string> keys;
-  std::vector<Job> fresh;
-  for (auto& job : jobs) {
-    keys.push_back(job.key);
-    auto cached = store_.find_precompute(job.key);
-    if (!cached.ok()) return cached.status();
-    if (cached->has_value()) {
-      ++report.cached;
-      continue;
+Result<Precompute> Engine::precompute_for(const Job& job, const ProofResult& r) {
+  if (!r.proof.ok()) return r.proof.status();
+  const json spec = json::parse(job.spec_json, nullptr, false);
+  if (spec.is_discarded() || !spec.is_object() || !spec.contains("note_id")) {
+    return Status::corruption("job " + job.key + " has a malformed spec");
+  }
+  auto recipient = fr_field(spec, "recipient");
+  if (!recipient.ok()) return recipient.status();
+  Precompute p;
+  p.key = job.key;
+  p.circuit = job.circuit;
+  p.note_id = spec["note_id"].get<std::int64_t>();
+  p.amount = spec.value("amount", std::uint64_t{0});
+  p.recipient = *recipient;
+  p.public_inputs = r.proof->public_inputs;
+  p.proof = r.proof->proof;
+  p.prove_ms = r.witness_ms + r.prove_ms + r.verify_ms;
+  p.worker = r.worker;
+  p.created_ms = now_ms();
+  if (job.circuit == "spend") {
+    auto note = store_.get_note(p.note_id);
+    if (note.ok()) p.amount = note->value;
+  } else {
+    auto note = store_.get_note(p.note_id);
+    if (note.ok()) {
+      p.outputs_json = json::array({json{{"pk", note->pk.to_hex()},
+                                         {"value", note->value - p.amount},
+                                         {"r", spec["change_r"]}}})
+                           .dump();
     }
-    job.batch = report.batch;
-    fresh.push_back(std::move(job));
   }
-  if (!fresh.empty()) {
-    auto enq = store_.enqueue_jobs(fresh);
-    if (!enq.ok()) return enq.status();
+  return p;
+}
+
+Result<Precompute> Engine::prove_job(const Job& job, const CancelToken* cancel) {
+  if (pool_ == nullptr) return Status::failed_precondition("this engine has no prover");
+  auto req = request_for(job);
+  if (!req.ok()) return req.status();
+  BatchOptions bo;
+  bo.cancel = cancel;
+  bo.batch_size = 1;
+  std::vector<ProofRequest> requests;
+  requests.push_back(std::move(*req));
+  auto results = pool_->prove_all(requests, bo);
+  if (results.size() != 1) return Status::internal("the prover returned no result");
+  return precompute_for(job, results[0]);
+}
+
+Status Engine::sync_tree() {
+  auto leaves = store_.load_leaves();
+  if (!leaves.ok()) return leaves.status().with_context("reloading the tree");
+  if (leaves->size() < tree_.size()) return Status::corruption("the store's tree is shorter than the engine's");
+  for (std::size_t i = 0; i < tree_.size(); ++i) {
+    auto leaf = tree_.leaf(i);
+    if (!leaf.ok() || *leaf != (*leaves)[i]) return Status::corruption("the store's tree and the engine's tree disagree");
   }
+  if (leaves->size() == tree_.size()) return Status::ok();
+  auto appended = tree_.append_many(std::span<const Fr>(*leaves).subspan(tree_.size()));
+  return appended.ok() ? Status::ok() : appended.status().with_context("reloading the tree");
+}
+
+Result<PrecomputeReport> Engine::run(std::vector<Job> jobs, const PrecomputeOptions& options) {
+  if (pool_ == nullptr) return Status::failed_precondition("this engine has no prover");
+  PrecomputeReport report;
+  if (Status st = enqueue(jobs, options, report); !st.is_ok()) return st;
+  std::vector<std::string> keys;
+  keys.reserve(jobs.size());
+  for (const auto& job : jobs) keys.push_back(job.key);
   const std::size_t total = jobs.empty() ? 0 : jobs.size();
   std::atomic<std::size_t> done{report.cached};
   if (options.on_progress && report.cached > 0) options.on_progress(done, total);
@@ -219,34 +331,19 @@ Result<PrecomputeReport> Engine::run(std::vector<Job> jobs, const PrecomputeOpti
       const Job* job = by_key.at(r.key);
       Status st;
       std::string failure;
+      bool stored = false;
       if (r.proof.ok()) {
-        Precompute p;
-        p.key = job->key;
-        p.circuit = job->circuit;
-        const json spec = json::parse(job->spec_json);
-        p.note_id = spec["note_id"].get<std::int64_t>();
-        p.amount = spec.value("amount", std::uint64_t{0});
-        p.recipient = *Fr::from_string(spec["recipient"].get<std::string>());
-        p.public_inputs = r.proof->public_inputs;
-        p.proof = r.proof->proof;
-        p.prove_ms = r.witness_ms + r.prove_ms + r.verify_ms;
-        p.worker = r.worker;
-        p.created_ms = now_ms();
-        if (job->circuit == "spend") {
-          auto note = store_.get_note(p.note_id);
-          if (note.ok()) p.amount = note->value;
+        auto p = precompute_for(*job, r);
+        if (!p.ok()) {
+          // A proof whose job spec does not decode cannot be stored: that is final.
+          failure = p.status().message();
+          st = store_.fail_job(job->id, failure, /*permanent=*/true);
         } else {
-          auto note = store_.get_note(p.note_id);
-          if (note.ok()) {
-            p.outputs_json = json::array({json{{"pk", note->pk.to_hex()},
-                                               {"value", note->value - p.amount},
-                                               {"r", spec["change_r"]}}})
-                                 .dump();
-          }
+          auto id = store_.complete_job(job->id, *p);
+          st = id.status();
+          stored = st.is_ok();
+          if (!st.is_ok()) failure = st.message();
         }
-        auto id = store_.complete_job(job->id, p);
-        st = id.status();
-        if (!st.is_ok()) failure = st.message();
       } else {
         failure = r.proof.status().message();
         const bool permanent = r.proof.status().code() != StatusCode::kCancelled;
@@ -254,7 +351,7 @@ Result<PrecomputeReport> Engine::run(std::vector<Job> jobs, const PrecomputeOpti
       }
       std::lock_guard lock(report_mu);
       if (!st.is_ok() && store_error.is_ok()) store_error = st;
-      if (r.proof.ok() && st.is_ok()) {
+      if (stored) {
         ++report.proved;
       } else if (r.proof.status().code() != StatusCode::kCancelled) {
         ++report.failed;
@@ -262,7 +359,7 @@ Result<PrecomputeReport> Engine::run(std::vector<Job> jobs, const PrecomputeOpti
       }
       if (job->batch == report.batch && options.on_progress) options.on_progress(++done, total);
     };
-    pool_.prove_all(requests, bo);
+    pool_->prove_all(requests, bo);
     if (!store_error.is_ok()) return store_error;
   }
   for (const auto& key : keys) {
