@@ -13,11 +13,14 @@
 #include <utility>
 
 #include "pgstore/pool.h"
+#include "store/record_codec.h"
 
 namespace bucketpay {
 namespace {
 
-using Bytes = std::vector<std::uint8_t>;
+// The record encodings both backends share (store/record_codec.h).
+using namespace store_codec;  // NOLINT(google-build-using-namespace)
+
 
 // Migration i (0-based) takes the schema from version i to i + 1. Append only; never edit one that
 // has shipped. The tables mirror the SQLite store's (src/store/sqlite_store.cpp) column for column;
@@ -90,14 +93,8 @@ constexpr auto kSchemaVersion = static_cast<std::int64_t>(std::size(kMigrations)
 // Serialises schema migration and vault creation among processes opening one database.
 constexpr std::int64_t kOpenLockKey = 0x62756b7470617931;  // "buktpay1"
 
-constexpr std::string_view kVaultCheckPlaintext = "bucketpay vault check v1";
-constexpr std::string_view kVaultCheckAd = "bucketpay.vault.check";
 
 // Associated data binding each sealed column to its record: the SQLite store's, byte for byte.
-std::string note_r_ad(const Fr& commitment) { return "bucketpay.note.r:" + commitment.to_hex(); }
-std::string spending_key_ad(std::string_view wallet) { return "bucketpay.sk:" + std::string(wallet); }
-std::string outputs_ad(std::string_view key) { return "bucketpay.precompute.outputs:" + std::string(key); }
-std::string job_spec_ad(std::string_view key) { return "bucketpay.job.spec:" + std::string(key); }
 
 // The database server's clock in Unix ms: one clock for every worker of a fleet.
 #define BUCKETPAY_PG_NOW_MS "(extract(epoch from now()) * 1000)::bigint"
@@ -115,21 +112,7 @@ std::string cat(std::initializer_list<std::string_view> parts) {
   return s;
 }
 
-std::int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
-template <typename C>
-void wipe(C& c) {
-  if (!c.empty()) {
-    sodium_memzero(c.data(), c.size() * sizeof(c[0]));
-  }
-}
-
-std::span<const std::uint8_t> as_bytes(std::string_view s) {
-  return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
-}
 
 // A bytea parameter, sent in binary. An empty span is a zero-length value (never NULL).
 pqxx::binarystring bin(std::span<const std::uint8_t> b) {
@@ -153,72 +136,13 @@ std::string float_text(double v) {
   return ec == std::errc() ? std::string(buf, end) : std::to_string(v);
 }
 
-Result<Fr> decode_fr(std::span<const std::uint8_t> bytes, std::string_view what) {
-  if (bytes.size() != 32) {
-    return Status::corruption(std::string(what) + ": expected 32 bytes, got " + std::to_string(bytes.size()));
-  }
-  Result<Fr> fr = Fr::from_bytes(bytes.first<32>());
-  if (!fr.ok()) {
-    return Status::corruption(std::string(what) + ": " + fr.status().message());
-  }
-  return fr;
-}
 
-Bytes encode_frs(std::span<const Fr> frs) {
-  Bytes out;
-  out.reserve(frs.size() * 32);
-  for (const Fr& f : frs) {
-    const Fr::Bytes b = f.to_bytes();
-    out.insert(out.end(), b.begin(), b.end());
-  }
-  return out;
-}
 
-Result<std::vector<Fr>> decode_frs(std::span<const std::uint8_t> bytes, std::string_view what) {
-  if (bytes.size() % 32 != 0) {
-    return Status::corruption(std::string(what) + ": length " + std::to_string(bytes.size()) +
-                              " is not a multiple of 32");
-  }
-  std::vector<Fr> out;
-  out.reserve(bytes.size() / 32);
-  for (std::size_t i = 0; i < bytes.size(); i += 32) {
-    Result<Fr> f = decode_fr(bytes.subspan(i, 32), what);
-    if (!f.ok()) {
-      return f.status();
-    }
-    out.push_back(*f);
-  }
-  return out;
-}
 
 // uint64 values are stored in BIGINT by their bit pattern, as in the SQLite store.
-std::int64_t to_db(std::uint64_t v) { return static_cast<std::int64_t>(v); }
-std::uint64_t from_db(std::int64_t v) { return static_cast<std::uint64_t>(v); }
 
-Result<NoteState> parse_note_state(std::string_view s) {
-  for (NoteState st : {NoteState::kPending, NoteState::kOnChain, NoteState::kSpending, NoteState::kSpent}) {
-    if (note_state_name(st) == s) {
-      return st;
-    }
-  }
-  return Status::corruption("unknown note state '" + std::string(s) + "'");
-}
 
-Result<JobState> parse_job_state(std::string_view s) {
-  for (JobState st : {JobState::kPending, JobState::kRunning, JobState::kDone, JobState::kFailed}) {
-    if (job_state_name(st) == s) {
-      return st;
-    }
-  }
-  return Status::corruption("unknown job state '" + std::string(s) + "'");
-}
 
-Status check_json(std::string_view json, std::string_view what) {
-  if (json.empty() || nlohmann::json::accept(json.begin(), json.end())) {
-    return Status::ok();
-  }
-  return Status::invalid_argument(std::string(what) + " is not valid JSON");
-}
 
 // NOLINTBEGIN(bugprone-macro-parentheses)
 #define BUCKETPAY_PG_ASSIGN_OR_RETURN_IMPL(var, tmp, expr) \
