@@ -12,7 +12,7 @@ APT_PACKAGES=(
   libgmp-dev libsqlite3-dev sqlite3 libmsgpack-cxx-dev nlohmann-json3-dev libcli11-dev libfmt-dev
   libsodium-dev libsecp256k1-dev libcrypto++-dev libcpp-httplib-dev libssl-dev zlib1g-dev
   libpqxx-dev postgresql
-  chromium wrk
+  chromium wrk jq bc curl
 )
 
 sudo_cmd=()
