@@ -225,6 +225,10 @@ struct Service::Impl {
       });
     });
 
+    // Small JSON answers on keep-alive connections: without TCP_NODELAY, Nagle's algorithm meeting
+    // the client's delayed ACK stalled some answers by ~40 ms (p99 of the plan lookup).
+    server.set_tcp_nodelay(true);
+
     // Answers without a body of their own (unknown path, body too large, unparsable request).
     server.set_error_handler(
         httplib::Server::HandlerWithResponse([this](const httplib::Request&, httplib::Response& res) {
