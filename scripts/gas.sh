@@ -53,11 +53,20 @@ def tx_row(label, k, per=1):
             f"| {n(g[k + '_execution'] / per)} |")
 
 
-# spendBatch at 17 proofs: the fixture has 4 spend proofs; linear from the measured 1 and 4.
+# spendBatch at 17 proofs: measured when the fixture has 17 spend proofs; otherwise linear from
+# the measured 1 and 4, and labelled as extrapolated.
+measured17 = "pool_spendBatch17_tx" in g
 ext = {}
 for part in ("tx", "calldata", "execution"):
-    one, four = g[f"pool_spendBatch1_{part}"], g[f"pool_spendBatch4_{part}"]
-    ext[part] = one + 16 * (four - one) / 3
+    if measured17:
+        ext[part] = g[f"pool_spendBatch17_{part}"]
+    else:
+        one, four = g[f"pool_spendBatch1_{part}"], g[f"pool_spendBatch4_{part}"]
+        ext[part] = one + 16 * (four - one) / 3
+how17 = ("measured" if measured17 else
+         "**extrapolated** (linear from the measured 1 and 4; the fixture has fewer than 17 spend proofs)")
+approx17 = "" if measured17 else "~"
+note17 = "" if measured17 else " (extrapolated)"
 spend_exec, verify = g["pool_spend_execution"], g["pool_spend_verify"]
 fixed = 21_000 + g["pool_spend_calldata"] + verify
 ours = spend_exec - verify
@@ -100,9 +109,9 @@ optimizer on (10,000 runs), EVM cancun. Proofs: the engine's real proofs (build/
 {tx_row("`split` (withdrawal + {0} change note inserted)".format(g['pool_split_outputs']), "pool_split")}
 {tx_row("`spendBatch`, 1 proof", "pool_spendBatch1")}
 {tx_row("`spendBatch`, 4 proofs: per proof", "pool_spendBatch4", 4)}
-| `spendBatch`, 17 proofs: per proof, **extrapolated** (linear from the measured 1 and 4; the fixture has 4 spend proofs) | {n(ext['tx'] / 17)} | {n(ext['calldata'] / 17)} | {n(ext['execution'] / 17)} |
+| `spendBatch`, 17 proofs: per proof, {how17} | {n(ext['tx'] / 17)} | {n(ext['calldata'] / 17)} | {n(ext['execution'] / 17)} |
 
-Whole batches: 4 proofs {n(g['pool_spendBatch4_tx'])} gas; 17 proofs ~{n(ext['tx'])} (extrapolated). All proofs of
+Whole batches: 4 proofs {n(g['pool_spendBatch4_tx'])} gas; 17 proofs {approx17}{n(ext['tx'])}{note17}. All proofs of
 the fixture pay one recipient, so a batch makes one token transfer.
 
 ## Where a spend's gas goes
@@ -119,7 +128,7 @@ The parts the Pool does not control (base, calldata of bb's proof format, bb's v
 sum to {n(fixed)} gas, so a single spend cannot reach 750,000 gas without a smaller proof or a cheaper
 verifier; the Pool's own part is {n(ours)} (recording the nullifier and paying the recipient
 dominate; a transient reentrancy guard saved ~4,700). A batch shares the 21,000 and one token
-transfer per recipient: ~{n(ext['tx'] / 17)} per proof at 17 proofs (extrapolated).
+transfer per recipient: {approx17}{n(ext['tx'] / 17)} per proof at 17 proofs{note17}.
 
 ## Anchors (other implementations; figures as published, not measured here)
 

@@ -143,7 +143,9 @@ Status proofs_fixture(const fs::path& out, const fs::path& root, const fs::path&
   BUCKETPAY_RETURN_IF_ERROR((*store)->put_spending_key("fixtures", sk.reveal()));
   const Fr pk = owner_key(sk);
   // Deposits, in order: leaf i is deposit i. Values in cents.
-  const std::vector<std::uint64_t> values = {1, 2, 4, 64, 100000, 1000, 8};
+  // Notes 0-3 and 7-19 get spend proofs (17: a full spendBatch for the gas table), note 4 a split.
+  std::vector<std::uint64_t> values = {1, 2, 4, 64, 100000, 1000, 8};
+  for (std::uint64_t v = 1; values.size() < 20; ++v) values.push_back(v * 16);
   json deposits = json::array();
   std::vector<std::int64_t> ids;
   for (auto v : values) {
@@ -160,8 +162,9 @@ Status proofs_fixture(const fs::path& out, const fs::path& root, const fs::path&
   const std::string recipient_address = "0x00000000000000000000000000000000000b0b01";
   auto recipient = address_to_field(recipient_address);
   if (!recipient.ok()) return recipient.status();
-  // Spend proofs for the first four notes (the tests spend some alone and some in a batch).
+  // Spend proofs for notes 0-3 and 7-19 (the tests spend some alone and some in batches).
   std::vector<std::int64_t> spend_ids(ids.begin(), ids.begin() + 4);
+  spend_ids.insert(spend_ids.end(), ids.begin() + 7, ids.end());
   auto spends = (*engine)->generate_spend_precomputes(spend_ids, *recipient, {});
   if (!spends.ok()) return spends.status();
   if (spends->failed != 0) return Status::internal("spend proofs failed: " + spends->errors.front());
