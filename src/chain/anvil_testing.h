@@ -12,12 +12,17 @@
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <sstream>
 #include <string>
 #include <thread>
 
 #include "bucketpay/chain.h"
 #include "common/subprocess.h"
+#include "testing/testing.h"
 
 namespace bucketpay::testing {
 
@@ -137,5 +142,30 @@ class Anvil {
   std::filesystem::path dir_;
   int port_;
 };
+
+// A forge artifact from contracts/out (made by the build's `contracts` target): init code and ABI.
+struct Artifact {
+  eth::Bytes bytecode;
+  std::string abi_json;
+};
+
+// contracts/out/<file>/<contract>.json, or nullopt when it is missing or has no bytecode.
+inline std::optional<Artifact> load_artifact(const std::string& file, const std::string& contract) {
+  std::ifstream in(project_root() / "contracts" / "out" / file / (contract + ".json"));
+  if (!in) {
+    return std::nullopt;
+  }
+  std::stringstream ss;
+  ss << in.rdbuf();
+  nlohmann::json j = nlohmann::json::parse(ss.str(), nullptr, false);
+  if (j.is_discarded() || !j.contains("bytecode") || !j["bytecode"].contains("object")) {
+    return std::nullopt;
+  }
+  Result<eth::Bytes> code = eth::from_hex(j["bytecode"]["object"].get<std::string>());
+  if (!code || code->empty()) {
+    return std::nullopt;
+  }
+  return Artifact{*code, j["abi"].dump()};
+}
 
 }  // namespace bucketpay::testing

@@ -26,28 +26,8 @@ std::filesystem::path anvil_binary() {
 
 U256 ether(std::uint64_t n) { return U256(n) * U256(1'000'000'000'000'000'000ULL); }
 
-// A forge artifact: init code and ABI, if contracts/ has been built.
-struct Artifact {
-  Bytes bytecode;
-  std::string abi_json;
-};
-std::optional<Artifact> load_artifact(const std::string& file, const std::string& contract) {
-  std::ifstream in(testing::project_root() / "contracts" / "out" / file / (contract + ".json"));
-  if (!in) {
-    return std::nullopt;
-  }
-  std::stringstream ss;
-  ss << in.rdbuf();
-  nlohmann::json j = nlohmann::json::parse(ss.str(), nullptr, false);
-  if (j.is_discarded() || !j.contains("bytecode") || !j["bytecode"].contains("object")) {
-    return std::nullopt;
-  }
-  Result<Bytes> code = from_hex(j["bytecode"]["object"].get<std::string>());
-  if (!code || code->empty()) {
-    return std::nullopt;
-  }
-  return Artifact{*code, j["abi"].dump()};
-}
+using testing::Artifact;
+using testing::load_artifact;
 
 // 12 bytes of code followed by a payload it copies (CODECOPY from offset 12).
 Bytes with_prologue(const std::array<std::uint8_t, 12>& prologue, const Bytes& payload) {

@@ -18,27 +18,8 @@ namespace {
 
 using abi::Value;
 
-struct Artifact {
-  Bytes bytecode;
-  std::string abi_json;
-};
-std::optional<Artifact> load(const std::string& file, const std::string& contract) {
-  std::ifstream in(testing::project_root() / "contracts" / "out" / file / (contract + ".json"));
-  if (!in) {
-    return std::nullopt;
-  }
-  std::stringstream ss;
-  ss << in.rdbuf();
-  nlohmann::json j = nlohmann::json::parse(ss.str(), nullptr, false);
-  if (j.is_discarded() || !j.contains("bytecode") || !j["bytecode"].contains("object")) {
-    return std::nullopt;
-  }
-  Result<Bytes> code = from_hex(j["bytecode"]["object"].get<std::string>());
-  if (!code || code->empty()) {
-    return std::nullopt;
-  }
-  return Artifact{*code, j["abi"].dump()};
-}
+using testing::Artifact;
+using testing::load_artifact;
 
 std::filesystem::path anvil_binary() {
   if (const char* env = std::getenv("BUCKETPAY_ANVIL")) {  // NOLINT(concurrency-mt-unsafe)
@@ -56,9 +37,9 @@ Bytes call_data(std::string_view sig, std::vector<Value> args) {
 }
 
 TEST(PoolOnAnvil, DepositSpendBatchEventsAndErrors) {
-  std::optional<Artifact> token_art = load("TestToken.sol", "TestToken");
-  std::optional<Artifact> mock_art = load("MockVerifier.sol", "MockVerifier");
-  std::optional<Artifact> pool_art = load("Pool.sol", "Pool");
+  std::optional<Artifact> token_art = load_artifact("TestToken.sol", "TestToken");
+  std::optional<Artifact> mock_art = load_artifact("MockVerifier.sol", "MockVerifier");
+  std::optional<Artifact> pool_art = load_artifact("Pool.sol", "Pool");
   if (!token_art || !mock_art || !pool_art) {
     FAIL() << "contracts/out not built (the build target `contracts` makes it)";
   }
@@ -67,7 +48,7 @@ TEST(PoolOnAnvil, DepositSpendBatchEventsAndErrors) {
   ASSERT_TRUE(anvil.ok()) << anvil.status().to_string();
   // The Pool's own errors, plus those of the libraries it calls (when built).
   std::vector<std::string> errors = *abi::signatures_from_abi_json(pool_art->abi_json, "error");
-  if (std::optional<Artifact> lib = load("Poseidon2.sol", "Poseidon2")) {
+  if (std::optional<Artifact> lib = load_artifact("Poseidon2.sol", "Poseidon2")) {
     std::vector<std::string> more = *abi::signatures_from_abi_json(lib->abi_json, "error");
     errors.insert(errors.end(), more.begin(), more.end());
   }
