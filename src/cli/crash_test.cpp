@@ -16,6 +16,7 @@
 #include "bucketpay/bb.h"
 #include "bucketpay/store.h"
 #include "common/subprocess.h"
+#include "cli/verify_testing.h"
 #include "testing/testing.h"
 
 namespace bucketpay {
@@ -140,22 +141,7 @@ TEST_F(CrashTest, KillNineMidProvingLosesNothingAndResumes) {
   so.vault_params = VaultParams::fast();
   auto store = open_sqlite_store(dir_ / "store.db", so);
   ASSERT_TRUE(store.ok()) << store.status().to_string();
-  auto precomputes = (*store)->list_precomputes_by_circuit("spend");
-  ASSERT_TRUE(precomputes.ok());
-  ASSERT_EQ(precomputes->size(), static_cast<std::size_t>(kNotes));
-  auto circuit = bb::load_circuit_artifact(testing::circuit_artifact("spend"), "spend");
-  ASSERT_TRUE(circuit.ok());
-  auto bbp = bb::Process::start({testing::bb_binary(), 2, {}, {}, testing::crs_dir()});
-  ASSERT_TRUE(bbp.ok());
-  auto vk = (*bbp)->compute_vk(*circuit);
-  ASSERT_TRUE(vk.ok());
-  std::set<std::int64_t> notes;
-  for (const auto& p : *precomputes) {
-    EXPECT_TRUE(notes.insert(p.note_id).second) << "note " << p.note_id << " proved twice";
-    auto v = (*bbp)->verify(*vk, bb::ProofData{p.public_inputs, p.proof});
-    ASSERT_TRUE(v.ok());
-    EXPECT_TRUE(*v) << p.key;
-  }
+  testing::expect_spend_precomputes_verify(**store, kNotes);
 }
 
 }  // namespace

@@ -20,6 +20,7 @@
 #include "bucketpay/pg_store.h"
 #include "common/subprocess.h"
 #include "pgstore/test_cluster.h"
+#include "cli/verify_testing.h"
 #include "testing/testing.h"
 
 namespace bucketpay {
@@ -170,22 +171,7 @@ TEST_F(FleetTest, ThreeWorkersOneKilledEveryJobDoneExactlyOnce) {
   so.vault_params = VaultParams::fast();
   auto store = open_pg_store(url, so);
   ASSERT_TRUE(store.ok()) << store.status().to_string();
-  auto precomputes = (*store)->list_precomputes_by_circuit("spend");
-  ASSERT_TRUE(precomputes.ok());
-  ASSERT_EQ(precomputes->size(), static_cast<std::size_t>(kNotes));
-  auto circuit = bb::load_circuit_artifact(testing::circuit_artifact("spend"), "spend");
-  ASSERT_TRUE(circuit.ok());
-  auto bbp = bb::Process::start({testing::bb_binary(), 2, {}, {}, testing::crs_dir()});
-  ASSERT_TRUE(bbp.ok());
-  auto vk = (*bbp)->compute_vk(*circuit);
-  ASSERT_TRUE(vk.ok());
-  std::set<std::int64_t> notes;
-  for (const auto& p : *precomputes) {
-    EXPECT_TRUE(notes.insert(p.note_id).second) << "note " << p.note_id << " proved twice";
-    auto v = (*bbp)->verify(*vk, bb::ProofData{p.public_inputs, p.proof});
-    ASSERT_TRUE(v.ok());
-    EXPECT_TRUE(*v) << p.key;
-  }
+  testing::expect_spend_precomputes_verify(**store, kNotes);
 }
 
 // A worker needs a PostgreSQL store: a SQLite file is refused with a clear error, before any proving.
