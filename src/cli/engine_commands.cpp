@@ -125,9 +125,9 @@ class Runner {
   }
 
   // Where verification keys are cached: beside a SQLite store, else beside the default one.
-  fs::path vk_cache_dir() const {
-    return (is_postgres_url(o_->db) ? default_db() : fs::path(o_->db)).parent_path() / "vk-cache";
-  }
+  // Local files that go beside the store: for a PostgreSQL store (a URL), beside the default store.
+  fs::path local_store_path() const { return is_postgres_url(o_->db) ? default_db() : fs::path(o_->db); }
+  fs::path vk_cache_dir() const { return local_store_path().parent_path() / "vk-cache"; }
 
   Result<std::unique_ptr<ProverPool>> start_pool() {
     auto bb_path = bb::locate_binary(o_->bb ? std::optional<fs::path>(*o_->bb) : std::nullopt, project_root());
@@ -362,11 +362,12 @@ class Runner {
     }
   }
 
-  // The HTTP service (src/service): this store, a proving pool, and the tokens file beside the store.
+  // The HTTP service (src/service): this store, a proving pool, and the tokens file beside the store
+  // (beside the default store when the store is a PostgreSQL URL).
   int serve() {
     auto store = open_store(false);
     if (!store.ok()) return fail(store.status());
-    auto tokens = TokenStore::open(TokenStore::path_for_store(o_->db));
+    auto tokens = TokenStore::open(TokenStore::path_for_store(local_store_path()));
     if (!tokens.ok()) return fail(tokens.status());
     auto pool = start_pool();
     if (!pool.ok()) return fail(pool.status());
@@ -383,7 +384,7 @@ class Runner {
     auto store = open_store(false);
     if (!store.ok()) return fail(store.status());
     if (auto sk = (*store)->get_spending_key(o_->wallet); !sk.ok()) return fail(sk.status().with_context("wallet " + o_->wallet));
-    auto tokens = TokenStore::open(TokenStore::path_for_store(o_->db));
+    auto tokens = TokenStore::open(TokenStore::path_for_store(local_store_path()));
     if (!tokens.ok()) return fail(tokens.status());
     auto created = (*tokens)->create(o_->wallet);
     if (!created.ok()) return fail(created.status());
