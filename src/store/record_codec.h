@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <limits>
 #include <nlohmann/json.hpp>
 #include <span>
 #include <string>
@@ -108,6 +109,23 @@ inline Result<JobState> parse_job_state(std::string_view s) {
     }
   }
   return Status::corruption("unknown job state '" + std::string(s) + "'");
+}
+
+// What both backends require of a note before inserting it.
+inline Status validate_note(const StoredNote& note) {
+  if (note.wallet.empty()) {
+    return Status::invalid_argument("the note's wallet is empty");
+  }
+  if (note.leaf_index && *note.leaf_index > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
+    return Status::invalid_argument("leaf index out of range");
+  }
+  if (note.state == NoteState::kOnChain && !note.leaf_index) {
+    return Status::invalid_argument("an on-chain note needs a leaf index");
+  }
+  if (note.state == NoteState::kPending && note.leaf_index) {
+    return Status::invalid_argument("a pending note has no leaf index (use on_chain)");
+  }
+  return Status::ok();
 }
 
 // Empty, or valid JSON.

@@ -201,17 +201,8 @@ class SqliteStore final : public Store {
 
   Result<std::int64_t> insert_note(const StoredNote& note) override {
     return guarded<std::int64_t>("insert_note", [&]() -> Result<std::int64_t> {
-      if (note.wallet.empty()) {
-        return Status::invalid_argument("the note's wallet is empty");
-      }
-      if (note.leaf_index && *note.leaf_index > std::numeric_limits<std::int64_t>::max()) {
-        return Status::invalid_argument("leaf index out of range");
-      }
-      if (note.state == NoteState::kOnChain && !note.leaf_index) {
-        return Status::invalid_argument("an on-chain note needs a leaf index");
-      }
-      if (note.state == NoteState::kPending && note.leaf_index) {
-        return Status::invalid_argument("a pending note has no leaf index (use on_chain)");
+      if (Status st = validate_note(note); !st.is_ok()) {
+        return st;
       }
       Fr::Bytes r = note.r.to_bytes();
       Bytes sealed_r = seal_secret(r, note_r_ad(note.commitment));
