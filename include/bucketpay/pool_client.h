@@ -96,7 +96,8 @@ class PoolClient {
   [[nodiscard]] const std::optional<abi::RevertReason>& last_revert() const { return last_revert_; }
 
  private:
-  Result<Receipt> send(std::string_view function, const Bytes& data, const TxOverrides& overrides);
+  // Encodes a call of `signature` (e.g. "spend(bytes,...)"), simulates it, sends it, waits.
+  Result<Receipt> send(std::string_view signature, std::span<const abi::Value> args, const TxOverrides& overrides);
   Result<std::vector<abi::Value>> view(std::string_view signature, std::span<const abi::Value> args,
                                        std::string_view returns, const BlockId& block);
   Result<InsertedEvent> decode_inserted(const Log& log) const;

@@ -34,7 +34,24 @@ abi::RevertReason PoolClient::decode_revert(std::span<const std::uint8_t> data) 
   return abi::decode_revert(data, errors_);
 }
 
-Result<Receipt> PoolClient::send(std::string_view function, const Bytes& data, const TxOverrides& overrides) {
+namespace {
+
+// A spend's arguments, in the order of spend() and of spendBatch's SpendRequest tuple.
+Value::List spend_fields(const SpendCall& c) {
+  return {Value::bytes(c.proof), Value::integer(c.root), Value::integer(c.nullifier), uint_value(c.value),
+          Value::address(c.recipient)};
+}
+
+}  // namespace
+
+Result<Receipt> PoolClient::send(std::string_view signature, std::span<const Value> args,
+                                 const TxOverrides& overrides) {
+  const std::string_view function = signature.substr(0, signature.find('('));
+  Result<Bytes> encoded = abi::encode_call(signature, args);
+  if (!encoded.ok()) {
+    return encoded.status();
+  }
+  const Bytes& data = *encoded;
   last_revert_.reset();
   // Simulate first: a revert is reported with the Pool's error, and nothing is sent.
   CallRequest call;
@@ -71,11 +88,7 @@ Result<Receipt> PoolClient::send(std::string_view function, const Bytes& data, c
 
 Result<Receipt> PoolClient::deposit(const U256& pk, std::uint64_t value, const U256& r, const TxOverrides& overrides) {
   const std::vector<Value> args = {Value::integer(pk), uint_value(value), Value::integer(r)};
-  Result<Bytes> data = abi::encode_call("deposit(uint256,uint256,uint256)", args);
-  if (!data.ok()) {
-    return data.status();
-  }
-  return send("deposit", *data, overrides);
+  return send("deposit(uint256,uint256,uint256)", args, overrides);
 }
 
 Result<Receipt> PoolClient::deposit_many(const U256& pk, std::span<const std::uint64_t> values,
@@ -91,47 +104,28 @@ Result<Receipt> PoolClient::deposit_many(const U256& pk, std::span<const std::ui
     rv.push_back(Value::integer(rs[i]));
   }
   const std::vector<Value> args = {Value::integer(pk), Value::list(std::move(vs)), Value::list(std::move(rv))};
-  Result<Bytes> data = abi::encode_call("depositMany(uint256,uint256[],uint256[])", args);
-  if (!data.ok()) {
-    return data.status();
-  }
-  return send("depositMany", *data, overrides);
+  return send("depositMany(uint256,uint256[],uint256[])", args, overrides);
 }
 
 Result<Receipt> PoolClient::spend(const SpendCall& c, const TxOverrides& overrides) {
-  const std::vector<Value> args = {Value::bytes(c.proof), Value::integer(c.root), Value::integer(c.nullifier),
-                                   uint_value(c.value), Value::address(c.recipient)};
-  Result<Bytes> data = abi::encode_call("spend(bytes,uint256,uint256,uint256,address)", args);
-  if (!data.ok()) {
-    return data.status();
-  }
-  return send("spend", *data, overrides);
+  return send("spend(bytes,uint256,uint256,uint256,address)", spend_fields(c), overrides);
 }
 
 Result<Receipt> PoolClient::spend_batch(std::span<const SpendCall> calls, const TxOverrides& overrides) {
   Value::List requests;
   requests.reserve(calls.size());
   for (const SpendCall& c : calls) {
-    requests.push_back(Value::list({Value::bytes(c.proof), Value::integer(c.root), Value::integer(c.nullifier),
-                                    uint_value(c.value), Value::address(c.recipient)}));
+    requests.push_back(Value::list(spend_fields(c)));
   }
   const std::vector<Value> args = {Value::list(std::move(requests))};
-  Result<Bytes> data = abi::encode_call("spendBatch((bytes,uint256,uint256,uint256,address)[])", args);
-  if (!data.ok()) {
-    return data.status();
-  }
-  return send("spendBatch", *data, overrides);
+  return send("spendBatch((bytes,uint256,uint256,uint256,address)[])", args, overrides);
 }
 
 Result<Receipt> PoolClient::split(const SplitCall& c, const TxOverrides& overrides) {
   const std::vector<Value> args = {Value::bytes(c.proof),       Value::integer(c.root),    Value::integer(c.nullifier),
                                    uint_value(c.amount),        Value::address(c.recipient), Value::integer(c.out_cm1),
                                    Value::integer(c.out_cm2)};
-  Result<Bytes> data = abi::encode_call("split(bytes,uint256,uint256,uint256,address,uint256,uint256)", args);
-  if (!data.ok()) {
-    return data.status();
-  }
-  return send("split", *data, overrides);
+  return send("split(bytes,uint256,uint256,uint256,address,uint256,uint256)", args, overrides);
 }
 
 Result<std::vector<Value>> PoolClient::view(std::string_view signature, std::span<const Value> args,
