@@ -171,6 +171,13 @@ class Rpc {
   // None when the block does not exist (yet).
   Result<std::optional<BlockHeader>> get_block(const BlockId& block);
 
+  // Any method, for what the typed ones do not cover (e.g. anvil_setBalance, evm_snapshot):
+  // `params_json` is the JSON array of parameters ("[]", "[\"0x..\", 1]"), and the answer is the
+  // result's JSON text (e.g. "\"0x1\"", "true", "null"). A JSON-RPC error object is a Status as for
+  // the typed methods (kFailedPrecondition, or kInvalidArgument for -32600/-32602); params that are
+  // not a JSON array are kInvalidArgument and are never sent.
+  Result<std::string> raw_request(std::string_view method, std::string_view params_json);
+
   // Decodes revert data with the configured error signatures.
   [[nodiscard]] abi::RevertReason decode_revert(std::span<const std::uint8_t> data) const;
   [[nodiscard]] const RpcOptions& options() const { return options_; }
@@ -229,12 +236,22 @@ struct Deployment {
   Receipt receipt;
 };
 
+// A transaction signed but not necessarily sent (see Wallet::sign_transaction).
+struct SignedTransaction {
+  Bytes raw;  // what eth_sendRawTransaction takes
+  Hash32 hash{};
+  std::uint64_t nonce = 0;
+  std::uint64_t gas_limit = 0;
+};
+
 // An account that signs locally and sends through an Rpc. Owns its key (wiped on destruction).
 //
-// Nonces: the first send reads eth_getTransactionCount(pending); each accepted send advances the
-// local nonce. A "nonce too low" (or "already known"/"replacement") rejection resyncs from the node
-// and retries once; any other send failure resyncs before the next send, since the node may or may
-// not have taken the transaction. Sends are serialized, so nonces leave in order.
+// Nonces: the first send (or sign) reads eth_getTransactionCount(pending); each signed transaction
+// advances the local nonce. A "nonce too low" (or "replacement") rejection resyncs from the node and
+// send_transaction retries once; any other send failure resyncs before the next send, since the node
+// may or may not have taken the transaction. A resent transaction the node already has (in its pool:
+// "already known"; or mined: "nonce too low" for a hash it knows) counts as accepted. Sends are
+// serialized, so nonces leave in order.
 class Wallet {
  public:
   Wallet(Rpc& rpc, const PrivateKey& key, const WalletOptions& options = {});
@@ -265,12 +282,26 @@ class Wallet {
   // Deploys init code (constructor arguments already appended, see abi::encode_deploy).
   Result<Deployment> deploy(std::span<const std::uint8_t> init_code, const TxOverrides& overrides = {});
 
+  // Signs without sending: gas estimated unless overridden (a transaction that would revert fails
+  // here with its decoded reason), fees estimated unless both are overridden, the next nonce
+  // assigned. The local nonce advances, so the caller records the result and then broadcast()s it
+  // (a payments journal keeps it across a crash: after a restart the node's pending count gives
+  // the same nonce back until it is sent).
+  Result<SignedTransaction> sign_transaction(const std::optional<Address>& to, std::span<const std::uint8_t> data,
+                                             const U256& value, const TxOverrides& overrides = {});
+  // Sends a signed transaction. Idempotent: a node that already has it ("already known") counts as
+  // accepted. A rejection resyncs the local nonce from the node before the next send.
+  Result<Hash32> broadcast(const SignedTransaction& tx);
+
   // Forgets the local nonce; the next send reads it from the node.
   void reset_nonce();
 
  private:
-  Result<Hash32> send_locked(const std::optional<Address>& to, std::span<const std::uint8_t> data, const U256& value,
-                             const TxOverrides& overrides);
+  // The transaction with fees and gas limit set, not yet its nonce.
+  Result<Eip1559Tx> prepare_locked(const std::optional<Address>& to, std::span<const std::uint8_t> data,
+                                   const U256& value, const TxOverrides& overrides);
+  Result<SignedTransaction> sign_locked(Eip1559Tx tx);  // assigns the next nonce and advances it
+  Result<Hash32> broadcast_locked(const SignedTransaction& tx);
   Result<std::uint64_t> chain_id();
 
   Rpc& rpc_;

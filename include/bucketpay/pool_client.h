@@ -57,6 +57,36 @@ struct InsertedEvent {
   std::uint64_t log_index = 0;
 };
 
+// Pool.Spent(uint256 indexed nullifier, address indexed recipient, uint256 value).
+struct SpentEvent {
+  U256 nullifier;
+  Address recipient;
+  U256 value;
+};
+
+// Pool.Split(uint256 indexed nullifier, address indexed recipient, uint256 amount, uint256 outCm1,
+// uint256 outCm2).
+struct SplitEvent {
+  U256 nullifier;
+  Address recipient;
+  U256 amount;
+  U256 out_cm1;
+  U256 out_cm2;
+};
+
+// Any of the Pool's events, with where it happened.
+struct PoolEvent {
+  enum class Kind : std::uint8_t { kInserted, kSpent, kSplit };
+  Kind kind = Kind::kInserted;
+  InsertedEvent inserted;  // kind == kInserted (its block fields are filled in too)
+  SpentEvent spent;        // kind == kSpent
+  SplitEvent split;        // kind == kSplit
+  std::uint64_t block_number = 0;
+  Hash32 block_hash{};
+  Hash32 transaction_hash{};
+  std::uint64_t log_index = 0;
+};
+
 class PoolClient {
  public:
   // `error_signatures` are the Pool's custom errors, e.g. from error_signatures_from_abi_json().
@@ -76,6 +106,15 @@ class PoolClient {
   Result<Receipt> spend_batch(std::span<const SpendCall> calls, const TxOverrides& overrides = {});
   Result<Receipt> split(const SplitCall& call, const TxOverrides& overrides = {});
 
+  // ---- calldata, for callers that sign and send themselves (e.g. through a payments journal)
+  [[nodiscard]] Bytes encode_deposit_many(const U256& pk, std::span<const std::uint64_t> values,
+                                          std::span<const U256> rs) const;
+  [[nodiscard]] Bytes encode_spend_batch(std::span<const SpendCall> calls) const;
+  [[nodiscard]] Bytes encode_split(const SplitCall& call) const;
+  // eth_call of `calldata` to the Pool from the wallet's address: OK, or kFailedPrecondition
+  // "Pool.<function> reverted: <reason>" (the reason decoded with the Pool's errors).
+  Status simulate(std::string_view function, std::span<const std::uint8_t> calldata);
+
   // ---- views
   Result<U256> root(const BlockId& block = BlockId::latest());
   Result<std::uint64_t> next_index(const BlockId& block = BlockId::latest());
@@ -87,6 +126,10 @@ class PoolClient {
   // ---- events
   // The Pool's Inserted events in [from_block, to_block], in chain order; removed logs are skipped.
   Result<std::vector<InsertedEvent>> inserted_events(const BlockId& from_block, const BlockId& to_block);
+  // All the Pool's events (Inserted, Spent, Split) in [from_block, to_block], in chain order (block,
+  // then log index), with their block hashes; removed logs are skipped. A log that does not decode
+  // is kCorruption.
+  Result<std::vector<PoolEvent>> events(std::uint64_t from_block, std::uint64_t to_block);
   // The Pool's Inserted events in one receipt.
   Result<std::vector<InsertedEvent>> inserted_events(const Receipt& receipt) const;
 
@@ -96,18 +139,39 @@ class PoolClient {
   [[nodiscard]] const std::optional<abi::RevertReason>& last_revert() const { return last_revert_; }
 
  private:
-  // Encodes a call of `signature` (e.g. "spend(bytes,...)"), simulates it, sends it, waits.
-  Result<Receipt> send(std::string_view signature, std::span<const abi::Value> args, const TxOverrides& overrides);
+  // Simulates the calldata of Pool.<function>, sends it, waits for its receipt.
+  Result<Receipt> send(std::string_view function, const Bytes& data, const TxOverrides& overrides);
   Result<std::vector<abi::Value>> view(std::string_view signature, std::span<const abi::Value> args,
                                        std::string_view returns, const BlockId& block);
   Result<InsertedEvent> decode_inserted(const Log& log) const;
+  Result<PoolEvent> decode_event(const Log& log) const;  // kCorruption when it is none of the Pool's
 
   Rpc& rpc_;
   Wallet& wallet_;
   Address pool_;
   std::vector<std::string> errors_;
   abi::Signature inserted_;
+  abi::Signature spent_;
+  abi::Signature split_;
   std::optional<abi::RevertReason> last_revert_;
+};
+
+// An ERC20 token (OpenZeppelin's), and TestToken's mint.
+class TokenClient {
+ public:
+  TokenClient(Rpc& rpc, Wallet& wallet, const Address& token);
+  [[nodiscard]] const Address& address() const { return token_; }
+  Result<U256> balance_of(const Address& account, const BlockId& block = BlockId::latest());
+  Result<U256> allowance(const Address& owner, const Address& spender);
+  Result<Receipt> approve(const Address& spender, const U256& amount, const TxOverrides& overrides = {});
+  Result<Receipt> transfer(const Address& to, const U256& amount, const TxOverrides& overrides = {});
+  Result<Receipt> mint(const Address& to, const U256& amount, const TxOverrides& overrides = {});  // TestToken only
+  Result<std::uint8_t> decimals();
+
+ private:
+  Rpc& rpc_;
+  Wallet& wallet_;
+  Address token_;
 };
 
 }  // namespace bucketpay::eth

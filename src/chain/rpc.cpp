@@ -593,6 +593,19 @@ Result<Bytes> Rpc::call(const CallRequest& call, const BlockId& block) {
   return std::move(r->data);
 }
 
+Result<std::string> Rpc::raw_request(std::string_view method, std::string_view params_json) {
+  json params = json::parse(params_json, nullptr, /*allow_exceptions=*/false);
+  if (params.is_discarded() || !params.is_array()) {
+    return Status::invalid_argument("params of " + std::string(method) + " are not a JSON array: '" +
+                                    snippet(params_json) + "'");
+  }
+  Result<json> r = BUCKETPAY_RPC(method, std::move(params));
+  if (!r) {
+    return r.status();
+  }
+  return r->dump();
+}
+
 Result<std::vector<Log>> Rpc::get_logs(const LogFilter& filter) {
   json f = json::object();
   f["fromBlock"] = filter.from_block.to_rpc();

@@ -36,6 +36,12 @@ bool contains(const std::string& haystack, std::string_view needle) {
 }
 
 // A rejection that means our nonce is stale (someone else used it, or a resend).
+// The node already has this very transaction in its pool (a resend).
+bool is_already_known(const Status& s) {
+  const std::string& m = s.message();
+  return contains(m, "already known") || contains(m, "already imported") || contains(m, "known transaction");
+}
+
 bool is_nonce_conflict(const Status& s) {
   const std::string& m = s.message();
   return contains(m, "nonce too low") || contains(m, "already known") || contains(m, "replacement transaction") ||
@@ -114,11 +120,44 @@ Result<Wallet::Fees> Wallet::estimate_fees() {
 Result<Hash32> Wallet::send_transaction(const std::optional<Address>& to, std::span<const std::uint8_t> data,
                                         const U256& value, const TxOverrides& overrides) {
   std::lock_guard<std::mutex> lock(mutex_);
-  return send_locked(to, data, value, overrides);
+  Result<Eip1559Tx> tx = prepare_locked(to, data, value, overrides);
+  if (!tx) {
+    return tx.status();
+  }
+  for (int attempt = 0;; ++attempt) {
+    Result<SignedTransaction> signed_tx = sign_locked(*tx);
+    if (!signed_tx) {
+      return signed_tx.status();
+    }
+    Result<Hash32> hash = broadcast_locked(*signed_tx);
+    if (hash) {
+      return hash;
+    }
+    // broadcast_locked forgot the local nonce: a stale one is retried once with the node's.
+    if (attempt == 0 && is_nonce_conflict(hash.status())) {
+      continue;
+    }
+    return hash.status();
+  }
 }
 
-Result<Hash32> Wallet::send_locked(const std::optional<Address>& to, std::span<const std::uint8_t> data,
-                                   const U256& value, const TxOverrides& overrides) {
+Result<SignedTransaction> Wallet::sign_transaction(const std::optional<Address>& to, std::span<const std::uint8_t> data,
+                                                   const U256& value, const TxOverrides& overrides) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  Result<Eip1559Tx> tx = prepare_locked(to, data, value, overrides);
+  if (!tx) {
+    return tx.status();
+  }
+  return sign_locked(*tx);
+}
+
+Result<Hash32> Wallet::broadcast(const SignedTransaction& tx) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return broadcast_locked(tx);
+}
+
+Result<Eip1559Tx> Wallet::prepare_locked(const std::optional<Address>& to, std::span<const std::uint8_t> data,
+                                         const U256& value, const TxOverrides& overrides) {
   Eip1559Tx tx;
   Result<std::uint64_t> id = chain_id();
   if (!id) {
@@ -155,28 +194,53 @@ Result<Hash32> Wallet::send_locked(const std::optional<Address>& to, std::span<c
     }
     tx.gas_limit = (*with_margin / U256(100)).low_u64();
   }
+  return tx;
+}
 
-  for (int attempt = 0;; ++attempt) {
-    if (!next_nonce_) {
-      Result<std::uint64_t> n = rpc_.get_transaction_count(address_, BlockId::pending());
-      if (!n) {
-        return n.status().with_context("reading the nonce");
-      }
-      next_nonce_ = *n;
+Result<SignedTransaction> Wallet::sign_locked(Eip1559Tx tx) {
+  if (!next_nonce_) {
+    Result<std::uint64_t> n = rpc_.get_transaction_count(address_, BlockId::pending());
+    if (!n) {
+      return n.status().with_context("reading the nonce");
     }
-    tx.nonce = *next_nonce_;
-    Result<Hash32> hash = rpc_.send_raw_transaction(sign_transaction(tx, key_));
-    if (hash) {
-      next_nonce_ = tx.nonce + 1;
-      return hash;
+    next_nonce_ = *n;
+  }
+  tx.nonce = *next_nonce_;
+  SignedTransaction out;
+  out.raw = eth::sign_transaction(tx, key_);
+  out.hash = keccak256(out.raw);
+  out.nonce = tx.nonce;
+  out.gas_limit = tx.gas_limit;
+  next_nonce_ = tx.nonce + 1;
+  return out;
+}
+
+Result<Hash32> Wallet::broadcast_locked(const SignedTransaction& tx) {
+  Result<Hash32> hash = rpc_.send_raw_transaction(tx.raw);
+  bool accepted = hash.ok();
+  if (!accepted && hash.status().code() == StatusCode::kFailedPrecondition) {
+    // A resend: the node has it in its pool ("already known"), or has mined it already (then it
+    // answers "nonce too low", and knows the transaction by its hash).
+    if (is_already_known(hash.status())) {
+      accepted = true;
+    } else if (is_nonce_conflict(hash.status())) {
+      Result<std::optional<Transaction>> known = rpc_.get_transaction(tx.hash);
+      accepted = known.ok() && known->has_value();
     }
+  }
+  if (!accepted) {
     // Whatever happened, the node's view of our nonce is the one to trust next.
     next_nonce_.reset();
-    if (attempt == 0 && is_nonce_conflict(hash.status())) {
-      continue;
-    }
     return hash.status().with_context("sending transaction with nonce " + std::to_string(tx.nonce));
   }
+  if (hash.ok() && *hash != tx.hash) {
+    next_nonce_.reset();
+    return Status::corruption("the node answered hash " + to_hex(*hash) + " for transaction " + to_hex(tx.hash));
+  }
+  if (next_nonce_ && *next_nonce_ <= tx.nonce) {
+    next_nonce_ = tx.nonce + 1;  // signed by an earlier Wallet (e.g. before a restart)
+  }
+  return tx.hash;
 }
 
 Result<Receipt> Wallet::wait_for_receipt(const Hash32& tx_hash, std::optional<std::chrono::milliseconds> timeout) {
