@@ -1,6 +1,9 @@
 // Test helper: a real anvil on 127.0.0.1 with a free port and its own state directory, stopped
 // (SIGKILL, via Subprocess) and its directory removed when the object goes away.
 //
+// Also the forge artifacts (through bucketpay/devnet.h: link bucketpay_devnet) and anvil's test
+// methods (snapshot, revert, mine, automine, drop a pending transaction).
+//
 // Test-only; header-only so it is not linked into bucketpay_chain.
 #pragma once
 
@@ -21,6 +24,7 @@
 #include <thread>
 
 #include "bucketpay/chain.h"
+#include "bucketpay/devnet.h"
 #include "common/subprocess.h"
 #include "testing/testing.h"
 
@@ -29,7 +33,8 @@ namespace bucketpay::testing {
 // anvil's default mnemonic ("test test ... junk"), accounts 0 and 1. These keys are public.
 inline constexpr const char* kAnvilKey0 = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";
 inline constexpr const char* kAnvilAddress0 = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266";
-inline constexpr const char* kAnvilKey1 = "0x59c6995e998f97a5a0044966f0945389dc9c86dae88c7a8412f7603b6b78690d";
+inline constexpr const char* kAnvilAddress1 = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8";
+inline constexpr const char* kAnvilKey1 = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d";
 
 // A port that was free a moment ago (the kernel picks it for a socket bound to 127.0.0.1:0).
 inline int pick_free_port() {
@@ -144,28 +149,63 @@ class Anvil {
 };
 
 // A forge artifact from contracts/out (made by the build's `contracts` target): init code and ABI.
-struct Artifact {
-  eth::Bytes bytecode;
-  std::string abi_json;
-};
+using Artifact = devnet::Artifact;
 
 // contracts/out/<file>/<contract>.json, or nullopt when it is missing or has no bytecode.
 inline std::optional<Artifact> load_artifact(const std::string& file, const std::string& contract) {
-  std::ifstream in(project_root() / "contracts" / "out" / file / (contract + ".json"));
-  if (!in) {
+  Result<Artifact> a = devnet::load_artifact(project_root() / "contracts" / "out", file, contract);
+  if (!a.ok()) {
     return std::nullopt;
   }
-  std::stringstream ss;
-  ss << in.rdbuf();
-  nlohmann::json j = nlohmann::json::parse(ss.str(), nullptr, false);
-  if (j.is_discarded() || !j.contains("bytecode") || !j["bytecode"].contains("object")) {
-    return std::nullopt;
+  return std::move(a).value();
+}
+
+// ---- anvil's test methods (development nodes only), through Rpc::raw_request.
+
+// evm_snapshot: an id that anvil_revert() takes back to this state (once: reverting consumes it).
+inline Result<std::string> anvil_snapshot(eth::Rpc& rpc) {
+  Result<std::string> r = rpc.raw_request("evm_snapshot", "[]");
+  if (!r.ok()) {
+    return r.status();
   }
-  Result<eth::Bytes> code = eth::from_hex(j["bytecode"]["object"].get<std::string>());
-  if (!code || code->empty()) {
-    return std::nullopt;
+  nlohmann::json j = nlohmann::json::parse(*r, nullptr, false);
+  if (!j.is_string()) {
+    return Status::corruption("evm_snapshot answered " + *r);
   }
-  return Artifact{*code, j["abi"].dump()};
+  return j.get<std::string>();
+}
+
+// evm_revert to a snapshot: the chain's head goes back to the snapshot's block (later blocks and
+// their transactions are forgotten). kFailedPrecondition when anvil did not revert.
+inline Status anvil_revert(eth::Rpc& rpc, const std::string& snapshot_id) {
+  Result<std::string> r = rpc.raw_request("evm_revert", nlohmann::json::array({snapshot_id}).dump());
+  if (!r.ok()) {
+    return r.status();
+  }
+  if (*r != "true") {
+    return Status::failed_precondition("evm_revert " + snapshot_id + " answered " + *r);
+  }
+  return Status::ok();
+}
+
+// Mines `blocks` blocks at once (anvil_mine), with whatever is in the pool.
+inline Status anvil_mine(eth::Rpc& rpc, std::uint64_t blocks = 1) {
+  Result<std::string> r =
+      rpc.raw_request("anvil_mine", nlohmann::json::array({eth::U256(blocks).to_quantity()}).dump());
+  return r.ok() ? Status::ok() : r.status();
+}
+
+// evm_setAutomine: with false, sent transactions wait in the pool until anvil_mine.
+inline Status anvil_set_automine(eth::Rpc& rpc, bool on) {
+  Result<std::string> r = rpc.raw_request("evm_setAutomine", nlohmann::json::array({on}).dump());
+  return r.ok() ? Status::ok() : r.status();
+}
+
+// anvil_dropTransaction: removes a pending transaction from the pool (as if it was never sent).
+inline Status anvil_drop_transaction(eth::Rpc& rpc, const eth::Hash32& tx_hash) {
+  Result<std::string> r =
+      rpc.raw_request("anvil_dropTransaction", nlohmann::json::array({eth::to_hex(tx_hash)}).dump());
+  return r.ok() ? Status::ok() : r.status();
 }
 
 }  // namespace bucketpay::testing

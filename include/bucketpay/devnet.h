@@ -1,0 +1,50 @@
+// Devnet: deploys bucketpay's contracts (a TestToken, the two generated verifiers and the Pool) from
+// the build's forge artifacts onto a development chain (anvil), and funds accounts there. For the
+// demo, the end-to-end tests and the payment benchmark; a real deployment is a forge script's job.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <string_view>
+
+#include "bucketpay/chain.h"
+#include "bucketpay/status.h"
+
+namespace bucketpay::devnet {
+
+struct Contracts {
+  eth::Address token;
+  eth::Address spend_verifier;
+  eth::Address split_verifier;
+  eth::Address pool;
+  eth::U256 unit;                  // token base units per value unit (cent)
+  std::uint64_t deploy_block = 0;  // the block of the Pool's deployment: sync starts here
+  std::string pool_abi_json;       // the Pool's ABI (for its custom errors)
+};
+
+// A forge artifact (<artifacts_dir>/<File>.sol/<Contract>.json): init code and ABI.
+struct Artifact {
+  eth::Bytes bytecode;
+  std::string abi_json;  // the "abi" array
+};
+
+// Loads <artifacts_dir>/<file>/<contract>.json, e.g. ("contracts/out", "Pool.sol", "Pool"):
+// kNotFound when the file is missing (the build's `contracts` target makes it), kCorruption when it
+// is not a forge artifact with non-empty bytecode.
+Result<Artifact> load_artifact(const std::filesystem::path& artifacts_dir, std::string_view file,
+                               std::string_view contract);
+
+// Deploys TestToken, SpendVerifier, SplitVerifier and Pool(token, unit, spend, split) with
+// `deployer`. `artifacts_dir` is the forge output directory (contracts/out).
+Result<Contracts> deploy(eth::Rpc& rpc, eth::Wallet& deployer, const std::filesystem::path& artifacts_dir,
+                         const eth::U256& unit);
+
+// Gives `account` `wei` of ether (anvil_setBalance; development nodes only).
+Status set_balance(eth::Rpc& rpc, const eth::Address& account, const eth::U256& wei);
+
+// JSON round trip of Contracts, e.g. {"token":"0x..","pool":"0x..",...,"unit":"10000000000000000"}.
+std::string to_json(const Contracts& c);
+Result<Contracts> contracts_from_json(std::string_view json);  // kInvalidArgument when malformed
+
+}  // namespace bucketpay::devnet
