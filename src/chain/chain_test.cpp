@@ -273,3 +273,144 @@ TEST_F(ChainTest, ReceiptTimeoutForUnknownTransaction) {
 
 }  // namespace
 }  // namespace bucketpay::eth
+
+namespace bucketpay::eth {
+namespace {
+
+// Restores automine when a test that turned it off ends (even on a failed assertion).
+struct AutomineOn {
+  Rpc& rpc;
+  ~AutomineOn() { (void)testing::anvil_set_automine(rpc, true); }
+};
+
+TEST_F(ChainTest, SignedTransactionBroadcastTwiceIsMinedOnce) {
+  const std::uint64_t start = *rpc_->get_transaction_count(wallet_->address());
+  const Address to = PrivateKey::random().address();
+  ASSERT_TRUE(testing::anvil_set_automine(*rpc_, false).is_ok());
+  AutomineOn restore{*rpc_};
+
+  Result<SignedTransaction> tx = wallet_->sign_transaction(to, {}, U256(7));
+  ASSERT_TRUE(tx.ok()) << tx.status().to_string();
+  EXPECT_EQ(tx->nonce, start);
+  EXPECT_EQ(tx->hash, keccak256(tx->raw));
+  EXPECT_GT(tx->gas_limit, 21'000U) << "estimated, with the margin";
+  EXPECT_EQ(*rpc_->get_transaction_count(wallet_->address()), start) << "signing sends nothing";
+
+  Result<Hash32> first = wallet_->broadcast(*tx);
+  ASSERT_TRUE(first.ok()) << first.status().to_string();
+  EXPECT_EQ(*first, tx->hash);
+  // The node has it in its pool: a resend ("already known") is accepted.
+  Result<Hash32> second = wallet_->broadcast(*tx);
+  ASSERT_TRUE(second.ok()) << second.status().to_string();
+  EXPECT_EQ(*second, tx->hash);
+
+  ASSERT_TRUE(testing::anvil_mine(*rpc_, 1).is_ok());
+  Result<Receipt> receipt = wallet_->wait_for_receipt(tx->hash);
+  ASSERT_TRUE(receipt.ok()) << receipt.status().to_string();
+  EXPECT_TRUE(receipt->success);
+  EXPECT_EQ(*rpc_->get_balance(to), U256(7)) << "mined once";
+  EXPECT_EQ(*rpc_->get_transaction_count(wallet_->address(), BlockId::latest()), start + 1);
+  // Mined already: a resend ("nonce too low" for a hash the node knows) is accepted too.
+  Result<Hash32> third = wallet_->broadcast(*tx);
+  ASSERT_TRUE(third.ok()) << third.status().to_string();
+  EXPECT_EQ(*rpc_->get_balance(to), U256(7));
+
+  // The nonce advanced once: the next transaction takes start + 1.
+  ASSERT_TRUE(testing::anvil_set_automine(*rpc_, true).is_ok());
+  Result<Receipt> next = wallet_->transact(to, {}, U256(1));
+  ASSERT_TRUE(next.ok()) << next.status().to_string();
+  EXPECT_EQ((*rpc_->get_transaction(next->transaction_hash))->nonce, start + 1);
+}
+
+TEST_F(ChainTest, SignedButNeverSentNonceComesBackAfterARestart) {
+  const std::uint64_t start = *rpc_->get_transaction_count(wallet_->address());
+  const Address to = PrivateKey::random().address();
+  Result<SignedTransaction> lost = wallet_->sign_transaction(to, {}, U256(5));
+  ASSERT_TRUE(lost.ok()) << lost.status().to_string();
+  EXPECT_EQ(lost->nonce, start);
+  // The same wallet goes on from its local nonce.
+  Result<SignedTransaction> after = wallet_->sign_transaction(to, {}, U256(6));
+  ASSERT_TRUE(after.ok());
+  EXPECT_EQ(after->nonce, start + 1);
+
+  // A restart: a fresh Wallet learns the nonce from the node, which never saw `lost`.
+  Wallet restarted(*rpc_, *PrivateKey::from_hex(testing::kAnvilKey0));
+  Result<SignedTransaction> same = restarted.sign_transaction(to, {}, U256(5));
+  ASSERT_TRUE(same.ok()) << same.status().to_string();
+  EXPECT_EQ(same->nonce, start);
+  EXPECT_EQ(same->hash, lost->hash) << "the same call, nonce and fees sign to the same transaction";
+  restarted.reset_nonce();
+  Result<SignedTransaction> again = restarted.sign_transaction(to, {}, U256(6));
+  ASSERT_TRUE(again.ok()) << again.status().to_string();
+  EXPECT_EQ(again->nonce, start);
+  ASSERT_TRUE(restarted.broadcast(*again).ok());
+  ASSERT_TRUE(restarted.wait_for_receipt(again->hash).ok());
+
+  // The old wallet's transaction with the same nonce is now rejected (a different hash the node
+  // does not know), and the rejection resyncs its nonce: its next send takes start + 1.
+  Result<Hash32> stale = wallet_->broadcast(*lost);
+  ASSERT_FALSE(stale.ok());
+  EXPECT_EQ(stale.status().code(), StatusCode::kFailedPrecondition) << stale.status().to_string();
+  Result<Receipt> next = wallet_->transact(to, {}, U256(1));
+  ASSERT_TRUE(next.ok()) << next.status().to_string();
+  EXPECT_EQ((*rpc_->get_transaction(next->transaction_hash))->nonce, start + 1);
+  EXPECT_EQ(*rpc_->get_balance(to), U256(7));
+}
+
+TEST_F(ChainTest, RawRequest) {
+  Result<std::string> id = rpc_->raw_request("eth_chainId", "[]");
+  ASSERT_TRUE(id.ok()) << id.status().to_string();
+  EXPECT_EQ(*id, "\"0x7a69\"");  // 31337
+  Result<std::string> block = rpc_->raw_request("eth_getBlockByNumber", R"(["0x0", false])");
+  ASSERT_TRUE(block.ok());
+  EXPECT_TRUE(nlohmann::json::parse(*block).contains("hash"));
+  EXPECT_EQ(rpc_->raw_request("eth_chainId", "{").status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(rpc_->raw_request("eth_chainId", "{}").status().code(), StatusCode::kInvalidArgument);
+  EXPECT_FALSE(rpc_->raw_request("no_suchMethod", "[]").ok());
+}
+
+// What a wallet's reorganisation test relies on: after evm_revert and new blocks, the same heights
+// carry other blocks, and what the forgotten blocks held is gone.
+TEST_F(ChainTest, SnapshotRevertAndNewBlocksAreAReorganisation) {
+  Result<std::string> snapshot = testing::anvil_snapshot(*rpc_);
+  ASSERT_TRUE(snapshot.ok()) << snapshot.status().to_string();
+  const std::uint64_t base = *rpc_->block_number();
+  const Address to = PrivateKey::random().address();
+  Result<Receipt> paid = wallet_->transact(to, {}, U256(9));
+  ASSERT_TRUE(paid.ok()) << paid.status().to_string();
+  EXPECT_EQ(paid->block_number, base + 1);
+  ASSERT_TRUE(testing::anvil_mine(*rpc_, 2).is_ok());
+  ASSERT_EQ(*rpc_->block_number(), base + 3);
+  std::vector<Hash32> before;
+  for (std::uint64_t n = base + 1; n <= base + 3; ++n) {
+    before.push_back((*rpc_->get_block(BlockId::number(n)))->hash);
+  }
+  EXPECT_EQ(before[0], paid->block_hash);
+
+  ASSERT_TRUE(testing::anvil_revert(*rpc_, *snapshot).is_ok());
+  EXPECT_EQ(*rpc_->block_number(), base);
+  EXPECT_FALSE(testing::anvil_revert(*rpc_, *snapshot).is_ok()) << "a snapshot is used up by reverting to it";
+  ASSERT_TRUE(testing::anvil_mine(*rpc_, 3).is_ok());
+  ASSERT_EQ(*rpc_->block_number(), base + 3);
+  for (std::uint64_t n = base + 1; n <= base + 3; ++n) {
+    EXPECT_NE((*rpc_->get_block(BlockId::number(n)))->hash, before[n - base - 1]) << "block " << n;
+  }
+  EXPECT_FALSE(rpc_->get_transaction_receipt(paid->transaction_hash)->has_value());
+  EXPECT_EQ(*rpc_->get_balance(to), U256(0));
+  wallet_->reset_nonce();  // the local nonce counted the forgotten transaction
+}
+
+TEST_F(ChainTest, DroppedTransactionLeavesThePool) {
+  ASSERT_TRUE(testing::anvil_set_automine(*rpc_, false).is_ok());
+  AutomineOn restore{*rpc_};
+  Result<SignedTransaction> tx = wallet_->sign_transaction(PrivateKey::random().address(), {}, U256(3));
+  ASSERT_TRUE(tx.ok());
+  ASSERT_TRUE(wallet_->broadcast(*tx).ok());
+  EXPECT_TRUE(rpc_->get_transaction(tx->hash)->has_value());
+  ASSERT_TRUE(testing::anvil_drop_transaction(*rpc_, tx->hash).is_ok());
+  EXPECT_FALSE(rpc_->get_transaction(tx->hash)->has_value());
+  wallet_->reset_nonce();
+}
+
+}  // namespace
+}  // namespace bucketpay::eth

@@ -2,13 +2,14 @@
 // notes deposited through PoolClient, the engine's tree rebuilt from the Pool's Inserted events,
 // real spend proofs made by the engine, and spent on chain in one spendBatch.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <filesystem>
 #include <iostream>
-#include <unistd.h>
 
 #include "bucketpay/circuit_inputs.h"
+#include "bucketpay/devnet.h"
 #include "bucketpay/engine.h"
 #include "bucketpay/note.h"
 #include "bucketpay/pool_client.h"
@@ -21,9 +22,6 @@ namespace bucketpay::eth {
 namespace {
 
 namespace fs = std::filesystem;
-using abi::Value;
-using testing::Artifact;
-using testing::load_artifact;
 
 fs::path e2e_anvil_binary() {
   if (const char* env = std::getenv("BUCKETPAY_ANVIL")) {  // NOLINT(concurrency-mt-unsafe)
@@ -34,21 +32,7 @@ fs::path e2e_anvil_binary() {
 
 U256 fr_to_u256(const Fr& x) { return U256::from_word(x.to_bytes()); }
 
-Bytes encode(std::string_view sig, std::vector<Value> args) {
-  Result<Bytes> b = abi::encode_call(sig, args);
-  EXPECT_TRUE(b.ok()) << b.status().to_string();
-  return b.ok() ? *b : Bytes{};
-}
-
 TEST(PoolEndToEnd, RealProofsFromTheEngineSpentThroughPoolClient) {
-  std::optional<Artifact> token_art = load_artifact("TestToken.sol", "TestToken");
-  std::optional<Artifact> spend_art = load_artifact("SpendVerifier.sol", "SpendVerifier");
-  std::optional<Artifact> split_art = load_artifact("SplitVerifier.sol", "SplitVerifier");
-  std::optional<Artifact> pool_art = load_artifact("Pool.sol", "Pool");
-  if (!token_art || !spend_art || !split_art || !pool_art) {
-    FAIL() << "contracts/out not built (the build target `contracts` makes it)";
-  }
-
   const fs::path dir = fs::temp_directory_path() / ("bucketpay-pool-e2e-" + std::to_string(::getpid()));
   fs::remove_all(dir);
   fs::create_directories(dir / "scratch");
@@ -60,46 +44,26 @@ TEST(PoolEndToEnd, RealProofsFromTheEngineSpentThroughPoolClient) {
     }
   } cleanup{dir};
 
-  // ---- chain: token, real verifiers, pool (UNIT = 10^16: one cent of an 18-decimals token).
+  // ---- chain: token, real verifiers, pool (UNIT = 10^16), deployed by the devnet module.
   Result<std::unique_ptr<testing::Anvil>> anvil = testing::Anvil::start(e2e_anvil_binary());
   ASSERT_TRUE(anvil.ok()) << anvil.status().to_string();
-  Result<std::vector<std::string>> errors = PoolClient::error_signatures_from_abi_json(pool_art->abi_json);
-  ASSERT_TRUE(errors.ok()) << errors.status().to_string();
   Result<std::unique_ptr<Rpc>> rpc = Rpc::connect({.url = (*anvil)->url(), .timeout = std::chrono::seconds(30)});
   ASSERT_TRUE(rpc.ok());
   Wallet wallet(**rpc, *PrivateKey::from_hex(testing::kAnvilKey0));
   const Address me = wallet.address();
-
-  Result<Deployment> token = wallet.deploy(token_art->bytecode);
-  ASSERT_TRUE(token.ok()) << token.status().to_string();
-  Result<Deployment> spend_v = wallet.deploy(spend_art->bytecode);
-  ASSERT_TRUE(spend_v.ok()) << spend_v.status().to_string();
-  Result<Deployment> split_v = wallet.deploy(split_art->bytecode);
-  ASSERT_TRUE(split_v.ok()) << split_v.status().to_string();
   const U256 unit(10'000'000'000'000'000ULL);  // 10^16
-  Result<Bytes> pool_init =
-      abi::encode_deploy(pool_art->bytecode, "(address,uint256,address,address)",
-                         std::vector<Value>{Value::address(token->address), Value::integer(unit),
-                                            Value::address(spend_v->address), Value::address(split_v->address)});
-  ASSERT_TRUE(pool_init.ok());
-  Result<Deployment> pool_dep = wallet.deploy(*pool_init);
-  ASSERT_TRUE(pool_dep.ok()) << pool_dep.status().to_string();
-  PoolClient pool(**rpc, wallet, pool_dep->address, *errors);
+  Result<devnet::Contracts> contracts =
+      devnet::deploy(**rpc, wallet, testing::project_root() / "contracts" / "out", unit);
+  ASSERT_TRUE(contracts.ok()) << contracts.status().to_string();
+  Result<std::vector<std::string>> errors = PoolClient::error_signatures_from_abi_json(contracts->pool_abi_json);
+  ASSERT_TRUE(errors.ok()) << errors.status().to_string();
+  PoolClient pool(**rpc, wallet, contracts->pool, *errors);
   ASSERT_EQ(*pool.unit(), unit);
-  ASSERT_EQ(*pool.token(), token->address);
+  ASSERT_EQ(*pool.token(), contracts->token);
 
-  ASSERT_TRUE(wallet
-                  .transact(token->address,
-                            encode("mint(address,uint256)",
-                                   {Value::address(me), Value::integer(U256(1'000'000) * unit)}),
-                            U256())
-                  .ok());
-  ASSERT_TRUE(wallet
-                  .transact(token->address,
-                            encode("approve(address,uint256)",
-                                   {Value::address(pool.address()), Value::integer(U256::max())}),
-                            U256())
-                  .ok());
+  TokenClient token(**rpc, wallet, contracts->token);
+  ASSERT_TRUE(token.mint(me, U256(1'000'000) * unit).ok());
+  ASSERT_TRUE(token.approve(pool.address(), U256::max()).ok());
 
   // ---- a wallet key and 4 notes, deposited in one depositMany.
   const SpendingKey sk = SpendingKey::generate();
@@ -116,7 +80,7 @@ TEST(PoolEndToEnd, RealProofsFromTheEngineSpentThroughPoolClient) {
   EXPECT_TRUE(dep->success);
 
   Result<std::vector<InsertedEvent>> events =
-      pool.inserted_events(BlockId::number(pool_dep->receipt.block_number), BlockId::latest());
+      pool.inserted_events(BlockId::number(contracts->deploy_block), BlockId::latest());
   ASSERT_TRUE(events.ok()) << events.status().to_string();
   ASSERT_EQ(events->size(), 4U);
   Result<std::vector<InsertedEvent>> in_receipt = pool.inserted_events(*dep);
@@ -200,9 +164,9 @@ TEST(PoolEndToEnd, RealProofsFromTheEngineSpentThroughPoolClient) {
   }
 
   auto balance_of = [&](const Address& a) -> U256 {
-    Result<Bytes> b = (*rpc)->call({.to = token->address, .data = encode("balanceOf(address)", {Value::address(a)})});
+    Result<U256> b = token.balance_of(a);
     EXPECT_TRUE(b.ok());
-    return b.ok() ? *(*abi::decode("(uint256)", *b))[0].as_uint() : U256();
+    return b.ok() ? *b : U256();
   };
 
   // ---- three in one spendBatch.
@@ -210,8 +174,8 @@ TEST(PoolEndToEnd, RealProofsFromTheEngineSpentThroughPoolClient) {
   Result<Receipt> batch = pool.spend_batch(first3);
   ASSERT_TRUE(batch.ok()) << batch.status().to_string();
   EXPECT_TRUE(batch->success);
-  std::cout << "[ e2e ] spendBatch of 3 real proofs: gas used " << batch->gas_used << " ("
-            << batch->gas_used / 3 << " per proof)\n";
+  std::cout << "[ e2e ] spendBatch of 3 real proofs: gas used " << batch->gas_used << " (" << batch->gas_used / 3
+            << " per proof)\n";
   EXPECT_EQ(balance_of(recipient), U256(values[0] + values[1] + values[2]) * unit);
   for (std::size_t i = 0; i < 3; ++i) {
     EXPECT_TRUE(*pool.is_spent(calls[i].nullifier)) << i;
@@ -234,6 +198,21 @@ TEST(PoolEndToEnd, RealProofsFromTheEngineSpentThroughPoolClient) {
   std::cout << "[ e2e ] spendBatch of 1 real proof: gas used " << last->gas_used << "\n";
   EXPECT_TRUE(*pool.is_spent(calls[3].nullifier));
   EXPECT_EQ(balance_of(recipient), U256(values[0] + values[1] + values[2] + values[3]) * unit);
+
+  // ---- the Pool's events: the 4 inserts, then the 4 spends of real proofs, in chain order.
+  Result<std::vector<PoolEvent>> all = pool.events(contracts->deploy_block, *(*rpc)->block_number());
+  ASSERT_TRUE(all.ok()) << all.status().to_string();
+  ASSERT_EQ(all->size(), 8U);
+  for (std::size_t i = 0; i < 4; ++i) {
+    EXPECT_EQ((*all)[i].kind, PoolEvent::Kind::kInserted);
+    const PoolEvent& spent = (*all)[4 + i];
+    ASSERT_EQ(spent.kind, PoolEvent::Kind::kSpent);
+    EXPECT_EQ(spent.spent.nullifier, calls[i].nullifier);
+    EXPECT_EQ(spent.spent.recipient, recipient);
+    EXPECT_EQ(spent.spent.value, U256(values[i]));
+  }
+  EXPECT_EQ((*all)[4].block_hash, batch->block_hash);
+  EXPECT_EQ((*all)[7].block_hash, last->block_hash);
 }
 
 }  // namespace
