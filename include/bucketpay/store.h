@@ -31,6 +31,7 @@
 // across processes.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <filesystem>
 #include <memory>
@@ -122,6 +123,76 @@ struct JobCounts {
   friend bool operator==(const JobCounts&, const JobCounts&) = default;
 };
 
+// ---- The wallet's view of the chain (bucketpay/wallet.h syncs it from the Pool's events).
+
+// A block the store has learned something from (events), or the sync cursor.
+struct BlockRef {
+  std::uint64_t number = 0;
+  std::array<std::uint8_t, 32> hash{};
+  friend bool operator==(const BlockRef&, const BlockRef&) = default;
+};
+
+// One leaf learned from an Inserted event.
+struct ChainLeaf {
+  std::uint64_t index = 0;  // must be the next index (leaf_count() + position in the update)
+  Fr value;
+  std::uint64_t block = 0;  // the block that inserted it
+  Fr root;                  // the root the event carried (the root after its transaction's inserts)
+};
+
+// What one sync step learned, applied in one transaction by apply_chain_update().
+struct ChainUpdate {
+  std::vector<ChainLeaf> leaves;  // appended in order, from leaf_count()
+  struct NoteLeaf {
+    std::int64_t note_id = 0;
+    std::uint64_t leaf_index = 0;
+  };
+  std::vector<NoteLeaf> note_leaves;  // like set_note_leaf_index (pending -> on_chain)
+  struct NoteSpent {
+    std::int64_t note_id = 0;
+    std::uint64_t block = 0;  // the block whose Spent/Split event carried its nullifier
+  };
+  std::vector<NoteSpent> spent;  // -> kSpent (from any state), spent block recorded, precomputes dropped
+  std::vector<BlockRef> blocks;  // blocks with events, remembered for reorg detection
+  BlockRef cursor;               // everything up to and including this block is synced
+};
+
+// ---- The payments journal: every transaction the wallet signs is recorded before it is sent.
+//
+//  prepared -> signed -> submitted -> confirmed
+//      \          \          \--------> failed
+//       \----------\------------------> failed
+enum class PaymentState : std::uint8_t {
+  kPrepared,   // notes reserved (spending), nothing signed yet
+  kSigned,     // the raw transaction is recorded; it may or may not have reached the node
+  kSubmitted,  // the node accepted it
+  kConfirmed,  // mined and succeeded: its notes are spent
+  kFailed,     // will never be mined or reverted: its notes are released (or spent, see fail_payment)
+};
+std::string_view payment_state_name(PaymentState state);  // "prepared", "signed", ...
+
+struct Payment {
+  std::int64_t id = 0;  // assigned by begin_payment
+  std::string wallet;
+  std::string kind;                        // "pay", "split" (on-demand), "rebalance", "deposit"
+  std::uint64_t amount = 0;                // value units (cents) paid out (deposit: deposited)
+  std::string recipient;                   // 0x address, or empty
+  std::vector<std::int64_t> note_ids;      // notes it spends (reserved: on_chain -> spending)
+  std::vector<std::int64_t> new_note_ids;  // notes it creates (already inserted as pending)
+  PaymentState state = PaymentState::kPrepared;
+  std::string tx_hash;               // 0x-hex, set when signed
+  std::vector<std::uint8_t> raw_tx;  // the signed transaction, set when signed
+  std::uint64_t nonce = 0;
+  std::uint64_t gas_used = 0;   // set when confirmed
+  std::uint64_t block = 0;      // set when confirmed (or failed in a block)
+  std::string error;            // why it failed
+  double latency_ms = 0;        // command to signed transaction
+  std::int64_t created_ms = 0;  // filled in when 0
+  std::int64_t updated_ms = 0;
+
+  friend bool operator==(const Payment&, const Payment&) = default;
+};
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -195,6 +266,61 @@ class Store {
   // Jobs by id; only the batch's when given.
   virtual Result<std::vector<Job>> list_jobs(std::optional<std::string_view> batch) = 0;
   virtual Result<JobCounts> job_counts(std::optional<std::string_view> batch) = 0;
+
+  // Drops one precompute (e.g. its root vanished in a reorganisation); kNotFound.
+  virtual Status delete_precompute(std::string_view key) = 0;
+
+  // ---- Settings: small public named values of a wallet (chain, pool address, payee, policy).
+  virtual Status put_setting(std::string_view wallet, std::string_view key, std::string_view value) = 0;  // upsert
+  virtual Result<std::optional<std::string>> get_setting(std::string_view wallet, std::string_view key) = 0;
+
+  // ---- Other sealed secrets of a wallet (e.g. its Ethereum account key), by name; like
+  // put_spending_key: kFailedPrecondition without a vault, kAlreadyExists (never overwritten).
+  virtual Status put_secret(std::string_view wallet, std::string_view name, std::span<const std::uint8_t> value) = 0;
+  virtual Result<std::vector<std::uint8_t>> get_secret(std::string_view wallet,
+                                                       std::string_view name) = 0;  // kNotFound
+
+  // ---- Chain sync (one chain per store; the leaves above are the chain's).
+  // Applies a sync step in one transaction: leaves appended (kFailedPrecondition unless they start at
+  // leaf_count() and are consecutive), note leaf indices set, notes spent, blocks remembered, cursor
+  // moved. Idempotent for a step already applied: a leaf at an index below leaf_count() is accepted
+  // when it equals the stored one (else kFailedPrecondition), a spent note stays spent.
+  virtual Status apply_chain_update(const ChainUpdate& update) = 0;
+  virtual Result<std::optional<BlockRef>> sync_cursor() = 0;  // none before the first sync
+  // The remembered blocks, newest first, at most `limit`.
+  virtual Result<std::vector<BlockRef>> recent_blocks(std::size_t limit) = 0;
+  // Forgets everything learned from blocks after `block`, in one transaction: their leaves; the
+  // leaf index of notes on those leaves (-> pending, precomputes dropped); spent marks from those
+  // blocks (-> on_chain, or spending when a payment still holds them); confirmed payments mined
+  // after it (-> submitted, to be looked up again); remembered blocks after it; the cursor becomes
+  // `cursor` (which must have cursor.number == block).
+  virtual Status rollback_chain(const BlockRef& cursor) = 0;
+  // The root carried by the event of each stored leaf's transaction, distinct, oldest first: the
+  // roots a precompute may use.
+  virtual Result<std::vector<Fr>> known_roots() = 0;
+
+  // ---- Payments journal (see PaymentState).
+  // Reserves payment.note_ids (each on_chain -> spending; all or none: kFailedPrecondition naming
+  // the first note that is not on chain) and records the payment as prepared, in one transaction.
+  // Returns its id. payment.state/tx fields are ignored.
+  virtual Result<std::int64_t> begin_payment(const Payment& payment) = 0;
+  // prepared -> signed with its raw transaction (kFailedPrecondition from another state).
+  virtual Status record_payment_signed(std::int64_t id, std::string_view tx_hash, std::span<const std::uint8_t> raw_tx,
+                                       std::uint64_t nonce, double latency_ms) = 0;
+  // signed -> submitted (idempotent when already submitted).
+  virtual Status mark_payment_submitted(std::int64_t id) = 0;
+  // -> confirmed, in one transaction: its notes -> spent (spent block = block), their precomputes
+  // dropped. From signed or submitted; idempotent when already confirmed.
+  virtual Status confirm_payment(std::int64_t id, std::uint64_t gas_used, std::uint64_t block) = 0;
+  // -> failed with `error`, in one transaction: its notes in spending go back to on_chain, except
+  // those in `spent_note_ids` (their nullifier is on chain anyway), which become spent; its new
+  // notes that are still pending are deleted. From prepared, signed or submitted; idempotent when
+  // already failed.
+  virtual Status fail_payment(std::int64_t id, std::string_view error, std::span<const std::int64_t> spent_note_ids,
+                              std::uint64_t block) = 0;
+  virtual Result<Payment> get_payment(std::int64_t id) = 0;  // kNotFound
+  // The wallet's payments by id; only those in `state` when given.
+  virtual Result<std::vector<Payment>> list_payments(std::string_view wallet, std::optional<PaymentState> state) = 0;
 };
 
 struct StoreOptions {

@@ -21,7 +21,6 @@ namespace {
 // The record encodings both backends share (store/record_codec.h).
 using namespace store_codec;  // NOLINT(google-build-using-namespace)
 
-
 // Migration i (0-based) takes the schema from version i to i + 1. Append only; never edit one that
 // has shipped. The tables mirror the SQLite store's (src/store/sqlite_store.cpp) column for column;
 // jobs adds the lease (owner and expiry) of the fleet queue.
@@ -87,12 +86,59 @@ CREATE INDEX jobs_pending ON jobs(id) WHERE state = 'pending';
 CREATE INDEX jobs_by_batch ON jobs(batch, state);
 CREATE INDEX jobs_by_lease ON jobs(lease_expires_at) WHERE lease_expires_at IS NOT NULL;
 )sql",
+    R"sql(
+ALTER TABLE leaves ADD COLUMN block BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE leaves ADD COLUMN root BYTEA;
+CREATE INDEX leaves_by_block ON leaves(block);
+ALTER TABLE notes ADD COLUMN spent_block BIGINT;
+CREATE TABLE settings(
+  wallet TEXT NOT NULL,
+  key TEXT NOT NULL,
+  value TEXT NOT NULL,
+  PRIMARY KEY (wallet, key));
+CREATE TABLE named_secrets(
+  wallet TEXT NOT NULL,
+  name TEXT NOT NULL,
+  value BYTEA NOT NULL,
+  created_ms BIGINT NOT NULL,
+  PRIMARY KEY (wallet, name));
+CREATE TABLE chain_blocks(
+  number BIGINT PRIMARY KEY,
+  hash BYTEA NOT NULL);
+CREATE TABLE sync_cursor(
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  number BIGINT NOT NULL,
+  hash BYTEA NOT NULL);
+CREATE TABLE payments(
+  id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  wallet TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  amount BIGINT NOT NULL,
+  recipient TEXT NOT NULL,
+  state TEXT NOT NULL CHECK (state IN ('prepared', 'signed', 'submitted', 'confirmed', 'failed')),
+  tx_hash TEXT NOT NULL,
+  raw_tx BYTEA,
+  nonce BIGINT NOT NULL,
+  gas_used BIGINT NOT NULL,
+  block BIGINT NOT NULL,
+  error TEXT NOT NULL,
+  latency_ms DOUBLE PRECISION NOT NULL,
+  created_ms BIGINT NOT NULL,
+  updated_ms BIGINT NOT NULL);
+CREATE INDEX payments_by_wallet_state ON payments(wallet, state, id);
+CREATE TABLE payment_notes(
+  seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  payment_id BIGINT NOT NULL REFERENCES payments(id),
+  note_id BIGINT NOT NULL,
+  role TEXT NOT NULL CHECK (role IN ('spend', 'new')));
+CREATE INDEX payment_notes_by_payment ON payment_notes(payment_id, role);
+CREATE INDEX payment_notes_by_note ON payment_notes(note_id);
+)sql",
 };
 constexpr auto kSchemaVersion = static_cast<std::int64_t>(std::size(kMigrations));
 
 // Serialises schema migration and vault creation among processes opening one database.
 constexpr std::int64_t kOpenLockKey = 0x62756b7470617931;  // "buktpay1"
-
 
 // Associated data binding each sealed column to its record: the SQLite store's, byte for byte.
 
@@ -103,6 +149,9 @@ constexpr const char* kNoteColumns = "id, wallet, pk, value, r, leaf_index, stat
 constexpr const char* kPrecomputeColumns =
     "id, key, note_id, circuit, amount, recipient, public_inputs, proof, outputs, created_ms, prove_ms, worker";
 constexpr const char* kJobColumns = "id, key, batch, circuit, spec, state, tries, error, updated_ms, worker";
+constexpr const char* kPaymentColumns =
+    "id, wallet, kind, amount, recipient, state, tx_hash, raw_tx, nonce, gas_used, block, error, latency_ms, "
+    "created_ms, updated_ms";
 
 std::string cat(std::initializer_list<std::string_view> parts) {
   std::string s;
@@ -111,8 +160,6 @@ std::string cat(std::initializer_list<std::string_view> parts) {
   }
   return s;
 }
-
-
 
 // A bytea parameter, sent in binary. An empty span is a zero-length value (never NULL).
 pqxx::binarystring bin(std::span<const std::uint8_t> b) {
@@ -136,13 +183,7 @@ std::string float_text(double v) {
   return ec == std::errc() ? std::string(buf, end) : std::to_string(v);
 }
 
-
-
-
 // uint64 values are stored in BIGINT by their bit pattern, as in the SQLite store.
-
-
-
 
 // NOLINTBEGIN(bugprone-macro-parentheses)
 #define BUCKETPAY_PG_ASSIGN_OR_RETURN_IMPL(var, tmp, expr) \
@@ -654,6 +695,308 @@ class PgStoreImpl final : public PgStore {
         });
   }
 
+  // ---- Wallet state: precompute removal, settings, named secrets.
+
+  Status delete_precompute(std::string_view key) override {
+    return run<Status>("delete_precompute", [&](pqxx::connection& c) -> Status {
+      pqxx::work txn(c);
+      if (txn.exec_params("DELETE FROM precomputes WHERE key = $1", std::string(key)).affected_rows() == 0) {
+        return Status::not_found("no precompute '" + std::string(key) + "'");
+      }
+      // Its job goes too, so that the same key can be proved again.
+      txn.exec_params("DELETE FROM jobs WHERE key = $1", std::string(key));
+      txn.commit();
+      return Status::ok();
+    });
+  }
+
+  Status put_setting(std::string_view wallet, std::string_view key, std::string_view value) override {
+    return run<Status>("put_setting", [&](pqxx::connection& c) -> Status {
+      pqxx::work txn(c);
+      txn.exec_params(
+          "INSERT INTO settings(wallet, key, value) VALUES ($1, $2, $3) "
+          "ON CONFLICT (wallet, key) DO UPDATE SET value = excluded.value",
+          std::string(wallet), std::string(key), std::string(value));
+      txn.commit();
+      return Status::ok();
+    });
+  }
+
+  Result<std::optional<std::string>> get_setting(std::string_view wallet, std::string_view key) override {
+    return run<Result<std::optional<std::string>>>(
+        "get_setting", [&](pqxx::connection& c) -> Result<std::optional<std::string>> {
+          pqxx::read_transaction txn(c);
+          const pqxx::result r = txn.exec_params("SELECT value FROM settings WHERE wallet = $1 AND key = $2",
+                                                 std::string(wallet), std::string(key));
+          if (r.empty()) return std::optional<std::string>();
+          return std::optional<std::string>(r[0][0].as<std::string>());
+        });
+  }
+
+  Status put_secret(std::string_view wallet, std::string_view name, std::span<const std::uint8_t> value) override {
+    return run<Status>("put_secret", [&](pqxx::connection& c) -> Status {
+      if (!vault_) {
+        return Status::failed_precondition(
+            "refusing to store a secret: this store has no vault (open it with a passphrase)");
+      }
+      if (wallet.empty() || name.empty()) return Status::invalid_argument("the wallet or secret name is empty");
+      const Bytes sealed = vault_->seal(value, secret_ad(wallet, name));
+      pqxx::work txn(c);
+      const pqxx::result r = txn.exec_params(
+          "INSERT INTO named_secrets(wallet, name, value, created_ms) VALUES ($1, $2, $3, $4) "
+          "ON CONFLICT (wallet, name) DO NOTHING",
+          std::string(wallet), std::string(name), bin(sealed), now_ms());
+      if (r.affected_rows() != 1) {
+        return Status::already_exists("wallet '" + std::string(wallet) + "' already has a secret '" +
+                                      std::string(name) + "' (never overwritten)");
+      }
+      txn.commit();
+      return Status::ok();
+    });
+  }
+
+  Result<Bytes> get_secret(std::string_view wallet, std::string_view name) override {
+    return run<Result<Bytes>>("get_secret", [&](pqxx::connection& c) -> Result<Bytes> {
+      pqxx::read_transaction txn(c);
+      const pqxx::result r = txn.exec_params("SELECT value FROM named_secrets WHERE wallet = $1 AND name = $2",
+                                             std::string(wallet), std::string(name));
+      if (r.empty())
+        return Status::not_found("wallet '" + std::string(wallet) + "' has no secret '" + std::string(name) + "'");
+      if (!vault_) return Status::failed_precondition("the secret is sealed and this store has no vault");
+      return vault_->unseal(bytes_of(r[0][0]), secret_ad(wallet, name));
+    });
+  }
+
+  // ---- Chain sync.
+
+  Status apply_chain_update(const ChainUpdate& u) override {
+    return run<Status>("apply_chain_update", [&](pqxx::connection& c) -> Status {
+      pqxx::work txn(c);
+      txn.exec("LOCK TABLE leaves IN SHARE ROW EXCLUSIVE MODE");
+      std::uint64_t count = leaf_count_in(txn);
+      for (const ChainLeaf& leaf : u.leaves) {
+        const Fr::Bytes v = leaf.value.to_bytes();
+        if (leaf.index < count) {
+          const pqxx::result r = txn.exec_params("SELECT value FROM leaves WHERE idx = $1", to_db(leaf.index));
+          if (r.empty() || bytes_of(r[0][0]) != Bytes(v.begin(), v.end())) {
+            return Status::failed_precondition("leaf " + std::to_string(leaf.index) + " differs from the stored one");
+          }
+          continue;
+        }
+        if (leaf.index != count) {
+          return Status::failed_precondition("leaf " + std::to_string(leaf.index) + " would leave a gap after " +
+                                             std::to_string(count) + " leaves");
+        }
+        const Fr::Bytes root = leaf.root.to_bytes();
+        txn.exec_params("INSERT INTO leaves(idx, value, block, root) VALUES ($1, $2, $3, $4)", to_db(leaf.index),
+                        bin(v), to_db(leaf.block), bin(root));
+        ++count;
+      }
+      for (const auto& nl : u.note_leaves) {
+        const pqxx::result r = txn.exec_params(
+            "UPDATE notes SET leaf_index = $2, state = CASE state WHEN 'pending' THEN 'on_chain' ELSE state END "
+            "WHERE id = $1 AND (leaf_index IS NULL OR leaf_index = $2)",
+            nl.note_id, to_db(nl.leaf_index));
+        if (r.affected_rows() != 1) {
+          return Status::failed_precondition("note " + std::to_string(nl.note_id) + " is missing or at another leaf");
+        }
+      }
+      for (const auto& s : u.spent) mark_spent_in(txn, s.note_id, s.block);
+      remember_blocks_in(txn, u.blocks);
+      set_cursor_in(txn, u.cursor);
+      txn.commit();
+      return Status::ok();
+    });
+  }
+
+  Result<std::optional<BlockRef>> sync_cursor() override {
+    return run<Result<std::optional<BlockRef>>>(
+        "sync_cursor", [&](pqxx::connection& c) -> Result<std::optional<BlockRef>> {
+          pqxx::read_transaction txn(c);
+          const pqxx::result r = txn.exec("SELECT number, hash FROM sync_cursor WHERE id = 1");
+          if (r.empty()) return std::optional<BlockRef>();
+          ASSIGN_OR_RETURN(BlockRef b, read_block(r[0]));
+          return std::optional<BlockRef>(b);
+        });
+  }
+
+  Result<std::vector<BlockRef>> recent_blocks(std::size_t limit) override {
+    return run<Result<std::vector<BlockRef>>>(
+        "recent_blocks", [&](pqxx::connection& c) -> Result<std::vector<BlockRef>> {
+          pqxx::read_transaction txn(c);
+          const pqxx::result rows = txn.exec_params(
+              "SELECT number, hash FROM chain_blocks ORDER BY number DESC LIMIT $1",
+              static_cast<std::int64_t>(std::min<std::size_t>(limit, std::numeric_limits<std::int64_t>::max())));
+          std::vector<BlockRef> out;
+          for (const pqxx::row& row : rows) {
+            ASSIGN_OR_RETURN(BlockRef b, read_block(row));
+            out.push_back(b);
+          }
+          return out;
+        });
+  }
+
+  Status rollback_chain(const BlockRef& cursor) override {
+    return run<Status>("rollback_chain", [&](pqxx::connection& c) -> Status {
+      pqxx::work txn(c);
+      txn.exec("LOCK TABLE leaves IN SHARE ROW EXCLUSIVE MODE");
+      const std::int64_t b = to_db(cursor.number);
+      for (const char* sql : {
+               "UPDATE payments SET state = 'submitted', block = 0, gas_used = 0 WHERE state = 'confirmed' AND block > "
+               "$1",
+               "DELETE FROM jobs WHERE key IN (SELECT key FROM precomputes WHERE note_id IN (SELECT id FROM notes "
+               "WHERE leaf_index IN (SELECT idx FROM leaves WHERE block > $1)))",
+               "DELETE FROM precomputes WHERE note_id IN (SELECT id FROM notes WHERE leaf_index IN "
+               "(SELECT idx FROM leaves WHERE block > $1))",
+               "UPDATE notes SET leaf_index = NULL, state = 'pending', spent_block = NULL "
+               "WHERE leaf_index IN (SELECT idx FROM leaves WHERE block > $1)",
+               "DELETE FROM leaves WHERE block > $1",
+               "UPDATE notes SET spent_block = NULL, state = CASE WHEN EXISTS (SELECT 1 FROM payment_notes pn "
+               "JOIN payments p ON p.id = pn.payment_id WHERE pn.note_id = notes.id AND pn.role = 'spend' "
+               "AND p.state IN ('signed', 'submitted')) THEN 'spending' ELSE 'on_chain' END "
+               "WHERE spent_block > $1 AND leaf_index IS NOT NULL",
+               "DELETE FROM chain_blocks WHERE number > $1",
+           }) {
+        txn.exec_params(sql, b);
+      }
+      remember_blocks_in(txn, std::span(&cursor, 1));
+      set_cursor_in(txn, cursor);
+      txn.commit();
+      return Status::ok();
+    });
+  }
+
+  Result<std::vector<Fr>> known_roots() override {
+    return run<Result<std::vector<Fr>>>("known_roots", [&](pqxx::connection& c) -> Result<std::vector<Fr>> {
+      pqxx::read_transaction txn(c);
+      const pqxx::result rows = txn.exec("SELECT root FROM leaves WHERE root IS NOT NULL ORDER BY idx");
+      std::vector<Fr> out;
+      for (const pqxx::row& row : rows) {
+        ASSIGN_OR_RETURN(const Fr r, decode_fr(bytes_of(row[0]), "leaf root"));
+        if (out.empty() || out.back() != r) out.push_back(r);
+      }
+      return out;
+    });
+  }
+
+  // ---- Payments journal.
+
+  Result<std::int64_t> begin_payment(const Payment& p) override {
+    return run<Result<std::int64_t>>("begin_payment", [&](pqxx::connection& c) -> Result<std::int64_t> {
+      pqxx::work txn(c);
+      const std::int64_t now = p.created_ms != 0 ? p.created_ms : now_ms();
+      const pqxx::result r = txn.exec_params(
+          "INSERT INTO payments(wallet, kind, amount, recipient, state, tx_hash, nonce, gas_used, block, error, "
+          "latency_ms, created_ms, updated_ms) VALUES ($1, $2, $3, $4, 'prepared', '', 0, 0, 0, '', 0, $5, $5) "
+          "RETURNING id",
+          p.wallet, p.kind, to_db(p.amount), p.recipient, now);
+      const std::int64_t id = r[0][0].as<std::int64_t>();
+      for (std::int64_t note : p.note_ids) {
+        if (txn.exec_params("UPDATE notes SET state = 'spending' WHERE id = $1 AND state = 'on_chain'", note)
+                .affected_rows() != 1) {
+          return Status::failed_precondition("note " + std::to_string(note) +
+                                             " is not on chain and unreserved: it cannot be spent now");
+        }
+      }
+      link_notes_in(txn, id, p.note_ids, "spend");
+      link_notes_in(txn, id, p.new_note_ids, "new");
+      txn.commit();
+      return id;
+    });
+  }
+
+  Status record_payment_signed(std::int64_t id, std::string_view tx_hash, std::span<const std::uint8_t> raw_tx,
+                               std::uint64_t nonce, double latency_ms) override {
+    return run<Status>("record_payment_signed", [&](pqxx::connection& c) -> Status {
+      pqxx::work txn(c);
+      const pqxx::result r = txn.exec_params(
+          "UPDATE payments SET state = 'signed', tx_hash = $2, raw_tx = $3, nonce = $4, "
+          "latency_ms = $5::double precision, updated_ms = $6 WHERE id = $1 AND state = 'prepared'",
+          id, std::string(tx_hash), bin(raw_tx), to_db(nonce), float_text(latency_ms), now_ms());
+      if (r.affected_rows() != 1) return wrong_payment_state_in(txn, id, "signed");
+      txn.commit();
+      return Status::ok();
+    });
+  }
+
+  Status mark_payment_submitted(std::int64_t id) override {
+    return run<Status>("mark_payment_submitted", [&](pqxx::connection& c) -> Status {
+      pqxx::work txn(c);
+      const pqxx::result r = txn.exec_params(
+          "UPDATE payments SET state = 'submitted', updated_ms = $2 WHERE id = $1 AND state IN ('signed', 'submitted')",
+          id, now_ms());
+      if (r.affected_rows() != 1) return wrong_payment_state_in(txn, id, "submitted");
+      txn.commit();
+      return Status::ok();
+    });
+  }
+
+  Status confirm_payment(std::int64_t id, std::uint64_t gas_used, std::uint64_t block) override {
+    return run<Status>("confirm_payment", [&](pqxx::connection& c) -> Status {
+      pqxx::work txn(c);
+      ASSIGN_OR_RETURN(const std::string state, payment_state_in(txn, id, true));
+      if (state == "confirmed") return Status::ok();
+      if (state != "signed" && state != "submitted") {
+        return Status::failed_precondition("payment " + std::to_string(id) + " is " + state + ", not in flight");
+      }
+      txn.exec_params(
+          "UPDATE payments SET state = 'confirmed', gas_used = $2, block = $3, updated_ms = $4 WHERE id = $1", id,
+          to_db(gas_used), to_db(block), now_ms());
+      for (std::int64_t note : linked_notes_in(txn, id, "spend")) mark_spent_in(txn, note, block);
+      txn.commit();
+      return Status::ok();
+    });
+  }
+
+  Status fail_payment(std::int64_t id, std::string_view error, std::span<const std::int64_t> spent_note_ids,
+                      std::uint64_t block) override {
+    return run<Status>("fail_payment", [&](pqxx::connection& c) -> Status {
+      pqxx::work txn(c);
+      ASSIGN_OR_RETURN(const std::string state, payment_state_in(txn, id, true));
+      if (state == "failed") return Status::ok();
+      if (state == "confirmed") return Status::failed_precondition("payment " + std::to_string(id) + " is confirmed");
+      txn.exec_params("UPDATE payments SET state = 'failed', error = $2, block = $3, updated_ms = $4 WHERE id = $1", id,
+                      std::string(error), to_db(block), now_ms());
+      for (std::int64_t note : linked_notes_in(txn, id, "spend")) {
+        if (std::find(spent_note_ids.begin(), spent_note_ids.end(), note) != spent_note_ids.end()) {
+          mark_spent_in(txn, note, block);
+        } else {
+          txn.exec_params("UPDATE notes SET state = 'on_chain' WHERE id = $1 AND state = 'spending'", note);
+        }
+      }
+      for (std::int64_t note : linked_notes_in(txn, id, "new")) {
+        txn.exec_params("DELETE FROM notes WHERE id = $1 AND state = 'pending' AND leaf_index IS NULL", note);
+      }
+      txn.commit();
+      return Status::ok();
+    });
+  }
+
+  Result<Payment> get_payment(std::int64_t id) override {
+    return run<Result<Payment>>("get_payment", [&](pqxx::connection& c) -> Result<Payment> {
+      pqxx::read_transaction txn(c);
+      ASSIGN_OR_RETURN(
+          std::vector<Payment> found,
+          read_payments(txn, txn.exec_params(cat({"SELECT ", kPaymentColumns, " FROM payments WHERE id = $1"}), id)));
+      if (found.empty()) return Status::not_found("no payment " + std::to_string(id));
+      return std::move(found.front());
+    });
+  }
+
+  Result<std::vector<Payment>> list_payments(std::string_view wallet, std::optional<PaymentState> state) override {
+    return run<Result<std::vector<Payment>>>("list_payments", [&](pqxx::connection& c) -> Result<std::vector<Payment>> {
+      pqxx::read_transaction txn(c);
+      if (!state) {
+        return read_payments(
+            txn, txn.exec_params(cat({"SELECT ", kPaymentColumns, " FROM payments WHERE wallet = $1 ORDER BY id"}),
+                                 std::string(wallet)));
+      }
+      return read_payments(txn, txn.exec_params(cat({"SELECT ", kPaymentColumns,
+                                                     " FROM payments WHERE wallet = $1 AND state = $2 ORDER BY id"}),
+                                                std::string(wallet), std::string(payment_state_name(*state))));
+    });
+  }
+
  private:
   struct ClaimedJob {
     Job job;
@@ -677,6 +1020,100 @@ class PgStoreImpl final : public PgStore {
       return vault_->unseal(stored, ad);
     }
     return Bytes(stored.begin(), stored.end());
+  }
+
+  // ---- Chain and journal helpers (inside a transaction).
+
+  // -> spent (from any state; the first spent block is kept), its proofs and their jobs dropped.
+  static void mark_spent_in(pqxx::transaction_base& txn, std::int64_t note, std::uint64_t block) {
+    txn.exec_params("UPDATE notes SET state = 'spent', spent_block = COALESCE(spent_block, $2) WHERE id = $1", note,
+                    to_db(block));
+    txn.exec_params("DELETE FROM jobs WHERE key IN (SELECT key FROM precomputes WHERE note_id = $1)", note);
+    txn.exec_params("DELETE FROM precomputes WHERE note_id = $1", note);
+  }
+
+  static void remember_blocks_in(pqxx::transaction_base& txn, std::span<const BlockRef> blocks) {
+    for (const BlockRef& b : blocks) {
+      txn.exec_params(
+          "INSERT INTO chain_blocks(number, hash) VALUES ($1, $2) "
+          "ON CONFLICT (number) DO UPDATE SET hash = excluded.hash",
+          to_db(b.number), bin(b.hash));
+    }
+  }
+
+  static void set_cursor_in(pqxx::transaction_base& txn, const BlockRef& b) {
+    txn.exec_params(
+        "INSERT INTO sync_cursor(id, number, hash) VALUES (1, $1, $2) "
+        "ON CONFLICT (id) DO UPDATE SET number = excluded.number, hash = excluded.hash",
+        to_db(b.number), bin(b.hash));
+  }
+
+  static Result<BlockRef> read_block(const pqxx::row& row) {
+    BlockRef b;
+    b.number = from_db(row[0].as<std::int64_t>());
+    const Bytes h = bytes_of(row[1]);
+    if (h.size() != b.hash.size()) return Status::corruption("a stored block hash is not 32 bytes");
+    std::copy(h.begin(), h.end(), b.hash.begin());
+    return b;
+  }
+
+  static void link_notes_in(pqxx::transaction_base& txn, std::int64_t payment, std::span<const std::int64_t> notes,
+                            const char* role) {
+    for (std::int64_t note : notes) {
+      txn.exec_params("INSERT INTO payment_notes(payment_id, note_id, role) VALUES ($1, $2, $3)", payment, note,
+                      std::string(role));
+    }
+  }
+
+  static std::vector<std::int64_t> linked_notes_in(pqxx::transaction_base& txn, std::int64_t payment,
+                                                   const char* role) {
+    std::vector<std::int64_t> out;
+    for (const pqxx::row& row :
+         txn.exec_params("SELECT note_id FROM payment_notes WHERE payment_id = $1 AND role = $2 ORDER BY seq", payment,
+                         std::string(role))) {
+      out.push_back(row[0].as<std::int64_t>());
+    }
+    return out;
+  }
+
+  // The payment's state; `lock` holds its row until the transaction ends.
+  static Result<std::string> payment_state_in(pqxx::transaction_base& txn, std::int64_t id, bool lock) {
+    const pqxx::result r = txn.exec_params(
+        lock ? "SELECT state FROM payments WHERE id = $1 FOR UPDATE" : "SELECT state FROM payments WHERE id = $1", id);
+    if (r.empty()) return Status::not_found("no payment " + std::to_string(id));
+    return r[0][0].as<std::string>();
+  }
+
+  static Status wrong_payment_state_in(pqxx::transaction_base& txn, std::int64_t id, std::string_view to) {
+    ASSIGN_OR_RETURN(const std::string state, payment_state_in(txn, id, false));
+    return Status::failed_precondition("payment " + std::to_string(id) + " is " + state + ": it cannot become " +
+                                       std::string(to));
+  }
+
+  static Result<std::vector<Payment>> read_payments(pqxx::transaction_base& txn, const pqxx::result& rows) {
+    std::vector<Payment> out;
+    for (const pqxx::row& row : rows) {
+      Payment p;
+      p.id = row[0].as<std::int64_t>();
+      p.wallet = row[1].as<std::string>();
+      p.kind = row[2].as<std::string>();
+      p.amount = from_db(row[3].as<std::int64_t>());
+      p.recipient = row[4].as<std::string>();
+      ASSIGN_OR_RETURN(p.state, parse_payment_state(row[5].as<std::string>()));
+      p.tx_hash = row[6].as<std::string>();
+      p.raw_tx = bytes_of(row[7]);
+      p.nonce = from_db(row[8].as<std::int64_t>());
+      p.gas_used = from_db(row[9].as<std::int64_t>());
+      p.block = from_db(row[10].as<std::int64_t>());
+      p.error = row[11].as<std::string>();
+      p.latency_ms = row[12].as<double>();
+      p.created_ms = row[13].as<std::int64_t>();
+      p.updated_ms = row[14].as<std::int64_t>();
+      p.note_ids = linked_notes_in(txn, p.id, "spend");
+      p.new_note_ids = linked_notes_in(txn, p.id, "new");
+      out.push_back(std::move(p));
+    }
+    return out;
   }
 
   static std::uint64_t leaf_count_in(pqxx::transaction_base& txn) {
@@ -1064,6 +1501,7 @@ Result<std::optional<Vault>> setup_vault(pqxx::connection& c, const StoreOptions
   }
   const bool secrets = txn.exec(
                               "SELECT EXISTS(SELECT 1 FROM notes) OR EXISTS(SELECT 1 FROM secrets) "
+                              "OR EXISTS(SELECT 1 FROM named_secrets) "
                               "OR EXISTS(SELECT 1 FROM precomputes WHERE outputs IS NOT NULL) "
                               "OR EXISTS(SELECT 1 FROM jobs WHERE spec IS NOT NULL)")[0][0]
                            .as<bool>();

@@ -757,6 +757,267 @@ TEST_P(StoreContractTest, ConcurrentClaimsHandEachJobOnce) {
   }
 }
 
+// ---- Wallet state: settings, named secrets, chain sync, the payments journal.
+
+TEST_P(StoreContractTest, SettingsUpsert) {
+  auto store = open();
+  EXPECT_FALSE(must(store->get_setting("w", "pool")).has_value());
+  ASSERT_TRUE(store->put_setting("w", "pool", "0xabc").is_ok());
+  ASSERT_TRUE(store->put_setting("other", "pool", "0xdef").is_ok());
+  EXPECT_EQ(must(store->get_setting("w", "pool")), std::optional<std::string>("0xabc"));
+  ASSERT_TRUE(store->put_setting("w", "pool", "0x123").is_ok());
+  EXPECT_EQ(must(store->get_setting("w", "pool")), std::optional<std::string>("0x123"));
+  EXPECT_EQ(must(store->get_setting("other", "pool")), std::optional<std::string>("0xdef"));
+}
+
+TEST_P(StoreContractTest, NamedSecretsSealedNeverOverwrittenAndBound) {
+  const Bytes key = {0xde, 0xad, 0xbe, 0xef, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08};
+  {
+    auto plain = open(std::nullopt);
+    EXPECT_EQ(plain->put_secret("w", "eth_key", key).code(), StatusCode::kFailedPrecondition);
+  }
+  backend_->reset();
+  auto store = open();
+  ASSERT_TRUE(store->put_secret("w", "eth_key", key).is_ok());
+  EXPECT_EQ(store->put_secret("w", "eth_key", Bytes{1}).code(), StatusCode::kAlreadyExists);
+  EXPECT_EQ(must(store->get_secret("w", "eth_key")), key);
+  EXPECT_EQ(store->get_secret("w", "other").status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(store->get_secret("x", "eth_key").status().code(), StatusCode::kNotFound);
+  const std::vector<Bytes> raw = backend_->raw_column("named_secrets", "value");
+  ASSERT_EQ(raw.size(), 1U);
+  EXPECT_EQ(raw[0][0], Vault::kVersion);
+  EXPECT_FALSE(contains(raw[0], key));
+  // A sealed value copied to another wallet's row does not open there.
+  ASSERT_TRUE(store->put_secret("v", "eth_key", Bytes{9, 9}).is_ok());
+  backend_->copy_value("named_secrets", "value", "wallet", "w", "v");
+  EXPECT_EQ(store->get_secret("v", "eth_key").status().code(), StatusCode::kCorruption);
+}
+
+BlockRef block_ref(std::uint64_t number, std::uint8_t tag) {
+  BlockRef b;
+  b.number = number;
+  b.hash.fill(tag);
+  return b;
+}
+
+TEST_P(StoreContractTest, ChainUpdatesApplyOnceAndCheckTheirLeaves) {
+  auto store = open();
+  const std::int64_t mine = must(store->insert_note(make_note("w", 4)));
+  const std::int64_t spent_later = must(store->insert_note(make_note("w", 8, 0)));
+  ASSERT_TRUE(store->insert_precompute(make_precompute("pc8", spent_later)).ok());
+  const StoredNote n = must(store->get_note(mine));
+  EXPECT_FALSE(must(store->sync_cursor()).has_value());
+
+  ChainUpdate u;
+  const Fr other = Fr::random();
+  const Fr root1 = Fr::random();
+  u.leaves = {ChainLeaf{1, other, 10, root1}, ChainLeaf{2, n.commitment, 10, root1}};
+  u.note_leaves = {{mine, 2}};
+  u.spent = {{spent_later, 11}};
+  u.blocks = {block_ref(10, 0xa), block_ref(11, 0xb)};
+  u.cursor = block_ref(12, 0xc);
+  // The tree already has leaf 0; the update brings 1 and 2.
+  ASSERT_EQ(must(store->append_leaves(std::vector<Fr>{Fr::from_u64(7)})), 0U);
+  ASSERT_TRUE(store->apply_chain_update(u).is_ok());
+  EXPECT_EQ(must(store->leaf_count()), 3U);
+  EXPECT_EQ(must(store->get_note(mine)).state, NoteState::kOnChain);
+  EXPECT_EQ(must(store->get_note(mine)).leaf_index, std::optional<std::uint64_t>(2));
+  EXPECT_EQ(must(store->get_note(spent_later)).state, NoteState::kSpent);
+  EXPECT_TRUE(must(store->list_precomputes_for_note(spent_later)).empty());
+  EXPECT_EQ(must(store->sync_cursor()), std::optional<BlockRef>(block_ref(12, 0xc)));
+  EXPECT_EQ(must(store->recent_blocks(10)), (std::vector<BlockRef>{block_ref(11, 0xb), block_ref(10, 0xa)}));
+  EXPECT_EQ(must(store->recent_blocks(1)).size(), 1U);
+  EXPECT_EQ(must(store->known_roots()), std::vector<Fr>{root1});
+
+  // Re-applied (a crash before the caller saw the result): nothing changes, nothing fails.
+  ASSERT_TRUE(store->apply_chain_update(u).is_ok());
+  EXPECT_EQ(must(store->leaf_count()), 3U);
+  // A different leaf at a stored index, or a gap: refused, and nothing of that update is kept.
+  ChainUpdate bad;
+  bad.leaves = {ChainLeaf{3, Fr::random(), 13, Fr::random()}, ChainLeaf{2, Fr::random(), 13, Fr::random()}};
+  bad.cursor = block_ref(13, 0xd);
+  EXPECT_EQ(store->apply_chain_update(bad).code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(must(store->leaf_count()), 3U);
+  EXPECT_EQ(must(store->sync_cursor()), std::optional<BlockRef>(block_ref(12, 0xc)));
+  ChainUpdate gap;
+  gap.leaves = {ChainLeaf{5, Fr::random(), 13, Fr::random()}};
+  gap.cursor = block_ref(13, 0xd);
+  EXPECT_EQ(store->apply_chain_update(gap).code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(must(store->leaf_count()), 3U);
+}
+
+TEST_P(StoreContractTest, PaymentJournalLifecycle) {
+  auto store = open();
+  const std::int64_t a = must(store->insert_note(make_note("w", 1, 0)));
+  const std::int64_t b = must(store->insert_note(make_note("w", 2, 1)));
+  const std::int64_t c = must(store->insert_note(make_note("w", 4, 2)));
+  ASSERT_TRUE(store->insert_precompute(make_precompute("pa", a)).ok());
+  ASSERT_TRUE(store->enqueue_jobs(std::vector<Job>{make_job("pa")}).ok());
+
+  Payment p;
+  p.wallet = "w";
+  p.kind = "pay";
+  p.amount = 3;
+  p.recipient = "0xc0ffee";
+  p.note_ids = {a, b};
+  const std::int64_t id = must(store->begin_payment(p));
+  EXPECT_EQ(must(store->get_note(a)).state, NoteState::kSpending);
+  // The same note in a second payment: refused, and nothing of it reserved.
+  Payment q = p;
+  q.note_ids = {c, b};
+  EXPECT_EQ(store->begin_payment(q).status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(must(store->get_note(c)).state, NoteState::kOnChain);
+  EXPECT_EQ(must(store->list_payments("w", std::nullopt)).size(), 1U);
+
+  EXPECT_EQ(store->mark_payment_submitted(id).code(), StatusCode::kFailedPrecondition) << "not signed yet";
+  EXPECT_EQ(store->confirm_payment(id, 1, 1).code(), StatusCode::kFailedPrecondition);
+  const Bytes raw = {2, 0xf8, 0x01};
+  ASSERT_TRUE(store->record_payment_signed(id, "0xabcd", raw, 7, 1.25).is_ok());
+  EXPECT_EQ(store->record_payment_signed(id, "0xabcd", raw, 7, 1.25).code(), StatusCode::kFailedPrecondition);
+  ASSERT_TRUE(store->mark_payment_submitted(id).is_ok());
+  ASSERT_TRUE(store->mark_payment_submitted(id).is_ok()) << "idempotent";
+  EXPECT_EQ(must(store->list_payments("w", PaymentState::kSubmitted)).size(), 1U);
+  ASSERT_TRUE(store->confirm_payment(id, 750000, 42).is_ok());
+  ASSERT_TRUE(store->confirm_payment(id, 750000, 42).is_ok()) << "idempotent";
+  const Payment done = must(store->get_payment(id));
+  EXPECT_EQ(done.state, PaymentState::kConfirmed);
+  EXPECT_EQ(done.note_ids, (std::vector<std::int64_t>{a, b}));
+  EXPECT_EQ(done.raw_tx, raw);
+  EXPECT_EQ(done.tx_hash, "0xabcd");
+  EXPECT_EQ(done.nonce, 7U);
+  EXPECT_EQ(done.gas_used, 750000U);
+  EXPECT_EQ(done.block, 42U);
+  EXPECT_DOUBLE_EQ(done.latency_ms, 1.25);
+  EXPECT_EQ(must(store->get_note(a)).state, NoteState::kSpent);
+  EXPECT_EQ(must(store->get_note(b)).state, NoteState::kSpent);
+  EXPECT_TRUE(must(store->list_precomputes_for_note(a)).empty());
+  EXPECT_EQ(store->fail_payment(id, "late", {}, 0).code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(store->get_payment(999).status().code(), StatusCode::kNotFound);
+}
+
+TEST_P(StoreContractTest, FailedPaymentReleasesNotesAndDropsItsPendingOutputs) {
+  auto store = open();
+  const std::int64_t a = must(store->insert_note(make_note("w", 8, 0)));
+  const std::int64_t b = must(store->insert_note(make_note("w", 2, 1)));
+  const std::int64_t change = must(store->insert_note(make_note("w", 5)));
+  Payment p;
+  p.wallet = "w";
+  p.kind = "split";
+  p.amount = 3;
+  p.note_ids = {a, b};
+  p.new_note_ids = {change};
+  const std::int64_t id = must(store->begin_payment(p));
+  ASSERT_TRUE(store->record_payment_signed(id, "0x01", Bytes{1}, 0, 0).is_ok());
+  // b's nullifier turned out to be on chain already (spent by someone holding its proof).
+  const std::vector<std::int64_t> spent = {b};
+  ASSERT_TRUE(store->fail_payment(id, "reverted: NullifierAlreadySpent", spent, 9).is_ok());
+  ASSERT_TRUE(store->fail_payment(id, "again", {}, 0).is_ok()) << "idempotent";
+  EXPECT_EQ(must(store->get_note(a)).state, NoteState::kOnChain);
+  EXPECT_EQ(must(store->get_note(b)).state, NoteState::kSpent);
+  EXPECT_EQ(store->get_note(change).status().code(), StatusCode::kNotFound);
+  const Payment f = must(store->get_payment(id));
+  EXPECT_EQ(f.state, PaymentState::kFailed);
+  EXPECT_EQ(f.error, "reverted: NullifierAlreadySpent");
+  // A payment stopped before signing is released the same way.
+  Payment q;
+  q.wallet = "w";
+  q.kind = "pay";
+  q.note_ids = {a};
+  const std::int64_t id2 = must(store->begin_payment(q));
+  ASSERT_TRUE(store->fail_payment(id2, "stopped before it was signed", {}, 0).is_ok());
+  EXPECT_EQ(must(store->get_note(a)).state, NoteState::kOnChain);
+}
+
+TEST_P(StoreContractTest, RollbackUndoesWhatVanishedBlocksTaught) {
+  auto store = open();
+  const std::int64_t early = must(store->insert_note(make_note("w", 1)));
+  const std::int64_t late = must(store->insert_note(make_note("w", 2)));
+  const std::int64_t paid = must(store->insert_note(make_note("w", 4)));
+  const Fr r1 = Fr::random();
+  const Fr r2 = Fr::random();
+  ChainUpdate u1;
+  u1.leaves = {ChainLeaf{0, must(store->get_note(early)).commitment, 10, r1},
+               ChainLeaf{1, must(store->get_note(paid)).commitment, 10, r1}};
+  u1.note_leaves = {{early, 0}, {paid, 1}};
+  u1.blocks = {block_ref(10, 1)};
+  u1.cursor = block_ref(10, 1);
+  ASSERT_TRUE(store->apply_chain_update(u1).is_ok());
+  ChainUpdate u2;
+  u2.leaves = {ChainLeaf{2, must(store->get_note(late)).commitment, 12, r2}};
+  u2.note_leaves = {{late, 2}};
+  u2.blocks = {block_ref(12, 2)};
+  u2.cursor = block_ref(13, 3);
+  ASSERT_TRUE(store->apply_chain_update(u2).is_ok());
+  ASSERT_TRUE(store->insert_precompute(make_precompute("late-proof", late)).ok());
+  // `paid` is spent by a payment mined in block 12; `early` is seen spent by someone else in 13.
+  Payment p;
+  p.wallet = "w";
+  p.kind = "pay";
+  p.note_ids = {paid};
+  const std::int64_t id = must(store->begin_payment(p));
+  ASSERT_TRUE(store->record_payment_signed(id, "0x02", Bytes{2}, 1, 0).is_ok());
+  ASSERT_TRUE(store->confirm_payment(id, 800000, 12).is_ok());
+  ChainUpdate u3;
+  u3.spent = {{early, 13}};
+  u3.cursor = block_ref(14, 4);
+  u3.blocks = {block_ref(13, 3), block_ref(14, 4)};
+  ASSERT_TRUE(store->apply_chain_update(u3).is_ok());
+  EXPECT_EQ(must(store->known_roots()), (std::vector<Fr>{r1, r2}));
+
+  // Blocks after 10 vanish.
+  ASSERT_TRUE(store->rollback_chain(block_ref(10, 1)).is_ok());
+  EXPECT_EQ(must(store->leaf_count()), 2U);
+  EXPECT_EQ(must(store->known_roots()), std::vector<Fr>{r1});
+  EXPECT_EQ(must(store->sync_cursor()), std::optional<BlockRef>(block_ref(10, 1)));
+  EXPECT_EQ(must(store->recent_blocks(10)), std::vector<BlockRef>{block_ref(10, 1)});
+  const StoredNote l = must(store->get_note(late));
+  EXPECT_EQ(l.state, NoteState::kPending);
+  EXPECT_FALSE(l.leaf_index.has_value());
+  EXPECT_TRUE(must(store->list_precomputes_for_note(late)).empty());
+  EXPECT_EQ(must(store->get_note(early)).state, NoteState::kOnChain) << "its spend vanished";
+  EXPECT_EQ(must(store->get_note(paid)).state, NoteState::kSpending) << "its payment is in flight again";
+  const Payment again = must(store->get_payment(id));
+  EXPECT_EQ(again.state, PaymentState::kSubmitted);
+  EXPECT_EQ(again.block, 0U);
+  // The job of a dropped proof is gone too: the same key can be proved again.
+  EXPECT_EQ(must(store->enqueue_jobs(std::vector<Job>{make_job("late-proof")})), 1);
+  // delete_precompute drops one proof and its job.
+  ASSERT_TRUE(store->insert_precompute(make_precompute("early-proof", early)).ok());
+  ASSERT_TRUE(store->enqueue_jobs(std::vector<Job>{make_job("early-proof")}).ok());
+  ASSERT_TRUE(store->delete_precompute("early-proof").is_ok());
+  EXPECT_EQ(store->delete_precompute("early-proof").code(), StatusCode::kNotFound);
+  EXPECT_EQ(must(store->enqueue_jobs(std::vector<Job>{make_job("early-proof")})), 1);
+}
+
+TEST_P(StoreContractTest, ConcurrentReservationsTakeEachNoteOnce) {
+  auto store = open();
+  std::vector<std::int64_t> notes;
+  for (std::uint64_t i = 0; i < 8; ++i) notes.push_back(must(store->insert_note(make_note("w", 1, i))));
+  std::atomic<int> won{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      auto mine = open();
+      for (std::int64_t note : notes) {
+        Payment p;
+        p.wallet = "w";
+        p.kind = "pay";
+        p.note_ids = {note, notes[(static_cast<std::size_t>(note) + static_cast<std::size_t>(t)) % notes.size()]};
+        if (p.note_ids[0] == p.note_ids[1]) p.note_ids.pop_back();
+        if (mine->begin_payment(p).ok()) ++won;
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  // Every note is reserved by exactly one payment.
+  std::map<std::int64_t, int> holders;
+  for (const Payment& p : must(store->list_payments("w", std::nullopt))) {
+    for (std::int64_t n : p.note_ids) ++holders[n];
+  }
+  for (const auto& [note, count] : holders) EXPECT_EQ(count, 1) << "note " << note;
+  EXPECT_GT(won.load(), 0);
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, StoreContractTest, ::testing::Values(Kind::kSqlite, Kind::kPostgres),
                          [](const ::testing::TestParamInfo<Kind>& param_info) {
                            return param_info.param == Kind::kSqlite ? std::string("Sqlite") : std::string("Postgres");

@@ -32,6 +32,10 @@ inline std::string note_r_ad(const Fr& commitment) { return "bucketpay.note.r:" 
 inline std::string spending_key_ad(std::string_view wallet) { return "bucketpay.sk:" + std::string(wallet); }
 inline std::string outputs_ad(std::string_view key) { return "bucketpay.precompute.outputs:" + std::string(key); }
 inline std::string job_spec_ad(std::string_view key) { return "bucketpay.job.spec:" + std::string(key); }
+inline std::string secret_ad(std::string_view wallet, std::string_view name) {
+  // The wallet's length first: no two (wallet, name) pairs give the same string.
+  return "bucketpay.secret:" + std::to_string(wallet.size()) + ":" + std::string(wallet) + ":" + std::string(name);
+}
 
 inline std::int64_t now_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
@@ -109,6 +113,16 @@ inline Result<JobState> parse_job_state(std::string_view s) {
     }
   }
   return Status::corruption("unknown job state '" + std::string(s) + "'");
+}
+
+inline Result<PaymentState> parse_payment_state(std::string_view s) {
+  for (PaymentState st : {PaymentState::kPrepared, PaymentState::kSigned, PaymentState::kSubmitted,
+                          PaymentState::kConfirmed, PaymentState::kFailed}) {
+    if (payment_state_name(st) == s) {
+      return st;
+    }
+  }
+  return Status::corruption("unknown payment state '" + std::string(s) + "'");
 }
 
 // What both backends require of a note before inserting it.

@@ -10,8 +10,8 @@
 #include <type_traits>
 #include <utility>
 
-#include "store/record_codec.h"
 #include "bucketpay/store.h"
+#include "store/record_codec.h"
 #include "store/sqlite.h"
 
 namespace bucketpay {
@@ -39,6 +39,22 @@ std::string_view job_state_name(JobState state) {
     case JobState::kDone:
       return "done";
     case JobState::kFailed:
+      return "failed";
+  }
+  return "unknown";
+}
+
+std::string_view payment_state_name(PaymentState state) {
+  switch (state) {
+    case PaymentState::kPrepared:
+      return "prepared";
+    case PaymentState::kSigned:
+      return "signed";
+    case PaymentState::kSubmitted:
+      return "submitted";
+    case PaymentState::kConfirmed:
+      return "confirmed";
+    case PaymentState::kFailed:
       return "failed";
   }
   return "unknown";
@@ -113,22 +129,59 @@ CREATE TABLE IF NOT EXISTS jobs(
 CREATE INDEX IF NOT EXISTS jobs_by_state ON jobs(state, id);
 CREATE INDEX IF NOT EXISTS jobs_by_batch ON jobs(batch, state);
 )sql",
+    R"sql(
+ALTER TABLE leaves ADD COLUMN block INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE leaves ADD COLUMN root BLOB;
+CREATE INDEX leaves_by_block ON leaves(block);
+ALTER TABLE notes ADD COLUMN spent_block INTEGER;
+CREATE TABLE settings(
+  wallet TEXT NOT NULL,
+  key TEXT NOT NULL,
+  value TEXT NOT NULL,
+  PRIMARY KEY (wallet, key));
+CREATE TABLE named_secrets(
+  wallet TEXT NOT NULL,
+  name TEXT NOT NULL,
+  value BLOB NOT NULL,
+  created_ms INTEGER NOT NULL,
+  PRIMARY KEY (wallet, name));
+CREATE TABLE chain_blocks(
+  number INTEGER PRIMARY KEY,
+  hash BLOB NOT NULL);
+CREATE TABLE sync_cursor(
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  number INTEGER NOT NULL,
+  hash BLOB NOT NULL);
+CREATE TABLE payments(
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  wallet TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  amount INTEGER NOT NULL,
+  recipient TEXT NOT NULL,
+  state TEXT NOT NULL CHECK (state IN ('prepared', 'signed', 'submitted', 'confirmed', 'failed')),
+  tx_hash TEXT NOT NULL,
+  raw_tx BLOB,
+  nonce INTEGER NOT NULL,
+  gas_used INTEGER NOT NULL,
+  block INTEGER NOT NULL,
+  error TEXT NOT NULL,
+  latency_ms REAL NOT NULL,
+  created_ms INTEGER NOT NULL,
+  updated_ms INTEGER NOT NULL);
+CREATE INDEX payments_by_wallet_state ON payments(wallet, state, id);
+CREATE TABLE payment_notes(
+  payment_id INTEGER NOT NULL REFERENCES payments(id),
+  note_id INTEGER NOT NULL,
+  role TEXT NOT NULL CHECK (role IN ('spend', 'new')));
+CREATE INDEX payment_notes_by_payment ON payment_notes(payment_id, role);
+CREATE INDEX payment_notes_by_note ON payment_notes(note_id);
+)sql",
 };
 constexpr auto kSchemaVersion = static_cast<std::int64_t>(std::size(kMigrations));
 
-
 // Associated data binding each sealed column to its record.
 
-
-
-
-
-
-
 // uint64 values are stored in SQLite's signed 64-bit INTEGER by their bit pattern.
-
-
-
 
 // `var` is a declaration or an lvalue and `tmp` a fresh name: neither can be parenthesised.
 // NOLINTBEGIN(bugprone-macro-parentheses)
@@ -147,6 +200,9 @@ constexpr const char* kPrecomputeColumns =
     "id, key, note_id, circuit, amount, recipient, public_inputs, proof, outputs, created_ms, "
     "prove_ms, worker";
 constexpr const char* kJobColumns = "id, key, batch, circuit, spec, state, tries, error, updated_ms, worker";
+constexpr const char* kPaymentColumns =
+    "id, wallet, kind, amount, recipient, state, tx_hash, raw_tx, nonce, gas_used, block, error, latency_ms, "
+    "created_ms, updated_ms";
 
 class SqliteStore final : public Store {
  public:
@@ -579,6 +635,344 @@ class SqliteStore final : public Store {
     });
   }
 
+  // ---- Wallet state: precompute removal, settings, named secrets.
+
+  Status delete_precompute(std::string_view key) override {
+    return guarded_status("delete_precompute", [&]() -> Status {
+      ASSIGN_OR_RETURN(Transaction txn, Transaction::begin(*db_));
+      {
+        ASSIGN_OR_RETURN(Stmt q, db_->prepare("DELETE FROM precomputes WHERE key = ?1"));
+        q.bind(1, key);
+        BUCKETPAY_RETURN_IF_ERROR(q.run());
+        if (db_->changes() == 0) return Status::not_found("no precompute '" + std::string(key) + "'");
+      }
+      {
+        // Its job goes too, so that the same key can be proved again.
+        ASSIGN_OR_RETURN(Stmt q, db_->prepare("DELETE FROM jobs WHERE key = ?1"));
+        q.bind(1, key);
+        BUCKETPAY_RETURN_IF_ERROR(q.run());
+      }
+      return txn.commit();
+    });
+  }
+
+  Status put_setting(std::string_view wallet, std::string_view key, std::string_view value) override {
+    return guarded_status("put_setting", [&]() -> Status {
+      ASSIGN_OR_RETURN(Stmt q, db_->prepare("INSERT INTO settings(wallet, key, value) VALUES (?1, ?2, ?3) "
+                                            "ON CONFLICT(wallet, key) DO UPDATE SET value = excluded.value"));
+      q.bind(1, wallet).bind(2, key).bind(3, value);
+      return q.run();
+    });
+  }
+
+  Result<std::optional<std::string>> get_setting(std::string_view wallet, std::string_view key) override {
+    return guarded<std::optional<std::string>>("get_setting", [&]() -> Result<std::optional<std::string>> {
+      ASSIGN_OR_RETURN(Stmt q, db_->prepare("SELECT value FROM settings WHERE wallet = ?1 AND key = ?2"));
+      q.bind(1, wallet).bind(2, key);
+      ASSIGN_OR_RETURN(const bool row, q.step());
+      if (!row) return std::optional<std::string>();
+      return std::optional<std::string>(q.text(0));
+    });
+  }
+
+  Status put_secret(std::string_view wallet, std::string_view name, std::span<const std::uint8_t> value) override {
+    return guarded_status("put_secret", [&]() -> Status {
+      if (!vault_) {
+        return Status::failed_precondition(
+            "refusing to store a secret: this store has no vault (open it with a passphrase)");
+      }
+      if (wallet.empty() || name.empty()) return Status::invalid_argument("the wallet or secret name is empty");
+      const Bytes sealed = vault_->seal(value, secret_ad(wallet, name));
+      ASSIGN_OR_RETURN(
+          Stmt q, db_->prepare("INSERT INTO named_secrets(wallet, name, value, created_ms) VALUES (?1, ?2, ?3, ?4)"));
+      q.bind(1, wallet).bind(2, name).bind(3, std::span<const std::uint8_t>(sealed)).bind(4, now_ms());
+      Status s = q.run();
+      if (s.code() == StatusCode::kAlreadyExists) {
+        return Status::already_exists("wallet '" + std::string(wallet) + "' already has a secret '" +
+                                      std::string(name) + "' (never overwritten)");
+      }
+      return s;
+    });
+  }
+
+  Result<Bytes> get_secret(std::string_view wallet, std::string_view name) override {
+    return guarded<Bytes>("get_secret", [&]() -> Result<Bytes> {
+      ASSIGN_OR_RETURN(Stmt q, db_->prepare("SELECT value FROM named_secrets WHERE wallet = ?1 AND name = ?2"));
+      q.bind(1, wallet).bind(2, name);
+      ASSIGN_OR_RETURN(const bool row, q.step());
+      if (!row)
+        return Status::not_found("wallet '" + std::string(wallet) + "' has no secret '" + std::string(name) + "'");
+      if (!vault_) return Status::failed_precondition("the secret is sealed and this store has no vault");
+      return vault_->unseal(q.blob(0), secret_ad(wallet, name));
+    });
+  }
+
+  // ---- Chain sync.
+
+  Status apply_chain_update(const ChainUpdate& u) override {
+    return guarded_status("apply_chain_update", [&]() -> Status {
+      ASSIGN_OR_RETURN(Transaction txn, Transaction::begin(*db_));
+      ASSIGN_OR_RETURN(std::uint64_t count, leaf_count_locked());
+      {
+        ASSIGN_OR_RETURN(Stmt get, db_->prepare("SELECT value FROM leaves WHERE idx = ?1"));
+        ASSIGN_OR_RETURN(Stmt insert,
+                         db_->prepare("INSERT INTO leaves(idx, value, block, root) VALUES (?1, ?2, ?3, ?4)"));
+        for (const ChainLeaf& leaf : u.leaves) {
+          const Fr::Bytes v = leaf.value.to_bytes();
+          if (leaf.index < count) {
+            get.bind(1, to_db(leaf.index));
+            ASSIGN_OR_RETURN(const bool row, get.step());
+            if (!row || get.blob(0) != Bytes(v.begin(), v.end())) {
+              return Status::failed_precondition("leaf " + std::to_string(leaf.index) + " differs from the stored one");
+            }
+            BUCKETPAY_RETURN_IF_ERROR(get.run());  // reset
+            continue;
+          }
+          if (leaf.index != count) {
+            return Status::failed_precondition("leaf " + std::to_string(leaf.index) + " would leave a gap after " +
+                                               std::to_string(count) + " leaves");
+          }
+          const Fr::Bytes root = leaf.root.to_bytes();
+          insert.bind(1, to_db(leaf.index))
+              .bind(2, std::span<const std::uint8_t>(v))
+              .bind(3, to_db(leaf.block))
+              .bind(4, std::span<const std::uint8_t>(root));
+          BUCKETPAY_RETURN_IF_ERROR(insert.run());
+          ++count;
+        }
+      }
+      {
+        ASSIGN_OR_RETURN(Stmt q, db_->prepare("UPDATE notes SET leaf_index = ?2, "
+                                              "state = CASE state WHEN 'pending' THEN 'on_chain' ELSE state END "
+                                              "WHERE id = ?1 AND (leaf_index IS NULL OR leaf_index = ?2)"));
+        for (const auto& nl : u.note_leaves) {
+          q.bind(1, nl.note_id).bind(2, to_db(nl.leaf_index));
+          BUCKETPAY_RETURN_IF_ERROR(q.run());
+          if (db_->changes() != 1) {
+            return Status::failed_precondition("note " + std::to_string(nl.note_id) + " is missing or at another leaf");
+          }
+        }
+      }
+      for (const auto& s : u.spent) BUCKETPAY_RETURN_IF_ERROR(mark_spent_locked(s.note_id, s.block));
+      BUCKETPAY_RETURN_IF_ERROR(remember_blocks_locked(u.blocks));
+      BUCKETPAY_RETURN_IF_ERROR(set_cursor_locked(u.cursor));
+      return txn.commit();
+    });
+  }
+
+  Result<std::optional<BlockRef>> sync_cursor() override {
+    return guarded<std::optional<BlockRef>>("sync_cursor", [&]() -> Result<std::optional<BlockRef>> {
+      ASSIGN_OR_RETURN(Stmt q, db_->prepare("SELECT number, hash FROM sync_cursor WHERE id = 1"));
+      ASSIGN_OR_RETURN(const bool row, q.step());
+      if (!row) return std::optional<BlockRef>();
+      ASSIGN_OR_RETURN(BlockRef b, read_block(q));
+      return std::optional<BlockRef>(b);
+    });
+  }
+
+  Result<std::vector<BlockRef>> recent_blocks(std::size_t limit) override {
+    return guarded<std::vector<BlockRef>>("recent_blocks", [&]() -> Result<std::vector<BlockRef>> {
+      ASSIGN_OR_RETURN(Stmt q, db_->prepare("SELECT number, hash FROM chain_blocks ORDER BY number DESC LIMIT ?1"));
+      q.bind(1, static_cast<std::int64_t>(std::min<std::size_t>(limit, std::numeric_limits<std::int64_t>::max())));
+      std::vector<BlockRef> out;
+      while (true) {
+        ASSIGN_OR_RETURN(const bool row, q.step());
+        if (!row) break;
+        ASSIGN_OR_RETURN(BlockRef b, read_block(q));
+        out.push_back(b);
+      }
+      return out;
+    });
+  }
+
+  Status rollback_chain(const BlockRef& cursor) override {
+    return guarded_status("rollback_chain", [&]() -> Status {
+      ASSIGN_OR_RETURN(Transaction txn, Transaction::begin(*db_));
+      const std::int64_t b = to_db(cursor.number);
+      for (const char* sql : {
+               // Payments mined after the fork point are in flight again, to be looked up.
+               "UPDATE payments SET state = 'submitted', block = 0, gas_used = 0 WHERE state = 'confirmed' AND block > "
+               "?1",
+               // Notes on vanished leaves: pending again, without their proofs (and jobs, to prove again).
+               "DELETE FROM jobs WHERE key IN (SELECT key FROM precomputes WHERE note_id IN (SELECT id FROM notes "
+               "WHERE leaf_index IN (SELECT idx FROM leaves WHERE block > ?1)))",
+               "DELETE FROM precomputes WHERE note_id IN (SELECT id FROM notes WHERE leaf_index IN "
+               "(SELECT idx FROM leaves WHERE block > ?1))",
+               "UPDATE notes SET leaf_index = NULL, state = 'pending', spent_block = NULL "
+               "WHERE leaf_index IN (SELECT idx FROM leaves WHERE block > ?1)",
+               "DELETE FROM leaves WHERE block > ?1",
+               // Spent marks from vanished blocks: reserved again when a payment in flight holds the note.
+               "UPDATE notes SET spent_block = NULL, state = CASE WHEN EXISTS (SELECT 1 FROM payment_notes pn "
+               "JOIN payments p ON p.id = pn.payment_id WHERE pn.note_id = notes.id AND pn.role = 'spend' "
+               "AND p.state IN ('signed', 'submitted')) THEN 'spending' ELSE 'on_chain' END "
+               "WHERE spent_block > ?1 AND leaf_index IS NOT NULL",
+               "DELETE FROM chain_blocks WHERE number > ?1",
+           }) {
+        ASSIGN_OR_RETURN(Stmt q, db_->prepare(sql));
+        q.bind(1, b);
+        BUCKETPAY_RETURN_IF_ERROR(q.run());
+      }
+      BUCKETPAY_RETURN_IF_ERROR(remember_blocks_locked(std::span(&cursor, 1)));
+      BUCKETPAY_RETURN_IF_ERROR(set_cursor_locked(cursor));
+      return txn.commit();
+    });
+  }
+
+  Result<std::vector<Fr>> known_roots() override {
+    return guarded<std::vector<Fr>>("known_roots", [&]() -> Result<std::vector<Fr>> {
+      ASSIGN_OR_RETURN(Stmt q, db_->prepare("SELECT root FROM leaves WHERE root IS NOT NULL ORDER BY idx"));
+      std::vector<Fr> out;
+      while (true) {
+        ASSIGN_OR_RETURN(const bool row, q.step());
+        if (!row) break;
+        ASSIGN_OR_RETURN(const Fr r, decode_fr(q.blob(0), "leaf root"));
+        if (out.empty() || out.back() != r) out.push_back(r);
+      }
+      return out;
+    });
+  }
+
+  // ---- Payments journal.
+
+  Result<std::int64_t> begin_payment(const Payment& p) override {
+    return guarded<std::int64_t>("begin_payment", [&]() -> Result<std::int64_t> {
+      ASSIGN_OR_RETURN(Transaction txn, Transaction::begin(*db_));
+      const std::int64_t now = p.created_ms != 0 ? p.created_ms : now_ms();
+      {
+        ASSIGN_OR_RETURN(Stmt q,
+                         db_->prepare("INSERT INTO payments(wallet, kind, amount, recipient, state, tx_hash, nonce, "
+                                      "gas_used, block, error, latency_ms, created_ms, updated_ms) "
+                                      "VALUES (?1, ?2, ?3, ?4, 'prepared', '', 0, 0, 0, '', 0, ?5, ?5)"));
+        q.bind(1, std::string_view(p.wallet))
+            .bind(2, std::string_view(p.kind))
+            .bind(3, to_db(p.amount))
+            .bind(4, std::string_view(p.recipient))
+            .bind(5, now);
+        BUCKETPAY_RETURN_IF_ERROR(q.run());
+      }
+      const std::int64_t id = db_->last_insert_rowid();
+      {
+        ASSIGN_OR_RETURN(Stmt reserve,
+                         db_->prepare("UPDATE notes SET state = 'spending' WHERE id = ?1 AND state = 'on_chain'"));
+        for (std::int64_t note : p.note_ids) {
+          reserve.bind(1, note);
+          BUCKETPAY_RETURN_IF_ERROR(reserve.run());
+          if (db_->changes() != 1) {
+            return Status::failed_precondition("note " + std::to_string(note) +
+                                               " is not on chain and unreserved: it cannot be spent now");
+          }
+        }
+      }
+      BUCKETPAY_RETURN_IF_ERROR(link_notes_locked(id, p.note_ids, "spend"));
+      BUCKETPAY_RETURN_IF_ERROR(link_notes_locked(id, p.new_note_ids, "new"));
+      BUCKETPAY_RETURN_IF_ERROR(txn.commit());
+      return id;
+    });
+  }
+
+  Status record_payment_signed(std::int64_t id, std::string_view tx_hash, std::span<const std::uint8_t> raw_tx,
+                               std::uint64_t nonce, double latency_ms) override {
+    return guarded_status("record_payment_signed", [&]() -> Status {
+      ASSIGN_OR_RETURN(Stmt q, db_->prepare("UPDATE payments SET state = 'signed', tx_hash = ?2, raw_tx = ?3, "
+                                            "nonce = ?4, latency_ms = ?5, updated_ms = ?6 "
+                                            "WHERE id = ?1 AND state = 'prepared'"));
+      q.bind(1, id).bind(2, tx_hash).bind(3, raw_tx).bind(4, to_db(nonce)).bind(5, latency_ms).bind(6, now_ms());
+      BUCKETPAY_RETURN_IF_ERROR(q.run());
+      if (db_->changes() == 1) return Status::ok();
+      return wrong_payment_state_locked(id, "signed");
+    });
+  }
+
+  Status mark_payment_submitted(std::int64_t id) override {
+    return guarded_status("mark_payment_submitted", [&]() -> Status {
+      ASSIGN_OR_RETURN(Stmt q, db_->prepare("UPDATE payments SET state = 'submitted', updated_ms = ?2 "
+                                            "WHERE id = ?1 AND state IN ('signed', 'submitted')"));
+      q.bind(1, id).bind(2, now_ms());
+      BUCKETPAY_RETURN_IF_ERROR(q.run());
+      if (db_->changes() == 1) return Status::ok();
+      return wrong_payment_state_locked(id, "submitted");
+    });
+  }
+
+  Status confirm_payment(std::int64_t id, std::uint64_t gas_used, std::uint64_t block) override {
+    return guarded_status("confirm_payment", [&]() -> Status {
+      ASSIGN_OR_RETURN(Transaction txn, Transaction::begin(*db_));
+      ASSIGN_OR_RETURN(const std::string state, payment_state_locked(id));
+      if (state == "confirmed") return Status::ok();
+      if (state != "signed" && state != "submitted") {
+        return Status::failed_precondition("payment " + std::to_string(id) + " is " + state + ", not in flight");
+      }
+      {
+        ASSIGN_OR_RETURN(Stmt q, db_->prepare("UPDATE payments SET state = 'confirmed', gas_used = ?2, block = ?3, "
+                                              "updated_ms = ?4 WHERE id = ?1"));
+        q.bind(1, id).bind(2, to_db(gas_used)).bind(3, to_db(block)).bind(4, now_ms());
+        BUCKETPAY_RETURN_IF_ERROR(q.run());
+      }
+      ASSIGN_OR_RETURN(const std::vector<std::int64_t> notes, linked_notes_locked(id, "spend"));
+      for (std::int64_t note : notes) BUCKETPAY_RETURN_IF_ERROR(mark_spent_locked(note, block));
+      return txn.commit();
+    });
+  }
+
+  Status fail_payment(std::int64_t id, std::string_view error, std::span<const std::int64_t> spent_note_ids,
+                      std::uint64_t block) override {
+    return guarded_status("fail_payment", [&]() -> Status {
+      ASSIGN_OR_RETURN(Transaction txn, Transaction::begin(*db_));
+      ASSIGN_OR_RETURN(const std::string state, payment_state_locked(id));
+      if (state == "failed") return Status::ok();
+      if (state == "confirmed") return Status::failed_precondition("payment " + std::to_string(id) + " is confirmed");
+      {
+        ASSIGN_OR_RETURN(Stmt q, db_->prepare("UPDATE payments SET state = 'failed', error = ?2, block = ?3, "
+                                              "updated_ms = ?4 WHERE id = ?1"));
+        q.bind(1, id).bind(2, error).bind(3, to_db(block)).bind(4, now_ms());
+        BUCKETPAY_RETURN_IF_ERROR(q.run());
+      }
+      ASSIGN_OR_RETURN(const std::vector<std::int64_t> notes, linked_notes_locked(id, "spend"));
+      {
+        ASSIGN_OR_RETURN(Stmt release,
+                         db_->prepare("UPDATE notes SET state = 'on_chain' WHERE id = ?1 AND state = 'spending'"));
+        for (std::int64_t note : notes) {
+          if (std::find(spent_note_ids.begin(), spent_note_ids.end(), note) != spent_note_ids.end()) {
+            BUCKETPAY_RETURN_IF_ERROR(mark_spent_locked(note, block));
+            continue;
+          }
+          release.bind(1, note);
+          BUCKETPAY_RETURN_IF_ERROR(release.run());
+        }
+      }
+      ASSIGN_OR_RETURN(const std::vector<std::int64_t> created, linked_notes_locked(id, "new"));
+      {
+        ASSIGN_OR_RETURN(Stmt drop,
+                         db_->prepare("DELETE FROM notes WHERE id = ?1 AND state = 'pending' AND leaf_index IS NULL"));
+        for (std::int64_t note : created) {
+          drop.bind(1, note);
+          BUCKETPAY_RETURN_IF_ERROR(drop.run());
+        }
+      }
+      return txn.commit();
+    });
+  }
+
+  Result<Payment> get_payment(std::int64_t id) override {
+    return guarded<Payment>("get_payment", [&]() -> Result<Payment> {
+      static const std::string sql = std::string("SELECT ") + kPaymentColumns + " FROM payments WHERE id = ?1";
+      ASSIGN_OR_RETURN(std::vector<Payment> found, query_payments(sql.c_str(), [&](Stmt& q) { q.bind(1, id); }));
+      if (found.empty()) return Status::not_found("no payment " + std::to_string(id));
+      return std::move(found.front());
+    });
+  }
+
+  Result<std::vector<Payment>> list_payments(std::string_view wallet, std::optional<PaymentState> state) override {
+    return guarded<std::vector<Payment>>("list_payments", [&]() -> Result<std::vector<Payment>> {
+      static const std::string all =
+          std::string("SELECT ") + kPaymentColumns + " FROM payments WHERE wallet = ?1 ORDER BY id";
+      static const std::string by_state =
+          std::string("SELECT ") + kPaymentColumns + " FROM payments WHERE wallet = ?1 AND state = ?2 ORDER BY id";
+      if (!state) return query_payments(all.c_str(), [&](Stmt& q) { q.bind(1, wallet); });
+      return query_payments(by_state.c_str(), [&](Stmt& q) { q.bind(1, wallet).bind(2, payment_state_name(*state)); });
+    });
+  }
+
  private:
   // Runs f under the mutex; no exception escapes.
   template <typename T, typename F>
@@ -623,6 +1017,123 @@ class SqliteStore final : public Store {
       return vault_->unseal(stored, ad);
     }
     return Bytes(stored.begin(), stored.end());
+  }
+
+  // ---- Chain and journal helpers (called inside a transaction).
+
+  // -> spent (from any state; the first spent block is kept), its proofs and their jobs dropped.
+  Status mark_spent_locked(std::int64_t note, std::uint64_t block) {
+    {
+      ASSIGN_OR_RETURN(Stmt q, db_->prepare("UPDATE notes SET state = 'spent', "
+                                            "spent_block = COALESCE(spent_block, ?2) WHERE id = ?1"));
+      q.bind(1, note).bind(2, to_db(block));
+      BUCKETPAY_RETURN_IF_ERROR(q.run());
+    }
+    for (const char* sql : {"DELETE FROM jobs WHERE key IN (SELECT key FROM precomputes WHERE note_id = ?1)",
+                            "DELETE FROM precomputes WHERE note_id = ?1"}) {
+      ASSIGN_OR_RETURN(Stmt q, db_->prepare(sql));
+      q.bind(1, note);
+      BUCKETPAY_RETURN_IF_ERROR(q.run());
+    }
+    return Status::ok();
+  }
+
+  Status remember_blocks_locked(std::span<const BlockRef> blocks) {
+    ASSIGN_OR_RETURN(Stmt q, db_->prepare("INSERT INTO chain_blocks(number, hash) VALUES (?1, ?2) "
+                                          "ON CONFLICT(number) DO UPDATE SET hash = excluded.hash"));
+    for (const BlockRef& b : blocks) {
+      q.bind(1, to_db(b.number)).bind(2, std::span<const std::uint8_t>(b.hash));
+      BUCKETPAY_RETURN_IF_ERROR(q.run());
+    }
+    return Status::ok();
+  }
+
+  Status set_cursor_locked(const BlockRef& b) {
+    ASSIGN_OR_RETURN(Stmt q,
+                     db_->prepare("INSERT INTO sync_cursor(id, number, hash) VALUES (1, ?1, ?2) "
+                                  "ON CONFLICT(id) DO UPDATE SET number = excluded.number, hash = excluded.hash"));
+    q.bind(1, to_db(b.number)).bind(2, std::span<const std::uint8_t>(b.hash));
+    return q.run();
+  }
+
+  static Result<BlockRef> read_block(const Stmt& q) {
+    BlockRef b;
+    b.number = from_db(q.int64(0));
+    const Bytes h = q.blob(1);
+    if (h.size() != b.hash.size()) return Status::corruption("a stored block hash is not 32 bytes");
+    std::copy(h.begin(), h.end(), b.hash.begin());
+    return b;
+  }
+
+  Status link_notes_locked(std::int64_t payment, std::span<const std::int64_t> notes, std::string_view role) {
+    ASSIGN_OR_RETURN(Stmt q, db_->prepare("INSERT INTO payment_notes(payment_id, note_id, role) VALUES (?1, ?2, ?3)"));
+    for (std::int64_t note : notes) {
+      q.bind(1, payment).bind(2, note).bind(3, role);
+      BUCKETPAY_RETURN_IF_ERROR(q.run());
+    }
+    return Status::ok();
+  }
+
+  Result<std::vector<std::int64_t>> linked_notes_locked(std::int64_t payment, std::string_view role) {
+    ASSIGN_OR_RETURN(Stmt q, db_->prepare("SELECT note_id FROM payment_notes WHERE payment_id = ?1 AND role = ?2 "
+                                          "ORDER BY rowid"));
+    q.bind(1, payment).bind(2, role);
+    std::vector<std::int64_t> out;
+    while (true) {
+      ASSIGN_OR_RETURN(const bool row, q.step());
+      if (!row) break;
+      out.push_back(q.int64(0));
+    }
+    return out;
+  }
+
+  Result<std::string> payment_state_locked(std::int64_t id) {
+    ASSIGN_OR_RETURN(Stmt q, db_->prepare("SELECT state FROM payments WHERE id = ?1"));
+    q.bind(1, id);
+    ASSIGN_OR_RETURN(const bool row, q.step());
+    if (!row) return Status::not_found("no payment " + std::to_string(id));
+    return q.text(0);
+  }
+
+  Status wrong_payment_state_locked(std::int64_t id, std::string_view to) {
+    ASSIGN_OR_RETURN(const std::string state, payment_state_locked(id));
+    return Status::failed_precondition("payment " + std::to_string(id) + " is " + state + ": it cannot become " +
+                                       std::string(to));
+  }
+
+  template <typename Bind>
+  Result<std::vector<Payment>> query_payments(const char* sql, Bind&& bind) {
+    std::vector<Payment> out;
+    {
+      ASSIGN_OR_RETURN(Stmt q, db_->prepare(sql));
+      bind(q);
+      while (true) {
+        ASSIGN_OR_RETURN(const bool row, q.step());
+        if (!row) break;
+        Payment p;
+        p.id = q.int64(0);
+        p.wallet = q.text(1);
+        p.kind = q.text(2);
+        p.amount = from_db(q.int64(3));
+        p.recipient = q.text(4);
+        ASSIGN_OR_RETURN(p.state, parse_payment_state(q.text(5)));
+        p.tx_hash = q.text(6);
+        if (!q.is_null(7)) p.raw_tx = q.blob(7);
+        p.nonce = from_db(q.int64(8));
+        p.gas_used = from_db(q.int64(9));
+        p.block = from_db(q.int64(10));
+        p.error = q.text(11);
+        p.latency_ms = q.real(12);
+        p.created_ms = q.int64(13);
+        p.updated_ms = q.int64(14);
+        out.push_back(std::move(p));
+      }
+    }
+    for (Payment& p : out) {
+      ASSIGN_OR_RETURN(p.note_ids, linked_notes_locked(p.id, "spend"));
+      ASSIGN_OR_RETURN(p.new_note_ids, linked_notes_locked(p.id, "new"));
+    }
+    return out;
   }
 
   Result<std::uint64_t> leaf_count_locked() {
@@ -895,6 +1406,7 @@ Result<std::optional<T>> meta_get(Db& db, const char* key) {
 
 Result<bool> holds_secrets(Db& db) {
   ASSIGN_OR_RETURN(Stmt q, db.prepare("SELECT EXISTS(SELECT 1 FROM notes) OR EXISTS(SELECT 1 FROM secrets) "
+                                      "OR EXISTS(SELECT 1 FROM named_secrets) "
                                       "OR EXISTS(SELECT 1 FROM precomputes WHERE outputs IS NOT NULL) "
                                       "OR EXISTS(SELECT 1 FROM jobs WHERE spec IS NOT NULL)"));
   ASSIGN_OR_RETURN(const bool row, q.step());

@@ -589,7 +589,7 @@ TEST_F(StoreTest, SchemaVersionAndPragmas) {
     return v;
   };
   EXPECT_EQ(scalar("PRAGMA journal_mode"), "wal");  // persistent in the file
-  EXPECT_EQ(scalar("PRAGMA user_version"), "1");
+  EXPECT_EQ(scalar("PRAGMA user_version"), "2");
   sqlite3_close(db);
 
   // A newer schema than this build knows is refused, not touched.
