@@ -12,6 +12,7 @@
 #include "bucketpay/note.h"
 #include "bucketpay/poseidon2.h"
 #include "cli/engine_commands.h"
+#include "cli/wallet_commands.h"
 
 namespace bucketpay::cli {
 namespace {
@@ -88,8 +89,7 @@ int cmd_note(Context& ctx, const std::string& value_text, bool as_json) {
   const Fr nf = nullifier(sk, cm);
   // The spending key and the blinding factor are secrets: they are never printed.
   if (as_json) {
-    json j = {{"pk", pk.to_hex()}, {"value_cents", *value}, {"commitment", cm.to_hex()},
-              {"nullifier", nf.to_hex()}};
+    json j = {{"pk", pk.to_hex()}, {"value_cents", *value}, {"commitment", cm.to_hex()}, {"nullifier", nf.to_hex()}};
     ctx.out << j.dump() << "\n";
   } else {
     ctx.out << "owner key (pk)  " << pk.to_hex() << "\n"
@@ -106,8 +106,9 @@ int cmd_tree(Context& ctx, const std::vector<std::string>& leaf_texts, std::uint
   MerkleTree tree;
   if (auto appended = tree.append_many(*leaves); !appended.ok()) return fail(ctx.err, appended.status());
   if (index >= tree.size()) {
-    return fail(ctx.err, Status::invalid_argument("--path " + std::to_string(index) + " is not a leaf index (the tree has " +
-                                                  std::to_string(tree.size()) + " leaves)"));
+    return fail(ctx.err,
+                Status::invalid_argument("--path " + std::to_string(index) + " is not a leaf index (the tree has " +
+                                         std::to_string(tree.size()) + " leaves)"));
   }
   auto path = tree.path(index);
   if (!path.ok()) return fail(ctx.err, path.status());
@@ -142,7 +143,8 @@ int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err)
   app.set_version_flag("--version", "bucketpay 0.1.0");
 
   std::vector<std::string> permute_args;
-  auto* permute = app.add_subcommand("permute", "Print the Poseidon2 permutation of 4 field elements (0x-hex, one per line)");
+  auto* permute =
+      app.add_subcommand("permute", "Print the Poseidon2 permutation of 4 field elements (0x-hex, one per line)");
   permute->add_option("inputs", permute_args, "4 field elements, decimal or 0x-hex")->required()->expected(4);
 
   std::vector<std::string> hash_args;
@@ -158,15 +160,18 @@ int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err)
   decomp->add_flag("--json", as_json, "print JSON");
 
   std::string note_value = "1.00";
-  auto* note = app.add_subcommand("new-note", "Make a fresh note (random key and blinding) and print its commitment and nullifier");
+  auto* note = app.add_subcommand("new-note",
+                                  "Make a fresh note (random key and blinding) and print its commitment and nullifier");
   note->add_option("--value", note_value, "the note's value in dollars")->capture_default_str();
   note->add_flag("--json", as_json, "print JSON");
 
   const auto engine_commands = add_engine_commands(app, out, err);
+  const auto wallet_commands = add_wallet_commands(app, out, err);
 
   std::vector<std::string> tree_leaves;
   std::uint64_t tree_index = 0;
-  auto* tree_cmd = app.add_subcommand("tree", "Build a 3-ary depth-16 Poseidon2 tree from leaves; print its root and a membership path");
+  auto* tree_cmd = app.add_subcommand(
+      "tree", "Build a 3-ary depth-16 Poseidon2 tree from leaves; print its root and a membership path");
   tree_cmd->add_option("--leaves", tree_leaves, "leaves (field elements), comma-separated")->required()->delimiter(',');
   tree_cmd->add_option("--path", tree_index, "the leaf whose path to print")->capture_default_str();
   tree_cmd->add_flag("--json", as_json, "print JSON");
@@ -196,8 +201,10 @@ int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err)
     if (decomp->parsed()) return cmd_decompose(ctx, amount_text, cents_unit, as_json);
     if (note->parsed()) return cmd_note(ctx, note_value, as_json);
     if (tree_cmd->parsed()) return cmd_tree(ctx, tree_leaves, tree_index, as_json);
-    for (const auto& [sub, handler] : engine_commands) {
-      if (sub->parsed()) return handler();
+    for (const auto* commands : {&engine_commands, &wallet_commands}) {
+      for (const auto& [sub, handler] : *commands) {
+        if (sub->parsed()) return handler();
+      }
     }
   } catch (const std::exception& e) {
     // Nothing below should throw; this keeps a bug from becoming a crash with a core dump.

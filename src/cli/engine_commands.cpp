@@ -18,6 +18,7 @@
 #include "bucketpay/service.h"
 #include "bucketpay/store.h"
 #include "cli/cli.h"
+#include "cli/context.h"
 #include "cli/progress.h"
 #include "cli/worker.h"
 
@@ -27,36 +28,7 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-// Where the project's files are: $BUCKETPAY_ROOT, else the source tree this binary was built from.
-fs::path project_root() {
-  if (const char* env = std::getenv("BUCKETPAY_ROOT"); env != nullptr && *env != '\0') return env;
-  return BUCKETPAY_SOURCE_DIR;
-}
-
-fs::path default_db() {
-  if (const char* env = std::getenv("BUCKETPAY_DB"); env != nullptr && *env != '\0') return env;
-  const char* home = std::getenv("HOME");
-  return fs::path(home != nullptr ? home : ".") / ".bucketpay" / "bucketpay.db";
-}
-
-// A --db value naming a PostgreSQL database rather than a SQLite file.
-bool is_postgres_url(const std::string& db) {
-  return db.rfind("postgresql://", 0) == 0 || db.rfind("postgres://", 0) == 0;
-}
-
-struct Options {
-  std::string db = default_db().string();
-  std::string wallet = "default";
-  std::optional<std::string> crs;
-  std::optional<std::string> bb;
-  std::string circuits = (fs::path(BUCKETPAY_BUILD_DIR) / "circuits").string();
-  int workers = 0;
-  int threads = 0;
-  std::size_t batch_size = 0;
-  int timeout_s = 120;
-  bool sequential = false;
-  bool json_out = false;
-  bool stats = false;
+struct Options : CommonOptions {
   // note add
   std::string value;
   int count = 1;
@@ -86,83 +58,10 @@ class Runner {
     return s.code() == StatusCode::kInvalidArgument ? kExitUsage : kExitFailure;
   }
 
-  static Result<StoreOptions> store_options() {
-    auto pass = read_passphrase("bucketpay passphrase: ");
-    if (!pass.ok()) return pass.status();
-    StoreOptions so;
-    so.passphrase = *pass;
-    if (const char* kdf = std::getenv("BUCKETPAY_KDF"); kdf != nullptr && std::string(kdf) == "fast") {
-      so.vault_params = VaultParams::fast();  // tests only: a new store's key derivation is cheap
-    }
-    return so;
-  }
-
-  // The store named by --db: a PostgreSQL URL (postgresql://, postgres://) or a SQLite file.
-  Result<std::unique_ptr<Store>> open_store(bool create) {
-    if (is_postgres_url(o_->db)) {
-      auto pg = open_pg();
-      if (!pg.ok()) return pg.status();
-      return std::unique_ptr<Store>(std::move(*pg));
-    }
-    const fs::path db(o_->db);
-    std::error_code ec;
-    if (!create && !fs::exists(db, ec)) {
-      return Status::failed_precondition("no store at " + db.string() + "; run `bucketpay init --db " + db.string() + "` first");
-    }
-    if (db.has_parent_path()) fs::create_directories(db.parent_path(), ec);
-    auto so = store_options();
-    if (!so.ok()) return so.status();
-    return open_sqlite_store(db, *so);
-  }
-
-  Result<std::unique_ptr<PgStore>> open_pg() {
-    if (!is_postgres_url(o_->db)) {
-      return Status::invalid_argument("--db must be a PostgreSQL URL (postgresql://...), not " + o_->db);
-    }
-    auto so = store_options();
-    if (!so.ok()) return so.status();
-    return open_pg_store(o_->db, *so);
-  }
-
-  // Where verification keys are cached: beside a SQLite store, else beside the default one.
-  // Local files that go beside the store: for a PostgreSQL store (a URL), beside the default store.
-  fs::path local_store_path() const { return is_postgres_url(o_->db) ? default_db() : fs::path(o_->db); }
-  fs::path vk_cache_dir() const { return local_store_path().parent_path() / "vk-cache"; }
-
-  Result<std::unique_ptr<ProverPool>> start_pool() {
-    auto bb_path = bb::locate_binary(o_->bb ? std::optional<fs::path>(*o_->bb) : std::nullopt, project_root());
-    if (!bb_path.ok()) return bb_path.status();
-    ProverConfig c;
-    c.bb_binary = *bb_path;
-    c.crs_dir = bb::crs_directory(o_->crs ? std::optional<fs::path>(*o_->crs) : std::nullopt);
-    c.circuits_dir = o_->circuits;
-    c.witness_server = project_root() / "scripts" / "witness_server.mjs";
-    c.vk_cache_dir = vk_cache_dir();
-    c.workers = o_->sequential ? 1 : o_->workers;
-    c.threads_per_worker = o_->threads;
-    c.proof_timeout = std::chrono::seconds(o_->timeout_s);
-    // A one-shot command would pay the warm-up proofs on top of its own: only a long-running
-    // process (the service) gains from warming up.
-    c.warm_up = false;
-    return ProverPool::start(c);
-  }
-
-  int init() {
-    auto store = open_store(true);
-    if (!store.ok()) return fail(store.status());
-    if (auto existing = (*store)->get_spending_key(o_->wallet); existing.ok()) {
-      return fail(Status::already_exists("wallet \"" + o_->wallet + "\" already has a key in " + o_->db));
-    }
-    const SpendingKey sk = SpendingKey::generate();
-    if (Status st = (*store)->put_spending_key(o_->wallet, sk.reveal()); !st.is_ok()) return fail(st);
-    const Fr pk = owner_key(sk);
-    if (o_->json_out) {
-      out_ << json{{"wallet", o_->wallet}, {"pk", pk.to_hex()}, {"db", o_->db}}.dump() << "\n";
-    } else {
-      out_ << "wallet " << o_->wallet << " created in " << o_->db << "\nowner key (pk) " << pk.to_hex() << "\n";
-    }
-    return kExitOk;
-  }
+  Result<std::unique_ptr<Store>> open_store(bool create) { return cli::open_store(*o_, create); }
+  Result<std::unique_ptr<PgStore>> open_pg() { return cli::open_pg(*o_); }
+  fs::path local_store_path() const { return cli::local_store_path(*o_); }
+  Result<std::unique_ptr<ProverPool>> start_pool() { return cli::start_pool(*o_); }
 
   // A note added to the local tree (the store's leaves), for proving without a chain.
   int note_add() {
@@ -252,7 +151,8 @@ class Runner {
       if (!notes.ok()) return fail(notes.status());
       for (const auto& n : *notes) ids.push_back(n.id);
     }
-    if (mode == "inventory" && ids.empty()) return fail(Status::invalid_argument("no notes given (use --note ID or --all)"));
+    if (mode == "inventory" && ids.empty())
+      return fail(Status::invalid_argument("no notes given (use --note ID or --all)"));
     if (o_->enqueue_only) return enqueue(mode, **store, ids, buckets, *recipient);
     auto pool = start_pool();
     if (!pool.ok()) return fail(pool.status());
@@ -317,8 +217,9 @@ class Runner {
   void print_report(const PrecomputeReport& r, double seconds, const ProverPool& pool) {
     const auto stats = pool.stats();
     if (o_->json_out) {
-      json j = {{"batch", r.batch},     {"proved", r.proved}, {"cached", r.cached},
-                {"failed", r.failed},   {"seconds", seconds}, {"errors", r.errors},
+      json j = {{"batch", r.batch},          {"proved", r.proved},
+                {"cached", r.cached},        {"failed", r.failed},
+                {"seconds", seconds},        {"errors", r.errors},
                 {"workers", pool.workers()}, {"threads_per_worker", pool.threads_per_worker()}};
       j["precomputes"] = json::array();
       for (const auto& p : r.precomputes) {
@@ -344,8 +245,13 @@ class Runner {
   static json stats_json(const std::vector<WorkerStats>& stats) {
     json a = json::array();
     for (const auto& s : stats) {
-      a.push_back(json{{"worker", s.worker}, {"urgent", s.urgent}, {"threads", s.threads}, {"proofs", s.proofs},
-                       {"errors", s.errors}, {"restarts", s.restarts}, {"total_ms", s.total_ms},
+      a.push_back(json{{"worker", s.worker},
+                       {"urgent", s.urgent},
+                       {"threads", s.threads},
+                       {"proofs", s.proofs},
+                       {"errors", s.errors},
+                       {"restarts", s.restarts},
+                       {"total_ms", s.total_ms},
                        {"mean_ms", s.mean_ms()}});
     }
     return a;
@@ -355,9 +261,10 @@ class Runner {
     out_ << "worker  threads  proofs  errors  restarts  total_s  mean_ms\n";
     for (const auto& s : stats) {
       char line[128];
-      std::snprintf(line, sizeof line, "%4d%s  %7d  %6llu  %6llu  %8llu  %7.2f  %7.1f\n", s.worker, s.urgent ? "u" : " ",
-                    s.threads, static_cast<unsigned long long>(s.proofs), static_cast<unsigned long long>(s.errors),
-                    static_cast<unsigned long long>(s.restarts), s.total_ms / 1000, s.mean_ms());
+      std::snprintf(line, sizeof line, "%4d%s  %7d  %6llu  %6llu  %8llu  %7.2f  %7.1f\n", s.worker,
+                    s.urgent ? "u" : " ", s.threads, static_cast<unsigned long long>(s.proofs),
+                    static_cast<unsigned long long>(s.errors), static_cast<unsigned long long>(s.restarts),
+                    s.total_ms / 1000, s.mean_ms());
       out_ << line;
     }
   }
@@ -383,7 +290,8 @@ class Runner {
   int token_create() {
     auto store = open_store(false);
     if (!store.ok()) return fail(store.status());
-    if (auto sk = (*store)->get_spending_key(o_->wallet); !sk.ok()) return fail(sk.status().with_context("wallet " + o_->wallet));
+    if (auto sk = (*store)->get_spending_key(o_->wallet); !sk.ok())
+      return fail(sk.status().with_context("wallet " + o_->wallet));
     auto tokens = TokenStore::open(TokenStore::path_for_store(local_store_path()));
     if (!tokens.ok()) return fail(tokens.status());
     auto created = (*tokens)->create(o_->wallet);
@@ -409,16 +317,19 @@ class Runner {
     if (!notes.ok()) return fail(notes.status());
     if (o_->json_out) {
       out_ << json{{"precomputes", *precomputes},
-                   {"jobs", {{"pending", counts->pending}, {"running", counts->running}, {"done", counts->done},
-                             {"failed", counts->failed}}},
+                   {"jobs",
+                    {{"pending", counts->pending},
+                     {"running", counts->running},
+                     {"done", counts->done},
+                     {"failed", counts->failed}}},
                    {"notes", notes->size()},
                    {"leaves", *leaves}}
                   .dump()
            << "\n";
     } else {
       out_ << "precomputes " << *precomputes << "\njobs: pending " << counts->pending << ", running " << counts->running
-           << ", done " << counts->done << ", failed " << counts->failed << "\nnotes " << notes->size() << ", tree leaves "
-           << *leaves << "\n";
+           << ", done " << counts->done << ", failed " << counts->failed << "\nnotes " << notes->size()
+           << ", tree leaves " << *leaves << "\n";
     }
     return kExitOk;
   }
@@ -429,37 +340,12 @@ class Runner {
   std::ostream& err_;
 };
 
-void add_store_options(CLI::App* cmd, Options& o) {
-  cmd->add_option("--db", o.db,
-                  "the store: a SQLite file or a PostgreSQL URL (postgresql://...); default $BUCKETPAY_DB or "
-                  "~/.bucketpay/bucketpay.db");
-  cmd->add_option("--wallet", o.wallet, "the wallet's name")->capture_default_str();
-  cmd->add_flag("--json", o.json_out, "print JSON");
-}
-
-void add_engine_options(CLI::App* cmd, Options& o) {
-  cmd->add_option("--crs", o.crs, "the CRS directory (default $BUCKETPAY_CRS, else ~/.bb-crs)");
-  cmd->add_option("--bb", o.bb, "the bb binary (default: the pinned one in node_modules)");
-  cmd->add_option("--circuits", o.circuits, "the compiled circuits' directory")->capture_default_str();
-  cmd->add_option("--workers", o.workers, "prover workers (0: one per core)")->check(CLI::Range(0, 256));
-  cmd->add_option("--threads", o.threads, "bb threads per worker (0: cores / workers)")->check(CLI::Range(0, 256));
-  cmd->add_option("--batch-size", o.batch_size, "proofs per batch (0: from available memory)");
-  cmd->add_option("--timeout", o.timeout_s, "seconds per proof before it is retried")->check(CLI::Range(1, 86400));
-  cmd->add_flag("--sequential", o.sequential, "one proof at a time on one worker");
-  cmd->add_flag("--stats", o.stats, "print worker statistics");
-}
-
 }  // namespace
 
 CommandList add_engine_commands(CLI::App& app, std::ostream& out, std::ostream& err) {
   auto o = std::make_shared<Options>();
   auto runner = std::make_shared<Runner>(o, out, err);
   CommandList list;
-
-  auto* init = app.add_subcommand("init", "Create a wallet: a spending key sealed in the store with a passphrase "
-                                          "($BUCKETPAY_PASSPHRASE or a prompt)");
-  add_store_options(init, *o);
-  list.emplace_back(init, [runner] { return runner->init(); });
 
   auto* note = app.add_subcommand("note", "The wallet's notes");
   note->require_subcommand(1);
@@ -498,15 +384,19 @@ CommandList add_engine_commands(CLI::App& app, std::ostream& out, std::ostream& 
   add_store_options(status, *o);
   list.emplace_back(status, [runner] { return runner->status(); });
 
-  auto* serve = app.add_subcommand("serve", "Serve the HTTP/JSON API and dashboard (docs/api.md) until SIGINT/SIGTERM; "
-                                            "$BUCKETPAY_METRICS_TOKEN, when set, guards /metrics");
+  auto* serve = app.add_subcommand("serve",
+                                   "Serve the HTTP/JSON API and dashboard (docs/api.md) until SIGINT/SIGTERM; "
+                                   "$BUCKETPAY_METRICS_TOKEN, when set, guards /metrics");
   add_store_options(serve, *o);
   add_engine_options(serve, *o);
   serve->add_option("--host", o->host, "the address to bind")->capture_default_str();
-  serve->add_option("--port", o->port, "the port (0: any free one, printed)")->check(CLI::Range(0, 65535))->capture_default_str();
+  serve->add_option("--port", o->port, "the port (0: any free one, printed)")
+      ->check(CLI::Range(0, 65535))
+      ->capture_default_str();
   list.emplace_back(serve, [runner] { return runner->serve(); });
-  auto* worker = app.add_subcommand("worker", "Prove the queued jobs of a PostgreSQL store, as one of a fleet, until "
-                                              "SIGINT/SIGTERM (leased claims, heartbeats, exactly-once completion)");
+  auto* worker = app.add_subcommand("worker",
+                                    "Prove the queued jobs of a PostgreSQL store, as one of a fleet, until "
+                                    "SIGINT/SIGTERM (leased claims, heartbeats, exactly-once completion)");
   add_store_options(worker, *o);
   add_engine_options(worker, *o);
   worker->add_option("--lease", o->lease_s, "seconds a claimed job is held without a heartbeat")

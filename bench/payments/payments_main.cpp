@@ -1,0 +1,226 @@
+// payments_bench: N random payments ($0.01 to $200 by default) from one wallet on a real anvil with
+// the real Pool, verifiers and prover. Reports payment latency (from the call to the signed
+// transaction: planning, reserving, encoding, signing; no chain time), proofs made per payment in
+// inventory mode (the initial inventory, and the rebalancing splits and their spends when the
+// inventory runs short) beside what the seed's mode needs for the same payments, and gas per
+// payment beside the seed's one split transaction per bucket. Run by scripts/bench_payments.sh.
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <bit>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "bucketpay/devnet.h"
+#include "bucketpay/wallet.h"
+#include "chain/anvil_testing.h"
+#include "testing/testing.h"
+
+namespace bucketpay {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+double percentile(std::vector<double> v, double q) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  const double pos = q * static_cast<double>(v.size() - 1);
+  const auto lo = static_cast<std::size_t>(pos);
+  const std::size_t hi = std::min(lo + 1, v.size() - 1);
+  return v[lo] + (v[hi] - v[lo]) * (pos - static_cast<double>(lo));
+}
+
+int fail(const std::string& what, const Status& st) {
+  std::cerr << "payments_bench: " << what << ": " << st.to_string() << "\n";
+  return 1;
+}
+
+int run(int argc, char** argv) {
+  CLI::App app("payments_bench");
+  int payments = 100;
+  Cents min_cents = 1;
+  Cents max_cents = 20'000;
+  std::string deposit = "12000.00";
+  std::uint64_t seed = 20261123;
+  std::string crs = testing::crs_dir().string();
+  std::string json_out;
+  int workers = 0;
+  app.add_option("--payments", payments)->capture_default_str();
+  app.add_option("--min-cents", min_cents)->capture_default_str();
+  app.add_option("--max-cents", max_cents)->capture_default_str();
+  app.add_option("--deposit", deposit, "dollars deposited first")->capture_default_str();
+  app.add_option("--seed", seed, "random amounts' seed")->capture_default_str();
+  app.add_option("--crs", crs)->capture_default_str();
+  app.add_option("--workers", workers, "prover workers (0: one per core)")->capture_default_str();
+  app.add_option("--json", json_out, "write the results here");
+  CLI11_PARSE(app, argc, argv);
+  auto deposit_cents = parse_amount(deposit, AmountUnit::kDollars, 100'000'000);
+  if (!deposit_cents.ok()) return fail("--deposit", deposit_cents.status());
+  if (payments < 1 || min_cents < 1 || max_cents < min_cents || max_cents > kMaxPaymentCents) {
+    return fail("arguments", Status::invalid_argument("need payments >= 1 and 1 <= min <= max <= 131071 cents"));
+  }
+
+  auto anvil = testing::Anvil::start(testing::node_modules() / "@foundry-rs" / "anvil-linux-amd64" / "bin" / "anvil");
+  if (!anvil.ok()) return fail("anvil", anvil.status());
+  auto rpc = eth::Rpc::connect({.url = (*anvil)->url()});
+  if (!rpc.ok()) return fail("rpc", rpc.status());
+  eth::Wallet deployer(**rpc, *eth::PrivateKey::from_hex(testing::kAnvilKey0));
+  const eth::U256 unit(10'000);  // a cent of TestToken (6 decimals)
+  auto contracts = devnet::deploy(**rpc, deployer, testing::project_root() / "contracts" / "out", unit);
+  if (!contracts.ok()) return fail("deploy", contracts.status());
+
+  std::string tmpl = (fs::temp_directory_path() / "bucketpay-payments-bench-XXXXXX").string();
+  if (::mkdtemp(tmpl.data()) == nullptr) return fail("mkdtemp", Status::io_error(tmpl));
+  const fs::path dir = tmpl;
+  struct Cleanup {
+    fs::path dir;
+    ~Cleanup() {
+      std::error_code ec;
+      fs::remove_all(dir, ec);
+    }
+  } cleanup{dir};
+  StoreOptions so;
+  so.passphrase = "payments bench (not secret)";
+  so.vault_params = VaultParams::fast();
+  auto store = open_sqlite_store(dir / "wallet.db", so);
+  if (!store.ok()) return fail("store", store.status());
+  const eth::Address payee = *eth::Address::from_string("0x00000000000000000000000000000000C0FFEE01");
+  WalletConfig config;
+  config.rpc_url = (*anvil)->url();
+  config.pool = contracts->pool;
+  config.payee = payee;
+  config.confirmations = 0;
+  config.start_block = contracts->deploy_block;
+  if (Status st = Wallet::create(**store, "bench", config); !st.is_ok()) return fail("wallet", st);
+  std::size_t proofs_done = 0;
+  WalletOptions wo;
+  wo.start_prover = [&]() -> Result<std::unique_ptr<ProverPool>> {
+    ProverConfig pc;
+    pc.bb_binary = testing::bb_binary();
+    pc.crs_dir = crs;
+    pc.circuits_dir = testing::build_dir() / "circuits";
+    pc.witness_server = testing::project_root() / "scripts" / "witness_server.mjs";
+    pc.workers = workers;
+    pc.warm_up = false;
+    return ProverPool::start(pc);
+  };
+  auto wallet = Wallet::open(**store, "bench", wo);
+  if (!wallet.ok()) return fail("open", wallet.status());
+  Wallet& w = **wallet;
+  if (Status st = devnet::set_balance(**rpc, w.account(), eth::U256(1'000'000'000'000'000'000ULL) * eth::U256(100));
+      !st.is_ok()) {
+    return fail("fund", st);
+  }
+  eth::TokenClient token(**rpc, deployer, contracts->token);
+  if (auto m = token.mint(w.account(), eth::U256(*deposit_cents) * unit); !m.ok()) return fail("mint", m.status());
+
+  const auto t0 = std::chrono::steady_clock::now();
+  auto dep = w.deposit(*deposit_cents);
+  if (!dep.ok()) return fail("deposit", dep.status());
+  auto inv = w.build_inventory();
+  if (!inv.ok()) return fail("inventory", inv.status());
+  const std::size_t initial_proofs = inv->proved;
+  proofs_done += inv->proved;
+  std::cerr << "deposited $" << format_dollars(*deposit_cents) << " as " << dep->notes.size() << " notes; "
+            << inv->proved << " spend proofs in " << inv->seconds << " s\n";
+
+  std::mt19937_64 rng(seed);
+  std::uniform_int_distribution<Cents> pick(min_cents, max_cents);
+  std::vector<double> latency;
+  std::vector<double> gas;
+  std::vector<double> seed_gas;
+  std::size_t rebalance_proofs = 0;
+  std::size_t rebalances = 0;
+  std::size_t notes_used = 0;
+  std::size_t seed_proofs = 0;
+  std::size_t on_demand = 0;
+  std::uint64_t split_gas_sample = 0;
+  for (int i = 0; i < payments; ++i) {
+    const Cents amount = pick(rng);
+    auto paid = w.pay(amount, payee);
+    for (int round = 0; !paid.ok() && paid.status().code() == StatusCode::kNotFound && round < 4; ++round) {
+      // The inventory cannot make it: a rebalance round (split proofs), then the new notes' spends.
+      auto r = w.rebalance();
+      if (!r.ok()) return fail("rebalance", r.status());
+      auto more = w.build_inventory();
+      if (!more.ok()) return fail("inventory", more.status());
+      ++rebalances;
+      rebalance_proofs += r->splits + more->proved;
+      proofs_done += r->splits + more->proved;
+      paid = w.pay(amount, payee);
+    }
+    if (!paid.ok()) return fail("payment " + std::to_string(i) + " of $" + format_dollars(amount), paid.status());
+    latency.push_back(paid->latency_ms);
+    gas.push_back(static_cast<double>(paid->gas_used));
+    notes_used += paid->notes.size();
+    if (paid->proved_on_demand) ++on_demand;
+    // The seed's mode: one note per bucket of the amount, each with 17 split proofs made for it
+    // (one per bucket; one is used), and one split transaction per bucket.
+    seed_proofs += static_cast<std::size_t>(std::popcount(amount)) * kBucketCount;
+    seed_gas.push_back(static_cast<double>(std::popcount(amount)));
+    std::fprintf(stderr, "\rpayment %3d/%d  $%9s  %2zu notes  %7.2f ms  gas %8llu", i + 1, payments,
+                 format_dollars(amount).c_str(), paid->notes.size(), paid->latency_ms,
+                 static_cast<unsigned long long>(paid->gas_used));
+  }
+  std::fprintf(stderr, "\n");
+  // The seed's withdrawal of one bucket is a split paying the bucket out with the change back: one
+  // made on demand here, to another recipient (no ready proofs), gives its gas.
+  {
+    const eth::Address other = *eth::Address::from_string("0x00000000000000000000000000000000000B0B00");
+    auto seed_style = w.pay(1, other, MissingPolicy::kSplit);
+    if (!seed_style.ok()) return fail("seed-style split", seed_style.status());
+    split_gas_sample = seed_style->gas_used;
+  }
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const double n = payments;
+  double mean_gas = 0;
+  for (double g : gas) mean_gas += g / n;
+  double mean_buckets = 0;
+  for (double b : seed_gas) mean_buckets += b / n;
+  json out{{"payments", payments},
+           {"amount_range_cents", {min_cents, max_cents}},
+           {"seed", seed},
+           {"latency_ms",
+            {{"p50", percentile(latency, 0.5)},
+             {"p99", percentile(latency, 0.99)},
+             {"mean",
+              [&] {
+                double s = 0;
+                for (double l : latency) s += l / n;
+                return s;
+              }()},
+             {"max", *std::max_element(latency.begin(), latency.end())}}},
+           {"inventory_mode",
+            {{"proofs_total", proofs_done},
+             {"initial_inventory_proofs", initial_proofs},
+             {"rebalance_proofs", rebalance_proofs},
+             {"rebalance_rounds", rebalances},
+             {"proofs_per_payment", static_cast<double>(proofs_done) / n},
+             {"proofs_per_payment_after_initial", static_cast<double>(rebalance_proofs) / n},
+             {"notes_per_payment", static_cast<double>(notes_used) / n},
+             {"on_demand_proofs", on_demand},
+             {"gas_per_payment", mean_gas},
+             {"gas_p50", percentile(gas, 0.5)},
+             {"gas_max", *std::max_element(gas.begin(), gas.end())}}},
+           {"seed_mode",
+            {{"proofs_per_payment", static_cast<double>(seed_proofs) / n},
+             {"split_transactions_per_payment", mean_buckets},
+             {"gas_per_payment", mean_buckets * static_cast<double>(split_gas_sample)},
+             {"split_gas_measured", split_gas_sample}}},
+           {"wall_seconds", seconds}};
+  std::cout << out.dump(2) << "\n";
+  if (!json_out.empty()) std::ofstream(json_out) << out.dump(2) << "\n";
+  return 0;
+}
+
+}  // namespace
+}  // namespace bucketpay
+
+int main(int argc, char** argv) { return bucketpay::run(argc, argv); }

@@ -1,0 +1,108 @@
+#include "cli/context.h"
+
+#include <cstdlib>
+
+#include "bucketpay/bb.h"
+#include "bucketpay/vault.h"
+
+namespace bucketpay::cli {
+
+namespace fs = std::filesystem;
+
+fs::path project_root() {
+  if (const char* env = std::getenv("BUCKETPAY_ROOT"); env != nullptr && *env != '\0') return env;
+  return BUCKETPAY_SOURCE_DIR;
+}
+
+fs::path default_db() {
+  if (const char* env = std::getenv("BUCKETPAY_DB"); env != nullptr && *env != '\0') return env;
+  const char* home = std::getenv("HOME");
+  return fs::path(home != nullptr ? home : ".") / ".bucketpay" / "bucketpay.db";
+}
+
+bool is_postgres_url(const std::string& db) {
+  return db.rfind("postgresql://", 0) == 0 || db.rfind("postgres://", 0) == 0;
+}
+
+CommonOptions::CommonOptions() : circuits((fs::path(BUCKETPAY_BUILD_DIR) / "circuits").string()) {}
+
+Result<StoreOptions> store_options_from_env() {
+  auto pass = read_passphrase("bucketpay passphrase: ");
+  if (!pass.ok()) return pass.status();
+  StoreOptions so;
+  so.passphrase = *pass;
+  if (const char* kdf = std::getenv("BUCKETPAY_KDF"); kdf != nullptr && std::string(kdf) == "fast") {
+    so.vault_params = VaultParams::fast();  // tests only: a new store's key derivation is cheap
+  }
+  return so;
+}
+
+Result<std::unique_ptr<Store>> open_store(const CommonOptions& o, bool create) {
+  if (is_postgres_url(o.db)) {
+    auto pg = open_pg(o);
+    if (!pg.ok()) return pg.status();
+    return std::unique_ptr<Store>(std::move(*pg));
+  }
+  const fs::path db(o.db);
+  std::error_code ec;
+  if (!create && !fs::exists(db, ec)) {
+    return Status::failed_precondition("no store at " + db.string() + "; run `bucketpay init --db " + db.string() +
+                                       "` first");
+  }
+  if (db.has_parent_path()) fs::create_directories(db.parent_path(), ec);
+  auto so = store_options_from_env();
+  if (!so.ok()) return so.status();
+  return open_sqlite_store(db, *so);
+}
+
+Result<std::unique_ptr<PgStore>> open_pg(const CommonOptions& o) {
+  if (!is_postgres_url(o.db)) {
+    return Status::invalid_argument("--db must be a PostgreSQL URL (postgresql://...), not " + o.db);
+  }
+  auto so = store_options_from_env();
+  if (!so.ok()) return so.status();
+  return open_pg_store(o.db, *so);
+}
+
+fs::path local_store_path(const CommonOptions& o) { return is_postgres_url(o.db) ? default_db() : fs::path(o.db); }
+
+Result<std::unique_ptr<ProverPool>> start_pool(const CommonOptions& o) {
+  auto bb_path = bb::locate_binary(o.bb ? std::optional<fs::path>(*o.bb) : std::nullopt, project_root());
+  if (!bb_path.ok()) return bb_path.status();
+  ProverConfig c;
+  c.bb_binary = *bb_path;
+  c.crs_dir = bb::crs_directory(o.crs ? std::optional<fs::path>(*o.crs) : std::nullopt);
+  c.circuits_dir = o.circuits;
+  c.witness_server = project_root() / "scripts" / "witness_server.mjs";
+  // Verification keys are cached beside the store.
+  c.vk_cache_dir = local_store_path(o).parent_path() / "vk-cache";
+  c.workers = o.sequential ? 1 : o.workers;
+  c.threads_per_worker = o.threads;
+  c.proof_timeout = std::chrono::seconds(o.timeout_s);
+  // A one-shot command would pay the warm-up proofs on top of its own: only a long-running
+  // process (the service) gains from warming up.
+  c.warm_up = false;
+  return ProverPool::start(c);
+}
+
+void add_store_options(CLI::App* cmd, CommonOptions& o) {
+  cmd->add_option("--db", o.db,
+                  "the store: a SQLite file or a PostgreSQL URL (postgresql://...); default $BUCKETPAY_DB or "
+                  "~/.bucketpay/bucketpay.db");
+  cmd->add_option("--wallet", o.wallet, "the wallet's name")->capture_default_str();
+  cmd->add_flag("--json", o.json_out, "print JSON");
+}
+
+void add_engine_options(CLI::App* cmd, CommonOptions& o) {
+  cmd->add_option("--crs", o.crs, "the CRS directory (default $BUCKETPAY_CRS, else ~/.bb-crs)");
+  cmd->add_option("--bb", o.bb, "the bb binary (default: the pinned one in node_modules)");
+  cmd->add_option("--circuits", o.circuits, "the compiled circuits' directory")->capture_default_str();
+  cmd->add_option("--workers", o.workers, "prover workers (0: one per core)")->check(CLI::Range(0, 256));
+  cmd->add_option("--threads", o.threads, "bb threads per worker (0: cores / workers)")->check(CLI::Range(0, 256));
+  cmd->add_option("--batch-size", o.batch_size, "proofs per batch (0: from available memory)");
+  cmd->add_option("--timeout", o.timeout_s, "seconds per proof before it is retried")->check(CLI::Range(1, 86400));
+  cmd->add_flag("--sequential", o.sequential, "one proof at a time on one worker");
+  cmd->add_flag("--stats", o.stats, "print worker statistics");
+}
+
+}  // namespace bucketpay::cli

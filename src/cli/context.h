@@ -1,0 +1,57 @@
+// What the store- and prover-using commands share: the common options (--db, --wallet, prover
+// flags), opening the store they name, and starting a prover.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "bucketpay/pg_store.h"
+#include "bucketpay/prover.h"
+#include "bucketpay/store.h"
+
+namespace bucketpay::cli {
+
+// Where the project's files are: $BUCKETPAY_ROOT, else the source tree this binary was built from.
+std::filesystem::path project_root();
+// $BUCKETPAY_DB, else ~/.bucketpay/bucketpay.db.
+std::filesystem::path default_db();
+// A --db value naming a PostgreSQL database rather than a SQLite file.
+bool is_postgres_url(const std::string& db);
+
+struct CommonOptions {
+  std::string db = default_db().string();
+  std::string wallet = "default";
+  bool json_out = false;
+  // prover
+  std::optional<std::string> crs;
+  std::optional<std::string> bb;
+  std::string circuits;  // default: the build's circuits
+  int workers = 0;
+  int threads = 0;
+  std::size_t batch_size = 0;
+  int timeout_s = 120;
+  bool sequential = false;
+  bool stats = false;
+
+  CommonOptions();
+};
+
+// The passphrase ($BUCKETPAY_PASSPHRASE or a prompt) and, with BUCKETPAY_KDF=fast (tests only),
+// a cheap key derivation for new stores.
+Result<StoreOptions> store_options_from_env();
+// The store named by --db: a PostgreSQL URL (postgresql://, postgres://) or a SQLite file, which
+// must exist unless `create`.
+Result<std::unique_ptr<Store>> open_store(const CommonOptions& o, bool create);
+Result<std::unique_ptr<PgStore>> open_pg(const CommonOptions& o);
+// Local files that go beside the store: for a PostgreSQL store (a URL), beside the default store.
+std::filesystem::path local_store_path(const CommonOptions& o);
+// A prover pool for a one-shot command (no warm-up proofs).
+Result<std::unique_ptr<ProverPool>> start_pool(const CommonOptions& o);
+
+void add_store_options(CLI::App* cmd, CommonOptions& o);
+void add_engine_options(CLI::App* cmd, CommonOptions& o);
+
+}  // namespace bucketpay::cli

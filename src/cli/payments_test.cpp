@@ -1,0 +1,264 @@
+// `bucketpay` payments as real processes on a real anvil: init, deposit, inventory, pay; bad input;
+// and kill -9 of `bucketpay pay` between submitting its transaction and getting the receipt, then
+// a restart: the journal settles the payment (mined, or re-sent byte for byte when the node lost
+// it), balances and note states are right, and nothing is paid twice.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "bucketpay/devnet.h"
+#include "bucketpay/pool_client.h"
+#include "bucketpay/store.h"
+#include "chain/anvil_testing.h"
+#include "common/subprocess.h"
+#include "testing/testing.h"
+
+namespace bucketpay {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+constexpr const char* kPassphrase = "payments test passphrase";
+constexpr const char* kPayee = "0x00000000000000000000000000000000000CA4D5";
+const eth::U256 kUnit = eth::U256(10'000);  // a cent of TestToken (6 decimals)
+
+class PaymentsCli : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("bucketpay-payments-test-" + std::to_string(::getpid()));
+    fs::remove_all(dir_);
+    fs::create_directories(dir_ / "tmp");
+    auto anvil = testing::Anvil::start(testing::node_modules() / "@foundry-rs" / "anvil-linux-amd64" / "bin" / "anvil");
+    ASSERT_TRUE(anvil.ok()) << anvil.status().to_string();
+    anvil_ = std::move(*anvil);
+    auto rpc = eth::Rpc::connect({.url = anvil_->url()});
+    ASSERT_TRUE(rpc.ok());
+    rpc_ = std::move(*rpc);
+    deployer_ = std::make_unique<eth::Wallet>(*rpc_, *eth::PrivateKey::from_hex(testing::kAnvilKey0));
+    auto c = devnet::deploy(*rpc_, *deployer_, testing::project_root() / "contracts" / "out", kUnit);
+    ASSERT_TRUE(c.ok()) << c.status().to_string();
+    contracts_ = *c;
+    std::ofstream(dir_ / "contracts.json") << devnet::to_json(contracts_);
+  }
+  void TearDown() override {
+    anvil_.reset();
+    fs::remove_all(dir_);
+  }
+
+  Subprocess::Options options(std::vector<std::string> args) {
+    args.insert(args.begin(), BUCKETPAY_CLI_BINARY);
+    Subprocess::Options o;
+    o.argv = std::move(args);
+    o.env = {{"BUCKETPAY_PASSPHRASE", kPassphrase},
+             {"BUCKETPAY_KDF", "fast"},
+             {"BUCKETPAY_DB", (dir_ / "wallet.db").string()},
+             {"BUCKETPAY_CRS", testing::crs_dir().string()},
+             {"TMPDIR", (dir_ / "tmp").string()}};
+    o.stderr_path = dir_ / "stderr.log";
+    return o;
+  }
+
+  struct Run {
+    int code;
+    std::string out;
+  };
+  Run run(std::vector<std::string> args) {
+    auto child = Subprocess::spawn(options(std::move(args)));
+    EXPECT_TRUE(child.ok());
+    child->close_stdin();
+    std::string out;
+    std::uint8_t byte;
+    while (child->read_exact({&byte, 1}, std::nullopt).is_ok()) out.push_back(static_cast<char>(byte));
+    return {child->wait(), out};
+  }
+  std::string last_error() {
+    std::ifstream in(dir_ / "stderr.log");
+    std::string line, last;
+    while (std::getline(in, line)) last = line;
+    return last;
+  }
+
+  // A wallet with gas, $10 of tokens, and `deposit` dollars in the Pool with their spend proofs.
+  void wallet_with_inventory(const std::string& policy, const std::string& deposit) {
+    auto init = run({"init", "--rpc", anvil_->url(), "--contracts", (dir_ / "contracts.json").string(), "--payee",
+                     kPayee, "--confirmations", "0", "--policy", policy});
+    ASSERT_EQ(init.code, 0) << init.out << last_error();
+    auto show = run({"key", "show", "--json"});
+    ASSERT_EQ(show.code, 0);
+    json j = json::parse(show.out);
+    EXPECT_FALSE(j.contains("spending_key")) << "secrets only with --reveal";
+    account_ = *eth::Address::from_string(j["account"].get<std::string>());
+    ASSERT_TRUE(devnet::set_balance(*rpc_, account_, eth::U256(1'000'000'000'000'000'000ULL)).is_ok());
+    eth::TokenClient token(*rpc_, *deployer_, contracts_.token);
+    ASSERT_TRUE(token.mint(account_, eth::U256(1'000) * kUnit).ok());
+    auto dep = run({"deposit", deposit});
+    ASSERT_EQ(dep.code, 0) << dep.out << last_error();
+    auto inv = run({"inventory", "--workers", "2"});
+    ASSERT_EQ(inv.code, 0) << inv.out << last_error();
+  }
+
+  eth::U256 payee_tokens() {
+    eth::TokenClient token(*rpc_, *deployer_, contracts_.token);
+    auto b = token.balance_of(*eth::Address::from_string(kPayee));
+    EXPECT_TRUE(b.ok());
+    return b.ok() ? *b : eth::U256(0);
+  }
+
+  json balance() {
+    auto b = run({"balance", "--json"});
+    EXPECT_EQ(b.code, 0) << last_error();
+    return json::parse(b.out, nullptr, false);
+  }
+
+  std::unique_ptr<Store> store() {
+    StoreOptions so;
+    so.passphrase = kPassphrase;
+    auto s = open_sqlite_store(dir_ / "wallet.db", so);
+    EXPECT_TRUE(s.ok()) << s.status().to_string();
+    return s.ok() ? std::move(*s) : nullptr;
+  }
+
+  // Starts `bucketpay pay AMOUNT` with mining off, waits until its transaction is submitted, then
+  // kill -9. Returns the journal entry as it was left.
+  Payment pay_and_kill(const std::string& amount) {
+    EXPECT_TRUE(testing::anvil_set_automine(*rpc_, false).is_ok());
+    auto child = Subprocess::spawn(options({"pay", amount, "--to", kPayee}));
+    EXPECT_TRUE(child.ok());
+    auto s = store();
+    Payment found;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (std::chrono::steady_clock::now() < deadline) {
+      auto submitted = s->list_payments("default", PaymentState::kSubmitted);
+      if (submitted.ok() && !submitted->empty()) {
+        found = submitted->back();
+        break;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    EXPECT_NE(found.id, 0) << "the payment was never submitted: " << last_error();
+    EXPECT_TRUE(child->running()) << "still waiting for its receipt";
+    child->kill();
+    child->wait();
+    return found;
+  }
+
+  fs::path dir_;
+  std::unique_ptr<testing::Anvil> anvil_;
+  std::unique_ptr<eth::Rpc> rpc_;
+  std::unique_ptr<eth::Wallet> deployer_;
+  devnet::Contracts contracts_;
+  eth::Address account_;
+};
+
+TEST_F(PaymentsCli, PaysFromPrecomputesAndRefusesBadInput) {
+  wallet_with_inventory("1=2,2=2,4=1", "0.20");
+  json b = balance();
+  EXPECT_EQ(b["on_chain_cents"], 20);
+  EXPECT_EQ(b["ready_cents"], 20);
+
+  auto paid = run({"pay", "0.07", "--to", kPayee, "--json"});
+  ASSERT_EQ(paid.code, 0) << last_error();
+  json p = json::parse(paid.out);
+  EXPECT_EQ(p["amount_cents"], 7);
+  EXPECT_EQ(p["proved_on_demand"], false);
+  EXPECT_GT(p["gas"].get<std::uint64_t>(), 0U);
+  EXPECT_EQ(payee_tokens(), eth::U256(7) * kUnit);
+  EXPECT_EQ(balance()["on_chain_cents"], 13);
+
+  // Bad input: exit 2 with one line; nothing paid.
+  for (const std::vector<std::string>& bad : {std::vector<std::string>{"pay", "-1", "--to", kPayee},
+                                              {"pay", "12.345", "--to", kPayee},
+                                              {"pay", "1e3", "--to", kPayee},
+                                              {"pay", "99999999999999999999", "--to", kPayee},
+                                              {"pay", "0", "--to", kPayee},
+                                              {"pay", "0.01", "--to", "0x1234"},
+                                              {"pay", "0.01", "--to", "0x0000000000000000000000000000000000000000"},
+                                              {"pay", "0.01", "--to", kPayee, "--on-missing", "maybe"},
+                                              {"deposit", "-5"},
+                                              {"deposit", "abc"},
+                                              {"init", "--rpc", "http://127.0.0.1:1", "--pool", "0x12"}}) {
+    auto r = run(bad);
+    EXPECT_EQ(r.code, 2) << bad[0] << " " << bad[1];
+    EXPECT_NE(last_error().find("bucketpay: error:"), std::string::npos);
+  }
+  // More than the balance: a refusal (exit 1) that says why.
+  auto over = run({"pay", "0.14", "--to", kPayee});
+  EXPECT_EQ(over.code, 1);
+  EXPECT_NE(last_error().find("balance"), std::string::npos) << last_error();
+  EXPECT_EQ(payee_tokens(), eth::U256(7) * kUnit);
+
+  auto hist = run({"history", "--json"});
+  ASSERT_EQ(hist.code, 0);
+  json h = json::parse(hist.out);
+  ASSERT_EQ(h.size(), 2U);
+  EXPECT_EQ(h[1]["state"], "confirmed");
+  // The key never shows up in what the commands print or log.
+  auto reveal = run({"key", "show", "--reveal", "--json"});
+  ASSERT_EQ(reveal.code, 0);
+  const std::string sk = json::parse(reveal.out)["spending_key"].get<std::string>().substr(2);
+  std::ifstream log(dir_ / "stderr.log");
+  std::stringstream all;
+  all << log.rdbuf();
+  EXPECT_EQ(all.str().find(sk), std::string::npos);
+  EXPECT_EQ(paid.out.find(sk), std::string::npos);
+}
+
+TEST_F(PaymentsCli, KillBetweenSubmitAndReceiptThenRestart) {
+  wallet_with_inventory("1=2,2=2,4=2", "0.20");
+
+  // 1. Killed while its transaction waits in the node's pool; the block comes afterwards.
+  Payment p = pay_and_kill("0.03");
+  ASSERT_NE(p.id, 0);
+  EXPECT_EQ(p.note_ids.size(), 2U);
+  {
+    auto s = store();
+    for (std::int64_t id : p.note_ids) EXPECT_EQ(s->get_note(id)->state, NoteState::kSpending);
+  }
+  EXPECT_EQ(payee_tokens(), eth::U256(0));
+  ASSERT_TRUE(testing::anvil_mine(*rpc_, 1).is_ok());
+  ASSERT_TRUE(testing::anvil_set_automine(*rpc_, true).is_ok());
+  auto synced = run({"sync"});
+  ASSERT_EQ(synced.code, 0) << last_error();
+  {
+    auto s = store();
+    auto after = s->get_payment(p.id);
+    ASSERT_TRUE(after.ok());
+    EXPECT_EQ(after->state, PaymentState::kConfirmed);
+    for (std::int64_t id : p.note_ids) EXPECT_EQ(s->get_note(id)->state, NoteState::kSpent);
+  }
+  EXPECT_EQ(payee_tokens(), eth::U256(3) * kUnit);
+  EXPECT_EQ(balance()["on_chain_cents"], 17);
+
+  // 2. Killed, and the node loses the transaction: the restart sends the same bytes again.
+  Payment q = pay_and_kill("0.04");
+  ASSERT_NE(q.id, 0);
+  for (std::int64_t id : q.note_ids) EXPECT_EQ(std::count(p.note_ids.begin(), p.note_ids.end(), id), 0);
+  ASSERT_TRUE(testing::anvil_drop_transaction(*rpc_, *eth::hash_from_hex(q.tx_hash)).is_ok());
+  ASSERT_TRUE(testing::anvil_set_automine(*rpc_, true).is_ok());
+  json b = balance();  // opening the wallet settles the journal
+  EXPECT_EQ(b["on_chain_cents"], 13);
+  EXPECT_EQ(b["reserved_cents"], 0);
+  {
+    auto s = store();
+    auto after = s->get_payment(q.id);
+    ASSERT_TRUE(after.ok());
+    EXPECT_EQ(after->state, PaymentState::kConfirmed);
+    EXPECT_EQ(after->tx_hash, q.tx_hash) << "the same signed transaction";
+  }
+  EXPECT_EQ(payee_tokens(), eth::U256(7) * kUnit);
+  // Running again changes nothing: nothing is paid twice.
+  ASSERT_EQ(run({"sync"}).code, 0);
+  EXPECT_EQ(payee_tokens(), eth::U256(7) * kUnit);
+  EXPECT_EQ(balance()["on_chain_cents"], 13);
+}
+
+}  // namespace
+}  // namespace bucketpay

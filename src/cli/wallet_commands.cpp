@@ -1,0 +1,552 @@
+#include "cli/wallet_commands.h"
+
+#include <fcntl.h>
+#include <sodium.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <iomanip>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+
+#include "bucketpay/amount.h"
+#include "bucketpay/devnet.h"
+#include "bucketpay/note.h"
+#include "bucketpay/vault.h"
+#include "bucketpay/wallet.h"
+#include "cli/cli.h"
+#include "cli/context.h"
+#include "cli/progress.h"
+
+namespace bucketpay::cli {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+// The largest deposit one command takes: $1,000,000.
+constexpr Cents kMaxDepositCents = 100'000'000;
+
+struct WalletFlags : CommonOptions {
+  // init
+  std::optional<std::string> rpc;
+  std::optional<std::string> pool;
+  std::optional<std::string> contracts;
+  std::optional<std::string> payee;
+  std::uint64_t confirmations = 2;
+  std::optional<std::uint64_t> start_block;
+  std::string policy = "default";
+  // amounts and payments
+  std::string amount;
+  std::string to;
+  std::string on_missing = "refuse";
+  bool no_wait = false;
+  int rounds = 1;
+  // keys
+  std::string file;
+  bool reveal = false;
+};
+
+std::string dollars(Cents c) { return "$" + format_dollars(c); }
+
+class WalletRunner {
+ public:
+  WalletRunner(std::shared_ptr<WalletFlags> o, std::ostream& out, std::ostream& err)
+      : o_(std::move(o)), out_(out), err_(err) {}
+
+  int fail(const Status& s) {
+    err_ << "bucketpay: error: " << s.message() << "\n";
+    return s.code() == StatusCode::kInvalidArgument ? kExitUsage : kExitFailure;
+  }
+
+  // ---- init: a spending key; with --rpc and --pool (or --contracts), a wallet on a chain.
+  int init() {
+    const bool chain = o_->rpc.has_value() || o_->pool.has_value() || o_->contracts.has_value();
+    WalletConfig config;
+    if (chain) {
+      if (!o_->rpc) return fail(Status::invalid_argument("--rpc URL is needed with --pool/--contracts"));
+      config.rpc_url = *o_->rpc;
+      if (o_->contracts) {
+        std::ifstream in(*o_->contracts);
+        if (!in) return fail(Status::invalid_argument("cannot read --contracts " + *o_->contracts));
+        std::stringstream ss;
+        ss << in.rdbuf();
+        auto c = devnet::contracts_from_json(ss.str());
+        if (!c.ok()) return fail(c.status().with_context(*o_->contracts));
+        config.pool = c->pool;
+        config.start_block = c->deploy_block;
+      }
+      if (o_->pool) {
+        auto a = eth::Address::from_string(*o_->pool);
+        if (!a.ok()) return fail(Status::invalid_argument("--pool: " + a.status().message()));
+        config.pool = *a;
+      }
+      if (config.pool.is_zero()) return fail(Status::invalid_argument("--pool ADDRESS or --contracts FILE is needed"));
+      if (!o_->payee)
+        return fail(Status::invalid_argument("--payee ADDRESS (the recipient the inventory is proved for) is needed"));
+      auto payee = eth::Address::from_string(*o_->payee);
+      if (!payee.ok()) return fail(Status::invalid_argument("--payee: " + payee.status().message()));
+      if (payee->is_zero()) return fail(Status::invalid_argument("--payee must not be the zero address"));
+      config.payee = *payee;
+      config.confirmations = o_->confirmations;
+      if (o_->start_block) config.start_block = *o_->start_block;
+      auto policy = InventoryPolicy::parse(o_->policy);
+      if (!policy.ok()) return fail(policy.status());
+      config.policy = *policy;
+    }
+    auto store = open_store(*o_, true);
+    if (!store.ok()) return fail(store.status());
+    if ((*store)->get_spending_key(o_->wallet).ok()) {
+      return fail(Status::already_exists("wallet \"" + o_->wallet + "\" already has a key in " + o_->db));
+    }
+    if (!chain) {
+      // A key only: for proving notes of a local tree (`note add`, `precompute`), without a chain.
+      const SpendingKey sk = SpendingKey::generate();
+      if (Status st = (*store)->put_spending_key(o_->wallet, sk.reveal()); !st.is_ok()) return fail(st);
+      const Fr pk = owner_key(sk);
+      if (o_->json_out) {
+        out_ << json{{"wallet", o_->wallet}, {"pk", pk.to_hex()}, {"db", o_->db}}.dump() << "\n";
+      } else {
+        out_ << "wallet " << o_->wallet << " created in " << o_->db << "\nowner key (pk) " << pk.to_hex() << "\n";
+      }
+      return kExitOk;
+    }
+    // Check the node and the Pool before keeping anything.
+    {
+      eth::RpcOptions ro;
+      ro.url = config.rpc_url;
+      auto rpc = eth::Rpc::connect(ro);
+      if (!rpc.ok()) return fail(rpc.status());
+      auto code = (*rpc)->get_code(config.pool);
+      if (!code.ok()) return fail(code.status().with_context("connecting to " + config.rpc_url));
+      if (code->empty()) return fail(Status::failed_precondition("no contract at " + config.pool.to_hex()));
+    }
+    if (Status st = Wallet::create(**store, o_->wallet, config); !st.is_ok()) return fail(st);
+    auto w = open_wallet(**store, false);
+    if (!w.ok()) return fail(w.status());
+    if (o_->json_out) {
+      out_ << json{{"wallet", o_->wallet},
+                   {"pk", (*w)->owner_key().to_hex()},
+                   {"account", (*w)->account().to_checksum()},
+                   {"pool", config.pool.to_checksum()},
+                   {"payee", config.payee.to_checksum()},
+                   {"db", o_->db}}
+                  .dump()
+           << "\n";
+    } else {
+      out_ << "wallet " << o_->wallet << " created in " << o_->db << "\n"
+           << "owner key (pk)    " << (*w)->owner_key().to_hex() << "\n"
+           << "account (sends)   " << (*w)->account().to_checksum() << "  (fund it with gas and tokens)\n"
+           << "pool              " << config.pool.to_checksum() << "\n"
+           << "payee             " << config.payee.to_checksum() << "\n"
+           << "policy            " << config.policy.to_string() << "  (" << dollars(config.policy.target_value())
+           << ")\n";
+    }
+    return kExitOk;
+  }
+
+  int deposit() {
+    auto amount = parse_amount(o_->amount, AmountUnit::kDollars, kMaxDepositCents);
+    if (!amount.ok()) return fail(amount.status());
+    return with_wallet(false, [&](Wallet& w) -> int {
+      auto r = w.deposit(*amount, !o_->no_wait);
+      if (!r.ok()) return fail(r.status());
+      if (o_->json_out) {
+        out_ << json{{"payment", r->payment_id},
+                     {"amount_cents", r->amount},
+                     {"notes", r->notes},
+                     {"tx", r->tx_hash},
+                     {"gas", r->gas_used}}
+                    .dump()
+             << "\n";
+      } else {
+        out_ << "deposited " << dollars(r->amount) << " as " << r->notes.size() << " notes (tx " << r->tx_hash
+             << ", gas " << r->gas_used << ")\n";
+      }
+      return kExitOk;
+    });
+  }
+
+  int sync() {
+    return with_wallet(false, [&](Wallet& w) -> int {
+      auto r = w.sync();
+      if (!r.ok()) return fail(r.status());
+      if (o_->json_out) {
+        out_ << json{{"to_block", r->to_block},
+                     {"leaves", r->leaves},
+                     {"notes_landed", r->notes_landed},
+                     {"notes_spent", r->notes_spent},
+                     {"reorg_depth", r->reorg_depth},
+                     {"precomputes_dropped", r->precomputes_dropped},
+                     {"payments_settled", r->payments_settled}}
+                    .dump()
+             << "\n";
+      } else {
+        if (r->reorg_depth > 0) {
+          out_ << "reorganisation: rolled back " << r->reorg_depth << " blocks, dropped " << r->precomputes_dropped
+               << " proofs under vanished roots\n";
+        }
+        out_ << "synced to block " << r->to_block << ": " << r->leaves << " new leaves, " << r->notes_landed
+             << " of our notes landed, " << r->notes_spent << " spent";
+        if (r->payments_settled > 0) out_ << ", " << r->payments_settled << " journal entries settled";
+        out_ << "\n";
+      }
+      return kExitOk;
+    });
+  }
+
+  int balance() {
+    return with_wallet(false, [&](Wallet& w) -> int {
+      auto b = w.balance();
+      if (!b.ok()) return fail(b.status());
+      if (o_->json_out) {
+        json d = json::array();
+        for (const auto& x : b->denominations) {
+          d.push_back(json{{"cents", x.value}, {"target", x.target}, {"notes", x.notes}, {"ready", x.ready}});
+        }
+        out_ << json{{"on_chain_cents", b->on_chain},   {"ready_cents", b->ready},
+                     {"pending_cents", b->pending},     {"reserved_cents", b->reserved},
+                     {"other_notes", b->other_notes},   {"other_cents", b->other_value},
+                     {"synced_block", b->synced_block}, {"denominations", d}}
+                    .dump()
+             << "\n";
+        return kExitOk;
+      }
+      out_ << "balance " << dollars(b->on_chain) << " on chain (" << dollars(b->ready) << " with ready proofs)";
+      if (b->pending > 0) out_ << ", " << dollars(b->pending) << " pending";
+      if (b->reserved > 0) out_ << ", " << dollars(b->reserved) << " in payments in flight";
+      out_ << "; synced to block " << b->synced_block << "\n";
+      out_ << "  denomination  target  notes  ready\n";
+      for (const auto& x : b->denominations) {
+        if (x.target == 0 && x.notes == 0) continue;
+        out_ << "  " << std::setw(12) << dollars(x.value) << "  " << std::setw(6) << x.target << "  " << std::setw(5)
+             << x.notes << "  " << std::setw(5) << x.ready << "\n";
+      }
+      if (b->other_notes > 0) {
+        out_ << "  other notes (change): " << b->other_notes << " worth " << dollars(b->other_value) << "\n";
+      }
+      return kExitOk;
+    });
+  }
+
+  int history() {
+    return with_wallet(false, [&](Wallet& w) -> int {
+      auto h = w.history();
+      if (!h.ok()) return fail(h.status());
+      json list = json::array();
+      for (const Payment& p : *h) {
+        list.push_back(json{{"id", p.id},
+                            {"kind", p.kind},
+                            {"amount_cents", p.amount},
+                            {"recipient", p.recipient},
+                            {"state", std::string(payment_state_name(p.state))},
+                            {"notes", p.note_ids.size()},
+                            {"tx", p.tx_hash},
+                            {"gas", p.gas_used},
+                            {"block", p.block},
+                            {"latency_ms", p.latency_ms},
+                            {"error", p.error}});
+      }
+      if (o_->json_out) {
+        out_ << list.dump() << "\n";
+        return kExitOk;
+      }
+      for (const auto& p : list) {
+        out_ << "#" << p["id"].get<std::int64_t>() << "  " << std::left << std::setw(9) << p["kind"].get<std::string>()
+             << std::right << std::setw(11) << dollars(p["amount_cents"].get<Cents>()) << "  " << std::left
+             << std::setw(9) << p["state"].get<std::string>() << std::right;
+        if (!p["recipient"].get<std::string>().empty()) out_ << "  to " << p["recipient"].get<std::string>();
+        if (p["gas"].get<std::uint64_t>() > 0) out_ << "  gas " << p["gas"].get<std::uint64_t>();
+        if (!p["error"].get<std::string>().empty()) out_ << "  (" << p["error"].get<std::string>() << ")";
+        out_ << "\n";
+      }
+      return kExitOk;
+    });
+  }
+
+  int inventory() {
+    return with_wallet(true, [&](Wallet& w) -> int {
+      auto synced = w.sync();
+      if (!synced.ok()) return fail(synced.status());
+      auto r = w.build_inventory();
+      finish_progress();
+      if (!r.ok()) return fail(r.status());
+      if (o_->json_out) {
+        out_
+            << json{{"proved", r->proved}, {"cached", r->cached}, {"failed", r->failed}, {"seconds", r->seconds}}.dump()
+            << "\n";
+      } else {
+        out_ << "inventory: " << r->proved << " spend proofs made, " << r->cached << " were ready";
+        if (r->proved > 0) out_ << " (" << std::fixed << std::setprecision(2) << r->seconds << " s)";
+        out_ << "\n";
+        for (const auto& e : r->errors) out_ << "  failed: " << e << "\n";
+      }
+      return r->failed == 0 ? kExitOk : kExitFailure;
+    });
+  }
+
+  int rebalance() {
+    if (o_->rounds < 1 || o_->rounds > 64) return fail(Status::invalid_argument("--rounds must be 1..64"));
+    return with_wallet(true, [&](Wallet& w) -> int {
+      std::size_t splits = 0;
+      for (int round = 0; round < o_->rounds; ++round) {
+        auto r = w.rebalance(!o_->no_wait);
+        finish_progress();
+        if (!r.ok()) return fail(r.status());
+        for (const auto& m : r->made) out_ << "split " << m << "\n";
+        splits += r->splits;
+        if (r->splits == 0) break;
+      }
+      if (splits == 0) out_ << "rebalance: the inventory meets its targets (or no larger note can be split)\n";
+      if (!o_->no_wait) {
+        auto inv = w.build_inventory();
+        finish_progress();
+        if (!inv.ok()) return fail(inv.status());
+        out_ << "inventory: " << inv->proved << " spend proofs made\n";
+      }
+      return kExitOk;
+    });
+  }
+
+  int pay() {
+    auto amount = parse_amount(o_->amount, AmountUnit::kDollars, kMaxPaymentCents);
+    if (!amount.ok()) return fail(amount.status());
+    auto to = eth::Address::from_string(o_->to);
+    if (!to.ok()) return fail(Status::invalid_argument("--to: " + to.status().message()));
+    if (to->is_zero()) return fail(Status::invalid_argument("--to must not be the zero address"));
+    MissingPolicy policy = MissingPolicy::kRefuse;
+    if (o_->on_missing == "split") {
+      policy = MissingPolicy::kSplit;
+    } else if (o_->on_missing != "refuse") {
+      return fail(Status::invalid_argument("--on-missing must be refuse or split"));
+    }
+    return with_wallet(policy == MissingPolicy::kSplit, [&](Wallet& w) -> int {
+      auto r = w.pay(*amount, *to, policy);
+      if (!r.ok()) return fail(r.status());
+      json notes = json::array();
+      for (Cents v : r->notes) notes.push_back(v);
+      if (o_->json_out) {
+        out_ << json{{"payment", r->payment_id},
+                     {"amount_cents", r->amount},
+                     {"to", r->recipient.to_checksum()},
+                     {"notes", notes},
+                     {"proved_on_demand", r->proved_on_demand},
+                     {"latency_ms", r->latency_ms},
+                     {"prove_ms", r->prove_ms},
+                     {"tx", r->tx_hash},
+                     {"gas", r->gas_used},
+                     {"block", r->block}}
+                    .dump()
+             << "\n";
+      } else {
+        out_ << "paid " << dollars(r->amount) << " to " << r->recipient.to_checksum() << " with " << r->notes.size()
+             << (r->proved_on_demand ? " note (split proved on demand)" : " precomputed notes") << "; signed in "
+             << std::fixed << std::setprecision(2) << r->latency_ms << " ms; tx " << r->tx_hash << ", gas "
+             << r->gas_used << "\n";
+      }
+      return kExitOk;
+    });
+  }
+
+  // ---- keys
+  int key_show() {
+    auto store = open_store(*o_, false);
+    if (!store.ok()) return fail(store.status());
+    auto sk = (*store)->get_spending_key(o_->wallet);
+    if (!sk.ok()) return fail(sk.status().with_context("wallet " + o_->wallet));
+    const Fr pk = owner_key(SpendingKey::from_fr(*sk));
+    json j{{"wallet", o_->wallet}, {"pk", pk.to_hex()}};
+    auto account = (*store)->get_secret(o_->wallet, "eth_key");
+    std::optional<eth::PrivateKey> key;
+    if (account.ok() && account->size() == 32) {
+      auto k = eth::PrivateKey::from_bytes(std::span<const std::uint8_t, 32>(account->data(), 32));
+      if (k.ok()) {
+        key = *k;
+        j["account"] = k->address().to_checksum();
+      }
+    }
+    if (o_->reveal) {
+      // Only on request, and only to this command's standard output.
+      j["spending_key"] = sk->to_hex();
+      if (account.ok()) j["account_key"] = eth::to_hex(*account);
+      err_ << "bucketpay: warning: the output holds secret keys; anyone who sees them can spend the wallet\n";
+    }
+    if (account.ok()) sodium_memzero(account->data(), account->size());
+    if (o_->json_out) {
+      out_ << j.dump() << "\n";
+    } else {
+      for (const auto& [k, v] : j.items()) out_ << std::left << std::setw(14) << k << v.get<std::string>() << "\n";
+    }
+    return kExitOk;
+  }
+
+  int key_backup() {
+    auto store = open_store(*o_, false);
+    if (!store.ok()) return fail(store.status());
+    auto pass = read_passphrase("backup passphrase: ");
+    if (!pass.ok()) return fail(pass.status());
+    VaultParams params = VaultParams::moderate();
+    if (const char* kdf = std::getenv("BUCKETPAY_KDF"); kdf != nullptr && std::string(kdf) == "fast") {
+      params = VaultParams::fast();
+    }
+    auto backup = export_backup(**store, o_->wallet, *pass, params);
+    sodium_memzero(pass->data(), pass->size());
+    if (!backup.ok()) return fail(backup.status());
+    // Never overwrite a file (it may be an older backup still needed); private to its owner.
+    const int fd = ::open(o_->file.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0600);
+    if (fd < 0) return fail(Status::io_error("cannot create " + o_->file + ": " + std::strerror(errno)));
+    const std::string& text = *backup;
+    std::size_t done = 0;
+    while (done < text.size()) {
+      const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+      if (n <= 0) {
+        ::close(fd);
+        ::unlink(o_->file.c_str());
+        return fail(Status::io_error("writing " + o_->file));
+      }
+      done += static_cast<std::size_t>(n);
+    }
+    const bool synced = ::fsync(fd) == 0;
+    ::close(fd);
+    if (!synced) return fail(Status::io_error("fsync " + o_->file));
+    out_ << "backup of wallet " << o_->wallet << " written to " << o_->file
+         << " (sealed with the passphrase; keep both safe)\n";
+    return kExitOk;
+  }
+
+  int key_restore() {
+    std::ifstream in(o_->file);
+    if (!in) return fail(Status::invalid_argument("cannot read " + o_->file));
+    std::stringstream ss;
+    ss << in.rdbuf();
+    auto store = open_store(*o_, true);
+    if (!store.ok()) return fail(store.status());
+    auto pass = read_passphrase("backup passphrase: ");
+    if (!pass.ok()) return fail(pass.status());
+    auto n = import_backup(**store, ss.str(), *pass);
+    sodium_memzero(pass->data(), pass->size());
+    if (!n.ok()) return fail(n.status());
+    out_ << "restored the wallet's keys and " << *n << " notes into " << o_->db
+         << "; `bucketpay sync` finds them on the chain\n";
+    return kExitOk;
+  }
+
+ private:
+  Result<std::unique_ptr<Wallet>> open_wallet(Store& store, bool with_prover) {
+    WalletOptions wo;
+    if (with_prover) {
+      auto flags = o_;
+      wo.start_prover = [flags] { return start_pool(*flags); };
+      progress_ = std::make_shared<Progress>(err_, "proving", Progress::is_terminal(STDERR_FILENO));
+      auto progress = progress_;
+      wo.on_progress = [progress](std::size_t done, std::size_t total) { progress->update(done, total); };
+    }
+    return Wallet::open(store, o_->wallet, std::move(wo));
+  }
+
+  void finish_progress() {
+    if (progress_) progress_->finish();
+  }
+
+  template <typename F>
+  int with_wallet(bool with_prover, F&& body) {
+    auto store = open_store(*o_, false);
+    if (!store.ok()) return fail(store.status());
+    auto w = open_wallet(**store, with_prover);
+    if (!w.ok()) return fail(w.status());
+    return body(**w);
+  }
+
+  std::shared_ptr<WalletFlags> o_;
+  std::ostream& out_;
+  std::ostream& err_;
+  std::shared_ptr<Progress> progress_;
+};
+
+}  // namespace
+
+CommandList add_wallet_commands(CLI::App& app, std::ostream& out, std::ostream& err) {
+  auto o = std::make_shared<WalletFlags>();
+  auto runner = std::make_shared<WalletRunner>(o, out, err);
+  CommandList list;
+
+  auto* init =
+      app.add_subcommand("init",
+                         "Create a wallet: a spending key and an account key sealed in the store with a passphrase "
+                         "($BUCKETPAY_PASSPHRASE or a prompt); with --rpc and --pool (or --contracts), on that chain");
+  add_store_options(init, *o);
+  init->add_option("--rpc", o->rpc, "the node's JSON-RPC URL, e.g. http://127.0.0.1:8545");
+  init->add_option("--pool", o->pool, "the Pool contract's address");
+  init->add_option("--contracts", o->contracts, "a bucketpay-devnet deployment file (Pool address, start block)");
+  init->add_option("--payee", o->payee, "the recipient the inventory's proofs are made for");
+  init->add_option("--confirmations", o->confirmations, "blocks before the wallet believes a block")
+      ->check(CLI::Range(0, 1000))
+      ->capture_default_str();
+  init->add_option("--start-block", o->start_block, "where sync starts (default: the Pool's deployment, or 0)");
+  init->add_option("--policy", o->policy, "notes to keep per denomination: default, or CENTS=COUNT,...")
+      ->capture_default_str();
+  list.emplace_back(init, [runner] { return runner->init(); });
+
+  auto* deposit = app.add_subcommand("deposit", "Deposit an amount (dollars) as denomination notes");
+  add_store_options(deposit, *o);
+  deposit->add_option("amount", o->amount, "dollars, e.g. 1000.00")->required();
+  deposit->add_flag("--no-wait", o->no_wait, "do not wait for the notes to be confirmed");
+  list.emplace_back(deposit, [runner] { return runner->deposit(); });
+
+  auto* sync = app.add_subcommand("sync", "Read the Pool's events up to the confirmation depth; settle the journal");
+  add_store_options(sync, *o);
+  list.emplace_back(sync, [runner] { return runner->sync(); });
+
+  auto* balance = app.add_subcommand("balance", "The balance, and the inventory per denomination");
+  add_store_options(balance, *o);
+  list.emplace_back(balance, [runner] { return runner->balance(); });
+
+  auto* history = app.add_subcommand("history", "Deposits, payments and splits, from the journal");
+  add_store_options(history, *o);
+  list.emplace_back(history, [runner] { return runner->history(); });
+
+  auto* inventory = app.add_subcommand("inventory", "Prove the spend of every note that has no ready proof");
+  add_store_options(inventory, *o);
+  add_engine_options(inventory, *o);
+  list.emplace_back(inventory, [runner] { return runner->inventory(); });
+
+  auto* rebalance = app.add_subcommand("rebalance", "Split larger notes into the denominations short of their targets");
+  add_store_options(rebalance, *o);
+  add_engine_options(rebalance, *o);
+  rebalance->add_option("--rounds", o->rounds, "rounds of splits (each waits for the last)")->capture_default_str();
+  rebalance->add_flag("--no-wait", o->no_wait, "send the splits and return");
+  list.emplace_back(rebalance, [runner] { return runner->rebalance(); });
+
+  auto* pay =
+      app.add_subcommand("pay", "Pay an amount from precomputed proofs: plan, sign, submit, wait for the receipt");
+  add_store_options(pay, *o);
+  add_engine_options(pay, *o);
+  pay->add_option("amount", o->amount, "dollars, e.g. 12.34")->required();
+  pay->add_option("--to", o->to, "the recipient's address")->required();
+  pay->add_option("--on-missing", o->on_missing,
+                  "when ready proofs cannot make the amount: refuse, or split (prove a split now)")
+      ->capture_default_str();
+  list.emplace_back(pay, [runner] { return runner->pay(); });
+
+  auto* key = app.add_subcommand("key", "The wallet's keys: show, backup, restore");
+  key->require_subcommand(1);
+  auto* show = key->add_subcommand("show", "Print the public keys (--reveal: the secret ones too)");
+  add_store_options(show, *o);
+  show->add_flag("--reveal", o->reveal, "also print the spending key and the account key");
+  list.emplace_back(show, [runner] { return runner->key_show(); });
+  auto* backup = key->add_subcommand("backup", "Write the keys and notes to a file sealed with a passphrase");
+  add_store_options(backup, *o);
+  backup->add_option("--out", o->file, "the backup file (never overwritten)")->required();
+  list.emplace_back(backup, [runner] { return runner->key_backup(); });
+  auto* restore = key->add_subcommand("restore", "Restore a wallet from a backup into the store");
+  add_store_options(restore, *o);
+  restore->add_option("file", o->file, "the backup file")->required();
+  list.emplace_back(restore, [runner] { return runner->key_restore(); });
+  return list;
+}
+
+}  // namespace bucketpay::cli
