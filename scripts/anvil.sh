@@ -10,6 +10,9 @@
 #                                       state; SIGKILL after 10 s) and nothing else.
 #   scripts/anvil.sh status DIR         print the URL and exit 0 if it runs, else exit 1.
 #
+# $BUCKETPAY_ANVIL_ARGS adds options (e.g. "--block-time 1" for a block every second instead of one
+# per transaction).
+#
 # Always binds to 127.0.0.1. Accounts are anvil's defaults (the public "test test ... junk"
 # mnemonic): never send anything of value to them.
 set -euo pipefail
@@ -71,7 +74,7 @@ cmd_start() {
   rm -f "$dir/anvil.pid" "$dir/rpc_url"
   # setsid: anvil outlives this shell and its terminal; stdin from /dev/null.
   setsid "$anvil" --host 127.0.0.1 --port "$port" --state "$dir/state.json" \
-    --cache-path "$dir/cache" </dev/null >>"$dir/anvil.log" 2>&1 &
+    --cache-path "$dir/cache" ${BUCKETPAY_ANVIL_ARGS:-} </dev/null >>"$dir/anvil.log" 2>&1 &
   local pid=$!
   echo "$pid" >"$dir/anvil.pid"
 

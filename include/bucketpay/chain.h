@@ -289,6 +289,9 @@ class Wallet {
   // the same nonce back until it is sent).
   Result<SignedTransaction> sign_transaction(const std::optional<Address>& to, std::span<const std::uint8_t> data,
                                              const U256& value, const TxOverrides& overrides = {});
+  // Reads the chain id and, unless known, the next nonce now, so that a later sign_transaction with
+  // gas and fees overridden makes no request (e.g. to keep chain time out of a latency).
+  Status prefetch();
   // Sends a signed transaction. Idempotent: a node that already has it ("already known") counts as
   // accepted. A rejection resyncs the local nonce from the node before the next send.
   Result<Hash32> broadcast(const SignedTransaction& tx);

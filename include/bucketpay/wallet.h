@@ -195,7 +195,8 @@ class Wallet {
   // Proves the spend of every spendable note that has no ready proof for the payee.
   Result<InventoryReport> build_inventory();
   // One round of splits that move the inventory towards the policy's targets: each denomination
-  // short of its target is split off a larger note (surplus notes first). Waits for the receipts
+  // short of its target, smallest first, is split off a larger note: a surplus one (not a
+  // denomination, or one above its target) when there is one, else the smallest larger note. Waits for the receipts
   // and (when `wait_confirmed`) for confirmation; then build_inventory() makes their proofs.
   Result<RebalanceReport> rebalance(bool wait_confirmed = true);
   // Pays `amount` to `to` (see above). kNotFound (a refusal saying what is missing) when the ready

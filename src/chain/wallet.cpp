@@ -151,6 +151,22 @@ Result<SignedTransaction> Wallet::sign_transaction(const std::optional<Address>&
   return sign_locked(*tx);
 }
 
+Status Wallet::prefetch() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  Result<std::uint64_t> id = chain_id();
+  if (!id) {
+    return id.status();
+  }
+  if (!next_nonce_) {
+    Result<std::uint64_t> n = rpc_.get_transaction_count(address_, BlockId::pending());
+    if (!n) {
+      return n.status().with_context("reading the nonce");
+    }
+    next_nonce_ = *n;
+  }
+  return Status::ok();
+}
+
 Result<Hash32> Wallet::broadcast(const SignedTransaction& tx) {
   std::lock_guard<std::mutex> lock(mutex_);
   return broadcast_locked(tx);

@@ -442,14 +442,16 @@ class WalletRunner {
       auto flags = o_;
       wo.start_prover = [flags] { return start_pool(*flags); };
       progress_ = std::make_shared<Progress>(err_, "proving", Progress::is_terminal(STDERR_FILENO));
-      auto progress = progress_;
-      wo.on_progress = [progress](std::size_t done, std::size_t total) { progress->update(done, total); };
+      wo.on_progress = [this](std::size_t done, std::size_t total) { progress_->update(done, total); };
     }
     return Wallet::open(store, o_->wallet, std::move(wo));
   }
 
+  // Ends this phase's bar; the next phase gets a fresh one (its own rate and elapsed time).
   void finish_progress() {
-    if (progress_) progress_->finish();
+    if (!progress_) return;
+    progress_->finish();
+    progress_ = std::make_shared<Progress>(err_, "proving", Progress::is_terminal(STDERR_FILENO));
   }
 
   template <typename F>

@@ -595,6 +595,7 @@ Result<PaymentReport> Wallet::pay(Cents amount, const eth::Address& to, MissingP
   // Chain time is not payment latency: the fee data is read before the clock starts.
   auto fees = signer_->estimate_fees();
   if (!fees.ok()) return fees.status();
+  if (Status st = signer_->prefetch(); !st.is_ok()) return st;
   const auto started = Clock::now();
   PaymentReport report;
   report.amount = amount;
@@ -755,12 +756,17 @@ Result<RebalanceReport> Wallet::rebalance(bool wait) {
   for (std::size_t i = 0; i < kBucketCount && splits.size() < kMaxSplitsPerRound; ++i) {
     while (have[i] < config_.policy.targets[i] && splits.size() < kMaxSplitsPerRound) {
       const Cents d = kBuckets[i];
+      // A surplus note first; else the smallest larger note (a short small denomination stops
+      // payments sooner than a short large one).
       const StoredNote* donor = nullptr;
-      for (const StoredNote* n : donors) {
-        if (used.count(n->id) == 0 && n->value > d && surplus(*n)) {
-          donor = n;
-          break;
+      for (bool need_surplus : {true, false}) {
+        for (const StoredNote* n : donors) {
+          if (used.count(n->id) == 0 && n->value > d && (!need_surplus || surplus(*n))) {
+            donor = n;
+            break;
+          }
         }
+        if (donor != nullptr) break;
       }
       if (donor == nullptr) break;
       used.insert(donor->id);
