@@ -211,6 +211,21 @@ TEST_F(PaymentsCli, PaysFromPrecomputesAndRefusesBadInput) {
   EXPECT_EQ(paid.out.find(sk), std::string::npos);
 }
 
+TEST_F(PaymentsCli, KeeperRefillsTheInventory) {
+  wallet_with_inventory("1=2,2=1", "0.09");                                 // notes 4, 2, 1, 1, 1
+  ASSERT_EQ(run({"pay", "0.02", "--to", kPayee}).code, 0) << last_error();  // the 2-cent note
+  // A deposit not waited for: the keeper syncs it, splits the 4 (above its target of 0) into the
+  // missing 2-cent note and another, and proves every new note.
+  ASSERT_EQ(run({"deposit", "0.01", "--no-wait"}).code, 0) << last_error();
+  auto keeper = run({"keeper", "--once", "--workers", "2"});
+  ASSERT_EQ(keeper.code, 0) << keeper.out << last_error();
+  EXPECT_NE(keeper.out.find("split $0.04 -> $0.02 + $0.02"), std::string::npos) << keeper.out;
+  json b = balance();
+  EXPECT_EQ(b["on_chain_cents"], 8);
+  EXPECT_EQ(b["ready_cents"], 8) << "every note has its proof";
+  EXPECT_EQ(b["denominations"][1]["ready"].get<int>(), 2);
+}
+
 TEST_F(PaymentsCli, KillBetweenSubmitAndReceiptThenRestart) {
   wallet_with_inventory("1=2,2=2,4=2", "0.20");
 

@@ -1,10 +1,13 @@
 #include "cli/wallet_commands.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <sodium.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <iomanip>
@@ -12,6 +15,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
+#include <thread>
 
 #include "bucketpay/amount.h"
 #include "bucketpay/devnet.h"
@@ -27,6 +31,9 @@ namespace {
 
 namespace fs = std::filesystem;
 using nlohmann::json;
+
+std::atomic<bool> g_keeper_stop{false};
+void on_keeper_signal(int /*signal*/) { g_keeper_stop.store(true); }
 
 // The largest deposit one command takes: $1,000,000.
 constexpr Cents kMaxDepositCents = 100'000'000;
@@ -46,6 +53,8 @@ struct WalletFlags : CommonOptions {
   std::string on_missing = "refuse";
   bool no_wait = false;
   int rounds = 1;
+  int interval_s = 10;
+  bool once = false;
   // keys
   std::string file;
   bool reveal = false;
@@ -312,6 +321,53 @@ class WalletRunner {
     });
   }
 
+  // The background rebalancer: until SIGINT/SIGTERM (or once), sync, split larger notes towards
+  // the policy's targets, and prove the spend of every new note as soon as it is on chain.
+  int keeper() {
+    if (o_->interval_s < 1 || o_->interval_s > 86400) {
+      return fail(Status::invalid_argument("--interval must be 1..86400"));
+    }
+    g_keeper_stop.store(false);
+    struct sigaction sa = {};
+    sa.sa_handler = on_keeper_signal;
+    sigemptyset(&sa.sa_mask);
+    struct sigaction old_term = {};
+    struct sigaction old_int = {};
+    sigaction(SIGTERM, &sa, &old_term);
+    sigaction(SIGINT, &sa, &old_int);
+    const int code = with_wallet(true, [&](Wallet& w) -> int {
+      err_ << "bucketpay keeper: every " << o_->interval_s << " s: sync, rebalance, prove new notes\n" << std::flush;
+      bool failed = false;
+      while (!g_keeper_stop.load()) {
+        auto r = w.rebalance(true);  // syncs first
+        finish_progress();
+        if (!r.ok()) {
+          err_ << "bucketpay keeper: rebalance: " << r.status().message() << "\n" << std::flush;
+          failed = true;
+        } else {
+          for (const auto& m : r->made) out_ << "split " << m << "\n" << std::flush;
+        }
+        auto inv = w.build_inventory();
+        finish_progress();
+        if (!inv.ok()) {
+          err_ << "bucketpay keeper: inventory: " << inv.status().message() << "\n" << std::flush;
+          failed = true;
+        } else if (inv->proved > 0) {
+          out_ << "inventory: " << inv->proved << " spend proofs made\n" << std::flush;
+        }
+        if (o_->once) return failed ? kExitFailure : kExitOk;
+        const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(o_->interval_s);
+        while (!g_keeper_stop.load() && std::chrono::steady_clock::now() < until) {
+          std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        }
+      }
+      return kExitOk;
+    });
+    sigaction(SIGTERM, &old_term, nullptr);
+    sigaction(SIGINT, &old_int, nullptr);
+    return code;
+  }
+
   int pay() {
     auto amount = parse_amount(o_->amount, AmountUnit::kDollars, kMaxPaymentCents);
     if (!amount.ok()) return fail(amount.status());
@@ -522,6 +578,14 @@ CommandList add_wallet_commands(CLI::App& app, std::ostream& out, std::ostream& 
   rebalance->add_option("--rounds", o->rounds, "rounds of splits (each waits for the last)")->capture_default_str();
   rebalance->add_flag("--no-wait", o->no_wait, "send the splits and return");
   list.emplace_back(rebalance, [runner] { return runner->rebalance(); });
+
+  auto* keeper = app.add_subcommand(
+      "keeper", "The background rebalancer: sync, split towards the targets, prove new notes, until SIGINT/SIGTERM");
+  add_store_options(keeper, *o);
+  add_engine_options(keeper, *o);
+  keeper->add_option("--interval", o->interval_s, "seconds between rounds")->capture_default_str();
+  keeper->add_flag("--once", o->once, "one round, then exit");
+  list.emplace_back(keeper, [runner] { return runner->keeper(); });
 
   auto* pay =
       app.add_subcommand("pay", "Pay an amount from precomputed proofs: plan, sign, submit, wait for the receipt");
