@@ -19,7 +19,7 @@
 
 #include "bucketpay/devnet.h"
 #include "bucketpay/wallet.h"
-#include "chain/anvil_testing.h"
+#include "devnet/devnet_testing.h"
 #include "testing/testing.h"
 
 namespace bucketpay {
@@ -67,14 +67,9 @@ int run(int argc, char** argv) {
     return fail("arguments", Status::invalid_argument("need payments >= 1 and 1 <= min <= max <= 131071 cents"));
   }
 
-  auto anvil = testing::Anvil::start(testing::node_modules() / "@foundry-rs" / "anvil-linux-amd64" / "bin" / "anvil");
-  if (!anvil.ok()) return fail("anvil", anvil.status());
-  auto rpc = eth::Rpc::connect({.url = (*anvil)->url()});
-  if (!rpc.ok()) return fail("rpc", rpc.status());
-  eth::Wallet deployer(**rpc, *eth::PrivateKey::from_hex(testing::kAnvilKey0));
-  const eth::U256 unit(10'000);  // a cent of TestToken (6 decimals)
-  auto contracts = devnet::deploy(**rpc, deployer, testing::project_root() / "contracts" / "out", unit);
-  if (!contracts.ok()) return fail("deploy", contracts.status());
+  auto chain = testing::DevChain::start();
+  if (!chain.ok()) return fail("anvil and contracts", chain.status());
+  const devnet::Contracts contracts = (*chain)->contracts();
 
   std::string tmpl = (fs::temp_directory_path() / "bucketpay-payments-bench-XXXXXX").string();
   if (::mkdtemp(tmpl.data()) == nullptr) return fail("mkdtemp", Status::io_error(tmpl));
@@ -93,11 +88,11 @@ int run(int argc, char** argv) {
   if (!store.ok()) return fail("store", store.status());
   const eth::Address payee = *eth::Address::from_string("0x00000000000000000000000000000000C0FFEE01");
   WalletConfig config;
-  config.rpc_url = (*anvil)->url();
-  config.pool = contracts->pool;
+  config.rpc_url = (*chain)->url();
+  config.pool = contracts.pool;
   config.payee = payee;
   config.confirmations = 0;
-  config.start_block = contracts->deploy_block;
+  config.start_block = contracts.deploy_block;
   if (Status st = Wallet::create(**store, "bench", config); !st.is_ok()) return fail("wallet", st);
   std::size_t proofs_done = 0;
   WalletOptions wo;
@@ -114,12 +109,7 @@ int run(int argc, char** argv) {
   auto wallet = Wallet::open(**store, "bench", wo);
   if (!wallet.ok()) return fail("open", wallet.status());
   Wallet& w = **wallet;
-  if (Status st = devnet::set_balance(**rpc, w.account(), eth::U256(1'000'000'000'000'000'000ULL) * eth::U256(100));
-      !st.is_ok()) {
-    return fail("fund", st);
-  }
-  eth::TokenClient token(**rpc, deployer, contracts->token);
-  if (auto m = token.mint(w.account(), eth::U256(*deposit_cents) * unit); !m.ok()) return fail("mint", m.status());
+  if (Status st = (*chain)->fund(w.account(), *deposit_cents); !st.is_ok()) return fail("fund", st);
 
   const auto t0 = std::chrono::steady_clock::now();
   auto dep = w.deposit(*deposit_cents);

@@ -43,6 +43,7 @@
 #include "bucketpay/amount.h"
 #include "bucketpay/chain.h"
 #include "bucketpay/engine.h"
+#include "bucketpay/note.h"
 #include "bucketpay/pool_client.h"
 #include "bucketpay/prover.h"
 #include "bucketpay/store.h"
@@ -223,6 +224,9 @@ class Wallet {
                                       std::string_view function, std::uint64_t gas_limit, const eth::Wallet::Fees& fees,
                                       std::chrono::steady_clock::time_point started, double* latency_ms);
   Result<Fr> note_nullifier(const StoredNote& note) const;
+  // Keeps a note the wallet is about to create (deposit, split output) as pending, before anything
+  // is sent, so that a crash cannot lose its secret.
+  Result<std::int64_t> insert_pending(const Note& note);
 
   Store& store_;
   std::string name_;

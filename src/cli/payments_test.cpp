@@ -16,8 +16,8 @@
 #include "bucketpay/devnet.h"
 #include "bucketpay/pool_client.h"
 #include "bucketpay/store.h"
-#include "chain/anvil_testing.h"
 #include "common/subprocess.h"
+#include "devnet/devnet_testing.h"
 #include "testing/testing.h"
 
 namespace bucketpay {
@@ -28,7 +28,7 @@ using nlohmann::json;
 
 constexpr const char* kPassphrase = "payments test passphrase";
 constexpr const char* kPayee = "0x00000000000000000000000000000000000CA4D5";
-const eth::U256 kUnit = eth::U256(10'000);  // a cent of TestToken (6 decimals)
+const eth::U256 kUnit = testing::kCentUnits;
 
 class PaymentsCli : public ::testing::Test {
  protected:
@@ -36,20 +36,16 @@ class PaymentsCli : public ::testing::Test {
     dir_ = fs::temp_directory_path() / ("bucketpay-payments-test-" + std::to_string(::getpid()));
     fs::remove_all(dir_);
     fs::create_directories(dir_ / "tmp");
-    auto anvil = testing::Anvil::start(testing::node_modules() / "@foundry-rs" / "anvil-linux-amd64" / "bin" / "anvil");
-    ASSERT_TRUE(anvil.ok()) << anvil.status().to_string();
-    anvil_ = std::move(*anvil);
-    auto rpc = eth::Rpc::connect({.url = anvil_->url()});
-    ASSERT_TRUE(rpc.ok());
-    rpc_ = std::move(*rpc);
-    deployer_ = std::make_unique<eth::Wallet>(*rpc_, *eth::PrivateKey::from_hex(testing::kAnvilKey0));
-    auto c = devnet::deploy(*rpc_, *deployer_, testing::project_root() / "contracts" / "out", kUnit);
-    ASSERT_TRUE(c.ok()) << c.status().to_string();
-    contracts_ = *c;
+    auto chain = testing::DevChain::start();
+    ASSERT_TRUE(chain.ok()) << chain.status().to_string();
+    chain_ = std::move(*chain);
+    rpc_ = &chain_->rpc();
+    deployer_ = &chain_->deployer();
+    contracts_ = chain_->contracts();
     std::ofstream(dir_ / "contracts.json") << devnet::to_json(contracts_);
   }
   void TearDown() override {
-    anvil_.reset();
+    chain_.reset();
     fs::remove_all(dir_);
   }
 
@@ -88,7 +84,7 @@ class PaymentsCli : public ::testing::Test {
 
   // A wallet with gas, $10 of tokens, and `deposit` dollars in the Pool with their spend proofs.
   void wallet_with_inventory(const std::string& policy, const std::string& deposit) {
-    auto init = run({"init", "--rpc", anvil_->url(), "--contracts", (dir_ / "contracts.json").string(), "--payee",
+    auto init = run({"init", "--rpc", chain_->url(), "--contracts", (dir_ / "contracts.json").string(), "--payee",
                      kPayee, "--confirmations", "0", "--policy", policy});
     ASSERT_EQ(init.code, 0) << init.out << last_error();
     auto show = run({"key", "show", "--json"});
@@ -96,9 +92,7 @@ class PaymentsCli : public ::testing::Test {
     json j = json::parse(show.out);
     EXPECT_FALSE(j.contains("spending_key")) << "secrets only with --reveal";
     account_ = *eth::Address::from_string(j["account"].get<std::string>());
-    ASSERT_TRUE(devnet::set_balance(*rpc_, account_, eth::U256(1'000'000'000'000'000'000ULL)).is_ok());
-    eth::TokenClient token(*rpc_, *deployer_, contracts_.token);
-    ASSERT_TRUE(token.mint(account_, eth::U256(1'000) * kUnit).ok());
+    ASSERT_TRUE(chain_->fund(account_, 1'000).is_ok());
     auto dep = run({"deposit", deposit});
     ASSERT_EQ(dep.code, 0) << dep.out << last_error();
     auto inv = run({"inventory", "--workers", "2"});
@@ -106,8 +100,7 @@ class PaymentsCli : public ::testing::Test {
   }
 
   eth::U256 payee_tokens() {
-    eth::TokenClient token(*rpc_, *deployer_, contracts_.token);
-    auto b = token.balance_of(*eth::Address::from_string(kPayee));
+    auto b = chain_->token_balance(*eth::Address::from_string(kPayee));
     EXPECT_TRUE(b.ok());
     return b.ok() ? *b : eth::U256(0);
   }
@@ -151,9 +144,9 @@ class PaymentsCli : public ::testing::Test {
   }
 
   fs::path dir_;
-  std::unique_ptr<testing::Anvil> anvil_;
-  std::unique_ptr<eth::Rpc> rpc_;
-  std::unique_ptr<eth::Wallet> deployer_;
+  std::unique_ptr<testing::DevChain> chain_;
+  eth::Rpc* rpc_ = nullptr;
+  eth::Wallet* deployer_ = nullptr;
   devnet::Contracts contracts_;
   eth::Address account_;
 };

@@ -138,6 +138,16 @@ Result<ProverPool*> Wallet::prover() {
   return prover_.get();
 }
 
+Result<std::int64_t> Wallet::insert_pending(const Note& note) {
+  StoredNote sn;
+  sn.wallet = name_;
+  sn.pk = note.pk;
+  sn.value = note.value;
+  sn.r = note.r;
+  sn.commitment = note.commitment();
+  return store_.insert_note(sn);
+}
+
 Result<Fr> Wallet::note_nullifier(const StoredNote& note) const {
   return nullifier(SpendingKey::from_fr(sk_), note.commitment);
 }
@@ -495,13 +505,7 @@ Result<DepositReport> Wallet::deposit(Cents amount, bool wait) {
   std::vector<std::uint64_t> raw_values;
   for (Cents v : values) {
     const Note note = Note::create(pk_, v);
-    StoredNote sn;
-    sn.wallet = name_;
-    sn.pk = pk_;
-    sn.value = v;
-    sn.r = note.r;
-    sn.commitment = note.commitment();
-    auto id = store_.insert_note(sn);
+    auto id = insert_pending(note);
     if (!id.ok()) return id.status();
     p.new_note_ids.push_back(*id);
     rs.push_back(to_u256(note.r));
@@ -674,13 +678,7 @@ Result<PaymentReport> Wallet::pay(Cents amount, const eth::Address& to, MissingP
   p.recipient = to.to_hex();
   p.note_ids = {donor->id};
   if (change.value > 0) {
-    StoredNote sn;
-    sn.wallet = name_;
-    sn.pk = pk_;
-    sn.value = change.value;
-    sn.r = change.r;
-    sn.commitment = change.commitment();
-    auto cid = store_.insert_note(sn);
+    auto cid = insert_pending(change);
     if (!cid.ok()) return cid.status();
     p.new_note_ids.push_back(*cid);
   }
@@ -791,13 +789,7 @@ Result<RebalanceReport> Wallet::rebalance(bool wait) {
     p.amount = 0;
     p.note_ids = {s.donor->id};
     for (const Note* out : {&s.out1, &s.out2}) {
-      StoredNote sn;
-      sn.wallet = name_;
-      sn.pk = pk_;
-      sn.value = out->value;
-      sn.r = out->r;
-      sn.commitment = out->commitment();
-      auto cid = store_.insert_note(sn);
+      auto cid = insert_pending(*out);
       if (!cid.ok()) return cid.status();
       p.new_note_ids.push_back(*cid);
     }

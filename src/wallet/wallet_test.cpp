@@ -16,7 +16,7 @@
 #include "bucketpay/devnet.h"
 #include "bucketpay/note.h"
 #include "bucketpay/planner.h"
-#include "chain/anvil_testing.h"
+#include "devnet/devnet_testing.h"
 #include "testing/testing.h"
 #include "wallet/pool_errors.h"
 
@@ -83,23 +83,17 @@ TEST(PoolErrors, MatchTheCompiledPoolAbi) {
 // ------------------------------------------------------------------------------ on a real chain
 
 constexpr const char* kPassphrase = "wallet test passphrase";
-const eth::U256 kUnit = eth::U256(10'000);  // TestToken has 6 decimals: a cent is 10,000 units
+const eth::U256 kUnit = testing::kCentUnits;
 
 class WalletChain : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto anvil = testing::Anvil::start(testing::node_modules() / "@foundry-rs" / "anvil-linux-amd64" / "bin" / "anvil");
-    ASSERT_TRUE(anvil.ok()) << anvil.status().to_string();
-    anvil_ = std::move(*anvil);
-    auto rpc = eth::Rpc::connect({.url = anvil_->url()});
-    ASSERT_TRUE(rpc.ok());
-    rpc_ = std::move(*rpc);
-    auto key = eth::PrivateKey::from_hex(testing::kAnvilKey0);
-    ASSERT_TRUE(key.ok());
-    deployer_ = std::make_unique<eth::Wallet>(*rpc_, *key);
-    auto c = devnet::deploy(*rpc_, *deployer_, testing::project_root() / "contracts" / "out", kUnit);
-    ASSERT_TRUE(c.ok()) << c.status().to_string();
-    contracts_ = *c;
+    auto chain = testing::DevChain::start();
+    ASSERT_TRUE(chain.ok()) << chain.status().to_string();
+    chain_ = std::move(*chain);
+    rpc_ = &chain_->rpc();
+    deployer_ = &chain_->deployer();
+    contracts_ = chain_->contracts();
     dir_ = fs::temp_directory_path() / ("bucketpay-wallet-test-" + std::to_string(::getpid()) + "-" +
                                         ::testing::UnitTest::GetInstance()->current_test_info()->name());
     fs::remove_all(dir_);
@@ -109,7 +103,6 @@ class WalletChain : public ::testing::Test {
   void TearDown() override {
     wallet_.reset();
     store_.reset();
-    prover_owner_.reset();
     std::error_code ec;
     fs::remove_all(dir_, ec);
   }
@@ -125,7 +118,7 @@ class WalletChain : public ::testing::Test {
 
   WalletConfig config(const std::string& policy) {
     WalletConfig c;
-    c.rpc_url = anvil_->url();
+    c.rpc_url = chain_->url();
     c.pool = contracts_.pool;
     c.payee = payee_;
     c.confirmations = 0;  // anvil mines on demand; WalletConfirmations covers the depth
@@ -166,15 +159,11 @@ class WalletChain : public ::testing::Test {
   }
 
   void fund(const eth::Address& account, Cents tokens_cents) {
-    ASSERT_TRUE(devnet::set_balance(*rpc_, account, eth::U256(1'000'000'000'000'000'000ULL) * eth::U256(10)).is_ok());
-    eth::TokenClient token(*rpc_, *deployer_, contracts_.token);
-    auto minted = token.mint(account, eth::U256(tokens_cents) * kUnit);
-    ASSERT_TRUE(minted.ok()) << minted.status().to_string();
+    ASSERT_TRUE(chain_->fund(account, tokens_cents).is_ok());
   }
 
   eth::U256 token_balance(const eth::Address& a) {
-    eth::TokenClient token(*rpc_, *deployer_, contracts_.token);
-    auto b = token.balance_of(a);
+    auto b = chain_->token_balance(a);
     EXPECT_TRUE(b.ok());
     return b.ok() ? *b : eth::U256(0);
   }
@@ -203,15 +192,14 @@ class WalletChain : public ::testing::Test {
     EXPECT_EQ(eth::U256::from_word(t.root().to_bytes()), *root);
   }
 
-  std::unique_ptr<testing::Anvil> anvil_;
-  std::unique_ptr<eth::Rpc> rpc_;
-  std::unique_ptr<eth::Wallet> deployer_;
+  std::unique_ptr<testing::DevChain> chain_;
+  eth::Rpc* rpc_ = nullptr;
+  eth::Wallet* deployer_ = nullptr;
   devnet::Contracts contracts_;
   fs::path dir_;
   eth::Address payee_ = *eth::Address::from_string("0x00000000000000000000000000000000000CA4D5");
   std::unique_ptr<Store> store_;
   std::unique_ptr<Wallet> wallet_;
-  std::unique_ptr<ProverPool> prover_owner_;
 };
 
 TEST_F(WalletChain, DepositInventoryPayRefuseRebalance) {
