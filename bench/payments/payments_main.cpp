@@ -170,7 +170,14 @@ int run(int argc, char** argv) {
   // made on demand here, to another recipient (no ready proofs), gives its gas.
   {
     const eth::Address other = *eth::Address::from_string("0x00000000000000000000000000000000000B0B00");
-    auto seed_style = w.pay(1, other, MissingPolicy::kSplit);
+    // Its amount is one cent less than the largest note, so the split has a change output, as
+    // the seed's withdrawals do (one insert).
+    auto notes = (*store)->list_notes("bench", NoteState::kOnChain);
+    if (!notes.ok() || notes->empty())
+      return fail("notes", notes.ok() ? Status::not_found("no notes") : notes.status());
+    Cents largest = 0;
+    for (const StoredNote& note : *notes) largest = std::max<Cents>(largest, note.value);
+    auto seed_style = w.pay(largest - 1, other, MissingPolicy::kSplit);
     if (!seed_style.ok()) return fail("seed-style split", seed_style.status());
     split_gas_sample = seed_style->gas_used;
   }

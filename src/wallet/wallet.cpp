@@ -754,17 +754,24 @@ Result<RebalanceReport> Wallet::rebalance(bool wait) {
   for (std::size_t i = 0; i < kBucketCount && splits.size() < kMaxSplitsPerRound; ++i) {
     while (have[i] < config_.policy.targets[i] && splits.size() < kMaxSplitsPerRound) {
       const Cents d = kBuckets[i];
-      // A surplus note first; else the smallest larger note (a short small denomination stops
-      // payments sooner than a short large one).
+      // The donor, by preference: a surplus note whose rest (value - d) is itself a denomination
+      // short of its target (e.g. 2d: both outputs are wanted), then any surplus note, then any
+      // larger note (a short small denomination stops payments sooner than a short large one);
+      // the smallest at each level.
+      auto useful_rest = [&](Cents rest) {
+        return is_denomination(rest) &&
+               have[bucket_of(rest)] + (rest == d ? 2 : 1) <= config_.policy.targets[bucket_of(rest)];
+      };
       const StoredNote* donor = nullptr;
-      for (bool need_surplus : {true, false}) {
+      for (int level = 0; level < 3 && donor == nullptr; ++level) {
         for (const StoredNote* n : donors) {
-          if (used.count(n->id) == 0 && n->value > d && (!need_surplus || surplus(*n))) {
+          if (used.count(n->id) != 0 || n->value <= d) continue;
+          const bool ok = level == 0 ? surplus(*n) && useful_rest(n->value - d) : level == 1 ? surplus(*n) : true;
+          if (ok) {
             donor = n;
             break;
           }
         }
-        if (donor != nullptr) break;
       }
       if (donor == nullptr) break;
       used.insert(donor->id);
