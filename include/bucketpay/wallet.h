@@ -17,8 +17,9 @@
 //
 // Payments. pay() plans from notes whose spend proof for the recipient is ready (fewest notes),
 // reserves them, signs one spendBatch and records the signed transaction in the journal before
-// sending it. A crash at any point is recovered by recover() (run by open()): a payment never
-// signed is released; a signed one is looked up by its hash, re-broadcast byte for byte when the
+// sending it. A crash at any point is recovered by recover() (run by open() and sync()): a payment
+// never signed is released once it is 5 minutes old (a younger one may be in progress in another
+// process); a signed one is looked up by its hash, re-broadcast byte for byte when the
 // node does not know it (same nonce, same hash: it cannot be mined twice), and settled from its
 // receipt. A note is never put in two payments: reservation is a compare-and-set in the store.
 //
@@ -27,7 +28,10 @@
 // finds no ready proofs: the MissingPolicy decides (an on-demand split proof, or a refusal).
 //
 // Thread safety: a Wallet is used by one thread at a time. Several processes may share a store;
-// reservations keep them from spending one note twice.
+// reservations keep them from spending one note twice. They also share the account's nonce, read
+// afresh before each transaction: two processes (say `keeper` and `pay`) signing in the same
+// instant can still collide, and then the loser's transaction is refused by the node and its
+// journal entry released; nothing is paid twice.
 #pragma once
 
 #include <array>

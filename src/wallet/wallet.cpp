@@ -31,6 +31,9 @@ constexpr std::size_t kMaxNotesPerPayment = 30;
 // Notes per deposit: depositMany costs ~47k gas per note.
 constexpr std::size_t kMaxNotesPerDeposit = 400;
 constexpr std::size_t kMaxSplitsPerRound = 16;
+// How long a payment may stay reserved but unsigned before recover() takes it for a crash's
+// leftover and releases its notes: longer than any on-demand proof (the prover's timeout is 120 s).
+constexpr std::int64_t kPreparedGraceMs = 5 * 60 * 1000;
 
 double ms_since(Clock::time_point t0) { return std::chrono::duration<double, std::milli>(Clock::now() - t0).count(); }
 
@@ -359,6 +362,9 @@ Result<std::size_t> Wallet::recover() {
 
 Result<std::size_t> Wallet::settle(const Payment& p) {
   if (p.state == PaymentState::kPrepared) {
+    // Another process may be between reserving and signing (an on-demand split proves there):
+    // only an entry older than that could ever take is a crash's leftover.
+    if (now_ms() - p.created_ms < kPreparedGraceMs) return 0;
     // Nothing was signed, so nothing can be on the chain: release its notes.
     Status st = store_.fail_payment(p.id, "stopped before it was signed", {}, 0);
     return st.is_ok() ? Result<std::size_t>(1) : st;
@@ -424,6 +430,7 @@ Result<eth::Receipt> Wallet::send_journaled(std::int64_t payment_id, std::span<c
   };
   auto payment = store_.get_payment(payment_id);
   if (!payment.ok()) return payment.status();
+  if (latency_ms == nullptr) signer_->reset_nonce();  // not on a timed path: read it afresh
   eth::TxOverrides o;
   o.gas_limit = gas_limit;
   o.max_fee_per_gas = fees.max_fee_per_gas;
@@ -599,6 +606,8 @@ Result<PaymentReport> Wallet::pay(Cents amount, const eth::Address& to, MissingP
   // Chain time is not payment latency: the fee data is read before the clock starts.
   auto fees = signer_->estimate_fees();
   if (!fees.ok()) return fees.status();
+  // The nonce is read afresh: another process (a keeper) may have sent since this one last did.
+  signer_->reset_nonce();
   if (Status st = signer_->prefetch(); !st.is_ok()) return st;
   const auto started = Clock::now();
   PaymentReport report;
@@ -789,6 +798,14 @@ Result<RebalanceReport> Wallet::rebalance(bool wait) {
   std::vector<std::int64_t> payment_ids;
   std::vector<ProofRequest> requests;
   std::vector<SplitStatement> statements;
+  // A failure before anything is signed releases the splits begun so far (a long-running keeper
+  // would otherwise hold their notes).
+  auto abandon = [&](const Status& why) -> Status {
+    for (std::int64_t id : payment_ids) {
+      if (Status st = store_.fail_payment(id, why.message(), {}, 0); !st.is_ok()) return st;
+    }
+    return why;
+  };
   for (const Split& s : splits) {
     Payment p;
     p.wallet = name_;
@@ -797,16 +814,16 @@ Result<RebalanceReport> Wallet::rebalance(bool wait) {
     p.note_ids = {s.donor->id};
     for (const Note* out : {&s.out1, &s.out2}) {
       auto cid = insert_pending(*out);
-      if (!cid.ok()) return cid.status();
+      if (!cid.ok()) return abandon(cid.status());
       p.new_note_ids.push_back(*cid);
     }
     auto id = store_.begin_payment(p);
-    if (!id.ok()) return id.status();
+    if (!id.ok()) return abandon(id.status());
     payment_ids.push_back(*id);
     const OwnedNote owned{Note{s.donor->pk, s.donor->value, s.donor->r}, SpendingKey::from_fr(sk_),
                           *s.donor->leaf_index};
     auto path = tree_.path(*s.donor->leaf_index);
-    if (!path.ok()) return path.status();
+    if (!path.ok()) return abandon(path.status());
     // Nothing is withdrawn; the recipient is bound anyway, and the Pool refuses the zero address.
     const Fr self = address_fr(account());
     ProofRequest req;
