@@ -228,6 +228,8 @@ class Wallet {
                                       std::string_view function, std::uint64_t gas_limit, const eth::Wallet::Fees& fees,
                                       std::chrono::steady_clock::time_point started, double* latency_ms);
   Result<Fr> note_nullifier(const StoredNote& note) const;
+  // Deletes the precomputes whose root is not one the synced chain has had; returns how many.
+  Result<std::size_t> drop_proofs_under_unknown_roots();
   // Keeps a note the wallet is about to create (deposit, split output) as pending, before anything
   // is sent, so that a crash cannot lose its secret.
   Result<std::int64_t> insert_pending(const Note& note);

@@ -195,21 +195,6 @@ Result<SyncReport> Wallet::sync() {
         return st.with_context("rolling back a reorganisation");
       report.reorg_depth = at.number - fork->number;
       if (Status st = reload_tree(); !st.is_ok()) return st;
-      // Proofs made under a root that is gone can never be accepted: drop them (the next inventory
-      // run proves those notes again under a root that is on the chain).
-      auto roots = store_.known_roots();
-      if (!roots.ok()) return roots.status();
-      std::set<std::string> known;
-      for (const Fr& r : *roots) known.insert(fr_key(r));
-      for (const char* circuit : {"spend", "split"}) {
-        auto pre = store_.list_precomputes_by_circuit(circuit);
-        if (!pre.ok()) return pre.status();
-        for (const Precompute& p : *pre) {
-          if (p.public_inputs.empty() || known.count(fr_key(p.public_inputs[0])) == 0) {
-            if (Status st = store_.delete_precompute(p.key); !st.is_ok()) return st;
-          }
-        }
-      }
       auto proofs_after = store_.count_precomputes();
       if (!proofs_after.ok()) return proofs_after.status();
       report.precomputes_dropped = static_cast<std::size_t>(*proofs_before - *proofs_after);
@@ -217,6 +202,12 @@ Result<SyncReport> Wallet::sync() {
       if (!cursor.ok()) return cursor.status();
     }
   }
+
+  // Proofs made under a root that is gone (a reorganisation; also one that a crash interrupted
+  // after its rollback) can never be accepted: drop them, the next inventory run proves again.
+  auto dropped = drop_proofs_under_unknown_roots();
+  if (!dropped.ok()) return dropped.status();
+  report.precomputes_dropped += *dropped;
 
   const std::uint64_t confirmed = *head >= config_.confirmations ? *head - config_.confirmations : 0;
   std::uint64_t from = cursor->has_value() ? (*cursor)->number + 1 : config_.start_block;
@@ -313,6 +304,24 @@ Result<SyncReport> Wallet::sync() {
   if (!settled.ok()) return settled.status();
   report.payments_settled = *settled;
   return report;
+}
+
+Result<std::size_t> Wallet::drop_proofs_under_unknown_roots() {
+  auto roots = store_.known_roots();
+  if (!roots.ok()) return roots.status();
+  std::set<std::string> known;
+  for (const Fr& r : *roots) known.insert(fr_key(r));
+  std::size_t dropped = 0;
+  for (const char* circuit : {"spend", "split"}) {
+    auto pre = store_.list_precomputes_by_circuit(circuit);
+    if (!pre.ok()) return pre.status();
+    for (const Precompute& p : *pre) {
+      if (!p.public_inputs.empty() && known.count(fr_key(p.public_inputs[0])) != 0) continue;
+      if (Status st = store_.delete_precompute(p.key); !st.is_ok()) return st;
+      ++dropped;
+    }
+  }
+  return dropped;
 }
 
 Status Wallet::wait_confirmed(std::uint64_t block) {
