@@ -1,11 +1,13 @@
 #include <sodium.h>
 
+#include <algorithm>
 #include <chrono>
 #include <exception>
 #include <limits>
 #include <mutex>
 #include <new>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <system_error>
 #include <type_traits>
 #include <utility>
@@ -789,19 +791,40 @@ class SqliteStore final : public Store {
     return guarded_status("rollback_chain", [&]() -> Status {
       ASSIGN_OR_RETURN(Transaction txn, Transaction::begin(*db_));
       const std::int64_t b = to_db(cursor.number);
+      // The tree is cut at its first leaf from a vanished block (leaves stay contiguous even if an
+      // unstamped leaf, block 0, was appended after it).
+      std::int64_t keep = 0;
+      {
+        ASSIGN_OR_RETURN(Stmt q, db_->prepare("SELECT COALESCE((SELECT MIN(idx) FROM leaves WHERE block > ?1), "
+                                              "(SELECT COALESCE(MAX(idx) + 1, 0) FROM leaves))"));
+        q.bind(1, b);
+        ASSIGN_OR_RETURN(const bool row, q.step());
+        keep = row ? q.int64(0) : 0;
+      }
       for (const char* sql : {
                // Payments mined after the fork point are in flight again, to be looked up.
                "UPDATE payments SET state = 'submitted', block = 0, gas_used = 0 WHERE state = 'confirmed' AND block > "
                "?1",
+           }) {
+        ASSIGN_OR_RETURN(Stmt q, db_->prepare(sql));
+        q.bind(1, b);
+        BUCKETPAY_RETURN_IF_ERROR(q.run());
+      }
+      for (const char* sql : {
                // Notes on vanished leaves: pending again, without their proofs (and jobs, to prove again).
-               "DELETE FROM jobs WHERE key IN (SELECT key FROM precomputes WHERE note_id IN (SELECT id FROM notes "
-               "WHERE leaf_index IN (SELECT idx FROM leaves WHERE block > ?1)))",
-               "DELETE FROM precomputes WHERE note_id IN (SELECT id FROM notes WHERE leaf_index IN "
-               "(SELECT idx FROM leaves WHERE block > ?1))",
-               "UPDATE notes SET leaf_index = NULL, state = 'pending', spent_block = NULL "
-               "WHERE leaf_index IN (SELECT idx FROM leaves WHERE block > ?1)",
-               "DELETE FROM leaves WHERE block > ?1",
-               // Spent marks from vanished blocks: reserved again when a payment in flight holds the note.
+               "DELETE FROM jobs WHERE key IN (SELECT key FROM precomputes WHERE note_id IN "
+               "(SELECT id FROM notes WHERE leaf_index >= ?1))",
+               "DELETE FROM precomputes WHERE note_id IN (SELECT id FROM notes WHERE leaf_index >= ?1)",
+               "UPDATE notes SET leaf_index = NULL, state = 'pending', spent_block = NULL WHERE leaf_index >= ?1",
+               "DELETE FROM leaves WHERE idx >= ?1",
+           }) {
+        ASSIGN_OR_RETURN(Stmt q, db_->prepare(sql));
+        q.bind(1, keep);
+        BUCKETPAY_RETURN_IF_ERROR(q.run());
+      }
+      for (const char* sql : {
+               // Spent marks from vanished blocks (after the payments above went back in flight):
+               // reserved again when a payment in flight holds the note.
                "UPDATE notes SET spent_block = NULL, state = CASE WHEN EXISTS (SELECT 1 FROM payment_notes pn "
                "JOIN payments p ON p.id = pn.payment_id WHERE pn.note_id = notes.id AND pn.role = 'spend' "
                "AND p.state IN ('signed', 'submitted')) THEN 'spending' ELSE 'on_chain' END "
@@ -822,11 +845,12 @@ class SqliteStore final : public Store {
     return guarded<std::vector<Fr>>("known_roots", [&]() -> Result<std::vector<Fr>> {
       ASSIGN_OR_RETURN(Stmt q, db_->prepare("SELECT root FROM leaves WHERE root IS NOT NULL ORDER BY idx"));
       std::vector<Fr> out;
+      std::set<Fr::Bytes> seen;
       while (true) {
         ASSIGN_OR_RETURN(const bool row, q.step());
         if (!row) break;
         ASSIGN_OR_RETURN(const Fr r, decode_fr(q.blob(0), "leaf root"));
-        if (out.empty() || out.back() != r) out.push_back(r);
+        if (seen.insert(r.to_bytes()).second) out.push_back(r);
       }
       return out;
     });

@@ -669,5 +669,169 @@ TEST_F(StoreTest, ConcurrentClaimsHandEachJobOnce) {
   }
 }
 
+// ---- Wallet state. The contract scenarios (settings, secrets, chain sync, rollback, payments) run
+// over both backends in src/pgstore/pgstore_test.cpp; here what is SQLite's own.
+
+// Schema version 1 exactly as the first release created it (kMigrations[0] in sqlite_store.cpp).
+constexpr const char* kSchemaV1 = R"sql(
+CREATE TABLE IF NOT EXISTS meta(
+  key TEXT PRIMARY KEY,
+  value NOT NULL);
+CREATE TABLE IF NOT EXISTS leaves(
+  idx INTEGER PRIMARY KEY,
+  value BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS notes(
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  wallet TEXT NOT NULL,
+  pk BLOB NOT NULL,
+  value INTEGER NOT NULL,
+  r BLOB NOT NULL,
+  leaf_index INTEGER,
+  state TEXT NOT NULL CHECK (state IN ('pending', 'on_chain', 'spending', 'spent')),
+  commitment BLOB NOT NULL,
+  created_ms INTEGER NOT NULL,
+  CHECK (state <> 'on_chain' OR leaf_index IS NOT NULL),
+  CHECK (state <> 'pending' OR leaf_index IS NULL));
+CREATE UNIQUE INDEX IF NOT EXISTS notes_by_leaf ON notes(leaf_index) WHERE leaf_index IS NOT NULL;
+CREATE UNIQUE INDEX IF NOT EXISTS notes_pending_by_commitment ON notes(commitment)
+  WHERE leaf_index IS NULL;
+CREATE INDEX IF NOT EXISTS notes_by_commitment ON notes(commitment);
+CREATE INDEX IF NOT EXISTS notes_by_wallet_state ON notes(wallet, state);
+CREATE TABLE IF NOT EXISTS secrets(
+  wallet TEXT PRIMARY KEY,
+  sk BLOB NOT NULL,
+  created_ms INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS precomputes(
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  key TEXT NOT NULL UNIQUE,
+  note_id INTEGER NOT NULL REFERENCES notes(id),
+  circuit TEXT NOT NULL,
+  amount INTEGER NOT NULL,
+  recipient BLOB NOT NULL,
+  public_inputs BLOB NOT NULL,
+  proof BLOB NOT NULL,
+  outputs BLOB,
+  created_ms INTEGER NOT NULL,
+  prove_ms REAL NOT NULL,
+  worker INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS precomputes_by_note ON precomputes(note_id);
+CREATE INDEX IF NOT EXISTS precomputes_by_circuit ON precomputes(circuit);
+CREATE TABLE IF NOT EXISTS jobs(
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  key TEXT NOT NULL UNIQUE,
+  batch TEXT NOT NULL,
+  circuit TEXT NOT NULL,
+  spec BLOB,
+  state TEXT NOT NULL CHECK (state IN ('pending', 'running', 'done', 'failed')),
+  tries INTEGER NOT NULL,
+  error TEXT NOT NULL,
+  updated_ms INTEGER NOT NULL,
+  worker INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS jobs_by_state ON jobs(state, id);
+CREATE INDEX IF NOT EXISTS jobs_by_batch ON jobs(batch, state);
+)sql";
+
+std::string blob_literal(const Fr& f) { return "X'" + hex_no_prefix(f) + "'"; }
+
+BlockRef block_ref(std::uint64_t number, std::uint8_t tag) {
+  BlockRef b;
+  b.number = number;
+  b.hash.fill(tag);
+  return b;
+}
+
+TEST_F(StoreTest, MigratesAStoreOfTheFirstSchema) {
+  fs::create_directories(file_.parent_path());
+  const Fr leaf0 = Fr::random();
+  const Fr leaf1 = Fr::random();
+  const Fr pk = Fr::random();
+  const Fr r = Fr::random();
+  // A store made by the first release: two leaves, a note on leaf 1, a pending note (no vault).
+  raw_sql(std::string(kSchemaV1) + "PRAGMA user_version = 1;" + "INSERT INTO leaves(idx, value) VALUES (0, " +
+          blob_literal(leaf0) + "), (1, " + blob_literal(leaf1) + ");" +
+          "INSERT INTO notes(wallet, pk, value, r, leaf_index, state, commitment, created_ms) VALUES ('w', " +
+          blob_literal(pk) + ", 5, " + blob_literal(r) + ", 1, 'on_chain', " + blob_literal(leaf1) + ", 7), ('w', " +
+          blob_literal(pk) + ", 6, " + blob_literal(r) + ", NULL, 'pending', " + blob_literal(leaf0) + ", 8);");
+
+  auto store = open(std::nullopt);
+  ASSERT_NE(store, nullptr);
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(file_.c_str(), &db), SQLITE_OK);
+    sqlite3_stmt* s = nullptr;
+    ASSERT_EQ(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &s, nullptr), SQLITE_OK);
+    ASSERT_EQ(sqlite3_step(s), SQLITE_ROW);
+    EXPECT_EQ(sqlite3_column_int(s, 0), 2);
+    sqlite3_finalize(s);
+    sqlite3_close(db);
+  }
+  // The old data is all there, the old leaves unstamped (block 0, no root).
+  EXPECT_EQ(must(store->load_leaves()), (std::vector<Fr>{leaf0, leaf1}));
+  const std::vector<StoredNote> notes = must(store->list_notes("w", std::nullopt));
+  ASSERT_EQ(notes.size(), 2U);
+  EXPECT_EQ(notes[0].state, NoteState::kOnChain);
+  EXPECT_EQ(notes[0].leaf_index, std::optional<std::uint64_t>(1));
+  EXPECT_EQ(notes[0].r, r);
+  EXPECT_EQ(notes[0].created_ms, 7);
+  EXPECT_EQ(notes[1].state, NoteState::kPending);
+  EXPECT_TRUE(must(store->known_roots()).empty());
+  EXPECT_FALSE(must(store->sync_cursor()).has_value());
+  EXPECT_TRUE(must(store->list_payments("w", std::nullopt)).empty());
+
+  // And the new tables and columns work on it.
+  ASSERT_TRUE(store->put_setting("w", "chain", "31337").is_ok());
+  ChainUpdate u;
+  const Fr root = Fr::random();
+  u.leaves = {ChainLeaf{1, leaf1, 3, root}, ChainLeaf{2, leaf0, 4, root}};  // 1 is already there
+  u.note_leaves = {{notes[1].id, 2}};
+  u.blocks = {block_ref(4, 4)};
+  u.cursor = block_ref(5, 5);
+  ASSERT_TRUE(store->apply_chain_update(u).is_ok());
+  EXPECT_EQ(must(store->known_roots()), std::vector<Fr>{root});
+  Payment p;
+  p.wallet = "w";
+  p.kind = "pay";
+  p.note_ids = {notes[0].id};
+  const std::int64_t id = must(store->begin_payment(p));
+  EXPECT_EQ(must(store->get_payment(id)).note_ids, p.note_ids);
+  // A rollback to before block 4 keeps the unstamped leaves.
+  ASSERT_TRUE(store->rollback_chain(block_ref(3, 3)).is_ok());
+  EXPECT_EQ(must(store->load_leaves()), (std::vector<Fr>{leaf0, leaf1}));
+  EXPECT_EQ(must(store->get_note(notes[1].id)).state, NoteState::kPending);
+  EXPECT_EQ(must(store->get_note(notes[0].id)).state, NoteState::kSpending);
+  store.reset();
+  // Reopened: nothing migrates twice.
+  store = open(std::nullopt);
+  ASSERT_NE(store, nullptr);
+  EXPECT_EQ(must(store->get_setting("w", "chain")), std::optional<std::string>("31337"));
+}
+
+TEST_F(StoreTest, NamedSecretsAreNotInTheFileInPlaintext) {
+  std::vector<std::uint8_t> secret(32);
+  const Fr::Bytes random = Fr::random().to_bytes();
+  std::copy(random.begin(), random.end(), secret.begin());
+  const std::string as_text(secret.begin(), secret.end());
+  {
+    auto store = open();
+    ASSERT_TRUE(store->put_secret("alice", "eth_key", secret).is_ok());
+    EXPECT_EQ(must(store->get_secret("alice", "eth_key")), secret);
+    EXPECT_EQ(raw_file_bytes().find(as_text), std::string::npos);
+  }
+  EXPECT_EQ(raw_file_bytes().find(as_text), std::string::npos);
+  // The control: the same search finds a value stored as is (a setting is public).
+  {
+    auto store = open();
+    ASSERT_TRUE(store->put_setting("alice", "public", as_text).is_ok());
+  }
+  EXPECT_NE(raw_file_bytes().find(as_text), std::string::npos);
+  // Reopened with the passphrase, the secret opens; the name binds it.
+  auto store = open();
+  EXPECT_EQ(must(store->get_secret("alice", "eth_key")), secret);
+  raw_sql(
+      "INSERT INTO named_secrets(wallet, name, value, created_ms) "
+      "SELECT wallet, 'other_key', value, created_ms FROM named_secrets");
+  EXPECT_EQ(store->get_secret("alice", "other_key").status().code(), StatusCode::kCorruption);
+}
+
 }  // namespace
 }  // namespace bucketpay
