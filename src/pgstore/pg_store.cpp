@@ -2,6 +2,7 @@
 
 #include <sodium.h>
 
+#include <algorithm>
 #include <charconv>
 #include <chrono>
 #include <exception>
@@ -9,6 +10,7 @@
 #include <new>
 #include <nlohmann/json.hpp>
 #include <pqxx/pqxx>
+#include <set>
 #include <type_traits>
 #include <utility>
 
@@ -841,16 +843,30 @@ class PgStoreImpl final : public PgStore {
       pqxx::work txn(c);
       txn.exec("LOCK TABLE leaves IN SHARE ROW EXCLUSIVE MODE");
       const std::int64_t b = to_db(cursor.number);
+      // The tree is cut at its first leaf from a vanished block (leaves stay contiguous even if an
+      // unstamped leaf, block 0, was appended after it).
+      const std::int64_t keep = txn.exec_params(
+                                       "SELECT COALESCE((SELECT MIN(idx) FROM leaves WHERE block > $1), "
+                                       "(SELECT COALESCE(MAX(idx) + 1, 0) FROM leaves))",
+                                       b)[0][0]
+                                    .as<std::int64_t>();
+      // Payments mined after the fork point are in flight again, to be looked up.
+      txn.exec_params(
+          "UPDATE payments SET state = 'submitted', block = 0, gas_used = 0 WHERE state = 'confirmed' AND block > $1",
+          b);
       for (const char* sql : {
-               "UPDATE payments SET state = 'submitted', block = 0, gas_used = 0 WHERE state = 'confirmed' AND block > "
-               "$1",
-               "DELETE FROM jobs WHERE key IN (SELECT key FROM precomputes WHERE note_id IN (SELECT id FROM notes "
-               "WHERE leaf_index IN (SELECT idx FROM leaves WHERE block > $1)))",
-               "DELETE FROM precomputes WHERE note_id IN (SELECT id FROM notes WHERE leaf_index IN "
-               "(SELECT idx FROM leaves WHERE block > $1))",
-               "UPDATE notes SET leaf_index = NULL, state = 'pending', spent_block = NULL "
-               "WHERE leaf_index IN (SELECT idx FROM leaves WHERE block > $1)",
-               "DELETE FROM leaves WHERE block > $1",
+               // Notes on vanished leaves: pending again, without their proofs (and jobs, to prove again).
+               "DELETE FROM jobs WHERE key IN (SELECT key FROM precomputes WHERE note_id IN "
+               "(SELECT id FROM notes WHERE leaf_index >= $1))",
+               "DELETE FROM precomputes WHERE note_id IN (SELECT id FROM notes WHERE leaf_index >= $1)",
+               "UPDATE notes SET leaf_index = NULL, state = 'pending', spent_block = NULL WHERE leaf_index >= $1",
+               "DELETE FROM leaves WHERE idx >= $1",
+           }) {
+        txn.exec_params(sql, keep);
+      }
+      for (const char* sql : {
+               // Spent marks from vanished blocks (after the payments above went back in flight):
+               // reserved again when a payment in flight holds the note.
                "UPDATE notes SET spent_block = NULL, state = CASE WHEN EXISTS (SELECT 1 FROM payment_notes pn "
                "JOIN payments p ON p.id = pn.payment_id WHERE pn.note_id = notes.id AND pn.role = 'spend' "
                "AND p.state IN ('signed', 'submitted')) THEN 'spending' ELSE 'on_chain' END "
@@ -871,9 +887,10 @@ class PgStoreImpl final : public PgStore {
       pqxx::read_transaction txn(c);
       const pqxx::result rows = txn.exec("SELECT root FROM leaves WHERE root IS NOT NULL ORDER BY idx");
       std::vector<Fr> out;
+      std::set<Fr::Bytes> seen;
       for (const pqxx::row& row : rows) {
         ASSIGN_OR_RETURN(const Fr r, decode_fr(bytes_of(row[0]), "leaf root"));
-        if (out.empty() || out.back() != r) out.push_back(r);
+        if (seen.insert(r.to_bytes()).second) out.push_back(r);
       }
       return out;
     });
@@ -891,6 +908,11 @@ class PgStoreImpl final : public PgStore {
           "RETURNING id",
           p.wallet, p.kind, to_db(p.amount), p.recipient, now);
       const std::int64_t id = r[0][0].as<std::int64_t>();
+      // Row locks in id order first: two payments reserving overlapping notes in different orders
+      // wait for each other instead of deadlocking.
+      std::vector<std::int64_t> ordered(p.note_ids.begin(), p.note_ids.end());
+      std::sort(ordered.begin(), ordered.end());
+      for (std::int64_t note : ordered) txn.exec_params("SELECT 1 FROM notes WHERE id = $1 FOR UPDATE", note);
       for (std::int64_t note : p.note_ids) {
         if (txn.exec_params("UPDATE notes SET state = 'spending' WHERE id = $1 AND state = 'on_chain'", note)
                 .affected_rows() != 1) {

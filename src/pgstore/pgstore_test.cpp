@@ -47,6 +47,8 @@ class Backend {
                           const std::string& from, const std::string& to) = 0;
   // Marks the stored schema as version `v`.
   virtual void set_schema_version(int v) = 0;
+  // Runs SQL on the database directly, behind the store's back.
+  virtual void exec_sql(const std::string& sql) = 0;
 };
 
 class SqliteBackend final : public Backend {
@@ -96,6 +98,7 @@ class SqliteBackend final : public Backend {
          " = '" + from + "') WHERE " + key_column + " = '" + to + "'");
   }
   void set_schema_version(int v) override { exec("PRAGMA user_version = " + std::to_string(v)); }
+  void exec_sql(const std::string& sql) override { exec(sql); }
 
  private:
   sqlite3* open_raw() {
@@ -151,6 +154,7 @@ class PgBackend final : public Backend {
   void set_schema_version(int v) override {
     db_->exec("UPDATE meta SET value = convert_to('" + std::to_string(v) + "', 'UTF8') WHERE key = 'schema_version'");
   }
+  void exec_sql(const std::string& sql) override { db_->exec(sql); }
 
  private:
   std::unique_ptr<pgtest::FreshDatabase> db_;
@@ -987,6 +991,366 @@ TEST_P(StoreContractTest, RollbackUndoesWhatVanishedBlocksTaught) {
   ASSERT_TRUE(store->delete_precompute("early-proof").is_ok());
   EXPECT_EQ(store->delete_precompute("early-proof").code(), StatusCode::kNotFound);
   EXPECT_EQ(must(store->enqueue_jobs(std::vector<Job>{make_job("early-proof")})), 1);
+}
+
+TEST_P(StoreContractTest, ChainUpdateIsAllOrNothing) {
+  auto store = open();
+  const std::int64_t other = must(store->insert_note(make_note("w", 8)));
+  const std::int64_t mine = must(store->insert_note(make_note("w", 4)));
+  const Fr r0 = Fr::random();
+  ChainUpdate u0;
+  u0.leaves = {ChainLeaf{0, must(store->get_note(other)).commitment, 5, r0}};
+  u0.note_leaves = {{other, 0}};
+  u0.blocks = {block_ref(5, 5)};
+  u0.cursor = block_ref(5, 5);
+  ASSERT_TRUE(store->apply_chain_update(u0).is_ok());
+  ASSERT_TRUE(store->insert_precompute(make_precompute("p-other", other)).ok());
+
+  // Leaf 1 appended and `mine` placed on it, then a note that is missing: none of it stays.
+  ChainUpdate bad;
+  bad.leaves = {ChainLeaf{0, must(store->get_note(other)).commitment, 5, r0},
+                ChainLeaf{1, must(store->get_note(mine)).commitment, 6, Fr::random()}};
+  bad.note_leaves = {{mine, 1}, {999999, 2}};
+  bad.blocks = {block_ref(6, 6)};
+  bad.cursor = block_ref(7, 7);
+  EXPECT_FALSE(store->apply_chain_update(bad).is_ok());
+  // A note already at another leaf: refused the same way.
+  bad.note_leaves = {{mine, 1}, {other, 1}};
+  EXPECT_FALSE(store->apply_chain_update(bad).is_ok());
+  // A note spent before a leaf that differs from the stored one.
+  ChainUpdate bad2;
+  bad2.spent = {{other, 6}};
+  bad2.leaves = {ChainLeaf{1, Fr::random(), 6, Fr::random()}, ChainLeaf{0, Fr::random(), 6, Fr::random()}};
+  bad2.cursor = block_ref(7, 7);
+  EXPECT_EQ(store->apply_chain_update(bad2).code(), StatusCode::kFailedPrecondition);
+
+  EXPECT_EQ(must(store->leaf_count()), 1U);
+  EXPECT_EQ(must(store->known_roots()), std::vector<Fr>{r0});
+  const StoredNote m = must(store->get_note(mine));
+  EXPECT_EQ(m.state, NoteState::kPending);
+  EXPECT_FALSE(m.leaf_index.has_value());
+  EXPECT_EQ(must(store->get_note(other)).state, NoteState::kOnChain);
+  EXPECT_EQ(must(store->list_precomputes_for_note(other)).size(), 1U);
+  EXPECT_EQ(must(store->sync_cursor()), std::optional<BlockRef>(block_ref(5, 5)));
+  EXPECT_EQ(must(store->recent_blocks(10)), std::vector<BlockRef>{block_ref(5, 5)});
+
+  // The good part of it applies; applied again (spent included), nothing changes.
+  ChainUpdate good;
+  good.leaves = bad.leaves;
+  good.note_leaves = {{mine, 1}};
+  good.spent = {{other, 6}};
+  good.blocks = {block_ref(6, 6)};
+  good.cursor = block_ref(7, 7);
+  for (int i = 0; i < 2; ++i) {
+    ASSERT_TRUE(store->apply_chain_update(good).is_ok()) << i;
+    EXPECT_EQ(must(store->leaf_count()), 2U);
+    EXPECT_EQ(must(store->get_note(mine)).state, NoteState::kOnChain);
+    EXPECT_EQ(must(store->get_note(other)).state, NoteState::kSpent);
+    EXPECT_TRUE(must(store->list_precomputes_for_note(other)).empty());
+    EXPECT_EQ(must(store->recent_blocks(10)), (std::vector<BlockRef>{block_ref(6, 6), block_ref(5, 5)}));
+    EXPECT_EQ(must(store->known_roots()).size(), 2U);
+  }
+}
+
+TEST_P(StoreContractTest, RollbackCutsTheTreeAndRestoresSpentMarks) {
+  auto store = open();
+  std::vector<std::int64_t> n;
+  ChainUpdate u1;
+  const Fr r10 = Fr::random();
+  for (std::uint64_t i = 0; i < 4; ++i) {
+    n.push_back(must(store->insert_note(make_note("w", 1 + i))));
+    u1.leaves.push_back(ChainLeaf{i, must(store->get_note(n.back())).commitment, 10, r10});
+    u1.note_leaves.push_back({n.back(), i});
+  }
+  u1.blocks = {block_ref(10, 10)};
+  u1.cursor = block_ref(10, 10);
+  ASSERT_TRUE(store->apply_chain_update(u1).is_ok());
+  const std::int64_t later = must(store->insert_note(make_note("w", 9)));
+  ChainUpdate u2;
+  u2.leaves = {ChainLeaf{4, must(store->get_note(later)).commitment, 12, Fr::random()}};
+  u2.note_leaves = {{later, 4}};
+  u2.blocks = {block_ref(12, 12)};
+  u2.cursor = block_ref(12, 12);
+  ASSERT_TRUE(store->apply_chain_update(u2).is_ok());
+  // An unstamped leaf after the stamped ones, and a note placed past the stored leaves.
+  ASSERT_EQ(must(store->append_leaves(std::vector<Fr>{Fr::random()})), 5U);
+  const std::int64_t beyond = must(store->insert_note(make_note("w", 11)));
+  ASSERT_TRUE(store->set_note_leaf_index(beyond, 7).is_ok());
+
+  // n[0]: paid by a payment confirmed in block 10 (stays). n[1]: by one confirmed in 11 (in flight
+  // again). n[2]: its payment is signed and sync saw the nullifier in 11 (spending again). n[3]: a
+  // failed payment found it spent in 11 (released: no payment holds it).
+  auto pay = [&](std::int64_t note) {
+    Payment p;
+    p.wallet = "w";
+    p.kind = "pay";
+    p.note_ids = {note};
+    const std::int64_t id = must(store->begin_payment(p));
+    EXPECT_TRUE(store->record_payment_signed(id, "0x" + std::to_string(id), Bytes{1}, 0, 0).is_ok());
+    return id;
+  };
+  const std::int64_t p0 = pay(n[0]);
+  const std::int64_t p1 = pay(n[1]);
+  const std::int64_t p2 = pay(n[2]);
+  const std::int64_t p3 = pay(n[3]);
+  ASSERT_TRUE(store->confirm_payment(p0, 1, 10).is_ok());
+  ASSERT_TRUE(store->confirm_payment(p1, 1, 11).is_ok());
+  ChainUpdate u3;
+  u3.spent = {{n[2], 11}};
+  u3.cursor = block_ref(13, 13);
+  ASSERT_TRUE(store->apply_chain_update(u3).is_ok());
+  const std::vector<std::int64_t> spent3 = {n[3]};
+  ASSERT_TRUE(store->fail_payment(p3, "nullifier already spent", spent3, 11).is_ok());
+  for (std::size_t i = 0; i < 4; ++i) EXPECT_EQ(must(store->get_note(n[i])).state, NoteState::kSpent) << i;
+
+  ASSERT_TRUE(store->rollback_chain(block_ref(10, 0xee)).is_ok());
+  // The tree ends before its first leaf from block 12, contiguous.
+  EXPECT_EQ(must(store->leaf_count()), 4U);
+  EXPECT_EQ(must(store->load_leaves()).size(), 4U);
+  EXPECT_EQ(must(store->known_roots()), std::vector<Fr>{r10});
+  for (std::int64_t id : {later, beyond}) {
+    const StoredNote note = must(store->get_note(id));
+    EXPECT_EQ(note.state, NoteState::kPending) << id;
+    EXPECT_FALSE(note.leaf_index.has_value()) << id;
+  }
+  EXPECT_EQ(must(store->get_note(n[0])).state, NoteState::kSpent);
+  EXPECT_EQ(must(store->get_note(n[1])).state, NoteState::kSpending);
+  EXPECT_EQ(must(store->get_note(n[2])).state, NoteState::kSpending);
+  EXPECT_EQ(must(store->get_note(n[3])).state, NoteState::kOnChain);
+  EXPECT_EQ(must(store->get_payment(p0)).state, PaymentState::kConfirmed);
+  EXPECT_EQ(must(store->get_payment(p0)).block, 10U);
+  const Payment again = must(store->get_payment(p1));
+  EXPECT_EQ(again.state, PaymentState::kSubmitted);
+  EXPECT_EQ(again.block, 0U);
+  EXPECT_EQ(again.gas_used, 0U);
+  EXPECT_EQ(must(store->get_payment(p2)).state, PaymentState::kSigned);
+  EXPECT_EQ(must(store->get_payment(p3)).state, PaymentState::kFailed);
+  EXPECT_EQ(must(store->sync_cursor()), std::optional<BlockRef>(block_ref(10, 0xee)));
+  EXPECT_EQ(must(store->recent_blocks(10)), std::vector<BlockRef>{block_ref(10, 0xee)});
+  // Mined again in block 11 of the new branch.
+  ASSERT_TRUE(store->confirm_payment(p1, 2, 11).is_ok());
+  EXPECT_EQ(must(store->get_note(n[1])).state, NoteState::kSpent);
+  EXPECT_EQ(must(store->get_payment(p1)).block, 11U);
+  // The leaves come back from the new branch.
+  ChainUpdate u4;
+  u4.leaves = {ChainLeaf{4, must(store->get_note(later)).commitment, 11, Fr::random()}};
+  u4.note_leaves = {{later, 4}};
+  u4.cursor = block_ref(11, 11);
+  ASSERT_TRUE(store->apply_chain_update(u4).is_ok());
+  EXPECT_EQ(must(store->get_note(later)).state, NoteState::kOnChain);
+}
+
+TEST_P(StoreContractTest, PaymentReservationRefusedNamesTheNote) {
+  auto store = open();
+  const std::int64_t ok = must(store->insert_note(make_note("w", 1, 0)));
+  const std::int64_t pending = must(store->insert_note(make_note("w", 2)));
+  const std::int64_t spent = must(store->insert_note(make_note("w", 3, 1)));
+  ASSERT_TRUE(store->set_note_state(spent, NoteState::kSpent).is_ok());
+  for (std::int64_t bad : {pending, spent, std::int64_t{424242}}) {
+    Payment p;
+    p.wallet = "w";
+    p.kind = "pay";
+    p.note_ids = {ok, bad};
+    const Result<std::int64_t> r = store->begin_payment(p);
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.status().code(), StatusCode::kFailedPrecondition);
+    EXPECT_NE(r.status().message().find("note " + std::to_string(bad)), std::string::npos) << r.status().to_string();
+    EXPECT_EQ(must(store->get_note(ok)).state, NoteState::kOnChain);
+  }
+  EXPECT_TRUE(must(store->list_payments("w", std::nullopt)).empty());
+  EXPECT_EQ(store->record_payment_signed(424242, "0x", Bytes{}, 0, 0).code(), StatusCode::kNotFound);
+  EXPECT_EQ(store->confirm_payment(424242, 0, 0).code(), StatusCode::kNotFound);
+  EXPECT_EQ(store->fail_payment(424242, "x", {}, 0).code(), StatusCode::kNotFound);
+}
+
+TEST_P(StoreContractTest, PaymentsListedByWalletAndState) {
+  auto store = open();
+  auto begin = [&](const std::string& wallet, std::uint64_t leaf, const std::string& kind) {
+    Payment p;
+    p.wallet = wallet;
+    p.kind = kind;
+    p.amount = 100 + leaf;
+    p.recipient = "0x" + std::to_string(leaf);
+    p.note_ids = {must(store->insert_note(make_note(wallet, 1, leaf)))};
+    p.created_ms = 1'700'000'000'000 + static_cast<std::int64_t>(leaf);
+    return must(store->begin_payment(p));
+  };
+  const std::int64_t a = begin("w", 0, "pay");
+  const std::int64_t b = begin("w", 1, "rebalance");
+  const std::int64_t c = begin("v", 2, "pay");
+  const std::int64_t d = begin("w", 3, "split");
+  ASSERT_TRUE(store->record_payment_signed(b, "0xb", Bytes{0xb}, 4, 2.5).is_ok());
+  ASSERT_TRUE(store->fail_payment(d, "stopped", {}, 0).is_ok());
+  auto ids = [](const std::vector<Payment>& ps) {
+    std::vector<std::int64_t> out;
+    for (const Payment& p : ps) out.push_back(p.id);
+    return out;
+  };
+  EXPECT_EQ(ids(must(store->list_payments("w", std::nullopt))), (std::vector<std::int64_t>{a, b, d}));
+  EXPECT_EQ(ids(must(store->list_payments("v", std::nullopt))), std::vector<std::int64_t>{c});
+  EXPECT_EQ(ids(must(store->list_payments("w", PaymentState::kPrepared))), std::vector<std::int64_t>{a});
+  EXPECT_EQ(ids(must(store->list_payments("w", PaymentState::kSigned))), std::vector<std::int64_t>{b});
+  EXPECT_EQ(ids(must(store->list_payments("w", PaymentState::kFailed))), std::vector<std::int64_t>{d});
+  EXPECT_TRUE(must(store->list_payments("w", PaymentState::kConfirmed)).empty());
+  EXPECT_TRUE(must(store->list_payments("nobody", std::nullopt)).empty());
+  const Payment pa = must(store->get_payment(a));
+  EXPECT_EQ(pa.wallet, "w");
+  EXPECT_EQ(pa.kind, "pay");
+  EXPECT_EQ(pa.amount, 100U);
+  EXPECT_EQ(pa.recipient, "0x0");
+  EXPECT_EQ(pa.state, PaymentState::kPrepared);
+  EXPECT_EQ(pa.created_ms, 1'700'000'000'000);
+  EXPECT_TRUE(pa.tx_hash.empty());
+  EXPECT_TRUE(pa.raw_tx.empty());
+  const Payment pb = must(store->get_payment(b));
+  EXPECT_EQ(pb.tx_hash, "0xb");
+  EXPECT_EQ(pb.raw_tx, Bytes{0xb});
+  EXPECT_EQ(pb.nonce, 4U);
+  EXPECT_DOUBLE_EQ(pb.latency_ms, 2.5);
+  EXPECT_GE(pb.updated_ms, pb.created_ms);
+}
+
+TEST_P(StoreContractTest, FailedPaymentKeepsNewNotesThatLanded) {
+  auto store = open();
+  const std::int64_t a = must(store->insert_note(make_note("w", 8, 0)));
+  const std::int64_t landed = must(store->insert_note(make_note("w", 3)));
+  const std::int64_t lost = must(store->insert_note(make_note("w", 5)));
+  Payment p;
+  p.wallet = "w";
+  p.kind = "split";
+  p.note_ids = {a};
+  p.new_note_ids = {landed, lost};
+  const std::int64_t id = must(store->begin_payment(p));
+  ASSERT_TRUE(store->record_payment_signed(id, "0x01", Bytes{1}, 0, 0).is_ok());
+  ASSERT_TRUE(store->mark_payment_submitted(id).is_ok());
+  ASSERT_TRUE(store->set_note_leaf_index(landed, 5).is_ok());
+  ASSERT_TRUE(store->fail_payment(id, "dropped", {}, 0).is_ok());
+  EXPECT_EQ(must(store->get_note(a)).state, NoteState::kOnChain);
+  EXPECT_EQ(must(store->get_note(landed)).state, NoteState::kOnChain);
+  EXPECT_EQ(store->get_note(lost).status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(must(store->get_payment(id)).new_note_ids, (std::vector<std::int64_t>{landed, lost}));
+  // Failed is final.
+  EXPECT_EQ(store->confirm_payment(id, 1, 1).code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(store->mark_payment_submitted(id).code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(store->record_payment_signed(id, "0x02", Bytes{2}, 0, 0).code(), StatusCode::kFailedPrecondition);
+  // Its note can be reserved again; a second fail of the first payment does not release it.
+  Payment q;
+  q.wallet = "w";
+  q.kind = "pay";
+  q.note_ids = {a};
+  ASSERT_TRUE(store->begin_payment(q).ok());
+  ASSERT_TRUE(store->fail_payment(id, "again", {}, 0).is_ok());
+  EXPECT_EQ(must(store->get_note(a)).state, NoteState::kSpending);
+}
+
+// Schema version 1 of the PostgreSQL store exactly as the first release created it (kMigrations[0]
+// in pg_store.cpp).
+constexpr const char* kPgSchemaV1 = R"sql(
+CREATE TABLE IF NOT EXISTS meta(
+  key TEXT PRIMARY KEY,
+  value BYTEA NOT NULL);
+CREATE TABLE leaves(
+  idx BIGINT PRIMARY KEY CHECK (idx >= 0),
+  value BYTEA NOT NULL);
+CREATE TABLE notes(
+  id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  wallet TEXT NOT NULL,
+  pk BYTEA NOT NULL,
+  value BIGINT NOT NULL,
+  r BYTEA NOT NULL,
+  leaf_index BIGINT,
+  state TEXT NOT NULL CHECK (state IN ('pending', 'on_chain', 'spending', 'spent')),
+  commitment BYTEA NOT NULL,
+  created_ms BIGINT NOT NULL,
+  CHECK (state <> 'on_chain' OR leaf_index IS NOT NULL),
+  CHECK (state <> 'pending' OR leaf_index IS NULL));
+CREATE UNIQUE INDEX notes_by_leaf ON notes(leaf_index) WHERE leaf_index IS NOT NULL;
+CREATE UNIQUE INDEX notes_pending_by_commitment ON notes(commitment) WHERE leaf_index IS NULL;
+CREATE INDEX notes_by_commitment ON notes(commitment);
+CREATE INDEX notes_by_wallet_state ON notes(wallet, state, id);
+CREATE TABLE secrets(
+  wallet TEXT PRIMARY KEY,
+  sk BYTEA NOT NULL,
+  created_ms BIGINT NOT NULL);
+CREATE TABLE precomputes(
+  id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  key TEXT NOT NULL UNIQUE,
+  note_id BIGINT NOT NULL REFERENCES notes(id),
+  circuit TEXT NOT NULL,
+  amount BIGINT NOT NULL,
+  recipient BYTEA NOT NULL,
+  public_inputs BYTEA NOT NULL,
+  proof BYTEA NOT NULL,
+  outputs BYTEA,
+  created_ms BIGINT NOT NULL,
+  prove_ms DOUBLE PRECISION NOT NULL,
+  worker INTEGER NOT NULL);
+CREATE INDEX precomputes_by_note ON precomputes(note_id);
+CREATE INDEX precomputes_by_circuit ON precomputes(circuit, id);
+CREATE TABLE jobs(
+  id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  key TEXT NOT NULL UNIQUE,
+  batch TEXT NOT NULL,
+  circuit TEXT NOT NULL,
+  spec BYTEA,
+  state TEXT NOT NULL CHECK (state IN ('pending', 'running', 'done', 'failed')),
+  tries INTEGER NOT NULL,
+  error TEXT NOT NULL,
+  updated_ms BIGINT NOT NULL,
+  worker INTEGER NOT NULL,
+  lease_owner TEXT,
+  lease_expires_at TIMESTAMPTZ,
+  CHECK ((lease_owner IS NULL) = (lease_expires_at IS NULL)),
+  CHECK (state = 'running' OR lease_owner IS NULL));
+CREATE INDEX jobs_pending ON jobs(id) WHERE state = 'pending';
+CREATE INDEX jobs_by_batch ON jobs(batch, state);
+CREATE INDEX jobs_by_lease ON jobs(lease_expires_at) WHERE lease_expires_at IS NOT NULL;
+)sql";
+
+std::string bytea_literal(const Fr& f) { return "'\\x" + f.to_hex().substr(2) + "'::bytea"; }
+
+TEST_P(StoreContractTest, MigratesAStoreOfTheFirstSchema) {
+  if (GetParam() == Kind::kSqlite) {
+    GTEST_SKIP() << "src/store/store_test.cpp (MigratesAStoreOfTheFirstSchema) covers SQLite";
+  }
+  const Fr leaf0 = Fr::random();
+  const Fr r = Fr::random();
+  const Fr pk = Fr::random();
+  backend_->exec_sql(
+      std::string(kPgSchemaV1) +
+      "INSERT INTO meta(key, value) VALUES ('schema_version', convert_to('1', 'UTF8'));"
+      "INSERT INTO leaves(idx, value) VALUES (0, " +
+      bytea_literal(leaf0) +
+      ");"
+      "INSERT INTO notes(wallet, pk, value, r, leaf_index, state, commitment, created_ms) VALUES ('w', " +
+      bytea_literal(pk) + ", 5, " + bytea_literal(r) + ", 0, 'on_chain', " + bytea_literal(leaf0) + ", 7);");
+  auto store = open(std::nullopt);
+  ASSERT_NE(store, nullptr);
+  EXPECT_EQ(must(store->load_leaves()), std::vector<Fr>{leaf0});
+  const std::vector<StoredNote> notes = must(store->list_notes("w", std::nullopt));
+  ASSERT_EQ(notes.size(), 1U);
+  EXPECT_EQ(notes[0].r, r);
+  EXPECT_TRUE(must(store->known_roots()).empty());
+  EXPECT_FALSE(must(store->sync_cursor()).has_value());
+  ChainUpdate u;
+  const Fr root = Fr::random();
+  u.leaves = {ChainLeaf{1, Fr::random(), 4, root}};
+  u.cursor = block_ref(4, 4);
+  ASSERT_TRUE(store->apply_chain_update(u).is_ok());
+  EXPECT_EQ(must(store->known_roots()), std::vector<Fr>{root});
+  ASSERT_TRUE(store->put_setting("w", "k", "v").is_ok());
+  Payment p;
+  p.wallet = "w";
+  p.kind = "pay";
+  p.note_ids = {notes[0].id};
+  const std::int64_t id = must(store->begin_payment(p));
+  EXPECT_EQ(must(store->get_payment(id)).note_ids, p.note_ids);
+  ASSERT_TRUE(store->rollback_chain(block_ref(3, 3)).is_ok());
+  EXPECT_EQ(must(store->load_leaves()), std::vector<Fr>{leaf0});
+  store.reset();
+  store = open(std::nullopt);
+  ASSERT_NE(store, nullptr);
+  EXPECT_EQ(must(store->get_setting("w", "k")), std::optional<std::string>("v"));
 }
 
 TEST_P(StoreContractTest, ConcurrentReservationsTakeEachNoteOnce) {
