@@ -267,7 +267,8 @@ class Store {
   virtual Result<std::vector<Job>> list_jobs(std::optional<std::string_view> batch) = 0;
   virtual Result<JobCounts> job_counts(std::optional<std::string_view> batch) = 0;
 
-  // Drops one precompute (e.g. its root vanished in a reorganisation); kNotFound.
+  // Drops one precompute (e.g. its root vanished in a reorganisation) and its job, so that the key
+  // can be proved again; kNotFound.
   virtual Status delete_precompute(std::string_view key) = 0;
 
   // ---- Settings: small public named values of a wallet (chain, pool address, payee, policy).
@@ -289,11 +290,12 @@ class Store {
   virtual Result<std::optional<BlockRef>> sync_cursor() = 0;  // none before the first sync
   // The remembered blocks, newest first, at most `limit`.
   virtual Result<std::vector<BlockRef>> recent_blocks(std::size_t limit) = 0;
-  // Forgets everything learned from blocks after `block`, in one transaction: their leaves; the
-  // leaf index of notes on those leaves (-> pending, precomputes dropped); spent marks from those
-  // blocks (-> on_chain, or spending when a payment still holds them); confirmed payments mined
-  // after it (-> submitted, to be looked up again); remembered blocks after it; the cursor becomes
-  // `cursor` (which must have cursor.number == block).
+  // Forgets everything learned from blocks after cursor.number, in one transaction: their leaves
+  // (the tree is cut at its first leaf from such a block, so it stays contiguous); the leaf index of
+  // notes at or past the cut (-> pending, precomputes and their jobs dropped); confirmed payments
+  // mined after it (-> submitted, block and gas 0, to be looked up again); spent marks from those
+  // blocks (-> spending when a signed or submitted payment holds the note, else on_chain);
+  // remembered blocks after it. The cursor becomes `cursor`.
   virtual Status rollback_chain(const BlockRef& cursor) = 0;
   // The root carried by the event of each stored leaf's transaction, distinct, oldest first: the
   // roots a precompute may use.
