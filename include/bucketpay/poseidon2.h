@@ -13,6 +13,7 @@
 
 #include <array>
 #include <span>
+#include <string_view>
 
 #include "bucketpay/field.h"
 
@@ -24,6 +25,17 @@ using State = std::array<Fr, 4>;
 void permute(State& state);
 // The permutation P, by value.
 [[nodiscard]] State permutation(const State& input);
+
+// The permutation P applied to every state, in place; the same results as permute() on each.
+// Built for throughput (a tree level, many notes): on CPUs with AVX-512 IFMA it permutes eight
+// states at a time in vector lanes, otherwise it runs permute() on each.
+void permute_many(std::span<State> states);
+// Which implementation permute_many() uses on this CPU: "avx512ifma" or "scalar".
+[[nodiscard]] std::string_view permute_many_backend();
+
+// out[i] = H(inputs[i][0], inputs[i][1], inputs[i][2]) for every i: hash3() in bulk, through
+// permute_many(). Requires inputs.size() == out.size() (asserted).
+void hash3_many(std::span<const std::array<Fr, 3>> inputs, std::span<Fr> out);
 
 // H(x1..xn) for 1 <= n <= 3. Requires inputs.size() in [1, 3] (asserted).
 [[nodiscard]] Fr hash(std::span<const Fr> inputs);

@@ -1,10 +1,12 @@
 #include "bucketpay/poseidon2.h"
 
+#include <algorithm>
 #include <cassert>
-#include <string_view>
 
 #include "field/montgomery.h"
+#include "poseidon2/ifma.h"
 #include "poseidon2/poseidon2_params.h"
+#include "poseidon2/tables.h"
 
 namespace bucketpay::poseidon2 {
 namespace {
@@ -14,48 +16,8 @@ using mont::Limbs;
 // The state lives in Montgomery form in the lazy range [0, 2p) for the whole permutation
 // (see field/montgomery.h); only the output is brought back to canonical form.
 
-constexpr int hex_value(char c) {
-  return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c - 'A' + 10;
-}
-
-// "0x" + 64 hex digits (the generated parameter format) -> Montgomery limbs.
-constexpr Limbs montgomery_constant(std::string_view hex) {
-  Limbs v{};
-  for (std::size_t i = 2; i < hex.size(); ++i) {
-    v[3] = (v[3] << 4) | (v[2] >> 60);
-    v[2] = (v[2] << 4) | (v[1] >> 60);
-    v[1] = (v[1] << 4) | (v[0] >> 60);
-    v[0] = (v[0] << 4) | static_cast<std::uint64_t>(hex_value(hex[i]));
-  }
-  return mont::to_montgomery(v);
-}
-
-constexpr std::size_t kHalfFull = params::kRoundsFull / 2;
-
-struct Tables {
-  std::array<std::array<Limbs, 4>, params::kRoundsFull> full;  // rounds 0..3, then 60..63
-  std::array<Limbs, params::kRoundsPartial> partial;            // lane 0 of rounds 4..59
-  std::array<Limbs, 4> diagonal_minus_one;
-};
-
-constexpr Tables make_tables() {
-  Tables t{};
-  for (std::size_t r = 0; r < params::kRounds; ++r) {
-    const bool full = r < kHalfFull || r >= kHalfFull + params::kRoundsPartial;
-    if (full) {
-      const std::size_t k = r < kHalfFull ? r : r - params::kRoundsPartial;
-      for (std::size_t i = 0; i < 4; ++i) t.full[k][i] = montgomery_constant(params::kRoundConstants[r][i]);
-    } else {
-      t.partial[r - kHalfFull] = montgomery_constant(params::kRoundConstants[r][0]);
-    }
-  }
-  for (std::size_t i = 0; i < 4; ++i) {
-    t.diagonal_minus_one[i] = montgomery_constant(params::kInternalDiagonalMinusOne[i]);
-  }
-  return t;
-}
-
-constexpr Tables kTables = make_tables();
+using tables::kHalfFull;
+using tables::kTables;
 
 [[gnu::always_inline]] inline Limbs sbox(const Limbs& x) {
   const Limbs x2 = mont::square_lazy(x);
@@ -66,22 +28,21 @@ constexpr Tables kTables = make_tables();
 // M4 = [[5,7,1,3],[4,6,1,1],[1,3,5,7],[1,1,4,6]] with the paper's 8 additions and 4 doublings.
 [[gnu::always_inline]] inline void external_layer(Limbs& a, Limbs& b, Limbs& c, Limbs& d) {
   using mont::add_lazy;
-  const Limbs t0 = add_lazy(a, b);                      // A + B
-  const Limbs t1 = add_lazy(c, d);                      // C + D
-  const Limbs t2 = add_lazy(add_lazy(b, b), t1);        // 2B + C + D
-  const Limbs t3 = add_lazy(add_lazy(d, d), t0);        // A + B + 2D
+  const Limbs t0 = add_lazy(a, b);                // A + B
+  const Limbs t1 = add_lazy(c, d);                // C + D
+  const Limbs t2 = add_lazy(add_lazy(b, b), t1);  // 2B + C + D
+  const Limbs t3 = add_lazy(add_lazy(d, d), t0);  // A + B + 2D
   Limbs t4 = add_lazy(t1, t1);
-  t4 = add_lazy(add_lazy(t4, t4), t3);                  // A + B + 4C + 6D
+  t4 = add_lazy(add_lazy(t4, t4), t3);  // A + B + 4C + 6D
   Limbs t5 = add_lazy(t0, t0);
-  t5 = add_lazy(add_lazy(t5, t5), t2);                  // 4A + 6B + C + D
-  a = add_lazy(t3, t5);                                 // 5A + 7B + C + 3D
+  t5 = add_lazy(add_lazy(t5, t5), t2);  // 4A + 6B + C + D
+  a = add_lazy(t3, t5);                 // 5A + 7B + C + 3D
   b = t5;
-  c = add_lazy(t2, t4);                                 // A + 3B + 5C + 7D
+  c = add_lazy(t2, t4);  // A + 3B + 5C + 7D
   d = t4;
 }
 
-[[gnu::always_inline]] inline void full_round(const std::array<Limbs, 4>& rc, Limbs& a, Limbs& b,
-                                              Limbs& c, Limbs& d) {
+[[gnu::always_inline]] inline void full_round(const std::array<Limbs, 4>& rc, Limbs& a, Limbs& b, Limbs& c, Limbs& d) {
   a = sbox(mont::add_lazy(a, rc[0]));
   b = sbox(mont::add_lazy(b, rc[1]));
   c = sbox(mont::add_lazy(c, rc[2]));
@@ -90,8 +51,7 @@ constexpr Tables kTables = make_tables();
 }
 
 // y_i = x_i * (D_i - 1) + (x_0 + x_1 + x_2 + x_3).
-[[gnu::always_inline]] inline void partial_round(const Limbs& rc, Limbs& a, Limbs& b, Limbs& c,
-                                                 Limbs& d) {
+[[gnu::always_inline]] inline void partial_round(const Limbs& rc, Limbs& a, Limbs& b, Limbs& c, Limbs& d) {
   using mont::add_lazy;
   using mont::mul_lazy;
   a = sbox(add_lazy(a, rc));
@@ -128,12 +88,52 @@ State permutation(const State& input) {
   return s;
 }
 
+namespace {
+const bool kIfma = ifma::supported();
+
+// Capacity element n * 2^64 (Barretenberg's sponge IV for n inputs and one output).
+Fr capacity(std::size_t n) { return Fr::from_montgomery_limbs(mont::to_montgomery({0, n, 0, 0})); }
+}  // namespace
+
+void permute_many(std::span<State> states) {
+  std::size_t i = 0;
+  if (kIfma) {
+    for (; i + 8 <= states.size(); i += 8) ifma::permute8(&states[i]);
+    if (i + 1 == states.size()) {
+      permute(states[i]);  // one state alone: the scalar permutation is quicker than eight lanes
+    } else if (i < states.size()) {
+      std::array<State, 8> tail{};
+      std::copy(states.begin() + static_cast<std::ptrdiff_t>(i), states.end(), tail.begin());
+      ifma::permute8(tail.data());
+      std::copy_n(tail.begin(), states.size() - i, states.begin() + static_cast<std::ptrdiff_t>(i));
+    }
+    return;
+  }
+  for (; i < states.size(); ++i) permute(states[i]);
+}
+
+std::string_view permute_many_backend() { return kIfma ? "avx512ifma" : "scalar"; }
+
+void hash3_many(std::span<const std::array<Fr, 3>> inputs, std::span<Fr> out) {
+  assert(inputs.size() == out.size());
+  const Fr iv = capacity(3);
+  std::array<State, 64> chunk;
+  for (std::size_t base = 0; base < out.size(); base += chunk.size()) {
+    const std::size_t n = std::min(chunk.size(), out.size() - base);
+    for (std::size_t k = 0; k < n; ++k) {
+      const auto& in = inputs[base + k];
+      chunk[k] = {in[0], in[1], in[2], iv};
+    }
+    permute_many(std::span<State>(chunk.data(), n));
+    for (std::size_t k = 0; k < n; ++k) out[base + k] = chunk[k][0];
+  }
+}
+
 Fr hash(std::span<const Fr> inputs) {
   assert(!inputs.empty() && inputs.size() <= 3 && "poseidon2::hash takes 1 to 3 inputs");
   State s{};
   for (std::size_t i = 0; i < inputs.size() && i < 3; ++i) s[i] = inputs[i];
-  // Capacity element n * 2^64 (Barretenberg's sponge IV for n inputs and one output).
-  s[3] = Fr::from_montgomery_limbs(mont::to_montgomery({0, inputs.size(), 0, 0}));
+  s[3] = capacity(inputs.size());
   permute(s);
   return s[0];
 }

@@ -28,9 +28,7 @@ std::string show(const State& s) {
 }
 
 // 0, 1, p - 1, 2^64: every lane combination of these is tested.
-std::vector<Fr> edge_values() {
-  return {Fr::zero(), Fr::one(), -Fr::one(), parse("18446744073709551616")};
-}
+std::vector<Fr> edge_values() { return {Fr::zero(), Fr::one(), -Fr::one(), parse("18446744073709551616")}; }
 
 // One persistent bb process for the whole suite.
 class Poseidon2VsBb : public ::testing::Test {
@@ -145,6 +143,62 @@ TEST_F(Poseidon2VsBb, PermutationOnRandomInputs) {
   for (int i = 0; i < 1000; ++i) {
     const State in = {Fr::random(), Fr::random(), Fr::random(), Fr::random()};
     ASSERT_EQ(show(permutation(in)), show(bb_permutation(in))) << "input " << show(in);
+  }
+}
+
+std::vector<State> random_states(std::size_t n) {
+  std::vector<State> states(n);
+  for (State& s : states) s = {Fr::random(), Fr::random(), Fr::random(), Fr::random()};
+  return states;
+}
+
+// permute_many() goes through the vector kernel on CPUs with AVX-512 IFMA, so every size that
+// leaves a partial group of eight is checked, against bb itself as well as against permute().
+TEST_F(Poseidon2VsBb, PermuteManyMatchesBbOnRandomAndEdgeInputs) {
+  std::printf("permute_many backend on this CPU: %s\n", std::string(permute_many_backend()).c_str());
+  std::vector<State> states = random_states(1003);
+  const auto edges = edge_values();
+  for (const Fr& w : edges) {
+    for (const Fr& x : edges) {
+      for (const Fr& y : edges) {
+        for (const Fr& z : edges) states.push_back({w, x, y, z});
+      }
+    }
+  }
+  const std::vector<State> inputs = states;
+  permute_many(states);
+  for (std::size_t i = 0; i < inputs.size(); ++i) {
+    ASSERT_EQ(show(states[i]), show(bb_permutation(inputs[i]))) << "state " << i << ", input " << show(inputs[i]);
+  }
+}
+
+TEST(Poseidon2, PermuteManyMatchesPermuteForEverySize) {
+  for (std::size_t n = 0; n <= 33; ++n) {
+    std::vector<State> states = random_states(n);
+    std::vector<State> expected = states;
+    for (State& s : expected) permute(s);
+    permute_many(states);
+    ASSERT_EQ(states, expected) << "n = " << n;
+  }
+}
+
+TEST(Poseidon2, PermuteManyOnLargestLazyInputs) {
+  // Every lane at p - 1: the values the kernel's bounds (ifma_bounds.py) are computed from.
+  const Fr top = -Fr::one();
+  std::vector<State> states(8, State{top, top, top, top});
+  permute_many(states);
+  EXPECT_EQ(states[0], permutation({top, top, top, top}));
+  for (const State& s : states) EXPECT_EQ(s, states[0]);
+}
+
+TEST(Poseidon2, Hash3ManyMatchesHash3) {
+  for (std::size_t n : {0, 1, 2, 8, 63, 64, 65, 200}) {
+    std::vector<std::array<Fr, 3>> in(n);
+    for (auto& x : in) x = {Fr::random(), Fr::random(), Fr::random()};
+    std::vector<Fr> out(n);
+    hash3_many(in, out);
+    for (std::size_t i = 0; i < n; ++i)
+      ASSERT_EQ(out[i], hash3(in[i][0], in[i][1], in[i][2])) << "n = " << n << ", i = " << i;
   }
 }
 

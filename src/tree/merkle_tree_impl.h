@@ -63,8 +63,15 @@ void BasicMerkleTree<Depth>::update(std::uint64_t first, std::uint64_t last) {
     if (parents.size() < p_last) {
       parents.resize(p_last);
     }
-    for (std::uint64_t p = p_first; p < p_last; ++p) {
-      parents[p] = poseidon2::hash3(child(3 * p), child(3 * p + 1), child(3 * p + 2));
+    // The parents of one level are independent: hashed in chunks through the batch path.
+    std::array<std::array<Fr, 3>, 64> in;
+    for (std::uint64_t base = p_first; base < p_last; base += in.size()) {
+      const std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(in.size(), p_last - base));
+      for (std::size_t j = 0; j < n; ++j) {
+        const std::uint64_t p = base + j;
+        in[j] = {child(3 * p), child(3 * p + 1), child(3 * p + 2)};
+      }
+      poseidon2::hash3_many(std::span(in.data(), n), std::span(parents.data() + base, n));
     }
     first = p_first;
     last = p_last;
