@@ -79,6 +79,7 @@ class TimingStore final : public Store {
   Status confirm_payment(std::int64_t id, std::uint64_t gas_used, std::uint64_t block) override {
     return inner_->confirm_payment(id, gas_used, block);
   }
+  Status reopen_payment(std::int64_t id) override { return inner_->reopen_payment(id); }
   Status fail_payment(std::int64_t id, std::string_view error, std::span<const std::int64_t> spent_note_ids,
                       std::uint64_t block) override {
     return inner_->fail_payment(id, error, spent_note_ids, block);

@@ -314,6 +314,11 @@ class Store {
   // -> confirmed, in one transaction: its notes -> spent (spent block = block), their precomputes
   // dropped. From signed or submitted; idempotent when already confirmed.
   virtual Status confirm_payment(std::int64_t id, std::uint64_t gas_used, std::uint64_t block) = 0;
+  // confirmed -> submitted, block and gas 0, in one transaction: its notes that are spent go back to
+  // spending (spent block cleared), to be looked up again. For a payment whose receipt the chain no
+  // longer holds (a reorganisation that did not reach the sync cursor). Idempotent when already
+  // submitted; kFailedPrecondition from another state.
+  virtual Status reopen_payment(std::int64_t id) = 0;
   // -> failed with `error`, in one transaction: its notes in spending go back to on_chain, except
   // those in `spent_note_ids` (their nullifier is on chain anyway), which become spent; its new
   // notes that are still pending are deleted. From prepared, signed or submitted; idempotent when

@@ -111,6 +111,9 @@ struct SyncReport {
   std::uint64_t reorg_depth = 0;        // blocks rolled back (0: none)
   std::size_t precomputes_dropped = 0;  // by a reorganisation
   std::size_t payments_settled = 0;     // journal entries recovered
+  // Payments whose receipt a reorganisation took away (above the cursor, so no rollback): back in
+  // flight, then settled again (payments_settled counts them too when that happened in this sync).
+  std::size_t payments_reopened = 0;
 };
 
 struct DenominationCount {

@@ -192,7 +192,8 @@ class WalletRunner {
                      {"notes_spent", r->notes_spent},
                      {"reorg_depth", r->reorg_depth},
                      {"precomputes_dropped", r->precomputes_dropped},
-                     {"payments_settled", r->payments_settled}}
+                     {"payments_settled", r->payments_settled},
+                     {"payments_reopened", r->payments_reopened}}
                     .dump()
              << "\n";
       } else {
@@ -202,6 +203,9 @@ class WalletRunner {
         }
         out_ << "synced to block " << r->to_block << ": " << r->leaves << " new leaves, " << r->notes_landed
              << " of our notes landed, " << r->notes_spent << " spent";
+        if (r->payments_reopened > 0) {
+          out_ << ", " << r->payments_reopened << " payments reorganised away and looked up again";
+        }
         if (r->payments_settled > 0) out_ << ", " << r->payments_settled << " journal entries settled";
         out_ << "\n";
       }

@@ -970,6 +970,25 @@ class PgStoreImpl final : public PgStore {
     });
   }
 
+  Status reopen_payment(std::int64_t id) override {
+    return run<Status>("reopen_payment", [&](pqxx::connection& c) -> Status {
+      pqxx::work txn(c);
+      ASSIGN_OR_RETURN(const std::string state, payment_state_in(txn, id, true));
+      if (state == "submitted") return Status::ok();
+      if (state != "confirmed") {
+        return Status::failed_precondition("payment " + std::to_string(id) + " is " + state + ", not confirmed");
+      }
+      txn.exec_params("UPDATE payments SET state = 'submitted', block = 0, gas_used = 0, updated_ms = $2 WHERE id = $1",
+                      id, now_ms());
+      txn.exec_params(
+          "UPDATE notes SET state = 'spending', spent_block = NULL WHERE state = 'spent' AND id IN "
+          "(SELECT note_id FROM payment_notes WHERE payment_id = $1 AND role = 'spend')",
+          id);
+      txn.commit();
+      return Status::ok();
+    });
+  }
+
   Status fail_payment(std::int64_t id, std::string_view error, std::span<const std::int64_t> spent_note_ids,
                       std::uint64_t block) override {
     return run<Status>("fail_payment", [&](pqxx::connection& c) -> Status {

@@ -850,6 +850,49 @@ TEST_P(StoreContractTest, ChainUpdatesApplyOnceAndCheckTheirLeaves) {
   EXPECT_EQ(must(store->leaf_count()), 3U);
 }
 
+TEST_P(StoreContractTest, ReopenedPaymentIsInFlightAgain) {
+  auto store = open();
+  const std::int64_t a = must(store->insert_note(make_note("w", 1, 0)));
+  const std::int64_t b = must(store->insert_note(make_note("w", 2, 1)));
+  const std::int64_t other = must(store->insert_note(make_note("w", 4, 2)));
+  Payment p;
+  p.wallet = "w";
+  p.kind = "pay";
+  p.amount = 3;
+  p.recipient = "0xc0ffee";
+  p.note_ids = {a, b};
+  const std::int64_t id = must(store->begin_payment(p));
+  EXPECT_EQ(store->reopen_payment(id).code(), StatusCode::kFailedPrecondition) << "prepared, not confirmed";
+  const Bytes raw = {2, 0xf8, 0x01};
+  ASSERT_TRUE(store->record_payment_signed(id, "0xabcd", raw, 7, 1.25).is_ok());
+  ASSERT_TRUE(store->mark_payment_submitted(id).is_ok());
+  ASSERT_TRUE(store->confirm_payment(id, 750000, 42).is_ok());
+  ASSERT_EQ(must(store->get_note(a)).state, NoteState::kSpent);
+
+  ASSERT_TRUE(store->reopen_payment(id).is_ok());
+  ASSERT_TRUE(store->reopen_payment(id).is_ok()) << "idempotent";
+  const Payment again = must(store->get_payment(id));
+  EXPECT_EQ(again.state, PaymentState::kSubmitted);
+  EXPECT_EQ(again.block, 0U);
+  EXPECT_EQ(again.gas_used, 0U);
+  EXPECT_EQ(again.raw_tx, raw) << "the signed transaction is kept, to be sent again";
+  for (std::int64_t n : {a, b}) EXPECT_EQ(must(store->get_note(n)).state, NoteState::kSpending) << n;
+  EXPECT_EQ(must(store->get_note(other)).state, NoteState::kOnChain);
+  // Its notes stay reserved: no other payment can take them.
+  Payment q = p;
+  q.note_ids = {a};
+  EXPECT_EQ(store->begin_payment(q).status().code(), StatusCode::kFailedPrecondition);
+  // Settled again: confirmed at its new block, or failed with its notes released.
+  ASSERT_TRUE(store->confirm_payment(id, 750001, 45).is_ok());
+  EXPECT_EQ(must(store->get_payment(id)).block, 45U);
+  EXPECT_EQ(must(store->get_note(a)).state, NoteState::kSpent);
+  ASSERT_TRUE(store->reopen_payment(id).is_ok());
+  ASSERT_TRUE(store->fail_payment(id, "never mined", {}, 0).is_ok());
+  EXPECT_EQ(must(store->get_note(a)).state, NoteState::kOnChain);
+  EXPECT_EQ(store->reopen_payment(id).code(), StatusCode::kFailedPrecondition) << "failed";
+  EXPECT_EQ(store->reopen_payment(424242).code(), StatusCode::kNotFound);
+}
+
 TEST_P(StoreContractTest, PaymentJournalLifecycle) {
   auto store = open();
   const std::int64_t a = must(store->insert_note(make_note("w", 1, 0)));

@@ -938,6 +938,31 @@ class SqliteStore final : public Store {
     });
   }
 
+  Status reopen_payment(std::int64_t id) override {
+    return guarded_status("reopen_payment", [&]() -> Status {
+      ASSIGN_OR_RETURN(Transaction txn, Transaction::begin(*db_));
+      ASSIGN_OR_RETURN(const std::string state, payment_state_locked(id));
+      if (state == "submitted") return Status::ok();
+      if (state != "confirmed") {
+        return Status::failed_precondition("payment " + std::to_string(id) + " is " + state + ", not confirmed");
+      }
+      {
+        ASSIGN_OR_RETURN(Stmt q, db_->prepare("UPDATE payments SET state = 'submitted', block = 0, gas_used = 0, "
+                                              "updated_ms = ?2 WHERE id = ?1"));
+        q.bind(1, id).bind(2, now_ms());
+        BUCKETPAY_RETURN_IF_ERROR(q.run());
+      }
+      {
+        ASSIGN_OR_RETURN(Stmt q, db_->prepare("UPDATE notes SET state = 'spending', spent_block = NULL WHERE state = "
+                                              "'spent' AND id IN (SELECT note_id FROM payment_notes WHERE "
+                                              "payment_id = ?1 AND role = 'spend')"));
+        q.bind(1, id);
+        BUCKETPAY_RETURN_IF_ERROR(q.run());
+      }
+      return txn.commit();
+    });
+  }
+
   Status fail_payment(std::int64_t id, std::string_view error, std::span<const std::int64_t> spent_note_ids,
                       std::uint64_t block) override {
     return guarded_status("fail_payment", [&]() -> Status {

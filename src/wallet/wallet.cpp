@@ -226,10 +226,26 @@ Result<SyncReport> Wallet::sync() {
       if (!nf.ok()) return nf.status();
       by_nullifier.emplace(fr_key(*nf), n.id);
     }
+    // Payments confirmed from their receipt in blocks the sync has not reached yet: a reorganisation
+    // that stays above the cursor can still take them away, so each is checked against the events
+    // of its block's range below.
+    auto confirmed_payments = store_.list_payments(name_, PaymentState::kConfirmed);
+    if (!confirmed_payments.ok()) return confirmed_payments.status();
+    std::erase_if(*confirmed_payments, [&](const Payment& p) { return p.block < from; });
     while (from <= confirmed) {
       const std::uint64_t to = std::min(confirmed, from + config_.log_range - 1);
       auto events = pool_->events(from, to);
       if (!events.ok()) return events.status().with_context("reading the Pool's events");
+      // Every Pool transaction leaves events: a payment without any in the range that should hold
+      // its block was reorganised away. Reopened before the cursor moves past it (a crash in
+      // between reads the range again), it is looked up, sent again or failed by recover() below.
+      std::set<std::string> tx_hashes;
+      for (const eth::PoolEvent& ev : *events) tx_hashes.insert(eth::to_hex(ev.transaction_hash));
+      for (const Payment& p : *confirmed_payments) {
+        if (p.block < from || p.block > to || tx_hashes.count(p.tx_hash) != 0) continue;
+        if (Status st = store_.reopen_payment(p.id); !st.is_ok()) return st;
+        ++report.payments_reopened;
+      }
       ChainUpdate update;
       const std::uint64_t first_leaf = tree_.size();
       auto fail = [&](Status st) -> Status {

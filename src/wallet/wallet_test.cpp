@@ -366,6 +366,60 @@ TEST_F(WalletChain, ReorganisationIsRolledBackAndTheDepositReplayed) {
   EXPECT_EQ(token_balance(wallet_->account()), eth::U256(995) * kUnit) << "each deposit paid once";
 }
 
+TEST_F(WalletChain, PaymentReorganisedAwayAboveTheCursorIsSentAgain) {
+  store_ = open_store("wallet.db");
+  WalletConfig c = config("1=2,2=1");
+  c.confirmations = 2;
+  ASSERT_TRUE(Wallet::create(*store_, "w", c).is_ok());
+  auto w = Wallet::open(*store_, "w", options());
+  ASSERT_TRUE(w.ok());
+  wallet_ = std::move(*w);
+  fund(wallet_->account(), 1'000);
+  ASSERT_TRUE(wallet_->deposit(4, /*wait_confirmed=*/false).ok());
+  ASSERT_TRUE(testing::anvil_mine(*rpc_, 2).is_ok());
+  ASSERT_TRUE(wallet_->sync().ok());
+  ASSERT_EQ(sum(notes(NoteState::kOnChain)), 4U);
+  auto inv = wallet_->build_inventory();
+  ASSERT_TRUE(inv.ok()) << inv.status().to_string();
+
+  auto snapshot = testing::anvil_snapshot(*rpc_);
+  ASSERT_TRUE(snapshot.ok());
+  auto paid = wallet_->pay(2, payee_);
+  ASSERT_TRUE(paid.ok()) << paid.status().to_string();
+  auto first = store_->get_payment(paid->payment_id);
+  ASSERT_TRUE(first.ok());
+  const std::uint64_t first_block = first->block;
+  ASSERT_GT(first_block, 0U);
+  ASSERT_EQ(token_balance(payee_), eth::U256(2) * kUnit);
+
+  // The payment's block vanishes and the chain grows past its height; the block under the sync
+  // cursor (two confirmations back) stays, so the sync sees no reorganisation of its own.
+  ASSERT_TRUE(testing::anvil_revert(*rpc_, *snapshot).is_ok());
+  ASSERT_TRUE(testing::anvil_mine(*rpc_, 4).is_ok());
+  ASSERT_EQ(token_balance(payee_), eth::U256(0)) << "the chain forgot the payment";
+
+  auto synced = wallet_->sync();
+  ASSERT_TRUE(synced.ok()) << synced.status().to_string();
+  EXPECT_EQ(synced->reorg_depth, 0U);
+  EXPECT_EQ(synced->payments_reopened, 1U);
+  EXPECT_EQ(synced->payments_settled, 1U) << "the same signed transaction, sent again";
+  auto again = store_->get_payment(paid->payment_id);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->state, PaymentState::kConfirmed);
+  EXPECT_GT(again->block, first_block);
+  EXPECT_EQ(token_balance(payee_), eth::U256(2) * kUnit);
+
+  // When the sync reaches the new block it finds the payment's events there: nothing to reopen.
+  ASSERT_TRUE(testing::anvil_mine(*rpc_, 3).is_ok());
+  synced = wallet_->sync();
+  ASSERT_TRUE(synced.ok()) << synced.status().to_string();
+  EXPECT_EQ(synced->payments_reopened, 0U);
+  EXPECT_EQ(token_balance(payee_), eth::U256(2) * kUnit) << "paid once";
+  EXPECT_EQ(sum(notes(NoteState::kSpent)), 2U);
+  EXPECT_EQ(sum(notes(NoteState::kOnChain)), 2U);
+  expect_root_matches();
+}
+
 TEST_F(WalletChain, BackupRestoresKeysAndNotes) {
   make_wallet("1=1,2=1", 1'000);
   ASSERT_TRUE(wallet_->deposit(7).ok());
