@@ -201,6 +201,17 @@ StoredNote make_note(std::string wallet, std::uint64_t value, std::optional<std:
   return n;
 }
 
+// A payment of wallet "w" spending `notes`.
+Payment make_payment(std::vector<std::int64_t> notes, std::uint64_t amount = 3) {
+  Payment p;
+  p.wallet = "w";
+  p.kind = "pay";
+  p.amount = amount;
+  p.recipient = "0xc0ffee";
+  p.note_ids = std::move(notes);
+  return p;
+}
+
 Precompute make_precompute(std::string key, std::int64_t note_id, std::string circuit = "spend") {
   Precompute p;
   p.key = std::move(key);
@@ -855,12 +866,7 @@ TEST_P(StoreContractTest, ReopenedPaymentIsInFlightAgain) {
   const std::int64_t a = must(store->insert_note(make_note("w", 1, 0)));
   const std::int64_t b = must(store->insert_note(make_note("w", 2, 1)));
   const std::int64_t other = must(store->insert_note(make_note("w", 4, 2)));
-  Payment p;
-  p.wallet = "w";
-  p.kind = "pay";
-  p.amount = 3;
-  p.recipient = "0xc0ffee";
-  p.note_ids = {a, b};
+  Payment p = make_payment({a, b});
   const std::int64_t id = must(store->begin_payment(p));
   EXPECT_EQ(store->reopen_payment(id).code(), StatusCode::kFailedPrecondition) << "prepared, not confirmed";
   const Bytes raw = {2, 0xf8, 0x01};
@@ -901,12 +907,7 @@ TEST_P(StoreContractTest, PaymentJournalLifecycle) {
   ASSERT_TRUE(store->insert_precompute(make_precompute("pa", a)).ok());
   ASSERT_TRUE(store->enqueue_jobs(std::vector<Job>{make_job("pa")}).ok());
 
-  Payment p;
-  p.wallet = "w";
-  p.kind = "pay";
-  p.amount = 3;
-  p.recipient = "0xc0ffee";
-  p.note_ids = {a, b};
+  Payment p = make_payment({a, b});
   const std::int64_t id = must(store->begin_payment(p));
   EXPECT_EQ(must(store->get_note(a)).state, NoteState::kSpending);
   // The same note in a second payment: refused, and nothing of it reserved.

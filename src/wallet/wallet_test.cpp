@@ -147,11 +147,13 @@ class WalletChain : public ::testing::Test {
     return o;
   }
 
-  // A wallet with gas and `tokens_cents` of tokens.
-  void make_wallet(const std::string& policy, Cents tokens_cents) {
+  // A wallet with gas and `tokens_cents` of tokens, `confirmations` deep.
+  void make_wallet(const std::string& policy, Cents tokens_cents, std::uint64_t confirmations = 0) {
     store_ = open_store("wallet.db");
     ASSERT_TRUE(store_);
-    ASSERT_TRUE(Wallet::create(*store_, "w", config(policy)).is_ok());
+    WalletConfig c = config(policy);
+    c.confirmations = confirmations;
+    ASSERT_TRUE(Wallet::create(*store_, "w", c).is_ok());
     auto w = Wallet::open(*store_, "w", options());
     ASSERT_TRUE(w.ok()) << w.status().to_string();
     wallet_ = std::move(*w);
@@ -313,14 +315,7 @@ TEST_F(WalletChain, DepositInventoryPayRefuseRebalance) {
 }
 
 TEST_F(WalletChain, ConfirmationDepthHidesRecentBlocks) {
-  store_ = open_store("wallet.db");
-  WalletConfig c = config("1=1");
-  c.confirmations = 3;
-  ASSERT_TRUE(Wallet::create(*store_, "w", c).is_ok());
-  auto w = Wallet::open(*store_, "w", options());
-  ASSERT_TRUE(w.ok());
-  wallet_ = std::move(*w);
-  fund(wallet_->account(), 100);
+  make_wallet("1=1", 100, /*confirmations=*/3);
   auto dep = wallet_->deposit(3, /*wait_confirmed=*/false);
   ASSERT_TRUE(dep.ok()) << dep.status().to_string();
   ASSERT_TRUE(wallet_->sync().ok());
@@ -367,14 +362,7 @@ TEST_F(WalletChain, ReorganisationIsRolledBackAndTheDepositReplayed) {
 }
 
 TEST_F(WalletChain, PaymentReorganisedAwayAboveTheCursorIsSentAgain) {
-  store_ = open_store("wallet.db");
-  WalletConfig c = config("1=2,2=1");
-  c.confirmations = 2;
-  ASSERT_TRUE(Wallet::create(*store_, "w", c).is_ok());
-  auto w = Wallet::open(*store_, "w", options());
-  ASSERT_TRUE(w.ok());
-  wallet_ = std::move(*w);
-  fund(wallet_->account(), 1'000);
+  make_wallet("1=2,2=1", 1'000, /*confirmations=*/2);
   ASSERT_TRUE(wallet_->deposit(4, /*wait_confirmed=*/false).ok());
   ASSERT_TRUE(testing::anvil_mine(*rpc_, 2).is_ok());
   ASSERT_TRUE(wallet_->sync().ok());
