@@ -89,7 +89,11 @@ State permutation(const State& input) {
 }
 
 namespace {
-const bool kIfma = ifma::supported();
+// Whether permute_many() uses the IFMA kernel: decided once, on first use.
+bool use_ifma() {
+  static const bool yes = ifma::supported();
+  return yes;
+}
 
 // Capacity element n * 2^64 (Barretenberg's sponge IV for n inputs and one output).
 Fr capacity(std::size_t n) { return Fr::from_montgomery_limbs(mont::to_montgomery({0, n, 0, 0})); }
@@ -97,7 +101,7 @@ Fr capacity(std::size_t n) { return Fr::from_montgomery_limbs(mont::to_montgomer
 
 void permute_many(std::span<State> states) {
   std::size_t i = 0;
-  if (kIfma) {
+  if (use_ifma()) {
     for (; i + 8 <= states.size(); i += 8) ifma::permute8(&states[i]);
     if (i + 1 == states.size()) {
       permute(states[i]);  // one state alone: the scalar permutation is quicker than eight lanes
@@ -112,7 +116,7 @@ void permute_many(std::span<State> states) {
   for (; i < states.size(); ++i) permute(states[i]);
 }
 
-std::string_view permute_many_backend() { return kIfma ? "avx512ifma" : "scalar"; }
+std::string_view permute_many_backend() { return use_ifma() ? "avx512ifma" : "scalar"; }
 
 void hash3_many(std::span<const std::array<Fr, 3>> inputs, std::span<Fr> out) {
   assert(inputs.size() == out.size());

@@ -115,7 +115,7 @@ BUCKETPAY_IFMA_INLINE Fe normalize(Fe x) {
 }
 
 BUCKETPAY_IFMA_INLINE Fe add(const Fe& a, const Fe& b) {
-  Fe r;
+  Fe r{};
   for (int i = 0; i < 5; ++i) r.l[i] = _mm512_add_epi64(a.l[i], b.l[i]);
   return r;
 }
@@ -213,7 +213,7 @@ struct alignas(64) Transposed {
 };
 
 BUCKETPAY_IFMA_INLINE Fe load(const Transposed& t) {
-  Fe r;
+  Fe r{};
   for (int i = 0; i < 5; ++i) r.l[i] = _mm512_load_si512(t.limb[i]);
   return r;
 }
