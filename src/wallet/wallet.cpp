@@ -254,6 +254,7 @@ Result<SyncReport> Wallet::sync() {
         return reload.is_ok() ? st : reload;
       };
       std::map<std::uint64_t, eth::Hash32> event_blocks;
+      std::vector<Fr> tx_leaves;  // the current transaction's leaves, not yet in the tree
       for (std::size_t i = 0; i < events->size(); ++i) {
         const eth::PoolEvent& ev = (*events)[i];
         event_blocks.emplace(ev.block_number, ev.block_hash);
@@ -266,7 +267,7 @@ Result<SyncReport> Wallet::sync() {
           auto leaf = to_fr(ev.inserted.commitment);
           auto root = to_fr(ev.inserted.root);
           if (!leaf.ok() || !root.ok()) return fail(Status::corruption("Pool event: a value is not a field element"));
-          if (auto idx = tree_.append(*leaf); !idx.ok()) return fail(idx.status());
+          tx_leaves.push_back(*leaf);
           update.leaves.push_back(ChainLeaf{expected, *leaf, ev.block_number, *root});
           if (auto it = pending_by_cm.find(fr_key(*leaf)); it != pending_by_cm.end()) {
             update.note_leaves.push_back({it->second, expected});
@@ -276,9 +277,14 @@ Result<SyncReport> Wallet::sync() {
           // The event's root is the root after its whole transaction: check it at the last insert.
           const bool last_of_tx = i + 1 == events->size() || (*events)[i + 1].kind != eth::PoolEvent::Kind::kInserted ||
                                   (*events)[i + 1].transaction_hash != ev.transaction_hash;
-          if (last_of_tx && tree_.root() != *root) {
-            return fail(Status::corruption("the Pool's root after leaf " + std::to_string(expected) +
-                                           " differs from the wallet's tree"));
+          if (last_of_tx) {
+            // A transaction's leaves go in together: the tree hashes each level of them in one batch.
+            if (auto idx = tree_.append_many(tx_leaves); !idx.ok()) return fail(idx.status());
+            tx_leaves.clear();
+            if (tree_.root() != *root) {
+              return fail(Status::corruption("the Pool's root after leaf " + std::to_string(expected) +
+                                             " differs from the wallet's tree"));
+            }
           }
         } else {
           const eth::U256& nf = ev.kind == eth::PoolEvent::Kind::kSpent ? ev.spent.nullifier : ev.split.nullifier;

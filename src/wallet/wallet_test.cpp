@@ -5,13 +5,17 @@
 #include "bucketpay/wallet.h"
 
 #include <gtest/gtest.h>
+#include <httplib.h>
 
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
+#include <thread>
 
 #include "bucketpay/devnet.h"
 #include "bucketpay/note.h"
@@ -84,6 +88,57 @@ TEST(PoolErrors, MatchTheCompiledPoolAbi) {
 
 constexpr const char* kPassphrase = "wallet test passphrase";
 const eth::U256 kUnit = testing::kCentUnits;
+
+// A JSON-RPC proxy in front of anvil that, when told to, lies in eth_getLogs answers: it changes
+// the last hex digit of every log's data (for Inserted, the low bits of the root it carries).
+class TamperingProxy {
+ public:
+  explicit TamperingProxy(const std::string& upstream) : client_(upstream) {
+    server_.Post("/", [this](const httplib::Request& req, httplib::Response& res) {
+      std::lock_guard<std::mutex> lock(mutex_);
+      httplib::Result up = client_.Post("/", req.body, "application/json");
+      if (!up) {
+        res.status = 502;
+        return;
+      }
+      std::string body = up->body;
+      if (tamper_ && req.body.find("eth_getLogs") != std::string::npos) body = altered(body);
+      res.status = up->status;
+      res.set_content(body, "application/json");
+    });
+    port_ = server_.bind_to_any_port("127.0.0.1");
+    thread_ = std::thread([this] { server_.listen_after_bind(); });
+  }
+  ~TamperingProxy() {
+    server_.stop();
+    thread_.join();
+  }
+  TamperingProxy(const TamperingProxy&) = delete;
+  TamperingProxy& operator=(const TamperingProxy&) = delete;
+
+  void tamper(bool on) { tamper_ = on; }
+  [[nodiscard]] std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+
+ private:
+  static std::string altered(const std::string& body) {
+    nlohmann::json j = nlohmann::json::parse(body, nullptr, false);
+    if (!j.is_object() || !j.contains("result") || !j["result"].is_array()) return body;
+    for (auto& log : j["result"]) {
+      std::string data = log.value("data", "");
+      if (data.size() <= 2) continue;
+      data.back() = data.back() == '0' ? '1' : '0';
+      log["data"] = data;
+    }
+    return j.dump();
+  }
+
+  httplib::Client client_;
+  std::mutex mutex_;
+  httplib::Server server_;
+  std::thread thread_;
+  int port_ = 0;
+  std::atomic<bool> tamper_{false};
+};
 
 class WalletChain : public ::testing::Test {
  protected:
@@ -405,6 +460,44 @@ TEST_F(WalletChain, PaymentReorganisedAwayAboveTheCursorIsSentAgain) {
   EXPECT_EQ(token_balance(payee_), eth::U256(2) * kUnit) << "paid once";
   EXPECT_EQ(sum(notes(NoteState::kSpent)), 2U);
   EXPECT_EQ(sum(notes(NoteState::kOnChain)), 2U);
+  expect_root_matches();
+}
+
+TEST_F(WalletChain, ANodeThatLiesAboutTheRootIsRefused) {
+  TamperingProxy node(chain_->url());
+  store_ = open_store("wallet.db");
+  ASSERT_TRUE(store_);
+  WalletConfig c = config("1=1");
+  c.rpc_url = node.url();
+  ASSERT_TRUE(Wallet::create(*store_, "w", c).is_ok());
+  auto w = Wallet::open(*store_, "w", options());
+  ASSERT_TRUE(w.ok()) << w.status().to_string();
+  wallet_ = std::move(*w);
+  fund(wallet_->account(), 100);
+  ASSERT_TRUE(wallet_->deposit(3).ok());
+  const auto cursor = store_->sync_cursor();
+  ASSERT_TRUE(cursor.ok());
+  const auto leaves = store_->leaf_count();
+  ASSERT_TRUE(leaves.ok());
+
+  node.tamper(true);
+  auto dep = wallet_->deposit(4, /*wait_confirmed=*/false);
+  ASSERT_TRUE(dep.ok()) << dep.status().to_string();
+  auto synced = wallet_->sync();
+  ASSERT_FALSE(synced.ok()) << "a wrong root was believed";
+  EXPECT_EQ(synced.status().code(), StatusCode::kCorruption) << synced.status().to_string();
+  EXPECT_NE(synced.status().to_string().find("differs from the wallet's tree"), std::string::npos)
+      << synced.status().to_string();
+  // Nothing of it was kept: same cursor, same leaves, the new notes still pending.
+  EXPECT_EQ(store_->sync_cursor().value(), cursor.value());
+  EXPECT_EQ(store_->leaf_count().value(), leaves.value());
+  EXPECT_EQ(sum(notes(NoteState::kPending)), 4U);
+
+  node.tamper(false);
+  synced = wallet_->sync();
+  ASSERT_TRUE(synced.ok()) << synced.status().to_string();
+  EXPECT_TRUE(notes(NoteState::kPending).empty());
+  EXPECT_EQ(sum(notes(NoteState::kOnChain)), 7U);
   expect_root_matches();
 }
 
