@@ -80,6 +80,9 @@ class TimingStore final : public Store {
     return inner_->confirm_payment(id, gas_used, block);
   }
   Status reopen_payment(std::int64_t id) override { return inner_->reopen_payment(id); }
+  Result<std::unique_ptr<Lock>> lock(std::string_view name, std::chrono::milliseconds timeout) override {
+    return inner_->lock(name, timeout);
+  }
   Status fail_payment(std::int64_t id, std::string_view error, std::span<const std::int64_t> spent_note_ids,
                       std::uint64_t block) override {
     return inner_->fail_payment(id, error, spent_note_ids, block);

@@ -32,6 +32,7 @@
 #pragma once
 
 #include <array>
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <memory>
@@ -328,6 +329,17 @@ class Store {
   virtual Result<Payment> get_payment(std::int64_t id) = 0;  // kNotFound
   // The wallet's payments by id; only those in `state` when given.
   virtual Result<std::vector<Payment>> list_payments(std::string_view wallet, std::optional<PaymentState> state) = 0;
+
+  // ---- Locks shared by every process (and, on PostgreSQL, every machine) using this store.
+  // Held until the handle is destroyed (also released when its process dies).
+  class Lock {
+   public:
+    virtual ~Lock() = default;
+  };
+  // Takes the exclusive lock `name`, waiting up to `timeout` for its holder (then kUnavailable). Not
+  // reentrant: a second lock() of the same name waits even in the same process. SQLite: flock(2) on
+  // a file beside the database; PostgreSQL: a session advisory lock on a connection of its own.
+  virtual Result<std::unique_ptr<Lock>> lock(std::string_view name, std::chrono::milliseconds timeout) = 0;
 };
 
 struct StoreOptions {

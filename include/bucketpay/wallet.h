@@ -226,10 +226,17 @@ class Wallet {
   Result<ProverPool*> prover();
   Result<std::size_t> settle(const Payment& payment);
   Result<std::vector<std::int64_t>> spent_on_chain(const std::vector<std::int64_t>& note_ids);
-  // Signs, journals, simulates, sends and waits; settles the journal entry from the receipt.
+  // The account's sender lock (Store::lock), held from reading the nonce until the signed
+  // transaction is with the node, so that two processes sending for one account (a keeper and a
+  // payment) never sign the same nonce.
+  Result<std::unique_ptr<Store::Lock>> lock_sender();
+  // Signs, journals, simulates, sends and waits; settles the journal entry from the receipt. With
+  // `sender` null it takes the sender lock itself and reads the nonce afresh; either way the lock is
+  // released once the transaction is sent, before the receipt is awaited.
   Result<eth::Receipt> send_journaled(std::int64_t payment_id, std::span<const std::uint8_t> calldata,
                                       std::string_view function, std::uint64_t gas_limit, const eth::Wallet::Fees& fees,
-                                      std::chrono::steady_clock::time_point started, double* latency_ms);
+                                      std::chrono::steady_clock::time_point started, double* latency_ms,
+                                      std::unique_ptr<Store::Lock> sender = nullptr);
   Result<Fr> note_nullifier(const StoredNote& note) const;
   // Deletes the precomputes whose root is not one the synced chain has had; returns how many.
   Result<std::size_t> drop_proofs_under_unknown_roots();

@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 #include <pqxx/pqxx>
 #include <set>
+#include <thread>
 #include <type_traits>
 #include <utility>
 
@@ -232,10 +233,19 @@ R run_on(pg::Pool& pool, const char* what, F&& f) {
   }
 }
 
+// A session holding an advisory lock; destroying it closes the session, which releases the lock.
+class SessionLock final : public Store::Lock {
+ public:
+  explicit SessionLock(std::unique_ptr<pqxx::connection> conn) : conn_(std::move(conn)) {}
+
+ private:
+  std::unique_ptr<pqxx::connection> conn_;
+};
+
 class PgStoreImpl final : public PgStore {
  public:
-  PgStoreImpl(std::unique_ptr<pg::Pool> pool, std::optional<Vault> vault)
-      : pool_(std::move(pool)), vault_(std::move(vault)) {}
+  PgStoreImpl(std::unique_ptr<pg::Pool> pool, std::optional<Vault> vault, std::string url)
+      : pool_(std::move(pool)), vault_(std::move(vault)), url_(std::move(url)) {}
 
   [[nodiscard]] bool has_vault() const override { return vault_.has_value(); }
 
@@ -970,6 +980,35 @@ class PgStoreImpl final : public PgStore {
     });
   }
 
+  Result<std::unique_ptr<Lock>> lock(std::string_view name, std::chrono::milliseconds timeout) override {
+    // A connection of its own (not the pool's: holding one of those could starve the store), with
+    // a session advisory lock that PostgreSQL drops when the session ends, however it ends.
+    std::uint64_t key = 0xcbf29ce484222325ULL;  // FNV-1a of the name
+    for (const char c : "bucketpay lock:" + std::string(name)) {
+      key = (key ^ static_cast<unsigned char>(c)) * 0x100000001b3ULL;
+    }
+    try {
+      auto conn = std::make_unique<pqxx::connection>(url_);
+      const auto deadline = std::chrono::steady_clock::now() + timeout;
+      for (;;) {
+        {
+          pqxx::nontransaction q(*conn);
+          if (q.exec_params("SELECT pg_try_advisory_lock($1)", static_cast<std::int64_t>(key))[0][0].as<bool>()) {
+            break;
+          }
+        }
+        if (std::chrono::steady_clock::now() >= deadline) {
+          return Status::unavailable("lock \"" + std::string(name) + "\" is held by another process (waited " +
+                                     std::to_string(timeout.count()) + " ms)");
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+      }
+      return std::unique_ptr<Lock>(new SessionLock(std::move(conn)));
+    } catch (const std::exception& e) {
+      return pg::status_from_exception(e, "taking lock \"" + std::string(name) + "\"");
+    }
+  }
+
   Status reopen_payment(std::int64_t id) override {
     return run<Status>("reopen_payment", [&](pqxx::connection& c) -> Status {
       pqxx::work txn(c);
@@ -1446,6 +1485,7 @@ class PgStoreImpl final : public PgStore {
 
   std::unique_ptr<pg::Pool> pool_;  // thread-safe; each call holds one of its connections
   std::optional<Vault> vault_;      // immutable after construction
+  std::string url_;                 // for the connections that hold locks
 };
 
 // ---- Opening: schema and vault.
@@ -1584,7 +1624,7 @@ Result<std::unique_ptr<PgStore>> open_impl(const std::string& url, const StoreOp
   if (!vault.ok()) {
     return vault.status();
   }
-  return std::unique_ptr<PgStore>(new PgStoreImpl(std::move(pool), std::move(*vault)));
+  return std::unique_ptr<PgStore>(new PgStoreImpl(std::move(pool), std::move(*vault), url));
 }
 
 // The URL without its password, for messages.

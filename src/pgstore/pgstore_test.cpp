@@ -861,6 +861,34 @@ TEST_P(StoreContractTest, ChainUpdatesApplyOnceAndCheckTheirLeaves) {
   EXPECT_EQ(must(store->leaf_count()), 3U);
 }
 
+TEST_P(StoreContractTest, LockIsExclusiveAcrossStoresUntilReleased) {
+  auto first = open();
+  auto second = open();
+  ASSERT_TRUE(first && second);
+  using std::chrono::milliseconds;
+  auto held = first->lock("sender:0xabc", milliseconds(1000));
+  ASSERT_TRUE(held.ok()) << held.status().to_string();
+  // Another handle on the same store waits, then gives up with kUnavailable naming the lock.
+  const auto t0 = std::chrono::steady_clock::now();
+  auto refused = second->lock("sender:0xabc", milliseconds(150));
+  EXPECT_EQ(refused.status().code(), StatusCode::kUnavailable);
+  EXPECT_NE(refused.status().to_string().find("sender:0xabc"), std::string::npos) << refused.status().to_string();
+  EXPECT_GE(std::chrono::steady_clock::now() - t0, milliseconds(150));
+  // Not reentrant, even through the same handle.
+  EXPECT_EQ(first->lock("sender:0xabc", milliseconds(20)).status().code(), StatusCode::kUnavailable);
+  // Another name is another lock.
+  auto other = second->lock("sender:0xdef", milliseconds(100));
+  EXPECT_TRUE(other.ok()) << other.status().to_string();
+  // Released: a waiter gets it as soon as it is free.
+  std::thread release([&] {
+    std::this_thread::sleep_for(milliseconds(100));
+    held->reset();
+  });
+  auto waited = second->lock("sender:0xabc", milliseconds(5000));
+  release.join();
+  EXPECT_TRUE(waited.ok()) << waited.status().to_string();
+}
+
 TEST_P(StoreContractTest, ReopenedPaymentIsInFlightAgain) {
   auto store = open();
   const std::int64_t a = must(store->insert_note(make_note("w", 1, 0)));

@@ -1,14 +1,22 @@
+#include <fcntl.h>
 #include <sodium.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <exception>
+#include <filesystem>
 #include <limits>
 #include <mutex>
 #include <new>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <system_error>
+#include <thread>
 #include <type_traits>
 #include <utility>
 
@@ -206,9 +214,25 @@ constexpr const char* kPaymentColumns =
     "id, wallet, kind, amount, recipient, state, tx_hash, raw_tx, nonce, gas_used, block, error, latency_ms, "
     "created_ms, updated_ms";
 
+// An flock(2)ed file, unlocked and closed on destruction.
+class FileLock final : public Store::Lock {
+ public:
+  explicit FileLock(int fd) : fd_(fd) {}
+  ~FileLock() override {
+    ::flock(fd_, LOCK_UN);
+    ::close(fd_);
+  }
+  FileLock(const FileLock&) = delete;
+  FileLock& operator=(const FileLock&) = delete;
+
+ private:
+  int fd_;
+};
+
 class SqliteStore final : public Store {
  public:
-  SqliteStore(std::unique_ptr<Db> db, std::optional<Vault> vault) : db_(std::move(db)), vault_(std::move(vault)) {}
+  SqliteStore(std::unique_ptr<Db> db, std::optional<Vault> vault, std::filesystem::path file)
+      : db_(std::move(db)), vault_(std::move(vault)), file_(std::move(file)) {}
 
   [[nodiscard]] bool has_vault() const override { return vault_.has_value(); }
 
@@ -938,6 +962,31 @@ class SqliteStore final : public Store {
     });
   }
 
+  Result<std::unique_ptr<Lock>> lock(std::string_view name, std::chrono::milliseconds timeout) override {
+    // One file per lock name beside the database, locked with flock(2): the kernel drops the lock
+    // when its holder exits, however it exits.
+    std::string suffix;
+    for (const char c : name) suffix += std::isalnum(static_cast<unsigned char>(c)) != 0 ? c : '_';
+    const std::filesystem::path path = file_.string() + ".lock-" + suffix;
+    const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) return Status::io_error("opening " + path.string() + ": " + std::strerror(errno));
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    for (;;) {
+      if (::flock(fd, LOCK_EX | LOCK_NB) == 0) return std::unique_ptr<Lock>(new FileLock(fd));
+      const int err = errno;
+      if (err != EWOULDBLOCK && err != EINTR) {
+        ::close(fd);
+        return Status::io_error("locking " + path.string() + ": " + std::strerror(err));
+      }
+      if (std::chrono::steady_clock::now() >= deadline) {
+        ::close(fd);
+        return Status::unavailable("lock \"" + std::string(name) + "\" is held by another process (waited " +
+                                   std::to_string(timeout.count()) + " ms)");
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+  }
+
   Status reopen_payment(std::int64_t id) override {
     return guarded_status("reopen_payment", [&]() -> Status {
       ASSIGN_OR_RETURN(Transaction txn, Transaction::begin(*db_));
@@ -1394,6 +1443,7 @@ class SqliteStore final : public Store {
   std::mutex mutex_;
   std::unique_ptr<Db> db_;      // guarded by mutex_
   std::optional<Vault> vault_;  // immutable after construction
+  std::filesystem::path file_;  // the database, for lock files beside it
 };
 
 Status configure(Db& db, int busy_timeout_ms) {
@@ -1526,7 +1576,7 @@ Result<std::unique_ptr<Store>> open_impl(const std::filesystem::path& file, cons
   BUCKETPAY_RETURN_IF_ERROR(configure(*db, options.busy_timeout_ms));
   BUCKETPAY_RETURN_IF_ERROR(migrate(*db, file));
   ASSIGN_OR_RETURN(std::optional<Vault> vault, setup_vault(*db, file, options));
-  return std::unique_ptr<Store>(new SqliteStore(std::move(db), std::move(vault)));
+  return std::unique_ptr<Store>(new SqliteStore(std::move(db), std::move(vault), file));
 }
 
 }  // namespace

@@ -34,6 +34,8 @@ constexpr std::size_t kMaxSplitsPerRound = 16;
 // How long a payment may stay reserved but unsigned before recover() takes it for a crash's
 // leftover and releases its notes: longer than any on-demand proof (the prover's timeout is 120 s).
 constexpr std::int64_t kPreparedGraceMs = 5 * 60 * 1000;
+// How long a sender waits for another process's transaction to reach the node.
+constexpr std::chrono::milliseconds kSenderLockTimeout{30'000};
 
 double ms_since(Clock::time_point t0) { return std::chrono::duration<double, std::milli>(Clock::now() - t0).count(); }
 
@@ -451,17 +453,28 @@ Result<std::size_t> Wallet::settle(const Payment& p) {
   return settle_receipt(*r);
 }
 
+Result<std::unique_ptr<Store::Lock>> Wallet::lock_sender() {
+  auto lock = store_.lock("sender-" + account().to_hex(), kSenderLockTimeout);
+  if (!lock.ok()) return lock.status().with_context("waiting for another process sending for this account");
+  return lock;
+}
+
 Result<eth::Receipt> Wallet::send_journaled(std::int64_t payment_id, std::span<const std::uint8_t> calldata,
                                             std::string_view function, std::uint64_t gas_limit,
                                             const eth::Wallet::Fees& fees, Clock::time_point started,
-                                            double* latency_ms) {
+                                            double* latency_ms, std::unique_ptr<Store::Lock> sender) {
   auto fail = [&](const Status& why, std::vector<std::int64_t> spent, std::uint64_t block) -> Status {
     Status st = store_.fail_payment(payment_id, why.message(), spent, block);
     return st.is_ok() ? why : st;
   };
   auto payment = store_.get_payment(payment_id);
   if (!payment.ok()) return payment.status();
-  if (latency_ms == nullptr) signer_->reset_nonce();  // not on a timed path: read it afresh
+  if (!sender) {
+    auto lock = lock_sender();
+    if (!lock.ok()) return fail(lock.status(), {}, 0);
+    sender = std::move(*lock);
+    signer_->reset_nonce();  // another process may have sent since this one last did
+  }
   eth::TxOverrides o;
   o.gas_limit = gas_limit;
   o.max_fee_per_gas = fees.max_fee_per_gas;
@@ -485,6 +498,7 @@ Result<eth::Receipt> Wallet::send_journaled(std::int64_t payment_id, std::span<c
     return fail(st, *spent, 0);
   }
   auto sent = signer_->broadcast(*signed_tx);
+  sender.reset();  // the node has it (or refused it): the next sender reads the nonce after it
   if (!sent.ok()) {
     // The node may or may not have it: the journal keeps it signed, and the next start settles it.
     return sent.status().with_context("payment " + std::to_string(payment_id) +
@@ -560,7 +574,14 @@ Result<DepositReport> Wallet::deposit(Cents amount, bool wait) {
   if (*allowance < *wei) {
     // One approval for all deposits to come: a later deposit then is a single transaction that the
     // journal covers alone (an approval is not journaled; a lost one is simply made again).
+    auto sender = lock_sender();
+    if (!sender.ok()) {
+      Status st = store_.fail_payment(*id, sender.status().message(), {}, 0);
+      return st.is_ok() ? sender.status() : st;
+    }
+    signer_->reset_nonce();
     auto approved = token_->approve(config_.pool, eth::U256::max());
+    sender->reset();
     if (!approved.ok()) {
       Status st = store_.fail_payment(*id, approved.status().message(), {}, 0);
       return st.is_ok() ? approved.status() : st;
@@ -637,7 +658,10 @@ Result<PaymentReport> Wallet::pay(Cents amount, const eth::Address& to, MissingP
   // Chain time is not payment latency: the fee data is read before the clock starts.
   auto fees = signer_->estimate_fees();
   if (!fees.ok()) return fees.status();
-  // The nonce is read afresh: another process (a keeper) may have sent since this one last did.
+  // The nonce is read afresh under the sender lock: another process (a keeper) may have sent since
+  // this one last did, and none can send until this payment is with the node.
+  auto sender = lock_sender();
+  if (!sender.ok()) return sender.status();
   signer_->reset_nonce();
   if (Status st = signer_->prefetch(); !st.is_ok()) return st;
   const auto started = Clock::now();
@@ -687,7 +711,7 @@ Result<PaymentReport> Wallet::pay(Cents amount, const eth::Address& to, MissingP
     report.payment_id = *id;
     const eth::Bytes calldata = pool_->encode_spend_batch(calls);
     auto receipt = send_journaled(*id, calldata, "spendBatch", kSpendBatchBaseGas + kSpendGasPerProof * calls.size(),
-                                  *fees, started, &report.latency_ms);
+                                  *fees, started, &report.latency_ms, std::move(*sender));
     if (!receipt.ok()) return receipt.status();
     report.tx_hash = eth::to_hex(receipt->transaction_hash);
     report.gas_used = receipt->gas_used;
@@ -703,6 +727,8 @@ Result<PaymentReport> Wallet::pay(Cents amount, const eth::Address& to, MissingP
   }
 
   // On demand: the smallest note that covers the amount, split into the payment and the change.
+  // Proving takes a while: other processes may send meanwhile, and the split takes the lock again.
+  sender->reset();
   const StoredNote* donor = nullptr;
   for (const StoredNote& n : *notes) {
     if (n.value >= amount && (donor == nullptr || n.value < donor->value)) donor = &n;

@@ -501,6 +501,42 @@ TEST_F(WalletChain, ANodeThatLiesAboutTheRootIsRefused) {
   expect_root_matches();
 }
 
+TEST_F(WalletChain, TwoSendersForOneAccountNeverShareANonce) {
+  // A keeper and a payment at once: two wallets on one store and one account, each with its own
+  // node connection and nonce cache, paying at the same moment, round after round.
+  make_wallet("1=4,2=4", 1'000);
+  ASSERT_TRUE(wallet_->deposit(12).ok());
+  auto inv = wallet_->build_inventory();
+  ASSERT_TRUE(inv.ok()) << inv.status().to_string();
+  auto other_store = open_store("wallet.db");
+  ASSERT_TRUE(other_store);
+  auto other = Wallet::open(*other_store, "w", options());
+  ASSERT_TRUE(other.ok()) << other.status().to_string();
+  for (int round = 0; round < 4; ++round) {
+    std::atomic<int> ready{0};
+    Result<PaymentReport> one = Status::internal("not run");
+    Result<PaymentReport> two = Status::internal("not run");
+    auto at_once = [&ready] {
+      ready.fetch_add(1);
+      while (ready.load() < 2) std::this_thread::yield();
+    };
+    std::thread a([&] {
+      at_once();
+      one = wallet_->pay(1, payee_);
+    });
+    std::thread b([&] {
+      at_once();
+      two = (*other)->pay(2, payee_);
+    });
+    a.join();
+    b.join();
+    ASSERT_TRUE(one.ok()) << "round " << round << ": " << one.status().to_string();
+    ASSERT_TRUE(two.ok()) << "round " << round << ": " << two.status().to_string();
+  }
+  EXPECT_EQ(token_balance(payee_), eth::U256(12) * kUnit);
+  EXPECT_EQ(sum(notes(NoteState::kSpent)), 12U);
+}
+
 TEST_F(WalletChain, BackupRestoresKeysAndNotes) {
   make_wallet("1=1,2=1", 1'000);
   ASSERT_TRUE(wallet_->deposit(7).ok());
