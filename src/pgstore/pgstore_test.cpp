@@ -313,13 +313,16 @@ TEST_P(StoreContractTest, NoteRoundTripAndQueries) {
   EXPECT_EQ(must(store->get_note(n1.id)), n1);
   EXPECT_EQ(must(store->get_note(n2.id)), n2);
   EXPECT_EQ(store->get_note(999).status().code(), StatusCode::kNotFound);
+
   EXPECT_EQ(must(store->find_notes_by_commitment(n2.commitment)), std::vector<StoredNote>{n2});
   EXPECT_TRUE(must(store->find_notes_by_commitment(Fr::random())).empty());
+
   EXPECT_EQ(must(store->list_notes("alice", std::nullopt)), (std::vector<StoredNote>{n1, n2}));
   EXPECT_EQ(must(store->list_notes("alice", NoteState::kOnChain)), std::vector<StoredNote>{n2});
   EXPECT_EQ(must(store->list_notes("alice", NoteState::kPending)), std::vector<StoredNote>{n1});
   EXPECT_TRUE(must(store->list_notes("carol", std::nullopt)).empty());
 
+  // created_ms is filled in when not given.
   StoredNote n4 = make_note("alice", 2);
   n4.created_ms = 0;
   const std::int64_t id4 = must(store->insert_note(n4));
@@ -329,7 +332,10 @@ TEST_P(StoreContractTest, NoteRoundTripAndQueries) {
 TEST_P(StoreContractTest, NoteStateTransitions) {
   auto store = open();
   const std::int64_t id = must(store->insert_note(make_note("alice", 8)));
+
+  // Pending without a leaf: cannot be on chain yet.
   EXPECT_EQ(store->set_note_state(id, NoteState::kOnChain).code(), StatusCode::kFailedPrecondition);
+  // The leaf arrives: pending becomes on_chain.
   ASSERT_TRUE(store->set_note_leaf_index(id, 42).is_ok());
   StoredNote n = must(store->get_note(id));
   EXPECT_EQ(n.leaf_index, std::optional<std::uint64_t>(42));
@@ -339,6 +345,7 @@ TEST_P(StoreContractTest, NoteStateTransitions) {
   EXPECT_EQ(store->set_note_leaf_index(999, 1).code(), StatusCode::kNotFound);
   EXPECT_EQ(store->set_note_state(id, NoteState::kPending).code(), StatusCode::kFailedPrecondition);
 
+  // Two payments race to reserve it: one wins.
   EXPECT_TRUE(store->transition_note_state(id, NoteState::kOnChain, NoteState::kSpending).is_ok());
   EXPECT_EQ(store->transition_note_state(id, NoteState::kOnChain, NoteState::kSpending).code(),
             StatusCode::kFailedPrecondition);
@@ -362,7 +369,10 @@ TEST_P(StoreContractTest, NoteDuplicates) {
   auto store = open();
   const StoredNote pending = make_note("alice", 4);
   ASSERT_TRUE(store->insert_note(pending).ok());
+  // The same pending note twice.
   EXPECT_EQ(store->insert_note(pending).status().code(), StatusCode::kAlreadyExists);
+
+  // The same commitment at two leaves (deposited twice) is allowed, beside the pending one.
   StoredNote at5 = pending;
   at5.leaf_index = 5;
   at5.state = NoteState::kOnChain;
@@ -372,6 +382,7 @@ TEST_P(StoreContractTest, NoteDuplicates) {
   ASSERT_TRUE(store->insert_note(at6).ok());
   EXPECT_EQ(store->insert_note(at5).status().code(), StatusCode::kAlreadyExists);
   EXPECT_EQ(must(store->find_notes_by_commitment(pending.commitment)).size(), 3U);
+  // A leaf holds one note.
   EXPECT_EQ(store->insert_note(make_note("alice", 4, 5)).status().code(), StatusCode::kAlreadyExists);
   const std::int64_t other = must(store->insert_note(make_note("bob", 4)));
   EXPECT_EQ(store->set_note_leaf_index(other, 6).code(), StatusCode::kAlreadyExists);
@@ -440,6 +451,7 @@ TEST_P(StoreContractTest, EnqueueIsIdempotentOnKey) {
   const std::int64_t note = must(store->insert_note(make_note("alice", 64, 0)));
   const std::vector<Job> first = {make_job("j1"), make_job("j2"), make_job("j3")};
   EXPECT_EQ(must(store->enqueue_jobs(first)), 3);
+  // A repeat changes nothing; only the new key is added (a duplicate within one call counts once).
   Job changed = make_job("j1", "other batch");
   changed.spec_json = R"({"changed":true})";
   const std::vector<Job> second = {changed, make_job("j2"), make_job("j4"), make_job("j4")};
@@ -451,11 +463,13 @@ TEST_P(StoreContractTest, EnqueueIsIdempotentOnKey) {
   EXPECT_EQ(jobs[0].spec_json, make_job("j1").spec_json);
   EXPECT_EQ(jobs[3].key, "j4");
 
+  // A done job is not re-queued.
   const Job claimed = must(store->claim_next_job(1)).value();
   ASSERT_TRUE(store->complete_job(claimed.id, make_precompute("", note)).ok());
   EXPECT_EQ(must(store->enqueue_jobs(first)), 0);
   EXPECT_EQ(must(store->get_job(claimed.id)).state, JobState::kDone);
 
+  // All or nothing: one bad job rejects the whole call.
   Job bad = make_job("j9");
   bad.spec_json = "{";
   const std::vector<Job> mixed = {make_job("j8"), bad};
@@ -476,6 +490,7 @@ TEST_P(StoreContractTest, ClaimCompleteFailRetryCycle) {
   ASSERT_EQ(must(store->enqueue_jobs(jobs)), 3);
   EXPECT_EQ(must(store->job_counts("b1")), (JobCounts{2, 0, 0, 0}));
 
+  // Oldest first; claiming marks running and counts the try.
   Job a = must(store->claim_next_job(7)).value();
   EXPECT_EQ(a.key, "a");
   EXPECT_EQ(a.state, JobState::kRunning);
@@ -484,6 +499,7 @@ TEST_P(StoreContractTest, ClaimCompleteFailRetryCycle) {
   EXPECT_EQ(a.spec_json, jobs[0].spec_json);
   EXPECT_EQ(must(store->job_counts("b1")), (JobCounts{1, 1, 0, 0}));
 
+  // A transient failure: back to pending; it keeps its id, so it is the oldest and claimed next.
   ASSERT_TRUE(store->fail_job(a.id, "bb crashed", false).is_ok());
   const Job after_fail = must(store->get_job(a.id));
   EXPECT_EQ(after_fail.state, JobState::kPending);
@@ -494,6 +510,7 @@ TEST_P(StoreContractTest, ClaimCompleteFailRetryCycle) {
   EXPECT_EQ(a.tries, 2);
   EXPECT_EQ(a.worker, 8);
 
+  // Done.
   const std::int64_t pid = must(store->complete_job(a.id, make_precompute("", note)));
   const Job done = must(store->get_job(a.id));
   EXPECT_EQ(done.state, JobState::kDone);
@@ -502,6 +519,7 @@ TEST_P(StoreContractTest, ClaimCompleteFailRetryCycle) {
   EXPECT_EQ(store->complete_job(a.id, make_precompute("", note)).status().code(), StatusCode::kFailedPrecondition);
   EXPECT_EQ(store->fail_job(a.id, "late", true).code(), StatusCode::kFailedPrecondition);
 
+  // A permanent failure.
   Job b = must(store->claim_next_job(1)).value();
   EXPECT_EQ(b.key, "b");
   ASSERT_TRUE(store->fail_job(b.id, "bad witness", true).is_ok());
@@ -524,15 +542,20 @@ TEST_P(StoreContractTest, CompleteIsAtomic) {
   ASSERT_EQ(must(store->enqueue_jobs(std::vector<Job>{make_job("k")})), 1);
   const Job job = must(store->claim_next_job(1)).value();
 
+  // Unknown job: no precompute row.
   EXPECT_EQ(store->complete_job(999, make_precompute("", note)).status().code(), StatusCode::kNotFound);
+  // A key that is not the job's.
   EXPECT_EQ(store->complete_job(job.id, make_precompute("other", note)).status().code(), StatusCode::kInvalidArgument);
+  // The precompute cannot be stored (its note does not exist): the job stays running.
   EXPECT_EQ(store->complete_job(job.id, make_precompute("k", 999)).status().code(), StatusCode::kNotFound);
+  // The precompute's key is taken: rolled back too.
   ASSERT_TRUE(store->insert_precompute(make_precompute("k", note)).ok());
   EXPECT_EQ(store->complete_job(job.id, make_precompute("k", note)).status().code(), StatusCode::kAlreadyExists);
   EXPECT_EQ(must(store->count_precomputes()), 1);
   EXPECT_EQ(must(store->get_job(job.id)).state, JobState::kRunning);
 
   ASSERT_EQ(must(store->delete_precomputes_for_note(note)), 1);
+  EXPECT_EQ(must(store->count_precomputes()), 0);
   ASSERT_TRUE(store->complete_job(job.id, make_precompute("k", note)).ok());
   EXPECT_EQ(must(store->count_precomputes()), 1);
   EXPECT_EQ(must(store->get_job(job.id)).state, JobState::kDone);
@@ -544,6 +567,7 @@ TEST_P(StoreContractTest, ResetRunningJobsAfterACrash) {
     ASSERT_EQ(must(store->enqueue_jobs(std::vector<Job>{make_job("a"), make_job("b"), make_job("c")})), 3);
     ASSERT_TRUE(must(store->claim_next_job(1)).has_value());
     ASSERT_TRUE(must(store->claim_next_job(2)).has_value());
+    // The process "dies" with two jobs running.
   }
   auto store = open();
   EXPECT_EQ(must(store->job_counts(std::nullopt)), (JobCounts{1, 2, 0, 0}));
@@ -551,7 +575,7 @@ TEST_P(StoreContractTest, ResetRunningJobsAfterACrash) {
   EXPECT_EQ(must(store->job_counts(std::nullopt)), (JobCounts{3, 0, 0, 0}));
   const Job a = must(store->claim_next_job(3)).value();
   EXPECT_EQ(a.key, "a");
-  EXPECT_EQ(a.tries, 2);
+  EXPECT_EQ(a.tries, 2);  // tries kept, plus this claim
   EXPECT_EQ(must(store->reset_running_jobs()), 1);
 }
 
@@ -667,6 +691,7 @@ TEST_P(StoreContractTest, TamperedCiphertextRefused) {
     id = must(store->insert_note(make_note("alice", 64, 0)));
     ASSERT_TRUE(store->put_spending_key("alice", Fr::random()).is_ok());
   }
+  // Flip the last byte (in the tag) of the sealed r and sk.
   backend_->flip_last_byte("notes", "r");
   backend_->flip_last_byte("secrets", "sk");
   auto store = open();
@@ -686,6 +711,7 @@ TEST_P(StoreContractTest, SealedValuesAreBoundToTheirRecord) {
     ASSERT_TRUE(store->put_spending_key("mallory", Fr::random()).is_ok());
     ASSERT_EQ(must(store->enqueue_jobs(std::vector<Job>{make_job("j1"), make_job("j2")})), 2);
   }
+  // Copy note 1's sealed r onto note 2, alice's key onto mallory, job 1's spec onto job 2.
   backend_->copy_value("notes", "r", "id", std::to_string(id1), std::to_string(id2));
   backend_->copy_value("secrets", "sk", "wallet", "alice", "mallory");
   backend_->copy_value("jobs", "spec", "key", "j1", "j2");
@@ -714,6 +740,8 @@ TEST_P(StoreContractTest, NewerSchemaRefused) {
 
 // Workers on two stores (as two processes would) drain the queue together: every job is claimed
 // and completed exactly once.
+// Workers on one Store and on a second one over the same database (as another process would)
+// drain the queue together: every job is claimed and completed exactly once.
 TEST_P(StoreContractTest, ConcurrentClaimsHandEachJobOnce) {
   constexpr int kJobs = 120;
   constexpr int kThreadsPerStore = 3;
