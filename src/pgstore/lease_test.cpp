@@ -14,20 +14,14 @@
 
 #include "bucketpay/pg_store.h"
 #include "pgstore/test_cluster.h"
+#include "store/store_testing.h"
 
 namespace bucketpay {
 namespace {
 
-using namespace std::chrono_literals;
+using store_testing::must;
 
-template <typename T>
-T must(Result<T> r) {
-  EXPECT_TRUE(r.ok()) << r.status().to_string();
-  if (!r.ok()) {
-    throw std::runtime_error(r.status().to_string());
-  }
-  return std::move(r).value();
-}
+using namespace std::chrono_literals;
 
 class LeaseTest : public ::testing::Test {
  protected:

@@ -18,9 +18,16 @@
 #include "bucketpay/pg_store.h"
 #include "bucketpay/store.h"
 #include "pgstore/test_cluster.h"
+#include "store/store_testing.h"
 
 namespace bucketpay {
 namespace {
+
+using store_testing::make_job;
+using store_testing::make_note;
+using store_testing::make_payment;
+using store_testing::make_precompute;
+using store_testing::must;
 
 namespace fs = std::filesystem;
 using Bytes = std::vector<std::uint8_t>;
@@ -187,64 +194,6 @@ class StoreContractTest : public ::testing::TestWithParam<Kind> {
 
   std::unique_ptr<Backend> backend_;
 };
-
-StoredNote make_note(std::string wallet, std::uint64_t value, std::optional<std::uint64_t> leaf = std::nullopt) {
-  StoredNote n;
-  n.wallet = std::move(wallet);
-  n.pk = Fr::random();
-  n.value = value;
-  n.r = Fr::random();
-  n.leaf_index = leaf;
-  n.state = leaf ? NoteState::kOnChain : NoteState::kPending;
-  n.commitment = Fr::random();
-  n.created_ms = 1'700'000'000'000;
-  return n;
-}
-
-// A payment of wallet "w" spending `notes`.
-Payment make_payment(std::vector<std::int64_t> notes, std::uint64_t amount = 3) {
-  Payment p;
-  p.wallet = "w";
-  p.kind = "pay";
-  p.amount = amount;
-  p.recipient = "0xc0ffee";
-  p.note_ids = std::move(notes);
-  return p;
-}
-
-Precompute make_precompute(std::string key, std::int64_t note_id, std::string circuit = "spend") {
-  Precompute p;
-  p.key = std::move(key);
-  p.note_id = note_id;
-  p.circuit = std::move(circuit);
-  p.amount = 64;
-  p.recipient = Fr::from_u64(0xC0FFEE);
-  p.public_inputs = {Fr::random(), Fr::random(), Fr::from_u64(64), Fr::from_u64(0xC0FFEE)};
-  p.proof = {1, 2, 3, 4, 5, 0, 255};
-  p.outputs_json = R"([{"pk":"0x01","v":3,"r":"0x02"}])";
-  p.created_ms = 1'700'000'000'123;
-  p.prove_ms = 1234.567891234;
-  p.worker = 3;
-  return p;
-}
-
-Job make_job(std::string key, std::string batch = "b1") {
-  Job j;
-  j.key = std::move(key);
-  j.batch = std::move(batch);
-  j.circuit = "spend";
-  j.spec_json = R"({"note_id":1,"recipient":"0xc0ffee"})";
-  return j;
-}
-
-template <typename T>
-T must(Result<T> r) {
-  EXPECT_TRUE(r.ok()) << r.status().to_string();
-  if (!r.ok()) {
-    throw std::runtime_error(r.status().to_string());
-  }
-  return std::move(r).value();
-}
 
 bool contains(const Bytes& haystack, std::span<const std::uint8_t> needle) {
   return std::search(haystack.begin(), haystack.end(), needle.begin(), needle.end()) != haystack.end();

@@ -10,12 +10,19 @@
 #include <string>
 #include <vector>
 
+#include "store/store_testing.h"
+
 // What is the SQLite store's own: the bytes of its file, its pragmas, a file that is no database,
 // migration. The Store contract (leaves, notes, keys, precomputes, jobs, secrets, chain sync,
 // payments, concurrency) runs over both backends, SQLite among them, in src/pgstore/pgstore_test.cpp.
 
 namespace bucketpay {
 namespace {
+
+using store_testing::make_job;
+using store_testing::make_note;
+using store_testing::make_precompute;
+using store_testing::must;
 
 namespace fs = std::filesystem;
 
@@ -71,53 +78,6 @@ class StoreTest : public ::testing::Test {
   fs::path dir_;
   fs::path file_;
 };
-
-StoredNote make_note(std::string wallet, std::uint64_t value, std::optional<std::uint64_t> leaf = std::nullopt) {
-  StoredNote n;
-  n.wallet = std::move(wallet);
-  n.pk = Fr::random();
-  n.value = value;
-  n.r = Fr::random();
-  n.leaf_index = leaf;
-  n.state = leaf ? NoteState::kOnChain : NoteState::kPending;
-  n.commitment = Fr::random();  // the store does not recompute it
-  n.created_ms = 1'700'000'000'000;
-  return n;
-}
-
-Precompute make_precompute(std::string key, std::int64_t note_id, std::string circuit = "spend") {
-  Precompute p;
-  p.key = std::move(key);
-  p.note_id = note_id;
-  p.circuit = std::move(circuit);
-  p.amount = 64;
-  p.recipient = Fr::from_u64(0xC0FFEE);
-  p.public_inputs = {Fr::random(), Fr::random(), Fr::from_u64(64), Fr::from_u64(0xC0FFEE)};
-  p.proof = {1, 2, 3, 4, 5, 0, 255};
-  p.outputs_json = R"([{"pk":"0x01","v":3,"r":"0x02"}])";
-  p.created_ms = 1'700'000'000'123;
-  p.prove_ms = 1234.5;
-  p.worker = 3;
-  return p;
-}
-
-Job make_job(std::string key, std::string batch = "b1") {
-  Job j;
-  j.key = std::move(key);
-  j.batch = std::move(batch);
-  j.circuit = "spend";
-  j.spec_json = R"({"note_id":1,"recipient":"0xc0ffee"})";
-  return j;
-}
-
-template <typename T>
-T must(Result<T> r) {
-  EXPECT_TRUE(r.ok()) << r.status().to_string();
-  if (!r.ok()) {
-    throw std::runtime_error(r.status().to_string());
-  }
-  return std::move(r).value();
-}
 
 // ---- Secrets at rest: nothing of them in the database file or its WAL.
 
