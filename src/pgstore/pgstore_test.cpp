@@ -1,7 +1,7 @@
 // The Store contract, run against both backends: the SQLite store (bucketpay_store) and the
-// PostgreSQL store on a real throwaway cluster (test_cluster.h). The scenarios are those of
-// src/store/store_test.cpp, restated over a Backend that hides where the data lives and how to
-// reach behind the store's back (tampering, reading raw columns).
+// PostgreSQL store on a real throwaway cluster (test_cluster.h): every scenario a Store must pass,
+// over a Backend that hides where the data lives and how to reach behind the store's back
+// (tampering, reading raw columns). src/store/store_test.cpp keeps only what is SQLite's own.
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 #include <stdlib.h>
