@@ -21,6 +21,7 @@
 #include "cli/context.h"
 #include "cli/progress.h"
 #include "cli/worker.h"
+#include "service/codec.h"
 
 namespace bucketpay::cli {
 namespace {
@@ -231,7 +232,7 @@ class Runner {
                                         {"prove_ms", p.prove_ms},
                                         {"worker", p.worker}});
       }
-      j["worker_stats"] = stats_json(stats);
+      j["worker_stats"] = service::to_json(stats);  // as GET /v1/workers answers
       out_ << j.dump() << "\n";
       return;
     }
@@ -240,21 +241,6 @@ class Runner {
          << pool.threads_per_worker() << " threads\n";
     for (const auto& e : r.errors) out_ << "  failed: " << e << "\n";
     if (o_->stats) print_stats(stats);
-  }
-
-  static json stats_json(const std::vector<WorkerStats>& stats) {
-    json a = json::array();
-    for (const auto& s : stats) {
-      a.push_back(json{{"worker", s.worker},
-                       {"urgent", s.urgent},
-                       {"threads", s.threads},
-                       {"proofs", s.proofs},
-                       {"errors", s.errors},
-                       {"restarts", s.restarts},
-                       {"total_ms", s.total_ms},
-                       {"mean_ms", s.mean_ms()}});
-    }
-    return a;
   }
 
   void print_stats(const std::vector<WorkerStats>& stats) {

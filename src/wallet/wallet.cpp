@@ -56,6 +56,17 @@ bool is_denomination(Cents v) { return std::has_single_bit(v) && v <= kBuckets.b
 
 std::size_t bucket_of(Cents v) { return static_cast<std::size_t>(std::countr_zero(v)); }
 
+// The notes that have a spend proof ready for `recipient`.
+Result<std::set<std::int64_t>> notes_ready_for(Store& store, const Fr& recipient) {
+  auto pre = store.list_precomputes_by_circuit("spend");
+  if (!pre.ok()) return pre.status();
+  std::set<std::int64_t> ready;
+  for (const Precompute& p : *pre) {
+    if (p.recipient == recipient) ready.insert(p.note_id);
+  }
+  return ready;
+}
+
 }  // namespace
 
 Wallet::Wallet(Store& store, std::string name, WalletOptions options, WalletConfig config, const Fr& sk)
@@ -620,13 +631,10 @@ Result<InventoryReport> Wallet::build_inventory() {
   InventoryReport report;
   auto notes = store_.list_notes(name_, NoteState::kOnChain);
   if (!notes.ok()) return notes.status();
-  auto pre = store_.list_precomputes_by_circuit("spend");
-  if (!pre.ok()) return pre.status();
   const Fr payee = address_fr(config_.payee);
-  std::set<std::int64_t> ready;
-  for (const Precompute& p : *pre) {
-    if (p.recipient == payee) ready.insert(p.note_id);
-  }
+  auto ready_or = notes_ready_for(store_, payee);
+  if (!ready_or.ok()) return ready_or.status();
+  const std::set<std::int64_t>& ready = *ready_or;
   std::vector<std::int64_t> ids;
   for (const StoredNote& n : *notes) {
     if (ready.count(n.id) == 0) ids.push_back(n.id);
@@ -947,13 +955,9 @@ Result<BalanceReport> Wallet::balance() {
   BalanceReport b;
   auto notes = store_.list_notes(name_, std::nullopt);
   if (!notes.ok()) return notes.status();
-  auto pre = store_.list_precomputes_by_circuit("spend");
-  if (!pre.ok()) return pre.status();
-  const Fr payee = address_fr(config_.payee);
-  std::set<std::int64_t> ready;
-  for (const Precompute& p : *pre) {
-    if (p.recipient == payee) ready.insert(p.note_id);
-  }
+  auto ready_or = notes_ready_for(store_, address_fr(config_.payee));
+  if (!ready_or.ok()) return ready_or.status();
+  const std::set<std::int64_t>& ready = *ready_or;
   b.denominations.resize(kBucketCount);
   for (std::size_t i = 0; i < kBucketCount; ++i) {
     b.denominations[i].value = kBuckets[i];
