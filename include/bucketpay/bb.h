@@ -30,7 +30,8 @@ namespace bucketpay::bb {
 Result<std::filesystem::path> locate_binary(const std::optional<std::filesystem::path>& override_path,
                                             const std::filesystem::path& project_root = {});
 
-// The CRS directory: `option` (--crs DIR) if given, else $BUCKETPAY_CRS, else ~/.bb-crs.
+// The CRS directory: `option` (--crs DIR) if given, else $BUCKETPAY_CRS, else ~/.bb-crs; always
+// absolute (a relative one is taken from the current directory), as bb runs in a directory of its own.
 std::filesystem::path crs_directory(const std::optional<std::filesystem::path>& option);
 
 // Checks that `dir` holds a BN254 CRS as bb reads it (bn254_g1.dat: 64-byte uncompressed affine
@@ -58,7 +59,8 @@ struct ProcessOptions {
   int threads = 0;                    // HARDWARE_CONCURRENCY for bb; 0: bb decides (all cores)
   std::filesystem::path stderr_path;  // where bb's log goes; empty: discarded
   std::filesystem::path cwd;          // bb's working directory; empty: inherit
-  std::filesystem::path crs_dir;      // where bb may read CRS files itself (CRS_PATH); empty: none
+  std::filesystem::path crs_dir;      // where bb may read CRS files itself (CRS_PATH; a relative path is
+                                      // taken from this process's directory, not `cwd`); empty: none
 };
 
 // One persistent `bb msgpack run` process. It reads the CRS from ProcessOptions::crs_dir the first

@@ -137,10 +137,10 @@ Result<fs::path> locate_binary(const std::optional<fs::path>& override_path, con
 }
 
 fs::path crs_directory(const std::optional<fs::path>& option) {
-  if (option) return *option;
-  if (const char* env = std::getenv("BUCKETPAY_CRS"); env != nullptr && *env != '\0') return env;
+  if (option) return fs::absolute(*option);
+  if (const char* env = std::getenv("BUCKETPAY_CRS"); env != nullptr && *env != '\0') return fs::absolute(env);
   const char* home = std::getenv("HOME");
-  return fs::path(home != nullptr ? home : "/root") / ".bb-crs";
+  return fs::absolute(fs::path(home != nullptr ? home : "/root") / ".bb-crs");
 }
 
 std::uint32_t crs_points_for(std::uint32_t circuit_size) { return circuit_size + 1; }
@@ -304,7 +304,9 @@ Result<std::unique_ptr<Process>> Process::start(const ProcessOptions& options) {
   Subprocess::Options so;
   so.argv = {options.binary.string(), "msgpack", "run"};
   if (options.threads > 0) so.env.emplace_back("HARDWARE_CONCURRENCY", std::to_string(options.threads));
-  if (!options.crs_dir.empty()) so.env.emplace_back("CRS_PATH", options.crs_dir.string());
+  // bb resolves CRS_PATH from its own working directory; given a relative path there, it finds no
+  // CRS and goes to the network for one (in msgpack mode it was seen waiting there for minutes).
+  if (!options.crs_dir.empty()) so.env.emplace_back("CRS_PATH", fs::absolute(options.crs_dir).string());
   so.stderr_path = options.stderr_path;
   so.cwd = options.cwd;
   auto child = Subprocess::spawn(so);

@@ -1,9 +1,14 @@
 #include "bucketpay/bb.h"
 
 #include <gtest/gtest.h>
+#include <signal.h>
+#include <stdlib.h>
 #include <unistd.h>
 
+#include <chrono>
+#include <filesystem>
 #include <fstream>
+#include <future>
 
 #include "testing/testing.h"
 
@@ -35,6 +40,11 @@ TEST(Crs, DirectoryPrecedence) {
   ::unsetenv("BUCKETPAY_CRS");
   ::setenv("HOME", "/home/someone", 1);
   EXPECT_EQ(crs_directory(std::nullopt), fs::path("/home/someone/.bb-crs"));
+  // Relative: from the current directory, made absolute (bb runs in a directory of its own).
+  EXPECT_EQ(crs_directory(fs::path("rel/crs")), fs::current_path() / "rel/crs");
+  ::setenv("BUCKETPAY_CRS", "rel/env", 1);
+  EXPECT_EQ(crs_directory(std::nullopt), fs::current_path() / "rel/env");
+  ::unsetenv("BUCKETPAY_CRS");
 }
 
 TEST(Binary, OverrideMustExist) {
@@ -92,6 +102,36 @@ TEST(Process, SizesCircuitsAndComputesKeys) {
   auto sol = (*p)->solidity_verifier(*vk, true);
   ASSERT_TRUE(sol.ok()) << sol.status().to_string();
   EXPECT_NE(sol->find("pragma solidity"), std::string::npos);
+}
+
+// A relative CRS directory (as `--crs ../shared/crs` gives) is this process's, not bb's: bb runs in a
+// scratch directory of its own, where the same relative path names nothing.
+TEST(Process, RelativeCrsDirFromAnotherWorkingDirectory) {
+  auto circuit = load_circuit_artifact(testing::circuit_artifact("spend"), "spend");
+  ASSERT_TRUE(circuit.ok()) << circuit.status().to_string();
+  std::string tmpl = (fs::temp_directory_path() / "bucketpay-bb-cwd-XXXXXX").string();
+  ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
+  const fs::path root = tmpl;
+  // Here: ours/crs is the CRS (a link to it); bb runs in theirs/, where "crs" is nothing.
+  fs::create_directories(root / "ours");
+  fs::create_directories(root / "theirs");
+  fs::create_directory_symlink(fs::absolute(testing::crs_dir()), root / "ours" / "crs");
+  const fs::path before = fs::current_path();
+  fs::current_path(root / "ours");
+
+  auto p = Process::start({testing::bb_binary(), 1, {}, root / "theirs", "crs"});
+  fs::current_path(before);  // bb's environment is made; the rest needs no relative path
+  ASSERT_TRUE(p.ok()) << p.status().to_string();
+  // The key needs the CRS. Without it bb looks on the network and waits there: give it a minute.
+  auto vk = std::async(std::launch::async, [&] { return (*p)->compute_vk(*circuit); });
+  if (vk.wait_for(std::chrono::seconds(60)) != std::future_status::ready) {
+    ::kill((*p)->pid(), SIGKILL);
+    ADD_FAILURE() << "bb did not find the CRS";
+  }
+  const auto key = vk.get();
+  EXPECT_TRUE(key.ok()) << key.status().to_string();
+  p->reset();
+  fs::remove_all(root);
 }
 
 }  // namespace
