@@ -228,11 +228,12 @@ class Wallet {
   Result<std::vector<std::int64_t>> spent_on_chain(const std::vector<std::int64_t>& note_ids);
   // The account's sender lock (Store::lock), held from reading the nonce until the signed
   // transaction is with the node, so that two processes sending for one account (a keeper and a
-  // payment) never sign the same nonce.
+  // payment) never sign the same nonce. Taking it drops the cached nonce: the next transaction
+  // reads it afresh from the node.
   Result<std::unique_ptr<Store::Lock>> lock_sender();
   // Signs, journals, simulates, sends and waits; settles the journal entry from the receipt. With
-  // `sender` null it takes the sender lock itself and reads the nonce afresh; either way the lock is
-  // released once the transaction is sent, before the receipt is awaited.
+  // `sender` null it takes the sender lock itself; either way the lock is released once the
+  // transaction is sent, before the receipt is awaited.
   Result<eth::Receipt> send_journaled(std::int64_t payment_id, std::span<const std::uint8_t> calldata,
                                       std::string_view function, std::uint64_t gas_limit, const eth::Wallet::Fees& fees,
                                       std::chrono::steady_clock::time_point started, double* latency_ms,

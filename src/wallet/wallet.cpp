@@ -467,6 +467,7 @@ Result<std::size_t> Wallet::settle(const Payment& p) {
 Result<std::unique_ptr<Store::Lock>> Wallet::lock_sender() {
   auto lock = store_.lock("sender-" + account().to_hex(), kSenderLockTimeout);
   if (!lock.ok()) return lock.status().with_context("waiting for another process sending for this account");
+  signer_->reset_nonce();  // another process may have sent since this one last did
   return lock;
 }
 
@@ -484,7 +485,6 @@ Result<eth::Receipt> Wallet::send_journaled(std::int64_t payment_id, std::span<c
     auto lock = lock_sender();
     if (!lock.ok()) return fail(lock.status(), {}, 0);
     sender = std::move(*lock);
-    signer_->reset_nonce();  // another process may have sent since this one last did
   }
   eth::TxOverrides o;
   o.gas_limit = gas_limit;
@@ -590,7 +590,6 @@ Result<DepositReport> Wallet::deposit(Cents amount, bool wait) {
       Status st = store_.fail_payment(*id, sender.status().message(), {}, 0);
       return st.is_ok() ? sender.status() : st;
     }
-    signer_->reset_nonce();
     auto approved = token_->approve(config_.pool, eth::U256::max());
     sender->reset();
     if (!approved.ok()) {
@@ -670,7 +669,6 @@ Result<PaymentReport> Wallet::pay(Cents amount, const eth::Address& to, MissingP
   // this one last did, and none can send until this payment is with the node.
   auto sender = lock_sender();
   if (!sender.ok()) return sender.status();
-  signer_->reset_nonce();
   if (Status st = signer_->prefetch(); !st.is_ok()) return st;
   const auto started = Clock::now();
   PaymentReport report;
