@@ -30,6 +30,26 @@ std::string show(const State& s) {
 // 0, 1, p - 1, 2^64: every lane combination of these is tested.
 std::vector<Fr> edge_values() { return {Fr::zero(), Fr::one(), -Fr::one(), parse("18446744073709551616")}; }
 
+// Every state whose four lanes are edge values (256 states).
+std::vector<State> edge_states() {
+  const auto edges = edge_values();
+  std::vector<State> states;
+  for (const Fr& w : edges) {
+    for (const Fr& x : edges) {
+      for (const Fr& y : edges) {
+        for (const Fr& z : edges) states.push_back({w, x, y, z});
+      }
+    }
+  }
+  return states;
+}
+
+std::vector<State> random_states(std::size_t n) {
+  std::vector<State> states(n);
+  for (State& s : states) s = {Fr::random(), Fr::random(), Fr::random(), Fr::random()};
+  return states;
+}
+
 // One persistent bb process for the whole suite.
 class Poseidon2VsBb : public ::testing::Test {
  protected:
@@ -126,30 +146,15 @@ TEST(Poseidon2, HashIsOnePermutationWithLengthInCapacity) {
 }
 
 TEST_F(Poseidon2VsBb, PermutationOnEdgeValues) {
-  const auto edges = edge_values();
-  for (const Fr& w : edges) {
-    for (const Fr& x : edges) {
-      for (const Fr& y : edges) {
-        for (const Fr& z : edges) {
-          const State in = {w, x, y, z};
-          ASSERT_EQ(show(permutation(in)), show(bb_permutation(in))) << "input " << show(in);
-        }
-      }
-    }
-  }
-}
-
-TEST_F(Poseidon2VsBb, PermutationOnRandomInputs) {
-  for (int i = 0; i < 1000; ++i) {
-    const State in = {Fr::random(), Fr::random(), Fr::random(), Fr::random()};
+  for (const State& in : edge_states()) {
     ASSERT_EQ(show(permutation(in)), show(bb_permutation(in))) << "input " << show(in);
   }
 }
 
-std::vector<State> random_states(std::size_t n) {
-  std::vector<State> states(n);
-  for (State& s : states) s = {Fr::random(), Fr::random(), Fr::random(), Fr::random()};
-  return states;
+TEST_F(Poseidon2VsBb, PermutationOnRandomInputs) {
+  for (const State& in : random_states(1000)) {
+    ASSERT_EQ(show(permutation(in)), show(bb_permutation(in))) << "input " << show(in);
+  }
 }
 
 // permute_many() goes through the vector kernel on CPUs with AVX-512 IFMA, so every size that
@@ -157,14 +162,8 @@ std::vector<State> random_states(std::size_t n) {
 TEST_F(Poseidon2VsBb, PermuteManyMatchesBbOnRandomAndEdgeInputs) {
   std::printf("permute_many backend on this CPU: %s\n", std::string(permute_many_backend()).c_str());
   std::vector<State> states = random_states(1003);
-  const auto edges = edge_values();
-  for (const Fr& w : edges) {
-    for (const Fr& x : edges) {
-      for (const Fr& y : edges) {
-        for (const Fr& z : edges) states.push_back({w, x, y, z});
-      }
-    }
-  }
+  const std::vector<State> edges = edge_states();
+  states.insert(states.end(), edges.begin(), edges.end());
   const std::vector<State> inputs = states;
   permute_many(states);
   for (std::size_t i = 0; i < inputs.size(); ++i) {
