@@ -1,6 +1,7 @@
 // Poseidon2 on eight states at once with AVX-512 IFMA (52-bit multiply-accumulate), for
-// permute_many() on CPUs that have it. Only the functions marked kIfma use AVX-512; the file is
-// compiled for the baseline, and poseidon2.cpp calls in here only after ifma_supported().
+// permute_many() on CPUs that have it. Only the functions marked BUCKETPAY_IFMA(_INLINE) use
+// AVX-512; the file is compiled for the baseline, and poseidon2.cpp calls in here only after
+// ifma::supported().
 //
 // Representation: each 512-bit vector holds one 52-bit limb of eight field elements (one per
 // state), five limbs per element. Elements are in Montgomery form with R' = 2^260 (not the 2^256 of
