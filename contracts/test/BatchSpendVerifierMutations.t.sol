@@ -35,7 +35,7 @@ contract BatchSpendVerifierMutationsTest is BatchVerifierBase {
         "DegenerateChallenge(uint256)",
         "SumcheckFailed(uint256)",
         "LibraConsistencyFailed(uint256)",
-        "PairingPointsInvalid(uint256)",
+        "PairingPointsNotDefault(uint256)",
         "BatchPairingFailed()",
         "other"
     ];

@@ -26,7 +26,8 @@ Output: NAME.sol with
   ONE multi-scalar multiplication in which each verification-key commitment and the generator appear
   once, with their scalars summed over the proofs with Fiat-Shamir weights, and ONE pairing over the
   weighted sum of the proofs' KZG claims. docs/batch-verifier.md describes the algorithm and why it
-  is sound.
+  is sound. A proof that carries a recursion claim (non-zero pairing-point limbs; no proof of a
+  non-recursive circuit does) is refused instead of aggregated.
 - contract NAMERelations: the same sumcheck relation code behind an external function, so that a
   test can compare it with bb's own Solidity relations on random inputs.
 Everything that depends on the circuit (log n, number of public inputs, the commitments, the proof
@@ -393,8 +394,9 @@ def generate(name, vk_path, g2_path, params_path, source):
                                         "reverts there too)",
         "SumcheckFailed(uint256)": "proof i fails a sumcheck round or the final relation check",
         "LibraConsistencyFailed(uint256)": "proof i's Libra evaluations are inconsistent",
-        "PairingPointsInvalid(uint256)": "proof i's pairing-point object is not default and not two "
-                                         "finite points",
+        "PairingPointsNotDefault(uint256)": "proof i carries a recursion claim (pairing-point limbs not all "
+                                            "zero): the spend circuit's proofs never do, and this verifier does "
+                                            "not aggregate them",
         "PointNotOnCurve(uint256)": "a commitment of proof i is not on BN254 G1 (nor the identity)",
         "BatchPairingFailed()": "the batched pairing check failed: some proof's KZG claim is false",
     }
@@ -845,8 +847,9 @@ pragma solidity ^0.8.27;
 /// verification-key commitment and the generator appear once, and one pairing over a random linear
 /// combination of the k KZG claims. The weights are Fiat-Shamir outputs (keccak) over every proof
 /// and public input (docs/batch-verifier.md). Accepts exactly the batches whose proofs bb's verifier
-/// for this verification key accepts one by one, except with probability about k / 2^253 per
-/// attempt beyond bb's own soundness error.
+/// for this verification key accepts one by one, except with probability about 2^-253 per attempt
+/// beyond bb's own soundness error, and except proofs that carry a recursion claim (non-zero
+/// pairing-point limbs), which it rejects: a non-recursive circuit's proofs never carry one.
 contract {name} {{
     uint256 internal constant P = {h(P)};
     uint256 internal constant Q = {h(Q)};
@@ -1123,6 +1126,7 @@ contract {name} {{
                 {range_checks()}
                 if iszero(ok) {{ fail({h(sel['ProofValueOutOfRange'] << 224)}, i) }}
                 if iszero(curve) {{ fail({h(sel['PointNotOnCurve'] << 224)}, i) }}
+                if iszero(pairingPointsDefault(pp)) {{ fail({h(sel['PairingPointsNotDefault'] << 224)}, i) }}
                 transcript(pp, pi)
                 // values to invert
                 let num, den := publicInputDelta(pp, pi)
@@ -1150,35 +1154,16 @@ contract {name} {{
                 mstore({h(M['PI_DELTA'])}, mulmod(num, mload({h(inv['PI_DEN'])}), P))
                 if iszero(sumcheck(pp)) {{ fail({h(sel['SumcheckFailed'] << 224)}, i) }}
                 if iszero(libraConsistent(pp)) {{ fail({h(sel['LibraConsistencyFailed'] << 224)}, i) }}
-                if iszero(pairingPointsValid(pp)) {{ fail({h(sel['PairingPointsInvalid'] << 224)}, i) }}
                 shplemini(pp, rec)
             }}
 
-            // ---- The pairing-point object (recursion): default (all limbs zero) or two finite points < q.
-            function pairingPoint(pp, k) -> x, y {{
-                let base := add(pp, shl(7, k))
-                x := or(calldataload(base), shl(136, calldataload(add(base, 0x20))))
-                y := or(calldataload(add(base, 0x40)), shl(136, calldataload(add(base, 0x60))))
-            }}
-            function onCurve(x, y) -> ok {{
-                let q := Q
-                ok := eq(mulmod(y, y, q), addmod(mulmod(mulmod(x, x, q), x, q), 3, q))
-            }}
+            // ---- The pairing-point object (a recursion claim): must be the default, all limbs zero.
+            // bb's verifier would fold a non-default one (two points, checked finite, < q and on
+            // the curve) into the proof's pairing; no proof of a non-recursive circuit carries one.
             function pairingPointsDefault(pp) -> d {{
-                let x0, y0 := pairingPoint(pp, 0)
-                let x1, y1 := pairingPoint(pp, 1)
-                d := iszero(or(or(x0, y0), or(x1, y1)))
-            }}
-            function pairingPointsValid(pp) -> ok {{
-                ok := 1
-                if iszero(pairingPointsDefault(pp)) {{
-                    let x0, y0 := pairingPoint(pp, 0)
-                    let x1, y1 := pairingPoint(pp, 1)
-                    // bb: coordinates < q and neither point the identity; its ecMul then needs
-                    // them on the curve (checked here, so that no precompile call can fail later)
-                    ok := and(and(lt(x0, Q), lt(y0, Q)), and(lt(x1, Q), lt(y1, Q)))
-                    ok := and(ok, and(iszero(iszero(or(x0, y0))), iszero(iszero(or(x1, y1)))))
-                    ok := and(ok, and(onCurve(x0, y0), onCurve(x1, y1)))
+                d := 1
+                for {{ let k := 0 }} lt(k, {PAIRING_LIMBS}) {{ k := add(k, 1) }} {{
+                    d := and(d, iszero(calldataload(add(pp, shl(5, k)))))
                 }}
             }}
 
@@ -1202,7 +1187,7 @@ contract {name} {{
             }}
 
             // ---- Pass 2 for proof i with weight w: its weighted commitments into the accumulators.
-            function accumulateProof(i, rec, w, seed, k) {{
+            function accumulateProof(i, rec, w) {{
                 let pp := proofData(i)
                 let ok := 1
                 switch i
@@ -1217,17 +1202,6 @@ contract {name} {{
                 }}
                 {msm_proof_points()}
                 ok := and(ok, mulAddCalldata({h(M['ACC0'])}, add(pp, {lay.kzg_quotient}), mulmod(mload(add(rec, {R['Z']})), w, P)))
-                if iszero(pairingPointsDefault(pp)) {{
-                    // bb folds a recursion claim (P0', P1') into the proof's pairing; here it gets its
-                    // own Fiat-Shamir weight v: P0 += v P0', P1 += v P1'
-                    mstore(0x00, seed)
-                    mstore(0x20, add(k, i))
-                    let v := mod(keccak256(0x00, 0x40), P)
-                    let x, y := pairingPoint(pp, 0)
-                    ok := and(ok, mulAddConst({h(M['ACC0'])}, x, y, v))
-                    x, y := pairingPoint(pp, 1)
-                    ok := and(ok, mulAddConst({h(M['ACC1'])}, x, y, v))
-                }}
                 if iszero(ok) {{ fail({h(sel['PointNotOnCurve'] << 224)}, i) }}
                 // generator and VK scalars
                 mstore({h(M['GEN'])}, addmod(mload({h(M['GEN'])}), mulmod(mload(add(rec, {R['CONST']})), w, P), P))
@@ -1264,7 +1238,7 @@ contract {name} {{
                     mstore(0x20, i)
                     w := mod(keccak256(0x00, 0x40), P)
                 }}
-                accumulateProof(i, add({h(M['REC'])}, mul(i, {rec_size})), w, seed, k)
+                accumulateProof(i, add({h(M['REC'])}, mul(i, {rec_size})), w)
             }}
             let ok := 1
                 {msm_vk_points()}
