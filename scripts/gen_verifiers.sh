@@ -3,13 +3,13 @@
 #   scripts/gen_verifiers.sh ARTIFACT_DIR OUT_DIR
 # ARTIFACT_DIR holds spend.json and split.json (noir_wasm artifacts, e.g. build/circuits);
 # OUT_DIR receives SpendVerifier.sol and SplitVerifier.sol (normally contracts/src/generated, which
-# is gitignored: the build regenerates it whenever a circuit changes), and from spend's key also:
-# - BatchSpendVerifier.sol: the batch verifier (k proofs, one MSM over the key, one pairing) that
-#   contracts/tools/gen_batch_verifier.py writes from the same verification key and the CRS's [x]_2
-#   (docs/batch-verifier.md);
-# - SpendVerifierPlain.sol: bb's non-optimized verifier (`write_solidity_verifier` without
-#   --optimized, contract renamed SpendVerifierPlain), only for tests: its Solidity relations are the
-#   independent implementation the batch verifier's relations are compared with on random inputs.
+# is gitignored: the build regenerates it whenever a circuit changes), and also:
+# - BatchSpendVerifier.sol, BatchSplitVerifier.sol: the batch verifiers (k proofs, one MSM over the
+#   key, one pairing) that contracts/tools/gen_batch_verifier.py writes from the same verification
+#   keys and the CRS's [x]_2 (docs/batch-verifier.md);
+# - SpendVerifierPlain.sol: bb's non-optimized verifier for spend's key (`write_solidity_verifier`
+#   without --optimized, contract renamed SpendVerifierPlain), only for tests: its Solidity
+#   relations and transcript are an independent implementation the batch verifier is compared with.
 #
 # Each verifier is exactly what `bb write_solidity_verifier -t evm --optimized` emits for the
 # circuit's verification key (`bb write_vk -t evm`), with one textual change: bb names every
@@ -66,6 +66,9 @@ replace_if_changed() { if ! cmp -s "$1" "$2"; then mv "$1" "$2"; fi; }
 replace_if_changed "$tmp/SpendVerifierPlain.sol.new" "$out/SpendVerifierPlain.sol"
 echo "gen_verifiers.sh: $out/SpendVerifierPlain.sol"
 command -v python3 >/dev/null || { echo "gen_verifiers.sh: python3 not found" >&2; exit 1; }
-python3 "$root/contracts/tools/gen_batch_verifier.py" --vk "$tmp/spend/vk" --g2 "$crs/bn254_g2.dat" \
-  --name BatchSpendVerifier --out "$out" \
-  --source "spend's verification key (bb write_vk -t evm, $("$bb" --version)) and $(basename "$crs")/bn254_g2.dat"
+for circuit in spend split; do
+  name="Batch$(tr '[:lower:]' '[:upper:]' <<<"${circuit:0:1}")${circuit:1}Verifier"
+  python3 "$root/contracts/tools/gen_batch_verifier.py" --vk "$tmp/$circuit/vk" --g2 "$crs/bn254_g2.dat" \
+    --name "$name" --out "$out" \
+    --source "$circuit's verification key (bb write_vk -t evm, $("$bb" --version)) and $(basename "$crs")/bn254_g2.dat"
+done
