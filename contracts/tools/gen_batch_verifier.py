@@ -281,49 +281,37 @@ def _match_brace(text, open_index):
 
 def localize_modulus(text):
     """In every inline-assembly block, the modulus P becomes a stack variable p: each Yul function
-    that uses it starts with `let p := P`, and so does the block's top-level code. Without this, solc's
-    constant optimizer loads the 32-byte P from code (codecopy through scratch memory, ~30 gas) at
-    each of its ~1,000 uses instead of one DUP."""
+    that uses it starts with `let p := P`, and so does the block's top-level code (after its "main"
+    marker line). Without this, solc's constant optimizer loads the 32-byte P from code (codecopy
+    through scratch memory, ~30 gas) at each of its ~1,000 uses instead of one DUP."""
+    marker = "// ================================================================= main"
+    modulus = re.compile(r"\bP\b")
     out = []
     pos = 0
     for m in re.finditer(r"assembly \{", text):
-        if m.start() < pos:
-            continue
         start = m.end() - 1
         end = _match_brace(text, start)
         block = text[start + 1:end - 1]
-        # functions: rewrite each body
-        pieces = []
-        top = []
+        parts = []
+        top_uses_p = False
         i = 0
         for f in re.finditer(r"function \w+\([^)]*\)(\s*->\s*[\w, ]+)?\s*\{", block):
-            if f.start() < i:
-                continue
-            top.append(block[i:f.start()])
+            top = block[i:f.start()]
+            top_uses_p |= modulus.search(top) is not None
+            parts.append(modulus.sub("p", top))
             body_open = f.end() - 1
             body_end = _match_brace(block, body_open)
             body = block[body_open + 1:body_end - 1]
-            new_body = re.sub(r"\bP\b", "p", body)
+            new_body = modulus.sub("p", body)
             if new_body != body:
                 new_body = " let p := P " + new_body
-            pieces.append((len(top) - 1, block[f.start():body_open + 1] + new_body + "}"))
-            top.append("")
+            parts.append(block[f.start():body_open + 1] + new_body + "}")
             i = body_end
-        top.append(block[i:])
-        # top-level statements (outside functions)
-        rest = "".join(t for t in top)
-        uses_p = re.search(r"\bP\b", rest) is not None
-        rebuilt = []
-        fi = 0
-        for idx, t in enumerate(top):
-            if fi < len(pieces) and pieces[fi][0] == idx - 1 and t == "":
-                rebuilt.append(pieces[fi][1])
-                fi += 1
-            else:
-                rebuilt.append(re.sub(r"\bP\b", "p", t))
-        new_block = "".join(rebuilt)
-        if uses_p:
-            marker = "// ================================================================= main"
+        top = block[i:]
+        top_uses_p |= modulus.search(top) is not None
+        parts.append(modulus.sub("p", top))
+        new_block = "".join(parts)
+        if top_uses_p:
             if marker not in new_block:
                 raise ValueError("an assembly block's top-level code must follow a '" + marker + "' line")
             new_block = new_block.replace(marker, marker + "\n            let p := P", 1)
