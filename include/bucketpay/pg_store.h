@@ -17,7 +17,8 @@
 // Any number of processes may open the same database: all coordination is in the database (row
 // locks, SELECT ... FOR UPDATE SKIP LOCKED), never in this process.
 //
-// Errors: as in store.h. In addition, kUnavailable when the server cannot be reached or a
+// Errors: as in store.h. In addition, kUnavailable when the server cannot be reached (within
+// PgOptions::connect_timeout: a host that never answers is given up on, not waited for) or a
 // connection breaks (the call did not commit, unless the break came during COMMIT itself, in
 // which case kUnavailable says so: the outcome is unknown), or when a row lock was not granted
 // within busy_timeout_ms (lock_timeout).
@@ -120,6 +121,9 @@ struct PgOptions {
   // The most connections the store opens (at least 1). One is opened by open_pg_store; the rest
   // as concurrent calls need them.
   int max_connections = 4;
+  // Seconds to wait for the server when connecting (libpq's connect_timeout) before kUnavailable.
+  // A connect_timeout in the URL itself takes precedence. At least 2 (libpq's minimum).
+  int connect_timeout_s = 10;
 };
 
 // Connects to `url` (a libpq URI or key=value string, e.g. postgresql://user@127.0.0.1:5432/db),

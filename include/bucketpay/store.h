@@ -440,8 +440,13 @@ struct StoreOptions {
   int busy_timeout_ms = 5000;
 };
 
-// Opens (creating if needed, parent directory included) a SQLite store and migrates its schema to
-// this build's version. kFailedPrecondition if the file's schema is newer than this build knows.
+// Opens a SQLite store, creating it when `file` does not exist, and migrates its schema to this
+// build's version. A new store is made in a temporary file beside `file` and moved into place once
+// its schema is written, so `file` is either absent or a whole store: kill -9 during creation leaves
+// no half-made store. The new file is 0600 and the directories created for it 0700 (existing
+// directories are left as they are). Errors: kFailedPrecondition when `file` exists but is empty (0
+// bytes: not a store, never silently turned into one) or its schema is newer than this build knows;
+// kCorruption when it is not a SQLite database.
 //
 // API tokens of an earlier version lived in a file of their own beside the store, "<file>.tokens":
 // when that file exists, its tokens (hashes) are copied into the store once, on open, and the file

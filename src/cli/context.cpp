@@ -57,7 +57,6 @@ Result<std::unique_ptr<Store>> open_store(const CommonOptions& o, bool create) {
     return Status::failed_precondition("no store at " + db.string() + "; run `bucketpay init --db " + db.string() +
                                        "` first");
   }
-  if (db.has_parent_path()) fs::create_directories(db.parent_path(), ec);
   auto so = store_options_from_env();
   if (!so.ok()) return so.status();
   return open_sqlite_store(db, *so);

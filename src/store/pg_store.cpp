@@ -172,11 +172,23 @@ std::string redact(const std::string& url) {
   return url.substr(0, colon) + ":***" + url.substr(at);
 }
 
+// `url` with libpq's connect_timeout set, unless it sets one itself: a host that never answers is
+// given up on instead of waited for.
+std::string with_connect_timeout(const std::string& url, int seconds) {
+  if (url.find("connect_timeout") != std::string::npos) return url;
+  const std::string setting = "connect_timeout=" + std::to_string(seconds);
+  if (url.rfind("postgresql://", 0) == 0 || url.rfind("postgres://", 0) == 0) {
+    return url + (url.find('?') == std::string::npos ? "?" : "&") + setting;
+  }
+  return url + " " + setting;  // a key=value connection string
+}
+
 Result<std::unique_ptr<PgStore>> open_impl(const std::string& url, const StoreOptions& options, const PgOptions& pg) {
   if (pg.max_connections < 1) return Status::invalid_argument("max_connections must be at least 1");
+  if (pg.connect_timeout_s < 2) return Status::invalid_argument("connect_timeout_s must be at least 2");
   if (options.busy_timeout_ms < 0) return Status::invalid_argument("busy_timeout_ms must not be negative");
   const std::chrono::milliseconds busy(options.busy_timeout_ms);
-  const pg::PoolSettings settings{url, pg.max_connections, busy, busy};
+  const pg::PoolSettings settings{with_connect_timeout(url, pg.connect_timeout_s), pg.max_connections, busy, busy};
   std::unique_ptr<sql::Database> db = pg::make_pool(settings);
   ASSIGN_OR_RETURN(std::optional<Vault> vault, SqlStore::prepare(*db, options));
   return std::unique_ptr<PgStore>(new PgStoreImpl(settings, std::move(db), std::move(vault)));

@@ -387,5 +387,39 @@ TEST(PgStoreOpen, PasswordIsNotEchoedInErrors) {
   EXPECT_EQ(store.status().message().find("s3cret"), std::string::npos) << store.status().to_string();
 }
 
+// A server that accepts the connection and then never says anything (a listening socket nobody
+// accepts on: the kernel completes the TCP handshake): without a connect timeout libpq waits for it
+// forever. Both forms of connection string get the timeout.
+TEST(PgStoreOpen, AServerThatNeverAnswersIsGivenUpOnAfterTheConnectTimeout) {
+  const int listener = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(listener, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof addr;
+  ASSERT_EQ(::bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(::listen(listener, 16), 0);
+  ASSERT_EQ(::getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  const std::string port = std::to_string(ntohs(addr.sin_port));
+  PgOptions pg;
+  pg.connect_timeout_s = 2;
+  for (const std::string& url : {"postgresql://nobody@127.0.0.1:" + port + "/bucketpay",
+                                 "host=127.0.0.1 port=" + port + " user=nobody dbname=bucketpay"}) {
+    const auto t0 = std::chrono::steady_clock::now();
+    auto opening = std::async(std::launch::async, [&] { return open_pg_store(url, {}, pg); });
+    if (opening.wait_for(60s) == std::future_status::timeout) {
+      ADD_FAILURE() << "still connecting to " << url << " after 60 s";
+      ::close(listener);  // resets the waiting connection, so that the call returns
+      opening.wait();
+      return;
+    }
+    const Result<std::unique_ptr<PgStore>> store = opening.get();
+    ASSERT_FALSE(store.ok()) << url;
+    EXPECT_EQ(store.status().code(), StatusCode::kUnavailable) << store.status().to_string();
+    EXPECT_LT(std::chrono::steady_clock::now() - t0, 20s) << url;
+  }
+  ::close(listener);
+}
+
 }  // namespace
 }  // namespace bucketpay

@@ -1,5 +1,6 @@
-// The SQLite store: SqlStore over one SQLite connection, and what is SQLite's own: flock(2) locks
-// beside the file and the import of an older version's tokens file.
+// The SQLite store: SqlStore over one SQLite connection, the file it lives in (created whole, 0600),
+// and what is SQLite's own: flock(2) locks beside the file and the import of an older version's
+// tokens file.
 #include <fcntl.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -13,7 +14,6 @@
 #include <cstring>
 #include <exception>
 #include <filesystem>
-#include <fstream>
 #include <new>
 #include <system_error>
 #include <thread>
@@ -78,6 +78,45 @@ class SqliteStore final : public SqlStore {
   fs::path file_;  // the database, for lock files beside it
 };
 
+// Creates the missing directories of `dir`, each 0700 (those that exist are left alone).
+Status make_private_directories(const fs::path& dir) {
+  if (dir.empty()) return Status::ok();
+  std::error_code ec;
+  if (fs::is_directory(dir, ec)) return Status::ok();
+  BUCKETPAY_RETURN_IF_ERROR(make_private_directories(dir.parent_path()));
+  if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
+    return Status::io_error("creating " + dir.string() + ": " + errno_text(errno));
+  }
+  return Status::ok();
+}
+
+// Moves `from` to `to` unless `to` exists (then false).
+Result<bool> move_unless_exists(const fs::path& from, const fs::path& to) {
+  if (::renameat2(AT_FDCWD, from.c_str(), AT_FDCWD, to.c_str(), RENAME_NOREPLACE) == 0) return true;
+  if (errno == EEXIST) return false;
+  if (errno == EINVAL && ::link(from.c_str(), to.c_str()) == 0) return true;  // no RENAME_NOREPLACE here
+  if (errno == EEXIST) return false;
+  return Status::io_error("moving " + from.string() + " to " + to.string() + ": " + errno_text(errno));
+}
+
+// A new store at `file`: made whole in a temporary file beside it (0600, schema written), then moved
+// into place unless another process got there first (then theirs is used).
+Status create_store_file(const fs::path& file, const StoreOptions& options) {
+  const fs::path tmp =
+      file.string() + ".new-" + std::to_string(::getpid()) + "-" + std::to_string(randombytes_random());
+  const int fd = ::open(tmp.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) return Status::io_error("creating " + tmp.string() + ": " + errno_text(errno));
+  ::close(fd);
+  Status made = [&]() -> Status {
+    ASSIGN_OR_RETURN(std::unique_ptr<sql::Database> db, sqlite::open_database(tmp, options.busy_timeout_ms));
+    return SqlStore::prepare(*db, StoreOptions{}).status();  // the schema; the vault comes at open
+  }();  // closed here: SQLite checkpoints the WAL into the file and removes it
+  if (made.is_ok()) made = move_unless_exists(tmp, file).status();
+  std::error_code ec;
+  for (const char* suffix : {"", "-wal", "-shm"}) fs::remove(tmp.string() + suffix, ec);
+  return made;
+}
+
 // Tokens an earlier version kept in "<file>.tokens": copied into the store (those it has already
 // are kept as they are), then the file renamed, so it is read once.
 Status import_legacy_tokens(sql::Connection& c, const fs::path& file) {
@@ -108,12 +147,14 @@ Status import_legacy_tokens(sql::Connection& c, const fs::path& file) {
 }
 
 Result<std::unique_ptr<Store>> open_impl(const fs::path& file, const StoreOptions& options) {
+  BUCKETPAY_RETURN_IF_ERROR(make_private_directories(file.parent_path()));
   std::error_code ec;
-  if (file.has_parent_path()) {
-    fs::create_directories(file.parent_path(), ec);
-    if (ec) return Status::io_error("creating " + file.parent_path().string() + ": " + ec.message());
+  if (!fs::exists(file, ec)) BUCKETPAY_RETURN_IF_ERROR(create_store_file(file, options));
+  // Only create_store_file makes stores: an empty file is someone else's (or a truncated store).
+  if (fs::is_regular_file(file, ec) && fs::file_size(file, ec) == 0) {
+    return Status::failed_precondition(file.string() +
+                                       " is an empty file, not a store (remove it to create a new store there)");
   }
-  if (!fs::exists(file, ec)) std::ofstream(file).close();  // SQLite makes a store of the empty file
   ASSIGN_OR_RETURN(std::unique_ptr<sql::Database> db, sqlite::open_database(file, options.busy_timeout_ms));
   ASSIGN_OR_RETURN(std::optional<Vault> vault, SqlStore::prepare(*db, options));
   {

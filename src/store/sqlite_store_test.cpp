@@ -14,8 +14,9 @@
 #include "bucketpay/store.h"
 #include "store/store_testing.h"
 
-// What is the SQLite store's own: the bytes of its file, its pragmas, a file that is no database,
-// migration, the tokens file of an earlier version. The Store contract (leaves, notes, keys, precomputes, jobs,
+// What is the SQLite store's own: the bytes of its file, its pragmas, how the file is created (0600
+// in 0700 directories, whole or not at all), a file that is no database or is empty, migration, the
+// tokens file of an earlier version. The Store contract (leaves, notes, keys, precomputes, jobs,
 // secrets, tokens, chain sync, payments, concurrency) runs over both backends, SQLite among them, in
 // store_test.cpp.
 
@@ -315,6 +316,76 @@ TEST_F(StoreTest, NamedSecretsAreNotInTheFileInPlaintext) {
       "INSERT INTO named_secrets(wallet, name, value, created_ms) "
       "SELECT wallet, 'other_key', value, created_ms FROM named_secrets");
   EXPECT_EQ(store->get_secret("alice", "other_key").status().code(), StatusCode::kCorruption);
+}
+
+// ---- Creating the file.
+
+mode_t mode_of(const fs::path& p) {
+  struct stat st {};
+  EXPECT_EQ(::stat(p.c_str(), &st), 0) << p;
+  return st.st_mode & 07777;
+}
+
+TEST_F(StoreTest, ANewStoreIs0600InDirectoriesMade0700) {
+  const mode_t old_umask = ::umask(022);  // the usual umask: without care, 0644 files and 0755 directories
+  const fs::path existing = dir_ / "existing";
+  fs::create_directories(existing);
+  fs::permissions(existing, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
+                                fs::perms::others_read | fs::perms::others_exec);
+  file_ = existing / "made" / "deeper" / "store.db";
+  {
+    auto store = open();
+    ASSERT_NE(store, nullptr);
+    ASSERT_TRUE(store->put_setting("w", "k", "v").is_ok());
+    EXPECT_EQ(mode_of(file_), 0600U);
+    EXPECT_EQ(mode_of(file_.string() + "-wal"), 0600U);  // SQLite gives its files the database's mode
+    auto lock = store->lock("sender", std::chrono::milliseconds(100));
+    ASSERT_TRUE(lock.ok()) << lock.status().to_string();
+    EXPECT_EQ(mode_of(file_.string() + ".lock-sender"), 0600U);
+  }
+  ::umask(old_umask);
+  EXPECT_EQ(mode_of(existing / "made"), 0700U);
+  EXPECT_EQ(mode_of(existing / "made" / "deeper"), 0700U);
+  EXPECT_EQ(mode_of(existing), 0755U);  // a directory that was there is left as it was
+  // Nothing but the store (and its lock file) is left beside it: no temporary file of its making.
+  std::vector<std::string> names;
+  for (const auto& entry : fs::directory_iterator(file_.parent_path())) names.push_back(entry.path().filename());
+  std::sort(names.begin(), names.end());
+  EXPECT_EQ(names, (std::vector<std::string>{"store.db", "store.db.lock-sender"}));
+}
+
+TEST_F(StoreTest, AnEmptyFileIsNotTurnedIntoAStore) {
+  fs::create_directories(file_.parent_path());
+  std::ofstream(file_).close();
+  const Result<std::unique_ptr<Store>> store = try_open(kPassphrase);
+  ASSERT_FALSE(store.ok());
+  EXPECT_EQ(store.status().code(), StatusCode::kFailedPrecondition) << store.status().to_string();
+  EXPECT_NE(store.status().message().find("is an empty file, not a store"), std::string::npos)
+      << store.status().to_string();
+  EXPECT_EQ(fs::file_size(file_), 0U);  // untouched
+}
+
+TEST_F(StoreTest, StoresOpenedAtOnceOnANewPathAreOneStore) {
+  constexpr int kThreads = 6;
+  std::vector<std::unique_ptr<Store>> stores(kThreads);
+  {
+    std::vector<std::jthread> threads;
+    for (int i = 0; i < kThreads; ++i) {
+      threads.emplace_back([&, i] {
+        StoreOptions options;  // no vault: only the file's creation races
+        Result<std::unique_ptr<Store>> store = open_sqlite_store(file_, options);
+        EXPECT_TRUE(store.ok()) << store.status().to_string();
+        if (store.ok()) stores[static_cast<std::size_t>(i)] = std::move(*store);
+      });
+    }
+  }
+  for (int i = 0; i < kThreads; ++i) {
+    ASSERT_NE(stores[static_cast<std::size_t>(i)], nullptr);
+    ASSERT_TRUE(stores[static_cast<std::size_t>(i)]->put_setting("w", std::to_string(i), "x").is_ok());
+  }
+  for (int i = 0; i < kThreads; ++i) {
+    EXPECT_EQ(must(stores[0]->get_setting("w", std::to_string(i))), std::optional<std::string>("x"));
+  }
 }
 
 // ---- The tokens file of an earlier version.
