@@ -35,11 +35,11 @@ Fixture Fixture::make(int filler) {
   return f;
 }
 
-Result<std::vector<std::int64_t>> Fixture::populate(Store& store) const {
-  auto first = store.append_leaves(leaves_);
+Result<std::vector<std::int64_t>> Fixture::populate(NoteStore& notes, SecretStore& secrets) const {
+  auto first = notes.append_leaves(leaves_);
   if (!first.ok()) return first.status();
   if (*first != 0) return Status::failed_precondition("the benchmark needs an empty store");
-  BUCKETPAY_RETURN_IF_ERROR(store.put_spending_key(kWallet, sk_.reveal()));
+  BUCKETPAY_RETURN_IF_ERROR(secrets.put_spending_key(kWallet, sk_.reveal()));
   std::vector<std::int64_t> ids;
   for (const OwnedNote& n : notes_) {
     StoredNote sn;
@@ -50,7 +50,7 @@ Result<std::vector<std::int64_t>> Fixture::populate(Store& store) const {
     sn.leaf_index = n.leaf_index;
     sn.state = NoteState::kOnChain;
     sn.commitment = n.commitment();
-    auto id = store.insert_note(sn);
+    auto id = notes.insert_note(sn);
     if (!id.ok()) return id.status();
     ids.push_back(*id);
   }

@@ -39,7 +39,7 @@ class Fixture {
 
   // Fills an empty store with the tree's leaves, the key and the notes. Returns the note ids:
   // [0] the seed note, then the 17 inventory notes.
-  Result<std::vector<std::int64_t>> populate(Store& store) const;
+  Result<std::vector<std::int64_t>> populate(NoteStore& notes, SecretStore& secrets) const;
 
   [[nodiscard]] const Fr& recipient() const { return recipient_; }
   [[nodiscard]] const Fr& root() const { return tree_.root(); }

@@ -242,7 +242,7 @@ Result<EngineRun> run_engine(const Env& env, const Fixture& fx, bool seed_mode, 
   auto sqlite = open_sqlite_store(dir / "store.db", so);
   if (!sqlite.ok()) return sqlite.status();
   TimingStore store(std::move(*sqlite));
-  auto ids = fx.populate(store);
+  auto ids = fx.populate(store, store);
   if (!ids.ok()) return ids.status();
 
   ProverConfig config;
@@ -261,7 +261,7 @@ Result<EngineRun> run_engine(const Env& env, const Fixture& fx, bool seed_mode, 
   r.workers = (*pool)->workers();
   r.threads = (*pool)->threads_per_worker();
   {
-    auto engine = Engine::open(store, **pool, kWallet);
+    auto engine = Engine::open({store, store, store}, **pool, kWallet);
     if (!engine.ok()) return engine.status();
     store.reset_counters();
     const std::vector<std::int64_t> inventory(ids->begin() + 1, ids->end());

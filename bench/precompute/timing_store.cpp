@@ -94,4 +94,14 @@ Result<JobCounts> TimingStore::job_counts(std::optional<std::string_view> batch)
   return timed([&] { return inner_->job_counts(batch); });
 }
 
+Status TimingStore::put_secret(std::string_view wallet, std::string_view name, std::span<const std::uint8_t> value) {
+  return timed([&] { return inner_->put_secret(wallet, name, value); });
+}
+Result<std::vector<std::uint8_t>> TimingStore::get_secret(std::string_view wallet, std::string_view name) {
+  return timed([&] { return inner_->get_secret(wallet, name); });
+}
+Status TimingStore::delete_precompute(std::string_view key) {
+  return timed([&] { return inner_->delete_precompute(key); });
+}
+
 }  // namespace bucketpay::bench

@@ -1,5 +1,6 @@
-// A Store that forwards every call to another Store and adds up the time spent in it, so the
-// benchmark can tell the store's share (SQLite, fsync, sealing) of the engine's time.
+// The store roles the engine uses (EngineStores: notes, secrets, proofs), forwarding every call to a
+// real Store and adding up the time spent in it, so the benchmark can tell the store's share
+// (SQLite, fsync, sealing) of the engine's time.
 #pragma once
 
 #include <atomic>
@@ -9,7 +10,7 @@
 
 namespace bucketpay::bench {
 
-class TimingStore final : public Store {
+class TimingStore final : public NoteStore, public SecretStore, public ProofStore {
  public:
   explicit TimingStore(std::unique_ptr<Store> inner) : inner_(std::move(inner)) {}
 
@@ -51,46 +52,9 @@ class TimingStore final : public Store {
   Result<std::vector<Job>> list_jobs(std::optional<std::string_view> batch) override;
   Result<JobCounts> job_counts(std::optional<std::string_view> batch) override;
 
-  // The wallet's part of the interface: not used by the engine, forwarded untimed.
-  Status delete_precompute(std::string_view key) override { return inner_->delete_precompute(key); }
-  Status put_setting(std::string_view wallet, std::string_view key, std::string_view value) override {
-    return inner_->put_setting(wallet, key, value);
-  }
-  Result<std::optional<std::string>> get_setting(std::string_view wallet, std::string_view key) override {
-    return inner_->get_setting(wallet, key);
-  }
-  Status put_secret(std::string_view wallet, std::string_view name, std::span<const std::uint8_t> value) override {
-    return inner_->put_secret(wallet, name, value);
-  }
-  Result<std::vector<std::uint8_t>> get_secret(std::string_view wallet, std::string_view name) override {
-    return inner_->get_secret(wallet, name);
-  }
-  Status apply_chain_update(const ChainUpdate& update) override { return inner_->apply_chain_update(update); }
-  Result<std::optional<BlockRef>> sync_cursor() override { return inner_->sync_cursor(); }
-  Result<std::vector<BlockRef>> recent_blocks(std::size_t limit) override { return inner_->recent_blocks(limit); }
-  Status rollback_chain(const BlockRef& cursor) override { return inner_->rollback_chain(cursor); }
-  Result<std::vector<Fr>> known_roots() override { return inner_->known_roots(); }
-  Result<std::int64_t> begin_payment(const Payment& payment) override { return inner_->begin_payment(payment); }
-  Status record_payment_signed(std::int64_t id, std::string_view tx_hash, std::span<const std::uint8_t> raw_tx,
-                               std::uint64_t nonce, double latency_ms) override {
-    return inner_->record_payment_signed(id, tx_hash, raw_tx, nonce, latency_ms);
-  }
-  Status mark_payment_submitted(std::int64_t id) override { return inner_->mark_payment_submitted(id); }
-  Status confirm_payment(std::int64_t id, std::uint64_t gas_used, std::uint64_t block) override {
-    return inner_->confirm_payment(id, gas_used, block);
-  }
-  Status reopen_payment(std::int64_t id) override { return inner_->reopen_payment(id); }
-  Result<std::unique_ptr<Lock>> lock(std::string_view name, std::chrono::milliseconds timeout) override {
-    return inner_->lock(name, timeout);
-  }
-  Status fail_payment(std::int64_t id, std::string_view error, std::span<const std::int64_t> spent_note_ids,
-                      std::uint64_t block) override {
-    return inner_->fail_payment(id, error, spent_note_ids, block);
-  }
-  Result<Payment> get_payment(std::int64_t id) override { return inner_->get_payment(id); }
-  Result<std::vector<Payment>> list_payments(std::string_view wallet, std::optional<PaymentState> state) override {
-    return inner_->list_payments(wallet, state);
-  }
+  Status put_secret(std::string_view wallet, std::string_view name, std::span<const std::uint8_t> value) override;
+  Result<std::vector<std::uint8_t>> get_secret(std::string_view wallet, std::string_view name) override;
+  Status delete_precompute(std::string_view key) override;
 
  private:
   template <typename F>

@@ -47,13 +47,25 @@ struct PrecomputeReport {
   std::vector<std::string> errors;  // one line per failed proof
 };
 
+// The roles of the store the engine uses: the tree's leaves and the notes it proves (NoteStore), the
+// owner's spending key (SecretStore), the proof cache and its job queue (ProofStore). A whole Store
+// converts to them.
+struct EngineStores {
+  NoteStore& notes;
+  SecretStore& secrets;
+  ProofStore& proofs;
+
+  EngineStores(NoteStore& n, SecretStore& s, ProofStore& p) : notes(n), secrets(s), proofs(p) {}
+  EngineStores(Store& store) : EngineStores(store, store, store) {}  // NOLINT(google-explicit-constructor)
+};
+
 class Engine {
  public:
-  // The engine proves with `pool` for `wallet`'s notes in `store`; both outlive the engine.
-  static Result<std::unique_ptr<Engine>> open(Store& store, ProverPool& pool, std::string wallet);
+  // The engine proves with `pool` for `wallet`'s notes in `stores`; both outlive the engine.
+  static Result<std::unique_ptr<Engine>> open(EngineStores stores, ProverPool& pool, std::string wallet);
   // An engine without a prover: only enqueue_* work (the proving methods fail with
   // kFailedPrecondition).
-  static Result<std::unique_ptr<Engine>> open_without_prover(Store& store, std::string wallet);
+  static Result<std::unique_ptr<Engine>> open_without_prover(EngineStores stores, std::string wallet);
 
   // Seed mode for note `note_id` (see above). Buckets above the note's value are skipped.
   Result<PrecomputeReport> generate_all_precomputes(std::int64_t note_id, std::span<const Cents> buckets,
@@ -86,8 +98,13 @@ class Engine {
   static std::string split_key(const Fr& nullifier, Cents amount, const Fr& recipient);
 
  private:
-  Engine(Store& store, ProverPool* pool, std::string wallet) : store_(store), pool_(pool), wallet_(std::move(wallet)) {}
-  static Result<std::unique_ptr<Engine>> open_with(Store& store, ProverPool* pool, std::string wallet);
+  Engine(EngineStores stores, ProverPool* pool, std::string wallet)
+      : notes_(stores.notes),
+        secrets_(stores.secrets),
+        proofs_(stores.proofs),
+        pool_(pool),
+        wallet_(std::move(wallet)) {}
+  static Result<std::unique_ptr<Engine>> open_with(EngineStores stores, ProverPool* pool, std::string wallet);
   Result<std::vector<Job>> seed_jobs(std::int64_t note_id, std::span<const Cents> buckets, const Fr& recipient);
   Result<std::vector<Job>> spend_jobs(std::span<const std::int64_t> note_ids, const Fr& recipient);
   // Stores the jobs not cached yet under the report's batch; fills batch, cached and enqueued.
@@ -97,7 +114,9 @@ class Engine {
   Result<Precompute> precompute_for(const Job& job, const ProofResult& result);
   Status sync_tree();
 
-  Store& store_;
+  NoteStore& notes_;
+  SecretStore& secrets_;
+  ProofStore& proofs_;
   ProverPool* pool_;  // null: enqueue only
   std::string wallet_;
   MerkleTree tree_;

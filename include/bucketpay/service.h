@@ -10,9 +10,9 @@
 //   GET  /v1/payments/plan?amount=&recipient=   the notes (with ready proofs) that pay an amount
 //   GET  /v1/workers                      the proving pool's worker statistics
 //   GET  /v1/dashboard                    the dashboard's figures
-// Every /v1 endpoint but health needs `Authorization: Bearer <token>`. A token (TokenStore) is bound
-// to one wallet: it sees and proves only that wallet's notes, precomputes and jobs; anything else
-// answers as if it did not exist (404).
+// Every /v1 endpoint but health needs `Authorization: Bearer <token>`. A token (the store's
+// TokenStore role, `bucketpay token create`) is bound to one wallet: it sees and proves only that wallet's notes,
+// precomputes and jobs; anything else answers as if it did not exist (404).
 //
 // Errors: every answer is JSON. A failure is a 4xx (bad input, unknown thing, unauthenticated, a
 // body above ServiceOptions::max_body_bytes: 413) or a 5xx (store or prover failure), always with
@@ -25,7 +25,6 @@
 #pragma once
 
 #include <cstdint>
-#include <filesystem>
 #include <memory>
 #include <optional>
 #include <ostream>
@@ -33,55 +32,21 @@
 #include <string_view>
 #include <vector>
 
+#include "bucketpay/engine.h"
 #include "bucketpay/prover.h"
 #include "bucketpay/status.h"
 #include "bucketpay/store.h"
 
 namespace bucketpay {
 
-// API tokens, kept in their own SQLite file (the Store interface has no place for them).
-//
-// A token is "bpt_<id>_<secret>": id = 16 hex digits (public, names the row), secret = 64 hex
-// digits (32 random bytes). Only SHA-256(secret) is stored; a token is shown once, at creation.
-// authenticate() compares hashes in constant time. Tokens are high-entropy, so a plain hash (no
-// key stretching) is enough.
-//
-// Thread safety: all methods may be called from any thread (one connection behind a mutex).
-class TokenStore {
- public:
-  // The token file that belongs to a store file: "<store file>.tokens".
-  static std::filesystem::path path_for_store(const std::filesystem::path& store_file);
-  // Opens (creating if needed) the token file.
-  static Result<std::unique_ptr<TokenStore>> open(const std::filesystem::path& file);
-  ~TokenStore();
-  TokenStore(const TokenStore&) = delete;
-  TokenStore& operator=(const TokenStore&) = delete;
+// The roles of the store the service uses: the engine's (its jobs prove and read notes and
+// precomputes) and the API tokens that authenticate requests. A whole Store converts to them.
+struct ServiceStores {
+  EngineStores engine;
+  TokenStore& tokens;
 
-  struct Created {
-    std::string id;     // the public part, for listing and revoking
-    std::string token;  // the whole token: shown once, never stored
-  };
-  // A new token for `wallet` (kInvalidArgument for an empty name).
-  Result<Created> create(std::string_view wallet);
-  // The wallet the token is bound to; kNotFound for a malformed, unknown or revoked token (the
-  // message does not say which).
-  Result<std::string> authenticate(std::string_view token);
-  // Revokes a token by id (kNotFound when there is none).
-  Status revoke(std::string_view id);
-
-  struct Info {
-    std::string id;
-    std::string wallet;
-    std::int64_t created_ms = 0;
-    bool revoked = false;
-  };
-  Result<std::vector<Info>> list();
-
-  struct Impl;
-
- private:
-  explicit TokenStore(std::unique_ptr<Impl> impl);
-  std::unique_ptr<Impl> impl_;
+  ServiceStores(EngineStores e, TokenStore& t) : engine(e), tokens(t) {}
+  ServiceStores(Store& store) : engine(store), tokens(store) {}  // NOLINT(google-explicit-constructor)
 };
 
 struct ServiceOptions {
@@ -98,9 +63,8 @@ struct ServiceOptions {
 class Service {
  public:
   // Binds, then serves on a thread of its own; returns once requests are accepted.
-  // `store`, `pool` and `tokens` must outlive the Service. kUnavailable when the port cannot be bound.
-  static Result<std::unique_ptr<Service>> start(Store& store, ProverPool& pool, TokenStore& tokens,
-                                                const ServiceOptions& options);
+  // The stores and `pool` must outlive the Service. kUnavailable when the port cannot be bound.
+  static Result<std::unique_ptr<Service>> start(ServiceStores stores, ProverPool& pool, const ServiceOptions& options);
   // Stops accepting requests, cancels the running job's unstarted proofs, joins every thread.
   ~Service();
   Service(const Service&) = delete;
@@ -118,7 +82,6 @@ class Service {
 
 // `bucketpay serve`: starts the service, writes "listening on http://HOST:PORT" to `out`, and
 // serves until SIGINT or SIGTERM, then stops cleanly.
-Status serve_until_signal(Store& store, ProverPool& pool, TokenStore& tokens, const ServiceOptions& options,
-                          std::ostream& out);
+Status serve_until_signal(ServiceStores stores, ProverPool& pool, const ServiceOptions& options, std::ostream& out);
 
 }  // namespace bucketpay

@@ -1,8 +1,12 @@
 // Store: the engine's durable state: the Merkle tree's leaves, a wallet's notes and spending keys,
-// the precomputed proofs, and the queue of proving jobs.
+// the precomputed proofs and the queue of proving jobs, the wallet's view of the chain, its payments
+// journal and the API tokens of its service.
 //
-// Store is an interface so that more than one backend can implement it (SQLite now, PostgreSQL
-// later); nothing here names a backend's types. open_sqlite_store() gives the SQLite one.
+// The Store is split by role into narrow interfaces (NoteStore, SecretStore, ProofStore,
+// SettingsStore, ChainIndexStore, PaymentJournal, TokenStore, StoreLocks); Store is all of them.
+// Nothing here names a backend's types: open_sqlite_store() gives the SQLite store, open_pg_store()
+// (bucketpay/pg_store.h) the PostgreSQL one; both are one implementation of these rules over two
+// databases (src/store/sql_store.h).
 //
 // Errors: every expected failure is a Status: kNotFound (no such id/key), kAlreadyExists (a unique
 // key is taken), kFailedPrecondition (a state transition that does not apply, a store that needs a
@@ -194,12 +198,14 @@ struct Payment {
   friend bool operator==(const Payment&, const Payment&) = default;
 };
 
-class Store {
- public:
-  virtual ~Store() = default;
+// ---- The roles. A Store has them all; a component takes only the roles it uses (e.g. the engine:
+// NoteStore, SecretStore and ProofStore), so that it sees what it may touch, and a test or a
+// benchmark can stand in for one role without the others.
 
-  // True when secret columns are sealed by a vault.
-  [[nodiscard]] virtual bool has_vault() const = 0;
+// The tree's leaves and the wallet's notes.
+class NoteStore {
+ public:
+  virtual ~NoteStore() = default;
 
   // ---- Leaves: the tree's leaves in order, indices 0..leaf_count()-1, append-only.
   // Appends in one transaction; returns the index of the first one (the count before).
@@ -227,12 +233,33 @@ class Store {
   // kept). Idempotent for the same index; kFailedPrecondition if the note already has another one,
   // kAlreadyExists when another note holds that index.
   virtual Status set_note_leaf_index(std::int64_t id, std::uint64_t leaf_index) = 0;
+};
+
+// Spending keys and other sealed secrets of a wallet.
+class SecretStore {
+ public:
+  virtual ~SecretStore() = default;
+
+  // True when secret columns are sealed by a vault.
+  [[nodiscard]] virtual bool has_vault() const = 0;
 
   // ---- Spending keys, one per wallet, only ever stored sealed.
   // kFailedPrecondition without a vault; kAlreadyExists if the wallet has a key (never overwritten:
   // a lost key is lost money).
   virtual Status put_spending_key(std::string_view wallet, const Fr& sk) = 0;
   virtual Result<Fr> get_spending_key(std::string_view wallet) = 0;  // kNotFound
+
+  // ---- Other sealed secrets of a wallet (e.g. its Ethereum account key), by name; like
+  // put_spending_key: kFailedPrecondition without a vault, kAlreadyExists (never overwritten).
+  virtual Status put_secret(std::string_view wallet, std::string_view name, std::span<const std::uint8_t> value) = 0;
+  virtual Result<std::vector<std::uint8_t>> get_secret(std::string_view wallet,
+                                                       std::string_view name) = 0;  // kNotFound
+};
+
+// The proof cache (precomputes) and the queue of proving jobs that fills it.
+class ProofStore {
+ public:
+  virtual ~ProofStore() = default;
 
   // ---- Precomputes (normally written by complete_job).
   virtual Result<std::int64_t> insert_precompute(const Precompute& p) = 0;  // kAlreadyExists on key
@@ -242,6 +269,9 @@ class Store {
   virtual Result<std::int64_t> count_precomputes() = 0;
   // Drops the precomputes of a note (dead once it is spent); returns how many.
   virtual Result<std::int64_t> delete_precomputes_for_note(std::int64_t note_id) = 0;
+  // Drops one precompute (e.g. its root vanished in a reorganisation) and its job, so that the key
+  // can be proved again; kNotFound.
+  virtual Status delete_precompute(std::string_view key) = 0;
 
   // ---- Jobs.
   // Adds the jobs whose key is new, as pending with tries 0 (their id, state, tries, error,
@@ -249,8 +279,9 @@ class Store {
   // its state: a done job is not re-queued, a running one not disturbed. One transaction. Returns
   // how many were added.
   virtual Result<std::int64_t> enqueue_jobs(std::span<const Job> jobs) = 0;
-  // The oldest pending job (lowest id; a retried job keeps its place), now running for `worker` with tries incremented,
-  // or nullopt when none is pending. Atomic: a job is claimed by one caller only.
+  // The oldest pending job (lowest id; a retried job keeps its place), now running for `worker` with
+  // tries incremented, or nullopt when none is pending. Atomic: a job is claimed by one caller only.
+  // A job whose spec cannot be opened (kCorruption) is failed for good and reported.
   virtual Result<std::optional<Job>> claim_next_job(int worker) = 0;
   // Stores the job's precompute and marks the job done, in one transaction: both or neither.
   // The job must be running (else kFailedPrecondition; kNotFound if there is no such job);
@@ -267,22 +298,22 @@ class Store {
   // Jobs by id; only the batch's when given.
   virtual Result<std::vector<Job>> list_jobs(std::optional<std::string_view> batch) = 0;
   virtual Result<JobCounts> job_counts(std::optional<std::string_view> batch) = 0;
+};
 
-  // Drops one precompute (e.g. its root vanished in a reorganisation) and its job, so that the key
-  // can be proved again; kNotFound.
-  virtual Status delete_precompute(std::string_view key) = 0;
+// Small public named values of a wallet (chain, pool address, payee, policy).
+class SettingsStore {
+ public:
+  virtual ~SettingsStore() = default;
 
-  // ---- Settings: small public named values of a wallet (chain, pool address, payee, policy).
   virtual Status put_setting(std::string_view wallet, std::string_view key, std::string_view value) = 0;  // upsert
   virtual Result<std::optional<std::string>> get_setting(std::string_view wallet, std::string_view key) = 0;
+};
 
-  // ---- Other sealed secrets of a wallet (e.g. its Ethereum account key), by name; like
-  // put_spending_key: kFailedPrecondition without a vault, kAlreadyExists (never overwritten).
-  virtual Status put_secret(std::string_view wallet, std::string_view name, std::span<const std::uint8_t> value) = 0;
-  virtual Result<std::vector<std::uint8_t>> get_secret(std::string_view wallet,
-                                                       std::string_view name) = 0;  // kNotFound
+// The wallet's view of the chain (one chain per store; NoteStore's leaves are the chain's).
+class ChainIndexStore {
+ public:
+  virtual ~ChainIndexStore() = default;
 
-  // ---- Chain sync (one chain per store; the leaves above are the chain's).
   // Applies a sync step in one transaction: leaves appended (kFailedPrecondition unless they start at
   // leaf_count() and are consecutive), note leaf indices set, notes spent, blocks remembered, cursor
   // moved. Idempotent for a step already applied: a leaf at an index below leaf_count() is accepted
@@ -301,8 +332,14 @@ class Store {
   // The root carried by the event of each stored leaf's transaction, distinct, oldest first: the
   // roots a precompute may use.
   virtual Result<std::vector<Fr>> known_roots() = 0;
+};
 
-  // ---- Payments journal (see PaymentState).
+// The payments journal (see PaymentState): every transaction the wallet signs is recorded before
+// it is sent.
+class PaymentJournal {
+ public:
+  virtual ~PaymentJournal() = default;
+
   // Reserves payment.note_ids (each on_chain -> spending; all or none: kFailedPrecondition naming
   // the first note that is not on chain) and records the payment as prepared, in one transaction.
   // Returns its id. payment.state/tx fields are ignored.
@@ -329,8 +366,46 @@ class Store {
   virtual Result<Payment> get_payment(std::int64_t id) = 0;  // kNotFound
   // The wallet's payments by id; only those in `state` when given.
   virtual Result<std::vector<Payment>> list_payments(std::string_view wallet, std::optional<PaymentState> state) = 0;
+};
 
-  // ---- Locks shared by every process (and, on PostgreSQL, every machine) using this store.
+// API tokens for the HTTP service (`bucketpay serve`), each bound to one wallet.
+//
+// A token is "bpt_<id>_<secret>": id = 16 hex digits (public, names the row), secret = 64 hex
+// digits (32 random bytes). Only SHA-256(secret) is stored; a token is shown once, at creation.
+// authenticate_token() compares hashes in constant time. Tokens are high-entropy, so a plain hash
+// (no key stretching) is enough; they need no vault.
+class TokenStore {
+ public:
+  virtual ~TokenStore() = default;
+
+  struct CreatedToken {
+    std::string id;     // the public part, for listing and revoking
+    std::string token;  // the whole token: shown once, never stored
+  };
+  struct TokenInfo {
+    std::string id;
+    std::string wallet;
+    std::int64_t created_ms = 0;
+    bool revoked = false;
+    friend bool operator==(const TokenInfo&, const TokenInfo&) = default;
+  };
+
+  // A new token for `wallet` (kInvalidArgument for an empty name).
+  virtual Result<CreatedToken> create_token(std::string_view wallet) = 0;
+  // The wallet the token is bound to; kNotFound for a malformed, unknown or revoked token (the
+  // message, "unknown or revoked token", does not say which).
+  virtual Result<std::string> authenticate_token(std::string_view token) = 0;
+  // Revokes a token by id (kNotFound when there is none); takes effect on the next authenticate.
+  virtual Status revoke_token(std::string_view id) = 0;
+  // Every token, oldest first.
+  virtual Result<std::vector<TokenInfo>> list_tokens() = 0;
+};
+
+// Locks shared by every process (and, on PostgreSQL, every machine) using this store.
+class StoreLocks {
+ public:
+  virtual ~StoreLocks() = default;
+
   // Held until the handle is destroyed (also released when its process dies).
   class Lock {
    public:
@@ -341,6 +416,16 @@ class Store {
   // a file beside the database; PostgreSQL: a session advisory lock on a connection of its own.
   virtual Result<std::unique_ptr<Lock>> lock(std::string_view name, std::chrono::milliseconds timeout) = 0;
 };
+
+// Every role: what open_sqlite_store() and open_pg_store() return.
+class Store : public NoteStore,
+              public SecretStore,
+              public ProofStore,
+              public SettingsStore,
+              public ChainIndexStore,
+              public PaymentJournal,
+              public TokenStore,
+              public StoreLocks {};
 
 struct StoreOptions {
   // Seal secret columns with a vault derived from this passphrase. For a new vault a random salt is
@@ -355,8 +440,17 @@ struct StoreOptions {
   int busy_timeout_ms = 5000;
 };
 
-// Opens (creating if needed, parent directory included) a SQLite store and migrates its schema to
-// this build's version. kFailedPrecondition if the file's schema is newer than this build knows.
+// Opens a SQLite store, creating it when `file` does not exist, and migrates its schema to this
+// build's version. A new store is made in a temporary file beside `file` and moved into place once
+// its schema is written, so `file` is either absent or a whole store: kill -9 during creation leaves
+// no half-made store. The new file is 0600 and the directories created for it 0700 (existing
+// directories are left as they are). Errors: kFailedPrecondition when `file` exists but is empty (0
+// bytes: not a store, never silently turned into one) or its schema is newer than this build knows;
+// kCorruption when it is not a SQLite database.
+//
+// API tokens of an earlier version lived in a file of their own beside the store, "<file>.tokens":
+// when that file exists, its tokens (hashes) are copied into the store once, on open, and the file
+// is renamed "<file>.tokens.imported".
 Result<std::unique_ptr<Store>> open_sqlite_store(const std::filesystem::path& file, const StoreOptions& options = {});
 
 }  // namespace bucketpay

@@ -14,10 +14,18 @@ fs::path project_root() {
   return BUCKETPAY_SOURCE_DIR;
 }
 
-fs::path default_db() {
-  if (const char* env = std::getenv("BUCKETPAY_DB"); env != nullptr && *env != '\0') return env;
+namespace {
+
+fs::path home_store() {
   const char* home = std::getenv("HOME");
   return fs::path(home != nullptr ? home : ".") / ".bucketpay" / "bucketpay.db";
+}
+
+}  // namespace
+
+fs::path default_db() {
+  if (const char* env = std::getenv("BUCKETPAY_DB"); env != nullptr && *env != '\0') return env;
+  return home_store();
 }
 
 bool is_postgres_url(const std::string& db) {
@@ -49,7 +57,6 @@ Result<std::unique_ptr<Store>> open_store(const CommonOptions& o, bool create) {
     return Status::failed_precondition("no store at " + db.string() + "; run `bucketpay init --db " + db.string() +
                                        "` first");
   }
-  if (db.has_parent_path()) fs::create_directories(db.parent_path(), ec);
   auto so = store_options_from_env();
   if (!so.ok()) return so.status();
   return open_sqlite_store(db, *so);
@@ -64,7 +71,26 @@ Result<std::unique_ptr<PgStore>> open_pg(const CommonOptions& o) {
   return open_pg_store(o.db, *so);
 }
 
-fs::path local_store_path(const CommonOptions& o) { return is_postgres_url(o.db) ? default_db() : fs::path(o.db); }
+fs::path local_dir(const CommonOptions& o) {
+  if (!is_postgres_url(o.db)) return fs::path(o.db).parent_path();
+  const fs::path fallback = default_db();  // never a URL: it would become a path, password and all
+  return (is_postgres_url(fallback.string()) ? home_store() : fallback).parent_path();
+}
+
+std::optional<std::string> legacy_tokens_note(const CommonOptions& o) {
+  if (!is_postgres_url(o.db)) return std::nullopt;  // a SQLite store imports its tokens file itself
+  const std::string old_db = default_db().string();
+  std::error_code ec;
+  if (!fs::exists(old_db + ".tokens", ec)) return std::nullopt;
+  if (is_postgres_url(old_db)) {
+    return "an earlier version kept API tokens for this PostgreSQL store in a file named after $BUCKETPAY_DB "
+           "(password included, under the directory it ran in); they are not read any more: make new ones with "
+           "`bucketpay token create` and delete that file";
+  }
+  return old_db +
+         ".tokens holds API tokens of an earlier version; a PostgreSQL store keeps its tokens in the "
+         "database and does not read that file: make new ones with `bucketpay token create`";
+}
 
 Result<std::unique_ptr<ProverPool>> start_pool(const CommonOptions& o) {
   auto bb_path = bb::locate_binary(o.bb ? std::optional<fs::path>(*o.bb) : std::nullopt, project_root());
@@ -75,7 +101,7 @@ Result<std::unique_ptr<ProverPool>> start_pool(const CommonOptions& o) {
   c.circuits_dir = o.circuits;
   c.witness_server = project_root() / "scripts" / "witness_server.mjs";
   // Verification keys are cached beside the store.
-  c.vk_cache_dir = local_store_path(o).parent_path() / "vk-cache";
+  c.vk_cache_dir = local_dir(o) / "vk-cache";
   c.workers = o.sequential ? 1 : o.workers;
   c.threads_per_worker = o.threads;
   c.proof_timeout = std::chrono::seconds(o.timeout_s);

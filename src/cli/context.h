@@ -46,8 +46,12 @@ Result<StoreOptions> store_options_from_env();
 // must exist unless `create`.
 Result<std::unique_ptr<Store>> open_store(const CommonOptions& o, bool create);
 Result<std::unique_ptr<PgStore>> open_pg(const CommonOptions& o);
-// Local files that go beside the store: for a PostgreSQL store (a URL), beside the default store.
-std::filesystem::path local_store_path(const CommonOptions& o);
+// The directory for local files (the verification-key cache): the SQLite store's; for a PostgreSQL
+// store, that of $BUCKETPAY_DB when it names a file, else ~/.bucketpay (never a path made of a URL).
+std::filesystem::path local_dir(const CommonOptions& o);
+// For a PostgreSQL store: a note when a tokens file an earlier version wrote for it exists (tokens
+// are in the database now; that file is not read).
+std::optional<std::string> legacy_tokens_note(const CommonOptions& o);
 // A prover pool for a one-shot command (no warm-up proofs).
 Result<std::unique_ptr<ProverPool>> start_pool(const CommonOptions& o);
 

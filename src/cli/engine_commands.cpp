@@ -61,7 +61,6 @@ class Runner {
 
   Result<std::unique_ptr<Store>> open_store(bool create) { return cli::open_store(*o_, create); }
   Result<std::unique_ptr<PgStore>> open_pg() { return cli::open_pg(*o_); }
-  fs::path local_store_path() const { return cli::local_store_path(*o_); }
   Result<std::unique_ptr<ProverPool>> start_pool() { return cli::start_pool(*o_); }
 
   // A note added to the local tree (the store's leaves), for proving without a chain.
@@ -212,7 +211,7 @@ class Runner {
     wo.lease = std::chrono::seconds(o_->lease_s);
     wo.heartbeat = std::chrono::seconds(o_->heartbeat_s);
     if (o_->idle_exit_s > 0) wo.idle_exit = std::chrono::seconds(o_->idle_exit_s);
-    return run_worker(**store, **pool, wo, err_);
+    return run_worker(**store, **store, **pool, wo, err_);
   }
 
   void print_report(const PrecomputeReport& r, double seconds, const ProverPool& pool) {
@@ -255,32 +254,29 @@ class Runner {
     }
   }
 
-  // The HTTP service (src/service): this store, a proving pool, and the tokens file beside the store
-  // (beside the default store when the store is a PostgreSQL URL).
+  // The HTTP service (src/service): this store (its notes, proofs and API tokens) and a proving pool.
   int serve() {
     auto store = open_store(false);
     if (!store.ok()) return fail(store.status());
-    auto tokens = TokenStore::open(TokenStore::path_for_store(local_store_path()));
-    if (!tokens.ok()) return fail(tokens.status());
+    if (auto note = legacy_tokens_note(*o_)) err_ << "bucketpay: note: " << *note << "\n";
     auto pool = start_pool();
     if (!pool.ok()) return fail(pool.status());
     ServiceOptions so;
     so.host = o_->host;
     so.port = o_->port;
     if (const char* t = std::getenv("BUCKETPAY_METRICS_TOKEN"); t != nullptr && *t != '\0') so.metrics_token = t;
-    Status st = serve_until_signal(**store, **pool, **tokens, so, out_);
+    Status st = serve_until_signal(**store, **pool, so, out_);
     return st.is_ok() ? kExitOk : fail(st);
   }
 
-  // A new API token for the wallet, printed once (only its hash is kept).
+  // A new API token for the wallet, printed once (only its hash is kept, in the store).
   int token_create() {
     auto store = open_store(false);
     if (!store.ok()) return fail(store.status());
     if (auto sk = (*store)->get_spending_key(o_->wallet); !sk.ok())
       return fail(sk.status().with_context("wallet " + o_->wallet));
-    auto tokens = TokenStore::open(TokenStore::path_for_store(local_store_path()));
-    if (!tokens.ok()) return fail(tokens.status());
-    auto created = (*tokens)->create(o_->wallet);
+    if (auto note = legacy_tokens_note(*o_)) err_ << "bucketpay: note: " << *note << "\n";
+    auto created = (*store)->create_token(o_->wallet);
     if (!created.ok()) return fail(created.status());
     if (o_->json_out) {
       out_ << json{{"wallet", o_->wallet}, {"id", created->id}, {"token", created->token}}.dump() << "\n";

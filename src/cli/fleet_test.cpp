@@ -18,9 +18,9 @@
 
 #include "bucketpay/bb.h"
 #include "bucketpay/pg_store.h"
-#include "common/subprocess.h"
-#include "pgstore/test_cluster.h"
 #include "cli/verify_testing.h"
+#include "common/subprocess.h"
+#include "store/pg_test_cluster.h"
 #include "testing/testing.h"
 
 namespace bucketpay {
@@ -172,6 +172,56 @@ TEST_F(FleetTest, ThreeWorkersOneKilledEveryJobDoneExactlyOnce) {
   auto store = open_pg_store(url, so);
   ASSERT_TRUE(store.ok()) << store.status().to_string();
   testing::expect_spend_precomputes_verify(**store, kNotes);
+}
+
+// `token create` on a PostgreSQL store puts the token (its hash) in the database, never in a file: an
+// earlier version wrote "<$BUCKETPAY_DB>.tokens", which for a URL is a path made of the URL, password
+// and all, under the directory it ran in.
+TEST_F(FleetTest, TokensOfAPostgresStoreAreInTheDatabaseNotInFiles) {
+  std::string url = db_->url();  // postgresql://USER@127.0.0.1:PORT/...; the cluster trusts local users
+  url.insert(url.find('@'), ":s3cret-pw");
+  const fs::path cwd = dir_ / "cwd";
+  const fs::path home = dir_ / "home";
+  fs::create_directories(cwd);
+  fs::create_directories(home);
+  const auto run_here = [&](std::vector<std::string> args) {
+    Subprocess::Options o = options(std::move(args), "stderr.log");
+    for (auto& [name, value] : o.env) {
+      if (name == "BUCKETPAY_DB") value = url;  // the URL is the default store
+    }
+    o.env.emplace_back("HOME", home.string());
+    o.cwd = cwd;
+    auto child = Subprocess::spawn(o);
+    EXPECT_TRUE(child.ok());
+    child->close_stdin();
+    std::string out;
+    std::uint8_t byte;
+    while (child->read_exact({&byte, 1}, std::nullopt).is_ok()) out.push_back(static_cast<char>(byte));
+    return std::pair<int, std::string>(child->wait(), out);
+  };
+  {
+    auto [code, out] = run_here({"init"});
+    ASSERT_EQ(code, 0) << out << log_of(dir_ / "stderr.log");
+  }
+  auto [code, out] = run_here({"token", "create", "--json"});
+  ASSERT_EQ(code, 0) << out << log_of(dir_ / "stderr.log");
+  const json j = json::parse(out, nullptr, false);
+  ASSERT_TRUE(j.is_object()) << out;
+  const std::string token = j["token"].get<std::string>();
+
+  for (const fs::path& dir : {cwd, home}) {
+    for (const auto& entry : fs::recursive_directory_iterator(dir)) ADD_FAILURE() << "wrote " << entry.path();
+  }
+  EXPECT_EQ(log_of(dir_ / "stderr.log").find("s3cret-pw"), std::string::npos);
+  StoreOptions so;
+  so.passphrase = kPassphrase;
+  so.vault_params = VaultParams::fast();
+  auto store = open_pg_store(url, so);
+  ASSERT_TRUE(store.ok()) << store.status().to_string();
+  const Result<std::string> wallet = (*store)->authenticate_token(token);
+  ASSERT_TRUE(wallet.ok()) << wallet.status().to_string();
+  EXPECT_EQ(*wallet, "default");
+  EXPECT_EQ(db_->exec("SELECT count(*) FROM api_tokens")[0][0].as<int>(), 1);
 }
 
 // A worker needs a PostgreSQL store: a SQLite file is refused with a clear error, before any proving.

@@ -49,8 +49,9 @@ bool transient(StatusCode code) {
 }
 
 // One claim-prove-complete loop. Returns false after a fatal error.
-bool loop(PgStore& store, ProverPool& pool, const WorkerOptions& o, const std::string& id, Log& log) {
-  auto engine = Engine::open(store, pool, "");
+bool loop(LeasedJobQueue& queue, EngineStores stores, ProverPool& pool, const WorkerOptions& o, const std::string& id,
+          Log& log) {
+  auto engine = Engine::open(stores, pool, "");
   if (!engine.ok()) {
     log.line(id, "cannot start: " + engine.status().message());
     return false;
@@ -58,20 +59,20 @@ bool loop(PgStore& store, ProverPool& pool, const WorkerOptions& o, const std::s
   bool idle = false;
   Clock::time_point idle_since{};
   while (!g_stop.load()) {
-    if (auto reclaimed = store.reclaim_expired(); !reclaimed.ok()) {
+    if (auto reclaimed = queue.reclaim_expired(); !reclaimed.ok()) {
       log.line(id, "reclaim failed: " + reclaimed.status().message());
     } else if (reclaimed->requeued > 0 || reclaimed->failed > 0) {
       log.line(id, "reclaimed expired leases: " + std::to_string(reclaimed->requeued) + " requeued, " +
                        std::to_string(reclaimed->failed) + " failed");
     }
-    auto claimed = store.claim_job_with_lease(id, o.lease);
+    auto claimed = queue.claim_job_with_lease(id, o.lease);
     if (!claimed.ok()) {
       log.line(id, "claim failed: " + claimed.status().message());
       nap(std::chrono::seconds(1));
       continue;
     }
     if (!claimed->has_value()) {
-      auto counts = store.job_counts(std::nullopt);
+      auto counts = stores.proofs.job_counts(std::nullopt);
       if (counts.ok() && counts->pending == 0 && counts->running == 0) {
         if (!idle) {
           idle = true;
@@ -104,7 +105,7 @@ bool loop(PgStore& store, ProverPool& pool, const WorkerOptions& o, const std::s
         while (!stop.stop_requested()) {
           cv.wait_for(lock, stop, o.heartbeat, [] { return false; });
           if (stop.stop_requested()) break;
-          auto hb = store.heartbeat(job.id, id, o.lease);
+          auto hb = queue.heartbeat(job.id, id, o.lease);
           if (!hb.ok()) {
             if (hb.status().code() == StatusCode::kFailedPrecondition || hb.status().code() == StatusCode::kNotFound) {
               log.line(id, "lost the lease of job " + std::to_string(job.id));
@@ -121,7 +122,7 @@ bool loop(PgStore& store, ProverPool& pool, const WorkerOptions& o, const std::s
     }
     const double seconds = std::chrono::duration<double>(Clock::now() - t0).count();
     if (proved.ok()) {
-      auto done = store.complete_job(job.id, id, *proved);
+      auto done = queue.complete_leased_job(job.id, id, *proved);
       if (done.ok()) {
         log.line(id, "job " + std::to_string(job.id) + " done in " + std::to_string(seconds) + " s");
       } else if (done.status().code() == StatusCode::kAlreadyExists) {
@@ -137,7 +138,7 @@ bool loop(PgStore& store, ProverPool& pool, const WorkerOptions& o, const std::s
     log.line(id, "job " + std::to_string(job.id) + (permanent ? " failed: " : " failed (will be retried): ") +
                      proved.status().message());
     if (lost.load()) continue;  // someone else holds it now
-    if (Status st = store.fail_job(job.id, id, proved.status().message(), permanent); !st.is_ok()) {
+    if (Status st = queue.fail_leased_job(job.id, id, proved.status().message(), permanent); !st.is_ok()) {
       log.line(id, "recording the failure of job " + std::to_string(job.id) + " failed: " + st.message());
     }
   }
@@ -153,7 +154,8 @@ std::string default_worker_id() {
   return std::string(host) + ":" + std::to_string(getpid());
 }
 
-int run_worker(PgStore& store, ProverPool& pool, const WorkerOptions& options, std::ostream& err) {
+int run_worker(LeasedJobQueue& queue, EngineStores stores, ProverPool& pool, const WorkerOptions& options,
+               std::ostream& err) {
   g_stop.store(false);
   struct sigaction sa = {};
   sa.sa_handler = on_stop_signal;
@@ -172,7 +174,7 @@ int run_worker(PgStore& store, ProverPool& pool, const WorkerOptions& options, s
     std::vector<std::jthread> loops;
     for (int i = 0; i < std::max(1, options.loops); ++i) {
       loops.emplace_back([&, i] {
-        if (!loop(store, pool, options, base + "/" + std::to_string(i), log)) ok.store(false);
+        if (!loop(queue, stores, pool, options, base + "/" + std::to_string(i), log)) ok.store(false);
       });
     }
   }

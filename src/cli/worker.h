@@ -13,6 +13,7 @@
 #include <ostream>
 #include <string>
 
+#include "bucketpay/engine.h"
 #include "bucketpay/pg_store.h"
 #include "bucketpay/prover.h"
 
@@ -32,6 +33,8 @@ struct WorkerOptions {
 std::string default_worker_id();
 
 // Runs the loops until a signal or idle exit; returns the exit code (0, or 1 after a fatal error).
-int run_worker(PgStore& store, ProverPool& pool, const WorkerOptions& options, std::ostream& err);
+// Jobs are claimed, heartbeaten and completed through `queue`, proved by an engine over `stores`.
+int run_worker(LeasedJobQueue& queue, EngineStores stores, ProverPool& pool, const WorkerOptions& options,
+               std::ostream& err);
 
 }  // namespace bucketpay::cli

@@ -47,18 +47,18 @@ std::string Engine::split_key(const Fr& nullifier, Cents amount, const Fr& recip
   return "split:" + nullifier.to_hex() + ":" + std::to_string(amount) + ":" + recipient.to_hex();
 }
 
-Result<std::unique_ptr<Engine>> Engine::open(Store& store, ProverPool& pool, std::string wallet) {
-  return open_with(store, &pool, std::move(wallet));
+Result<std::unique_ptr<Engine>> Engine::open(EngineStores stores, ProverPool& pool, std::string wallet) {
+  return open_with(stores, &pool, std::move(wallet));
 }
 
-Result<std::unique_ptr<Engine>> Engine::open_without_prover(Store& store, std::string wallet) {
-  return open_with(store, nullptr, std::move(wallet));
+Result<std::unique_ptr<Engine>> Engine::open_without_prover(EngineStores stores, std::string wallet) {
+  return open_with(stores, nullptr, std::move(wallet));
 }
 
-Result<std::unique_ptr<Engine>> Engine::open_with(Store& store, ProverPool* pool, std::string wallet) {
+Result<std::unique_ptr<Engine>> Engine::open_with(EngineStores stores, ProverPool* pool, std::string wallet) {
   if (sodium_init() < 0) return Status::internal("libsodium failed to initialise");
-  auto engine = std::unique_ptr<Engine>(new Engine(store, pool, std::move(wallet)));
-  auto leaves = store.load_leaves();
+  auto engine = std::unique_ptr<Engine>(new Engine(stores, pool, std::move(wallet)));
+  auto leaves = stores.notes.load_leaves();
   if (!leaves.ok()) return leaves.status().with_context("loading the tree");
   auto appended = engine->tree_.append_many(*leaves);
   if (!appended.ok()) return appended.status().with_context("rebuilding the tree");
@@ -67,7 +67,7 @@ Result<std::unique_ptr<Engine>> Engine::open_with(Store& store, ProverPool* pool
 
 Result<std::uint64_t> Engine::append_leaf(const Fr& leaf) {
   if (tree_.size() >= MerkleTree::kCapacity) return Status::resource_exhausted("the tree is full");
-  auto first = store_.append_leaves(std::span(&leaf, 1));
+  auto first = notes_.append_leaves(std::span(&leaf, 1));
   if (!first.ok()) return first.status();
   auto index = tree_.append(leaf);
   if (!index.ok()) return index.status();
@@ -76,10 +76,10 @@ Result<std::uint64_t> Engine::append_leaf(const Fr& leaf) {
 }
 
 Result<std::vector<Job>> Engine::seed_jobs(std::int64_t note_id, std::span<const Cents> buckets, const Fr& recipient) {
-  auto note = store_.get_note(note_id);
+  auto note = notes_.get_note(note_id);
   if (!note.ok()) return note.status();
   if (note->wallet != wallet_) return Status::not_found("note " + std::to_string(note_id) + " is not this wallet's");
-  auto sk = store_.get_spending_key(wallet_);
+  auto sk = secrets_.get_spending_key(wallet_);
   if (!sk.ok()) return sk.status().with_context("wallet key");
   const Fr nf = nullifier(SpendingKey::from_fr(*sk), note->commitment);
   std::vector<Job> jobs;
@@ -101,11 +101,11 @@ Result<std::vector<Job>> Engine::seed_jobs(std::int64_t note_id, std::span<const
 }
 
 Result<std::vector<Job>> Engine::spend_jobs(std::span<const std::int64_t> note_ids, const Fr& recipient) {
-  auto sk = store_.get_spending_key(wallet_);
+  auto sk = secrets_.get_spending_key(wallet_);
   if (!sk.ok()) return sk.status().with_context("wallet key");
   std::vector<Job> jobs;
   for (std::int64_t id : note_ids) {
-    auto note = store_.get_note(id);
+    auto note = notes_.get_note(id);
     if (!note.ok()) return note.status();
     if (note->wallet != wallet_) return Status::not_found("note " + std::to_string(id) + " is not this wallet's");
     Job job;
@@ -153,7 +153,7 @@ Status Engine::enqueue(const std::vector<Job>& jobs, const PrecomputeOptions& op
   report.batch = options.batch.empty() ? new_batch_name() : options.batch;
   std::vector<Job> fresh;
   for (const auto& job : jobs) {
-    auto cached = store_.find_precompute(job.key);
+    auto cached = proofs_.find_precompute(job.key);
     if (!cached.ok()) return cached.status();
     if (cached->has_value()) {
       ++report.cached;
@@ -164,7 +164,7 @@ Status Engine::enqueue(const std::vector<Job>& jobs, const PrecomputeOptions& op
     fresh.push_back(std::move(j));
   }
   if (!fresh.empty()) {
-    auto enq = store_.enqueue_jobs(fresh);
+    auto enq = proofs_.enqueue_jobs(fresh);
     if (!enq.ok()) return enq.status();
     report.enqueued = static_cast<std::size_t>(*enq);
   }
@@ -172,7 +172,7 @@ Status Engine::enqueue(const std::vector<Job>& jobs, const PrecomputeOptions& op
 }
 
 Result<PrecomputeReport> Engine::resume(const PrecomputeOptions& options) {
-  auto reset = store_.reset_running_jobs();
+  auto reset = proofs_.reset_running_jobs();
   if (!reset.ok()) return reset.status();
   return run({}, options);
 }
@@ -182,7 +182,7 @@ Result<ProofRequest> Engine::request_for(const Job& job) {
   if (spec.is_discarded() || !spec.is_object() || !spec.contains("note_id")) {
     return Status::corruption("job " + job.key + " has a malformed spec");
   }
-  auto note = store_.get_note(spec["note_id"].get<std::int64_t>());
+  auto note = notes_.get_note(spec["note_id"].get<std::int64_t>());
   if (!note.ok()) return note.status();
   if (!note->leaf_index) return Status::failed_precondition("note " + std::to_string(note->id) + " is not in the tree yet");
   if (note->state == NoteState::kSpent) return Status::failed_precondition("note " + std::to_string(note->id) + " is spent");
@@ -190,7 +190,7 @@ Result<ProofRequest> Engine::request_for(const Job& job) {
     // The note landed after the tree was loaded (another process appended leaves).
     if (Status st = sync_tree(); !st.is_ok()) return st;
   }
-  auto sk = store_.get_spending_key(note->wallet);
+  auto sk = secrets_.get_spending_key(note->wallet);
   if (!sk.ok()) return sk.status().with_context("wallet key");
   OwnedNote owned{Note{note->pk, note->value, note->r}, SpendingKey::from_fr(*sk), *note->leaf_index};
   auto path = tree_.path(*note->leaf_index);
@@ -241,10 +241,10 @@ Result<Precompute> Engine::precompute_for(const Job& job, const ProofResult& r) 
   p.worker = r.worker;
   p.created_ms = now_ms();
   if (job.circuit == "spend") {
-    auto note = store_.get_note(p.note_id);
+    auto note = notes_.get_note(p.note_id);
     if (note.ok()) p.amount = note->value;
   } else {
-    auto note = store_.get_note(p.note_id);
+    auto note = notes_.get_note(p.note_id);
     if (note.ok()) {
       p.outputs_json = json::array({json{{"pk", note->pk.to_hex()},
                                          {"value", note->value - p.amount},
@@ -270,7 +270,7 @@ Result<Precompute> Engine::prove_job(const Job& job, const CancelToken* cancel) 
 }
 
 Status Engine::sync_tree() {
-  auto leaves = store_.load_leaves();
+  auto leaves = notes_.load_leaves();
   if (!leaves.ok()) return leaves.status().with_context("reloading the tree");
   if (leaves->size() < tree_.size()) return Status::corruption("the store's tree is shorter than the engine's");
   for (std::size_t i = 0; i < tree_.size(); ++i) {
@@ -299,7 +299,7 @@ Result<PrecomputeReport> Engine::run(std::vector<Job> jobs, const PrecomputeOpti
     if (options.cancel != nullptr && options.cancel->cancelled()) break;
     std::vector<Job> claimed;
     while (claimed.size() < chunk) {
-      auto next = store_.claim_next_job(0);
+      auto next = proofs_.claim_next_job(0);
       if (!next.ok()) return next.status();
       if (!next->has_value()) break;
       claimed.push_back(std::move(**next));
@@ -312,7 +312,7 @@ Result<PrecomputeReport> Engine::run(std::vector<Job> jobs, const PrecomputeOpti
       auto req = request_for(job);
       if (!req.ok()) {
         // The job cannot be proved as specified (a spent note, a corrupt spec): that is final.
-        Status st = store_.fail_job(job.id, req.status().message(), /*permanent=*/true);
+        Status st = proofs_.fail_job(job.id, req.status().message(), /*permanent=*/true);
         if (!st.is_ok()) return st;
         std::lock_guard lock(report_mu);
         ++report.failed;
@@ -337,9 +337,9 @@ Result<PrecomputeReport> Engine::run(std::vector<Job> jobs, const PrecomputeOpti
         if (!p.ok()) {
           // A proof whose job spec does not decode cannot be stored: that is final.
           failure = p.status().message();
-          st = store_.fail_job(job->id, failure, /*permanent=*/true);
+          st = proofs_.fail_job(job->id, failure, /*permanent=*/true);
         } else {
-          auto id = store_.complete_job(job->id, *p);
+          auto id = proofs_.complete_job(job->id, *p);
           st = id.status();
           stored = st.is_ok();
           if (!st.is_ok()) failure = st.message();
@@ -347,7 +347,7 @@ Result<PrecomputeReport> Engine::run(std::vector<Job> jobs, const PrecomputeOpti
       } else {
         failure = r.proof.status().message();
         const bool permanent = r.proof.status().code() != StatusCode::kCancelled;
-        st = store_.fail_job(job->id, failure, permanent);
+        st = proofs_.fail_job(job->id, failure, permanent);
       }
       std::lock_guard lock(report_mu);
       if (!st.is_ok() && store_error.is_ok()) store_error = st;
@@ -363,7 +363,7 @@ Result<PrecomputeReport> Engine::run(std::vector<Job> jobs, const PrecomputeOpti
     if (!store_error.is_ok()) return store_error;
   }
   for (const auto& key : keys) {
-    auto p = store_.find_precompute(key);
+    auto p = proofs_.find_precompute(key);
     if (!p.ok()) return p.status();
     if (p->has_value()) report.precomputes.push_back(std::move(**p));
   }

@@ -19,8 +19,8 @@ std::int64_t now_ms() {
 Status note_not_found(std::int64_t id) { return Status::not_found("note " + std::to_string(id) + " not found"); }
 
 // The note's spend precompute for `recipient`, if it has one.
-Result<std::optional<Precompute>> spend_precompute(Store& store, std::int64_t note_id, const Fr& recipient) {
-  auto list = store.list_precomputes_for_note(note_id);
+Result<std::optional<Precompute>> spend_precompute(ProofStore& proofs, std::int64_t note_id, const Fr& recipient) {
+  auto list = proofs.list_precomputes_for_note(note_id);
   if (!list.ok()) return list.status();
   for (auto& p : *list) {
     if (p.circuit == "spend" && p.recipient == recipient) return std::optional<Precompute>(std::move(p));
@@ -30,11 +30,18 @@ Result<std::optional<Precompute>> spend_precompute(Store& store, std::int64_t no
 
 }  // namespace
 
-Api::Api(Store& store, ProverPool& pool, JobRunner& runner, Metrics& metrics, const ServiceOptions& options)
-    : store_(store), pool_(pool), runner_(runner), metrics_(metrics), options_(options), started_ms_(now_ms()) {}
+Api::Api(NoteStore& notes, ProofStore& proofs, ProverPool& pool, JobRunner& runner, Metrics& metrics,
+         const ServiceOptions& options)
+    : notes_(notes),
+      proofs_(proofs),
+      pool_(pool),
+      runner_(runner),
+      metrics_(metrics),
+      options_(options),
+      started_ms_(now_ms()) {}
 
 Result<StoredNote> Api::on_chain_note(const std::string& wallet, std::int64_t id) {
-  auto note = store_.get_note(id);
+  auto note = notes_.get_note(id);
   if (!note.ok()) return note.status().code() == StatusCode::kNotFound ? note_not_found(id) : note.status();
   if (note->wallet != wallet) return note_not_found(id);  // never reveal another wallet's notes
   if (note->state != NoteState::kOnChain) {
@@ -58,7 +65,7 @@ Result<CreateJobResponse> Api::create_job(const std::string& wallet, const Creat
       return Status::invalid_argument("give either \"note_ids\" (a non-empty list) or \"all\": true");
     }
     if (request.all) {
-      auto notes = store_.list_notes(wallet, NoteState::kOnChain);
+      auto notes = notes_.list_notes(wallet, NoteState::kOnChain);
       if (!notes.ok()) return notes.status();
       for (const auto& n : *notes) spec.note_ids.push_back(n.id);
       if (spec.note_ids.empty()) return Status::failed_precondition("the wallet has no notes on chain");
@@ -115,12 +122,12 @@ Result<PlanResponse> Api::plan(const std::string& wallet, const PlanRequest& req
   if (!amount.ok()) return amount.status();
   auto recipient = address_to_field(request.recipient);
   if (!recipient.ok()) return recipient.status();
-  auto notes = store_.list_notes(wallet, NoteState::kOnChain);
+  auto notes = notes_.list_notes(wallet, NoteState::kOnChain);
   if (!notes.ok()) return notes.status();
   std::map<std::int64_t, Precompute> ready;
   std::vector<PlanNote> available;
   for (const auto& n : *notes) {
-    auto p = spend_precompute(store_, n.id, *recipient);
+    auto p = spend_precompute(proofs_, n.id, *recipient);
     if (!p.ok()) return p.status();
     if (!p->has_value()) continue;
     available.push_back({n.id, n.value});
@@ -150,12 +157,12 @@ Gauges Api::gauges() const {
 Result<DashboardResponse> Api::dashboard(const std::string& wallet) {
   DashboardResponse d;
   d.wallet = wallet;
-  auto notes = store_.list_notes(wallet, NoteState::kOnChain);
+  auto notes = notes_.list_notes(wallet, NoteState::kOnChain);
   if (!notes.ok()) return notes.status();
   std::map<Cents, DenominationRow> rows;
   for (Cents b : kBuckets) rows[b].value = b;
   for (const auto& n : *notes) {
-    auto list = store_.list_precomputes_for_note(n.id);
+    auto list = proofs_.list_precomputes_for_note(n.id);
     if (!list.ok()) return list.status();
     const auto spends = static_cast<std::size_t>(
         std::count_if(list->begin(), list->end(), [](const Precompute& p) { return p.circuit == "spend"; }));

@@ -85,7 +85,9 @@ struct HealthResponse {
 
 class Api {
  public:
-  Api(Store& store, ProverPool& pool, JobRunner& runner, Metrics& metrics, const ServiceOptions& options);
+  // The notes it reads and plans with, the precomputes that pay (NoteStore, ProofStore).
+  Api(NoteStore& notes, ProofStore& proofs, ProverPool& pool, JobRunner& runner, Metrics& metrics,
+      const ServiceOptions& options);
 
   Result<CreateJobResponse> create_job(const std::string& wallet, const CreateJobRequest& request);
   Result<JobRecord> get_job(const std::string& wallet, const std::string& id);
@@ -99,7 +101,8 @@ class Api {
   // The wallet's on-chain note `id`, or kNotFound / kFailedPrecondition.
   Result<StoredNote> on_chain_note(const std::string& wallet, std::int64_t id);
 
-  Store& store_;
+  NoteStore& notes_;
+  ProofStore& proofs_;
   ProverPool& pool_;
   JobRunner& runner_;
   Metrics& metrics_;

@@ -27,8 +27,8 @@ std::string new_job_id() {
 
 }  // namespace
 
-JobRunner::JobRunner(Store& store, ProverPool& pool, Metrics& metrics, std::size_t max_queued)
-    : store_(store), pool_(pool), metrics_(metrics), max_queued_(max_queued), last_stats_(pool.stats()) {
+JobRunner::JobRunner(EngineStores stores, ProverPool& pool, Metrics& metrics, std::size_t max_queued)
+    : stores_(stores), pool_(pool), metrics_(metrics), max_queued_(max_queued), last_stats_(pool.stats()) {
   thread_ = std::jthread([this](const std::stop_token& stop) { run(stop); });
 }
 
@@ -150,7 +150,7 @@ void JobRunner::execute(const std::string& id, const JobSpec& spec, const std::s
     r.state = "failed";
     r.error = s.to_string();
   };
-  auto engine = Engine::open(store_, pool_, spec.wallet);
+  auto engine = Engine::open(stores_, pool_, spec.wallet);
   if (!engine.ok()) return fail(engine.status());
 
   // One job runs at a time, so the pool's new proofs are this job's: its live "proved" count.

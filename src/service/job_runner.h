@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "bucketpay/amount.h"
+#include "bucketpay/engine.h"
 #include "bucketpay/field.h"
 #include "bucketpay/prover.h"
 #include "bucketpay/status.h"
@@ -61,8 +62,8 @@ class JobRunner {
   static constexpr std::size_t kMaxRecords = 1000;
   static constexpr std::size_t kMaxErrors = 100;
 
-  // `store` and `pool` outlive the runner.
-  JobRunner(Store& store, ProverPool& pool, Metrics& metrics, std::size_t max_queued);
+  // The stores and `pool` outlive the runner.
+  JobRunner(EngineStores stores, ProverPool& pool, Metrics& metrics, std::size_t max_queued);
   ~JobRunner();
   JobRunner(const JobRunner&) = delete;
   JobRunner& operator=(const JobRunner&) = delete;
@@ -84,7 +85,7 @@ class JobRunner {
   // pool's proofs so far.
   std::uint64_t sample_pool_stats();
 
-  Store& store_;
+  EngineStores stores_;
   ProverPool& pool_;
   Metrics& metrics_;
   const std::size_t max_queued_;

@@ -93,20 +93,18 @@ void send_error(httplib::Response& res, const Status& s) {
 }  // namespace
 
 struct Service::Impl {
-  Impl(Store& s, ProverPool& p, TokenStore& t, const ServiceOptions& o)
-      : store(s),
-        pool(p),
-        tokens(t),
+  Impl(ServiceStores s, ProverPool& p, const ServiceOptions& o)
+      : pool(p),
+        tokens(s.tokens),
         options(o),
-        runner(s, p, metrics, o.max_queued_jobs),
-        api(s, p, runner, metrics, o) {}
+        runner(s.engine, p, metrics, o.max_queued_jobs),
+        api(s.engine.notes, s.engine.proofs, p, runner, metrics, o) {}
   // Members go in reverse: the listener thread (joined once the server stopped), the server, the
   // Api, then the JobRunner (cancels and joins the running job).
   ~Impl() { server.stop(); }
   Impl(const Impl&) = delete;
   Impl& operator=(const Impl&) = delete;
 
-  Store& store;
   ProverPool& pool;
   TokenStore& tokens;
   ServiceOptions options;
@@ -130,7 +128,7 @@ struct Service::Impl {
       send_json(res, 401, error_json("authentication required: send Authorization: Bearer <token>"));
       return std::nullopt;
     }
-    auto wallet = tokens.authenticate(std::string_view(header).substr(kBearer.size()));
+    auto wallet = tokens.authenticate_token(std::string_view(header).substr(kBearer.size()));
     if (!wallet.ok()) {
       if (wallet.status().code() != StatusCode::kNotFound) {
         send_error(res, wallet.status());
@@ -261,10 +259,9 @@ Service::~Service() = default;
 int Service::port() const { return impl_->port; }
 const std::string& Service::host() const { return impl_->options.host; }
 
-Result<std::unique_ptr<Service>> Service::start(Store& store, ProverPool& pool, TokenStore& tokens,
-                                                const ServiceOptions& options) {
+Result<std::unique_ptr<Service>> Service::start(ServiceStores stores, ProverPool& pool, const ServiceOptions& options) {
   if (options.port < 0 || options.port > 65535) return Status::invalid_argument("port must be 0..65535");
-  auto impl = std::make_unique<Impl>(store, pool, tokens, options);
+  auto impl = std::make_unique<Impl>(stores, pool, options);
   impl->routes();
   if (options.port == 0) {
     impl->port = impl->server.bind_to_any_port(options.host);
@@ -289,8 +286,7 @@ std::atomic<bool> g_stop_requested{false};
 extern "C" void on_stop_signal(int) { g_stop_requested.store(true); }
 }  // namespace
 
-Status serve_until_signal(Store& store, ProverPool& pool, TokenStore& tokens, const ServiceOptions& options,
-                          std::ostream& out) {
+Status serve_until_signal(ServiceStores stores, ProverPool& pool, const ServiceOptions& options, std::ostream& out) {
   static_assert(std::atomic<bool>::is_always_lock_free, "the signal handler needs a lock-free flag");
   g_stop_requested.store(false);
   struct sigaction action {};
@@ -302,7 +298,7 @@ Status serve_until_signal(Store& store, ProverPool& pool, TokenStore& tokens, co
   sigaction(SIGTERM, &action, &old_term);
   Status result = Status::ok();
   {
-    auto service = Service::start(store, pool, tokens, options);
+    auto service = Service::start(stores, pool, options);
     if (!service.ok()) {
       result = service.status();
     } else {

@@ -61,20 +61,16 @@ class ServiceTest : public ::testing::Test {
     auto store = open_sqlite_store(dir_ / "store.db", so);
     ASSERT_TRUE(store.ok()) << store.status().to_string();
     store_ = std::move(*store);
-    auto tokens = TokenStore::open(TokenStore::path_for_store(dir_ / "store.db"));
-    ASSERT_TRUE(tokens.ok()) << tokens.status().to_string();
-    tokens_ = std::move(*tokens);
     alice_notes_ = add_wallet("alice", {1, 2, 64, 128});
     bob_notes_ = add_wallet("bob", {2});
-    alice_token_ = tokens_->create("alice")->token;
-    bob_token_ = tokens_->create("bob")->token;
+    alice_token_ = store_->create_token("alice")->token;
+    bob_token_ = store_->create_token("bob")->token;
   }
 
   void TearDown() override {
     service_.reset();
     pool_.reset();
     store_.reset();
-    tokens_.reset();
     fs::remove_all(dir_);
   }
 
@@ -113,7 +109,7 @@ class ServiceTest : public ::testing::Test {
     ASSERT_TRUE(pool.ok()) << pool.status().to_string();
     pool_ = std::move(*pool);
     options.port = 0;
-    auto service = Service::start(*store_, *pool_, *tokens_, options);
+    auto service = Service::start(*store_, *pool_, options);
     ASSERT_TRUE(service.ok()) << service.status().to_string();
     service_ = std::move(*service);
     client_ = std::make_unique<httplib::Client>("127.0.0.1", service_->port());
@@ -190,7 +186,6 @@ class ServiceTest : public ::testing::Test {
 
   fs::path dir_;
   std::unique_ptr<Store> store_;
-  std::unique_ptr<TokenStore> tokens_;
   std::unique_ptr<ProverPool> pool_;
   std::unique_ptr<Service> service_;
   std::unique_ptr<httplib::Client> client_;
@@ -237,10 +232,10 @@ TEST_F(ServiceTest, WalletEndpointsNeedAValidToken) {
     }
   }
   // A revoked token stops working at once.
-  auto created = tokens_->create("alice");
+  auto created = store_->create_token("alice");
   ASSERT_TRUE(created.ok());
   EXPECT_EQ(client_->Get("/v1/workers", auth(created->token))->status, 200);
-  ASSERT_TRUE(tokens_->revoke(created->id).is_ok());
+  ASSERT_TRUE(store_->revoke_token(created->id).is_ok());
   EXPECT_EQ(client_->Get("/v1/workers", auth(created->token))->status, 401);
 }
 

@@ -1,4 +1,4 @@
-// Record encodings shared by the Store backends (SQLite: src/store, PostgreSQL: src/pgstore), so
+// Record encodings of the SQL store (sql_store.h), the same over SQLite and PostgreSQL, so
 // both write and read records the same way: field elements as 32 big-endian bytes, uint64 values by
 // their bit pattern in a signed 64-bit column, states by name, and the associated data that binds
 // each sealed secret to its record. Internal: not part of the public API.

@@ -79,4 +79,27 @@ inline Job make_job(std::string key, std::string batch = "b1") {
   return j;
 }
 
+// One secret of each sealed kind in `store`: a note's r, a spending key, a split precompute's
+// output r and a secret in a job's spec; the test looks for `secrets` where the store keeps them.
+struct OneSecretOfEachKind {
+  StoredNote note;  // its commitment is public, its r secret
+  std::vector<Fr> secrets;
+};
+inline OneSecretOfEachKind store_one_secret_of_each_kind(Store& store) {
+  OneSecretOfEachKind put{make_note("alice", 64, 0), {}};
+  const Fr sk = Fr::random();
+  const Fr out_r = Fr::random();
+  const Fr spec_secret = Fr::random();
+  put.secrets = {put.note.r, sk, out_r, spec_secret};
+  const std::int64_t id = must(store.insert_note(put.note));
+  EXPECT_TRUE(store.put_spending_key("alice", sk).is_ok());
+  Precompute p = make_precompute("pc", id, "split");
+  p.outputs_json = R"([{"pk":"0x01","v":3,"r":")" + out_r.to_hex() + R"("}])";
+  EXPECT_TRUE(store.insert_precompute(p).ok());
+  Job j = make_job("job");
+  j.spec_json = R"({"r":")" + spec_secret.to_hex() + R"("})";
+  EXPECT_EQ(must(store.enqueue_jobs(std::vector<Job>{j})), 1);
+  return put;
+}
+
 }  // namespace bucketpay::store_testing

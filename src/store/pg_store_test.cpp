@@ -1,10 +1,18 @@
-// The fleet queue of PgStore (leases, heartbeats, reclaim, exactly-once completion) and its
-// connection pool, on a real PostgreSQL cluster (test_cluster.h; the environment is registered in
-// pgstore_test.cpp).
+// What is the PostgreSQL store's own, on a real PostgreSQL cluster (pg_test_cluster.h; the
+// environment is registered in store_test.cpp): the fleet queue (leases, heartbeats, reclaim,
+// exactly-once completion), its connection pool, and connecting (unreachable servers, timeouts,
+// passwords kept out of messages).
+#include "bucketpay/pg_store.h"
+
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
+#include <future>
 #include <map>
 #include <mutex>
 #include <set>
@@ -12,8 +20,7 @@
 #include <thread>
 #include <vector>
 
-#include "bucketpay/pg_store.h"
-#include "pgstore/test_cluster.h"
+#include "store/pg_test_cluster.h"
 #include "store/store_testing.h"
 
 namespace bucketpay {
@@ -125,16 +132,17 @@ TEST_F(LeaseTest, ExpiredLeaseIsReclaimedTakenOverAndTheLateCompletionRefused) {
 
   // The first worker wakes up: its lease is gone, its heartbeat and result are refused.
   EXPECT_EQ(store->heartbeat(first.job.id, "slow", 30s).status().code(), StatusCode::kFailedPrecondition);
-  EXPECT_EQ(store->complete_job(first.job.id, "slow", proof_for(note, "slow")).status().code(),
+  EXPECT_EQ(store->complete_leased_job(first.job.id, "slow", proof_for(note, "slow")).status().code(),
             StatusCode::kFailedPrecondition);
-  EXPECT_EQ(store->fail_job(first.job.id, "slow", "late failure", false).code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(store->fail_leased_job(first.job.id, "slow", "late failure", false).code(),
+            StatusCode::kFailedPrecondition);
   EXPECT_EQ(must(store->count_precomputes()), 0);
 
-  const std::int64_t id = must(store->complete_job(second.job.id, "fast", proof_for(note, "fast")));
+  const std::int64_t id = must(store->complete_leased_job(second.job.id, "fast", proof_for(note, "fast")));
   // Any later completion is a no-op reporting kAlreadyExists: never a second row.
-  EXPECT_EQ(store->complete_job(first.job.id, "slow", proof_for(note, "slow")).status().code(),
+  EXPECT_EQ(store->complete_leased_job(first.job.id, "slow", proof_for(note, "slow")).status().code(),
             StatusCode::kAlreadyExists);
-  EXPECT_EQ(store->complete_job(second.job.id, "fast", proof_for(note, "fast")).status().code(),
+  EXPECT_EQ(store->complete_leased_job(second.job.id, "fast", proof_for(note, "fast")).status().code(),
             StatusCode::kAlreadyExists);
   EXPECT_EQ(must(store->count_precomputes()), 1);
   const Precompute stored = must(store->find_precompute("job-0")).value();
@@ -150,7 +158,7 @@ TEST_F(LeaseTest, AnExpiredLeaseNobodyTookStillCompletes) {
   const std::int64_t note = seed(*store, 1);
   const LeasedJob job = must(store->claim_job_with_lease("w", 50ms)).value();
   std::this_thread::sleep_for(150ms);
-  EXPECT_TRUE(store->complete_job(job.job.id, "w", proof_for(note, "w")).ok());
+  EXPECT_TRUE(store->complete_leased_job(job.job.id, "w", proof_for(note, "w")).ok());
   EXPECT_EQ(must(store->reclaim_expired()), (ReclaimCounts{0, 0}));
   EXPECT_EQ(must(store->job_counts(std::nullopt)), (JobCounts{0, 0, 1, 0}));
 }
@@ -175,13 +183,13 @@ TEST_F(LeaseTest, LeasedFailureBackToPendingOrFailed) {
   auto store = open();
   seed(*store, 2);
   const LeasedJob a = must(store->claim_job_with_lease("w", 30s)).value();
-  EXPECT_EQ(store->fail_job(a.job.id, "other", "not mine", false).code(), StatusCode::kFailedPrecondition);
-  ASSERT_TRUE(store->fail_job(a.job.id, "w", "bb crashed", false).is_ok());
+  EXPECT_EQ(store->fail_leased_job(a.job.id, "other", "not mine", false).code(), StatusCode::kFailedPrecondition);
+  ASSERT_TRUE(store->fail_leased_job(a.job.id, "w", "bb crashed", false).is_ok());
   EXPECT_EQ(must(store->get_job(a.job.id)).state, JobState::kPending);
   EXPECT_EQ(must(store->lease_owner(a.job.id)), std::nullopt);
   const LeasedJob again = must(store->claim_job_with_lease("w2", 30s)).value();
   EXPECT_EQ(again.job.id, a.job.id);  // a retried job keeps its place
-  ASSERT_TRUE(store->fail_job(again.job.id, "w2", "bad witness", true).is_ok());
+  ASSERT_TRUE(store->fail_leased_job(again.job.id, "w2", "bad witness", true).is_ok());
   EXPECT_EQ(must(store->get_job(a.job.id)).state, JobState::kFailed);
 }
 
@@ -192,7 +200,8 @@ TEST_F(LeaseTest, UnleasedClaimsAreLeftAloneByReclaim) {
   EXPECT_EQ(must(store->lease_owner(job.id)), std::nullopt);
   EXPECT_EQ(must(store->reclaim_expired()), (ReclaimCounts{0, 0}));
   EXPECT_EQ(store->heartbeat(job.id, "w", 1s).status().code(), StatusCode::kFailedPrecondition);
-  EXPECT_EQ(store->complete_job(job.id, "w", proof_for(1, "w")).status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(store->complete_leased_job(job.id, "w", proof_for(1, "w")).status().code(),
+            StatusCode::kFailedPrecondition);
 }
 
 // Four workers, each with a connection of its own (as four machines would), drain 200 jobs with
@@ -236,7 +245,7 @@ TEST_F(LeaseTest, FourWorkersClaimEachJobExactlyOnce) {
           if (!store->heartbeat((*job)->job.id, me, 30s).ok()) {
             ++errors;
           }
-          Result<std::int64_t> done = store->complete_job((*job)->job.id, me, proof_for(note, me));
+          Result<std::int64_t> done = store->complete_leased_job((*job)->job.id, me, proof_for(note, me));
           if (done.ok()) {
             ++completed;
           } else {
@@ -314,13 +323,13 @@ TEST_F(LeaseTest, FleetWithCrashingWorkersCompletesEverythingOnce) {
             ++dropped;
             continue;
           }
-          if (!store->complete_job((*job)->job.id, me, proof_for(note, me)).ok()) {
+          if (!store->complete_leased_job((*job)->job.id, me, proof_for(note, me)).ok()) {
             ++errors;
           }
         }
         // The crashed worker "comes back" with its old result: refused, no second row.
         if (abandoned) {
-          const Status late = store->complete_job(abandoned->job.id, me, proof_for(note, me)).status();
+          const Status late = store->complete_leased_job(abandoned->job.id, me, proof_for(note, me)).status();
           if (late.code() == StatusCode::kAlreadyExists) {
             ++late_refused;
           } else {
@@ -376,6 +385,40 @@ TEST(PgStoreOpen, PasswordIsNotEchoedInErrors) {
       open_pg_store("postgresql://nobody:s3cret@127.0.0.1:1/bucketpay?connect_timeout=2", {});
   ASSERT_FALSE(store.ok());
   EXPECT_EQ(store.status().message().find("s3cret"), std::string::npos) << store.status().to_string();
+}
+
+// A server that accepts the connection and then never says anything (a listening socket nobody
+// accepts on: the kernel completes the TCP handshake): without a connect timeout libpq waits for it
+// forever. Both forms of connection string get the timeout.
+TEST(PgStoreOpen, AServerThatNeverAnswersIsGivenUpOnAfterTheConnectTimeout) {
+  const int listener = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(listener, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof addr;
+  ASSERT_EQ(::bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(::listen(listener, 16), 0);
+  ASSERT_EQ(::getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  const std::string port = std::to_string(ntohs(addr.sin_port));
+  PgOptions pg;
+  pg.connect_timeout_s = 2;
+  for (const std::string& url : {"postgresql://nobody@127.0.0.1:" + port + "/bucketpay",
+                                 "host=127.0.0.1 port=" + port + " user=nobody dbname=bucketpay"}) {
+    const auto t0 = std::chrono::steady_clock::now();
+    auto opening = std::async(std::launch::async, [&] { return open_pg_store(url, {}, pg); });
+    if (opening.wait_for(60s) == std::future_status::timeout) {
+      ADD_FAILURE() << "still connecting to " << url << " after 60 s";
+      ::close(listener);  // resets the waiting connection, so that the call returns
+      opening.wait();
+      return;
+    }
+    const Result<std::unique_ptr<PgStore>> store = opening.get();
+    ASSERT_FALSE(store.ok()) << url;
+    EXPECT_EQ(store.status().code(), StatusCode::kUnavailable) << store.status().to_string();
+    EXPECT_LT(std::chrono::steady_clock::now() - t0, 20s) << url;
+  }
+  ::close(listener);
 }
 
 }  // namespace

@@ -1,11 +1,13 @@
-// The throwaway PostgreSQL cluster of the pgstore tests, for test code only.
+// The throwaway PostgreSQL cluster of the PostgreSQL tests (the store's, the CLI fleet's), for test
+// code only.
 //
-// ClusterEnvironment (a GoogleTest global environment) starts a cluster with scripts/postgres.sh in
-// SetUp and stops it in TearDown. CTest runs each test in a process of its own, often two at a
-// time, so the processes of one checkout share one cluster (in the temp directory, named after the
-// checkout): each process registers itself under a file lock, the first one starts the cluster
-// (initdb once, later starts are quick) and the last one out stops it. A process killed mid-test
-// is noticed as dead by the next one to leave.
+// The cluster is started with scripts/postgres.sh the first time a test asks for cluster_url(), so
+// a test process that never touches PostgreSQL never starts it; ClusterEnvironment (a GoogleTest
+// global environment) lets go of it in TearDown. CTest runs each test in a process of its own,
+// often two at a time, so the processes of one checkout share one cluster (in the temp directory,
+// named after the checkout): each process registers itself under a file lock, the first one starts
+// the cluster (initdb once, later starts are quick) and the last one out stops it. A process killed
+// mid-test is noticed as dead by the next one to leave.
 //
 // Each test gets an empty schema of its own (fresh_database()): the store's tables are created in it
 // through the connection's search_path, so tests never see each other's rows.
@@ -30,14 +32,6 @@
 namespace bucketpay::pgtest {
 
 namespace fs = std::filesystem;
-
-inline std::string& cluster_url_storage() {
-  static std::string url;
-  return url;
-}
-
-// The cluster's URL (database `bucketpay`); empty before the environment's SetUp.
-inline const std::string& cluster_url() { return cluster_url_storage(); }
 
 inline fs::path cluster_dir() {
   const std::string script = BUCKETPAY_POSTGRES_SCRIPT;
@@ -90,23 +84,25 @@ class ClusterLock {
   int fd_ = -1;
 };
 
-class ClusterEnvironment : public ::testing::Environment {
+// This process's use of the cluster: started (or joined) on first use, let go of by release().
+class Cluster {
  public:
-  void SetUp() override {
-    const ClusterLock lock;
-    const fs::path dir = cluster_dir();
-    std::optional<std::string> url = running_url(dir);
-    if (!url) {
-      url = run_command(std::string("'") + BUCKETPAY_POSTGRES_SCRIPT + "' start '" + dir.string() + "'");
-    }
-    ASSERT_TRUE(url.has_value() && url->rfind("postgresql://", 0) == 0)
-        << "scripts/postgres.sh start " << dir << " failed (is the postgresql package installed?)";
-    cluster_url_storage() = *url;
-    fs::create_directories(users_dir());
-    std::ofstream(users_dir() / std::to_string(getpid())) << "";
+  static Cluster& instance() {
+    static Cluster cluster;
+    return cluster;
   }
 
-  void TearDown() override {
+  // The cluster's URL (database `bucketpay`), starting or joining the cluster on the first call;
+  // empty when it cannot be started (the test then fails on it).
+  const std::string& url() {
+    if (!joined_) join();
+    return url_;
+  }
+
+  // Unregisters this process; the last process out stops the cluster.
+  void release() {
+    if (!joined_) return;
+    joined_ = false;
     const ClusterLock lock;
     std::error_code ec;
     fs::remove(users_dir() / std::to_string(getpid()), ec);
@@ -126,6 +122,19 @@ class ClusterEnvironment : public ::testing::Environment {
   }
 
  private:
+  void join() {
+    joined_ = true;
+    const ClusterLock lock;
+    const fs::path dir = cluster_dir();
+    std::optional<std::string> url = running_url(dir);
+    if (!url) url = run_command(std::string("'") + BUCKETPAY_POSTGRES_SCRIPT + "' start '" + dir.string() + "'");
+    EXPECT_TRUE(url.has_value() && url->rfind("postgresql://", 0) == 0)
+        << "scripts/postgres.sh start " << dir << " failed (is the postgresql package installed?)";
+    if (url && url->rfind("postgresql://", 0) == 0) url_ = *url;
+    fs::create_directories(users_dir());
+    std::ofstream(users_dir() / std::to_string(getpid())) << "";
+  }
+
   static fs::path users_dir() { return cluster_dir().string() + ".users"; }
 
   // The URL of the cluster when it is up already (another test process started it): connecting is
@@ -133,9 +142,7 @@ class ClusterEnvironment : public ::testing::Environment {
   static std::optional<std::string> running_url(const fs::path& dir) {
     std::ifstream in(dir / "url");
     std::string url;
-    if (!std::getline(in, url) || url.empty()) {
-      return std::nullopt;
-    }
+    if (!std::getline(in, url) || url.empty()) return std::nullopt;
     try {
       pqxx::connection c(url + "?connect_timeout=2");
       return url;
@@ -143,6 +150,19 @@ class ClusterEnvironment : public ::testing::Environment {
       return std::nullopt;
     }
   }
+
+  bool joined_ = false;
+  std::string url_;
+};
+
+// The cluster's URL (database `bucketpay`), starting the cluster on first use.
+inline const std::string& cluster_url() { return Cluster::instance().url(); }
+
+// Lets go of the cluster after the last test (register it with AddGlobalTestEnvironment, or call
+// SetUp/TearDown around a suite).
+class ClusterEnvironment : public ::testing::Environment {
+ public:
+  void TearDown() override { Cluster::instance().release(); }
 };
 
 // An empty schema of its own for one test, dropped when this goes out of scope.

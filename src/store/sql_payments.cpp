@@ -1,0 +1,227 @@
+// SqlStore's PaymentJournal.
+#include <algorithm>
+#include <string>
+
+#include "store/record_codec.h"
+#include "store/sql_store.h"
+
+namespace bucketpay {
+
+using namespace store_codec;  // NOLINT(google-build-using-namespace)
+
+namespace {
+
+constexpr std::string_view kPaymentColumns =
+    "id, wallet, kind, amount, recipient, state, tx_hash, raw_tx, nonce, gas_used, block, error, latency_ms, "
+    "created_ms, updated_ms";
+
+std::string payment_label(std::int64_t id) { return "payment " + std::to_string(id); }
+
+}  // namespace
+
+Status SqlStore::link_notes_in(Connection& c, std::int64_t payment, std::span<const std::int64_t> notes,
+                               std::string_view role) {
+  for (std::int64_t note : notes) {
+    BUCKETPAY_RETURN_IF_ERROR(
+        c.run("INSERT INTO payment_notes(payment_id, note_id, role) VALUES (?1, ?2, ?3)", {payment, note, role})
+            .status());
+  }
+  return Status::ok();
+}
+
+// The payment's notes of `role`, in the order they were linked.
+Result<std::vector<std::int64_t>> SqlStore::linked_notes_in(Connection& c, std::int64_t payment,
+                                                            std::string_view role) {
+  const std::string sql = "SELECT note_id FROM payment_notes WHERE payment_id = ?1 AND role = ?2 ORDER BY " +
+                          std::string(dialect().payment_notes_order);
+  ASSIGN_OR_RETURN(const sql::Rows rows, c.run(sql, {payment, role}));
+  std::vector<std::int64_t> out;
+  out.reserve(rows.size());
+  for (const sql::Row row : rows) out.push_back(row.int64(0));
+  return out;
+}
+
+// The payment's state; `lock` holds its row until the transaction ends.
+Result<std::string> SqlStore::payment_state_in(Connection& c, std::int64_t id, bool lock) {
+  const std::string sql = "SELECT state FROM payments WHERE id = ?1" + std::string(lock ? dialect().for_update : "");
+  ASSIGN_OR_RETURN(const sql::Rows r, c.run(sql, {id}));
+  if (r.empty()) return Status::not_found("no " + payment_label(id));
+  return r[0].text(0);
+}
+
+Result<std::vector<Payment>> SqlStore::query_payments(Connection& c, std::string_view where, sql::Params params) {
+  ASSIGN_OR_RETURN(Transaction txn, Transaction::begin(c, Access::kRead));
+  const std::string sql = "SELECT " + std::string(kPaymentColumns) + " FROM payments WHERE " + std::string(where);
+  ASSIGN_OR_RETURN(const sql::Rows rows, c.run(sql, params));
+  std::vector<Payment> out;
+  out.reserve(rows.size());
+  for (const sql::Row row : rows) {
+    Payment p;
+    p.id = row.int64(0);
+    p.wallet = row.text(1);
+    p.kind = row.text(2);
+    p.amount = from_db(row.int64(3));
+    p.recipient = row.text(4);
+    ASSIGN_OR_RETURN(p.state, parse_payment_state(row.text(5)));
+    p.tx_hash = row.text(6);
+    p.raw_tx = row.blob(7);
+    p.nonce = from_db(row.int64(8));
+    p.gas_used = from_db(row.int64(9));
+    p.block = from_db(row.int64(10));
+    p.error = row.text(11);
+    p.latency_ms = row.real(12);
+    p.created_ms = row.int64(13);
+    p.updated_ms = row.int64(14);
+    ASSIGN_OR_RETURN(p.note_ids, linked_notes_in(c, p.id, "spend"));
+    ASSIGN_OR_RETURN(p.new_note_ids, linked_notes_in(c, p.id, "new"));
+    out.push_back(std::move(p));
+  }
+  BUCKETPAY_RETURN_IF_ERROR(txn.commit());
+  return out;
+}
+
+Result<std::int64_t> SqlStore::begin_payment(const Payment& p) {
+  return run<Result<std::int64_t>>("begin_payment", [&](Connection& c) -> Result<std::int64_t> {
+    ASSIGN_OR_RETURN(Transaction txn, Transaction::begin(c, Access::kWrite));
+    const std::int64_t now = p.created_ms != 0 ? p.created_ms : now_ms();
+    ASSIGN_OR_RETURN(const sql::Rows r,
+                     c.run("INSERT INTO payments(wallet, kind, amount, recipient, state, tx_hash, nonce, gas_used, "
+                           "block, error, latency_ms, created_ms, updated_ms) "
+                           "VALUES (?1, ?2, ?3, ?4, 'prepared', '', 0, 0, 0, '', 0, ?5, ?5) RETURNING id",
+                           {p.wallet, p.kind, to_db(p.amount), p.recipient, now}));
+    const std::int64_t id = r[0].int64(0);
+    // Row locks in id order first: two payments reserving overlapping notes in different orders
+    // wait for each other instead of deadlocking.
+    if (!dialect().for_update.empty()) {
+      std::vector<std::int64_t> ordered(p.note_ids.begin(), p.note_ids.end());
+      std::sort(ordered.begin(), ordered.end());
+      const std::string lock = "SELECT 1 FROM notes WHERE id = ?1" + std::string(dialect().for_update);
+      for (std::int64_t note : ordered) BUCKETPAY_RETURN_IF_ERROR(c.run(lock, {note}).status());
+    }
+    for (std::int64_t note : p.note_ids) {
+      ASSIGN_OR_RETURN(const sql::Rows reserved,
+                       c.run("UPDATE notes SET state = 'spending' WHERE id = ?1 AND state = 'on_chain'", {note}));
+      if (reserved.affected() != 1) {
+        return Status::failed_precondition("note " + std::to_string(note) +
+                                           " is not on chain and unreserved: it cannot be spent now");
+      }
+    }
+    BUCKETPAY_RETURN_IF_ERROR(link_notes_in(c, id, p.note_ids, "spend"));
+    BUCKETPAY_RETURN_IF_ERROR(link_notes_in(c, id, p.new_note_ids, "new"));
+    BUCKETPAY_RETURN_IF_ERROR(txn.commit());
+    return id;
+  });
+}
+
+Status SqlStore::record_payment_signed(std::int64_t id, std::string_view tx_hash, std::span<const std::uint8_t> raw_tx,
+                                       std::uint64_t nonce, double latency_ms) {
+  return run<Status>("record_payment_signed", [&](Connection& c) -> Status {
+    ASSIGN_OR_RETURN(const sql::Rows r, c.run("UPDATE payments SET state = 'signed', tx_hash = ?2, raw_tx = ?3, "
+                                              "nonce = ?4, latency_ms = ?5, updated_ms = ?6 "
+                                              "WHERE id = ?1 AND state = 'prepared'",
+                                              {id, tx_hash, raw_tx, to_db(nonce), latency_ms, now_ms()}));
+    if (r.affected() == 1) return Status::ok();
+    ASSIGN_OR_RETURN(const std::string state, payment_state_in(c, id, false));
+    return Status::failed_precondition(payment_label(id) + " is " + state + ": it cannot become signed");
+  });
+}
+
+Status SqlStore::mark_payment_submitted(std::int64_t id) {
+  return run<Status>("mark_payment_submitted", [&](Connection& c) -> Status {
+    ASSIGN_OR_RETURN(const sql::Rows r, c.run("UPDATE payments SET state = 'submitted', updated_ms = ?2 "
+                                              "WHERE id = ?1 AND state IN ('signed', 'submitted')",
+                                              {id, now_ms()}));
+    if (r.affected() == 1) return Status::ok();
+    ASSIGN_OR_RETURN(const std::string state, payment_state_in(c, id, false));
+    return Status::failed_precondition(payment_label(id) + " is " + state + ": it cannot become submitted");
+  });
+}
+
+Status SqlStore::confirm_payment(std::int64_t id, std::uint64_t gas_used, std::uint64_t block) {
+  return run<Status>("confirm_payment", [&](Connection& c) -> Status {
+    ASSIGN_OR_RETURN(Transaction txn, Transaction::begin(c, Access::kWrite));
+    ASSIGN_OR_RETURN(const std::string state, payment_state_in(c, id, true));
+    if (state == "confirmed") return Status::ok();
+    if (state != "signed" && state != "submitted") {
+      return Status::failed_precondition(payment_label(id) + " is " + state + ", not in flight");
+    }
+    BUCKETPAY_RETURN_IF_ERROR(c.run("UPDATE payments SET state = 'confirmed', gas_used = ?2, block = ?3, "
+                                    "updated_ms = ?4 WHERE id = ?1",
+                                    {id, to_db(gas_used), to_db(block), now_ms()})
+                                  .status());
+    ASSIGN_OR_RETURN(const std::vector<std::int64_t> notes, linked_notes_in(c, id, "spend"));
+    for (std::int64_t note : notes) BUCKETPAY_RETURN_IF_ERROR(mark_spent_in(c, note, block));
+    return txn.commit();
+  });
+}
+
+Status SqlStore::reopen_payment(std::int64_t id) {
+  return run<Status>("reopen_payment", [&](Connection& c) -> Status {
+    ASSIGN_OR_RETURN(Transaction txn, Transaction::begin(c, Access::kWrite));
+    ASSIGN_OR_RETURN(const std::string state, payment_state_in(c, id, true));
+    if (state == "submitted") return Status::ok();
+    if (state != "confirmed")
+      return Status::failed_precondition(payment_label(id) + " is " + state + ", not confirmed");
+    BUCKETPAY_RETURN_IF_ERROR(
+        c.run("UPDATE payments SET state = 'submitted', block = 0, gas_used = 0, updated_ms = ?2 WHERE id = ?1",
+              {id, now_ms()})
+            .status());
+    BUCKETPAY_RETURN_IF_ERROR(c.run("UPDATE notes SET state = 'spending', spent_block = NULL WHERE state = 'spent' "
+                                    "AND id IN (SELECT note_id FROM payment_notes WHERE payment_id = ?1 "
+                                    "AND role = 'spend')",
+                                    {id})
+                                  .status());
+    return txn.commit();
+  });
+}
+
+Status SqlStore::fail_payment(std::int64_t id, std::string_view error, std::span<const std::int64_t> spent_note_ids,
+                              std::uint64_t block) {
+  return run<Status>("fail_payment", [&](Connection& c) -> Status {
+    ASSIGN_OR_RETURN(Transaction txn, Transaction::begin(c, Access::kWrite));
+    ASSIGN_OR_RETURN(const std::string state, payment_state_in(c, id, true));
+    if (state == "failed") return Status::ok();
+    if (state == "confirmed") return Status::failed_precondition(payment_label(id) + " is confirmed");
+    BUCKETPAY_RETURN_IF_ERROR(
+        c.run("UPDATE payments SET state = 'failed', error = ?2, block = ?3, updated_ms = ?4 WHERE id = ?1",
+              {id, error, to_db(block), now_ms()})
+            .status());
+    ASSIGN_OR_RETURN(const std::vector<std::int64_t> notes, linked_notes_in(c, id, "spend"));
+    for (std::int64_t note : notes) {
+      if (std::find(spent_note_ids.begin(), spent_note_ids.end(), note) != spent_note_ids.end()) {
+        BUCKETPAY_RETURN_IF_ERROR(mark_spent_in(c, note, block));
+      } else {
+        BUCKETPAY_RETURN_IF_ERROR(
+            c.run("UPDATE notes SET state = 'on_chain' WHERE id = ?1 AND state = 'spending'", {note}).status());
+      }
+    }
+    ASSIGN_OR_RETURN(const std::vector<std::int64_t> created, linked_notes_in(c, id, "new"));
+    for (std::int64_t note : created) {
+      BUCKETPAY_RETURN_IF_ERROR(
+          c.run("DELETE FROM notes WHERE id = ?1 AND state = 'pending' AND leaf_index IS NULL", {note}).status());
+    }
+    return txn.commit();
+  });
+}
+
+Result<Payment> SqlStore::get_payment(std::int64_t id) {
+  return run<Result<Payment>>("get_payment", [&](Connection& c) -> Result<Payment> {
+    const sql::Value params[] = {id};
+    ASSIGN_OR_RETURN(std::vector<Payment> found, query_payments(c, "id = ?1", params));
+    if (found.empty()) return Status::not_found("no " + payment_label(id));
+    return std::move(found.front());
+  });
+}
+
+Result<std::vector<Payment>> SqlStore::list_payments(std::string_view wallet, std::optional<PaymentState> state) {
+  return run<Result<std::vector<Payment>>>("list_payments", [&](Connection& c) {
+    if (!state) {
+      const sql::Value params[] = {wallet};
+      return query_payments(c, "wallet = ?1 ORDER BY id", params);
+    }
+    const sql::Value params[] = {wallet, payment_state_name(*state)};
+    return query_payments(c, "wallet = ?1 AND state = ?2 ORDER BY id", params);
+  });
+}
+
+}  // namespace bucketpay
