@@ -6,6 +6,7 @@
 #include <memory>
 #include <mutex>
 
+#include "bucketpay/clock.h"
 #include "bucketpay/service.h"
 
 namespace bucketpay {
@@ -33,11 +34,6 @@ bool is_lower_hex(std::string_view s) {
     if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
   }
   return true;
-}
-
-std::int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
 }
 
 struct Finalize {
@@ -121,7 +117,7 @@ Result<TokenStore::Created> TokenStore::create(std::string_view wallet) {
   sqlite3_bind_text(st->get(), 1, c.id.data(), static_cast<int>(c.id.size()), SQLITE_TRANSIENT);
   sqlite3_bind_text(st->get(), 2, wallet.data(), static_cast<int>(wallet.size()), SQLITE_TRANSIENT);
   sqlite3_bind_blob(st->get(), 3, hash.data(), static_cast<int>(hash.size()), SQLITE_TRANSIENT);
-  sqlite3_bind_int64(st->get(), 4, now_ms());
+  sqlite3_bind_int64(st->get(), 4, Clock::system().unix_ms());
   if (sqlite3_step(st->get()) != SQLITE_DONE) return impl_->error("storing a token");
   return c;
 }
