@@ -598,7 +598,9 @@ Result<DepositReport> Wallet::deposit(Cents amount, bool wait) {
     }
     report.gas_used += approved->gas_used;
   }
-  const eth::Bytes calldata = pool_->encode_deposit_many(to_u256(pk_), raw_values, rs);
+  auto encoded = pool_->encode_deposit_many(to_u256(pk_), raw_values, rs);
+  if (!encoded.ok()) return encoded.status();
+  const eth::Bytes calldata = std::move(encoded).value();
   eth::CallRequest call;
   call.from = account();
   call.to = config_.pool;
@@ -715,7 +717,9 @@ Result<PaymentReport> Wallet::pay(Cents amount, const eth::Address& to, MissingP
     auto id = store_.begin_payment(p);
     if (!id.ok()) return id.status();
     report.payment_id = *id;
-    const eth::Bytes calldata = pool_->encode_spend_batch(calls);
+    auto encoded = pool_->encode_spend_batch(calls);
+    if (!encoded.ok()) return encoded.status();
+    const eth::Bytes calldata = std::move(encoded).value();
     auto receipt = send_journaled(*id, calldata, "spendBatch", kSpendBatchBaseGas + kSpendGasPerProof * calls.size(),
                                   *fees, started, &report.latency_ms, std::move(*sender));
     if (!receipt.ok()) return receipt.status();
@@ -787,7 +791,9 @@ Result<PaymentReport> Wallet::pay(Cents amount, const eth::Address& to, MissingP
                       to,
                       to_u256(statement.out_cm1),
                       to_u256(statement.out_cm2)};
-  const eth::Bytes calldata = pool_->encode_split(call);
+  auto encoded = pool_->encode_split(call);
+  if (!encoded.ok()) return fail(encoded.status());
+  const eth::Bytes calldata = std::move(encoded).value();
   auto receipt = send_journaled(*id, calldata, "split", kSplitGas, *fees, started, &report.latency_ms);
   if (!receipt.ok()) return receipt.status();
   report.tx_hash = eth::to_hex(receipt->transaction_hash);
@@ -928,8 +934,9 @@ Result<RebalanceReport> Wallet::rebalance(bool wait) {
       if (first_error.is_ok()) first_error = fees.status();
       continue;
     }
-    auto receipt =
-        send_journaled(payment_ids[i], pool_->encode_split(call), "split", kSplitGas, *fees, Clock::now(), nullptr);
+    auto encoded = pool_->encode_split(call);
+    if (!encoded.ok()) return encoded.status();
+    auto receipt = send_journaled(payment_ids[i], *encoded, "split", kSplitGas, *fees, Clock::now(), nullptr);
     if (!receipt.ok()) {
       if (first_error.is_ok()) first_error = receipt.status();
       continue;
