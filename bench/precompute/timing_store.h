@@ -87,6 +87,14 @@ class TimingStore final : public Store {
                       std::uint64_t block) override {
     return inner_->fail_payment(id, error, spent_note_ids, block);
   }
+  Status fail_payment_if(std::int64_t id, PaymentState expected, std::string_view error,
+                         std::span<const std::int64_t> spent_note_ids, std::uint64_t block) override {
+    return inner_->fail_payment_if(id, expected, error, spent_note_ids, block);
+  }
+  Status settle_payment_by(std::int64_t id, PaymentState expected, std::string_view settled_by,
+                           std::uint64_t block) override {
+    return inner_->settle_payment_by(id, expected, settled_by, block);
+  }
   Result<Payment> get_payment(std::int64_t id) override { return inner_->get_payment(id); }
   Result<std::vector<Payment>> list_payments(std::string_view wallet, std::optional<PaymentState> state) override {
     return inner_->list_payments(wallet, state);

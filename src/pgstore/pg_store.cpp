@@ -137,6 +137,9 @@ CREATE TABLE payment_notes(
 CREATE INDEX payment_notes_by_payment ON payment_notes(payment_id, role);
 CREATE INDEX payment_notes_by_note ON payment_notes(note_id);
 )sql",
+    R"sql(
+ALTER TABLE payments ADD COLUMN settled_by TEXT NOT NULL DEFAULT '';
+)sql",
 };
 constexpr auto kSchemaVersion = static_cast<std::int64_t>(std::size(kMigrations));
 
@@ -154,7 +157,7 @@ constexpr const char* kPrecomputeColumns =
 constexpr const char* kJobColumns = "id, key, batch, circuit, spec, state, tries, error, updated_ms, worker";
 constexpr const char* kPaymentColumns =
     "id, wallet, kind, amount, recipient, state, tx_hash, raw_tx, nonce, gas_used, block, error, latency_ms, "
-    "created_ms, updated_ms";
+    "created_ms, updated_ms, settled_by";
 
 std::string cat(std::initializer_list<std::string_view> parts) {
   std::string s;
@@ -972,8 +975,9 @@ class PgStoreImpl final : public PgStore {
         return Status::failed_precondition("payment " + std::to_string(id) + " is " + state + ", not in flight");
       }
       txn.exec_params(
-          "UPDATE payments SET state = 'confirmed', gas_used = $2, block = $3, updated_ms = $4 WHERE id = $1", id,
-          to_db(gas_used), to_db(block), now_ms());
+          "UPDATE payments SET state = 'confirmed', gas_used = $2, block = $3, settled_by = '', updated_ms = $4 "
+          "WHERE id = $1",
+          id, to_db(gas_used), to_db(block), now_ms());
       for (std::int64_t note : linked_notes_in(txn, id, "spend")) mark_spent_in(txn, note, block);
       txn.commit();
       return Status::ok();
@@ -1035,18 +1039,41 @@ class PgStoreImpl final : public PgStore {
       ASSIGN_OR_RETURN(const std::string state, payment_state_in(txn, id, true));
       if (state == "failed") return Status::ok();
       if (state == "confirmed") return Status::failed_precondition("payment " + std::to_string(id) + " is confirmed");
-      txn.exec_params("UPDATE payments SET state = 'failed', error = $2, block = $3, updated_ms = $4 WHERE id = $1", id,
-                      std::string(error), to_db(block), now_ms());
-      for (std::int64_t note : linked_notes_in(txn, id, "spend")) {
-        if (std::find(spent_note_ids.begin(), spent_note_ids.end(), note) != spent_note_ids.end()) {
-          mark_spent_in(txn, note, block);
-        } else {
-          txn.exec_params("UPDATE notes SET state = 'on_chain' WHERE id = $1 AND state = 'spending'", note);
-        }
+      fail_payment_in(txn, id, error, spent_note_ids, block, /*delete_new_notes=*/true);
+      txn.commit();
+      return Status::ok();
+    });
+  }
+
+  Status fail_payment_if(std::int64_t id, PaymentState expected, std::string_view error,
+                         std::span<const std::int64_t> spent_note_ids, std::uint64_t block) override {
+    return run<Status>("fail_payment_if", [&](pqxx::connection& c) -> Status {
+      pqxx::work txn(c);
+      ASSIGN_OR_RETURN(const std::string state, payment_state_in(txn, id, true));
+      if (state != payment_state_name(expected) || state == "confirmed" || state == "failed") {
+        return Status::failed_precondition("payment " + std::to_string(id) + " is " + state + ", not " +
+                                           std::string(payment_state_name(expected)) + ": it cannot become failed");
       }
-      for (std::int64_t note : linked_notes_in(txn, id, "new")) {
-        txn.exec_params("DELETE FROM notes WHERE id = $1 AND state = 'pending' AND leaf_index IS NULL", note);
+      fail_payment_in(txn, id, error, spent_note_ids, block, /*delete_new_notes=*/expected == PaymentState::kPrepared);
+      txn.commit();
+      return Status::ok();
+    });
+  }
+
+  Status settle_payment_by(std::int64_t id, PaymentState expected, std::string_view settled_by,
+                           std::uint64_t block) override {
+    return run<Status>("settle_payment_by", [&](pqxx::connection& c) -> Status {
+      pqxx::work txn(c);
+      ASSIGN_OR_RETURN(const std::string state, payment_state_in(txn, id, true));
+      if (state != payment_state_name(expected) || (state != "signed" && state != "submitted")) {
+        return Status::failed_precondition("payment " + std::to_string(id) + " is " + state + ", not " +
+                                           std::string(payment_state_name(expected)) + " in flight");
       }
+      txn.exec_params(
+          "UPDATE payments SET state = 'confirmed', gas_used = 0, block = $2, settled_by = $3, updated_ms = $4 "
+          "WHERE id = $1",
+          id, to_db(block), std::string(settled_by), now_ms());
+      for (std::int64_t note : linked_notes_in(txn, id, "spend")) mark_spent_in(txn, note, block);
       txn.commit();
       return Status::ok();
     });
@@ -1103,6 +1130,25 @@ class PgStoreImpl final : public PgStore {
   }
 
   // ---- Chain and journal helpers (inside a transaction).
+
+  // The writes of fail_payment / fail_payment_if, inside their transaction.
+  static void fail_payment_in(pqxx::transaction_base& txn, std::int64_t id, std::string_view error,
+                              std::span<const std::int64_t> spent_note_ids, std::uint64_t block,
+                              bool delete_new_notes) {
+    txn.exec_params("UPDATE payments SET state = 'failed', error = $2, block = $3, updated_ms = $4 WHERE id = $1", id,
+                    std::string(error), to_db(block), now_ms());
+    for (std::int64_t note : linked_notes_in(txn, id, "spend")) {
+      if (std::find(spent_note_ids.begin(), spent_note_ids.end(), note) != spent_note_ids.end()) {
+        mark_spent_in(txn, note, block);
+      } else {
+        txn.exec_params("UPDATE notes SET state = 'on_chain' WHERE id = $1 AND state = 'spending'", note);
+      }
+    }
+    if (!delete_new_notes) return;
+    for (std::int64_t note : linked_notes_in(txn, id, "new")) {
+      txn.exec_params("DELETE FROM notes WHERE id = $1 AND state = 'pending' AND leaf_index IS NULL", note);
+    }
+  }
 
   // -> spent (from any state; the first spent block is kept), its proofs and their jobs dropped.
   static void mark_spent_in(pqxx::transaction_base& txn, std::int64_t note, std::uint64_t block) {
@@ -1189,6 +1235,7 @@ class PgStoreImpl final : public PgStore {
       p.latency_ms = row[12].as<double>();
       p.created_ms = row[13].as<std::int64_t>();
       p.updated_ms = row[14].as<std::int64_t>();
+      p.settled_by = row[15].as<std::string>();
       p.note_ids = linked_notes_in(txn, p.id, "spend");
       p.new_note_ids = linked_notes_in(txn, p.id, "new");
       out.push_back(std::move(p));

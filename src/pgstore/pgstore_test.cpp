@@ -1292,6 +1292,81 @@ TEST_P(StoreContractTest, FailedPaymentKeepsNewNotesThatLanded) {
   EXPECT_EQ(must(store->get_note(a)).state, NoteState::kSpending);
 }
 
+TEST_P(StoreContractTest, FailPaymentIfIsACompareAndSetThatKeepsOutputsWhichCouldStillLand) {
+  auto store = open();
+  const std::int64_t a = must(store->insert_note(make_note("w", 8, 0)));
+  const std::int64_t out1 = must(store->insert_note(make_note("w", 3)));
+  const std::int64_t out2 = must(store->insert_note(make_note("w", 5)));
+  Payment p;
+  p.wallet = "w";
+  p.kind = "rebalance";
+  p.note_ids = {a};
+  p.new_note_ids = {out1, out2};
+  const std::int64_t id = must(store->begin_payment(p));
+  ASSERT_TRUE(store->record_payment_signed(id, "0x01", Bytes{1}, 0, 0).is_ok());
+  // Not in the expected state: nothing changes, and the error names the state it is in.
+  const Status wrong = store->fail_payment_if(id, PaymentState::kSubmitted, "dropped", {}, 0);
+  EXPECT_EQ(wrong.code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(wrong.message().find("is signed"), std::string::npos) << wrong.to_string();
+  EXPECT_EQ(must(store->get_payment(id)).state, PaymentState::kSigned);
+  EXPECT_EQ(must(store->get_note(a)).state, NoteState::kSpending);
+  // From the expected state: failed, its note released, its outputs still pending (signed bytes
+  // that anyone may hold could still put them on chain).
+  ASSERT_TRUE(store->fail_payment_if(id, PaymentState::kSigned, "never mined", {}, 0).is_ok());
+  EXPECT_EQ(must(store->get_payment(id)).state, PaymentState::kFailed);
+  EXPECT_EQ(must(store->get_note(a)).state, NoteState::kOnChain);
+  EXPECT_EQ(must(store->get_note(out1)).state, NoteState::kPending);
+  EXPECT_EQ(must(store->get_note(out2)).state, NoteState::kPending);
+  EXPECT_EQ(store->fail_payment_if(id, PaymentState::kSigned, "again", {}, 0).code(), StatusCode::kFailedPrecondition)
+      << "failed is not signed: a second settler loses the race";
+  // A kept output that lands becomes a note like any other.
+  ASSERT_TRUE(store->set_note_leaf_index(out1, 1).is_ok());
+  EXPECT_EQ(must(store->get_note(out1)).state, NoteState::kOnChain);
+  // A payment that never got signed cannot land: its outputs go, its spent marks apply.
+  const std::int64_t b = must(store->insert_note(make_note("w", 2, 2)));
+  const std::int64_t change = must(store->insert_note(make_note("w", 6)));
+  Payment q;
+  q.wallet = "w";
+  q.kind = "split";
+  q.note_ids = {a, b};
+  q.new_note_ids = {change};
+  const std::int64_t id2 = must(store->begin_payment(q));
+  const std::vector<std::int64_t> spent = {b};
+  ASSERT_TRUE(store->fail_payment_if(id2, PaymentState::kPrepared, "stopped before it was signed", spent, 7).is_ok());
+  EXPECT_EQ(store->get_note(change).status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(must(store->get_note(a)).state, NoteState::kOnChain);
+  EXPECT_EQ(must(store->get_note(b)).state, NoteState::kSpent);
+  EXPECT_EQ(store->fail_payment_if(424242, PaymentState::kPrepared, "x", {}, 0).code(), StatusCode::kNotFound);
+}
+
+TEST_P(StoreContractTest, SettlePaymentByRecordsTheTransactionThatPaidIt) {
+  auto store = open();
+  const std::int64_t a = must(store->insert_note(make_note("w", 1, 0)));
+  const std::int64_t b = must(store->insert_note(make_note("w", 2, 1)));
+  const std::int64_t id = must(store->begin_payment(make_payment({a, b})));
+  EXPECT_EQ(store->settle_payment_by(id, PaymentState::kPrepared, "0xfeed", 9).code(), StatusCode::kFailedPrecondition)
+      << "nothing signed: nothing of it can be on chain";
+  ASSERT_TRUE(store->record_payment_signed(id, "0xabcd", Bytes{2, 1}, 3, 1).is_ok());
+  ASSERT_TRUE(store->mark_payment_submitted(id).is_ok());
+  EXPECT_EQ(store->settle_payment_by(id, PaymentState::kSigned, "0xfeed", 9).code(), StatusCode::kFailedPrecondition);
+  ASSERT_TRUE(store->settle_payment_by(id, PaymentState::kSubmitted, "0xfeed", 9).is_ok());
+  Payment done = must(store->get_payment(id));
+  EXPECT_EQ(done.state, PaymentState::kConfirmed);
+  EXPECT_EQ(done.settled_by, "0xfeed");
+  EXPECT_EQ(done.tx_hash, "0xabcd") << "its own transaction stays recorded";
+  EXPECT_EQ(done.block, 9U);
+  EXPECT_EQ(done.gas_used, 0U);
+  for (std::int64_t n : {a, b}) EXPECT_EQ(must(store->get_note(n)).state, NoteState::kSpent) << n;
+  EXPECT_EQ(store->fail_payment_if(id, PaymentState::kSubmitted, "late", {}, 0).code(),
+            StatusCode::kFailedPrecondition);
+  // Reopened by a reorganisation and then confirmed by its own receipt: settled_by is cleared.
+  ASSERT_TRUE(store->reopen_payment(id).is_ok());
+  ASSERT_TRUE(store->confirm_payment(id, 700000, 12).is_ok());
+  done = must(store->get_payment(id));
+  EXPECT_TRUE(done.settled_by.empty());
+  EXPECT_EQ(done.block, 12U);
+}
+
 // Schema version 1 of the PostgreSQL store exactly as the first release created it (kMigrations[0]
 // in pg_store.cpp).
 constexpr const char* kPgSchemaV1 = R"sql(

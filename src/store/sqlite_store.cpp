@@ -186,6 +186,9 @@ CREATE TABLE payment_notes(
 CREATE INDEX payment_notes_by_payment ON payment_notes(payment_id, role);
 CREATE INDEX payment_notes_by_note ON payment_notes(note_id);
 )sql",
+    R"sql(
+ALTER TABLE payments ADD COLUMN settled_by TEXT NOT NULL DEFAULT '';
+)sql",
 };
 constexpr auto kSchemaVersion = static_cast<std::int64_t>(std::size(kMigrations));
 
@@ -212,7 +215,7 @@ constexpr const char* kPrecomputeColumns =
 constexpr const char* kJobColumns = "id, key, batch, circuit, spec, state, tries, error, updated_ms, worker";
 constexpr const char* kPaymentColumns =
     "id, wallet, kind, amount, recipient, state, tx_hash, raw_tx, nonce, gas_used, block, error, latency_ms, "
-    "created_ms, updated_ms";
+    "created_ms, updated_ms, settled_by";
 
 // An flock(2)ed file, unlocked and closed on destruction.
 class FileLock final : public Store::Lock {
@@ -952,7 +955,7 @@ class SqliteStore final : public Store {
       }
       {
         ASSIGN_OR_RETURN(Stmt q, db_->prepare("UPDATE payments SET state = 'confirmed', gas_used = ?2, block = ?3, "
-                                              "updated_ms = ?4 WHERE id = ?1"));
+                                              "settled_by = '', updated_ms = ?4 WHERE id = ?1"));
         q.bind(1, id).bind(2, to_db(gas_used)).bind(3, to_db(block)).bind(4, now_ms());
         BUCKETPAY_RETURN_IF_ERROR(q.run());
       }
@@ -1019,34 +1022,43 @@ class SqliteStore final : public Store {
       ASSIGN_OR_RETURN(const std::string state, payment_state_locked(id));
       if (state == "failed") return Status::ok();
       if (state == "confirmed") return Status::failed_precondition("payment " + std::to_string(id) + " is confirmed");
+      BUCKETPAY_RETURN_IF_ERROR(fail_payment_locked(id, error, spent_note_ids, block, /*delete_new_notes=*/true));
+      return txn.commit();
+    });
+  }
+
+  Status fail_payment_if(std::int64_t id, PaymentState expected, std::string_view error,
+                         std::span<const std::int64_t> spent_note_ids, std::uint64_t block) override {
+    return guarded_status("fail_payment_if", [&]() -> Status {
+      ASSIGN_OR_RETURN(Transaction txn, Transaction::begin(*db_));
+      ASSIGN_OR_RETURN(const std::string state, payment_state_locked(id));
+      if (state != payment_state_name(expected) || state == "confirmed" || state == "failed") {
+        return Status::failed_precondition("payment " + std::to_string(id) + " is " + state + ", not " +
+                                           std::string(payment_state_name(expected)) + ": it cannot become failed");
+      }
+      const bool never_signed = expected == PaymentState::kPrepared;
+      BUCKETPAY_RETURN_IF_ERROR(fail_payment_locked(id, error, spent_note_ids, block, never_signed));
+      return txn.commit();
+    });
+  }
+
+  Status settle_payment_by(std::int64_t id, PaymentState expected, std::string_view settled_by,
+                           std::uint64_t block) override {
+    return guarded_status("settle_payment_by", [&]() -> Status {
+      ASSIGN_OR_RETURN(Transaction txn, Transaction::begin(*db_));
+      ASSIGN_OR_RETURN(const std::string state, payment_state_locked(id));
+      if (state != payment_state_name(expected) || (state != "signed" && state != "submitted")) {
+        return Status::failed_precondition("payment " + std::to_string(id) + " is " + state + ", not " +
+                                           std::string(payment_state_name(expected)) + " in flight");
+      }
       {
-        ASSIGN_OR_RETURN(Stmt q, db_->prepare("UPDATE payments SET state = 'failed', error = ?2, block = ?3, "
-                                              "updated_ms = ?4 WHERE id = ?1"));
-        q.bind(1, id).bind(2, error).bind(3, to_db(block)).bind(4, now_ms());
+        ASSIGN_OR_RETURN(Stmt q, db_->prepare("UPDATE payments SET state = 'confirmed', gas_used = 0, block = ?2, "
+                                              "settled_by = ?3, updated_ms = ?4 WHERE id = ?1"));
+        q.bind(1, id).bind(2, to_db(block)).bind(3, settled_by).bind(4, now_ms());
         BUCKETPAY_RETURN_IF_ERROR(q.run());
       }
       ASSIGN_OR_RETURN(const std::vector<std::int64_t> notes, linked_notes_locked(id, "spend"));
-      {
-        ASSIGN_OR_RETURN(Stmt release,
-                         db_->prepare("UPDATE notes SET state = 'on_chain' WHERE id = ?1 AND state = 'spending'"));
-        for (std::int64_t note : notes) {
-          if (std::find(spent_note_ids.begin(), spent_note_ids.end(), note) != spent_note_ids.end()) {
-            BUCKETPAY_RETURN_IF_ERROR(mark_spent_locked(note, block));
-            continue;
-          }
-          release.bind(1, note);
-          BUCKETPAY_RETURN_IF_ERROR(release.run());
-        }
-      }
-      ASSIGN_OR_RETURN(const std::vector<std::int64_t> created, linked_notes_locked(id, "new"));
-      {
-        ASSIGN_OR_RETURN(Stmt drop,
-                         db_->prepare("DELETE FROM notes WHERE id = ?1 AND state = 'pending' AND leaf_index IS NULL"));
-        for (std::int64_t note : created) {
-          drop.bind(1, note);
-          BUCKETPAY_RETURN_IF_ERROR(drop.run());
-        }
-      }
+      for (std::int64_t note : notes) BUCKETPAY_RETURN_IF_ERROR(mark_spent_locked(note, block));
       return txn.commit();
     });
   }
@@ -1185,6 +1197,39 @@ class SqliteStore final : public Store {
     return out;
   }
 
+  // The writes of fail_payment / fail_payment_if, inside their transaction.
+  Status fail_payment_locked(std::int64_t id, std::string_view error, std::span<const std::int64_t> spent_note_ids,
+                             std::uint64_t block, bool delete_new_notes) {
+    {
+      ASSIGN_OR_RETURN(Stmt q, db_->prepare("UPDATE payments SET state = 'failed', error = ?2, block = ?3, "
+                                            "updated_ms = ?4 WHERE id = ?1"));
+      q.bind(1, id).bind(2, error).bind(3, to_db(block)).bind(4, now_ms());
+      BUCKETPAY_RETURN_IF_ERROR(q.run());
+    }
+    ASSIGN_OR_RETURN(const std::vector<std::int64_t> notes, linked_notes_locked(id, "spend"));
+    {
+      ASSIGN_OR_RETURN(Stmt release,
+                       db_->prepare("UPDATE notes SET state = 'on_chain' WHERE id = ?1 AND state = 'spending'"));
+      for (std::int64_t note : notes) {
+        if (std::find(spent_note_ids.begin(), spent_note_ids.end(), note) != spent_note_ids.end()) {
+          BUCKETPAY_RETURN_IF_ERROR(mark_spent_locked(note, block));
+          continue;
+        }
+        release.bind(1, note);
+        BUCKETPAY_RETURN_IF_ERROR(release.run());
+      }
+    }
+    if (!delete_new_notes) return Status::ok();
+    ASSIGN_OR_RETURN(const std::vector<std::int64_t> created, linked_notes_locked(id, "new"));
+    ASSIGN_OR_RETURN(Stmt drop,
+                     db_->prepare("DELETE FROM notes WHERE id = ?1 AND state = 'pending' AND leaf_index IS NULL"));
+    for (std::int64_t note : created) {
+      drop.bind(1, note);
+      BUCKETPAY_RETURN_IF_ERROR(drop.run());
+    }
+    return Status::ok();
+  }
+
   Result<std::string> payment_state_locked(std::int64_t id) {
     ASSIGN_OR_RETURN(Stmt q, db_->prepare("SELECT state FROM payments WHERE id = ?1"));
     q.bind(1, id);
@@ -1224,6 +1269,7 @@ class SqliteStore final : public Store {
         p.latency_ms = q.real(12);
         p.created_ms = q.int64(13);
         p.updated_ms = q.int64(14);
+        p.settled_by = q.text(15);
         out.push_back(std::move(p));
       }
     }
