@@ -1,4 +1,4 @@
-// Payer: a payment from the inventory (docs/wallet.md, "Paying").
+// Payer: a payment from the inventory (docs/wallet.md, "Payments and the journal").
 //
 //   plan:    the notes ready to pay the recipient (ready_notes(), the one rule) that make the amount
 //            exactly with the fewest notes (plan_payment), at most what one transaction carries;

@@ -1,5 +1,5 @@
 // PaymentJournal: every transaction the wallet sends, recorded before it is sent and settled from
-// what the chain shows (docs/wallet.md, "The payments journal").
+// what the chain shows (docs/wallet.md, "Payments and the journal").
 //
 //   record (prepared: notes reserved) -> sign -> simulate -> signed (raw bytes kept) -> send
 //     -> submitted -> receipt -> confirmed | failed

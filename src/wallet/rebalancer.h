@@ -1,5 +1,5 @@
 // Rebalancer: keeps the inventory at its policy's targets by splitting larger notes
-// (docs/wallet.md, "Rebalancing").
+// (docs/wallet.md, "Inventory policy").
 //
 // plan_splits() is the policy: pure, from the notes on chain to the splits of one round. run()
 // carries a round out: each split is recorded in the journal (its donor reserved, its two outputs
