@@ -214,7 +214,7 @@ Result<ProofRequest> Engine::request_for(const Job& job) {
 }
 
 Result<Precompute> Engine::precompute_for(const Job& job, const ProofResult& r) {
-  if (!r.proof.ok()) return r.proof.status();
+  BUCKETPAY_RETURN_IF_ERROR(r.proof.status());
   const json spec = json::parse(job.spec_json, nullptr, false);
   if (spec.is_discarded() || !spec.is_object() || !spec.contains("note_id")) {
     return Status::corruption("job " + job.key + " has a malformed spec");
