@@ -214,6 +214,8 @@ Bytes sign_transaction(const Eip1559Tx& tx, const PrivateKey& key);
 
 // --------------------------------------------------------------------------------------- Wallet
 
+struct SignedTransaction;
+
 struct WalletOptions {
   // gas limit = estimate * (100 + gas_margin_percent) / 100.
   std::uint32_t gas_margin_percent = 20;
@@ -223,6 +225,25 @@ struct WalletOptions {
   U256 default_priority_fee = U256(1'000'000'000);
   std::chrono::milliseconds receipt_timeout{60'000};
 };
+
+// EIP-1559 fees: priority = eth_maxPriorityFeePerGas (else the default), max = multiplier * the
+// next block's base fee (eth_feeHistory, else the latest block's) + priority.
+struct Fees {
+  U256 max_fee_per_gas;
+  U256 max_priority_fee_per_gas;
+  U256 base_fee_per_gas;
+};
+Result<Fees> estimate_fees(Rpc& rpc, const WalletOptions& options);
+
+// Sends a signed transaction. A node that already has it counts as accepted: in its pool ("already
+// known"), or mined (a "nonce too low" answer for a hash it knows). Returns its hash; kCorruption
+// when the node answers another hash; other rejections as the node gave them, with the nonce named.
+Result<Hash32> send_signed(Rpc& rpc, const SignedTransaction& tx);
+
+// For a failed receipt: replays its transaction with eth_call on the state at its block and sets
+// receipt.revert_reason when the replay reverts (decoded with the Rpc's error signatures).
+// Best effort: a replay that fails or does not revert leaves the receipt as it was.
+void explain_revert(Rpc& rpc, Receipt& receipt);
 
 // Per-transaction overrides.
 struct TxOverrides {
@@ -258,13 +279,8 @@ class Wallet {
 
   [[nodiscard]] const Address& address() const { return address_; }
 
-  // EIP-1559 fees: priority = eth_maxPriorityFeePerGas (else the default), max = multiplier * the
-  // next block's base fee (eth_feeHistory) + priority.
-  struct Fees {
-    U256 max_fee_per_gas;
-    U256 max_priority_fee_per_gas;
-    U256 base_fee_per_gas;
-  };
+  // eth::estimate_fees with this wallet's options.
+  using Fees = eth::Fees;
   Result<Fees> estimate_fees();
 
   // Signs and broadcasts; returns the transaction hash once the node accepted it. Gas is estimated

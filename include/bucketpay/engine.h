@@ -17,8 +17,10 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "bucketpay/amount.h"
@@ -61,8 +63,14 @@ struct EngineStores {
 
 class Engine {
  public:
-  // The engine proves with `pool` for `wallet`'s notes in `stores`; both outlive the engine.
+  // The engine proves with `pool` for `wallet`'s notes in `stores`; both outlive the engine. It
+  // loads its own copy of the tree from the store's leaves.
   static Result<std::unique_ptr<Engine>> open(EngineStores stores, ProverPool& pool, std::string wallet);
+  // The same on the caller's `tree` (e.g. the wallet's, so that one process keeps one tree), which
+  // must hold a prefix of the store's leaves and outlive the engine; the engine appends the leaves
+  // another process added when a note lies beyond it. Neither may use the tree while the other does.
+  static Result<std::unique_ptr<Engine>> open(EngineStores stores, ProverPool& pool, std::string wallet,
+                                              MerkleTree& tree);
   // An engine without a prover: only enqueue_* work (the proving methods fail with
   // kFailedPrecondition).
   static Result<std::unique_ptr<Engine>> open_without_prover(EngineStores stores, std::string wallet);
@@ -90,7 +98,7 @@ class Engine {
   Result<Precompute> prove_job(const Job& job, const CancelToken* cancel = nullptr);
 
   // The local tree (the store's leaves). append_leaf() adds to both, durably.
-  [[nodiscard]] const MerkleTree& tree() const { return tree_; }
+  [[nodiscard]] const MerkleTree& tree() const { return *tree_; }
   Result<std::uint64_t> append_leaf(const Fr& leaf);
 
   // Precompute keys: one proof per (circuit, note, amount, recipient).
@@ -98,18 +106,23 @@ class Engine {
   static std::string split_key(const Fr& nullifier, Cents amount, const Fr& recipient);
 
  private:
+  struct RunState;
   Engine(EngineStores stores, ProverPool* pool, std::string wallet)
       : notes_(stores.notes),
         secrets_(stores.secrets),
         proofs_(stores.proofs),
         pool_(pool),
         wallet_(std::move(wallet)) {}
-  static Result<std::unique_ptr<Engine>> open_with(EngineStores stores, ProverPool* pool, std::string wallet);
+  static Result<std::unique_ptr<Engine>> open_with(EngineStores stores, ProverPool* pool, std::string wallet,
+                                                   MerkleTree* shared_tree);
   Result<std::vector<Job>> seed_jobs(std::int64_t note_id, std::span<const Cents> buckets, const Fr& recipient);
   Result<std::vector<Job>> spend_jobs(std::span<const std::int64_t> note_ids, const Fr& recipient);
   // Stores the jobs not cached yet under the report's batch; fills batch, cached and enqueued.
   Status enqueue(const std::vector<Job>& jobs, const PrecomputeOptions& options, PrecomputeReport& report);
   Result<PrecomputeReport> run(std::vector<Job> jobs, const PrecomputeOptions& options);
+  // Proves jobs claimed by run() and records each result (record_result, from the prover's threads).
+  Status prove_claimed(const std::vector<Job>& claimed, RunState& state);
+  void record_result(const Job& job, const ProofResult& result, RunState& state);
   Result<ProofRequest> request_for(const Job& job);
   Result<Precompute> precompute_for(const Job& job, const ProofResult& result);
   Status sync_tree();
@@ -119,7 +132,24 @@ class Engine {
   ProofStore& proofs_;
   ProverPool* pool_;  // null: enqueue only
   std::string wallet_;
-  MerkleTree tree_;
+  MerkleTree own_tree_;            // when the caller shares none
+  MerkleTree* tree_ = &own_tree_;  // the tree in use: own_tree_ or the caller's
 };
+
+// ---- Notes ready to pay: the one rule, used by the wallet (payments, balance, inventory) and the
+// service (the payment plan and the dashboard).
+//
+// A note is ready to pay `recipient` when it is `wallet`'s, on chain (so neither reserved by a
+// payment in flight nor spent) and has a spend precompute for that recipient carrying the spend
+// statement's four public inputs [root, nullifier, value, recipient]. A spend proof binds its
+// recipient, so a proof for another recipient does not make a note ready; with no recipient given,
+// one for any recipient does (the dashboard of a wallet that has no single payee).
+struct ReadyNote {
+  StoredNote note;
+  std::vector<Precompute> proofs;  // its ready spend proofs, by id (one per recipient)
+};
+// The ready notes of `wallet`, by note id. Reads each role once (the notes, the spend precomputes).
+Result<std::vector<ReadyNote>> ready_notes(NoteStore& notes, ProofStore& proofs, std::string_view wallet,
+                                           const std::optional<Fr>& recipient);
 
 }  // namespace bucketpay

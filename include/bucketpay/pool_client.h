@@ -92,6 +92,9 @@ class PoolClient {
   // `error_signatures` are the Pool's custom errors, e.g. from error_signatures_from_abi_json().
   // `rpc` and `wallet` outlive the client; the wallet must send through `rpc`'s node.
   PoolClient(Rpc& rpc, Wallet& wallet, const Address& pool, std::vector<std::string> error_signatures);
+  // A client without a wallet: views, events, encoding and simulate_from(); the transactions and
+  // simulate() fail with kFailedPrecondition.
+  PoolClient(Rpc& rpc, const Address& pool, std::vector<std::string> error_signatures);
 
   // The "error" signatures of a forge artifact's ABI (the "abi" array or the whole artifact JSON).
   static Result<std::vector<std::string>> error_signatures_from_abi_json(std::string_view json);
@@ -106,14 +109,18 @@ class PoolClient {
   Result<Receipt> spend_batch(std::span<const SpendCall> calls, const TxOverrides& overrides = {});
   Result<Receipt> split(const SplitCall& call, const TxOverrides& overrides = {});
 
-  // ---- calldata, for callers that sign and send themselves (e.g. through a payments journal)
-  [[nodiscard]] Bytes encode_deposit_many(const U256& pk, std::span<const std::uint64_t> values,
-                                          std::span<const U256> rs) const;
-  [[nodiscard]] Bytes encode_spend_batch(std::span<const SpendCall> calls) const;
-  [[nodiscard]] Bytes encode_split(const SplitCall& call) const;
+  // ---- calldata, for callers that sign and send themselves (e.g. through a payments journal).
+  // An argument that does not encode (e.g. a proof beyond the ABI's limits) is an error, never
+  // empty calldata.
+  static Result<Bytes> encode_deposit_many(const U256& pk, std::span<const std::uint64_t> values,
+                                           std::span<const U256> rs);
+  static Result<Bytes> encode_spend_batch(std::span<const SpendCall> calls);
+  static Result<Bytes> encode_split(const SplitCall& call);
   // eth_call of `calldata` to the Pool from the wallet's address: OK, or kFailedPrecondition
   // "Pool.<function> reverted: <reason>" (the reason decoded with the Pool's errors).
   Status simulate(std::string_view function, std::span<const std::uint8_t> calldata);
+  // The same from any address.
+  Status simulate_from(const Address& from, std::string_view function, std::span<const std::uint8_t> calldata);
 
   // ---- views
   Result<U256> root(const BlockId& block = BlockId::latest());
@@ -130,6 +137,10 @@ class PoolClient {
   // then log index), with their block hashes; removed logs are skipped. A log that does not decode
   // is kCorruption.
   Result<std::vector<PoolEvent>> events(std::uint64_t from_block, std::uint64_t to_block);
+  // The Spent and Split events that carry any of `nullifiers` (an indexed topic) in
+  // [from_block, to_block], in chain order; removed logs are skipped.
+  Result<std::vector<PoolEvent>> spend_events(std::span<const U256> nullifiers, const BlockId& from_block,
+                                              const BlockId& to_block);
   // The Pool's Inserted events in one receipt.
   Result<std::vector<InsertedEvent>> inserted_events(const Receipt& receipt) const;
 
@@ -139,15 +150,16 @@ class PoolClient {
   [[nodiscard]] const std::optional<abi::RevertReason>& last_revert() const { return last_revert_; }
 
  private:
+  PoolClient(Rpc& rpc, Wallet* wallet, const Address& pool, std::vector<std::string> error_signatures);
   // Simulates the calldata of Pool.<function>, sends it, waits for its receipt.
-  Result<Receipt> send(std::string_view function, const Bytes& data, const TxOverrides& overrides);
+  Result<Receipt> send(std::string_view function, const Result<Bytes>& calldata, const TxOverrides& overrides);
   Result<std::vector<abi::Value>> view(std::string_view signature, std::span<const abi::Value> args,
                                        std::string_view returns, const BlockId& block);
   Result<InsertedEvent> decode_inserted(const Log& log) const;
   Result<PoolEvent> decode_event(const Log& log) const;  // kCorruption when it is none of the Pool's
 
   Rpc& rpc_;
-  Wallet& wallet_;
+  Wallet* wallet_;  // null: no transactions
   Address pool_;
   std::vector<std::string> errors_;
   abi::Signature inserted_;
@@ -167,8 +179,12 @@ class TokenClient {
   Result<Receipt> transfer(const Address& to, const U256& amount, const TxOverrides& overrides = {});
   Result<Receipt> mint(const Address& to, const U256& amount, const TxOverrides& overrides = {});  // TestToken only
   Result<std::uint8_t> decimals();
+  // The calldata of approve(spender, amount), for callers that sign and send themselves.
+  static Result<Bytes> encode_approve(const Address& spender, const U256& amount);
 
  private:
+  Result<Receipt> send(std::string_view function, const Result<Bytes>& calldata, const TxOverrides& overrides);
+
   Rpc& rpc_;
   Wallet& wallet_;
   Address token_;

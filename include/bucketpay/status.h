@@ -10,6 +10,8 @@
 
 #include <cassert>
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -19,17 +21,17 @@ namespace bucketpay {
 
 enum class StatusCode : std::uint8_t {
   kOk = 0,
-  kInvalidArgument,   // the caller's input is malformed or out of range
-  kNotFound,          // the thing asked for does not exist
-  kAlreadyExists,     // the thing to create exists (e.g. a spent nullifier)
-  kFailedPrecondition,// the system is not in a state where this can run (e.g. missing CRS)
-  kIoError,           // file system, pipe or socket failure
-  kCorruption,        // stored or received data is inconsistent
-  kUnavailable,       // a peer (bb, node, database, chain) is not reachable or died
-  kTimeout,           // a deadline passed
-  kCancelled,         // the caller cancelled
-  kResourceExhausted, // memory, disk or a quota
-  kInternal,          // a bug: an invariant did not hold
+  kInvalidArgument,     // the caller's input is malformed or out of range
+  kNotFound,            // the thing asked for does not exist
+  kAlreadyExists,       // the thing to create exists (e.g. a spent nullifier)
+  kFailedPrecondition,  // the system is not in a state where this can run (e.g. missing CRS)
+  kIoError,             // file system, pipe or socket failure
+  kCorruption,          // stored or received data is inconsistent
+  kUnavailable,         // a peer (bb, node, database, chain) is not reachable or died
+  kTimeout,             // a deadline passed
+  kCancelled,           // the caller cancelled
+  kResourceExhausted,   // memory, disk or a quota
+  kInternal,            // a bug: an invariant did not hold
 };
 
 // The name of a code, e.g. "invalid argument".
@@ -45,17 +47,13 @@ class [[nodiscard]] Status {
   static Status invalid_argument(std::string m) { return {StatusCode::kInvalidArgument, std::move(m)}; }
   static Status not_found(std::string m) { return {StatusCode::kNotFound, std::move(m)}; }
   static Status already_exists(std::string m) { return {StatusCode::kAlreadyExists, std::move(m)}; }
-  static Status failed_precondition(std::string m) {
-    return {StatusCode::kFailedPrecondition, std::move(m)};
-  }
+  static Status failed_precondition(std::string m) { return {StatusCode::kFailedPrecondition, std::move(m)}; }
   static Status io_error(std::string m) { return {StatusCode::kIoError, std::move(m)}; }
   static Status corruption(std::string m) { return {StatusCode::kCorruption, std::move(m)}; }
   static Status unavailable(std::string m) { return {StatusCode::kUnavailable, std::move(m)}; }
   static Status timeout(std::string m) { return {StatusCode::kTimeout, std::move(m)}; }
   static Status cancelled(std::string m) { return {StatusCode::kCancelled, std::move(m)}; }
-  static Status resource_exhausted(std::string m) {
-    return {StatusCode::kResourceExhausted, std::move(m)};
-  }
+  static Status resource_exhausted(std::string m) { return {StatusCode::kResourceExhausted, std::move(m)}; }
   static Status internal(std::string m) { return {StatusCode::kInternal, std::move(m)}; }
 
   [[nodiscard]] bool is_ok() const { return code_ == StatusCode::kOk; }
@@ -86,10 +84,20 @@ class [[nodiscard]] Result {
   [[nodiscard]] bool ok() const { return data_.index() == 0; }
   explicit operator bool() const { return ok(); }
 
-  // Requires ok().
-  T& value() & { return std::get<0>(data_); }
-  const T& value() const& { return std::get<0>(data_); }
-  T&& value() && { return std::get<0>(std::move(data_)); }
+  // Requires ok(): on a failed Result it is a checked failure (a bug in the caller), which prints
+  // the Status and aborts the process, in every build type.
+  T& value() & {
+    check_ok();
+    return std::get<0>(data_);
+  }
+  const T& value() const& {
+    check_ok();
+    return std::get<0>(data_);
+  }
+  T&& value() && {
+    check_ok();
+    return std::get<0>(std::move(data_));
+  }
   T& operator*() & { return value(); }
   const T& operator*() const& { return value(); }
   T* operator->() { return &value(); }
@@ -99,14 +107,37 @@ class [[nodiscard]] Result {
   [[nodiscard]] Status status() const { return ok() ? Status::ok() : std::get<1>(data_); }
 
  private:
+  void check_ok() const {
+    if (ok()) return;
+    std::fprintf(stderr, "bucketpay: Result::value() on a failed Result: %s\n", std::get<1>(data_).to_string().c_str());
+    std::abort();
+  }
+
   std::variant<T, Status> data_;
 };
 
 }  // namespace bucketpay
 
 // Returns early from the enclosing function when `expr` (a Status) is not OK.
-#define BUCKETPAY_RETURN_IF_ERROR(expr)                 \
-  do {                                                  \
-    ::bucketpay::Status bucketpay_status_ = (expr);     \
+#define BUCKETPAY_RETURN_IF_ERROR(expr)                       \
+  do {                                                        \
+    ::bucketpay::Status bucketpay_status_ = (expr);           \
     if (!bucketpay_status_.is_ok()) return bucketpay_status_; \
   } while (false)
+
+// Evaluates `expr` (a Result<T>); on failure returns its Status from the enclosing function (which
+// returns a Status or a Result), else assigns the value to `lhs`, a declaration or an lvalue:
+//   BUCKETPAY_ASSIGN_OR_RETURN(auto notes, store.list_notes(wallet, std::nullopt));
+//   BUCKETPAY_ASSIGN_OR_RETURN(report.to_block, advance(cursor));
+// A lhs with a comma (std::pair<A, B> x) needs a type alias. Expands to several statements: not
+// for an unbraced if/else branch.
+// NOLINTBEGIN(bugprone-macro-parentheses): `lhs` is a declaration, it cannot be parenthesised.
+#define BUCKETPAY_ASSIGN_OR_RETURN(lhs, expr) \
+  BUCKETPAY_STATUS_ASSIGN_OR_RETURN_(lhs, BUCKETPAY_STATUS_CONCAT_(bucketpay_result_, __LINE__), expr)
+#define BUCKETPAY_STATUS_ASSIGN_OR_RETURN_(lhs, tmp, expr) \
+  auto tmp = (expr);                                       \
+  if (!tmp.ok()) return tmp.status();                      \
+  lhs = std::move(tmp).value()
+// NOLINTEND(bugprone-macro-parentheses)
+#define BUCKETPAY_STATUS_CONCAT_INNER_(a, b) a##b
+#define BUCKETPAY_STATUS_CONCAT_(a, b) BUCKETPAY_STATUS_CONCAT_INNER_(a, b)

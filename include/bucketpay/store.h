@@ -194,6 +194,9 @@ struct Payment {
   double latency_ms = 0;        // command to signed transaction
   std::int64_t created_ms = 0;  // filled in when 0
   std::int64_t updated_ms = 0;
+  // 0x hash of the transaction whose events confirmed it when that is not tx_hash (settle_payment_by:
+  // e.g. a copy of its calldata sent by someone else); empty otherwise (set only while confirmed).
+  std::string settled_by;
 
   friend bool operator==(const Payment&, const Payment&) = default;
 };
@@ -325,9 +328,9 @@ class ChainIndexStore {
   // Forgets everything learned from blocks after cursor.number, in one transaction: their leaves
   // (the tree is cut at its first leaf from such a block, so it stays contiguous); the leaf index of
   // notes at or past the cut (-> pending, precomputes and their jobs dropped); confirmed payments
-  // mined after it (-> submitted, block and gas 0, to be looked up again); spent marks from those
-  // blocks (-> spending when a signed or submitted payment holds the note, else on_chain);
-  // remembered blocks after it. The cursor becomes `cursor`.
+  // mined after it (-> submitted, block, gas and settled_by cleared, to be looked up again); spent
+  // marks from those blocks (-> spending when a signed or submitted payment holds the note, else
+  // on_chain); remembered blocks after it. The cursor becomes `cursor`.
   virtual Status rollback_chain(const BlockRef& cursor) = 0;
   // The root carried by the event of each stored leaf's transaction, distinct, oldest first: the
   // roots a precompute may use.
@@ -350,12 +353,18 @@ class PaymentJournal {
   // signed -> submitted (idempotent when already submitted).
   virtual Status mark_payment_submitted(std::int64_t id) = 0;
   // -> confirmed, in one transaction: its notes -> spent (spent block = block), their precomputes
-  // dropped. From signed or submitted; idempotent when already confirmed.
+  // dropped, settled_by cleared. From signed or submitted; idempotent when already confirmed.
   virtual Status confirm_payment(std::int64_t id, std::uint64_t gas_used, std::uint64_t block) = 0;
-  // confirmed -> submitted, block and gas 0, in one transaction: its notes that are spent go back to
-  // spending (spent block cleared), to be looked up again. For a payment whose receipt the chain no
-  // longer holds (a reorganisation that did not reach the sync cursor). Idempotent when already
-  // submitted; kFailedPrecondition from another state.
+  // Compare-and-set `expected` (signed or submitted) -> confirmed by what the chain's events show
+  // rather than by its own receipt: `settled_by` (0x hash) is the transaction whose events spent its
+  // notes, `block` its block; gas_used 0. Otherwise as confirm_payment. kFailedPrecondition naming
+  // the state when the payment is not in `expected`.
+  virtual Status settle_payment_by(std::int64_t id, PaymentState expected, std::string_view settled_by,
+                                   std::uint64_t block) = 0;
+  // confirmed -> submitted, block, gas and settled_by cleared, in one transaction: its notes that
+  // are spent go back to spending (spent block cleared), to be looked up again. For a payment whose
+  // receipt the chain no longer holds (a reorganisation that did not reach the sync cursor).
+  // Idempotent when already submitted; kFailedPrecondition from another state.
   virtual Status reopen_payment(std::int64_t id) = 0;
   // -> failed with `error`, in one transaction: its notes in spending go back to on_chain, except
   // those in `spent_note_ids` (their nullifier is on chain anyway), which become spent; its new
@@ -363,6 +372,13 @@ class PaymentJournal {
   // already failed.
   virtual Status fail_payment(std::int64_t id, std::string_view error, std::span<const std::int64_t> spent_note_ids,
                               std::uint64_t block) = 0;
+  // Compare-and-set: -> failed like fail_payment, but only from `expected` (prepared, signed or
+  // submitted; kFailedPrecondition naming the state otherwise, failed included), and the pending new
+  // notes are deleted only when `expected` is prepared: a payment that was signed may still land
+  // through its signed bytes (or a copy of its calldata sent by anyone), so its new notes stay
+  // pending, and become notes if the sync finds their leaves.
+  virtual Status fail_payment_if(std::int64_t id, PaymentState expected, std::string_view error,
+                                 std::span<const std::int64_t> spent_note_ids, std::uint64_t block) = 0;
   virtual Result<Payment> get_payment(std::int64_t id) = 0;  // kNotFound
   // The wallet's payments by id; only those in `state` when given.
   virtual Result<std::vector<Payment>> list_payments(std::string_view wallet, std::optional<PaymentState> state) = 0;

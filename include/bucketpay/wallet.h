@@ -7,13 +7,23 @@
 // (sealed), settings (node, Pool, payee, confirmations, policy), notes and their states, the tree
 // rebuilt from the Pool's events, precomputes, and the payments journal.
 //
+// The wallet is made of parts (src/wallet), each with its own contract:
+//   ChainIndexer   (chain_indexer.h)    sync: the Pool's events into the store, reorganisations;
+//   PaymentSender  (payment_sender.h)   record, sign, send, recover and settle every transaction;
+//   Payer          (payer.h)            plan, reserve and build a payment;
+//   Rebalancer     (rebalancer.h)       the policy's splits;
+// over one narrow view of the chain (eth::PoolChain, bucketpay/pool_chain.h: a node, or a scripted
+// chain in unit tests) and one Clock (bucketpay/clock.h). One tree (the store's leaves) serves the
+// indexer, the on-demand splits and the engine that proves the inventory.
+//
 // Sync. The Pool's events are read with eth_getLogs in ranges up to the head minus the
 // confirmation depth, and applied one range per store transaction (idempotent: a crash mid-sync
 // re-reads the range). The local tree's root is checked against the root each event carries. A
 // reorganisation is detected by the hash of the last synced block; the wallet then walks back to
 // the newest remembered block still on the chain, rolls the store back to it (leaves, note
 // positions, spent marks, confirmed payments) and syncs forward again; precomputes whose root is
-// gone are dropped and re-proved by the next inventory run.
+// gone are dropped and re-proved by the next inventory run. A chain that changes while it is read
+// is read again, a bounded number of times.
 //
 // Payments. pay() plans from notes whose spend proof for the recipient is ready (fewest notes),
 // reserves them, signs one spendBatch and records the signed transaction in the journal before
@@ -21,17 +31,17 @@
 // never signed is released once it is 5 minutes old (a younger one may be in progress in another
 // process); a signed one is looked up by its hash, re-broadcast byte for byte when the
 // node does not know it (same nonce, same hash: it cannot be mined twice), and settled from its
-// receipt. A note is never put in two payments: reservation is a compare-and-set in the store.
+// receipt, or from the chain's events when its own transaction reverted or can never be mined (a
+// copy of its calldata sent by someone else paid it: it is confirmed, not failed). A note is never
+// put in two payments: reservation is a compare-and-set in the store.
 //
 // Recipients. A spend proof binds its recipient (a public input), so the inventory is proved for
 // one address, the wallet's payee (e.g. a card issuer's settlement address). Paying another address
 // finds no ready proofs: the MissingPolicy decides (an on-demand split proof, or a refusal).
 //
 // Thread safety: a Wallet is used by one thread at a time. Several processes may share a store;
-// reservations keep them from spending one note twice. They also share the account's nonce, read
-// afresh before each transaction: two processes (say `keeper` and `pay`) signing in the same
-// instant can still collide, and then the loser's transaction is refused by the node and its
-// journal entry released; nothing is paid twice.
+// reservations keep them from spending one note twice, and the account's sender lock from signing
+// one nonce twice.
 #pragma once
 
 #include <array>
@@ -46,8 +56,11 @@
 
 #include "bucketpay/amount.h"
 #include "bucketpay/chain.h"
+#include "bucketpay/clock.h"
 #include "bucketpay/engine.h"
+#include "bucketpay/merkle_tree.h"
 #include "bucketpay/note.h"
+#include "bucketpay/pool_chain.h"
 #include "bucketpay/pool_client.h"
 #include "bucketpay/prover.h"
 #include "bucketpay/store.h"
@@ -100,6 +113,9 @@ struct WalletOptions {
   // How long to wait for a receipt, and for deposits to reach the confirmation depth.
   std::chrono::milliseconds receipt_timeout{120'000};
   std::chrono::milliseconds poll_interval{200};
+  // The clock of deadlines, polling and the journal's grace; null: Clock::system(). Outlives the
+  // wallet.
+  Clock* clock = nullptr;
 };
 
 struct SyncReport {
@@ -124,9 +140,11 @@ struct DenominationCount {
 };
 
 struct BalanceReport {
-  Cents on_chain = 0;                            // spendable notes (on chain, not reserved)
-  Cents ready = 0;                               // of which covered by ready proofs for the payee
-  Cents pending = 0;                             // deposits and change not yet confirmed
+  Cents on_chain = 0;  // spendable notes (on chain, not reserved)
+  Cents ready = 0;     // of which covered by ready proofs for the payee
+  // Deposits and change not yet confirmed (not the outputs of failed payments, kept in case a copy
+  // of their transaction still lands).
+  Cents pending = 0;
   Cents reserved = 0;                            // in payments in flight
   std::vector<DenominationCount> denominations;  // the 17 bucket denominations
   std::uint32_t other_notes = 0;                 // notes whose value is not a denomination (change)
@@ -172,23 +190,30 @@ struct InventoryReport {
   double seconds = 0;
 };
 
+class ChainIndexer;
+class PaymentSender;
+class Payer;
+class Rebalancer;
+class AccountSigner;
+
 class Wallet {
  public:
   // Creates the wallet `name` in `store`: a fresh spending key and Ethereum account key (sealed;
   // the store needs a vault), and `config`. kAlreadyExists when the wallet has a key.
   static Status create(Store& store, std::string_view name, const WalletConfig& config);
-  // Opens the wallet, connects to its node and settles the journal (recover()).
+  // Opens the wallet, connects to its node (config.rpc_url) and settles the journal (recover()).
   static Result<std::unique_ptr<Wallet>> open(Store& store, std::string name, WalletOptions options = {});
+  // The same over a given chain (e.g. a scripted one in tests); config.rpc_url is not used.
+  static Result<std::unique_ptr<Wallet>> open(Store& store, std::string name, std::unique_ptr<eth::PoolChain> chain,
+                                              WalletOptions options = {});
   ~Wallet();
   Wallet(const Wallet&) = delete;
   Wallet& operator=(const Wallet&) = delete;
 
   [[nodiscard]] const WalletConfig& config() const { return config_; }
-  [[nodiscard]] const eth::Address& account() const { return signer_->address(); }  // sends the transactions
+  [[nodiscard]] const eth::Address& account() const;  // sends the transactions
   [[nodiscard]] const Fr& owner_key() const { return pk_; }
-  [[nodiscard]] eth::Rpc& rpc() { return *rpc_; }
-  [[nodiscard]] eth::PoolClient& pool() { return *pool_; }
-  [[nodiscard]] eth::TokenClient& token() { return *token_; }
+  [[nodiscard]] eth::PoolChain& chain() { return *chain_; }
   [[nodiscard]] const eth::U256& unit() const { return unit_; }  // token base units per cent
 
   // Reads the Pool's events up to head - confirmations (see above) and settles the journal.
@@ -202,10 +227,9 @@ class Wallet {
   Result<DepositReport> deposit(Cents amount, bool wait_confirmed = true);
   // Proves the spend of every spendable note that has no ready proof for the payee.
   Result<InventoryReport> build_inventory();
-  // One round of splits that move the inventory towards the policy's targets: each denomination
-  // short of its target, smallest first, is split off a larger note: a surplus one (not a
-  // denomination, or one above its target) when there is one, else the smallest larger note. Waits for the receipts
-  // and (when `wait_confirmed`) for confirmation; then build_inventory() makes their proofs.
+  // One round of splits that move the inventory towards the policy's targets (plan_splits in
+  // src/wallet/rebalancer.h), after a sync. Waits for the receipts and (when `wait_confirmed`) for
+  // confirmation; then build_inventory() makes their proofs.
   Result<RebalanceReport> rebalance(bool wait_confirmed = true);
   // Pays `amount` to `to` (see above). kNotFound (a refusal saying what is missing) when the ready
   // proofs cannot make it and the policy is kRefuse, or when the balance is short;
@@ -216,34 +240,20 @@ class Wallet {
   Result<std::vector<Payment>> history();
 
   // Blocks until the chain head reaches `block` + confirmations, then syncs (kTimeout after
-  // options.receipt_timeout).
+  // options.receipt_timeout on the wallet's clock).
   Status wait_confirmed(std::uint64_t block);
 
  private:
-  Wallet(Store& store, std::string name, WalletOptions options, WalletConfig config, const Fr& sk);
-  Status connect(const eth::PrivateKey& account_key);
-  Status reload_tree();
+  Wallet(Store& store, std::string name, WalletOptions options, WalletConfig config, const Fr& sk,
+         std::unique_ptr<eth::PoolChain> chain, const eth::PrivateKey& account_key);
+  static Result<std::unique_ptr<Wallet>> open_on(Store& store, std::string name, WalletOptions options,
+                                                 WalletConfig config, std::unique_ptr<eth::PoolChain> chain);
+  Status read_pool();
   Result<ProverPool*> prover();
-  Result<std::size_t> settle(const Payment& payment);
-  Result<std::vector<std::int64_t>> spent_on_chain(const std::vector<std::int64_t>& note_ids);
-  // The account's sender lock (Store::lock), held from reading the nonce until the signed
-  // transaction is with the node, so that two processes sending for one account (a keeper and a
-  // payment) never sign the same nonce. Taking it drops the cached nonce: the next transaction
-  // reads it afresh from the node.
-  Result<std::unique_ptr<Store::Lock>> lock_sender();
-  // Signs, journals, simulates, sends and waits; settles the journal entry from the receipt. With
-  // `sender` null it takes the sender lock itself; either way the lock is released once the
-  // transaction is sent, before the receipt is awaited.
-  Result<eth::Receipt> send_journaled(std::int64_t payment_id, std::span<const std::uint8_t> calldata,
-                                      std::string_view function, std::uint64_t gas_limit, const eth::Wallet::Fees& fees,
-                                      std::chrono::steady_clock::time_point started, double* latency_ms,
-                                      std::unique_ptr<Store::Lock> sender = nullptr);
-  Result<Fr> note_nullifier(const StoredNote& note) const;
-  // Deletes the precomputes whose root is not one the synced chain has had; returns how many.
-  Result<std::size_t> drop_proofs_under_unknown_roots();
-  // Keeps a note the wallet is about to create (deposit, split output) as pending, before anything
-  // is sent, so that a crash cannot lose its secret.
-  Result<std::int64_t> insert_pending(const Note& note);
+  // The deposit's notes, kept pending, and its payment recorded; its calldata.
+  Result<eth::Bytes> record_deposit(const std::vector<Cents>& values, DepositReport& report);
+  // Approves the Pool for the token once, when the allowance is below `wei`.
+  Status approve_if_needed(const eth::U256& wei, DepositReport& report);
 
   Store& store_;
   std::string name_;
@@ -251,12 +261,16 @@ class Wallet {
   WalletConfig config_;
   Fr sk_;
   Fr pk_;
-  std::unique_ptr<eth::Rpc> rpc_;
-  std::unique_ptr<eth::Wallet> signer_;
-  std::unique_ptr<eth::PoolClient> pool_;
-  std::unique_ptr<eth::TokenClient> token_;
+  Clock& clock_;
+  std::unique_ptr<eth::PoolChain> chain_;
+  std::unique_ptr<AccountSigner> signer_;
+  MerkleTree tree_;  // the store's leaves: the chain's tree up to the sync cursor; shared by the parts
+  std::unique_ptr<ChainIndexer> indexer_;
+  std::unique_ptr<PaymentSender> sender_;
+  std::unique_ptr<Payer> payer_;
+  std::unique_ptr<Rebalancer> rebalancer_;
   eth::U256 unit_;
-  MerkleTree tree_;  // the store's leaves: the chain's tree up to the sync cursor
+  eth::Address token_;
   std::unique_ptr<ProverPool> prover_;
 };
 

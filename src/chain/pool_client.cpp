@@ -17,17 +17,23 @@ constexpr std::string_view kSplit =
 
 Value uint_value(std::uint64_t v) { return Value::integer(U256(v)); }
 
-// Selector + arguments of one of the Pool's functions. The signatures and argument kinds are fixed
-// here, so encoding cannot fail short of a bug in this file (which the tests would catch as an
-// empty calldata that the Pool rejects).
-Bytes encode(std::string_view signature, std::span<const Value> args) {
+// Selector + arguments of a call. The signatures are fixed in this file, but the arguments come
+// from callers (e.g. a proof too large to encode): a failure is returned, never empty calldata.
+Result<Bytes> encode(std::string_view signature, std::span<const Value> args) {
   Result<Bytes> b = abi::encode_call(signature, args);
-  return b.ok() ? std::move(b).value() : Bytes{};
+  if (!b.ok()) return b.status().with_context("encoding " + std::string(signature));
+  return b;
 }
 
 }  // namespace
 
 PoolClient::PoolClient(Rpc& rpc, Wallet& wallet, const Address& pool, std::vector<std::string> error_signatures)
+    : PoolClient(rpc, &wallet, pool, std::move(error_signatures)) {}
+
+PoolClient::PoolClient(Rpc& rpc, const Address& pool, std::vector<std::string> error_signatures)
+    : PoolClient(rpc, nullptr, pool, std::move(error_signatures)) {}
+
+PoolClient::PoolClient(Rpc& rpc, Wallet* wallet, const Address& pool, std::vector<std::string> error_signatures)
     : rpc_(rpc),
       wallet_(wallet),
       pool_(pool),
@@ -62,9 +68,15 @@ Value::List spend_fields(const SpendCall& c) {
 }  // namespace
 
 Status PoolClient::simulate(std::string_view function, std::span<const std::uint8_t> calldata) {
+  if (wallet_ == nullptr) return Status::failed_precondition("this PoolClient has no wallet to simulate from");
+  return simulate_from(wallet_->address(), function, calldata);
+}
+
+Status PoolClient::simulate_from(const Address& from, std::string_view function,
+                                 std::span<const std::uint8_t> calldata) {
   last_revert_.reset();
   CallRequest call;
-  call.from = wallet_.address();
+  call.from = from;
   call.to = pool_;
   call.data.assign(calldata.begin(), calldata.end());
   Result<CallOutcome> sim = rpc_.try_call(call);
@@ -78,14 +90,18 @@ Status PoolClient::simulate(std::string_view function, std::span<const std::uint
   return Status::ok();
 }
 
-Result<Receipt> PoolClient::send(std::string_view function, const Bytes& data, const TxOverrides& overrides) {
+Result<Receipt> PoolClient::send(std::string_view function, const Result<Bytes>& calldata,
+                                 const TxOverrides& overrides) {
+  if (wallet_ == nullptr) return Status::failed_precondition("this PoolClient has no wallet to send from");
+  if (!calldata.ok()) return calldata.status();
+  const Bytes& data = *calldata;
   // Simulate first: a revert is reported with the Pool's error, and nothing is sent.
   BUCKETPAY_RETURN_IF_ERROR(simulate(function, data));
-  Result<Hash32> hash = wallet_.send_transaction(pool_, data, U256(), overrides);
+  Result<Hash32> hash = wallet_->send_transaction(pool_, data, U256(), overrides);
   if (!hash.ok()) {
     return hash.status();
   }
-  Result<Receipt> receipt = wallet_.wait_for_receipt(*hash);
+  Result<Receipt> receipt = wallet_->wait_for_receipt(*hash);
   if (!receipt.ok()) {
     return receipt.status();
   }
@@ -101,8 +117,8 @@ Result<Receipt> PoolClient::send(std::string_view function, const Bytes& data, c
   return receipt;
 }
 
-Bytes PoolClient::encode_deposit_many(const U256& pk, std::span<const std::uint64_t> values,
-                                      std::span<const U256> rs) const {
+Result<Bytes> PoolClient::encode_deposit_many(const U256& pk, std::span<const std::uint64_t> values,
+                                              std::span<const U256> rs) {
   Value::List vs;
   Value::List rv;
   for (std::uint64_t v : values) {
@@ -115,7 +131,7 @@ Bytes PoolClient::encode_deposit_many(const U256& pk, std::span<const std::uint6
   return encode("depositMany(uint256,uint256[],uint256[])", args);
 }
 
-Bytes PoolClient::encode_spend_batch(std::span<const SpendCall> calls) const {
+Result<Bytes> PoolClient::encode_spend_batch(std::span<const SpendCall> calls) {
   Value::List requests;
   requests.reserve(calls.size());
   for (const SpendCall& c : calls) {
@@ -125,7 +141,7 @@ Bytes PoolClient::encode_spend_batch(std::span<const SpendCall> calls) const {
   return encode("spendBatch((bytes,uint256,uint256,uint256,address)[])", args);
 }
 
-Bytes PoolClient::encode_split(const SplitCall& c) const {
+Result<Bytes> PoolClient::encode_split(const SplitCall& c) {
   const std::vector<Value> args = {Value::bytes(c.proof),    Value::integer(c.root),      Value::integer(c.nullifier),
                                    uint_value(c.amount),     Value::address(c.recipient), Value::integer(c.out_cm1),
                                    Value::integer(c.out_cm2)};
@@ -344,6 +360,44 @@ Result<std::vector<PoolEvent>> PoolClient::events(std::uint64_t from_block, std:
   return out;
 }
 
+Result<std::vector<PoolEvent>> PoolClient::spend_events(std::span<const U256> nullifiers, const BlockId& from_block,
+                                                        const BlockId& to_block) {
+  if (nullifiers.empty()) {
+    return std::vector<PoolEvent>{};
+  }
+  std::vector<Hash32> wanted;
+  wanted.reserve(nullifiers.size());
+  for (const U256& n : nullifiers) {
+    wanted.push_back(n.to_word());
+  }
+  Result<std::vector<Log>> logs =
+      rpc_.get_logs({.addresses = {pool_},
+                     .topics = {std::vector<Hash32>{spent_.topic(), split_.topic()}, wanted},
+                     .from_block = from_block,
+                     .to_block = to_block});
+  if (!logs.ok()) {
+    return logs.status();
+  }
+  std::vector<PoolEvent> out;
+  for (const Log& log : *logs) {
+    if (log.removed) {
+      continue;
+    }
+    Result<PoolEvent> e = decode_event(log);
+    if (!e.ok()) {
+      return e.status();
+    }
+    if (e->kind == PoolEvent::Kind::kInserted) {
+      return Status::corruption("the node answered an Inserted event to a query for Spent and Split");
+    }
+    out.push_back(std::move(e).value());
+  }
+  std::stable_sort(out.begin(), out.end(), [](const PoolEvent& a, const PoolEvent& b) {
+    return a.block_number != b.block_number ? a.block_number < b.block_number : a.log_index < b.log_index;
+  });
+  return out;
+}
+
 Result<std::vector<InsertedEvent>> PoolClient::inserted_events(const Receipt& receipt) const {
   std::vector<InsertedEvent> out;
   for (const Log& log : receipt.logs) {
@@ -368,9 +422,11 @@ namespace {
 // One value of type `returns` ("(uint256)") from a view of `token`.
 Result<Value> token_view(Rpc& rpc, const Address& token, std::string_view signature, std::span<const Value> args,
                          std::string_view returns, const BlockId& block) {
+  Result<Bytes> data = encode(signature, args);
+  if (!data.ok()) return data.status();
   CallRequest call;
   call.to = token;
-  call.data = encode(signature, args);
+  call.data = std::move(data).value();
   Result<Bytes> out = rpc.call(call, block);
   if (!out.ok()) {
     return out.status().with_context("token." + std::string(signature));
@@ -411,22 +467,30 @@ Result<std::uint8_t> TokenClient::decimals() {
   return static_cast<std::uint8_t>(v->as_uint()->low_u64());
 }
 
-Result<Receipt> TokenClient::approve(const Address& spender, const U256& amount, const TxOverrides& overrides) {
+Result<Bytes> TokenClient::encode_approve(const Address& spender, const U256& amount) {
   const std::vector<Value> args = {Value::address(spender), Value::integer(amount)};
-  Result<Receipt> r = wallet_.transact(token_, encode("approve(address,uint256)", args), U256(), overrides);
-  return r.ok() ? r : Result<Receipt>(r.status().with_context("token.approve"));
+  return encode("approve(address,uint256)", args);
+}
+
+Result<Receipt> TokenClient::send(std::string_view function, const Result<Bytes>& calldata,
+                                  const TxOverrides& overrides) {
+  if (!calldata.ok()) return calldata.status();
+  Result<Receipt> r = wallet_.transact(token_, *calldata, U256(), overrides);
+  return r.ok() ? r : Result<Receipt>(r.status().with_context("token." + std::string(function)));
+}
+
+Result<Receipt> TokenClient::approve(const Address& spender, const U256& amount, const TxOverrides& overrides) {
+  return send("approve", encode_approve(spender, amount), overrides);
 }
 
 Result<Receipt> TokenClient::transfer(const Address& to, const U256& amount, const TxOverrides& overrides) {
   const std::vector<Value> args = {Value::address(to), Value::integer(amount)};
-  Result<Receipt> r = wallet_.transact(token_, encode("transfer(address,uint256)", args), U256(), overrides);
-  return r.ok() ? r : Result<Receipt>(r.status().with_context("token.transfer"));
+  return send("transfer", encode("transfer(address,uint256)", args), overrides);
 }
 
 Result<Receipt> TokenClient::mint(const Address& to, const U256& amount, const TxOverrides& overrides) {
   const std::vector<Value> args = {Value::address(to), Value::integer(amount)};
-  Result<Receipt> r = wallet_.transact(token_, encode("mint(address,uint256)", args), U256(), overrides);
-  return r.ok() ? r : Result<Receipt>(r.status().with_context("token.mint"));
+  return send("mint", encode("mint(address,uint256)", args), overrides);
 }
 
 }  // namespace bucketpay::eth

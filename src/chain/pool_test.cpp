@@ -243,7 +243,7 @@ TEST(PoolOnAnvil, EventsOfAllKindsInChainOrderAndTokenClient) {
   // ---- deposits (block A): 3 notes through encode_deposit_many + simulate + sign + broadcast.
   const std::vector<std::uint64_t> values = {5, 7, 100};
   const std::vector<U256> rs = {U256(11), U256(22), U256(33)};
-  const Bytes deposit_data = pool.encode_deposit_many(U256(424242), values, rs);
+  const Bytes deposit_data = pool.encode_deposit_many(U256(424242), values, rs).value();
   ASSERT_TRUE(pool.simulate("depositMany", deposit_data).is_ok());
   Result<SignedTransaction> signed_dep = wallet.sign_transaction(pool.address(), deposit_data, U256());
   ASSERT_TRUE(signed_dep.ok()) << signed_dep.status().to_string();
@@ -254,7 +254,7 @@ TEST(PoolOnAnvil, EventsOfAllKindsInChainOrderAndTokenClient) {
 
   // A simulated revert names the Pool's error and sends nothing.
   const std::vector<U256> one_r = {U256(1)};
-  Status mismatch = pool.simulate("depositMany", pool.encode_deposit_many(U256(1), values, one_r));
+  Status mismatch = pool.simulate("depositMany", pool.encode_deposit_many(U256(1), values, one_r).value());
   EXPECT_EQ(mismatch.code(), StatusCode::kFailedPrecondition);
   EXPECT_NE(mismatch.message().find("Pool.depositMany reverted: LengthMismatch(3, 1)"), std::string::npos)
       << mismatch.to_string();
@@ -284,7 +284,7 @@ TEST(PoolOnAnvil, EventsOfAllKindsInChainOrderAndTokenClient) {
                .out_cm2 = U256(987654321)};
   accept_proof(wallet, mock->address, sc.proof,
                {sc.root, sc.nullifier, U256(sc.amount), address_word(payee), sc.out_cm1, sc.out_cm2});
-  ASSERT_TRUE(pool.simulate("split", pool.encode_split(sc)).is_ok());
+  ASSERT_TRUE(pool.simulate("split", pool.encode_split(sc).value()).is_ok());
   Result<Receipt> split = pool.split(sc);
   ASSERT_TRUE(split.ok()) << split.status().to_string();
   EXPECT_EQ(*token.balance_of(payee), U256(5 + 7 + 30) * unit);
@@ -344,6 +344,42 @@ TEST(PoolOnAnvil, EventsOfAllKindsInChainOrderAndTokenClient) {
   ASSERT_TRUE(none.ok()) << none.status().to_string();
   EXPECT_TRUE(none->empty());
   EXPECT_TRUE(pool.events(5, 4)->empty());
+
+  // By nullifier: the Spent of the second spend and the Split, and nothing for an unknown one.
+  const std::vector<U256> wanted = {spends[1].nullifier, sc.nullifier, U256(424242)};
+  Result<std::vector<PoolEvent>> by_nf =
+      pool.spend_events(wanted, BlockId::number(pool_dep->receipt.block_number), BlockId::latest());
+  ASSERT_TRUE(by_nf.ok()) << by_nf.status().to_string();
+  ASSERT_EQ(by_nf->size(), 2U);
+  EXPECT_EQ((*by_nf)[0].kind, Kind::kSpent);
+  EXPECT_EQ((*by_nf)[0].spent.nullifier, spends[1].nullifier);
+  EXPECT_EQ((*by_nf)[0].transaction_hash, batch->transaction_hash);
+  EXPECT_EQ((*by_nf)[1].kind, Kind::kSplit);
+  EXPECT_EQ((*by_nf)[1].split.out_cm2, sc.out_cm2);
+  EXPECT_TRUE(pool.spend_events({}, BlockId::earliest(), BlockId::latest())->empty());
+}
+
+// The encoders return the calldata as a Result (an encoding failure is an error, never empty
+// calldata); its layout is the ABI's.
+TEST(PoolCalldata, EncodersReturnTheAbiLayout) {
+  SplitCall sc{.proof = Bytes(64, 0x01),
+               .root = U256(1),
+               .nullifier = U256(2),
+               .amount = 3,
+               .recipient = PrivateKey::random().address(),
+               .out_cm1 = U256(4),
+               .out_cm2 = U256(5)};
+  Result<Bytes> split = PoolClient::encode_split(sc);
+  ASSERT_TRUE(split.ok()) << split.status().to_string();
+  EXPECT_EQ(split->size(), 4U + 7 * 32 + 32 + 64) << "selector, 7 head words, the proof's length and bytes";
+  const std::vector<std::uint64_t> values = {1, 2};
+  const std::vector<U256> rs = {U256(3), U256(4)};
+  Result<Bytes> deposit = PoolClient::encode_deposit_many(U256(9), values, rs);
+  ASSERT_TRUE(deposit.ok());
+  EXPECT_FALSE(deposit->empty());
+  Result<Bytes> approve = TokenClient::encode_approve(sc.recipient, U256::max());
+  ASSERT_TRUE(approve.ok());
+  EXPECT_EQ(approve->size(), 4U + 2 * 32);
 }
 
 // A log with the Spent topic that does not decode (too few topics) is kCorruption, not skipped.

@@ -85,21 +85,21 @@ Result<std::uint64_t> Wallet::chain_id() {
   return *chain_id_;
 }
 
-Result<Wallet::Fees> Wallet::estimate_fees() {
+Result<Fees> estimate_fees(Rpc& rpc, const WalletOptions& options) {
   Fees fees;
-  Result<U256> tip = rpc_.max_priority_fee_per_gas();
+  Result<U256> tip = rpc.max_priority_fee_per_gas();
   if (tip) {
     fees.max_priority_fee_per_gas = *tip;
   } else if (tip.status().code() == StatusCode::kFailedPrecondition) {
-    fees.max_priority_fee_per_gas = options_.default_priority_fee;  // the node lacks the method
+    fees.max_priority_fee_per_gas = options.default_priority_fee;  // the node lacks the method
   } else {
     return tip.status();
   }
-  Result<FeeHistory> history = rpc_.fee_history(1, BlockId::latest(), {});
+  Result<FeeHistory> history = rpc.fee_history(1, BlockId::latest(), {});
   if (history) {
     fees.base_fee_per_gas = history->base_fee_per_gas.back();  // the next block's
   } else {
-    Result<std::optional<BlockHeader>> head = rpc_.get_block(BlockId::latest());
+    Result<std::optional<BlockHeader>> head = rpc.get_block(BlockId::latest());
     if (!head) {
       return head.status();
     }
@@ -108,13 +108,53 @@ Result<Wallet::Fees> Wallet::estimate_fees() {
     }
     fees.base_fee_per_gas = *(*head)->base_fee_per_gas;
   }
-  auto scaled = U256::checked_mul(fees.base_fee_per_gas, U256(options_.base_fee_multiplier));
+  auto scaled = U256::checked_mul(fees.base_fee_per_gas, U256(options.base_fee_multiplier));
   auto max_fee = scaled ? U256::checked_add(*scaled, fees.max_priority_fee_per_gas) : std::nullopt;
   if (!max_fee) {
     return Status::corruption("base fee " + fees.base_fee_per_gas.to_decimal() + " overflows");
   }
   fees.max_fee_per_gas = *max_fee;
   return fees;
+}
+
+Result<Wallet::Fees> Wallet::estimate_fees() { return eth::estimate_fees(rpc_, options_); }
+
+Result<Hash32> send_signed(Rpc& rpc, const SignedTransaction& tx) {
+  Result<Hash32> hash = rpc.send_raw_transaction(tx.raw);
+  bool accepted = hash.ok();
+  if (!accepted && hash.status().code() == StatusCode::kFailedPrecondition) {
+    // A resend: the node has it in its pool ("already known"), or has mined it already (then it
+    // answers "nonce too low", and knows the transaction by its hash).
+    if (is_already_known(hash.status())) {
+      accepted = true;
+    } else if (is_nonce_conflict(hash.status())) {
+      Result<std::optional<Transaction>> known = rpc.get_transaction(tx.hash);
+      accepted = known.ok() && known->has_value();
+    }
+  }
+  if (!accepted) {
+    return hash.status().with_context("sending transaction with nonce " + std::to_string(tx.nonce));
+  }
+  if (hash.ok() && *hash != tx.hash) {
+    return Status::corruption("the node answered hash " + to_hex(*hash) + " for transaction " + to_hex(tx.hash));
+  }
+  return tx.hash;
+}
+
+void explain_revert(Rpc& rpc, Receipt& receipt) {
+  if (receipt.success) {
+    return;
+  }
+  Result<std::optional<Transaction>> tx = rpc.get_transaction(receipt.transaction_hash);
+  if (!tx || !tx->has_value()) {
+    return;
+  }
+  const Transaction& t = **tx;
+  CallRequest call{.from = t.from, .to = t.to, .data = t.input, .value = t.value, .gas = t.gas};
+  Result<CallOutcome> replay = rpc.try_call(call, BlockId::number(receipt.block_number));
+  if (replay && replay->reverted) {
+    receipt.revert_reason = rpc.decode_revert(replay->data);
+  }
 }
 
 Result<Hash32> Wallet::send_transaction(const std::optional<Address>& to, std::span<const std::uint8_t> data,
@@ -232,26 +272,11 @@ Result<SignedTransaction> Wallet::sign_locked(Eip1559Tx tx) {
 }
 
 Result<Hash32> Wallet::broadcast_locked(const SignedTransaction& tx) {
-  Result<Hash32> hash = rpc_.send_raw_transaction(tx.raw);
-  bool accepted = hash.ok();
-  if (!accepted && hash.status().code() == StatusCode::kFailedPrecondition) {
-    // A resend: the node has it in its pool ("already known"), or has mined it already (then it
-    // answers "nonce too low", and knows the transaction by its hash).
-    if (is_already_known(hash.status())) {
-      accepted = true;
-    } else if (is_nonce_conflict(hash.status())) {
-      Result<std::optional<Transaction>> known = rpc_.get_transaction(tx.hash);
-      accepted = known.ok() && known->has_value();
-    }
-  }
-  if (!accepted) {
+  Result<Hash32> hash = send_signed(rpc_, tx);
+  if (!hash.ok()) {
     // Whatever happened, the node's view of our nonce is the one to trust next.
     next_nonce_.reset();
-    return hash.status().with_context("sending transaction with nonce " + std::to_string(tx.nonce));
-  }
-  if (hash.ok() && *hash != tx.hash) {
-    next_nonce_.reset();
-    return Status::corruption("the node answered hash " + to_hex(*hash) + " for transaction " + to_hex(tx.hash));
+    return hash.status();
   }
   if (next_nonce_ && *next_nonce_ <= tx.nonce) {
     next_nonce_ = tx.nonce + 1;  // signed by an earlier Wallet (e.g. before a restart)
@@ -261,19 +286,9 @@ Result<Hash32> Wallet::broadcast_locked(const SignedTransaction& tx) {
 
 Result<Receipt> Wallet::wait_for_receipt(const Hash32& tx_hash, std::optional<std::chrono::milliseconds> timeout) {
   Result<Receipt> receipt = rpc_.wait_for_receipt(tx_hash, timeout.value_or(options_.receipt_timeout));
-  if (!receipt || receipt->success) {
-    return receipt;
-  }
-  // Replay the failed transaction to learn why (its revert data is not in the receipt).
-  Result<std::optional<Transaction>> tx = rpc_.get_transaction(tx_hash);
-  if (!tx || !tx->has_value()) {
-    return receipt;
-  }
-  const Transaction& t = **tx;
-  CallRequest call{.from = t.from, .to = t.to, .data = t.input, .value = t.value, .gas = t.gas};
-  Result<CallOutcome> replay = rpc_.try_call(call, BlockId::number(receipt->block_number));
-  if (replay && replay->reverted) {
-    receipt->revert_reason = rpc_.decode_revert(replay->data);
+  if (receipt && !receipt->success) {
+    // Replay the failed transaction to learn why (its revert data is not in the receipt).
+    explain_revert(rpc_, *receipt);
   }
   return receipt;
 }

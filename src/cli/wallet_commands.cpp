@@ -19,6 +19,7 @@
 #include <thread>
 
 #include "bucketpay/amount.h"
+#include "bucketpay/clock.h"
 #include "bucketpay/devnet.h"
 #include "bucketpay/note.h"
 #include "bucketpay/vault.h"
@@ -361,10 +362,9 @@ class WalletRunner {
           out_ << "inventory: " << inv->proved << " spend proofs made\n" << std::flush;
         }
         if (o_->once) return failed ? kExitFailure : kExitOk;
-        const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(o_->interval_s);
-        while (!g_keeper_stop.load() && std::chrono::steady_clock::now() < until) {
-          std::this_thread::sleep_for(std::chrono::milliseconds(50));
-        }
+        Clock& clock = Clock::system();
+        const auto until = clock.steady_now() + std::chrono::seconds(o_->interval_s);
+        while (!g_keeper_stop.load() && clock.steady_now() < until) clock.sleep_for(std::chrono::milliseconds(50));
       }
       return kExitOk;
     });

@@ -9,16 +9,12 @@
 #include <nlohmann/json.hpp>
 
 #include "bucketpay/circuit_inputs.h"
+#include "bucketpay/clock.h"
 
 namespace bucketpay {
 namespace {
 
 using nlohmann::json;
-
-std::int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 std::string new_batch_name() {
   unsigned char b[6];
@@ -48,53 +44,59 @@ std::string Engine::split_key(const Fr& nullifier, Cents amount, const Fr& recip
 }
 
 Result<std::unique_ptr<Engine>> Engine::open(EngineStores stores, ProverPool& pool, std::string wallet) {
-  return open_with(stores, &pool, std::move(wallet));
+  return open_with(stores, &pool, std::move(wallet), nullptr);
+}
+
+Result<std::unique_ptr<Engine>> Engine::open(EngineStores stores, ProverPool& pool, std::string wallet,
+                                             MerkleTree& tree) {
+  return open_with(stores, &pool, std::move(wallet), &tree);
 }
 
 Result<std::unique_ptr<Engine>> Engine::open_without_prover(EngineStores stores, std::string wallet) {
-  return open_with(stores, nullptr, std::move(wallet));
+  return open_with(stores, nullptr, std::move(wallet), nullptr);
 }
 
-Result<std::unique_ptr<Engine>> Engine::open_with(EngineStores stores, ProverPool* pool, std::string wallet) {
+Result<std::unique_ptr<Engine>> Engine::open_with(EngineStores stores, ProverPool* pool, std::string wallet,
+                                                  MerkleTree* shared_tree) {
   if (sodium_init() < 0) return Status::internal("libsodium failed to initialise");
   auto engine = std::unique_ptr<Engine>(new Engine(stores, pool, std::move(wallet)));
+  if (shared_tree != nullptr) {
+    engine->tree_ = shared_tree;
+    return engine;
+  }
   auto leaves = stores.notes.load_leaves();
   if (!leaves.ok()) return leaves.status().with_context("loading the tree");
-  auto appended = engine->tree_.append_many(*leaves);
+  auto appended = engine->own_tree_.append_many(*leaves);
   if (!appended.ok()) return appended.status().with_context("rebuilding the tree");
   return engine;
 }
 
 Result<std::uint64_t> Engine::append_leaf(const Fr& leaf) {
-  if (tree_.size() >= MerkleTree::kCapacity) return Status::resource_exhausted("the tree is full");
-  auto first = notes_.append_leaves(std::span(&leaf, 1));
-  if (!first.ok()) return first.status();
-  auto index = tree_.append(leaf);
-  if (!index.ok()) return index.status();
-  if (*index != *first) return Status::corruption("the store's tree and the engine's tree disagree");
-  return *index;
+  if (tree_->size() >= MerkleTree::kCapacity) return Status::resource_exhausted("the tree is full");
+  BUCKETPAY_ASSIGN_OR_RETURN(const std::uint64_t first, notes_.append_leaves(std::span(&leaf, 1)));
+  BUCKETPAY_ASSIGN_OR_RETURN(const std::uint64_t index, tree_->append(leaf));
+  if (index != first) return Status::corruption("the store's tree and the engine's tree disagree");
+  return index;
 }
 
 Result<std::vector<Job>> Engine::seed_jobs(std::int64_t note_id, std::span<const Cents> buckets, const Fr& recipient) {
-  auto note = notes_.get_note(note_id);
-  if (!note.ok()) return note.status();
-  if (note->wallet != wallet_) return Status::not_found("note " + std::to_string(note_id) + " is not this wallet's");
+  BUCKETPAY_ASSIGN_OR_RETURN(const StoredNote note, notes_.get_note(note_id));
+  if (note.wallet != wallet_) return Status::not_found("note " + std::to_string(note_id) + " is not this wallet's");
   auto sk = secrets_.get_spending_key(wallet_);
   if (!sk.ok()) return sk.status().with_context("wallet key");
-  const Fr nf = nullifier(SpendingKey::from_fr(*sk), note->commitment);
+  const Fr nf = nullifier(SpendingKey::from_fr(*sk), note.commitment);
   std::vector<Job> jobs;
   for (Cents b : buckets) {
-    if (b == 0 || b > note->value) continue;
+    if (b == 0 || b > note.value) continue;
     Job job;
     job.key = split_key(nf, b, recipient);
     job.circuit = "split";
     // The change note's blinding is fixed when the job is made, so a resumed job makes the same
     // change note. The spec is sealed at rest by the store (it holds a secret).
-    job.spec_json = json{{"note_id", note_id},
-                         {"amount", b},
-                         {"recipient", recipient.to_hex()},
-                         {"change_r", Fr::random().to_hex()}}
-                        .dump();
+    job.spec_json =
+        json{
+            {"note_id", note_id}, {"amount", b}, {"recipient", recipient.to_hex()}, {"change_r", Fr::random().to_hex()}}
+            .dump();
     jobs.push_back(std::move(job));
   }
   return jobs;
@@ -105,11 +107,10 @@ Result<std::vector<Job>> Engine::spend_jobs(std::span<const std::int64_t> note_i
   if (!sk.ok()) return sk.status().with_context("wallet key");
   std::vector<Job> jobs;
   for (std::int64_t id : note_ids) {
-    auto note = notes_.get_note(id);
-    if (!note.ok()) return note.status();
-    if (note->wallet != wallet_) return Status::not_found("note " + std::to_string(id) + " is not this wallet's");
+    BUCKETPAY_ASSIGN_OR_RETURN(const StoredNote note, notes_.get_note(id));
+    if (note.wallet != wallet_) return Status::not_found("note " + std::to_string(id) + " is not this wallet's");
     Job job;
-    job.key = spend_key(nullifier(SpendingKey::from_fr(*sk), note->commitment), recipient);
+    job.key = spend_key(nullifier(SpendingKey::from_fr(*sk), note.commitment), recipient);
     job.circuit = "spend";
     job.spec_json = json{{"note_id", id}, {"recipient", recipient.to_hex()}}.dump();
     jobs.push_back(std::move(job));
@@ -119,33 +120,29 @@ Result<std::vector<Job>> Engine::spend_jobs(std::span<const std::int64_t> note_i
 
 Result<PrecomputeReport> Engine::generate_all_precomputes(std::int64_t note_id, std::span<const Cents> buckets,
                                                           const Fr& recipient, const PrecomputeOptions& options) {
-  auto jobs = seed_jobs(note_id, buckets, recipient);
-  if (!jobs.ok()) return jobs.status();
-  return run(std::move(*jobs), options);
+  BUCKETPAY_ASSIGN_OR_RETURN(std::vector<Job> jobs, seed_jobs(note_id, buckets, recipient));
+  return run(std::move(jobs), options);
 }
 
-Result<PrecomputeReport> Engine::generate_spend_precomputes(std::span<const std::int64_t> note_ids,
-                                                            const Fr& recipient, const PrecomputeOptions& options) {
-  auto jobs = spend_jobs(note_ids, recipient);
-  if (!jobs.ok()) return jobs.status();
-  return run(std::move(*jobs), options);
+Result<PrecomputeReport> Engine::generate_spend_precomputes(std::span<const std::int64_t> note_ids, const Fr& recipient,
+                                                            const PrecomputeOptions& options) {
+  BUCKETPAY_ASSIGN_OR_RETURN(std::vector<Job> jobs, spend_jobs(note_ids, recipient));
+  return run(std::move(jobs), options);
 }
 
 Result<PrecomputeReport> Engine::enqueue_all_precomputes(std::int64_t note_id, std::span<const Cents> buckets,
                                                          const Fr& recipient, const PrecomputeOptions& options) {
-  auto jobs = seed_jobs(note_id, buckets, recipient);
-  if (!jobs.ok()) return jobs.status();
+  BUCKETPAY_ASSIGN_OR_RETURN(const std::vector<Job> jobs, seed_jobs(note_id, buckets, recipient));
   PrecomputeReport report;
-  if (Status st = enqueue(*jobs, options, report); !st.is_ok()) return st;
+  BUCKETPAY_RETURN_IF_ERROR(enqueue(jobs, options, report));
   return report;
 }
 
 Result<PrecomputeReport> Engine::enqueue_spend_precomputes(std::span<const std::int64_t> note_ids, const Fr& recipient,
                                                            const PrecomputeOptions& options) {
-  auto jobs = spend_jobs(note_ids, recipient);
-  if (!jobs.ok()) return jobs.status();
+  BUCKETPAY_ASSIGN_OR_RETURN(const std::vector<Job> jobs, spend_jobs(note_ids, recipient));
   PrecomputeReport report;
-  if (Status st = enqueue(*jobs, options, report); !st.is_ok()) return st;
+  BUCKETPAY_RETURN_IF_ERROR(enqueue(jobs, options, report));
   return report;
 }
 
@@ -153,9 +150,8 @@ Status Engine::enqueue(const std::vector<Job>& jobs, const PrecomputeOptions& op
   report.batch = options.batch.empty() ? new_batch_name() : options.batch;
   std::vector<Job> fresh;
   for (const auto& job : jobs) {
-    auto cached = proofs_.find_precompute(job.key);
-    if (!cached.ok()) return cached.status();
-    if (cached->has_value()) {
+    BUCKETPAY_ASSIGN_OR_RETURN(const std::optional<Precompute> cached, proofs_.find_precompute(job.key));
+    if (cached.has_value()) {
       ++report.cached;
       continue;
     }
@@ -164,16 +160,14 @@ Status Engine::enqueue(const std::vector<Job>& jobs, const PrecomputeOptions& op
     fresh.push_back(std::move(j));
   }
   if (!fresh.empty()) {
-    auto enq = proofs_.enqueue_jobs(fresh);
-    if (!enq.ok()) return enq.status();
-    report.enqueued = static_cast<std::size_t>(*enq);
+    BUCKETPAY_ASSIGN_OR_RETURN(const std::int64_t enqueued, proofs_.enqueue_jobs(fresh));
+    report.enqueued = static_cast<std::size_t>(enqueued);
   }
   return Status::ok();
 }
 
 Result<PrecomputeReport> Engine::resume(const PrecomputeOptions& options) {
-  auto reset = proofs_.reset_running_jobs();
-  if (!reset.ok()) return reset.status();
+  BUCKETPAY_RETURN_IF_ERROR(proofs_.reset_running_jobs().status());
   return run({}, options);
 }
 
@@ -182,39 +176,38 @@ Result<ProofRequest> Engine::request_for(const Job& job) {
   if (spec.is_discarded() || !spec.is_object() || !spec.contains("note_id")) {
     return Status::corruption("job " + job.key + " has a malformed spec");
   }
-  auto note = notes_.get_note(spec["note_id"].get<std::int64_t>());
-  if (!note.ok()) return note.status();
-  if (!note->leaf_index) return Status::failed_precondition("note " + std::to_string(note->id) + " is not in the tree yet");
-  if (note->state == NoteState::kSpent) return Status::failed_precondition("note " + std::to_string(note->id) + " is spent");
-  if (*note->leaf_index >= tree_.size()) {
+  BUCKETPAY_ASSIGN_OR_RETURN(const StoredNote note, notes_.get_note(spec["note_id"].get<std::int64_t>()));
+  if (!note.leaf_index)
+    return Status::failed_precondition("note " + std::to_string(note.id) + " is not in the tree yet");
+  if (note.state == NoteState::kSpent)
+    return Status::failed_precondition("note " + std::to_string(note.id) + " is spent");
+  if (*note.leaf_index >= tree_->size()) {
     // The note landed after the tree was loaded (another process appended leaves).
-    if (Status st = sync_tree(); !st.is_ok()) return st;
+    BUCKETPAY_RETURN_IF_ERROR(sync_tree());
   }
-  auto sk = secrets_.get_spending_key(note->wallet);
+  auto sk = secrets_.get_spending_key(note.wallet);
   if (!sk.ok()) return sk.status().with_context("wallet key");
-  OwnedNote owned{Note{note->pk, note->value, note->r}, SpendingKey::from_fr(*sk), *note->leaf_index};
-  auto path = tree_.path(*note->leaf_index);
-  if (!path.ok()) return path.status();
-  auto leaf = tree_.leaf(*note->leaf_index);
-  if (!leaf.ok() || *leaf != note->commitment || owned.commitment() != note->commitment) {
-    return Status::corruption("note " + std::to_string(note->id) + " is not the leaf at its index");
+  const OwnedNote owned{Note{note.pk, note.value, note.r}, SpendingKey::from_fr(*sk), *note.leaf_index};
+  BUCKETPAY_ASSIGN_OR_RETURN(const MerklePath path, tree_->path(*note.leaf_index));
+  auto leaf = tree_->leaf(*note.leaf_index);
+  if (!leaf.ok() || *leaf != note.commitment || owned.commitment() != note.commitment) {
+    return Status::corruption("note " + std::to_string(note.id) + " is not the leaf at its index");
   }
-  auto recipient = fr_field(spec, "recipient");
-  if (!recipient.ok()) return recipient.status();
+  BUCKETPAY_ASSIGN_OR_RETURN(const Fr recipient, fr_field(spec, "recipient"));
   ProofRequest req;
   req.key = job.key;
   req.circuit = job.circuit;
+  const Fr& root = tree_->root();
   if (job.circuit == "spend") {
-    req.inputs_json = spend_inputs_json(owned, *path, tree_.root(), *recipient);
-    req.expected_public_inputs = spend_statement(owned, tree_.root(), *recipient).public_inputs();
+    req.inputs_json = spend_inputs_json(owned, path, root, recipient);
+    req.expected_public_inputs = spend_statement(owned, root, recipient).public_inputs();
   } else if (job.circuit == "split") {
-    auto change_r = fr_field(spec, "change_r");
-    if (!change_r.ok()) return change_r.status();
+    BUCKETPAY_ASSIGN_OR_RETURN(const Fr change_r, fr_field(spec, "change_r"));
     const auto amount = spec.value("amount", std::uint64_t{0});
-    if (amount == 0 || amount > note->value) return Status::corruption("job " + job.key + " has a bad amount");
-    SplitOutputs outputs{Note{note->pk, note->value - amount, *change_r}, Note{Fr::zero(), 0, Fr::zero()}};
-    req.inputs_json = split_inputs_json(owned, *path, tree_.root(), amount, *recipient, outputs);
-    req.expected_public_inputs = split_statement(owned, tree_.root(), amount, *recipient, outputs).public_inputs();
+    if (amount == 0 || amount > note.value) return Status::corruption("job " + job.key + " has a bad amount");
+    const SplitOutputs outputs{Note{note.pk, note.value - amount, change_r}, Note{Fr::zero(), 0, Fr::zero()}};
+    req.inputs_json = split_inputs_json(owned, path, root, amount, recipient, outputs);
+    req.expected_public_inputs = split_statement(owned, root, amount, recipient, outputs).public_inputs();
   } else {
     return Status::corruption("job " + job.key + " names unknown circuit " + job.circuit);
   }
@@ -222,48 +215,43 @@ Result<ProofRequest> Engine::request_for(const Job& job) {
 }
 
 Result<Precompute> Engine::precompute_for(const Job& job, const ProofResult& r) {
-  if (!r.proof.ok()) return r.proof.status();
+  BUCKETPAY_RETURN_IF_ERROR(r.proof.status());
   const json spec = json::parse(job.spec_json, nullptr, false);
   if (spec.is_discarded() || !spec.is_object() || !spec.contains("note_id")) {
     return Status::corruption("job " + job.key + " has a malformed spec");
   }
-  auto recipient = fr_field(spec, "recipient");
-  if (!recipient.ok()) return recipient.status();
+  BUCKETPAY_ASSIGN_OR_RETURN(const Fr recipient, fr_field(spec, "recipient"));
   Precompute p;
   p.key = job.key;
   p.circuit = job.circuit;
   p.note_id = spec["note_id"].get<std::int64_t>();
   p.amount = spec.value("amount", std::uint64_t{0});
-  p.recipient = *recipient;
+  p.recipient = recipient;
   p.public_inputs = r.proof->public_inputs;
   p.proof = r.proof->proof;
   p.prove_ms = r.witness_ms + r.prove_ms + r.verify_ms;
   p.worker = r.worker;
-  p.created_ms = now_ms();
+  p.created_ms = Clock::system().unix_ms();
+  auto note = notes_.get_note(p.note_id);
+  if (!note.ok()) return p;
   if (job.circuit == "spend") {
-    auto note = notes_.get_note(p.note_id);
-    if (note.ok()) p.amount = note->value;
+    p.amount = note->value;
   } else {
-    auto note = notes_.get_note(p.note_id);
-    if (note.ok()) {
-      p.outputs_json = json::array({json{{"pk", note->pk.to_hex()},
-                                         {"value", note->value - p.amount},
-                                         {"r", spec["change_r"]}}})
-                           .dump();
-    }
+    p.outputs_json =
+        json::array({json{{"pk", note->pk.to_hex()}, {"value", note->value - p.amount}, {"r", spec["change_r"]}}})
+            .dump();
   }
   return p;
 }
 
 Result<Precompute> Engine::prove_job(const Job& job, const CancelToken* cancel) {
   if (pool_ == nullptr) return Status::failed_precondition("this engine has no prover");
-  auto req = request_for(job);
-  if (!req.ok()) return req.status();
+  BUCKETPAY_ASSIGN_OR_RETURN(ProofRequest req, request_for(job));
   BatchOptions bo;
   bo.cancel = cancel;
   bo.batch_size = 1;
   std::vector<ProofRequest> requests;
-  requests.push_back(std::move(*req));
+  requests.push_back(std::move(req));
   auto results = pool_->prove_all(requests, bo);
   if (results.size() != 1) return Status::internal("the prover returned no result");
   return precompute_for(job, results[0]);
@@ -272,102 +260,114 @@ Result<Precompute> Engine::prove_job(const Job& job, const CancelToken* cancel) 
 Status Engine::sync_tree() {
   auto leaves = notes_.load_leaves();
   if (!leaves.ok()) return leaves.status().with_context("reloading the tree");
-  if (leaves->size() < tree_.size()) return Status::corruption("the store's tree is shorter than the engine's");
-  for (std::size_t i = 0; i < tree_.size(); ++i) {
-    auto leaf = tree_.leaf(i);
-    if (!leaf.ok() || *leaf != (*leaves)[i]) return Status::corruption("the store's tree and the engine's tree disagree");
+  if (leaves->size() < tree_->size()) return Status::corruption("the store's tree is shorter than the engine's");
+  for (std::size_t i = 0; i < tree_->size(); ++i) {
+    auto leaf = tree_->leaf(i);
+    if (!leaf.ok() || *leaf != (*leaves)[i])
+      return Status::corruption("the store's tree and the engine's tree disagree");
   }
-  if (leaves->size() == tree_.size()) return Status::ok();
-  auto appended = tree_.append_many(std::span<const Fr>(*leaves).subspan(tree_.size()));
+  if (leaves->size() == tree_->size()) return Status::ok();
+  auto appended = tree_->append_many(std::span<const Fr>(*leaves).subspan(tree_->size()));
   return appended.ok() ? Status::ok() : appended.status().with_context("reloading the tree");
 }
+
+// What one run() shares with the prover's callback threads.
+struct Engine::RunState {
+  RunState(const PrecomputeOptions& o, PrecomputeReport& r, std::size_t t) : options(o), report(r), total(t) {}
+  const PrecomputeOptions& options;
+  PrecomputeReport& report;
+  std::size_t total = 0;
+  std::atomic<std::size_t> done{0};
+  std::mutex mu;                      // guards report and store_error
+  Status store_error = Status::ok();  // the first store failure while recording results
+};
 
 Result<PrecomputeReport> Engine::run(std::vector<Job> jobs, const PrecomputeOptions& options) {
   if (pool_ == nullptr) return Status::failed_precondition("this engine has no prover");
   PrecomputeReport report;
-  if (Status st = enqueue(jobs, options, report); !st.is_ok()) return st;
-  std::vector<std::string> keys;
-  keys.reserve(jobs.size());
-  for (const auto& job : jobs) keys.push_back(job.key);
-  const std::size_t total = jobs.empty() ? 0 : jobs.size();
-  std::atomic<std::size_t> done{report.cached};
-  if (options.on_progress && report.cached > 0) options.on_progress(done, total);
-
-  const std::size_t chunk = !options.parallel ? 1 : options.batch_size > 0 ? options.batch_size : ProverPool::default_batch_size();
-  std::mutex report_mu;
+  BUCKETPAY_RETURN_IF_ERROR(enqueue(jobs, options, report));
+  RunState state(options, report, jobs.size());
+  state.done = report.cached;
+  if (options.on_progress && report.cached > 0) options.on_progress(state.done, state.total);
+  const std::size_t chunk = !options.parallel        ? 1
+                            : options.batch_size > 0 ? options.batch_size
+                                                     : ProverPool::default_batch_size();
   for (;;) {
     if (options.cancel != nullptr && options.cancel->cancelled()) break;
     std::vector<Job> claimed;
     while (claimed.size() < chunk) {
-      auto next = proofs_.claim_next_job(0);
-      if (!next.ok()) return next.status();
-      if (!next->has_value()) break;
-      claimed.push_back(std::move(**next));
+      BUCKETPAY_ASSIGN_OR_RETURN(std::optional<Job> next, proofs_.claim_next_job(0));
+      if (!next.has_value()) break;
+      claimed.push_back(std::move(*next));
     }
     if (claimed.empty()) break;
-    std::vector<ProofRequest> requests;
-    std::vector<const Job*> proving;
-    std::map<std::string, const Job*> by_key;
-    for (const auto& job : claimed) {
-      auto req = request_for(job);
-      if (!req.ok()) {
-        // The job cannot be proved as specified (a spent note, a corrupt spec): that is final.
-        Status st = proofs_.fail_job(job.id, req.status().message(), /*permanent=*/true);
-        if (!st.is_ok()) return st;
-        std::lock_guard lock(report_mu);
-        ++report.failed;
-        report.errors.push_back(job.key + ": " + req.status().message());
-        if (job.batch == report.batch && options.on_progress) options.on_progress(++done, total);
-        continue;
-      }
-      by_key[job.key] = &job;
-      requests.push_back(std::move(*req));
-    }
-    Status store_error = Status::ok();
-    BatchOptions bo;
-    bo.cancel = options.cancel;
-    bo.batch_size = requests.size();
-    bo.on_result = [&](const ProofResult& r, std::size_t, std::size_t) {
-      const Job* job = by_key.at(r.key);
-      Status st;
-      std::string failure;
-      bool stored = false;
-      if (r.proof.ok()) {
-        auto p = precompute_for(*job, r);
-        if (!p.ok()) {
-          // A proof whose job spec does not decode cannot be stored: that is final.
-          failure = p.status().message();
-          st = proofs_.fail_job(job->id, failure, /*permanent=*/true);
-        } else {
-          auto id = proofs_.complete_job(job->id, *p);
-          st = id.status();
-          stored = st.is_ok();
-          if (!st.is_ok()) failure = st.message();
-        }
-      } else {
-        failure = r.proof.status().message();
-        const bool permanent = r.proof.status().code() != StatusCode::kCancelled;
-        st = proofs_.fail_job(job->id, failure, permanent);
-      }
-      std::lock_guard lock(report_mu);
-      if (!st.is_ok() && store_error.is_ok()) store_error = st;
-      if (stored) {
-        ++report.proved;
-      } else if (r.proof.status().code() != StatusCode::kCancelled) {
-        ++report.failed;
-        report.errors.push_back(job->key + ": " + failure);
-      }
-      if (job->batch == report.batch && options.on_progress) options.on_progress(++done, total);
-    };
-    pool_->prove_all(requests, bo);
-    if (!store_error.is_ok()) return store_error;
+    BUCKETPAY_RETURN_IF_ERROR(prove_claimed(claimed, state));
   }
-  for (const auto& key : keys) {
-    auto p = proofs_.find_precompute(key);
-    if (!p.ok()) return p.status();
-    if (p->has_value()) report.precomputes.push_back(std::move(**p));
+  for (const auto& job : jobs) {
+    BUCKETPAY_ASSIGN_OR_RETURN(std::optional<Precompute> p, proofs_.find_precompute(job.key));
+    if (p.has_value()) report.precomputes.push_back(std::move(*p));
   }
   return report;
+}
+
+Status Engine::prove_claimed(const std::vector<Job>& claimed, RunState& state) {
+  std::vector<ProofRequest> requests;
+  std::map<std::string, const Job*> by_key;
+  for (const auto& job : claimed) {
+    auto req = request_for(job);
+    if (!req.ok()) {
+      // The job cannot be proved as specified (a spent note, a corrupt spec): that is final.
+      BUCKETPAY_RETURN_IF_ERROR(proofs_.fail_job(job.id, req.status().message(), /*permanent=*/true));
+      std::lock_guard lock(state.mu);
+      ++state.report.failed;
+      state.report.errors.push_back(job.key + ": " + req.status().message());
+      if (job.batch == state.report.batch && state.options.on_progress) {
+        state.options.on_progress(++state.done, state.total);
+      }
+      continue;
+    }
+    by_key[job.key] = &job;
+    requests.push_back(std::move(*req));
+  }
+  BatchOptions bo;
+  bo.cancel = state.options.cancel;
+  bo.batch_size = requests.size();
+  bo.on_result = [&](const ProofResult& r, std::size_t, std::size_t) { record_result(*by_key.at(r.key), r, state); };
+  pool_->prove_all(requests, bo);
+  return state.store_error;
+}
+
+void Engine::record_result(const Job& job, const ProofResult& r, RunState& state) {
+  Status st;
+  std::string failure;
+  bool stored = false;
+  if (r.proof.ok()) {
+    auto p = precompute_for(job, r);
+    if (!p.ok()) {
+      // A proof whose job spec does not decode cannot be stored: that is final.
+      failure = p.status().message();
+      st = proofs_.fail_job(job.id, failure, /*permanent=*/true);
+    } else {
+      st = proofs_.complete_job(job.id, *p).status();
+      stored = st.is_ok();
+      if (!st.is_ok()) failure = st.message();
+    }
+  } else {
+    failure = r.proof.status().message();
+    const bool permanent = r.proof.status().code() != StatusCode::kCancelled;
+    st = proofs_.fail_job(job.id, failure, permanent);
+  }
+  std::lock_guard lock(state.mu);
+  if (!st.is_ok() && state.store_error.is_ok()) state.store_error = st;
+  if (stored) {
+    ++state.report.proved;
+  } else if (r.proof.status().code() != StatusCode::kCancelled) {
+    ++state.report.failed;
+    state.report.errors.push_back(job.key + ": " + failure);
+  }
+  if (job.batch == state.report.batch && state.options.on_progress) {
+    state.options.on_progress(++state.done, state.total);
+  }
 }
 
 }  // namespace bucketpay

@@ -22,9 +22,7 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-double ms_since(Clock::time_point t0) {
-  return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
-}
+double ms_since(Clock::time_point t0) { return std::chrono::duration<double, std::milli>(Clock::now() - t0).count(); }
 
 // A bb process uses about this much memory proving our circuits (measured: docs/engine.md), and a
 // Node witness process about 100 MiB; used to bound workers and batches by available memory.
@@ -323,6 +321,42 @@ std::size_t ProverPool::default_batch_size() {
   return std::clamp<std::size_t>(mem_available_bytes() / 4 / kProofInFlightBytes, 16, 4096);
 }
 
+namespace {
+
+// The circuit's verification key: from `cache_dir` when it holds one (keyed by the bytecode's
+// content, so a changed circuit never reuses an old key), else computed by `bb` and cached there.
+Result<std::vector<std::uint8_t>> load_or_compute_vk(bb::Process& bb, const bb::Circuit& circuit,
+                                                     const fs::path& cache_dir) {
+  std::vector<std::uint8_t> vk;
+  std::string cache_name;
+  if (!cache_dir.empty()) {
+    unsigned char digest[32];
+    crypto_hash_sha256(digest, circuit.bytecode.data(), circuit.bytecode.size());
+    static constexpr char kHex[] = "0123456789abcdef";
+    for (unsigned char c : digest) {
+      cache_name += kHex[c >> 4];
+      cache_name += kHex[c & 15];
+    }
+    std::ifstream in(cache_dir / ("vk-" + cache_name), std::ios::binary);
+    if (in) vk.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  if (!vk.empty()) return vk;
+  auto computed = bb.compute_vk(circuit);
+  if (!computed.ok()) return computed.status();
+  vk = std::move(*computed);
+  if (!cache_name.empty()) {
+    std::error_code ec;
+    fs::create_directories(cache_dir, ec);
+    const fs::path tmp = cache_dir / ("vk-" + cache_name + ".tmp" + std::to_string(::getpid()));
+    std::ofstream(tmp, std::ios::binary)
+        .write(reinterpret_cast<const char*>(vk.data()), static_cast<std::streamsize>(vk.size()));
+    fs::rename(tmp, cache_dir / ("vk-" + cache_name), ec);
+  }
+  return vk;
+}
+
+}  // namespace
+
 Result<std::unique_ptr<ProverPool>> ProverPool::start(const ProverConfig& config) {
   auto impl = std::make_unique<Impl>();
   impl->config = config;
@@ -332,8 +366,7 @@ Result<std::unique_ptr<ProverPool>> ProverPool::start(const ProverConfig& config
   impl->cores = std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
   const auto mem_workers = static_cast<int>(std::max<std::uint64_t>(1, mem_available_bytes() / kWorkerMemoryBytes));
   impl->workers = config.workers > 0 ? config.workers : std::min(impl->cores, mem_workers);
-  impl->threads = config.threads_per_worker > 0 ? config.threads_per_worker
-                                                : std::max(1, impl->cores / impl->workers);
+  impl->threads = config.threads_per_worker > 0 ? config.threads_per_worker : std::max(1, impl->cores / impl->workers);
   if (config.max_tries < 1) return Status::invalid_argument("max_tries must be at least 1");
 
   // Circuits, their sizes and verification keys: computed once by one bb process.
@@ -354,34 +387,9 @@ Result<std::unique_ptr<ProverPool>> ProverPool::start(const ProverConfig& config
   }
   BUCKETPAY_RETURN_IF_ERROR(bb::check_crs(config.crs_dir, bb::crs_points_for(max_dyadic)));
   for (const auto& [name, circuit] : impl->circuits) {
-    std::vector<std::uint8_t> vk;
-    // The cache is keyed by the bytecode's content, so a changed circuit never reuses an old key.
-    std::string cache_name;
-    if (!config.vk_cache_dir.empty()) {
-      unsigned char digest[32];
-      crypto_hash_sha256(digest, circuit.bytecode.data(), circuit.bytecode.size());
-      static constexpr char kHex[] = "0123456789abcdef";
-      for (unsigned char c : digest) {
-        cache_name += kHex[c >> 4];
-        cache_name += kHex[c & 15];
-      }
-      std::ifstream in(config.vk_cache_dir / ("vk-" + cache_name), std::ios::binary);
-      if (in) vk.assign(std::istreambuf_iterator<char>(in), {});
-    }
-    if (vk.empty()) {
-      auto computed = (*setup)->compute_vk(circuit);
-      if (!computed.ok()) return computed.status().with_context("verification key of " + name);
-      vk = std::move(*computed);
-      if (!cache_name.empty()) {
-        std::error_code ec;
-        fs::create_directories(config.vk_cache_dir, ec);
-        const fs::path tmp = config.vk_cache_dir / ("vk-" + cache_name + ".tmp" + std::to_string(::getpid()));
-        std::ofstream(tmp, std::ios::binary).write(reinterpret_cast<const char*>(vk.data()),
-                                                   static_cast<std::streamsize>(vk.size()));
-        fs::rename(tmp, config.vk_cache_dir / ("vk-" + cache_name), ec);
-      }
-    }
-    impl->vks[name] = std::move(vk);
+    auto vk = load_or_compute_vk(**setup, circuit, config.vk_cache_dir);
+    if (!vk.ok()) return vk.status().with_context("verification key of " + name);
+    impl->vks[name] = std::move(*vk);
   }
   setup->reset();
   if (config.warm_up) impl->warm_up = warm_up_requests(impl->circuits);
@@ -394,15 +402,13 @@ Result<std::unique_ptr<ProverPool>> ProverPool::start(const ProverConfig& config
     Impl::WorkerState w;
     w.id = i;
     w.urgent = i == impl->workers;
-    w.scratch = impl->config.scratch_root /
-                (scratch_prefix() + std::to_string(::getpid()) + "-" + std::to_string(i));
+    w.scratch = impl->config.scratch_root / (scratch_prefix() + std::to_string(::getpid()) + "-" + std::to_string(i));
     auto& s = impl->stats[static_cast<std::size_t>(i)];
     s.worker = i;
     s.urgent = w.urgent;
     s.threads = w.urgent ? impl->cores : impl->threads;
-    impl->threads_.emplace_back([raw, w = std::move(w)](std::stop_token st) mutable {
-      raw->run_worker(st, std::move(w));
-    });
+    impl->threads_.emplace_back(
+        [raw, w = std::move(w)](std::stop_token st) mutable { raw->run_worker(st, std::move(w)); });
   }
   {
     std::unique_lock lock(impl->mu);

@@ -6,27 +6,14 @@
 #include <set>
 
 #include "bucketpay/circuit_inputs.h"
+#include "bucketpay/clock.h"
+#include "bucketpay/engine.h"
 #include "bucketpay/planner.h"
 
 namespace bucketpay::service {
 namespace {
 
-std::int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 Status note_not_found(std::int64_t id) { return Status::not_found("note " + std::to_string(id) + " not found"); }
-
-// The note's spend precompute for `recipient`, if it has one.
-Result<std::optional<Precompute>> spend_precompute(ProofStore& proofs, std::int64_t note_id, const Fr& recipient) {
-  auto list = proofs.list_precomputes_for_note(note_id);
-  if (!list.ok()) return list.status();
-  for (auto& p : *list) {
-    if (p.circuit == "spend" && p.recipient == recipient) return std::optional<Precompute>(std::move(p));
-  }
-  return std::optional<Precompute>();
-}
 
 }  // namespace
 
@@ -38,7 +25,7 @@ Api::Api(NoteStore& notes, ProofStore& proofs, ProverPool& pool, JobRunner& runn
       runner_(runner),
       metrics_(metrics),
       options_(options),
-      started_ms_(now_ms()) {}
+      started_ms_(Clock::system().unix_ms()) {}
 
 Result<StoredNote> Api::on_chain_note(const std::string& wallet, std::int64_t id) {
   auto note = notes_.get_note(id);
@@ -122,16 +109,13 @@ Result<PlanResponse> Api::plan(const std::string& wallet, const PlanRequest& req
   if (!amount.ok()) return amount.status();
   auto recipient = address_to_field(request.recipient);
   if (!recipient.ok()) return recipient.status();
-  auto notes = notes_.list_notes(wallet, NoteState::kOnChain);
-  if (!notes.ok()) return notes.status();
+  auto ready_or = ready_notes(notes_, proofs_, wallet, *recipient);
+  if (!ready_or.ok()) return ready_or.status();
   std::map<std::int64_t, Precompute> ready;
   std::vector<PlanNote> available;
-  for (const auto& n : *notes) {
-    auto p = spend_precompute(proofs_, n.id, *recipient);
-    if (!p.ok()) return p.status();
-    if (!p->has_value()) continue;
-    available.push_back({n.id, n.value});
-    ready.emplace(n.id, std::move(**p));
+  for (ReadyNote& r : *ready_or) {
+    available.push_back({r.note.id, r.note.value});
+    ready.emplace(r.note.id, std::move(r.proofs.front()));
   }
   auto plan = plan_payment(available, *amount);
   if (!plan.ok()) {
@@ -159,21 +143,20 @@ Result<DashboardResponse> Api::dashboard(const std::string& wallet) {
   d.wallet = wallet;
   auto notes = notes_.list_notes(wallet, NoteState::kOnChain);
   if (!notes.ok()) return notes.status();
+  // The dashboard has no payee: a spend proof for any recipient counts (see ready_notes()).
+  auto ready = ready_notes(notes_, proofs_, wallet, std::nullopt);
+  if (!ready.ok()) return ready.status();
   std::map<Cents, DenominationRow> rows;
   for (Cents b : kBuckets) rows[b].value = b;
   for (const auto& n : *notes) {
-    auto list = proofs_.list_precomputes_for_note(n.id);
-    if (!list.ok()) return list.status();
-    const auto spends = static_cast<std::size_t>(
-        std::count_if(list->begin(), list->end(), [](const Precompute& p) { return p.circuit == "spend"; }));
     auto& row = rows[n.value];
     row.value = n.value;
     ++row.notes;
-    if (spends > 0) {
-      ++row.ready;
-      d.ready_cents += n.value;
-    }
-    d.ready_precomputes += spends;
+  }
+  for (const ReadyNote& r : *ready) {
+    ++rows[r.note.value].ready;
+    d.ready_cents += r.note.value;
+    d.ready_precomputes += r.proofs.size();
   }
   for (auto& [value, row] : rows) d.inventory.push_back(row);
   d.notes_on_chain = notes->size();
@@ -188,6 +171,8 @@ Result<DashboardResponse> Api::dashboard(const std::string& wallet) {
   return d;
 }
 
-HealthResponse Api::health() const { return {BUCKETPAY_VERSION, (now_ms() - started_ms_) / 1000, pool_.workers()}; }
+HealthResponse Api::health() const {
+  return {BUCKETPAY_VERSION, (Clock::system().unix_ms() - started_ms_) / 1000, pool_.workers()};
+}
 
 }  // namespace bucketpay::service

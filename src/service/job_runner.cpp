@@ -7,15 +7,11 @@
 #include <chrono>
 #include <exception>
 
+#include "bucketpay/clock.h"
 #include "bucketpay/engine.h"
 
 namespace bucketpay::service {
 namespace {
-
-std::int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 std::string new_job_id() {
   std::array<std::uint8_t, 8> bytes{};
@@ -42,7 +38,7 @@ Result<std::string> JobRunner::submit(JobSpec spec) {
   JobRecord r;
   r.id = new_job_id();
   r.total = spec.mode == JobMode::kInventory ? spec.note_ids.size() : spec.buckets.size();
-  r.created_ms = now_ms();
+  r.created_ms = Clock::system().unix_ms();
   r.spec = std::move(spec);
   std::lock_guard lock(mu_);
   if (queue_.size() >= max_queued_) {
@@ -122,7 +118,7 @@ void JobRunner::run(const std::stop_token& stop) {
       queue_.pop_front();
       auto& r = records_.at(id);
       r.state = "running";
-      r.started_ms = now_ms();
+      r.started_ms = Clock::system().unix_ms();
       running_ = id;
       spec = r.spec;
     }
@@ -136,7 +132,7 @@ void JobRunner::run(const std::stop_token& stop) {
       r.error = std::string("internal error: ") + e.what();
     }
     std::lock_guard lock(mu_);
-    records_.at(id).finished_ms = now_ms();
+    records_.at(id).finished_ms = Clock::system().unix_ms();
     running_.clear();
   }
 }

@@ -113,7 +113,7 @@ CREATE TABLE payment_notes(
 CREATE INDEX payment_notes_by_payment ON payment_notes(payment_id, role);
 CREATE INDEX payment_notes_by_note ON payment_notes(note_id);
 )sql",
-    // 3: the API tokens (TokenStore).
+    // 3: the API tokens (TokenStore); the transaction that settled a payment (settle_payment_by).
     R"sql(
 CREATE TABLE api_tokens(
   id TEXT PRIMARY KEY,
@@ -121,6 +121,7 @@ CREATE TABLE api_tokens(
   secret_sha256 {bytes} NOT NULL,
   created_ms {int64} NOT NULL,
   revoked {int64} NOT NULL DEFAULT 0);
+ALTER TABLE payments ADD COLUMN settled_by TEXT NOT NULL DEFAULT '';
 )sql",
 };
 

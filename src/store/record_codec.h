@@ -6,7 +6,6 @@
 
 #include <sodium.h>
 
-#include <chrono>
 #include <cstdint>
 #include <limits>
 #include <nlohmann/json.hpp>
@@ -15,6 +14,7 @@
 #include <string_view>
 #include <vector>
 
+#include "bucketpay/clock.h"
 #include "bucketpay/field.h"
 #include "bucketpay/status.h"
 #include "bucketpay/store.h"
@@ -37,10 +37,8 @@ inline std::string secret_ad(std::string_view wallet, std::string_view name) {
   return "bucketpay.secret:" + std::to_string(wallet.size()) + ":" + std::string(wallet) + ":" + std::string(name);
 }
 
-inline std::int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
+// The Unix time of the records a store writes (created_ms, updated_ms, ...).
+inline std::int64_t now_ms() { return Clock::system().unix_ms(); }
 
 // Wipes a buffer that held a secret.
 template <typename C>

@@ -137,7 +137,8 @@ Status SqlStore::rollback_chain(const BlockRef& cursor) {
     // Payments mined after the fork point are in flight again, to be looked up.
     BUCKETPAY_RETURN_IF_ERROR(run_each(
         c,
-        {"UPDATE payments SET state = 'submitted', block = 0, gas_used = 0 WHERE state = 'confirmed' AND block > ?1"},
+        {"UPDATE payments SET state = 'submitted', block = 0, gas_used = 0, settled_by = '' WHERE state = 'confirmed' "
+         "AND block > ?1"},
         b));
     // Notes on vanished leaves: pending again, without their proofs (and jobs, to prove again).
     BUCKETPAY_RETURN_IF_ERROR(

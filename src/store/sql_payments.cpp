@@ -13,7 +13,7 @@ namespace {
 
 constexpr std::string_view kPaymentColumns =
     "id, wallet, kind, amount, recipient, state, tx_hash, raw_tx, nonce, gas_used, block, error, latency_ms, "
-    "created_ms, updated_ms";
+    "created_ms, updated_ms, settled_by";
 
 std::string payment_label(std::int64_t id) { return "payment " + std::to_string(id); }
 
@@ -72,6 +72,7 @@ Result<std::vector<Payment>> SqlStore::query_payments(Connection& c, std::string
     p.latency_ms = row.real(12);
     p.created_ms = row.int64(13);
     p.updated_ms = row.int64(14);
+    p.settled_by = row.text(15);
     ASSIGN_OR_RETURN(p.note_ids, linked_notes_in(c, p.id, "spend"));
     ASSIGN_OR_RETURN(p.new_note_ids, linked_notes_in(c, p.id, "new"));
     out.push_back(std::move(p));
@@ -137,6 +138,17 @@ Status SqlStore::mark_payment_submitted(std::int64_t id) {
   });
 }
 
+Status SqlStore::confirm_payment_in(Connection& c, std::int64_t id, std::uint64_t gas_used, std::uint64_t block,
+                                    std::string_view settled_by) {
+  BUCKETPAY_RETURN_IF_ERROR(c.run("UPDATE payments SET state = 'confirmed', gas_used = ?2, block = ?3, "
+                                  "settled_by = ?4, updated_ms = ?5 WHERE id = ?1",
+                                  {id, to_db(gas_used), to_db(block), settled_by, now_ms()})
+                                .status());
+  ASSIGN_OR_RETURN(const std::vector<std::int64_t> notes, linked_notes_in(c, id, "spend"));
+  for (std::int64_t note : notes) BUCKETPAY_RETURN_IF_ERROR(mark_spent_in(c, note, block));
+  return Status::ok();
+}
+
 Status SqlStore::confirm_payment(std::int64_t id, std::uint64_t gas_used, std::uint64_t block) {
   return run<Status>("confirm_payment", [&](Connection& c) -> Status {
     ASSIGN_OR_RETURN(Transaction txn, Transaction::begin(c, Access::kWrite));
@@ -145,12 +157,21 @@ Status SqlStore::confirm_payment(std::int64_t id, std::uint64_t gas_used, std::u
     if (state != "signed" && state != "submitted") {
       return Status::failed_precondition(payment_label(id) + " is " + state + ", not in flight");
     }
-    BUCKETPAY_RETURN_IF_ERROR(c.run("UPDATE payments SET state = 'confirmed', gas_used = ?2, block = ?3, "
-                                    "updated_ms = ?4 WHERE id = ?1",
-                                    {id, to_db(gas_used), to_db(block), now_ms()})
-                                  .status());
-    ASSIGN_OR_RETURN(const std::vector<std::int64_t> notes, linked_notes_in(c, id, "spend"));
-    for (std::int64_t note : notes) BUCKETPAY_RETURN_IF_ERROR(mark_spent_in(c, note, block));
+    BUCKETPAY_RETURN_IF_ERROR(confirm_payment_in(c, id, gas_used, block, /*settled_by=*/""));
+    return txn.commit();
+  });
+}
+
+Status SqlStore::settle_payment_by(std::int64_t id, PaymentState expected, std::string_view settled_by,
+                                   std::uint64_t block) {
+  return run<Status>("settle_payment_by", [&](Connection& c) -> Status {
+    ASSIGN_OR_RETURN(Transaction txn, Transaction::begin(c, Access::kWrite));
+    ASSIGN_OR_RETURN(const std::string state, payment_state_in(c, id, true));
+    if (state != payment_state_name(expected) || (state != "signed" && state != "submitted")) {
+      return Status::failed_precondition(payment_label(id) + " is " + state + ", not " +
+                                         std::string(payment_state_name(expected)) + " in flight");
+    }
+    BUCKETPAY_RETURN_IF_ERROR(confirm_payment_in(c, id, /*gas_used=*/0, block, settled_by));
     return txn.commit();
   });
 }
@@ -163,7 +184,8 @@ Status SqlStore::reopen_payment(std::int64_t id) {
     if (state != "confirmed")
       return Status::failed_precondition(payment_label(id) + " is " + state + ", not confirmed");
     BUCKETPAY_RETURN_IF_ERROR(
-        c.run("UPDATE payments SET state = 'submitted', block = 0, gas_used = 0, updated_ms = ?2 WHERE id = ?1",
+        c.run("UPDATE payments SET state = 'submitted', block = 0, gas_used = 0, settled_by = '', updated_ms = ?2 "
+              "WHERE id = ?1",
               {id, now_ms()})
             .status());
     BUCKETPAY_RETURN_IF_ERROR(c.run("UPDATE notes SET state = 'spending', spent_block = NULL WHERE state = 'spent' "
@@ -175,6 +197,31 @@ Status SqlStore::reopen_payment(std::int64_t id) {
   });
 }
 
+Status SqlStore::fail_payment_in(Connection& c, std::int64_t id, std::string_view error,
+                                 std::span<const std::int64_t> spent_note_ids, std::uint64_t block,
+                                 bool delete_new_notes) {
+  BUCKETPAY_RETURN_IF_ERROR(
+      c.run("UPDATE payments SET state = 'failed', error = ?2, block = ?3, updated_ms = ?4 WHERE id = ?1",
+            {id, error, to_db(block), now_ms()})
+          .status());
+  ASSIGN_OR_RETURN(const std::vector<std::int64_t> notes, linked_notes_in(c, id, "spend"));
+  for (std::int64_t note : notes) {
+    if (std::find(spent_note_ids.begin(), spent_note_ids.end(), note) != spent_note_ids.end()) {
+      BUCKETPAY_RETURN_IF_ERROR(mark_spent_in(c, note, block));
+    } else {
+      BUCKETPAY_RETURN_IF_ERROR(
+          c.run("UPDATE notes SET state = 'on_chain' WHERE id = ?1 AND state = 'spending'", {note}).status());
+    }
+  }
+  if (!delete_new_notes) return Status::ok();
+  ASSIGN_OR_RETURN(const std::vector<std::int64_t> created, linked_notes_in(c, id, "new"));
+  for (std::int64_t note : created) {
+    BUCKETPAY_RETURN_IF_ERROR(
+        c.run("DELETE FROM notes WHERE id = ?1 AND state = 'pending' AND leaf_index IS NULL", {note}).status());
+  }
+  return Status::ok();
+}
+
 Status SqlStore::fail_payment(std::int64_t id, std::string_view error, std::span<const std::int64_t> spent_note_ids,
                               std::uint64_t block) {
   return run<Status>("fail_payment", [&](Connection& c) -> Status {
@@ -182,24 +229,23 @@ Status SqlStore::fail_payment(std::int64_t id, std::string_view error, std::span
     ASSIGN_OR_RETURN(const std::string state, payment_state_in(c, id, true));
     if (state == "failed") return Status::ok();
     if (state == "confirmed") return Status::failed_precondition(payment_label(id) + " is confirmed");
-    BUCKETPAY_RETURN_IF_ERROR(
-        c.run("UPDATE payments SET state = 'failed', error = ?2, block = ?3, updated_ms = ?4 WHERE id = ?1",
-              {id, error, to_db(block), now_ms()})
-            .status());
-    ASSIGN_OR_RETURN(const std::vector<std::int64_t> notes, linked_notes_in(c, id, "spend"));
-    for (std::int64_t note : notes) {
-      if (std::find(spent_note_ids.begin(), spent_note_ids.end(), note) != spent_note_ids.end()) {
-        BUCKETPAY_RETURN_IF_ERROR(mark_spent_in(c, note, block));
-      } else {
-        BUCKETPAY_RETURN_IF_ERROR(
-            c.run("UPDATE notes SET state = 'on_chain' WHERE id = ?1 AND state = 'spending'", {note}).status());
-      }
+    BUCKETPAY_RETURN_IF_ERROR(fail_payment_in(c, id, error, spent_note_ids, block, /*delete_new_notes=*/true));
+    return txn.commit();
+  });
+}
+
+Status SqlStore::fail_payment_if(std::int64_t id, PaymentState expected, std::string_view error,
+                                 std::span<const std::int64_t> spent_note_ids, std::uint64_t block) {
+  return run<Status>("fail_payment_if", [&](Connection& c) -> Status {
+    ASSIGN_OR_RETURN(Transaction txn, Transaction::begin(c, Access::kWrite));
+    ASSIGN_OR_RETURN(const std::string state, payment_state_in(c, id, true));
+    if (state != payment_state_name(expected) || state == "confirmed" || state == "failed") {
+      return Status::failed_precondition(payment_label(id) + " is " + state + ", not " +
+                                         std::string(payment_state_name(expected)) + ": it cannot become failed");
     }
-    ASSIGN_OR_RETURN(const std::vector<std::int64_t> created, linked_notes_in(c, id, "new"));
-    for (std::int64_t note : created) {
-      BUCKETPAY_RETURN_IF_ERROR(
-          c.run("DELETE FROM notes WHERE id = ?1 AND state = 'pending' AND leaf_index IS NULL", {note}).status());
-    }
+    // Only a payment never signed cannot land: a signed one's outputs stay pending.
+    const bool never_signed = expected == PaymentState::kPrepared;
+    BUCKETPAY_RETURN_IF_ERROR(fail_payment_in(c, id, error, spent_note_ids, block, never_signed));
     return txn.commit();
   });
 }

@@ -93,6 +93,10 @@ class SqlStore : public virtual Store {
   Status reopen_payment(std::int64_t id) override;
   Status fail_payment(std::int64_t id, std::string_view error, std::span<const std::int64_t> spent_note_ids,
                       std::uint64_t block) override;
+  Status fail_payment_if(std::int64_t id, PaymentState expected, std::string_view error,
+                         std::span<const std::int64_t> spent_note_ids, std::uint64_t block) override;
+  Status settle_payment_by(std::int64_t id, PaymentState expected, std::string_view settled_by,
+                           std::uint64_t block) override;
   Result<Payment> get_payment(std::int64_t id) override;
   Result<std::vector<Payment>> list_payments(std::string_view wallet, std::optional<PaymentState> state) override;
 
@@ -159,6 +163,12 @@ class SqlStore : public virtual Store {
                               std::string_view role);
   Result<std::vector<std::int64_t>> linked_notes_in(sql::Connection& c, std::int64_t payment, std::string_view role);
   Result<std::string> payment_state_in(sql::Connection& c, std::int64_t id, bool lock);
+  // The writes of fail_payment and fail_payment_if; the pending new notes go when delete_new_notes.
+  Status fail_payment_in(sql::Connection& c, std::int64_t id, std::string_view error,
+                         std::span<const std::int64_t> spent_note_ids, std::uint64_t block, bool delete_new_notes);
+  // The writes of confirm_payment and settle_payment_by: -> confirmed, its notes spent.
+  Status confirm_payment_in(sql::Connection& c, std::int64_t id, std::uint64_t gas_used, std::uint64_t block,
+                            std::string_view settled_by);
   Result<std::vector<Payment>> query_payments(sql::Connection& c, std::string_view where, sql::Params params);
 
   std::unique_ptr<sql::Database> db_;  // thread-safe

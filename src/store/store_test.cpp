@@ -20,6 +20,7 @@
 
 #include "bucketpay/pg_store.h"
 #include "store/pg_test_cluster.h"
+#include "store/sql.h"
 #include "store/store_testing.h"
 
 namespace bucketpay {
@@ -161,7 +162,8 @@ class PgBackend final : public Backend {
               key_column + "::text = '" + from + "') WHERE " + key_column + "::text = '" + to + "'");
   }
   void set_schema_version(int v) override {
-    db_->exec("UPDATE meta SET value = convert_to('" + std::to_string(v) + "', 'UTF8') WHERE key = 'schema_version'");
+    db_->exec("INSERT INTO meta(key, value) VALUES ('schema_version', convert_to('" + std::to_string(v) +
+              "', 'UTF8')) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value");
   }
   void exec_sql(const std::string& sql) override { db_->exec(sql); }
 
@@ -1284,6 +1286,95 @@ TEST_P(StoreContractTest, FailedPaymentKeepsNewNotesThatLanded) {
   EXPECT_EQ(must(store->get_note(a)).state, NoteState::kSpending);
 }
 
+TEST_P(StoreContractTest, FailPaymentIfIsACompareAndSetThatKeepsOutputsWhichCouldStillLand) {
+  auto store = open();
+  const std::int64_t a = must(store->insert_note(make_note("w", 8, 0)));
+  const std::int64_t out1 = must(store->insert_note(make_note("w", 3)));
+  const std::int64_t out2 = must(store->insert_note(make_note("w", 5)));
+  Payment p = make_payment({a}, 0);
+  p.kind = "rebalance";
+  p.new_note_ids = {out1, out2};
+  const std::int64_t id = must(store->begin_payment(p));
+  ASSERT_TRUE(store->record_payment_signed(id, "0x01", Bytes{1}, 0, 0).is_ok());
+  // Not in the expected state: nothing changes, and the error names the state it is in.
+  const Status wrong = store->fail_payment_if(id, PaymentState::kSubmitted, "dropped", {}, 0);
+  EXPECT_EQ(wrong.code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(wrong.message().find("is signed"), std::string::npos) << wrong.to_string();
+  EXPECT_EQ(must(store->get_payment(id)).state, PaymentState::kSigned);
+  EXPECT_EQ(must(store->get_note(a)).state, NoteState::kSpending);
+  // From the expected state: failed, its note released, its outputs still pending (signed bytes
+  // that anyone may hold could still put them on chain).
+  ASSERT_TRUE(store->fail_payment_if(id, PaymentState::kSigned, "never mined", {}, 0).is_ok());
+  EXPECT_EQ(must(store->get_payment(id)).state, PaymentState::kFailed);
+  EXPECT_EQ(must(store->get_note(a)).state, NoteState::kOnChain);
+  EXPECT_EQ(must(store->get_note(out1)).state, NoteState::kPending);
+  EXPECT_EQ(must(store->get_note(out2)).state, NoteState::kPending);
+  EXPECT_EQ(store->fail_payment_if(id, PaymentState::kSigned, "again", {}, 0).code(), StatusCode::kFailedPrecondition)
+      << "failed is not signed: a second settler loses the race";
+  EXPECT_EQ(store->fail_payment_if(id, PaymentState::kFailed, "again", {}, 0).code(), StatusCode::kFailedPrecondition)
+      << "failed is final, even when expected";
+  // A kept output that lands becomes a note like any other.
+  ASSERT_TRUE(store->set_note_leaf_index(out1, 1).is_ok());
+  EXPECT_EQ(must(store->get_note(out1)).state, NoteState::kOnChain);
+  // A payment that never got signed cannot land: its outputs go, its spent marks apply.
+  const std::int64_t b = must(store->insert_note(make_note("w", 2, 2)));
+  const std::int64_t change = must(store->insert_note(make_note("w", 6)));
+  Payment q = make_payment({a, b});
+  q.kind = "split";
+  q.new_note_ids = {change};
+  const std::int64_t id2 = must(store->begin_payment(q));
+  const std::vector<std::int64_t> spent = {b};
+  ASSERT_TRUE(store->fail_payment_if(id2, PaymentState::kPrepared, "stopped before it was signed", spent, 7).is_ok());
+  EXPECT_EQ(store->get_note(change).status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(must(store->get_note(a)).state, NoteState::kOnChain);
+  EXPECT_EQ(must(store->get_note(b)).state, NoteState::kSpent);
+  EXPECT_EQ(store->fail_payment_if(424242, PaymentState::kPrepared, "x", {}, 0).code(), StatusCode::kNotFound);
+}
+
+TEST_P(StoreContractTest, SettlePaymentByRecordsTheTransactionThatPaidIt) {
+  auto store = open();
+  const std::int64_t a = must(store->insert_note(make_note("w", 1, 0)));
+  const std::int64_t b = must(store->insert_note(make_note("w", 2, 1)));
+  ASSERT_TRUE(store->insert_precompute(make_precompute("a-proof", a)).ok());
+  const std::int64_t id = must(store->begin_payment(make_payment({a, b})));
+  EXPECT_EQ(store->settle_payment_by(id, PaymentState::kPrepared, "0xfeed", 9).code(), StatusCode::kFailedPrecondition)
+      << "nothing signed: nothing of it can be on chain";
+  ASSERT_TRUE(store->record_payment_signed(id, "0xabcd", Bytes{2, 1}, 3, 1).is_ok());
+  ASSERT_TRUE(store->mark_payment_submitted(id).is_ok());
+  EXPECT_EQ(store->settle_payment_by(id, PaymentState::kSigned, "0xfeed", 9).code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(must(store->get_payment(id)).state, PaymentState::kSubmitted);
+  ASSERT_TRUE(store->settle_payment_by(id, PaymentState::kSubmitted, "0xfeed", 9).is_ok());
+  Payment done = must(store->get_payment(id));
+  EXPECT_EQ(done.state, PaymentState::kConfirmed);
+  EXPECT_EQ(done.settled_by, "0xfeed");
+  EXPECT_EQ(done.tx_hash, "0xabcd") << "its own transaction stays recorded";
+  EXPECT_EQ(done.block, 9U);
+  EXPECT_EQ(done.gas_used, 0U);
+  for (std::int64_t n : {a, b}) EXPECT_EQ(must(store->get_note(n)).state, NoteState::kSpent) << n;
+  EXPECT_TRUE(must(store->list_precomputes_for_note(a)).empty()) << "a spent note's proofs are dead";
+  EXPECT_EQ(store->fail_payment_if(id, PaymentState::kSubmitted, "late", {}, 0).code(),
+            StatusCode::kFailedPrecondition);
+  EXPECT_EQ(store->settle_payment_by(id, PaymentState::kConfirmed, "0xbeef", 9).code(), StatusCode::kFailedPrecondition)
+      << "a second settler loses the race";
+  EXPECT_EQ(must(store->get_payment(id)).settled_by, "0xfeed");
+  // Reopened by a reorganisation: no longer confirmed, so settled by nothing yet.
+  ASSERT_TRUE(store->reopen_payment(id).is_ok());
+  EXPECT_TRUE(must(store->get_payment(id)).settled_by.empty());
+  // Settled by chain truth again, then reopened by a rollback and confirmed by its own receipt.
+  ASSERT_TRUE(store->settle_payment_by(id, PaymentState::kSubmitted, "0xfeed", 9).is_ok());
+  ASSERT_TRUE(store->rollback_chain(block_ref(8, 8)).is_ok());
+  done = must(store->get_payment(id));
+  EXPECT_EQ(done.state, PaymentState::kSubmitted);
+  EXPECT_TRUE(done.settled_by.empty());
+  ASSERT_TRUE(store->settle_payment_by(id, PaymentState::kSubmitted, "0xfeed", 9).is_ok());
+  ASSERT_TRUE(store->reopen_payment(id).is_ok());
+  ASSERT_TRUE(store->confirm_payment(id, 700000, 12).is_ok());
+  done = must(store->get_payment(id));
+  EXPECT_TRUE(done.settled_by.empty());
+  EXPECT_EQ(done.block, 12U);
+  EXPECT_EQ(done.gas_used, 700000U);
+}
+
 // Schema version 1 of the PostgreSQL store exactly as the first release created it (kMigrations[0]
 // in pg_store.cpp).
 constexpr const char* kPgSchemaV1 = R"sql(
@@ -1392,6 +1483,49 @@ TEST_P(StoreContractTest, MigratesAStoreOfTheFirstSchema) {
   store = open(std::nullopt);
   ASSERT_NE(store, nullptr);
   EXPECT_EQ(must(store->get_setting("w", "k")), std::optional<std::string>("v"));
+}
+
+// A store of schema version 2 (before API tokens and settled_by) with a payment in flight: the step
+// to 3 keeps it, with no settled_by, and it can then be settled by another transaction.
+TEST_P(StoreContractTest, MigratesAStoreOfTheSecondSchemaWithAPaymentInFlight) {
+  const bool sqlite = GetParam() == Kind::kSqlite;
+  const auto literal = [&](const Fr& f) { return sqlite ? "X'" + f.to_hex().substr(2) + "'" : bytea_literal(f); };
+  // Steps 1 and 2 have shipped and never change (dialects.cpp): together they are the second schema.
+  const sql::Dialect& dialect = sqlite ? sql::sqlite_dialect() : sql::postgres_dialect();
+  backend_->exec_sql(sql::migration(0, dialect) + sql::migration(1, dialect));
+  backend_->set_schema_version(2);
+  const Fr leaf = Fr::random();
+  backend_->exec_sql(
+      "INSERT INTO leaves(idx, value, block) VALUES (0, " + literal(leaf) +
+      ", 3);"
+      "INSERT INTO notes(wallet, pk, value, r, leaf_index, state, commitment, created_ms) VALUES ('w', " +
+      literal(Fr::random()) + ", 5, " + literal(Fr::random()) + ", 0, 'spending', " + literal(leaf) +
+      ", 7);"
+      "INSERT INTO payments(wallet, kind, amount, recipient, state, tx_hash, nonce, gas_used, block, error, "
+      "latency_ms, created_ms, updated_ms) VALUES ('w', 'pay', 5, '0xc0ffee', 'submitted', '0xabcd', 3, 0, 0, '', "
+      "1.5, 7, 8);"
+      "INSERT INTO payment_notes(payment_id, note_id, role) "
+      "SELECT p.id, n.id, 'spend' FROM payments p, notes n;");
+
+  auto store = open(std::nullopt);
+  ASSERT_NE(store, nullptr);
+  const std::vector<Payment> payments = must(store->list_payments("w", std::nullopt));
+  ASSERT_EQ(payments.size(), 1U);
+  const Payment& p = payments[0];
+  EXPECT_EQ(p.state, PaymentState::kSubmitted);
+  EXPECT_EQ(p.tx_hash, "0xabcd");
+  EXPECT_EQ(p.updated_ms, 8);
+  EXPECT_TRUE(p.settled_by.empty());
+  ASSERT_EQ(p.note_ids.size(), 1U);
+  ASSERT_TRUE(store->settle_payment_by(p.id, PaymentState::kSubmitted, "0xfeed", 4).is_ok());
+  EXPECT_EQ(must(store->get_note(p.note_ids[0])).state, NoteState::kSpent);
+  const TokenStore::CreatedToken token = must(store->create_token("w"));
+  store.reset();
+  // Reopened: nothing migrates twice, and what the new columns and tables hold stays.
+  store = open(std::nullopt);
+  ASSERT_NE(store, nullptr);
+  EXPECT_EQ(must(store->get_payment(p.id)).settled_by, "0xfeed");
+  EXPECT_EQ(must(store->authenticate_token(token.token)), "w");
 }
 
 TEST_P(StoreContractTest, ConcurrentReservationsTakeEachNoteOnce) {

@@ -42,32 +42,24 @@ template <typename Get>
 Result<WalletConfig> config_from(Get get) {
   WalletConfig c;
   auto need = [&](std::string_view key) -> Result<std::string> {
-    auto v = get(key);
-    if (!v.ok()) return v.status();
-    if (!v->has_value()) return Status::not_found("wallet setting " + std::string(key) + " is missing");
-    return **v;
+    BUCKETPAY_ASSIGN_OR_RETURN(std::optional<std::string> v, get(key));
+    if (!v) return Status::not_found("wallet setting " + std::string(key) + " is missing");
+    return std::move(*v);
   };
-  auto rpc = need("rpc_url");
-  if (!rpc.ok()) return rpc.status();
-  c.rpc_url = *rpc;
+  BUCKETPAY_ASSIGN_OR_RETURN(c.rpc_url, need("rpc_url"));
   for (auto [key, addr] : {std::pair{"pool", &c.pool}, std::pair{"payee", &c.payee}}) {
-    auto v = need(key);
-    if (!v.ok()) return v.status();
-    auto a = eth::Address::from_string(*v);
+    BUCKETPAY_ASSIGN_OR_RETURN(const std::string v, need(key));
+    auto a = eth::Address::from_string(v);
     if (!a.ok()) return Status::corruption("wallet setting " + std::string(key) + ": " + a.status().message());
     *addr = *a;
   }
   for (auto [key, num] : {std::pair{"confirmations", &c.confirmations}, std::pair{"start_block", &c.start_block},
                           std::pair{"log_range", &c.log_range}}) {
-    auto v = need(key);
-    if (!v.ok()) return v.status();
-    auto n = parse_u64(key, *v);
-    if (!n.ok()) return n.status();
-    *num = *n;
+    BUCKETPAY_ASSIGN_OR_RETURN(const std::string v, need(key));
+    BUCKETPAY_ASSIGN_OR_RETURN(*num, parse_u64(key, v));
   }
-  auto policy = need("policy");
-  if (!policy.ok()) return policy.status();
-  auto p = policy->empty() ? Result<InventoryPolicy>(InventoryPolicy{}) : InventoryPolicy::parse(*policy);
+  BUCKETPAY_ASSIGN_OR_RETURN(const std::string policy, need("policy"));
+  auto p = policy.empty() ? Result<InventoryPolicy>(InventoryPolicy{}) : InventoryPolicy::parse(policy);
   if (!p.ok()) return Status::corruption("wallet setting policy: " + p.status().message());
   c.policy = *p;
   return c;
@@ -90,36 +82,33 @@ Result<WalletConfig> load_config(Store& store, std::string_view wallet) {
 
 Result<std::string> export_backup(Store& store, std::string_view wallet, std::string_view passphrase,
                                   VaultParams params) {
-  auto config = load_config(store, wallet);
-  if (!config.ok()) return config.status();
+  BUCKETPAY_ASSIGN_OR_RETURN(const WalletConfig config, load_config(store, wallet));
   auto sk = store.get_spending_key(wallet);
   if (!sk.ok()) return sk.status().with_context("wallet " + std::string(wallet));
   auto eth_key = store.get_secret(wallet, kEthKeySecret);
   if (!eth_key.ok()) return eth_key.status().with_context("the wallet's account key");
-  auto notes = store.list_notes(wallet, std::nullopt);
-  if (!notes.ok()) return notes.status();
+  BUCKETPAY_ASSIGN_OR_RETURN(const std::vector<StoredNote> notes, store.list_notes(wallet, std::nullopt));
   json payload{{"wallet", wallet},
                {"sk", sk->to_hex()},
                {"eth_key", eth::to_hex(*eth_key)},
-               {"settings", config_json(*config)},
+               {"settings", config_json(config)},
                {"notes", json::array()}};
   sodium_memzero(eth_key->data(), eth_key->size());
-  for (const auto& n : *notes) {
+  for (const auto& n : notes) {
     if (n.state == NoteState::kSpent) continue;
     payload["notes"].push_back(json{{"pk", n.pk.to_hex()}, {"value", n.value}, {"r", n.r.to_hex()}});
   }
   std::string text = payload.dump();
   payload = json();
-  auto vault = Vault::create(passphrase, params);
-  if (!vault.ok()) return vault.status();
-  const auto sealed = vault->seal(std::span(reinterpret_cast<const std::uint8_t*>(text.data()), text.size()),
-                                  std::string(kBackupFormat) + ":" + std::string(wallet));
+  BUCKETPAY_ASSIGN_OR_RETURN(const Vault vault, Vault::create(passphrase, params));
+  const auto sealed = vault.seal(std::span(reinterpret_cast<const std::uint8_t*>(text.data()), text.size()),
+                                 std::string(kBackupFormat) + ":" + std::string(wallet));
   sodium_memzero(text.data(), text.size());
   json file{{"format", kBackupFormat},
             {"wallet", wallet},
             {"kdf",
              {{"algorithm", "argon2id13"},
-              {"salt", eth::to_hex(vault->salt())},
+              {"salt", eth::to_hex(vault.salt())},
               {"opslimit", params.opslimit},
               {"memlimit", params.memlimit}}},
             {"cipher", "xchacha20poly1305-ietf"},

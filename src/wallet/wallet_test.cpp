@@ -537,6 +537,55 @@ TEST_F(WalletChain, TwoSendersForOneAccountNeverShareANonce) {
   EXPECT_EQ(sum(notes(NoteState::kSpent)), 12U);
 }
 
+TEST_F(WalletChain, AThirdPartysCopyThatLandsFirstPaysThePayment) {
+  // The wallet's spendBatch waits in the node's pool; someone copies its calldata and sends it from
+  // their own account with a higher tip, so the copy is mined first and the wallet's own transaction
+  // reverts (NullifierAlreadySpent). The payee is paid once, by the copy: the payment is confirmed,
+  // not failed, and records the transaction that paid it.
+  make_wallet("1=2,2=1", 1'000);
+  ASSERT_TRUE(wallet_->deposit(4).ok());  // 2 + 1 + 1
+  auto inv = wallet_->build_inventory();
+  ASSERT_TRUE(inv.ok()) << inv.status().to_string();
+  ASSERT_TRUE(testing::anvil_set_automine(*rpc_, false).is_ok());
+  Result<PaymentReport> paid = Status::internal("not run");
+  std::thread payer([&] { paid = wallet_->pay(3, payee_); });
+  Payment sent;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (sent.id == 0 && std::chrono::steady_clock::now() < deadline) {
+    auto submitted = store_->list_payments("w", PaymentState::kSubmitted);
+    if (submitted.ok() && !submitted->empty()) sent = submitted->front();
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  Result<eth::Hash32> copy = Status::internal("no transaction to copy");
+  if (sent.id != 0) {
+    auto tx = rpc_->get_transaction(*eth::hash_from_hex(sent.tx_hash));
+    if (tx.ok() && tx->has_value()) {
+      eth::TxOverrides o;
+      o.gas_limit = 3'000'000;
+      o.max_priority_fee_per_gas = eth::U256(50'000'000'000);
+      o.max_fee_per_gas = eth::U256(200'000'000'000);
+      copy = deployer_->send_transaction(contracts_.pool, (*tx)->input, eth::U256(0), o);
+    }
+  }
+  EXPECT_TRUE(testing::anvil_mine(*rpc_, 1).is_ok());
+  EXPECT_TRUE(testing::anvil_set_automine(*rpc_, true).is_ok());
+  payer.join();
+  ASSERT_NE(sent.id, 0) << "the payment was never submitted";
+  ASSERT_TRUE(copy.ok()) << copy.status().to_string();
+  ASSERT_TRUE(paid.ok()) << paid.status().to_string();
+  auto own = rpc_->get_transaction_receipt(*eth::hash_from_hex(sent.tx_hash));
+  ASSERT_TRUE(own.ok() && own->has_value());
+  EXPECT_FALSE((*own)->success) << "the wallet's own transaction reverted";
+  const Payment p = *store_->get_payment(sent.id);
+  EXPECT_EQ(p.state, PaymentState::kConfirmed);
+  EXPECT_EQ(p.settled_by, eth::to_hex(*copy));
+  EXPECT_EQ(p.tx_hash, sent.tx_hash);
+  EXPECT_EQ(token_balance(payee_), eth::U256(3) * kUnit) << "paid once";
+  EXPECT_EQ(sum(notes(NoteState::kSpent)), 3U);
+  EXPECT_EQ(sum(notes(NoteState::kOnChain)), 1U);
+  EXPECT_TRUE(notes(NoteState::kSpending).empty());
+}
+
 TEST_F(WalletChain, BackupRestoresKeysAndNotes) {
   make_wallet("1=1,2=1", 1'000);
   ASSERT_TRUE(wallet_->deposit(7).ok());

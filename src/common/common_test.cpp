@@ -1,0 +1,87 @@
+// Status/Result and the clocks.
+#include <gtest/gtest.h>
+
+#include <string>
+#include <utility>
+
+#include "bucketpay/clock.h"
+#include "bucketpay/status.h"
+#include "common/manual_clock_testing.h"
+
+namespace bucketpay {
+namespace {
+
+Result<int> parse_digit(char c) {
+  if (c < '0' || c > '9') return Status::invalid_argument(std::string("not a digit: ") + c);
+  return c - '0';
+}
+
+// Two digits through BUCKETPAY_ASSIGN_OR_RETURN, a declaration and an lvalue.
+Result<int> parse_two(const char* s) {
+  BUCKETPAY_ASSIGN_OR_RETURN(const int tens, parse_digit(s[0]));
+  int ones = 0;
+  BUCKETPAY_ASSIGN_OR_RETURN(ones, parse_digit(s[1]));
+  return tens * 10 + ones;
+}
+
+Status check_two(const char* s) {
+  BUCKETPAY_ASSIGN_OR_RETURN(auto v, parse_two(s));
+  return v > 50 ? Status::ok() : Status::failed_precondition("too small");
+}
+
+TEST(Status, AssignOrReturnPassesTheValueOrReturnsTheFirstFailure) {
+  auto ok = parse_two("42");
+  ASSERT_TRUE(ok.ok());
+  EXPECT_EQ(*ok, 42);
+  auto bad_first = parse_two("x2");
+  EXPECT_EQ(bad_first.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(bad_first.status().message(), "not a digit: x");
+  auto bad_second = parse_two("4y");
+  EXPECT_EQ(bad_second.status().message(), "not a digit: y");
+  EXPECT_TRUE(check_two("77").is_ok());
+  EXPECT_EQ(check_two("12").code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(check_two("z").code(), StatusCode::kInvalidArgument);
+}
+
+TEST(Status, AssignOrReturnMovesTheValue) {
+  auto make = []() -> Result<std::string> { return std::string(1000, 'a'); };
+  auto use = [&]() -> Result<std::size_t> {
+    BUCKETPAY_ASSIGN_OR_RETURN(std::string s, make());
+    return s.size();
+  };
+  EXPECT_EQ(*use(), 1000U);
+}
+
+TEST(StatusDeathTest, ValueOfAFailedResultIsACheckedFailureNamingTheStatus) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  const Result<int> failed = Status::not_found("note 7 not found");
+  EXPECT_DEATH({ (void)failed.value(); }, "Result::value\\(\\) on a failed Result: not found: note 7 not found");
+  Result<std::string> failed_string = Status::timeout("the node did not answer");
+  EXPECT_DEATH({ (void)failed_string->size(); }, "timeout: the node did not answer");
+  EXPECT_DEATH({ (void)std::move(failed_string).value(); }, "timeout");
+}
+
+TEST(Clock, SystemClockMovesForward) {
+  Clock& c = Clock::system();
+  const auto t0 = c.steady_now();
+  const std::int64_t u0 = c.unix_ms();
+  c.sleep_for(std::chrono::milliseconds(5));
+  EXPECT_GE(c.ms_since(t0), 5.0);
+  EXPECT_GE(c.unix_ms(), u0);
+  EXPECT_GT(u0, 1'600'000'000'000) << "Unix milliseconds";
+}
+
+TEST(Clock, ManualClockMovesOnlyWhenToldOrWaitedOn) {
+  testing::ManualClock c(1'000'000);
+  const auto t0 = c.steady_now();
+  EXPECT_EQ(c.unix_ms(), 1'000'000);
+  EXPECT_EQ(c.ms_since(t0), 0.0);
+  c.advance(std::chrono::minutes(5));
+  EXPECT_EQ(c.unix_ms(), 1'000'000 + 300'000);
+  c.sleep_for(std::chrono::milliseconds(250));
+  EXPECT_EQ(c.ms_since(t0), 300'250.0);
+  EXPECT_EQ(c.sleeps(), 1);
+}
+
+}  // namespace
+}  // namespace bucketpay
