@@ -308,7 +308,7 @@ class PgDatabase final : public sql::Database {
   Result<std::int64_t> schema_version(sql::Connection& c) override {
     BUCKETPAY_RETURN_IF_ERROR(
         c.run_script("CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value BYTEA NOT NULL)"));
-    ASSIGN_OR_RETURN(const sql::Rows r, c.run("SELECT value FROM meta WHERE key = 'schema_version'"));
+    BUCKETPAY_ASSIGN_OR_RETURN(const sql::Rows r, c.run("SELECT value FROM meta WHERE key = 'schema_version'"));
     return r.empty() ? 0 : r[0].int64(0);  // decimal text
   }
 
@@ -363,7 +363,7 @@ class PgDatabase final : public sql::Database {
 }  // namespace
 
 Result<std::unique_ptr<sql::Connection>> connect(const std::string& conninfo, std::chrono::milliseconds lock_timeout) {
-  ASSIGN_OR_RETURN(std::unique_ptr<PgConnection> conn, connect_session(conninfo, lock_timeout));
+  BUCKETPAY_ASSIGN_OR_RETURN(std::unique_ptr<PgConnection> conn, connect_session(conninfo, lock_timeout));
   return std::unique_ptr<sql::Connection>(std::move(conn));
 }
 

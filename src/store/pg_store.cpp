@@ -91,15 +91,15 @@ Result<std::optional<LeasedJob>> PgStoreImpl::claim_job_with_lease(std::string_v
     if (worker_id.empty()) return Status::invalid_argument("the worker id is empty");
     if (lease.count() <= 0) return Status::invalid_argument("the lease must be positive");
     const auto take_lease = [&](Connection& tc, ClaimedJob& claimed) -> Status {
-      ASSIGN_OR_RETURN(const sql::Rows r,
-                       tc.run("UPDATE jobs SET lease_owner = ?2, "
-                              "lease_expires_at = now() + ?3::bigint * interval '1 millisecond' WHERE id = ?1 "
-                              "RETURNING (extract(epoch from lease_expires_at) * 1000)::bigint",
-                              {claimed.job.id, worker_id, static_cast<std::int64_t>(lease.count())}));
+      BUCKETPAY_ASSIGN_OR_RETURN(
+          const sql::Rows r, tc.run("UPDATE jobs SET lease_owner = ?2, "
+                                    "lease_expires_at = now() + ?3::bigint * interval '1 millisecond' WHERE id = ?1 "
+                                    "RETURNING (extract(epoch from lease_expires_at) * 1000)::bigint",
+                                    {claimed.job.id, worker_id, static_cast<std::int64_t>(lease.count())}));
       claimed.lease_expires_ms = r.empty() ? 0 : r[0].int64(0);
       return Status::ok();
     };
-    ASSIGN_OR_RETURN(std::optional<ClaimedJob> claimed, claim_in(c, -1, take_lease));
+    BUCKETPAY_ASSIGN_OR_RETURN(std::optional<ClaimedJob> claimed, claim_in(c, -1, take_lease));
     if (!claimed) return std::optional<LeasedJob>();
     return std::optional<LeasedJob>(
         LeasedJob{std::move(claimed->job), std::string(worker_id), claimed->lease_expires_ms});
@@ -110,11 +110,11 @@ Result<std::int64_t> PgStoreImpl::heartbeat(std::int64_t job_id, std::string_vie
                                             std::chrono::milliseconds lease) {
   return run<Result<std::int64_t>>("heartbeat", [&](Connection& c) -> Result<std::int64_t> {
     if (lease.count() <= 0) return Status::invalid_argument("the lease must be positive");
-    ASSIGN_OR_RETURN(const sql::Rows r,
-                     c.run("UPDATE jobs SET lease_expires_at = now() + ?3::bigint * interval '1 millisecond' "
-                           "WHERE id = ?1 AND state = 'running' AND lease_owner = ?2 "
-                           "RETURNING (extract(epoch from lease_expires_at) * 1000)::bigint",
-                           {job_id, worker_id, static_cast<std::int64_t>(lease.count())}));
+    BUCKETPAY_ASSIGN_OR_RETURN(const sql::Rows r,
+                               c.run("UPDATE jobs SET lease_expires_at = now() + ?3::bigint * interval '1 millisecond' "
+                                     "WHERE id = ?1 AND state = 'running' AND lease_owner = ?2 "
+                                     "RETURNING (extract(epoch from lease_expires_at) * 1000)::bigint",
+                                     {job_id, worker_id, static_cast<std::int64_t>(lease.count())}));
     if (r.empty()) return lease_lost(c, job_id, worker_id);
     return r[0].int64(0);
   });
@@ -124,16 +124,17 @@ Result<ReclaimCounts> PgStoreImpl::reclaim_expired() {
   return run<Result<ReclaimCounts>>("reclaim_expired", [&](Connection& c) -> Result<ReclaimCounts> {
     // SKIP LOCKED: a job whose owner is heartbeating or completing it right now is left to them;
     // two reclaimers never both take one job.
-    ASSIGN_OR_RETURN(const sql::Rows rows,
-                     c.run("WITH expired AS (SELECT id FROM jobs WHERE state = 'running' AND lease_expires_at < now() "
-                           "  FOR UPDATE SKIP LOCKED) "
-                           "UPDATE jobs SET "
-                           "  state = CASE WHEN jobs.tries >= ?1 THEN 'failed' ELSE 'pending' END, "
-                           "  error = 'the lease of worker ' || jobs.lease_owner || ' expired' || "
-                           "    CASE WHEN jobs.tries >= ?1 THEN ' (' || jobs.tries || ' tries in all)' ELSE '' END, "
-                           "  lease_owner = NULL, lease_expires_at = NULL, updated_ms = " BUCKETPAY_PG_NOW_MS
-                           " FROM expired WHERE jobs.id = expired.id RETURNING jobs.state",
-                           {kMaxLeaseTries}));
+    BUCKETPAY_ASSIGN_OR_RETURN(
+        const sql::Rows rows,
+        c.run("WITH expired AS (SELECT id FROM jobs WHERE state = 'running' AND lease_expires_at < now() "
+              "  FOR UPDATE SKIP LOCKED) "
+              "UPDATE jobs SET "
+              "  state = CASE WHEN jobs.tries >= ?1 THEN 'failed' ELSE 'pending' END, "
+              "  error = 'the lease of worker ' || jobs.lease_owner || ' expired' || "
+              "    CASE WHEN jobs.tries >= ?1 THEN ' (' || jobs.tries || ' tries in all)' ELSE '' END, "
+              "  lease_owner = NULL, lease_expires_at = NULL, updated_ms = " BUCKETPAY_PG_NOW_MS
+              " FROM expired WHERE jobs.id = expired.id RETURNING jobs.state",
+              {kMaxLeaseTries}));
     ReclaimCounts counts;
     for (const sql::Row row : rows) {
       if (row.text(0) == job_state_name(JobState::kFailed)) {
@@ -149,7 +150,7 @@ Result<ReclaimCounts> PgStoreImpl::reclaim_expired() {
 Result<std::optional<std::string>> PgStoreImpl::lease_owner(std::int64_t job_id) {
   using R = Result<std::optional<std::string>>;
   return run<R>("lease_owner", [&](Connection& c) -> R {
-    ASSIGN_OR_RETURN(const sql::Rows r, c.run("SELECT lease_owner FROM jobs WHERE id = ?1", {job_id}));
+    BUCKETPAY_ASSIGN_OR_RETURN(const sql::Rows r, c.run("SELECT lease_owner FROM jobs WHERE id = ?1", {job_id}));
     if (r.empty()) return Status::not_found("no job " + std::to_string(job_id));
     if (r[0].is_null(0)) return std::optional<std::string>();
     return std::optional<std::string>(r[0].text(0));
@@ -190,7 +191,7 @@ Result<std::unique_ptr<PgStore>> open_impl(const std::string& url, const StoreOp
   const std::chrono::milliseconds busy(options.busy_timeout_ms);
   const pg::PoolSettings settings{with_connect_timeout(url, pg.connect_timeout_s), pg.max_connections, busy, busy};
   std::unique_ptr<sql::Database> db = pg::make_pool(settings);
-  ASSIGN_OR_RETURN(std::optional<Vault> vault, SqlStore::prepare(*db, options));
+  BUCKETPAY_ASSIGN_OR_RETURN(std::optional<Vault> vault, SqlStore::prepare(*db, options));
   return std::unique_ptr<PgStore>(new PgStoreImpl(settings, std::move(db), std::move(vault)));
 }
 

@@ -32,18 +32,6 @@
 
 #include "bucketpay/status.h"
 
-// `decl = value of expr (a Result)`, or returns its failure.
-// NOLINTBEGIN(bugprone-macro-parentheses): `decl` is a declaration or an lvalue.
-#define BUCKETPAY_SQL_ASSIGN_OR_RETURN_IMPL(decl, tmp, expr) \
-  auto tmp = (expr);                                         \
-  if (!tmp.ok()) return tmp.status();                        \
-  decl = std::move(*tmp)
-// NOLINTEND(bugprone-macro-parentheses)
-#define BUCKETPAY_SQL_CONCAT_INNER(a, b) a##b
-#define BUCKETPAY_SQL_CONCAT(a, b) BUCKETPAY_SQL_CONCAT_INNER(a, b)
-#define ASSIGN_OR_RETURN(decl, expr) \
-  BUCKETPAY_SQL_ASSIGN_OR_RETURN_IMPL(decl, BUCKETPAY_SQL_CONCAT(assign_or_return_, __LINE__), expr)
-
 namespace bucketpay::sql {
 
 using Bytes = std::vector<std::uint8_t>;

@@ -63,11 +63,12 @@ Status SqlStore::set_cursor_in(Connection& c, const BlockRef& b) {
 
 // Appends the update's new leaves; those below the stored count must equal the stored ones.
 Status SqlStore::append_chain_leaves_in(Connection& c, std::span<const ChainLeaf> leaves) {
-  ASSIGN_OR_RETURN(std::uint64_t count, leaf_count_in(c));
+  BUCKETPAY_ASSIGN_OR_RETURN(std::uint64_t count, leaf_count_in(c));
   for (const ChainLeaf& leaf : leaves) {
     const Fr::Bytes v = leaf.value.to_bytes();
     if (leaf.index < count) {
-      ASSIGN_OR_RETURN(const sql::Rows r, c.run("SELECT value FROM leaves WHERE idx = ?1", {to_db(leaf.index)}));
+      BUCKETPAY_ASSIGN_OR_RETURN(const sql::Rows r,
+                                 c.run("SELECT value FROM leaves WHERE idx = ?1", {to_db(leaf.index)}));
       if (r.empty() || r[0].blob(0) != sql::Bytes(v.begin(), v.end())) {
         return Status::failed_precondition("leaf " + std::to_string(leaf.index) + " differs from the stored one");
       }
@@ -88,7 +89,7 @@ Status SqlStore::append_chain_leaves_in(Connection& c, std::span<const ChainLeaf
 
 Status SqlStore::apply_chain_update(const ChainUpdate& u) {
   return run<Status>("apply_chain_update", [&](Connection& c) -> Status {
-    ASSIGN_OR_RETURN(Transaction txn, Transaction::begin(c, Access::kWrite));
+    BUCKETPAY_ASSIGN_OR_RETURN(Transaction txn, Transaction::begin(c, Access::kWrite));
     if (!dialect().lock_leaves.empty()) BUCKETPAY_RETURN_IF_ERROR(c.run(dialect().lock_leaves).status());
     BUCKETPAY_RETURN_IF_ERROR(append_chain_leaves_in(c, u.leaves));
     for (const auto& nl : u.note_leaves) BUCKETPAY_RETURN_IF_ERROR(set_note_leaf_in(c, nl.note_id, nl.leaf_index));
@@ -102,9 +103,9 @@ Status SqlStore::apply_chain_update(const ChainUpdate& u) {
 Result<std::optional<BlockRef>> SqlStore::sync_cursor() {
   using R = Result<std::optional<BlockRef>>;
   return run<R>("sync_cursor", [&](Connection& c) -> R {
-    ASSIGN_OR_RETURN(const sql::Rows r, c.run("SELECT number, hash FROM sync_cursor WHERE id = 1"));
+    BUCKETPAY_ASSIGN_OR_RETURN(const sql::Rows r, c.run("SELECT number, hash FROM sync_cursor WHERE id = 1"));
     if (r.empty()) return std::optional<BlockRef>();
-    ASSIGN_OR_RETURN(const BlockRef b, read_block(r[0]));
+    BUCKETPAY_ASSIGN_OR_RETURN(const BlockRef b, read_block(r[0]));
     return std::optional<BlockRef>(b);
   });
 }
@@ -112,11 +113,11 @@ Result<std::optional<BlockRef>> SqlStore::sync_cursor() {
 Result<std::vector<BlockRef>> SqlStore::recent_blocks(std::size_t limit) {
   return run<Result<std::vector<BlockRef>>>("recent_blocks", [&](Connection& c) -> Result<std::vector<BlockRef>> {
     const auto n = static_cast<std::int64_t>(std::min<std::size_t>(limit, std::numeric_limits<std::int64_t>::max()));
-    ASSIGN_OR_RETURN(const sql::Rows rows,
-                     c.run("SELECT number, hash FROM chain_blocks ORDER BY number DESC LIMIT ?1", {n}));
+    BUCKETPAY_ASSIGN_OR_RETURN(const sql::Rows rows,
+                               c.run("SELECT number, hash FROM chain_blocks ORDER BY number DESC LIMIT ?1", {n}));
     std::vector<BlockRef> out;
     for (const sql::Row row : rows) {
-      ASSIGN_OR_RETURN(const BlockRef b, read_block(row));
+      BUCKETPAY_ASSIGN_OR_RETURN(const BlockRef b, read_block(row));
       out.push_back(b);
     }
     return out;
@@ -125,14 +126,15 @@ Result<std::vector<BlockRef>> SqlStore::recent_blocks(std::size_t limit) {
 
 Status SqlStore::rollback_chain(const BlockRef& cursor) {
   return run<Status>("rollback_chain", [&](Connection& c) -> Status {
-    ASSIGN_OR_RETURN(Transaction txn, Transaction::begin(c, Access::kWrite));
+    BUCKETPAY_ASSIGN_OR_RETURN(Transaction txn, Transaction::begin(c, Access::kWrite));
     if (!dialect().lock_leaves.empty()) BUCKETPAY_RETURN_IF_ERROR(c.run(dialect().lock_leaves).status());
     const std::int64_t b = to_db(cursor.number);
     // The tree is cut at its first leaf from a vanished block (leaves stay contiguous even if an
     // unstamped leaf, block 0, was appended after it).
-    ASSIGN_OR_RETURN(const sql::Rows cut, c.run("SELECT COALESCE((SELECT MIN(idx) FROM leaves WHERE block > ?1), "
-                                                "(SELECT COALESCE(MAX(idx) + 1, 0) FROM leaves))",
-                                                {b}));
+    BUCKETPAY_ASSIGN_OR_RETURN(const sql::Rows cut,
+                               c.run("SELECT COALESCE((SELECT MIN(idx) FROM leaves WHERE block > ?1), "
+                                     "(SELECT COALESCE(MAX(idx) + 1, 0) FROM leaves))",
+                                     {b}));
     const std::int64_t keep = cut.empty() ? 0 : cut[0].int64(0);
     // Payments mined after the fork point are in flight again, to be looked up.
     BUCKETPAY_RETURN_IF_ERROR(run_each(
@@ -167,11 +169,12 @@ Status SqlStore::rollback_chain(const BlockRef& cursor) {
 
 Result<std::vector<Fr>> SqlStore::known_roots() {
   return run<Result<std::vector<Fr>>>("known_roots", [&](Connection& c) -> Result<std::vector<Fr>> {
-    ASSIGN_OR_RETURN(const sql::Rows rows, c.run("SELECT root FROM leaves WHERE root IS NOT NULL ORDER BY idx"));
+    BUCKETPAY_ASSIGN_OR_RETURN(const sql::Rows rows,
+                               c.run("SELECT root FROM leaves WHERE root IS NOT NULL ORDER BY idx"));
     std::vector<Fr> out;
     std::set<Fr::Bytes> seen;
     for (const sql::Row row : rows) {
-      ASSIGN_OR_RETURN(const Fr r, decode_fr(row.blob(0), "leaf root"));
+      BUCKETPAY_ASSIGN_OR_RETURN(const Fr r, decode_fr(row.blob(0), "leaf root"));
       if (seen.insert(r.to_bytes()).second) out.push_back(r);
     }
     return out;

@@ -29,15 +29,15 @@ std::string leaf_insert_sql(std::size_t rows) {
 
 Result<std::uint64_t> SqlStore::leaf_count_in(Connection& c) {
   // MAX on the key is a lookup, COUNT(*) a scan; leaves are contiguous from 0.
-  ASSIGN_OR_RETURN(const sql::Rows r, c.run("SELECT COALESCE(MAX(idx) + 1, 0) FROM leaves"));
+  BUCKETPAY_ASSIGN_OR_RETURN(const sql::Rows r, c.run("SELECT COALESCE(MAX(idx) + 1, 0) FROM leaves"));
   return r.empty() ? 0 : from_db(r[0].int64(0));
 }
 
 Result<std::uint64_t> SqlStore::append_leaves(std::span<const Fr> leaves) {
   return run<Result<std::uint64_t>>("append_leaves", [&](Connection& c) -> Result<std::uint64_t> {
-    ASSIGN_OR_RETURN(Transaction txn, Transaction::begin(c, Access::kWrite));
+    BUCKETPAY_ASSIGN_OR_RETURN(Transaction txn, Transaction::begin(c, Access::kWrite));
     if (!dialect().lock_leaves.empty()) BUCKETPAY_RETURN_IF_ERROR(c.run(dialect().lock_leaves).status());
-    ASSIGN_OR_RETURN(const std::uint64_t first, leaf_count_in(c));
+    BUCKETPAY_ASSIGN_OR_RETURN(const std::uint64_t first, leaf_count_in(c));
     std::vector<Fr::Bytes> bytes;
     bytes.reserve(leaves.size());
     for (const Fr& leaf : leaves) bytes.push_back(leaf.to_bytes());
@@ -64,14 +64,14 @@ Result<std::uint64_t> SqlStore::append_leaves(std::span<const Fr> leaves) {
 
 Result<std::vector<Fr>> SqlStore::load_leaves() {
   return run<Result<std::vector<Fr>>>("load_leaves", [&](Connection& c) -> Result<std::vector<Fr>> {
-    ASSIGN_OR_RETURN(const sql::Rows rows, c.run("SELECT idx, value FROM leaves ORDER BY idx"));
+    BUCKETPAY_ASSIGN_OR_RETURN(const sql::Rows rows, c.run("SELECT idx, value FROM leaves ORDER BY idx"));
     std::vector<Fr> out;
     out.reserve(rows.size());
     for (const sql::Row row : rows) {
       if (from_db(row.int64(0)) != out.size()) {
         return Status::corruption("leaves are not contiguous at index " + std::to_string(out.size()));
       }
-      ASSIGN_OR_RETURN(const Fr leaf, decode_fr(row.blob(1), "leaf"));
+      BUCKETPAY_ASSIGN_OR_RETURN(const Fr leaf, decode_fr(row.blob(1), "leaf"));
       out.push_back(leaf);
     }
     return out;
@@ -115,11 +115,11 @@ Result<StoredNote> SqlStore::read_note(const sql::Row& row) const {
   StoredNote n;
   n.id = row.int64(0);
   n.wallet = row.text(1);
-  ASSIGN_OR_RETURN(n.pk, decode_fr(row.blob(2), "note pk"));
+  BUCKETPAY_ASSIGN_OR_RETURN(n.pk, decode_fr(row.blob(2), "note pk"));
   n.value = from_db(row.int64(3));
   if (!row.is_null(5)) n.leaf_index = from_db(row.int64(5));
-  ASSIGN_OR_RETURN(n.state, parse_note_state(row.text(6)));
-  ASSIGN_OR_RETURN(n.commitment, decode_fr(row.blob(7), "note commitment"));
+  BUCKETPAY_ASSIGN_OR_RETURN(n.state, parse_note_state(row.text(6)));
+  BUCKETPAY_ASSIGN_OR_RETURN(n.commitment, decode_fr(row.blob(7), "note commitment"));
   n.created_ms = row.int64(8);
   Result<sql::Bytes> r = open_secret(row.blob(4), note_r_ad(n.commitment));
   if (!r.ok()) return r.status().with_context("note " + std::to_string(n.id) + " r");
@@ -132,11 +132,11 @@ Result<StoredNote> SqlStore::read_note(const sql::Row& row) const {
 
 Result<std::vector<StoredNote>> SqlStore::query_notes(Connection& c, std::string_view where, sql::Params params) {
   const std::string sql = "SELECT " + std::string(kNoteColumns) + " FROM notes WHERE " + std::string(where);
-  ASSIGN_OR_RETURN(const sql::Rows rows, c.run(sql, params));
+  BUCKETPAY_ASSIGN_OR_RETURN(const sql::Rows rows, c.run(sql, params));
   std::vector<StoredNote> out;
   out.reserve(rows.size());
   for (const sql::Row row : rows) {
-    ASSIGN_OR_RETURN(StoredNote n, read_note(row));
+    BUCKETPAY_ASSIGN_OR_RETURN(StoredNote n, read_note(row));
     out.push_back(std::move(n));
   }
   return out;
@@ -144,7 +144,7 @@ Result<std::vector<StoredNote>> SqlStore::query_notes(Connection& c, std::string
 
 Result<StoredNote> SqlStore::get_note_in(Connection& c, std::int64_t id) {
   const sql::Value params[] = {id};
-  ASSIGN_OR_RETURN(std::vector<StoredNote> found, query_notes(c, "id = ?1", params));
+  BUCKETPAY_ASSIGN_OR_RETURN(std::vector<StoredNote> found, query_notes(c, "id = ?1", params));
   if (found.empty()) return Status::not_found("no note " + std::to_string(id));
   return std::move(found.front());
 }
@@ -173,10 +173,10 @@ Result<std::vector<StoredNote>> SqlStore::list_notes(std::string_view wallet, st
 }
 
 Status SqlStore::set_note_state_in(Connection& c, std::int64_t id, std::optional<NoteState> from, NoteState to) {
-  ASSIGN_OR_RETURN(Transaction txn, Transaction::begin(c, Access::kWrite));
+  BUCKETPAY_ASSIGN_OR_RETURN(Transaction txn, Transaction::begin(c, Access::kWrite));
   const std::string select = "SELECT state, CASE WHEN leaf_index IS NULL THEN 0 ELSE 1 END FROM notes WHERE id = ?1" +
                              std::string(dialect().for_update);
-  ASSIGN_OR_RETURN(const sql::Rows r, c.run(select, {id}));
+  BUCKETPAY_ASSIGN_OR_RETURN(const sql::Rows r, c.run(select, {id}));
   if (r.empty()) return Status::not_found("no note " + std::to_string(id));
   const std::string current = r[0].text(0);
   const bool has_leaf = r[0].int64(1) != 0;
@@ -208,10 +208,11 @@ Status SqlStore::set_note_leaf_in(Connection& c, std::int64_t id, std::uint64_t 
   if (leaf_index > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
     return Status::invalid_argument("leaf index out of range");
   }
-  ASSIGN_OR_RETURN(const sql::Rows r, c.run("UPDATE notes SET leaf_index = ?2, "
-                                            "state = CASE state WHEN 'pending' THEN 'on_chain' ELSE state END "
-                                            "WHERE id = ?1 AND (leaf_index IS NULL OR leaf_index = ?2)",
-                                            {id, to_db(leaf_index)}));
+  BUCKETPAY_ASSIGN_OR_RETURN(const sql::Rows r,
+                             c.run("UPDATE notes SET leaf_index = ?2, "
+                                   "state = CASE state WHEN 'pending' THEN 'on_chain' ELSE state END "
+                                   "WHERE id = ?1 AND (leaf_index IS NULL OR leaf_index = ?2)",
+                                   {id, to_db(leaf_index)}));
   if (r.affected() == 1) return Status::ok();
   return Status::failed_precondition("note " + std::to_string(id) + " is missing or at another leaf");
 }
@@ -220,7 +221,7 @@ Status SqlStore::set_note_leaf_index(std::int64_t id, std::uint64_t leaf_index) 
   return run<Status>("set_note_leaf_index", [&](Connection& c) -> Status {
     Status s = set_note_leaf_in(c, id, leaf_index);
     if (s.code() != StatusCode::kFailedPrecondition) return s;
-    ASSIGN_OR_RETURN(const StoredNote note, get_note_in(c, id));
+    BUCKETPAY_ASSIGN_OR_RETURN(const StoredNote note, get_note_in(c, id));
     return Status::failed_precondition("note " + std::to_string(id) + " is already at leaf " +
                                        std::to_string(note.leaf_index.value_or(0)));
   });

@@ -34,7 +34,7 @@ Result<std::vector<std::int64_t>> SqlStore::linked_notes_in(Connection& c, std::
                                                             std::string_view role) {
   const std::string sql = "SELECT note_id FROM payment_notes WHERE payment_id = ?1 AND role = ?2 ORDER BY " +
                           std::string(dialect().payment_notes_order);
-  ASSIGN_OR_RETURN(const sql::Rows rows, c.run(sql, {payment, role}));
+  BUCKETPAY_ASSIGN_OR_RETURN(const sql::Rows rows, c.run(sql, {payment, role}));
   std::vector<std::int64_t> out;
   out.reserve(rows.size());
   for (const sql::Row row : rows) out.push_back(row.int64(0));
@@ -44,15 +44,15 @@ Result<std::vector<std::int64_t>> SqlStore::linked_notes_in(Connection& c, std::
 // The payment's state; `lock` holds its row until the transaction ends.
 Result<std::string> SqlStore::payment_state_in(Connection& c, std::int64_t id, bool lock) {
   const std::string sql = "SELECT state FROM payments WHERE id = ?1" + std::string(lock ? dialect().for_update : "");
-  ASSIGN_OR_RETURN(const sql::Rows r, c.run(sql, {id}));
+  BUCKETPAY_ASSIGN_OR_RETURN(const sql::Rows r, c.run(sql, {id}));
   if (r.empty()) return Status::not_found("no " + payment_label(id));
   return r[0].text(0);
 }
 
 Result<std::vector<Payment>> SqlStore::query_payments(Connection& c, std::string_view where, sql::Params params) {
-  ASSIGN_OR_RETURN(Transaction txn, Transaction::begin(c, Access::kRead));
+  BUCKETPAY_ASSIGN_OR_RETURN(Transaction txn, Transaction::begin(c, Access::kRead));
   const std::string sql = "SELECT " + std::string(kPaymentColumns) + " FROM payments WHERE " + std::string(where);
-  ASSIGN_OR_RETURN(const sql::Rows rows, c.run(sql, params));
+  BUCKETPAY_ASSIGN_OR_RETURN(const sql::Rows rows, c.run(sql, params));
   std::vector<Payment> out;
   out.reserve(rows.size());
   for (const sql::Row row : rows) {
@@ -62,7 +62,7 @@ Result<std::vector<Payment>> SqlStore::query_payments(Connection& c, std::string
     p.kind = row.text(2);
     p.amount = from_db(row.int64(3));
     p.recipient = row.text(4);
-    ASSIGN_OR_RETURN(p.state, parse_payment_state(row.text(5)));
+    BUCKETPAY_ASSIGN_OR_RETURN(p.state, parse_payment_state(row.text(5)));
     p.tx_hash = row.text(6);
     p.raw_tx = row.blob(7);
     p.nonce = from_db(row.int64(8));
@@ -73,8 +73,8 @@ Result<std::vector<Payment>> SqlStore::query_payments(Connection& c, std::string
     p.created_ms = row.int64(13);
     p.updated_ms = row.int64(14);
     p.settled_by = row.text(15);
-    ASSIGN_OR_RETURN(p.note_ids, linked_notes_in(c, p.id, "spend"));
-    ASSIGN_OR_RETURN(p.new_note_ids, linked_notes_in(c, p.id, "new"));
+    BUCKETPAY_ASSIGN_OR_RETURN(p.note_ids, linked_notes_in(c, p.id, "spend"));
+    BUCKETPAY_ASSIGN_OR_RETURN(p.new_note_ids, linked_notes_in(c, p.id, "new"));
     out.push_back(std::move(p));
   }
   BUCKETPAY_RETURN_IF_ERROR(txn.commit());
@@ -83,13 +83,14 @@ Result<std::vector<Payment>> SqlStore::query_payments(Connection& c, std::string
 
 Result<std::int64_t> SqlStore::begin_payment(const Payment& p) {
   return run<Result<std::int64_t>>("begin_payment", [&](Connection& c) -> Result<std::int64_t> {
-    ASSIGN_OR_RETURN(Transaction txn, Transaction::begin(c, Access::kWrite));
+    BUCKETPAY_ASSIGN_OR_RETURN(Transaction txn, Transaction::begin(c, Access::kWrite));
     const std::int64_t now = p.created_ms != 0 ? p.created_ms : now_ms();
-    ASSIGN_OR_RETURN(const sql::Rows r,
-                     c.run("INSERT INTO payments(wallet, kind, amount, recipient, state, tx_hash, nonce, gas_used, "
-                           "block, error, latency_ms, created_ms, updated_ms) "
-                           "VALUES (?1, ?2, ?3, ?4, 'prepared', '', 0, 0, 0, '', 0, ?5, ?5) RETURNING id",
-                           {p.wallet, p.kind, to_db(p.amount), p.recipient, now}));
+    BUCKETPAY_ASSIGN_OR_RETURN(
+        const sql::Rows r,
+        c.run("INSERT INTO payments(wallet, kind, amount, recipient, state, tx_hash, nonce, gas_used, "
+              "block, error, latency_ms, created_ms, updated_ms) "
+              "VALUES (?1, ?2, ?3, ?4, 'prepared', '', 0, 0, 0, '', 0, ?5, ?5) RETURNING id",
+              {p.wallet, p.kind, to_db(p.amount), p.recipient, now}));
     const std::int64_t id = r[0].int64(0);
     // Row locks in id order first: two payments reserving overlapping notes in different orders
     // wait for each other instead of deadlocking.
@@ -100,8 +101,9 @@ Result<std::int64_t> SqlStore::begin_payment(const Payment& p) {
       for (std::int64_t note : ordered) BUCKETPAY_RETURN_IF_ERROR(c.run(lock, {note}).status());
     }
     for (std::int64_t note : p.note_ids) {
-      ASSIGN_OR_RETURN(const sql::Rows reserved,
-                       c.run("UPDATE notes SET state = 'spending' WHERE id = ?1 AND state = 'on_chain'", {note}));
+      BUCKETPAY_ASSIGN_OR_RETURN(
+          const sql::Rows reserved,
+          c.run("UPDATE notes SET state = 'spending' WHERE id = ?1 AND state = 'on_chain'", {note}));
       if (reserved.affected() != 1) {
         return Status::failed_precondition("note " + std::to_string(note) +
                                            " is not on chain and unreserved: it cannot be spent now");
@@ -117,23 +119,24 @@ Result<std::int64_t> SqlStore::begin_payment(const Payment& p) {
 Status SqlStore::record_payment_signed(std::int64_t id, std::string_view tx_hash, std::span<const std::uint8_t> raw_tx,
                                        std::uint64_t nonce, double latency_ms) {
   return run<Status>("record_payment_signed", [&](Connection& c) -> Status {
-    ASSIGN_OR_RETURN(const sql::Rows r, c.run("UPDATE payments SET state = 'signed', tx_hash = ?2, raw_tx = ?3, "
-                                              "nonce = ?4, latency_ms = ?5, updated_ms = ?6 "
-                                              "WHERE id = ?1 AND state = 'prepared'",
-                                              {id, tx_hash, raw_tx, to_db(nonce), latency_ms, now_ms()}));
+    BUCKETPAY_ASSIGN_OR_RETURN(const sql::Rows r,
+                               c.run("UPDATE payments SET state = 'signed', tx_hash = ?2, raw_tx = ?3, "
+                                     "nonce = ?4, latency_ms = ?5, updated_ms = ?6 "
+                                     "WHERE id = ?1 AND state = 'prepared'",
+                                     {id, tx_hash, raw_tx, to_db(nonce), latency_ms, now_ms()}));
     if (r.affected() == 1) return Status::ok();
-    ASSIGN_OR_RETURN(const std::string state, payment_state_in(c, id, false));
+    BUCKETPAY_ASSIGN_OR_RETURN(const std::string state, payment_state_in(c, id, false));
     return Status::failed_precondition(payment_label(id) + " is " + state + ": it cannot become signed");
   });
 }
 
 Status SqlStore::mark_payment_submitted(std::int64_t id) {
   return run<Status>("mark_payment_submitted", [&](Connection& c) -> Status {
-    ASSIGN_OR_RETURN(const sql::Rows r, c.run("UPDATE payments SET state = 'submitted', updated_ms = ?2 "
-                                              "WHERE id = ?1 AND state IN ('signed', 'submitted')",
-                                              {id, now_ms()}));
+    BUCKETPAY_ASSIGN_OR_RETURN(const sql::Rows r, c.run("UPDATE payments SET state = 'submitted', updated_ms = ?2 "
+                                                        "WHERE id = ?1 AND state IN ('signed', 'submitted')",
+                                                        {id, now_ms()}));
     if (r.affected() == 1) return Status::ok();
-    ASSIGN_OR_RETURN(const std::string state, payment_state_in(c, id, false));
+    BUCKETPAY_ASSIGN_OR_RETURN(const std::string state, payment_state_in(c, id, false));
     return Status::failed_precondition(payment_label(id) + " is " + state + ": it cannot become submitted");
   });
 }
@@ -144,15 +147,15 @@ Status SqlStore::confirm_payment_in(Connection& c, std::int64_t id, std::uint64_
                                   "settled_by = ?4, updated_ms = ?5 WHERE id = ?1",
                                   {id, to_db(gas_used), to_db(block), settled_by, now_ms()})
                                 .status());
-  ASSIGN_OR_RETURN(const std::vector<std::int64_t> notes, linked_notes_in(c, id, "spend"));
+  BUCKETPAY_ASSIGN_OR_RETURN(const std::vector<std::int64_t> notes, linked_notes_in(c, id, "spend"));
   for (std::int64_t note : notes) BUCKETPAY_RETURN_IF_ERROR(mark_spent_in(c, note, block));
   return Status::ok();
 }
 
 Status SqlStore::confirm_payment(std::int64_t id, std::uint64_t gas_used, std::uint64_t block) {
   return run<Status>("confirm_payment", [&](Connection& c) -> Status {
-    ASSIGN_OR_RETURN(Transaction txn, Transaction::begin(c, Access::kWrite));
-    ASSIGN_OR_RETURN(const std::string state, payment_state_in(c, id, true));
+    BUCKETPAY_ASSIGN_OR_RETURN(Transaction txn, Transaction::begin(c, Access::kWrite));
+    BUCKETPAY_ASSIGN_OR_RETURN(const std::string state, payment_state_in(c, id, true));
     if (state == "confirmed") return Status::ok();
     if (state != "signed" && state != "submitted") {
       return Status::failed_precondition(payment_label(id) + " is " + state + ", not in flight");
@@ -165,8 +168,8 @@ Status SqlStore::confirm_payment(std::int64_t id, std::uint64_t gas_used, std::u
 Status SqlStore::settle_payment_by(std::int64_t id, PaymentState expected, std::string_view settled_by,
                                    std::uint64_t block) {
   return run<Status>("settle_payment_by", [&](Connection& c) -> Status {
-    ASSIGN_OR_RETURN(Transaction txn, Transaction::begin(c, Access::kWrite));
-    ASSIGN_OR_RETURN(const std::string state, payment_state_in(c, id, true));
+    BUCKETPAY_ASSIGN_OR_RETURN(Transaction txn, Transaction::begin(c, Access::kWrite));
+    BUCKETPAY_ASSIGN_OR_RETURN(const std::string state, payment_state_in(c, id, true));
     if (state != payment_state_name(expected) || (state != "signed" && state != "submitted")) {
       return Status::failed_precondition(payment_label(id) + " is " + state + ", not " +
                                          std::string(payment_state_name(expected)) + " in flight");
@@ -178,8 +181,8 @@ Status SqlStore::settle_payment_by(std::int64_t id, PaymentState expected, std::
 
 Status SqlStore::reopen_payment(std::int64_t id) {
   return run<Status>("reopen_payment", [&](Connection& c) -> Status {
-    ASSIGN_OR_RETURN(Transaction txn, Transaction::begin(c, Access::kWrite));
-    ASSIGN_OR_RETURN(const std::string state, payment_state_in(c, id, true));
+    BUCKETPAY_ASSIGN_OR_RETURN(Transaction txn, Transaction::begin(c, Access::kWrite));
+    BUCKETPAY_ASSIGN_OR_RETURN(const std::string state, payment_state_in(c, id, true));
     if (state == "submitted") return Status::ok();
     if (state != "confirmed")
       return Status::failed_precondition(payment_label(id) + " is " + state + ", not confirmed");
@@ -204,7 +207,7 @@ Status SqlStore::fail_payment_in(Connection& c, std::int64_t id, std::string_vie
       c.run("UPDATE payments SET state = 'failed', error = ?2, block = ?3, updated_ms = ?4 WHERE id = ?1",
             {id, error, to_db(block), now_ms()})
           .status());
-  ASSIGN_OR_RETURN(const std::vector<std::int64_t> notes, linked_notes_in(c, id, "spend"));
+  BUCKETPAY_ASSIGN_OR_RETURN(const std::vector<std::int64_t> notes, linked_notes_in(c, id, "spend"));
   for (std::int64_t note : notes) {
     if (std::find(spent_note_ids.begin(), spent_note_ids.end(), note) != spent_note_ids.end()) {
       BUCKETPAY_RETURN_IF_ERROR(mark_spent_in(c, note, block));
@@ -214,7 +217,7 @@ Status SqlStore::fail_payment_in(Connection& c, std::int64_t id, std::string_vie
     }
   }
   if (!delete_new_notes) return Status::ok();
-  ASSIGN_OR_RETURN(const std::vector<std::int64_t> created, linked_notes_in(c, id, "new"));
+  BUCKETPAY_ASSIGN_OR_RETURN(const std::vector<std::int64_t> created, linked_notes_in(c, id, "new"));
   for (std::int64_t note : created) {
     BUCKETPAY_RETURN_IF_ERROR(
         c.run("DELETE FROM notes WHERE id = ?1 AND state = 'pending' AND leaf_index IS NULL", {note}).status());
@@ -225,8 +228,8 @@ Status SqlStore::fail_payment_in(Connection& c, std::int64_t id, std::string_vie
 Status SqlStore::fail_payment(std::int64_t id, std::string_view error, std::span<const std::int64_t> spent_note_ids,
                               std::uint64_t block) {
   return run<Status>("fail_payment", [&](Connection& c) -> Status {
-    ASSIGN_OR_RETURN(Transaction txn, Transaction::begin(c, Access::kWrite));
-    ASSIGN_OR_RETURN(const std::string state, payment_state_in(c, id, true));
+    BUCKETPAY_ASSIGN_OR_RETURN(Transaction txn, Transaction::begin(c, Access::kWrite));
+    BUCKETPAY_ASSIGN_OR_RETURN(const std::string state, payment_state_in(c, id, true));
     if (state == "failed") return Status::ok();
     if (state == "confirmed") return Status::failed_precondition(payment_label(id) + " is confirmed");
     BUCKETPAY_RETURN_IF_ERROR(fail_payment_in(c, id, error, spent_note_ids, block, /*delete_new_notes=*/true));
@@ -237,8 +240,8 @@ Status SqlStore::fail_payment(std::int64_t id, std::string_view error, std::span
 Status SqlStore::fail_payment_if(std::int64_t id, PaymentState expected, std::string_view error,
                                  std::span<const std::int64_t> spent_note_ids, std::uint64_t block) {
   return run<Status>("fail_payment_if", [&](Connection& c) -> Status {
-    ASSIGN_OR_RETURN(Transaction txn, Transaction::begin(c, Access::kWrite));
-    ASSIGN_OR_RETURN(const std::string state, payment_state_in(c, id, true));
+    BUCKETPAY_ASSIGN_OR_RETURN(Transaction txn, Transaction::begin(c, Access::kWrite));
+    BUCKETPAY_ASSIGN_OR_RETURN(const std::string state, payment_state_in(c, id, true));
     if (state != payment_state_name(expected) || state == "confirmed" || state == "failed") {
       return Status::failed_precondition(payment_label(id) + " is " + state + ", not " +
                                          std::string(payment_state_name(expected)) + ": it cannot become failed");
@@ -253,7 +256,7 @@ Status SqlStore::fail_payment_if(std::int64_t id, PaymentState expected, std::st
 Result<Payment> SqlStore::get_payment(std::int64_t id) {
   return run<Result<Payment>>("get_payment", [&](Connection& c) -> Result<Payment> {
     const sql::Value params[] = {id};
-    ASSIGN_OR_RETURN(std::vector<Payment> found, query_payments(c, "id = ?1", params));
+    BUCKETPAY_ASSIGN_OR_RETURN(std::vector<Payment> found, query_payments(c, "id = ?1", params));
     if (found.empty()) return Status::not_found("no " + payment_label(id));
     return std::move(found.front());
   });

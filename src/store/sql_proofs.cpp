@@ -30,7 +30,7 @@ Result<std::int64_t> SqlStore::insert_precompute_in(Connection& c, const Precomp
   if (p.key.empty()) return Status::invalid_argument("the precompute's key is empty");
   BUCKETPAY_RETURN_IF_ERROR(check_json(p.outputs_json, "precompute '" + p.key + "' outputs_json"));
   // Checked here for a clear message; the foreign key backs it up.
-  ASSIGN_OR_RETURN(const sql::Rows note, c.run("SELECT 1 FROM notes WHERE id = ?1", {p.note_id}));
+  BUCKETPAY_ASSIGN_OR_RETURN(const sql::Rows note, c.run("SELECT 1 FROM notes WHERE id = ?1", {p.note_id}));
   if (note.empty()) {
     return Status::not_found("precompute '" + p.key + "' refers to no note " + std::to_string(p.note_id));
   }
@@ -60,8 +60,8 @@ Result<Precompute> SqlStore::read_precompute(const sql::Row& row) const {
   p.note_id = row.int64(2);
   p.circuit = row.text(3);
   p.amount = from_db(row.int64(4));
-  ASSIGN_OR_RETURN(p.recipient, decode_fr(row.blob(5), "precompute recipient"));
-  ASSIGN_OR_RETURN(p.public_inputs, decode_frs(row.blob(6), "precompute public inputs"));
+  BUCKETPAY_ASSIGN_OR_RETURN(p.recipient, decode_fr(row.blob(5), "precompute recipient"));
+  BUCKETPAY_ASSIGN_OR_RETURN(p.public_inputs, decode_frs(row.blob(6), "precompute public inputs"));
   p.proof = row.blob(7);
   if (!row.is_null(8)) {
     Result<sql::Bytes> outputs = open_secret(row.blob(8), outputs_ad(p.key));
@@ -76,12 +76,12 @@ Result<Precompute> SqlStore::read_precompute(const sql::Row& row) const {
 }
 
 Result<std::vector<Precompute>> SqlStore::query_precomputes(Connection& c, std::string_view where, sql::Params params) {
-  ASSIGN_OR_RETURN(const sql::Rows rows,
-                   c.run(cat({"SELECT ", kPrecomputeColumns, " FROM precomputes WHERE ", where}), params));
+  BUCKETPAY_ASSIGN_OR_RETURN(const sql::Rows rows,
+                             c.run(cat({"SELECT ", kPrecomputeColumns, " FROM precomputes WHERE ", where}), params));
   std::vector<Precompute> out;
   out.reserve(rows.size());
   for (const sql::Row row : rows) {
-    ASSIGN_OR_RETURN(Precompute p, read_precompute(row));
+    BUCKETPAY_ASSIGN_OR_RETURN(Precompute p, read_precompute(row));
     out.push_back(std::move(p));
   }
   return out;
@@ -95,7 +95,7 @@ Result<std::optional<Precompute>> SqlStore::find_precompute(std::string_view key
   using R = Result<std::optional<Precompute>>;
   return run<R>("find_precompute", [&](Connection& c) -> R {
     const sql::Value params[] = {key};
-    ASSIGN_OR_RETURN(std::vector<Precompute> found, query_precomputes(c, "key = ?1", params));
+    BUCKETPAY_ASSIGN_OR_RETURN(std::vector<Precompute> found, query_precomputes(c, "key = ?1", params));
     if (found.empty()) return std::optional<Precompute>();
     return std::optional<Precompute>(std::move(found.front()));
   });
@@ -117,22 +117,22 @@ Result<std::vector<Precompute>> SqlStore::list_precomputes_by_circuit(std::strin
 
 Result<std::int64_t> SqlStore::count_precomputes() {
   return run<Result<std::int64_t>>("count_precomputes", [&](Connection& c) -> Result<std::int64_t> {
-    ASSIGN_OR_RETURN(const sql::Rows r, c.run("SELECT COUNT(*) FROM precomputes"));
+    BUCKETPAY_ASSIGN_OR_RETURN(const sql::Rows r, c.run("SELECT COUNT(*) FROM precomputes"));
     return r.empty() ? 0 : r[0].int64(0);
   });
 }
 
 Result<std::int64_t> SqlStore::delete_precomputes_for_note(std::int64_t note_id) {
   return run<Result<std::int64_t>>("delete_precomputes_for_note", [&](Connection& c) -> Result<std::int64_t> {
-    ASSIGN_OR_RETURN(const sql::Rows r, c.run("DELETE FROM precomputes WHERE note_id = ?1", {note_id}));
+    BUCKETPAY_ASSIGN_OR_RETURN(const sql::Rows r, c.run("DELETE FROM precomputes WHERE note_id = ?1", {note_id}));
     return r.affected();
   });
 }
 
 Status SqlStore::delete_precompute(std::string_view key) {
   return run<Status>("delete_precompute", [&](Connection& c) -> Status {
-    ASSIGN_OR_RETURN(Transaction txn, Transaction::begin(c, Access::kWrite));
-    ASSIGN_OR_RETURN(const sql::Rows r, c.run("DELETE FROM precomputes WHERE key = ?1", {key}));
+    BUCKETPAY_ASSIGN_OR_RETURN(Transaction txn, Transaction::begin(c, Access::kWrite));
+    BUCKETPAY_ASSIGN_OR_RETURN(const sql::Rows r, c.run("DELETE FROM precomputes WHERE key = ?1", {key}));
     if (r.affected() == 0) return Status::not_found("no precompute '" + std::string(key) + "'");
     // Its job goes too, so that the same key can be proved again.
     BUCKETPAY_RETURN_IF_ERROR(c.run("DELETE FROM jobs WHERE key = ?1", {key}).status());
@@ -148,7 +148,7 @@ Result<std::int64_t> SqlStore::enqueue_jobs(std::span<const Job> jobs) {
       if (job.key.empty()) return Status::invalid_argument("a job has an empty key");
       BUCKETPAY_RETURN_IF_ERROR(check_json(job.spec_json, "job '" + job.key + "' spec_json"));
     }
-    ASSIGN_OR_RETURN(Transaction txn, Transaction::begin(c, Access::kWrite));
+    BUCKETPAY_ASSIGN_OR_RETURN(Transaction txn, Transaction::begin(c, Access::kWrite));
     std::int64_t added = 0;
     const std::int64_t now = now_ms();
     for (const Job& job : jobs) {
@@ -180,7 +180,7 @@ Result<Job> SqlStore::read_job(const sql::Row& row) const {
     j.spec_json.assign(spec->begin(), spec->end());
     wipe(*spec);
   }
-  ASSIGN_OR_RETURN(j.state, parse_job_state(row.text(5)));
+  BUCKETPAY_ASSIGN_OR_RETURN(j.state, parse_job_state(row.text(5)));
   j.tries = static_cast<int>(row.int64(6));
   j.error = row.text(7);
   j.updated_ms = row.int64(8);
@@ -189,18 +189,18 @@ Result<Job> SqlStore::read_job(const sql::Row& row) const {
 }
 
 Result<Job> SqlStore::get_job_in(Connection& c, std::int64_t id) {
-  ASSIGN_OR_RETURN(const sql::Rows r, c.run(cat({"SELECT ", kJobColumns, " FROM jobs WHERE id = ?1"}), {id}));
+  BUCKETPAY_ASSIGN_OR_RETURN(const sql::Rows r, c.run(cat({"SELECT ", kJobColumns, " FROM jobs WHERE id = ?1"}), {id}));
   if (r.empty()) return Status::not_found("no job " + std::to_string(id));
   return read_job(r[0]);
 }
 
 Result<std::optional<SqlStore::ClaimedJob>> SqlStore::claim_in(
     Connection& c, int worker, const std::function<Status(Connection&, ClaimedJob&)>& on_claimed) {
-  ASSIGN_OR_RETURN(Transaction txn, Transaction::begin(c, Access::kWrite));
+  BUCKETPAY_ASSIGN_OR_RETURN(Transaction txn, Transaction::begin(c, Access::kWrite));
   const std::string sql = cat({"UPDATE jobs SET state = 'running', tries = tries + 1, worker = ?1, updated_ms = ?2, ",
                                kNoLease, " WHERE id = (SELECT id FROM jobs WHERE state = 'pending' ORDER BY id LIMIT 1",
                                dialect().for_update_skip_locked, ") RETURNING ", kJobColumns});
-  ASSIGN_OR_RETURN(const sql::Rows r, c.run(sql, {worker, now_ms()}));
+  BUCKETPAY_ASSIGN_OR_RETURN(const sql::Rows r, c.run(sql, {worker, now_ms()}));
   if (r.empty()) return std::optional<ClaimedJob>();
   Result<Job> job = read_job(r[0]);
   if (!job.ok()) {
@@ -219,14 +219,15 @@ Result<std::optional<SqlStore::ClaimedJob>> SqlStore::claim_in(
 
 Result<std::optional<Job>> SqlStore::claim_next_job(int worker) {
   return run<Result<std::optional<Job>>>("claim_next_job", [&](Connection& c) -> Result<std::optional<Job>> {
-    ASSIGN_OR_RETURN(std::optional<ClaimedJob> claimed, claim_in(c, worker, nullptr));
+    BUCKETPAY_ASSIGN_OR_RETURN(std::optional<ClaimedJob> claimed, claim_in(c, worker, nullptr));
     if (!claimed) return std::optional<Job>();
     return std::optional<Job>(std::move(claimed->job));
   });
 }
 
 Status SqlStore::lease_lost(Connection& c, std::int64_t job_id, std::string_view worker_id) {
-  ASSIGN_OR_RETURN(const sql::Rows r, c.run("SELECT key, state, lease_owner FROM jobs WHERE id = ?1", {job_id}));
+  BUCKETPAY_ASSIGN_OR_RETURN(const sql::Rows r,
+                             c.run("SELECT key, state, lease_owner FROM jobs WHERE id = ?1", {job_id}));
   if (r.empty()) return Status::not_found("no job " + std::to_string(job_id));
   const std::string key = r[0].text(0);
   const std::string state = r[0].text(1);
@@ -238,9 +239,9 @@ Status SqlStore::lease_lost(Connection& c, std::int64_t job_id, std::string_view
 
 Result<std::int64_t> SqlStore::complete_in(Connection& c, std::int64_t job_id,
                                            std::optional<std::string_view> worker_id, const Precompute& precompute) {
-  ASSIGN_OR_RETURN(Transaction txn, Transaction::begin(c, Access::kWrite));
+  BUCKETPAY_ASSIGN_OR_RETURN(Transaction txn, Transaction::begin(c, Access::kWrite));
   // The row lock orders this against a concurrent reclaim, claim or completion of the job.
-  ASSIGN_OR_RETURN(
+  BUCKETPAY_ASSIGN_OR_RETURN(
       const sql::Rows r,
       c.run(cat({"SELECT key, state, lease_owner FROM jobs WHERE id = ?1", dialect().for_update}), {job_id}));
   if (r.empty()) return Status::not_found("no job " + std::to_string(job_id));
@@ -283,10 +284,10 @@ Status SqlStore::fail_in(Connection& c, std::int64_t job_id, std::optional<std::
       cat({"UPDATE jobs SET state = ?2, error = ?3, ", kNoLease,
            ", updated_ms = ?4 WHERE id = ?1 AND state = 'running'", worker_id ? " AND lease_owner = ?5" : ""});
   const sql::Value params[] = {job_id, state, error, now_ms(), worker_id.value_or("")};
-  ASSIGN_OR_RETURN(const sql::Rows r, c.run(sql, sql::Params(params, worker_id ? 5 : 4)));
+  BUCKETPAY_ASSIGN_OR_RETURN(const sql::Rows r, c.run(sql, sql::Params(params, worker_id ? 5 : 4)));
   if (r.affected() == 1) return Status::ok();
   if (worker_id) return lease_lost(c, job_id, *worker_id);
-  ASSIGN_OR_RETURN(const Job job, get_job_in(c, job_id));
+  BUCKETPAY_ASSIGN_OR_RETURN(const Job job, get_job_in(c, job_id));
   return Status::failed_precondition("job '" + job.key + "' is " + std::string(job_state_name(job.state)) +
                                      ", not running");
 }
@@ -297,7 +298,7 @@ Status SqlStore::fail_job(std::int64_t job_id, std::string_view error, bool perm
 
 Result<std::int64_t> SqlStore::reset_running_jobs() {
   return run<Result<std::int64_t>>("reset_running_jobs", [&](Connection& c) -> Result<std::int64_t> {
-    ASSIGN_OR_RETURN(
+    BUCKETPAY_ASSIGN_OR_RETURN(
         const sql::Rows r,
         c.run(cat({"UPDATE jobs SET state = 'pending', ", kNoLease, ", updated_ms = ?1 WHERE state = 'running'"}),
               {now_ms()}));
@@ -314,11 +315,11 @@ Result<std::vector<Job>> SqlStore::list_jobs(std::optional<std::string_view> bat
     const std::string sql =
         cat({"SELECT ", kJobColumns, " FROM jobs", batch ? " WHERE batch = ?1" : "", " ORDER BY id"});
     const sql::Value params[] = {batch.value_or("")};
-    ASSIGN_OR_RETURN(const sql::Rows rows, c.run(sql, sql::Params(params, batch ? 1 : 0)));
+    BUCKETPAY_ASSIGN_OR_RETURN(const sql::Rows rows, c.run(sql, sql::Params(params, batch ? 1 : 0)));
     std::vector<Job> out;
     out.reserve(rows.size());
     for (const sql::Row row : rows) {
-      ASSIGN_OR_RETURN(Job job, read_job(row));
+      BUCKETPAY_ASSIGN_OR_RETURN(Job job, read_job(row));
       out.push_back(std::move(job));
     }
     return out;
@@ -330,10 +331,10 @@ Result<JobCounts> SqlStore::job_counts(std::optional<std::string_view> batch) {
     const std::string sql =
         cat({"SELECT state, COUNT(*) FROM jobs", batch ? " WHERE batch = ?1" : "", " GROUP BY state"});
     const sql::Value params[] = {batch.value_or("")};
-    ASSIGN_OR_RETURN(const sql::Rows rows, c.run(sql, sql::Params(params, batch ? 1 : 0)));
+    BUCKETPAY_ASSIGN_OR_RETURN(const sql::Rows rows, c.run(sql, sql::Params(params, batch ? 1 : 0)));
     JobCounts counts;
     for (const sql::Row row : rows) {
-      ASSIGN_OR_RETURN(const JobState state, parse_job_state(row.text(0)));
+      BUCKETPAY_ASSIGN_OR_RETURN(const JobState state, parse_job_state(row.text(0)));
       std::int64_t* slot[] = {&counts.pending, &counts.running, &counts.done, &counts.failed};
       *slot[static_cast<int>(state)] = row.int64(1);
     }

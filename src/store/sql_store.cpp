@@ -62,9 +62,9 @@ SqlStore::SqlStore(std::unique_ptr<sql::Database> db, std::optional<Vault> vault
 namespace {
 
 Status migrate(sql::Database& db, sql::Connection& c) {
-  ASSIGN_OR_RETURN(sql::Transaction txn, sql::Transaction::begin(c, sql::Access::kWrite));
+  BUCKETPAY_ASSIGN_OR_RETURN(sql::Transaction txn, sql::Transaction::begin(c, sql::Access::kWrite));
   BUCKETPAY_RETURN_IF_ERROR(db.lock_for_setup(c));
-  ASSIGN_OR_RETURN(const std::int64_t version, db.schema_version(c));
+  BUCKETPAY_ASSIGN_OR_RETURN(const std::int64_t version, db.schema_version(c));
   const std::int64_t latest = sql::schema_version_of_this_build();
   if (version > latest) {
     return Status::failed_precondition("the store has schema version " + std::to_string(version) +
@@ -81,13 +81,13 @@ Status migrate(sql::Database& db, sql::Connection& c) {
 // The meta row `key`, or nullopt. Integers are decimal text (an older SQLite store has INTEGERs:
 // Row::int64 reads both).
 Result<std::optional<sql::Bytes>> meta_get(sql::Connection& c, std::string_view key) {
-  ASSIGN_OR_RETURN(const sql::Rows rows, c.run("SELECT value FROM meta WHERE key = ?1", {key}));
+  BUCKETPAY_ASSIGN_OR_RETURN(const sql::Rows rows, c.run("SELECT value FROM meta WHERE key = ?1", {key}));
   if (rows.empty()) return std::optional<sql::Bytes>();
   return std::optional<sql::Bytes>(rows[0].blob(0));
 }
 
 Result<std::int64_t> meta_get_int(sql::Connection& c, std::string_view key) {
-  ASSIGN_OR_RETURN(const sql::Rows rows, c.run("SELECT value FROM meta WHERE key = ?1", {key}));
+  BUCKETPAY_ASSIGN_OR_RETURN(const sql::Rows rows, c.run("SELECT value FROM meta WHERE key = ?1", {key}));
   return rows.empty() ? 0 : rows[0].int64(0);
 }
 
@@ -97,14 +97,14 @@ Status meta_put(sql::Connection& c, std::string_view key, std::span<const std::u
 
 // An existing vault, opened with the passphrase; kInvalidArgument when it is the wrong one.
 Result<Vault> open_vault(sql::Connection& c, const sql::Bytes& salt, std::string_view passphrase) {
-  ASSIGN_OR_RETURN(const std::int64_t ops, meta_get_int(c, "vault_opslimit"));
-  ASSIGN_OR_RETURN(const std::int64_t mem, meta_get_int(c, "vault_memlimit"));
-  ASSIGN_OR_RETURN(const std::optional<sql::Bytes> check, meta_get(c, "vault_check"));
+  BUCKETPAY_ASSIGN_OR_RETURN(const std::int64_t ops, meta_get_int(c, "vault_opslimit"));
+  BUCKETPAY_ASSIGN_OR_RETURN(const std::int64_t mem, meta_get_int(c, "vault_memlimit"));
+  BUCKETPAY_ASSIGN_OR_RETURN(const std::optional<sql::Bytes> check, meta_get(c, "vault_check"));
   if (!check || ops <= 0 || mem <= 0) {
     return Status::corruption("the vault's parameters are missing or invalid");
   }
   const VaultParams params{static_cast<std::uint64_t>(ops), static_cast<std::size_t>(mem)};
-  ASSIGN_OR_RETURN(Vault vault, Vault::open(passphrase, salt, params));
+  BUCKETPAY_ASSIGN_OR_RETURN(Vault vault, Vault::open(passphrase, salt, params));
   Result<sql::Bytes> plain = vault.unseal(*check, kVaultCheckAd);
   if (!plain.ok() ||
       std::string_view(reinterpret_cast<const char*>(plain->data()), plain->size()) != kVaultCheckPlaintext) {
@@ -115,14 +115,15 @@ Result<Vault> open_vault(sql::Connection& c, const sql::Bytes& salt, std::string
 
 // Records a new vault, unless the store already holds secrets in plaintext.
 Status record_vault(sql::Database& db, sql::Connection& c, const Vault& vault) {
-  ASSIGN_OR_RETURN(sql::Transaction txn, sql::Transaction::begin(c, sql::Access::kWrite));
+  BUCKETPAY_ASSIGN_OR_RETURN(sql::Transaction txn, sql::Transaction::begin(c, sql::Access::kWrite));
   BUCKETPAY_RETURN_IF_ERROR(db.lock_for_setup(c));
-  ASSIGN_OR_RETURN(const std::optional<sql::Bytes> raced, meta_get(c, "vault_salt"));
+  BUCKETPAY_ASSIGN_OR_RETURN(const std::optional<sql::Bytes> raced, meta_get(c, "vault_salt"));
   if (raced) return Status::unavailable("another process created a vault meanwhile; reopen");
-  ASSIGN_OR_RETURN(const sql::Rows secrets, c.run("SELECT EXISTS(SELECT 1 FROM notes) OR EXISTS(SELECT 1 FROM secrets) "
-                                                  "OR EXISTS(SELECT 1 FROM named_secrets) "
-                                                  "OR EXISTS(SELECT 1 FROM precomputes WHERE outputs IS NOT NULL) "
-                                                  "OR EXISTS(SELECT 1 FROM jobs WHERE spec IS NOT NULL)"));
+  BUCKETPAY_ASSIGN_OR_RETURN(const sql::Rows secrets,
+                             c.run("SELECT EXISTS(SELECT 1 FROM notes) OR EXISTS(SELECT 1 FROM secrets) "
+                                   "OR EXISTS(SELECT 1 FROM named_secrets) "
+                                   "OR EXISTS(SELECT 1 FROM precomputes WHERE outputs IS NOT NULL) "
+                                   "OR EXISTS(SELECT 1 FROM jobs WHERE spec IS NOT NULL)"));
   if (!secrets.empty() && secrets[0].int64(0) != 0) {
     return Status::failed_precondition("the store already holds unsealed secrets; a vault cannot be added to it");
   }
@@ -135,17 +136,17 @@ Status record_vault(sql::Database& db, sql::Connection& c, const Vault& vault) {
 }
 
 Result<std::optional<Vault>> setup_vault(sql::Database& db, sql::Connection& c, const StoreOptions& options) {
-  ASSIGN_OR_RETURN(const std::optional<sql::Bytes> salt, meta_get(c, "vault_salt"));
+  BUCKETPAY_ASSIGN_OR_RETURN(const std::optional<sql::Bytes> salt, meta_get(c, "vault_salt"));
   if (salt) {
     if (!options.passphrase) {
       return Status::failed_precondition("the store is encrypted: a passphrase is needed to open it");
     }
-    ASSIGN_OR_RETURN(Vault vault, open_vault(c, *salt, *options.passphrase));
+    BUCKETPAY_ASSIGN_OR_RETURN(Vault vault, open_vault(c, *salt, *options.passphrase));
     return std::optional<Vault>(std::move(vault));
   }
   if (!options.passphrase) return std::optional<Vault>();
   // A new vault. Derive first (slow), then record it under the setup lock.
-  ASSIGN_OR_RETURN(Vault vault, Vault::create(*options.passphrase, options.vault_params));
+  BUCKETPAY_ASSIGN_OR_RETURN(Vault vault, Vault::create(*options.passphrase, options.vault_params));
   BUCKETPAY_RETURN_IF_ERROR(record_vault(db, c, vault));
   return std::optional<Vault>(std::move(vault));
 }
@@ -153,7 +154,7 @@ Result<std::optional<Vault>> setup_vault(sql::Database& db, sql::Connection& c, 
 }  // namespace
 
 Result<std::optional<Vault>> SqlStore::prepare(sql::Database& db, const StoreOptions& options) {
-  ASSIGN_OR_RETURN(sql::ConnectionLease conn, db.acquire());
+  BUCKETPAY_ASSIGN_OR_RETURN(sql::ConnectionLease conn, db.acquire());
   BUCKETPAY_RETURN_IF_ERROR(migrate(db, *conn));
   return setup_vault(db, *conn, options);
 }
@@ -182,9 +183,10 @@ Status SqlStore::put_spending_key(std::string_view wallet, const Fr& sk) {
     Fr::Bytes plain = sk.to_bytes();
     const sql::Bytes sealed = vault_->seal(plain, spending_key_ad(wallet));
     wipe(plain);
-    ASSIGN_OR_RETURN(const sql::Rows r, c.run("INSERT INTO secrets(wallet, sk, created_ms) VALUES (?1, ?2, ?3) "
-                                              "ON CONFLICT (wallet) DO NOTHING",
-                                              {wallet, sealed, now_ms()}));
+    BUCKETPAY_ASSIGN_OR_RETURN(const sql::Rows r,
+                               c.run("INSERT INTO secrets(wallet, sk, created_ms) VALUES (?1, ?2, ?3) "
+                                     "ON CONFLICT (wallet) DO NOTHING",
+                                     {wallet, sealed, now_ms()}));
     if (r.affected() != 1) {
       return Status::already_exists("wallet '" + std::string(wallet) +
                                     "' already has a spending key (never overwritten)");
@@ -195,10 +197,10 @@ Status SqlStore::put_spending_key(std::string_view wallet, const Fr& sk) {
 
 Result<Fr> SqlStore::get_spending_key(std::string_view wallet) {
   return run<Result<Fr>>("get_spending_key", [&](Connection& c) -> Result<Fr> {
-    ASSIGN_OR_RETURN(const sql::Rows r, c.run("SELECT sk FROM secrets WHERE wallet = ?1", {wallet}));
+    BUCKETPAY_ASSIGN_OR_RETURN(const sql::Rows r, c.run("SELECT sk FROM secrets WHERE wallet = ?1", {wallet}));
     if (r.empty()) return Status::not_found("no spending key for wallet '" + std::string(wallet) + "'");
     if (!vault_) return Status::failed_precondition("the spending key is sealed and this store has no vault");
-    ASSIGN_OR_RETURN(sql::Bytes plain, vault_->unseal(r[0].blob(0), spending_key_ad(wallet)));
+    BUCKETPAY_ASSIGN_OR_RETURN(sql::Bytes plain, vault_->unseal(r[0].blob(0), spending_key_ad(wallet)));
     Result<Fr> sk = decode_fr(plain, "spending key");
     wipe(plain);
     return sk;
@@ -213,9 +215,9 @@ Status SqlStore::put_secret(std::string_view wallet, std::string_view name, std:
     }
     if (wallet.empty() || name.empty()) return Status::invalid_argument("the wallet or secret name is empty");
     const sql::Bytes sealed = vault_->seal(value, secret_ad(wallet, name));
-    ASSIGN_OR_RETURN(const sql::Rows r, c.run("INSERT INTO named_secrets(wallet, name, value, created_ms) "
-                                              "VALUES (?1, ?2, ?3, ?4) ON CONFLICT (wallet, name) DO NOTHING",
-                                              {wallet, name, sealed, now_ms()}));
+    BUCKETPAY_ASSIGN_OR_RETURN(const sql::Rows r, c.run("INSERT INTO named_secrets(wallet, name, value, created_ms) "
+                                                        "VALUES (?1, ?2, ?3, ?4) ON CONFLICT (wallet, name) DO NOTHING",
+                                                        {wallet, name, sealed, now_ms()}));
     if (r.affected() != 1) {
       return Status::already_exists("wallet '" + std::string(wallet) + "' already has a secret '" + std::string(name) +
                                     "' (never overwritten)");
@@ -226,8 +228,8 @@ Status SqlStore::put_secret(std::string_view wallet, std::string_view name, std:
 
 Result<std::vector<std::uint8_t>> SqlStore::get_secret(std::string_view wallet, std::string_view name) {
   return run<Result<sql::Bytes>>("get_secret", [&](Connection& c) -> Result<sql::Bytes> {
-    ASSIGN_OR_RETURN(const sql::Rows r,
-                     c.run("SELECT value FROM named_secrets WHERE wallet = ?1 AND name = ?2", {wallet, name}));
+    BUCKETPAY_ASSIGN_OR_RETURN(
+        const sql::Rows r, c.run("SELECT value FROM named_secrets WHERE wallet = ?1 AND name = ?2", {wallet, name}));
     if (r.empty()) {
       return Status::not_found("wallet '" + std::string(wallet) + "' has no secret '" + std::string(name) + "'");
     }
@@ -252,8 +254,8 @@ Status SqlStore::put_setting(std::string_view wallet, std::string_view key, std:
 Result<std::optional<std::string>> SqlStore::get_setting(std::string_view wallet, std::string_view key) {
   using R = Result<std::optional<std::string>>;
   return run<R>("get_setting", [&](Connection& c) -> R {
-    ASSIGN_OR_RETURN(const sql::Rows r,
-                     c.run("SELECT value FROM settings WHERE wallet = ?1 AND key = ?2", {wallet, key}));
+    BUCKETPAY_ASSIGN_OR_RETURN(const sql::Rows r,
+                               c.run("SELECT value FROM settings WHERE wallet = ?1 AND key = ?2", {wallet, key}));
     if (r.empty()) return std::optional<std::string>();
     return std::optional<std::string>(r[0].text(0));
   });

@@ -92,8 +92,8 @@ Result<std::string> SqlStore::authenticate_token(std::string_view token) {
   using R = Result<std::optional<std::string>>;
   R wallet = run<R>("authenticate_token", [&](Connection& c) -> R {
     const auto& [id, hash] = *parsed;
-    ASSIGN_OR_RETURN(const sql::Rows r,
-                     c.run("SELECT wallet, secret_sha256, revoked FROM api_tokens WHERE id = ?1", {id}));
+    BUCKETPAY_ASSIGN_OR_RETURN(const sql::Rows r,
+                               c.run("SELECT wallet, secret_sha256, revoked FROM api_tokens WHERE id = ?1", {id}));
     if (r.empty()) return std::optional<std::string>();
     const sql::Bytes stored = r[0].blob(1);
     if (stored.size() != hash.size()) return Status::corruption("token " + id + " has a malformed hash");
@@ -109,7 +109,7 @@ Result<std::string> SqlStore::authenticate_token(std::string_view token) {
 
 Status SqlStore::revoke_token(std::string_view id) {
   return run<Status>("revoke_token", [&](Connection& c) -> Status {
-    ASSIGN_OR_RETURN(const sql::Rows r, c.run("UPDATE api_tokens SET revoked = 1 WHERE id = ?1", {id}));
+    BUCKETPAY_ASSIGN_OR_RETURN(const sql::Rows r, c.run("UPDATE api_tokens SET revoked = 1 WHERE id = ?1", {id}));
     if (r.affected() == 0) return Status::not_found("no token " + std::string(id));
     return Status::ok();
   });
@@ -117,8 +117,8 @@ Status SqlStore::revoke_token(std::string_view id) {
 
 Result<std::vector<TokenStore::TokenInfo>> SqlStore::list_tokens() {
   return run<Result<std::vector<TokenInfo>>>("list_tokens", [&](Connection& c) -> Result<std::vector<TokenInfo>> {
-    ASSIGN_OR_RETURN(const sql::Rows rows,
-                     c.run("SELECT id, wallet, created_ms, revoked FROM api_tokens ORDER BY created_ms, id"));
+    BUCKETPAY_ASSIGN_OR_RETURN(const sql::Rows rows,
+                               c.run("SELECT id, wallet, created_ms, revoked FROM api_tokens ORDER BY created_ms, id"));
     std::vector<TokenInfo> out;
     out.reserve(rows.size());
     for (const sql::Row row : rows) out.push_back({row.text(0), row.text(1), row.int64(2), row.int64(3) != 0});

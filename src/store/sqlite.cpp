@@ -115,7 +115,7 @@ class SqliteConnection final : public sql::Connection {
   SqliteConnection& operator=(const SqliteConnection&) = delete;
 
   Result<sql::Rows> run(std::string_view sql, sql::Params params) override {
-    ASSIGN_OR_RETURN(sqlite3_stmt* const stmt, prepare(sql));
+    BUCKETPAY_ASSIGN_OR_RETURN(sqlite3_stmt* const stmt, prepare(sql));
     const Reset reset{stmt};
     for (std::size_t i = 0; i < params.size(); ++i) {
       const int n = static_cast<int>(i) + 1;
@@ -159,7 +159,7 @@ class SqliteConnection final : public sql::Connection {
   // WAL journal, synchronous=FULL, foreign keys on, and the busy timeout.
   Status configure(int busy_timeout_ms) {
     if (sqlite3_busy_timeout(db_, busy_timeout_ms) != SQLITE_OK) return Status::internal("cannot set the busy timeout");
-    ASSIGN_OR_RETURN(const sql::Rows mode, run("PRAGMA journal_mode = WAL"));
+    BUCKETPAY_ASSIGN_OR_RETURN(const sql::Rows mode, run("PRAGMA journal_mode = WAL"));
     if (mode.empty() || mode[0].text(0) != "wal") {
       return Status::io_error("cannot switch the database to WAL mode (journal mode: " +
                               (mode.empty() ? std::string("?") : mode[0].text(0)) + ")");
@@ -198,7 +198,7 @@ class SqliteDatabase final : public sql::Database {
   }
   [[nodiscard]] const sql::Dialect& dialect() const override { return sql::sqlite_dialect(); }
   Result<std::int64_t> schema_version(sql::Connection& c) override {
-    ASSIGN_OR_RETURN(const sql::Rows r, c.run("PRAGMA user_version"));
+    BUCKETPAY_ASSIGN_OR_RETURN(const sql::Rows r, c.run("PRAGMA user_version"));
     return r.empty() ? 0 : r[0].int64(0);
   }
   Status set_schema_version(sql::Connection& c, std::int64_t version) override {

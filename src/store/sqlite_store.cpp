@@ -108,7 +108,7 @@ Status create_store_file(const fs::path& file, const StoreOptions& options) {
   if (fd < 0) return Status::io_error("creating " + tmp.string() + ": " + errno_text(errno));
   ::close(fd);
   Status made = [&]() -> Status {
-    ASSIGN_OR_RETURN(std::unique_ptr<sql::Database> db, sqlite::open_database(tmp, options.busy_timeout_ms));
+    BUCKETPAY_ASSIGN_OR_RETURN(std::unique_ptr<sql::Database> db, sqlite::open_database(tmp, options.busy_timeout_ms));
     return SqlStore::prepare(*db, StoreOptions{}).status();  // the schema; the vault comes at open
   }();  // closed here: SQLite checkpoints the WAL into the file and removes it
   if (made.is_ok()) made = move_unless_exists(tmp, file).status();
@@ -127,7 +127,7 @@ Status import_legacy_tokens(sql::Connection& c, const fs::path& file) {
   Status copied = c.run("ATTACH DATABASE ?1 AS legacy", {path}).status();
   if (copied.is_ok()) {
     copied = [&]() -> Status {
-      ASSIGN_OR_RETURN(sql::Transaction txn, sql::Transaction::begin(c, sql::Access::kWrite));
+      BUCKETPAY_ASSIGN_OR_RETURN(sql::Transaction txn, sql::Transaction::begin(c, sql::Access::kWrite));
       BUCKETPAY_RETURN_IF_ERROR(
           c.run_script("INSERT INTO main.api_tokens(id, wallet, secret_sha256, created_ms, revoked) "
                        "SELECT id, wallet, secret_sha256, created_ms, revoked FROM legacy.tokens WHERE true "
@@ -155,10 +155,10 @@ Result<std::unique_ptr<Store>> open_impl(const fs::path& file, const StoreOption
     return Status::failed_precondition(file.string() +
                                        " is an empty file, not a store (remove it to create a new store there)");
   }
-  ASSIGN_OR_RETURN(std::unique_ptr<sql::Database> db, sqlite::open_database(file, options.busy_timeout_ms));
-  ASSIGN_OR_RETURN(std::optional<Vault> vault, SqlStore::prepare(*db, options));
+  BUCKETPAY_ASSIGN_OR_RETURN(std::unique_ptr<sql::Database> db, sqlite::open_database(file, options.busy_timeout_ms));
+  BUCKETPAY_ASSIGN_OR_RETURN(std::optional<Vault> vault, SqlStore::prepare(*db, options));
   {
-    ASSIGN_OR_RETURN(sql::ConnectionLease lease, db->acquire());
+    BUCKETPAY_ASSIGN_OR_RETURN(sql::ConnectionLease lease, db->acquire());
     BUCKETPAY_RETURN_IF_ERROR(import_legacy_tokens(*lease, file));
   }
   return std::unique_ptr<Store>(new SqliteStore(std::move(db), std::move(vault), file));
