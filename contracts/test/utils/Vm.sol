@@ -5,6 +5,12 @@ pragma solidity ^0.8.27;
 /// (only an old unofficial npm copy exists), so the declarations are written here; each one is
 /// copied verbatim from the cheatcode list forge 1.7.1 carries (`strings forge | grep 'function '`).
 interface Vm {
+    struct Log {
+        bytes32[] topics;
+        bytes data;
+        address emitter;
+    }
+
     function assertEq(uint256 left, uint256 right, string calldata err) external pure;
     function assertEq(uint256 left, uint256 right) external pure;
     function assertEq(bytes32 left, bytes32 right) external pure;
@@ -51,4 +57,29 @@ interface Vm {
     function etch(address target, bytes calldata newRuntimeBytecode) external;
     function snapshotState() external returns (uint256 snapshotId);
     function revertToState(uint256 snapshotId) external returns (bool success);
+    function warp(uint256 newTimestamp) external;
+    function toString(address value) external pure returns (string memory stringifiedValue);
+    function toString(bytes32 value) external pure returns (string memory stringifiedValue);
+    function addr(uint256 privateKey) external pure returns (address keyAddr);
+    function sign(uint256 privateKey, bytes32 digest) external pure returns (uint8 v, bytes32 r, bytes32 s);
+    function expectEmit(bool checkTopic1, bool checkTopic2, bool checkTopic3, bool checkData) external;
+    function recordLogs() external;
+    function getRecordedLogs() external view returns (Log[] memory logs);
+    function assertEq(bytes calldata left, bytes calldata right) external pure;
+    function assertEq(address left, address right, string calldata err) external pure;
+    function assertEq(bytes32[] calldata left, bytes32[] calldata right) external pure;
+    function assertGe(uint256 left, uint256 right) external pure;
+    function assertNotEq(address left, address right) external pure;
+    function assertNotEq(uint256 left, uint256 right) external pure;
+    function chainId(uint256 newChainId) external;
+    function bound(uint256 current, uint256 min, uint256 max) external view returns (uint256);
+    function parseJsonAddressArray(string calldata json, string calldata key) external pure returns (address[] memory);
+    function parseJsonBytesArray(string calldata json, string calldata key) external pure returns (bytes[] memory);
+    function parseJsonBytes32(string calldata json, string calldata key) external pure returns (bytes32);
+    function eip712HashTypedData(string calldata jsonData) external pure returns (bytes32 digest);
+    function eip712HashStruct(string calldata typeNameOrDefinition, bytes calldata abiEncodedData)
+        external
+        pure
+        returns (bytes32 typeHash);
+    function eip712HashType(string calldata typeNameOrDefinition) external pure returns (bytes32 typeHash);
 }
