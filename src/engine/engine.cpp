@@ -39,12 +39,12 @@ Result<Fr> fr_field(const json& j, const char* name) {
 
 }  // namespace
 
-std::string Engine::spend_key(const Fr& nullifier, const Fr& recipient) {
-  return "spend:" + nullifier.to_hex() + ":" + recipient.to_hex();
+std::string Engine::spend_key(const Fr& nullifier, const Fr& auth) {
+  return "spend:" + nullifier.to_hex() + ":" + auth.to_hex();
 }
 
-std::string Engine::split_key(const Fr& nullifier, Cents amount, const Fr& recipient) {
-  return "split:" + nullifier.to_hex() + ":" + std::to_string(amount) + ":" + recipient.to_hex();
+std::string Engine::split_key(const Fr& nullifier, Cents amount, const Fr& auth) {
+  return "split:" + nullifier.to_hex() + ":" + std::to_string(amount) + ":" + auth.to_hex();
 }
 
 Result<std::unique_ptr<Engine>> Engine::open(Store& store, ProverPool& pool, std::string wallet) {
@@ -75,74 +75,76 @@ Result<std::uint64_t> Engine::append_leaf(const Fr& leaf) {
   return *index;
 }
 
-Result<std::vector<Job>> Engine::seed_jobs(std::int64_t note_id, std::span<const Cents> buckets, const Fr& recipient) {
+Result<std::vector<Job>> Engine::seed_jobs(std::int64_t note_id, std::span<const Cents> buckets) {
   auto note = store_.get_note(note_id);
   if (!note.ok()) return note.status();
   if (note->wallet != wallet_) return Status::not_found("note " + std::to_string(note_id) + " is not this wallet's");
   auto sk = store_.get_spending_key(wallet_);
   if (!sk.ok()) return sk.status().with_context("wallet key");
-  const Fr nf = nullifier(SpendingKey::from_fr(*sk), note->commitment);
+  const SpendingKey key = SpendingKey::from_fr(*sk);
+  const Fr nf = nullifier(key, note->commitment);
+  const Fr auth = address_to_field(auth_address(key, note->commitment));
   std::vector<Job> jobs;
   for (Cents b : buckets) {
     if (b == 0 || b > note->value) continue;
     Job job;
-    job.key = split_key(nf, b, recipient);
+    job.key = split_key(nf, b, auth);
     job.circuit = "split";
     // The change note's blinding is fixed when the job is made, so a resumed job makes the same
     // change note. The spec is sealed at rest by the store (it holds a secret).
-    job.spec_json = json{{"note_id", note_id},
-                         {"amount", b},
-                         {"recipient", recipient.to_hex()},
-                         {"change_r", Fr::random().to_hex()}}
-                        .dump();
+    job.spec_json =
+        json{{"note_id", note_id}, {"amount", b}, {"auth", auth.to_hex()}, {"change_r", Fr::random().to_hex()}}
+            .dump();
     jobs.push_back(std::move(job));
   }
   return jobs;
 }
 
-Result<std::vector<Job>> Engine::spend_jobs(std::span<const std::int64_t> note_ids, const Fr& recipient) {
+Result<std::vector<Job>> Engine::spend_jobs(std::span<const std::int64_t> note_ids) {
   auto sk = store_.get_spending_key(wallet_);
   if (!sk.ok()) return sk.status().with_context("wallet key");
+  const SpendingKey key = SpendingKey::from_fr(*sk);
   std::vector<Job> jobs;
   for (std::int64_t id : note_ids) {
     auto note = store_.get_note(id);
     if (!note.ok()) return note.status();
     if (note->wallet != wallet_) return Status::not_found("note " + std::to_string(id) + " is not this wallet's");
+    const Fr auth = address_to_field(auth_address(key, note->commitment));
     Job job;
-    job.key = spend_key(nullifier(SpendingKey::from_fr(*sk), note->commitment), recipient);
+    job.key = spend_key(nullifier(key, note->commitment), auth);
     job.circuit = "spend";
-    job.spec_json = json{{"note_id", id}, {"recipient", recipient.to_hex()}}.dump();
+    job.spec_json = json{{"note_id", id}, {"auth", auth.to_hex()}}.dump();
     jobs.push_back(std::move(job));
   }
   return jobs;
 }
 
 Result<PrecomputeReport> Engine::generate_all_precomputes(std::int64_t note_id, std::span<const Cents> buckets,
-                                                          const Fr& recipient, const PrecomputeOptions& options) {
-  auto jobs = seed_jobs(note_id, buckets, recipient);
+                                                          const PrecomputeOptions& options) {
+  auto jobs = seed_jobs(note_id, buckets);
   if (!jobs.ok()) return jobs.status();
   return run(std::move(*jobs), options);
 }
 
 Result<PrecomputeReport> Engine::generate_spend_precomputes(std::span<const std::int64_t> note_ids,
-                                                            const Fr& recipient, const PrecomputeOptions& options) {
-  auto jobs = spend_jobs(note_ids, recipient);
+                                                            const PrecomputeOptions& options) {
+  auto jobs = spend_jobs(note_ids);
   if (!jobs.ok()) return jobs.status();
   return run(std::move(*jobs), options);
 }
 
 Result<PrecomputeReport> Engine::enqueue_all_precomputes(std::int64_t note_id, std::span<const Cents> buckets,
-                                                         const Fr& recipient, const PrecomputeOptions& options) {
-  auto jobs = seed_jobs(note_id, buckets, recipient);
+                                                         const PrecomputeOptions& options) {
+  auto jobs = seed_jobs(note_id, buckets);
   if (!jobs.ok()) return jobs.status();
   PrecomputeReport report;
   if (Status st = enqueue(*jobs, options, report); !st.is_ok()) return st;
   return report;
 }
 
-Result<PrecomputeReport> Engine::enqueue_spend_precomputes(std::span<const std::int64_t> note_ids, const Fr& recipient,
+Result<PrecomputeReport> Engine::enqueue_spend_precomputes(std::span<const std::int64_t> note_ids,
                                                            const PrecomputeOptions& options) {
-  auto jobs = spend_jobs(note_ids, recipient);
+  auto jobs = spend_jobs(note_ids);
   if (!jobs.ok()) return jobs.status();
   PrecomputeReport report;
   if (Status st = enqueue(*jobs, options, report); !st.is_ok()) return st;
@@ -199,22 +201,29 @@ Result<ProofRequest> Engine::request_for(const Job& job) {
   if (!leaf.ok() || *leaf != note->commitment || owned.commitment() != note->commitment) {
     return Status::corruption("note " + std::to_string(note->id) + " is not the leaf at its index");
   }
-  auto recipient = fr_field(spec, "recipient");
-  if (!recipient.ok()) return recipient.status();
+  // The job names the note's auth address; it must be the one its key and commitment give.
+  auto auth = fr_field(spec, "auth");
+  if (!auth.ok()) return auth.status();
+  if (*auth != address_to_field(owned.auth_address())) {
+    return Status::corruption("job " + job.key + " names an auth address that is not its note's");
+  }
   ProofRequest req;
   req.key = job.key;
   req.circuit = job.circuit;
   if (job.circuit == "spend") {
-    req.inputs_json = spend_inputs_json(owned, *path, tree_.root(), *recipient);
-    req.expected_public_inputs = spend_statement(owned, tree_.root(), *recipient).public_inputs();
+    req.inputs_json = spend_inputs_json(owned, *path, tree_.root());
+    req.expected_public_inputs = spend_statement(owned, tree_.root()).public_inputs();
   } else if (job.circuit == "split") {
     auto change_r = fr_field(spec, "change_r");
     if (!change_r.ok()) return change_r.status();
     const auto amount = spec.value("amount", std::uint64_t{0});
     if (amount == 0 || amount > note->value) return Status::corruption("job " + job.key + " has a bad amount");
-    SplitOutputs outputs{Note{note->pk, note->value - amount, *change_r}, Note{Fr::zero(), 0, Fr::zero()}};
-    req.inputs_json = split_inputs_json(owned, *path, tree_.root(), amount, *recipient, outputs);
-    req.expected_public_inputs = split_statement(owned, tree_.root(), amount, *recipient, outputs).public_inputs();
+    // Seed mode: the change back to the owner as the first output (absent when there is none).
+    const Note change{note->pk, note->value - amount, *change_r};
+    auto outputs = make_split_outputs(std::span(&change, 1));
+    if (!outputs.ok()) return outputs.status();
+    req.inputs_json = split_inputs_json(owned, *path, tree_.root(), amount, *outputs);
+    req.expected_public_inputs = split_statement(owned, tree_.root(), amount, *outputs).public_inputs();
   } else {
     return Status::corruption("job " + job.key + " names unknown circuit " + job.circuit);
   }
@@ -227,14 +236,15 @@ Result<Precompute> Engine::precompute_for(const Job& job, const ProofResult& r) 
   if (spec.is_discarded() || !spec.is_object() || !spec.contains("note_id")) {
     return Status::corruption("job " + job.key + " has a malformed spec");
   }
-  auto recipient = fr_field(spec, "recipient");
-  if (!recipient.ok()) return recipient.status();
+  auto auth = fr_field(spec, "auth");
+  if (!auth.ok()) return auth.status();
   Precompute p;
   p.key = job.key;
   p.circuit = job.circuit;
   p.note_id = spec["note_id"].get<std::int64_t>();
   p.amount = spec.value("amount", std::uint64_t{0});
-  p.recipient = *recipient;
+  // Until the store's schema has a field of its own for it, `recipient` holds the auth address.
+  p.recipient = *auth;
   p.public_inputs = r.proof->public_inputs;
   p.proof = r.proof->proof;
   p.prove_ms = r.witness_ms + r.prove_ms + r.verify_ms;
