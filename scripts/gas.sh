@@ -27,7 +27,7 @@ log="$(mktemp)"
 trap 'rm -f "$log"' EXIT
 BUCKETPAY_FIXTURES="$fixtures" "$root/scripts/forge_test.sh" --match-test '^test_gas' -vv >"$log" 2>&1 \
   || { cat "$log" >&2; echo "gas.sh: forge test failed" >&2; exit 1; }
-grep -q "GAS pool_spend_tx" "$log" || { cat "$log" >&2; echo "gas.sh: no spend figures (fixture or verifiers missing?)" >&2; exit 1; }
+grep -q "GAS pool_spendBatch1_tx" "$log" || { cat "$log" >&2; echo "gas.sh: no spend figures (fixture or verifiers missing?)" >&2; exit 1; }
 forge_version="$("$root/node_modules/@foundry-rs/forge-linux-amd64/bin/forge" --version | head -1)"
 python3 - "$log" "$out" "$forge_version" <<'PY'
 import sys
@@ -53,28 +53,26 @@ def tx_row(label, k, per=1):
             f"| {n(g[k + '_execution'] / per)} |")
 
 
-# spendBatch at 17 proofs: measured when the fixture has 17 spend proofs; otherwise linear from
-# the measured 1 and 4, and labelled as extrapolated.
-measured17 = "pool_spendBatch17_tx" in g
-ext = {}
-for part in ("tx", "calldata", "execution"):
-    if measured17:
-        ext[part] = g[f"pool_spendBatch17_{part}"]
-    else:
-        one, four = g[f"pool_spendBatch1_{part}"], g[f"pool_spendBatch4_{part}"]
-        ext[part] = one + 16 * (four - one) / 3
-how17 = ("measured" if measured17 else
-         "**extrapolated** (linear from the measured 1 and 4; the fixture has fewer than 17 spend proofs)")
-approx17 = "" if measured17 else "~"
-note17 = "" if measured17 else " (extrapolated)"
-spend_exec, verify = g["pool_spend_execution"], g["pool_spend_verify"]
-fixed = 21_000 + g["pool_spend_calldata"] + verify
-ours = spend_exec - verify
+# spendBatch at k proofs: measured when the fixture has k spend proofs (bucketpay-fixtures writes 17).
+sizes = [k for k in (1, 4, 8, 17) if f"pool_spendBatch{k}_tx" in g]
+if 1 not in sizes:
+    sys.exit("gas.sh: no spendBatch figures (fixture or verifiers missing?)")
+verify = g["pool_spend_verify"]
+one_exec = g["pool_spendBatch1_execution"]
+one_tx = g["pool_spendBatch1_tx"]
+fixed = 21_000 + g["pool_spendBatch1_calldata"] + verify
+ours = one_exec - verify
+batch_rows = "\n".join(
+    tx_row(f"`spendBatch`, {k} proof{'s' if k > 1 else ''}{': per proof' if k > 1 else ''}", f"pool_spendBatch{k}", k)
+    for k in sizes)
+whole = ", ".join(f"{k} proofs {n(g[f'pool_spendBatch{k}_tx'])}" for k in sizes if k > 1)
+largest = max(sizes)
 doc = f"""# Gas
 
 Written by `scripts/gas.sh` (`make gas`); do not edit by hand. {forge}, solc 0.8.30 (solcjs),
-optimizer on (10,000 runs), EVM cancun. Proofs: the engine's real proofs (build/fixtures/proofs.json,
-{g['pool_spend_proof_bytes']:,}-byte UltraHonk ZK proofs) against bb's optimized Solidity verifiers.
+optimizer on (10,000 runs), EVM cancun. Protocol v2 (docs/protocol.md). Proofs: the engine's real
+proofs (build/fixtures/proofs.json, {g['pool_spend_proof_bytes']:,}-byte UltraHonk ZK proofs) against bb's
+optimized Solidity verifiers, one `verify()` per proof.
 
 ## Method
 
@@ -84,8 +82,11 @@ optimizer on (10,000 runs), EVM cancun. Proofs: the engine's real proofs (build/
   transaction: the Pool, the token, the verifier and the hasher accounts and their storage are marked
   cold first (`vm.cool`, EIP-2929 prices), and the cost of the test's own CALL instruction is
   removed by calibrating against the same call to a contract whose code is STOP. Refunds are not
-  subtracted (the Pool's calls have none). Unless noted, the paid recipient held no tokens before
-  (the token creates its balance slot: 20,000 gas more than for a recipient that holds some).
+  subtracted (the Pool's calls have none).
+- **Payments** are sent by a third party (a relayer): every spend carries its note's 65-byte EIP-712
+  signature (one `ecrecover` each) and the payment's nullifier list; the recipient held no tokens
+  before (the token creates its balance slot: 20,000 gas more than for a recipient that holds
+  some) and the fee goes to a relayer that already holds tokens.
 - **Poseidon2**: gasleft() around `Poseidon2.hash3(hasher, ...)` as the Pool calls it (warm hasher,
   staticcall included); the Yul library and the reference around internal calls.
 
@@ -102,33 +103,30 @@ optimizer on (10,000 runs), EVM cancun. Proofs: the engine's real proofs (build/
 
 | transaction | total gas | calldata | execution |
 | --- | ---: | ---: | ---: |
-{tx_row("`deposit` (1 note: 17 hashes, tree insert, root recorded, token pulled)", "pool_deposit")}
+{tx_row("`deposit(owner, value)` (1 note: 17 hashes, tree insert, root recorded, token pulled)", "pool_deposit")}
 | `depositMany`, 16 notes: per note | {n(g['pool_depositMany16_per_note_tx'])} | {n(g['pool_depositMany16_calldata'] / 16)} | {n(g['pool_depositMany16_execution'] / 16)} |
-{tx_row("`spend` (1 proof)", "pool_spend")}
-{tx_row("`spend`, recipient already holds tokens", "pool_spend_funded_recipient")}
-{tx_row("`split` (withdrawal + {0} change note inserted)".format(g['pool_split_outputs']), "pool_split")}
-{tx_row("`spendBatch`, 1 proof", "pool_spendBatch1")}
-{tx_row("`spendBatch`, 4 proofs: per proof", "pool_spendBatch4", 4)}
-| `spendBatch`, 17 proofs: per proof, {how17} | {n(ext['tx'] / 17)} | {n(ext['calldata'] / 17)} | {n(ext['execution'] / 17)} |
+{batch_rows}
+{tx_row("`split`, 1 note into {0} outputs (a rebalancing split: the relayer's fee withdrawn)".format(g['pool_split8_outputs']), "pool_split8")}
+{tx_row("`split`, withdrawal to a new recipient + {0} change note".format(g['pool_split1_outputs']), "pool_split1")}
 
-Whole batches: 4 proofs {n(g['pool_spendBatch4_tx'])} gas; 17 proofs {approx17}{n(ext['tx'])}{note17}. All proofs of
-the fixture pay one recipient, so a batch makes one token transfer.
+Whole batches: {whole}. All proofs of a batch pay one payment (one recipient, one fee), so a
+batch makes at most two token transfers.
 
-## Where a spend's gas goes
+## Where a spend's gas goes (`spendBatch` of 1)
 
 | part | gas | share |
 | --- | ---: | ---: |
-| transaction base (21,000) | 21,000 | {pct(21_000, g['pool_spend_tx'])} |
-| calldata: {g['pool_spend_calldata_bytes']:,} bytes, of which the proof {g['pool_spend_proof_bytes']:,} | {n(g['pool_spend_calldata'])} | {pct(g['pool_spend_calldata'], g['pool_spend_tx'])} |
-| `verify()` of bb's verifier (its call frame) | {n(verify)} | {pct(verify, g['pool_spend_tx'])} |
-| the Pool's own work: nullifier stored (22,100), root lookup, verifier call (cold account, proof copied to memory), event, token transfer (new recipient balance 22,100) | {n(ours)} | {pct(ours, g['pool_spend_tx'])} |
-| **total** | **{n(g['pool_spend_tx'])}** | |
+| transaction base (21,000) | 21,000 | {pct(21_000, one_tx)} |
+| calldata: {g['pool_spendBatch1_calldata_bytes']:,} bytes, of which the proof {g['pool_spend_proof_bytes']:,} | {n(g['pool_spendBatch1_calldata'])} | {pct(g['pool_spendBatch1_calldata'], one_tx)} |
+| `verify()` of bb's verifier (its call frame) | {n(verify)} | {pct(verify, one_tx)} |
+| the Pool's own work: EIP-712 digest, signature recovery (ecrecover 3,000), nullifier stored (22,100), root lookup, verifier call (cold account, proof copied to memory), events, token transfers (new recipient balance 22,100) | {n(ours)} | {pct(ours, one_tx)} |
+| **total** | **{n(one_tx)}** | |
 
-The parts the Pool does not control (base, calldata of bb's proof format, bb's verifier) already
-sum to {n(fixed)} gas, so a single spend cannot reach 750,000 gas without a smaller proof or a cheaper
-verifier; the Pool's own part is {n(ours)} (recording the nullifier and paying the recipient
-dominate; a transient reentrancy guard saved ~4,700). A batch shares the 21,000 and one token
-transfer per recipient: {approx17}{n(ext['tx'] / 17)} per proof at 17 proofs{note17}.
+The parts the Pool does not control (base, calldata of bb's proof format, bb's verifier) sum to
+{n(fixed)} gas for one spend; the Pool's own part is {n(ours)}. A batch shares the 21,000, the
+digest and the transfers: {n(g[f'pool_spendBatch{largest}_tx'] / largest)} per proof at {largest} proofs (v1, without
+signatures: 744,197). The remaining per-proof cost is bb's `verify()` and the proof's calldata;
+one batched verification of all the proofs (PROTOCOL_V2, decision 7) is what shrinks it.
 
 ## Anchors (other implementations; figures as published, not measured here)
 
