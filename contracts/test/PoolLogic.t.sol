@@ -895,15 +895,15 @@ contract PoolLogicTest is PoolBase {
 
     // --------------------------------------------------------------------------------------- gas
 
-    /// deposit and depositMany (16 notes) as transactions (utils/TxGas.sol: 21,000 + calldata +
-    /// execution, cold accounts and storage), printed as "GAS <name> <n>" for scripts/gas.sh.
+    /// deposit and depositMany (16 notes) as transactions (utils/TxGas.sol: each its own
+    /// transaction, 21,000 + calldata + execution), printed as "GAS <name> <n>" for scripts/gas.sh.
     /// On a pool that already has leaves, as a live pool has.
+    /// forge-config: default.isolate = true
     function test_gasDeposits() public {
         depositAll(_values(1, 2, 3));
         depositAll(_values(4, 5, 6));
-        address[] memory touched = addrs(address(token), pool.HASHER());
         uint256 owner = 0x1d2c3b4a59687766554433221100ffeeddccbbaa99887766554433221100abcd;
-        TxCost memory single = measureTx(ALICE, address(pool), abi.encodeCall(Pool.deposit, (owner, 100)), touched);
+        TxCost memory single = measureTx(ALICE, address(pool), abi.encodeCall(Pool.deposit, (owner, 100)));
         uint256 n = 16;
         uint256[] memory owners = new uint256[](n);
         uint256[] memory values = new uint256[](n);
@@ -912,7 +912,7 @@ contract PoolLogicTest is PoolBase {
             owners[i] = uint256(keccak256(abi.encode(i))) % P;
         }
         TxCost memory many =
-            measureTx(ALICE, address(pool), abi.encodeCall(Pool.depositMany, (owners, values)), touched);
+            measureTx(ALICE, address(pool), abi.encodeCall(Pool.depositMany, (owners, values)));
         vm.assertEq(pool.nextIndex(), 6 + 1 + n);
         console.log("GAS pool_deposit_tx", single.total);
         console.log("GAS pool_deposit_execution", single.execution);

@@ -362,9 +362,9 @@ contract PoolProofsTest is TxGas {
 
     /// verify() alone and spendBatch with 1, 4, 8 and 17 proofs (each signed), each from the same
     /// fresh state.
+    /// forge-config: default.isolate = true
     function test_gasSpendBatch() public {
         if (!_ready()) return;
-        address[] memory touched = addrs(address(token), address(pool.SPEND_VERIFIER()));
         Entry memory e = _entry("spend", 0);
         bytes32[] memory inputs = new bytes32[](4);
         for (uint256 i = 0; i < 4; ++i) {
@@ -381,15 +381,15 @@ contract PoolProofsTest is TxGas {
             if (!vm.keyExistsJson(json, string.concat(".spend[", vm.toString(n - 1), "]"))) continue;
             vm.revertToState(snap);
             snap = vm.snapshotState();
-            TxCost memory t = measureTx(THIRD_PARTY, address(pool), _batchData(n), touched);
+            TxCost memory t = measureTx(THIRD_PARTY, address(pool), _batchData(n));
             vm.assertTrue(pool.isSpent(_entry("spend", n - 1).inputs[1]));
             _log(string.concat("pool_spendBatch", vm.toString(n)), t);
         }
     }
 
+    /// forge-config: default.isolate = true
     function test_gasSplit() public {
         if (!_ready()) return;
-        address[] memory touched = addrs(address(token), address(pool.SPLIT_VERIFIER()), pool.HASHER());
         uint256 snap = vm.snapshotState();
         for (uint256 j = 0; j < 2; ++j) {
             vm.revertToState(snap);
@@ -402,7 +402,7 @@ contract PoolProofsTest is TxGas {
                 : Pool.Payment(new uint256[](1), address(0xB0B0), 100, RELAYER, block.timestamp);
             p.nullifiers[0] = s.nullifier;
             bytes memory data = abi.encodeCall(Pool.split, (s, p, _sign(e.key, pool.paymentDigest(p))));
-            TxCost memory t = measureTx(THIRD_PARTY, address(pool), data, touched);
+            TxCost memory t = measureTx(THIRD_PARTY, address(pool), data);
             uint256 outs = 0;
             for (uint256 i = 0; i < 8; ++i) {
                 if (s.outCms[i] != 0) ++outs;

@@ -11,6 +11,14 @@ interface Vm {
         address emitter;
     }
 
+    struct Gas {
+        uint64 gasLimit;
+        uint64 gasTotalUsed;
+        uint64 gasMemoryUsed;
+        int64 gasRefunded;
+        uint64 gasRemaining;
+    }
+
     function assertEq(uint256 left, uint256 right, string calldata err) external pure;
     function assertEq(uint256 left, uint256 right) external pure;
     function assertEq(bytes32 left, bytes32 right) external pure;
@@ -23,6 +31,7 @@ interface Vm {
     function assertFalse(bool condition, string calldata err) external pure;
     function assertLe(uint256 left, uint256 right) external pure;
     function assertLt(uint256 left, uint256 right) external pure;
+    function assertLt(uint256 left, uint256 right, string calldata err) external pure;
     function assertLe(uint256 left, uint256 right, string calldata err) external pure;
     function assertNotEq(bytes32 left, bytes32 right) external pure;
     function assume(bool condition) external pure;
@@ -54,6 +63,7 @@ interface Vm {
     function parseJsonString(string calldata json, string calldata key) external pure returns (string memory);
     function parseJsonAddress(string calldata json, string calldata key) external pure returns (address);
     function cool(address target) external;
+    function lastCallGas() external view returns (Gas memory gas);
     function etch(address target, bytes calldata newRuntimeBytecode) external;
     function snapshotState() external returns (uint256 snapshotId);
     function revertToState(uint256 snapshotId) external returns (bool success);
