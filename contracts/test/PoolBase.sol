@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.27;
 
-import {TxGas} from "./utils/TxGas.sol";
+import {PoolCalls} from "./PoolCalls.sol";
 import {MockVerifier} from "./utils/MockVerifier.sol";
 import {Pool} from "../src/Pool.sol";
-import {IProofVerifier} from "../src/IProofVerifier.sol";
+import {IBatchProofVerifier} from "../src/IBatchProofVerifier.sol";
 import {Poseidon2Ref} from "../src/Poseidon2Ref.sol";
 import {TreeZeros} from "../src/TreeZeros.sol";
 import {TestToken} from "../src/test/TestToken.sol";
@@ -12,7 +12,7 @@ import {TestToken} from "../src/test/TestToken.sol";
 /// Shared set-up: a TestToken, a Pool over it with mock verifiers, a funded depositor, an
 /// independent model of the tree (whole-tree recomputation with the reference Poseidon2), auth keys
 /// and EIP-712 payments signed with forge's `vm.sign`.
-abstract contract PoolBase is TxGas {
+abstract contract PoolBase is PoolCalls {
     uint256 internal constant P = 0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000001;
     /// The secp256k1 group order.
     uint256 internal constant N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141;
@@ -26,7 +26,6 @@ abstract contract PoolBase is TxGas {
     TestToken internal token;
     MockVerifier internal spendV;
     MockVerifier internal splitV;
-    Pool internal pool;
 
     event Inserted(uint256 indexed commitment, uint256 leafIndex, uint256 root);
     event Spent(uint256 indexed nullifier, bytes32 indexed payment);
@@ -39,7 +38,7 @@ abstract contract PoolBase is TxGas {
         token = new TestToken();
         spendV = new MockVerifier();
         splitV = new MockVerifier();
-        pool = new Pool(token, UNIT, IProofVerifier(address(spendV)), IProofVerifier(address(splitV)));
+        pool = new Pool(token, UNIT, IBatchProofVerifier(address(spendV)), IBatchProofVerifier(address(splitV)));
         token.mint(ALICE, 1e30);
         vm.prank(ALICE);
         token.approve(address(pool), type(uint256).max);

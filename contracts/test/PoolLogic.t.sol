@@ -5,7 +5,8 @@ import {PoolBase} from "./PoolBase.sol";
 import {console} from "./utils/TestBase.sol";
 import {Vm} from "./utils/Vm.sol";
 import {Pool} from "../src/Pool.sol";
-import {IProofVerifier} from "../src/IProofVerifier.sol";
+import {IBatchProofVerifier} from "../src/IBatchProofVerifier.sol";
+import {MockVerifier} from "./utils/MockVerifier.sol";
 
 /// Deposits, spendBatch, split, EIP-712 payments and every refusal, with mock verifiers (a proof is
 /// accepted only for the public inputs it was registered with). Real proofs: PoolProofs.t.sol.
@@ -161,17 +162,17 @@ contract PoolLogicTest is PoolBase {
     /// A spend proof the mock accepts for [root, nf, value, auth of key].
     function _spendProof(uint256 root, uint256 nf, uint256 value, uint256 key)
         internal
-        returns (Pool.SpendProof memory q)
+        returns (SpendProof memory q)
     {
         address auth = vm.addr(key);
-        q = Pool.SpendProof(abi.encode("spend", nf, value, auth), root, nf, value, auth);
+        q = SpendProof(abi.encode("spend", nf, value, auth), root, nf, value, auth);
         spendV.accept(q.proof, spendInputs(root, nf, value, auth));
     }
 
     /// A batch of `values.length` spends (nullifiers 100 + i, keys authKey(i)) with its payment
     /// to BOB (fee to RELAYER) and signatures.
     struct Batch {
-        Pool.SpendProof[] spends;
+        SpendProof[] spends;
         Pool.Payment payment;
         bytes[] sigs;
         uint256[] keys;
@@ -179,7 +180,7 @@ contract PoolLogicTest is PoolBase {
 
     function _batch(uint256 root, uint256[] memory values, uint256 fee) internal returns (Batch memory b) {
         uint256 n = values.length;
-        b.spends = new Pool.SpendProof[](n);
+        b.spends = new SpendProof[](n);
         b.keys = new uint256[](n);
         uint256[] memory nfs = new uint256[](n);
         for (uint256 i = 0; i < n; ++i) {
@@ -207,7 +208,7 @@ contract PoolLogicTest is PoolBase {
         vm.expectEmit(true, true, true, true, address(pool));
         emit Paid(digest, BOB, 100 * UNIT - 5_000, RELAYER, 5_000);
         vm.prank(CAROL); // anyone submits
-        pool.spendBatch(b.spends, b.payment, b.sigs);
+        spendBatch(b.spends, b.payment, b.sigs);
         vm.assertEq(token.balanceOf(BOB), 100 * UNIT - 5_000);
         vm.assertEq(token.balanceOf(RELAYER), 5_000);
         vm.assertEq(token.balanceOf(CAROL), 0);
@@ -216,7 +217,7 @@ contract PoolLogicTest is PoolBase {
         }
         // Exactly once.
         vm.expectRevert(abi.encodeWithSelector(Pool.NullifierAlreadySpent.selector, 100));
-        pool.spendBatch(b.spends, b.payment, b.sigs);
+        spendBatch(b.spends, b.payment, b.sigs);
     }
 
     /// The order of events in a spendBatch: Spent x n, then Paid.
@@ -224,7 +225,7 @@ contract PoolLogicTest is PoolBase {
         uint256 root = _fund();
         Batch memory b = _batch(root, _values(1, 2, 3), 0);
         vm.recordLogs();
-        pool.spendBatch(b.spends, b.payment, b.sigs);
+        spendBatch(b.spends, b.payment, b.sigs);
         Vm.Log[] memory logs = vm.getRecordedLogs();
         bytes32[] memory order = new bytes32[](4);
         uint256 k = 0;
@@ -247,7 +248,7 @@ contract PoolLogicTest is PoolBase {
         Batch memory b = _batch(root, _values(1, 2, 4), fee);
         uint256 senderBefore = token.balanceOf(sender);
         vm.prank(sender);
-        pool.spendBatch(b.spends, b.payment, b.sigs);
+        spendBatch(b.spends, b.payment, b.sigs);
         vm.assertEq(token.balanceOf(BOB), 7 * UNIT - fee);
         vm.assertEq(token.balanceOf(RELAYER), fee);
         vm.assertEq(token.balanceOf(sender), senderBefore);
@@ -259,7 +260,7 @@ contract PoolLogicTest is PoolBase {
         uint256[] memory v = new uint256[](1);
         v[0] = 64;
         Batch memory b = _batch(root, v, 0);
-        pool.spendBatch(b.spends, b.payment, b.sigs);
+        spendBatch(b.spends, b.payment, b.sigs);
         vm.assertEq(token.balanceOf(BOB), 64 * UNIT);
         vm.assertEq(token.balanceOf(RELAYER), 0);
     }
@@ -270,11 +271,11 @@ contract PoolLogicTest is PoolBase {
         Batch memory b = _batch(root, _values(1, 2, 3), 0);
         uint256 snap = vm.snapshotState();
         vm.warp(b.payment.deadline);
-        pool.spendBatch(b.spends, b.payment, b.sigs);
+        spendBatch(b.spends, b.payment, b.sigs);
         vm.revertToState(snap);
         vm.warp(b.payment.deadline + 1);
         vm.expectRevert(abi.encodeWithSelector(Pool.PaymentExpired.selector, b.payment.deadline));
-        pool.spendBatch(b.spends, b.payment, b.sigs);
+        spendBatch(b.spends, b.payment, b.sigs);
     }
 
     function test_wrongSigner() public {
@@ -284,12 +285,12 @@ contract PoolLogicTest is PoolBase {
         // Signed by a key that is not the note's.
         b.sigs[1] = sign(authKey(99), digest);
         vm.expectRevert(abi.encodeWithSelector(Pool.WrongSigner.selector, 1));
-        pool.spendBatch(b.spends, b.payment, b.sigs);
+        spendBatch(b.spends, b.payment, b.sigs);
         // Right keys, wrong places.
         b.sigs = signAll(b.keys, b.payment);
         (b.sigs[0], b.sigs[2]) = (b.sigs[2], b.sigs[0]);
         vm.expectRevert(abi.encodeWithSelector(Pool.WrongSigner.selector, 0));
-        pool.spendBatch(b.spends, b.payment, b.sigs);
+        spendBatch(b.spends, b.payment, b.sigs);
     }
 
     /// Signatures of another payment do not authorize this one: a relayer cannot change the
@@ -328,20 +329,20 @@ contract PoolLogicTest is PoolBase {
             sigs3[i] = sigs4[i];
         }
         vm.expectRevert(abi.encodeWithSelector(Pool.WrongSigner.selector, 0));
-        pool.spendBatch(b.spends, p, sigs3);
+        spendBatch(b.spends, p, sigs3);
 
         // The same payment for another pool (same chain) or another chain.
-        Pool other = new Pool(token, UNIT, IProofVerifier(address(spendV)), IProofVerifier(address(splitV)));
+        Pool other = new Pool(token, UNIT, IBatchProofVerifier(address(spendV)), IBatchProofVerifier(address(splitV)));
         vm.assertNotEq(other.paymentDigest(p), pool.paymentDigest(p));
         uint256 chain = block.chainid;
         vm.chainId(chain + 1);
         bytes32 elsewhere = pool.paymentDigest(p);
         vm.expectRevert(abi.encodeWithSelector(Pool.WrongSigner.selector, 0));
-        pool.spendBatch(b.spends, p, b.sigs);
+        spendBatch(b.spends, p, b.sigs);
         vm.chainId(chain);
         vm.assertNotEq(elsewhere, pool.paymentDigest(p));
         // And the original still works.
-        pool.spendBatch(b.spends, p, b.sigs);
+        spendBatch(b.spends, p, b.sigs);
     }
 
     function _copy(Pool.Payment memory p) internal pure returns (Pool.Payment memory) {
@@ -350,7 +351,7 @@ contract PoolLogicTest is PoolBase {
 
     function _expectWrongSigner(Batch memory b, Pool.Payment memory changed) internal {
         vm.expectRevert(abi.encodeWithSelector(Pool.WrongSigner.selector, 0));
-        pool.spendBatch(b.spends, changed, b.sigs);
+        spendBatch(b.spends, changed, b.sigs);
     }
 
     /// The malleable twin (r, n - s, v flipped) of a valid signature recovers the same address with
@@ -365,7 +366,7 @@ contract PoolLogicTest is PoolBase {
         vm.assertEq(ecrecover(digest, flipped, r, highS), vm.addr(b.keys[2]));
         b.sigs[2] = abi.encodePacked(r, highS, flipped);
         vm.expectRevert(abi.encodeWithSelector(Pool.WrongSigner.selector, 2));
-        pool.spendBatch(b.spends, b.payment, b.sigs);
+        spendBatch(b.spends, b.payment, b.sigs);
 
         bytes[5] memory bad = [
             abi.encodePacked(r, s), // 64 bytes (EIP-2098 compact form is not accepted)
@@ -377,10 +378,10 @@ contract PoolLogicTest is PoolBase {
         for (uint256 i = 0; i < bad.length; ++i) {
             b.sigs[2] = bad[i];
             vm.expectRevert(abi.encodeWithSelector(Pool.WrongSigner.selector, 2));
-            pool.spendBatch(b.spends, b.payment, b.sigs);
+            spendBatch(b.spends, b.payment, b.sigs);
         }
         b.sigs[2] = abi.encodePacked(r, s, v);
-        pool.spendBatch(b.spends, b.payment, b.sigs);
+        spendBatch(b.spends, b.payment, b.sigs);
     }
 
     function test_feeLimits() public {
@@ -388,13 +389,13 @@ contract PoolLogicTest is PoolBase {
         // fee > total: refused.
         Batch memory b = _batch(root, _values(1, 2, 3), 6 * UNIT + 1);
         vm.expectRevert(abi.encodeWithSelector(Pool.FeeTooHigh.selector, 6 * UNIT + 1, 6 * UNIT));
-        pool.spendBatch(b.spends, b.payment, b.sigs);
+        spendBatch(b.spends, b.payment, b.sigs);
         // fee == total: the recipient gets nothing (no transfer), the relayer everything.
         b = _batch(root, _values(1, 2, 3), 6 * UNIT);
         bytes32 digest = pool.paymentDigest(b.payment);
         vm.expectEmit(true, true, true, true, address(pool));
         emit Paid(digest, BOB, 0, RELAYER, 6 * UNIT);
-        pool.spendBatch(b.spends, b.payment, b.sigs);
+        spendBatch(b.spends, b.payment, b.sigs);
         vm.assertEq(token.balanceOf(BOB), 0);
         vm.assertEq(token.balanceOf(RELAYER), 6 * UNIT);
     }
@@ -403,21 +404,21 @@ contract PoolLogicTest is PoolBase {
         uint256 root = _fund();
         uint256[] memory keys = new uint256[](1);
         keys[0] = authKey(0);
-        Pool.SpendProof[] memory spends = new Pool.SpendProof[](1);
+        SpendProof[] memory spends = new SpendProof[](1);
         spends[0] = _spendProof(root, 100, 5, keys[0]);
         // No recipient.
         Pool.Payment memory p = payment(one(100), address(0), 0, address(0));
         bytes[] memory sigs = signAll(keys, p);
         vm.expectRevert(Pool.ZeroRecipient.selector);
-        pool.spendBatch(spends, p, sigs);
+        spendBatch(spends, p, sigs);
         // A fee without a fee recipient.
         p = payment(one(100), BOB, 1, address(0));
         sigs = signAll(keys, p);
         vm.expectRevert(Pool.ZeroFeeRecipient.selector);
-        pool.spendBatch(spends, p, sigs);
+        spendBatch(spends, p, sigs);
         // No fee, no fee recipient: fine.
         p = payment(one(100), BOB, 0, address(0));
-        pool.spendBatch(spends, p, signAll(keys, p));
+        spendBatch(spends, p, signAll(keys, p));
         vm.assertEq(token.balanceOf(BOB), 5 * UNIT);
     }
 
@@ -433,13 +434,13 @@ contract PoolLogicTest is PoolBase {
         twice.keys[1] = twice.keys[0];
         twice.sigs = signAll(twice.keys, twice.payment);
         vm.expectRevert(abi.encodeWithSelector(Pool.NullifierAlreadySpent.selector, 100));
-        pool.spendBatch(twice.spends, twice.payment, twice.sigs);
+        spendBatch(twice.spends, twice.payment, twice.sigs);
         vm.assertFalse(pool.isSpent(100));
         // Spent earlier.
-        pool.spendBatch(b.spends, b.payment, b.sigs);
+        spendBatch(b.spends, b.payment, b.sigs);
         Batch memory again = _batch(root, _values(1, 2, 3), 7);
         vm.expectRevert(abi.encodeWithSelector(Pool.NullifierAlreadySpent.selector, 100));
-        pool.spendBatch(again.spends, again.payment, again.sigs);
+        spendBatch(again.spends, again.payment, again.sigs);
     }
 
     function test_paymentMismatchAndLengths() public {
@@ -451,30 +452,30 @@ contract PoolLogicTest is PoolBase {
         Pool.Payment memory reordered = payment(nfs, BOB, 0, RELAYER);
         bytes[] memory reorderedSigs = signAll(b.keys, reordered);
         vm.expectRevert(abi.encodeWithSelector(Pool.PaymentMismatch.selector, 1));
-        pool.spendBatch(b.spends, reordered, reorderedSigs);
+        spendBatch(b.spends, reordered, reorderedSigs);
         // Another nullifier entirely.
         uint256[] memory other = new uint256[](3);
         (other[0], other[1], other[2]) = (100, 555, 102);
         Pool.Payment memory unrelated = payment(other, BOB, 0, RELAYER);
         bytes[] memory unrelatedSigs = signAll(b.keys, unrelated);
         vm.expectRevert(abi.encodeWithSelector(Pool.PaymentMismatch.selector, 1));
-        pool.spendBatch(b.spends, unrelated, unrelatedSigs);
+        spendBatch(b.spends, unrelated, unrelatedSigs);
         // Lengths.
         Pool.Payment memory short_ = payment(one(100), BOB, 0, RELAYER);
         vm.expectRevert(abi.encodeWithSelector(Pool.LengthMismatch.selector, 3, 1));
-        pool.spendBatch(b.spends, short_, b.sigs);
+        spendBatch(b.spends, short_, b.sigs);
         bytes[] memory twoSigs = new bytes[](2);
         vm.expectRevert(abi.encodeWithSelector(Pool.LengthMismatch.selector, 3, 2));
-        pool.spendBatch(b.spends, b.payment, twoSigs);
+        spendBatch(b.spends, b.payment, twoSigs);
         Pool.Payment memory empty = payment(new uint256[](0), BOB, 0, RELAYER);
         vm.expectRevert(Pool.EmptyBatch.selector);
-        pool.spendBatch(new Pool.SpendProof[](0), empty, new bytes[](0));
+        spendBatch(new SpendProof[](0), empty, new bytes[](0));
     }
 
     function test_spendInputValidation() public {
         uint256 root = _fund();
         uint256 key = authKey(0);
-        Pool.SpendProof[] memory spends = new Pool.SpendProof[](1);
+        SpendProof[] memory spends = new SpendProof[](1);
         uint256[] memory keys = new uint256[](1);
         keys[0] = key;
 
@@ -491,12 +492,12 @@ contract PoolLogicTest is PoolBase {
         spends[0] = _spendProof(root + 1, 42, 1, key);
         _expectSpendRevert(spends, keys, 42, abi.encodeWithSelector(Pool.UnknownRoot.selector, root + 1));
         // A zero auth: refused before any signature check (ecrecover's failure value is 0).
-        spends[0] = Pool.SpendProof(abi.encode("zero auth"), root, 42, 1, address(0));
+        spends[0] = SpendProof(abi.encode("zero auth"), root, 42, 1, address(0));
         spendV.accept(spends[0].proof, spendInputs(root, 42, 1, address(0)));
         _expectSpendRevert(spends, keys, 42, abi.encodeWithSelector(Pool.ZeroAuth.selector, 0));
 
         // The proof is bound to its public inputs: another value, nullifier or auth fails.
-        Pool.SpendProof memory changed = _spendProof(root, 42, 64, key);
+        SpendProof memory changed = _spendProof(root, 42, 64, key);
         changed.value = 65;
         _expectSpendRevertOne(changed, keys, 42, abi.encodeWithSelector(Pool.InvalidProof.selector));
         changed = _spendProof(root, 42, 64, key);
@@ -514,12 +515,12 @@ contract PoolLogicTest is PoolBase {
         _expectSpendRevert(spends, keys, 42, abi.encodeWithSelector(Pool.InvalidProof.selector));
         spendV.setRevertInstead(false);
         Pool.Payment memory p = payment(one(42), BOB, 0, address(0));
-        pool.spendBatch(spends, p, signAll(keys, p));
+        spendBatch(spends, p, signAll(keys, p));
         vm.assertEq(token.balanceOf(BOB), 64 * UNIT);
     }
 
     function _expectSpendRevert(
-        Pool.SpendProof[] memory spends,
+        SpendProof[] memory spends,
         uint256[] memory keys,
         uint256 nf,
         bytes memory err
@@ -527,13 +528,13 @@ contract PoolLogicTest is PoolBase {
         Pool.Payment memory p = payment(one(nf), BOB, 0, address(0));
         bytes[] memory sigs = signAll(keys, p);
         vm.expectRevert(err);
-        pool.spendBatch(spends, p, sigs);
+        spendBatch(spends, p, sigs);
     }
 
-    function _expectSpendRevertOne(Pool.SpendProof memory q, uint256[] memory keys, uint256 nf, bytes memory err)
+    function _expectSpendRevertOne(SpendProof memory q, uint256[] memory keys, uint256 nf, bytes memory err)
         internal
     {
-        Pool.SpendProof[] memory spends = new Pool.SpendProof[](1);
+        SpendProof[] memory spends = new SpendProof[](1);
         spends[0] = q;
         _expectSpendRevert(spends, keys, nf, err);
     }
@@ -544,7 +545,7 @@ contract PoolLogicTest is PoolBase {
         depositAll(_values(5, 6, 7));
         vm.assertTrue(pool.root() != root);
         Batch memory b = _batch(root, _values(100, 1, 1), 0);
-        pool.spendBatch(b.spends, b.payment, b.sigs);
+        spendBatch(b.spends, b.payment, b.sigs);
         vm.assertEq(token.balanceOf(BOB), 102 * UNIT);
     }
 
@@ -564,11 +565,91 @@ contract PoolLogicTest is PoolBase {
         b.payment.nullifiers[k] = nf;
         b.sigs = signAll(b.keys, b.payment);
         vm.expectRevert(abi.encodeWithSelector(Pool.NotAFieldElement.selector, nf));
-        pool.spendBatch(b.spends, b.payment, b.sigs);
+        spendBatch(b.spends, b.payment, b.sigs);
         for (uint256 i = 0; i < len; ++i) {
             vm.assertFalse(pool.isSpent(100 + i));
         }
         vm.assertEq(token.balanceOf(BOB), 0);
+    }
+
+    /// The batch's proofs go to the verifier in ONE verifyBatch call, with the proofs exactly as
+    /// sent and the public inputs [root, nullifier, value, auth] of each, in order.
+    function test_oneVerifyBatchCall() public {
+        uint256 root = _fund();
+        Batch memory b = _batch(root, _values(1, 2, 3), 0);
+        (bytes[] memory proofs,) = proofsAndInputs(b.spends);
+        bytes32[][] memory inputs = new bytes32[][](3);
+        for (uint256 i = 0; i < 3; ++i) {
+            SpendProof memory q = b.spends[i];
+            inputs[i] = spendInputs(q.root, q.nullifier, q.value, q.auth);
+        }
+        vm.expectCall(address(spendV), abi.encodeCall(MockVerifier.verifyBatch, (proofs, inputs)), 1);
+        vm.expectCall(address(spendV), abi.encodeWithSelector(MockVerifier.verifyBatch.selector), 1);
+        spendBatch(b.spends, b.payment, b.sigs);
+        // A split: one call with its one proof and its 12 public inputs.
+        uint256[8] memory outs;
+        outs[0] = commitment(5, 1);
+        Split memory x = _split(pool.root(), 9, 2, outs, BOB, 0);
+        bytes[] memory one_ = new bytes[](1);
+        one_[0] = x.s.proof;
+        bytes32[][] memory splitIn = new bytes32[][](1);
+        splitIn[0] = splitInputs(x.s);
+        vm.expectCall(address(splitV), abi.encodeCall(MockVerifier.verifyBatch, (one_, splitIn)), 1);
+        pool.split(x.s, x.payment, x.sig);
+    }
+
+    /// An invalid proof anywhere in a batch (the verifier says no for the whole batch) reverts it
+    /// with InvalidProof: nothing marked, nothing paid.
+    function testFuzz_invalidProofAnywhere(uint8 n, uint8 bad) public {
+        uint256 root = _fund();
+        uint256 len = 1 + n % 5;
+        uint256[] memory values = new uint256[](len);
+        for (uint256 i = 0; i < len; ++i) {
+            values[i] = 1 + i;
+        }
+        Batch memory b = _batch(root, values, 0);
+        b.spends[bad % len].proof = abi.encode("not accepted", bad);
+        vm.expectRevert(Pool.InvalidProof.selector);
+        spendBatch(b.spends, b.payment, b.sigs);
+        for (uint256 i = 0; i < len; ++i) {
+            vm.assertFalse(pool.isSpent(100 + i));
+        }
+        vm.assertEq(token.balanceOf(BOB), 0);
+    }
+
+    /// The proofs array has one proof per spend.
+    function test_proofCountMismatch() public {
+        uint256 root = _fund();
+        Batch memory b = _batch(root, _values(1, 2, 3), 0);
+        (bytes[] memory proofs, Pool.SpendInputs[] memory inputs) = proofsAndInputs(b.spends);
+        bytes[] memory fewer = new bytes[](2);
+        (fewer[0], fewer[1]) = (proofs[0], proofs[1]);
+        vm.expectRevert(abi.encodeWithSelector(Pool.LengthMismatch.selector, 3, 2));
+        pool.spendBatch(fewer, inputs, b.payment, b.sigs);
+        bytes[] memory more = new bytes[](4);
+        (more[0], more[1], more[2], more[3]) = (proofs[0], proofs[1], proofs[2], proofs[2]);
+        vm.expectRevert(abi.encodeWithSelector(Pool.LengthMismatch.selector, 3, 4));
+        pool.spendBatch(more, inputs, b.payment, b.sigs);
+        // Proofs in another order than their inputs: each proof is checked against its own item.
+        (proofs[0], proofs[1]) = (proofs[1], proofs[0]);
+        vm.expectRevert(Pool.InvalidProof.selector);
+        pool.spendBatch(proofs, inputs, b.payment, b.sigs);
+    }
+
+    /// The Pool's own checks come before the (costly) verification: a batch with an invalid proof
+    /// and another fault fails with that fault, and the verifier is not called.
+    function test_ownChecksBeforeTheProof() public {
+        uint256 root = _fund();
+        Batch memory b = _batch(root, _values(1, 2, 3), 6 * UNIT + 1);
+        b.spends[1].proof = "not accepted";
+        vm.expectCall(address(spendV), abi.encodeWithSelector(MockVerifier.verifyBatch.selector), 0);
+        vm.expectRevert(abi.encodeWithSelector(Pool.FeeTooHigh.selector, 6 * UNIT + 1, 6 * UNIT));
+        spendBatch(b.spends, b.payment, b.sigs);
+        b = _batch(root, _values(1, 2, 3), 0);
+        b.spends[1].proof = "not accepted";
+        b.sigs[2] = b.sigs[0];
+        vm.expectRevert(abi.encodeWithSelector(Pool.WrongSigner.selector, 2));
+        spendBatch(b.spends, b.payment, b.sigs);
     }
 
     /// Fee and recipient rules over random inputs: the first failing rule names the problem; on
@@ -592,7 +673,7 @@ contract PoolLogicTest is PoolBase {
         } else if (fee > 7 * UNIT) {
             vm.expectRevert(abi.encodeWithSelector(Pool.FeeTooHigh.selector, fee, 7 * UNIT));
         }
-        pool.spendBatch(b.spends, b.payment, b.sigs);
+        spendBatch(b.spends, b.payment, b.sigs);
         bool ok = !expired && withRecipient && (fee == 0 || withFeeRecipient) && fee <= 7 * UNIT;
         vm.assertEq(token.balanceOf(BOB), ok ? 7 * UNIT - fee : 0);
         vm.assertEq(token.balanceOf(RELAYER), ok && withFeeRecipient ? fee : 0);
@@ -783,7 +864,7 @@ contract PoolLogicTest is PoolBase {
 
         pool.split(x.s, x.payment, x.sig);
         // Spend and split share one nullifier set.
-        Pool.SpendProof[] memory spends = new Pool.SpendProof[](1);
+        SpendProof[] memory spends = new SpendProof[](1);
         spends[0] = _spendProof(root, 9, 1, x.key);
         uint256[] memory keys = new uint256[](1);
         keys[0] = x.key;
@@ -825,13 +906,13 @@ contract PoolLogicTest is PoolBase {
     }
 
     function test_constructorValidation() public {
-        IProofVerifier v = IProofVerifier(address(spendV));
+        IBatchProofVerifier v = IBatchProofVerifier(address(spendV));
         vm.expectRevert(Pool.InvalidUnit.selector);
         new Pool(token, 0, v, v);
         vm.expectRevert(Pool.InvalidUnit.selector);
         new Pool(token, 1 << 128, v, v);
         vm.expectRevert(Pool.ZeroAddress.selector);
-        new Pool(token, 1, IProofVerifier(address(0)), v);
+        new Pool(token, 1, IBatchProofVerifier(address(0)), v);
     }
 
     // ------------------------------------------------------------------------------------ EIP-712
@@ -889,7 +970,7 @@ contract PoolLogicTest is PoolBase {
         for (uint256 i = 0; i < 3; ++i) {
             b.sigs[i] = sign(b.keys[i], digest);
         }
-        pool.spendBatch(b.spends, b.payment, b.sigs);
+        spendBatch(b.spends, b.payment, b.sigs);
         vm.assertEq(token.balanceOf(BOB), 6 * UNIT - 42);
     }
 

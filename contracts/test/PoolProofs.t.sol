@@ -2,15 +2,16 @@
 pragma solidity ^0.8.27;
 
 import {console} from "./utils/TestBase.sol";
-import {TxGas} from "./utils/TxGas.sol";
+import {PoolCalls} from "./PoolCalls.sol";
 import {Vm} from "./utils/Vm.sol";
 import {Pool} from "../src/Pool.sol";
-import {IProofVerifier} from "../src/IProofVerifier.sol";
+import {IBatchProofVerifier} from "../src/IBatchProofVerifier.sol";
 import {Poseidon2Ref} from "../src/Poseidon2Ref.sol";
 import {TestToken} from "../src/test/TestToken.sol";
 
-/// The Pool with bb's real verifiers (src/generated, made by scripts/gen_verifiers.sh) and real
-/// proofs made by the C++ engine: build/fixtures/proofs.json, written by `bucketpay-fixtures --proofs`.
+/// The Pool with its real verifiers, the batch verifiers generated from the circuits' keys
+/// (src/generated/Batch{Spend,Split}Verifier.sol, made by scripts/gen_verifiers.sh), and real proofs
+/// made by the C++ engine: build/fixtures/proofs.json, written by `bucketpay-fixtures --proofs`.
 ///
 /// proofs.json format (hex strings are 0x + 64 digits unless noted):
 ///   {
@@ -26,13 +27,12 @@ import {TestToken} from "../src/test/TestToken.sol";
 /// sign payments with it, chosen after the proofs were made. At least 4 spends (17 for the batch
 /// gas figure) and 2 splits (split[0] with 8 outputs). Every test skips, saying why, when the
 /// fixture or the generated verifiers are missing.
-contract PoolProofsTest is TxGas {
+contract PoolProofsTest is PoolCalls {
     uint256 internal constant UNIT = 10_000;
     address internal constant RELAYER = address(0x4E1A7);
     address internal constant THIRD_PARTY = address(0x3333);
 
     TestToken internal token;
-    Pool internal pool;
     string internal json;
     string internal missing;
 
@@ -43,15 +43,16 @@ contract PoolProofsTest is TxGas {
             missing = string.concat(fixturesDir(), "/proofs.json (written by bucketpay-fixtures --proofs)");
             return;
         }
-        address spendV = _deploy("SpendVerifier.sol:SpendVerifier");
-        address splitV = _deploy("SplitVerifier.sol:SplitVerifier");
+        address spendV = _deploy("BatchSpendVerifier.sol:BatchSpendVerifier");
+        address splitV = _deploy("BatchSplitVerifier.sol:BatchSplitVerifier");
         if (spendV == address(0) || splitV == address(0)) {
-            missing = "src/generated/{Spend,Split}Verifier.sol (scripts/gen_verifiers.sh build/circuits src/generated)";
+            missing =
+            "src/generated/Batch{Spend,Split}Verifier.sol (scripts/gen_verifiers.sh build/circuits src/generated)";
             json = "";
             return;
         }
         token = new TestToken();
-        pool = new Pool(token, UNIT, IProofVerifier(spendV), IProofVerifier(splitV));
+        pool = new Pool(token, UNIT, IBatchProofVerifier(spendV), IBatchProofVerifier(splitV));
         // Re-create the engine's tree on chain: same deposits (by owner), same order.
         uint256 n = jsonLength(json, ".deposits");
         token.mint(address(this), 1e30);
@@ -98,8 +99,8 @@ contract PoolProofsTest is TxGas {
         e.key = vm.parseJsonUint(json, string.concat(k, ".auth_key"));
     }
 
-    function _spendProof(Entry memory e) internal pure returns (Pool.SpendProof memory) {
-        return Pool.SpendProof(e.proof, e.inputs[0], e.inputs[1], e.inputs[2], address(uint160(e.inputs[3])));
+    function _spendProof(Entry memory e) internal pure returns (SpendProof memory) {
+        return SpendProof(e.proof, e.inputs[0], e.inputs[1], e.inputs[2], address(uint160(e.inputs[3])));
     }
 
     function _splitProof(Entry memory e) internal pure returns (Pool.SplitProof memory s) {
@@ -120,9 +121,9 @@ contract PoolProofsTest is TxGas {
     function _batch(uint256 first, uint256 n, address to, uint256 fee)
         internal
         view
-        returns (Pool.SpendProof[] memory spends, Pool.Payment memory p, bytes[] memory sigs, uint256 total)
+        returns (SpendProof[] memory spends, Pool.Payment memory p, bytes[] memory sigs, uint256 total)
     {
-        spends = new Pool.SpendProof[](n);
+        spends = new SpendProof[](n);
         uint256[] memory nfs = new uint256[](n);
         Entry[] memory es = new Entry[](n);
         for (uint256 i = 0; i < n; ++i) {
@@ -169,34 +170,34 @@ contract PoolProofsTest is TxGas {
     function test_spendPaysARecipientChosenAfterProving() public {
         if (!_ready()) return;
         address recipient = address(uint160(uint256(keccak256(abi.encode("payee", block.timestamp)))));
-        (Pool.SpendProof[] memory spends, Pool.Payment memory p, bytes[] memory sigs, uint256 total) =
+        (SpendProof[] memory spends, Pool.Payment memory p, bytes[] memory sigs, uint256 total) =
             _batch(0, 1, recipient, 10);
         vm.prank(THIRD_PARTY);
-        pool.spendBatch(spends, p, sigs);
+        spendBatch(spends, p, sigs);
         vm.assertEq(token.balanceOf(recipient), total * UNIT - 10);
         vm.assertEq(token.balanceOf(RELAYER), 1 + 10);
         vm.assertTrue(pool.isSpent(spends[0].nullifier));
         vm.expectRevert(abi.encodeWithSelector(Pool.NullifierAlreadySpent.selector, spends[0].nullifier));
-        pool.spendBatch(spends, p, sigs);
+        spendBatch(spends, p, sigs);
     }
 
     function test_spendBatchOfThree() public {
         if (!_ready()) return;
-        (Pool.SpendProof[] memory spends, Pool.Payment memory p, bytes[] memory sigs, uint256 total) =
+        (SpendProof[] memory spends, Pool.Payment memory p, bytes[] memory sigs, uint256 total) =
             _batch(1, 3, address(0xB0B), 0);
-        pool.spendBatch(spends, p, sigs);
+        spendBatch(spends, p, sigs);
         vm.assertEq(token.balanceOf(address(0xB0B)), total * UNIT);
     }
 
     function test_spendRejectsChangedInputsAndWrongSigners() public {
         if (!_ready()) return;
-        (Pool.SpendProof[] memory spends, Pool.Payment memory p, bytes[] memory sigs,) = _batch(0, 1, address(0xB0B), 0);
-        Pool.SpendProof memory good = spends[0];
+        (SpendProof[] memory spends, Pool.Payment memory p, bytes[] memory sigs,) = _batch(0, 1, address(0xB0B), 0);
+        SpendProof memory good = spends[0];
         // Another value.
         spends[0] = _copy(good);
         spends[0].value = good.value + 1;
         vm.expectRevert(Pool.InvalidProof.selector);
-        pool.spendBatch(spends, p, sigs);
+        spendBatch(spends, p, sigs);
         // Another auth, with a valid signature by that other key: the proof binds the auth.
         Entry memory other = _entry("spend", 1);
         spends[0] = _copy(good);
@@ -204,7 +205,7 @@ contract PoolProofsTest is TxGas {
         bytes[] memory otherSigs = new bytes[](1);
         otherSigs[0] = _sign(other.key, pool.paymentDigest(p));
         vm.expectRevert(Pool.InvalidProof.selector);
-        pool.spendBatch(spends, p, otherSigs);
+        spendBatch(spends, p, otherSigs);
         // Another nullifier (the payment names it too, signed).
         spends[0] = _copy(good);
         spends[0].nullifier = good.nullifier ^ 1;
@@ -213,29 +214,114 @@ contract PoolProofsTest is TxGas {
         bytes[] memory qSigs = new bytes[](1);
         qSigs[0] = _sign(_entry("spend", 0).key, pool.paymentDigest(q));
         vm.expectRevert(Pool.InvalidProof.selector);
-        pool.spendBatch(spends, q, qSigs);
+        spendBatch(spends, q, qSigs);
         // A tampered proof byte.
         spends[0] = _copy(good);
         spends[0].proof[100] = bytes1(uint8(spends[0].proof[100]) ^ 1);
         vm.expectRevert(Pool.InvalidProof.selector);
-        pool.spendBatch(spends, p, sigs);
+        spendBatch(spends, p, sigs);
         // Unknown root (a later root would be known; a made-up one is not).
         spends[0] = _copy(good);
         spends[0].root = good.root ^ 1;
         vm.expectRevert(abi.encodeWithSelector(Pool.UnknownRoot.selector, good.root ^ 1));
-        pool.spendBatch(spends, p, sigs);
+        spendBatch(spends, p, sigs);
         // The right proof signed by the wrong key.
         spends[0] = good;
         vm.expectRevert(abi.encodeWithSelector(Pool.WrongSigner.selector, 0));
-        pool.spendBatch(spends, p, otherSigs);
+        spendBatch(spends, p, otherSigs);
         // Still spendable after all that.
-        pool.spendBatch(spends, p, sigs);
+        spendBatch(spends, p, sigs);
         vm.assertTrue(pool.isSpent(good.nullifier));
     }
 
+    /// All 17 fixture proofs in one batch (one verifyBatch call): one payment of their sum.
+    function test_spendBatchOfSeventeen() public {
+        if (!_ready()) return;
+        uint256 n = jsonLength(json, ".spend");
+        if (n < 17) {
+            vm.skip(true, "fewer than 17 spend proofs in proofs.json");
+            return;
+        }
+        (SpendProof[] memory spends, Pool.Payment memory p, bytes[] memory sigs, uint256 total) =
+            _batch(0, 17, address(0xB0B), 170);
+        (bytes[] memory proofs,) = proofsAndInputs(spends);
+        vm.expectCall(
+            address(pool.SPEND_VERIFIER()),
+            abi.encodeCall(IBatchProofVerifier.verifyBatch, (proofs, _verifierInputs(spends))),
+            1
+        );
+        vm.prank(THIRD_PARTY);
+        spendBatch(spends, p, sigs);
+        vm.assertEq(token.balanceOf(address(0xB0B)), total * UNIT - 170);
+        for (uint256 i = 0; i < 17; ++i) {
+            vm.assertTrue(pool.isSpent(spends[i].nullifier));
+        }
+    }
+
+    /// The batch verifier accepts a batch holding one valid proof twice (it checks proofs, not
+    /// notes); the Pool refuses it by the nullifier, and the note stays spendable.
+    function test_sameProofTwiceRefusedByNullifier() public {
+        if (!_ready()) return;
+        Entry memory e = _entry("spend", 0);
+        SpendProof[] memory twice = new SpendProof[](2);
+        twice[0] = _spendProof(e);
+        twice[1] = _spendProof(e);
+        (bytes[] memory proofs,) = proofsAndInputs(twice);
+        vm.assertTrue(pool.SPEND_VERIFIER().verifyBatch(proofs, _verifierInputs(twice)));
+        uint256[] memory nfs = new uint256[](2);
+        (nfs[0], nfs[1]) = (twice[0].nullifier, twice[0].nullifier);
+        Pool.Payment memory p = Pool.Payment(nfs, address(0xB0B), 0, address(0), block.timestamp);
+        bytes[] memory sigs = new bytes[](2);
+        sigs[0] = _sign(e.key, pool.paymentDigest(p));
+        sigs[1] = sigs[0];
+        vm.expectRevert(abi.encodeWithSelector(Pool.NullifierAlreadySpent.selector, twice[0].nullifier));
+        spendBatch(twice, p, sigs);
+        vm.assertFalse(pool.isSpent(twice[0].nullifier));
+        (SpendProof[] memory once, Pool.Payment memory q, bytes[] memory qSigs,) = _batch(0, 1, address(0xB0B), 0);
+        spendBatch(once, q, qSigs);
+        vm.assertTrue(pool.isSpent(twice[0].nullifier));
+    }
+
+    /// One tampered proof (a KZG quotient replaced by a valid point, caught only by the batch's
+    /// pairing; or a public input changed) at the first, a middle and the last position of a batch
+    /// of up to 17 makes the whole batch InvalidProof; nothing is spent.
+    function test_badProofAnywhereInBatchRejected() public {
+        if (!_ready()) return;
+        uint256 n = jsonLength(json, ".spend");
+        if (n > 17) n = 17;
+        uint256[3] memory at_ = [uint256(0), n / 2, n - 1];
+        (SpendProof[] memory spends, Pool.Payment memory p, bytes[] memory sigs,) = _batch(0, n, address(0xB0B), 0);
+        for (uint256 t = 0; t < 3; ++t) {
+            SpendProof memory bad = spends[at_[t]];
+            bytes memory good = bad.proof;
+            for (uint256 kind = 0; kind < 2; ++kind) {
+                if (kind == 0) {
+                    bytes memory proof = bytes.concat(good);
+                    assembly {
+                        let last := add(add(proof, 0x20), sub(mload(proof), 0x40))
+                        mstore(last, 1)
+                        mstore(add(last, 0x20), 2)
+                    }
+                    bad.proof = proof;
+                } else {
+                    bad.proof = good;
+                    bad.value += 1; // the signature does not cover the value: only the proof binds it
+                }
+                vm.expectRevert(Pool.InvalidProof.selector);
+                spendBatch(spends, p, sigs);
+            }
+            bad.value -= 1;
+        }
+        for (uint256 i = 0; i < n; ++i) {
+            vm.assertFalse(pool.isSpent(spends[i].nullifier));
+        }
+        spendBatch(spends, p, sigs); // the untouched batch still goes through
+        vm.assertTrue(pool.isSpent(spends[n - 1].nullifier));
+    }
+
     /// A deep copy (memory structs are references).
-    function _copy(Pool.SpendProof memory q) internal pure returns (Pool.SpendProof memory) {
-        return Pool.SpendProof(bytes.concat(q.proof), q.root, q.nullifier, q.value, q.auth);
+    function _copy(SpendProof memory q) internal pure returns (SpendProof memory) {
+        return SpendProof(bytes.concat(q.proof), q.root, q.nullifier, q.value, q.auth);
     }
 
     /// A proof of one circuit does not pass the other circuit's verifier.
@@ -244,14 +330,14 @@ contract PoolProofsTest is TxGas {
         Entry memory s = _entry("split", 0);
         Entry memory e = _entry("spend", 0);
         // The split proof, presented as a spend of its first four inputs.
-        Pool.SpendProof[] memory spends = new Pool.SpendProof[](1);
-        spends[0] = Pool.SpendProof(s.proof, s.inputs[0], s.inputs[1], 1, s.auth);
+        SpendProof[] memory spends = new SpendProof[](1);
+        spends[0] = SpendProof(s.proof, s.inputs[0], s.inputs[1], 1, s.auth);
         Pool.Payment memory p = Pool.Payment(new uint256[](1), address(0xB0B), 0, address(0), block.timestamp);
         p.nullifiers[0] = s.inputs[1];
         bytes[] memory sigs = new bytes[](1);
         sigs[0] = _sign(s.key, pool.paymentDigest(p));
         vm.expectRevert(Pool.InvalidProof.selector);
-        pool.spendBatch(spends, p, sigs);
+        spendBatch(spends, p, sigs);
         // The spend proof, presented as a split.
         uint256[8] memory none;
         Pool.SplitProof memory asSplit = Pool.SplitProof(e.proof, e.inputs[0], e.inputs[1], e.inputs[2], e.auth, none);
@@ -354,26 +440,24 @@ contract PoolProofsTest is TxGas {
         console.log(string.concat("GAS ", name, "_calldata_bytes"), t.calldataBytes);
     }
 
-    function _batchData(uint256 n) internal view returns (bytes memory) {
-        (Pool.SpendProof[] memory spends, Pool.Payment memory p, bytes[] memory sigs,) =
-            _batch(0, n, address(0xB0B0), 100);
-        return abi.encodeCall(Pool.spendBatch, (spends, p, sigs));
+    /// The public inputs of `spends` as the Pool hands them to the verifier.
+    function _verifierInputs(SpendProof[] memory spends) internal pure returns (bytes32[][] memory x) {
+        x = new bytes32[][](spends.length);
+        for (uint256 i = 0; i < spends.length; ++i) {
+            x[i] = new bytes32[](4);
+            x[i][0] = bytes32(spends[i].root);
+            x[i][1] = bytes32(spends[i].nullifier);
+            x[i][2] = bytes32(spends[i].value);
+            x[i][3] = bytes32(uint256(uint160(spends[i].auth)));
+        }
     }
 
-    /// verify() alone and spendBatch with 1, 4, 8 and 17 proofs (each signed), each from the same
-    /// fresh state.
+    /// spendBatch with 1, 4, 8 and 17 proofs (each signed, a fee to the relayer), each from the same
+    /// fresh state, and the verifyBatch call it makes measured alone (its frame).
     /// forge-config: default.isolate = true
     function test_gasSpendBatch() public {
         if (!_ready()) return;
-        Entry memory e = _entry("spend", 0);
-        bytes32[] memory inputs = new bytes32[](4);
-        for (uint256 i = 0; i < 4; ++i) {
-            inputs[i] = bytes32(e.inputs[i]);
-        }
-        // verify() alone: the call the Pool makes (its frame).
-        uint256 v = measureCall(address(pool.SPEND_VERIFIER()), abi.encodeCall(IProofVerifier.verify, (e.proof, inputs)));
-        console.log("GAS pool_spend_verify", v);
-        console.log("GAS pool_spend_proof_bytes", e.proof.length);
+        console.log("GAS pool_spend_proof_bytes", _entry("spend", 0).proof.length);
         uint256[4] memory sizes = [uint256(1), 4, 8, 17];
         uint256 snap = vm.snapshotState();
         for (uint256 j = 0; j < sizes.length; ++j) {
@@ -381,9 +465,18 @@ contract PoolProofsTest is TxGas {
             if (!vm.keyExistsJson(json, string.concat(".spend[", vm.toString(n - 1), "]"))) continue;
             vm.revertToState(snap);
             snap = vm.snapshotState();
-            TxCost memory t = measureTx(THIRD_PARTY, address(pool), _batchData(n));
-            vm.assertTrue(pool.isSpent(_entry("spend", n - 1).inputs[1]));
-            _log(string.concat("pool_spendBatch", vm.toString(n)), t);
+            (SpendProof[] memory spends, Pool.Payment memory p, bytes[] memory sigs,) =
+                _batch(0, n, address(0xB0B0), 100);
+            (bytes[] memory proofs,) = proofsAndInputs(spends);
+            uint256 verify = measureCall(
+                address(pool.SPEND_VERIFIER()),
+                abi.encodeCall(IBatchProofVerifier.verifyBatch, (proofs, _verifierInputs(spends)))
+            );
+            TxCost memory t = measureTx(THIRD_PARTY, address(pool), spendBatchCalldata(spends, p, sigs));
+            vm.assertTrue(pool.isSpent(spends[n - 1].nullifier));
+            string memory name = string.concat("pool_spendBatch", vm.toString(n));
+            _log(name, t);
+            console.log(string.concat("GAS ", name, "_verify"), verify);
         }
     }
 
@@ -402,6 +495,13 @@ contract PoolProofsTest is TxGas {
                 : Pool.Payment(new uint256[](1), address(0xB0B0), 100, RELAYER, block.timestamp);
             p.nullifiers[0] = s.nullifier;
             bytes memory data = abi.encodeCall(Pool.split, (s, p, _sign(e.key, pool.paymentDigest(p))));
+            bytes[] memory proofs = new bytes[](1);
+            proofs[0] = s.proof;
+            bytes32[][] memory inputs = new bytes32[][](1);
+            inputs[0] = _bytes32s(e.inputs);
+            uint256 verify = measureCall(
+                address(pool.SPLIT_VERIFIER()), abi.encodeCall(IBatchProofVerifier.verifyBatch, (proofs, inputs))
+            );
             TxCost memory t = measureTx(THIRD_PARTY, address(pool), data);
             uint256 outs = 0;
             for (uint256 i = 0; i < 8; ++i) {
@@ -410,6 +510,14 @@ contract PoolProofsTest is TxGas {
             string memory name = j == 0 ? "pool_split8" : "pool_split1";
             _log(name, t);
             console.log(string.concat("GAS ", name, "_outputs"), outs);
+            console.log(string.concat("GAS ", name, "_verify"), verify);
+        }
+    }
+
+    function _bytes32s(uint256[] memory a) internal pure returns (bytes32[] memory b) {
+        b = new bytes32[](a.length);
+        for (uint256 i = 0; i < a.length; ++i) {
+            b[i] = bytes32(a[i]);
         }
     }
 }

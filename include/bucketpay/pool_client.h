@@ -35,7 +35,8 @@ namespace bucketpay::eth {
 // Outputs of a split (Pool.SPLIT_OUTPUTS); an absent output's commitment is 0.
 inline constexpr std::size_t kSplitOutputs = 8;
 
-// One spend proof of spendBatch (Pool.SpendProof): the proof and its public inputs.
+// One spend of spendBatch: the proof and its public inputs (Pool.SpendInputs). The encoder sends the
+// proofs as spendBatch's `bytes[] proofs` and the inputs as its `SpendInputs[] spends`, in order.
 struct SpendCall {
   Bytes proof;
   U256 root;
@@ -112,7 +113,8 @@ class PoolClient {
   // kInvalidArgument (nothing sent) unless owners and values have the same length.
   Result<Receipt> deposit_many(std::span<const U256> owners, std::span<const std::uint64_t> values,
                                const TxOverrides& overrides = {});
-  // signatures[i]: spends[i].auth's signature of the payment's digest (sign_digest).
+  // signatures[i]: spends[i].auth's signature of the payment's digest (sign_digest). Calls
+  // Pool.spendBatch(bytes[] proofs, SpendInputs[] spends, Payment payment, bytes[] signatures).
   Result<Receipt> spend_batch(std::span<const SpendCall> spends, const Payment& payment,
                               std::span<const RsvSignature> signatures, const TxOverrides& overrides = {});
   Result<Receipt> split(const SplitCall& split, const Payment& payment, const RsvSignature& signature,

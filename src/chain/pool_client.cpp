@@ -18,8 +18,10 @@ constexpr std::string_view kPaid =
 
 // The Pool's tuples, as its ABI spells them.
 constexpr std::string_view kPaymentTuple = "(uint256[],address,uint256,address,uint256)";
+// spendBatch(bytes[] proofs, SpendInputs[] spends, Payment payment, bytes[] signatures): the proofs
+// apart from their public inputs, so that the Pool forwards them to the batch verifier as they came.
 constexpr std::string_view kSpendBatch =
-    "spendBatch((bytes,uint256,uint256,uint256,address)[],(uint256[],address,uint256,address,uint256),bytes[])";
+    "spendBatch(bytes[],(uint256,uint256,uint256,address)[],(uint256[],address,uint256,address,uint256),bytes[])";
 constexpr std::string_view kSplitFn =
     "split((bytes,uint256,uint256,uint256,address,uint256[8]),(uint256[],address,uint256,address,uint256),bytes)";
 
@@ -125,15 +127,18 @@ Result<Bytes> PoolClient::encode_deposit_many(std::span<const U256> owners, std:
 Result<Bytes> PoolClient::encode_spend_batch(std::span<const SpendCall> spends, const Payment& payment,
                                              std::span<const RsvSignature> signatures) {
   Value::List proofs;
+  Value::List inputs;
   proofs.reserve(spends.size());
+  inputs.reserve(spends.size());
   for (const SpendCall& c : spends) {
-    proofs.push_back(Value::list({Value::bytes(c.proof), Value::integer(c.root), Value::integer(c.nullifier),
-                                  uint_value(c.value), Value::address(c.auth)}));
+    proofs.push_back(Value::bytes(c.proof));
+    inputs.push_back(Value::list(
+        {Value::integer(c.root), Value::integer(c.nullifier), uint_value(c.value), Value::address(c.auth)}));
   }
   Value::List sigs;
   for (const RsvSignature& sig : signatures) sigs.push_back(signature_value(sig));
-  const std::vector<Value> args = {Value::list(std::move(proofs)), payment_value(payment),
-                                   Value::list(std::move(sigs))};
+  const std::vector<Value> args = {Value::list(std::move(proofs)), Value::list(std::move(inputs)),
+                                   payment_value(payment), Value::list(std::move(sigs))};
   return encode(kSpendBatch, args);
 }
 

@@ -1,8 +1,9 @@
-// End to end on anvil: the real Pool with bb's real SpendVerifier and SplitVerifier (contracts/out),
-// notes deposited by hidden owner through PoolClient, the engine's tree rebuilt from the Pool's
-// Inserted events, real spend proofs made by the engine before anyone knows who will be paid, then
-// a payment to a recipient chosen afterwards, signed by each note's auth key and submitted by a
-// relayer; a second relayer submitting the same bundle pays nobody twice; a real 1-in-8-out split.
+// End to end on anvil: the real Pool with its real verifiers (the generated BatchSpendVerifier and
+// BatchSplitVerifier, contracts/out), notes deposited by hidden owner through PoolClient, the
+// engine's tree rebuilt from the Pool's Inserted events, real spend proofs made by the engine before
+// anyone knows who will be paid, then a payment to a recipient chosen afterwards, signed by each
+// note's auth key and submitted by a relayer; a second relayer submitting the same bundle pays
+// nobody twice; a real 1-in-8-out split.
 #include <gtest/gtest.h>
 #include <unistd.h>
 

@@ -42,6 +42,11 @@ Bytes call_data(std::string_view sig, std::vector<Value> args) {
 
 U256 address_word(const Address& a) { return U256::from_word(a.to_word()); }
 
+// Pool.spendBatch(bytes[] proofs, SpendInputs[] spends, Payment payment, bytes[] signatures), spelled
+// out here independently of PoolClient's constant.
+constexpr std::string_view kSpendBatch =
+    "spendBatch(bytes[],(uint256,uint256,uint256,address)[],(uint256[],address,uint256,address,uint256),bytes[])";
+
 // Makes MockVerifier accept `proof` for `inputs` (each a 32-byte public input).
 void accept_proof(Wallet& wallet, const Address& mock, const Bytes& proof, const std::vector<U256>& inputs) {
   Value::List words;
@@ -168,12 +173,14 @@ TEST(PoolOnAnvil, DepositSpendBatchEventsAndErrors) {
   const PaymentDomain domain{U256(*c.rpc->chain_id()), c.pool};
   const Hash32 digest = payment_digest(domain, payment);
   Value::List proofs;
+  Value::List inputs;
   Value::List sigs;
   for (std::size_t i = 0; i < 2; ++i) {
     Bytes proof(64 + i, static_cast<std::uint8_t>(0xa0 + i));
     accept_proof(wallet, c.mock, proof,
                  {root, payment.nullifiers[i], U256(values[i]), address_word(keys[i].address())});
-    proofs.push_back(Value::list({Value::bytes(proof), Value::integer(root), Value::integer(payment.nullifiers[i]),
+    proofs.push_back(Value::bytes(proof));
+    inputs.push_back(Value::list({Value::integer(root), Value::integer(payment.nullifiers[i]),
                                   Value::integer(values[i]), Value::address(keys[i].address())}));
     const RsvSignature sig = sign_digest(keys[i], digest);
     sigs.push_back(Value::bytes(Bytes(sig.begin(), sig.end())));
@@ -192,9 +199,22 @@ TEST(PoolOnAnvil, DepositSpendBatchEventsAndErrors) {
   ASSERT_TRUE(chain_domain.ok());
   EXPECT_EQ(to_hex(*chain_domain), to_hex(domain.separator()));
 
-  const Bytes batch = call_data(
-      "spendBatch((bytes,uint256,uint256,uint256,address)[],(uint256[],address,uint256,address,uint256),bytes[])",
-      {Value::list(proofs), payment_tuple, Value::list(sigs)});
+  const Bytes batch =
+      call_data(kSpendBatch, {Value::list(proofs), Value::list(inputs), payment_tuple, Value::list(sigs)});
+  // PoolClient's encoder gives the same bytes.
+  std::vector<SpendCall> calls;
+  std::vector<RsvSignature> rsv;
+  for (std::size_t i = 0; i < 2; ++i) {
+    calls.push_back({.proof = *proofs[i].as_bytes(),
+                     .root = root,
+                     .nullifier = payment.nullifiers[i],
+                     .value = values[i],
+                     .auth = keys[i].address()});
+    rsv.push_back(sign_digest(keys[i], digest));
+  }
+  Result<Bytes> encoded = PoolClient::encode_spend_batch(calls, payment, rsv);
+  ASSERT_TRUE(encoded.ok()) << encoded.status().to_string();
+  EXPECT_EQ(to_hex(*encoded), to_hex(batch));
   // Submitted by a third party (anvil's second account): it changes nothing about who is paid.
   Wallet third(*c.rpc, *PrivateKey::from_hex(testing::kAnvilKey1));
   Result<Receipt> spent = third.transact(c.pool, batch, U256());
@@ -240,13 +260,13 @@ TEST(PoolOnAnvil, DepositSpendBatchEventsAndErrors) {
   // An unknown root (a batch of one, its payment signed): UnknownRoot.
   Payment one{{U256(5000)}, recipient, U256(0), Address{}, U256(4'000'000'000)};
   const RsvSignature sig = sign_digest(keys[0], payment_digest(domain, one));
-  const Bytes bad_root = call_data(
-      "spendBatch((bytes,uint256,uint256,uint256,address)[],(uint256[],address,uint256,address,uint256),bytes[])",
-      {Value::list({Value::list({Value::bytes({1}), Value::integer(7), Value::integer(5000), Value::integer(1),
-                                 Value::address(keys[0].address())})}),
-       Value::list({Value::list({Value::integer(5000)}), Value::address(recipient), Value::integer(0),
-                    Value::address(Address{}), Value::integer(one.deadline)}),
-       Value::list({Value::bytes(Bytes(sig.begin(), sig.end()))})});
+  const Bytes bad_root =
+      call_data(kSpendBatch, {Value::list({Value::bytes({1})}),
+                              Value::list({Value::list({Value::integer(7), Value::integer(5000), Value::integer(1),
+                                                        Value::address(keys[0].address())})}),
+                              Value::list({Value::list({Value::integer(5000)}), Value::address(recipient),
+                                           Value::integer(0), Value::address(Address{}), Value::integer(one.deadline)}),
+                              Value::list({Value::bytes(Bytes(sig.begin(), sig.end()))})});
   Result<CallOutcome> outcome = c.rpc->try_call({.from = wallet.address(), .to = c.pool, .data = bad_root});
   ASSERT_TRUE(outcome.ok());
   ASSERT_TRUE(outcome->reverted);

@@ -71,6 +71,8 @@ abstract contract TxGas is TestBase {
     /// In isolation mode even a call to an account without code is charged 21,000.
     function _requireIsolation() private {
         (bool ok,) = address(uint160(uint256(keccak256("TxGas: no code here")))).call("");
-        require(ok && vm.lastCallGas().gasTotalUsed >= 21_000, "TxGas: run with /// forge-config: default.isolate = true");
+        require(
+            ok && vm.lastCallGas().gasTotalUsed >= 21_000, "TxGas: run with /// forge-config: default.isolate = true"
+        );
     }
 }

@@ -43,6 +43,7 @@ interface Vm {
     function expectRevert(bytes calldata revertData) external;
     function expectRevert(bytes4 revertData) external;
     function expectRevert() external;
+    function expectCall(address callee, bytes calldata data, uint64 count) external;
     function keyExistsJson(string calldata json, string calldata key) external view returns (bool);
     function label(address account, string calldata newLabel) external;
     function parseJsonBytes(string calldata json, string calldata key) external pure returns (bytes memory);
