@@ -146,7 +146,7 @@ TEST(DevnetArtifacts, LoadsForgeOutputAndReportsWhatIsWrong) {
 
   EXPECT_EQ(load_artifact(artifacts_dir(), "Nope.sol", "Nope").status().code(), StatusCode::kNotFound);
   // An interface has no bytecode.
-  EXPECT_EQ(load_artifact(artifacts_dir(), "IProofVerifier.sol", "IProofVerifier").status().code(),
+  EXPECT_EQ(load_artifact(artifacts_dir(), "IBatchProofVerifier.sol", "IBatchProofVerifier").status().code(),
             StatusCode::kCorruption);
   TempDir dir;
   fs::create_directories(dir.path() / "X.sol");
