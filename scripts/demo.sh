@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `make demo`: instant payments end to end on a local chain.
 #
-# Starts anvil (a block every second), deploys the test token, bb's two generated verifiers and
+# Starts anvil (a block every second), deploys the test token, the two generated batch verifiers and
 # the Pool, funds a fresh wallet, deposits $1,000 as denomination notes, builds the inventory of
 # spend proofs (real proofs: noir_js witnesses, bb prove and verify), then pays a list of amounts
 # to a card issuer's address from those proofs: for each, the notes used, the latency from command
@@ -46,7 +46,7 @@ step "A local chain: anvil on 127.0.0.1, a block every second"
 rpc=$(BUCKETPAY_ANVIL_ARGS="--block-time 1" scripts/anvil.sh start "$state/chain")
 echo "$rpc"
 
-step "Deploy TestToken, SpendVerifier, SplitVerifier (bb write_solidity_verifier) and the Pool"
+step "Deploy TestToken, BatchSpendVerifier, BatchSplitVerifier (generated from the circuits' keys) and the Pool"
 "$devnet" deploy --rpc "$rpc" --out "$state/contracts.json"
 jq 'del(.pool_abi)' "$state/contracts.json"
 token=$(jq -r .token "$state/contracts.json")

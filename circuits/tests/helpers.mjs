@@ -17,7 +17,8 @@ export const CRS = process.env.BUCKETPAY_CRS ?? resolve(repoRoot, '../shared/crs
 export const BB = process.env.BUCKETPAY_BB ?? join(repoRoot, 'node_modules/@aztec/bb.js/build/amd64-linux/bb');
 
 // ---------------------------------------------------------------------------------------------
-// Field, hash, keys, notes (docs/protocol.md), computed independently of the circuits.
+// Field, hash, keys, hidden owners, notes (docs/protocol.md, v2), computed independently of the
+// circuits.
 export const P = 0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000001n;
 export const TWO_64 = 1n << 64n;
 export const TAG_PK = 1n;
@@ -32,9 +33,15 @@ export function H(...xs) {
   xs.forEach((x, i) => (s[i] = mod(BigInt(x))));
   return permute(s)[0];
 }
-export const ownerKey = (sk) => H(TAG_PK, sk);
-export const commitment = (pk, v, r) => H(pk, v, r);
+export const publicKey = (sk) => H(TAG_PK, sk);
+// owner = H(pk, r): what a deposit publishes instead of pk and r.
+export const owner = (pk, r) => H(pk, r);
+// cm = H(owner, v).
+export const commitment = (ownerHash, v) => H(ownerHash, v);
+export const noteCommitment = (pk, v, r) => commitment(owner(pk, r), v);
 export const nullifier = (sk, cm) => H(TAG_NF, sk, cm);
+// An address-sized public input (the spend authorization key's address as a field).
+export const randomAuth = () => BigInt('0x' + randomBytes(20).toString('hex'));
 export const randomField = () => BigInt('0x' + randomBytes(32).toString('hex')) % P;
 export const hex = (x) => '0x' + mod(BigInt(x)).toString(16).padStart(64, '0');
 // Raw hex without reduction mod p (for inputs outside the field's canonical range).
@@ -89,8 +96,8 @@ export class SparseTree {
 export function noteInTree(value, index = 1 + 2 * 3 + 0 * 9 + 1 * 27 + 2 * 81 + 3 ** 15) {
   const sk = randomField();
   const r = randomField();
-  const pk = ownerKey(sk);
-  const cm = commitment(pk, value, r);
+  const pk = publicKey(sk);
+  const cm = noteCommitment(pk, value, r);
   const tree = new SparseTree();
   for (const i of [0, index - 1, index + 1, index + 3, index + 9 * 3, 5 * 3 ** 10 + 7]) {
     if (i !== index && i >= 0) tree.set(i, randomField());

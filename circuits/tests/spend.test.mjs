@@ -4,11 +4,12 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { join } from 'node:path';
 import {
-  H, P, assertNoProof, commitment, executeProveVerify, hex, loadCircuit, noteInTree, nullifier, ownerKey,
-  pathInputs, randomField, readPublicInputs, removeDir, verify, writePublicInputs,
+  H, P, assertNoProof, executeProveVerify, hex, loadCircuit, noteCommitment, noteInTree, nullifier,
+  pathInputs, publicKey, randomAuth, randomField, readPublicInputs, removeDir, verify, writePublicInputs,
 } from './helpers.mjs';
 
-const RECIPIENT = 0x00112233445566778899aabbccddeeff00112233n;
+// The note's spend authorization address as a field (public input `auth`, in no constraint).
+const AUTH = 0x00112233445566778899aabbccddeeff00112233n;
 
 // Inputs by ABI name (docs/witness-protocol.md); `over` replaces any of them.
 function spendInputs(n, over = {}) {
@@ -16,7 +17,7 @@ function spendInputs(n, over = {}) {
   delete over.siblingsRaw;
   delete over.positionsRaw;
   return {
-    root: hex(n.root), nullifier: hex(n.nf), value: hex(n.value), recipient: hex(RECIPIENT),
+    root: hex(n.root), nullifier: hex(n.nf), value: hex(n.value), auth: hex(AUTH),
     sk: hex(n.sk), r: hex(n.r), siblings, positions, ...over,
   };
 }
@@ -34,7 +35,18 @@ describe('spend: valid', () => {
     const res = await executeProveVerify('spend', spendInputs(n));
     out = res.out;
     assert.equal(res.ok, true);
-    assert.deepEqual(readPublicInputs(out), [n.root, n.nf, n.value, RECIPIENT]);
+    assert.deepEqual(readPublicInputs(out), [n.root, n.nf, n.value, AUTH]);
+  });
+
+  test('auth is free: the same note proves with any other address, bound as given', async () => {
+    const n = noteInTree(3n);
+    for (const auth of [randomAuth(), (1n << 160n) - 1n]) {
+      const res = await executeProveVerify('spend', spendInputs(n, { auth: hex(auth) }));
+      const pub = readPublicInputs(res.out);
+      removeDir(res.out);
+      assert.equal(res.ok, true);
+      assert.equal(pub[3], auth);
+    }
   });
 
   test('changing any one public input breaks verification', async () => {
@@ -99,9 +111,13 @@ describe('spend: soundness (no valid proof)', () => {
       return spendInputs(n, { sk: hex(sk), nullifier: hex(nullifier(sk, n.cm)) });
     },
     'wrong nullifier': () => spendInputs(n, { nullifier: hex(n.nf + 1n) }),
-    'nullifier of another note of the same key': () => spendInputs(n, { nullifier: hex(nullifier(n.sk, commitment(ownerKey(n.sk), 999n, n.r))) }),
+    'nullifier of another note of the same key': () => spendInputs(n, { nullifier: hex(nullifier(n.sk, noteCommitment(publicKey(n.sk), 999n, n.r))) }),
     'value mismatch': () => spendInputs(n, { value: hex(n.value + 1n) }),
-    'wrong r': () => spendInputs(n, { r: hex(n.r + 1n) }),
+    'wrong r (hidden owner)': () => spendInputs(n, { r: hex(n.r + 1n) }),
+    'wrong r, nullifier recomputed for the commitment it gives': () => {
+      const r = randomField();
+      return spendInputs(n, { r: hex(r), nullifier: hex(nullifier(n.sk, noteCommitment(n.pk, n.value, r))) });
+    },
     'wrong root': () => spendInputs(n, { root: hex(n.root + 1n) }),
     'root of the empty tree': () => spendInputs(n, { root: hex(H(0n, 0n, 0n)) }),
   };
@@ -111,4 +127,9 @@ describe('spend: soundness (no valid proof)', () => {
       t.diagnostic(why);
     });
   }
+  test('the baseline of these cases is valid', async () => {
+    const { out, ok } = await executeProveVerify('spend', spendInputs(n));
+    removeDir(out);
+    assert.equal(ok, true);
+  });
 });

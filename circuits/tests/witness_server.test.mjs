@@ -67,7 +67,7 @@ before(async () => {
   await loadCircuit('spend');
   note = noteInTree(1n << 8n);
   validInputs = {
-    root: hex(note.root), nullifier: hex(note.nf), value: hex(note.value), recipient: hex(0xabcn),
+    root: hex(note.root), nullifier: hex(note.nf), value: hex(note.value), auth: hex(0xabcn),
     sk: hex(note.sk), r: hex(note.r), ...pathInputs(note.siblings, note.positions),
   };
 });

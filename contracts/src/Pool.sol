@@ -4,15 +4,22 @@ pragma solidity ^0.8.27;
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
+import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
+import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 
-import {IProofVerifier} from "./IProofVerifier.sol";
+import {IBatchProofVerifier} from "./IBatchProofVerifier.sol";
 import {Poseidon2} from "./Poseidon2.sol";
 import {TreeZeros} from "./TreeZeros.sol";
 
-/// @title Pool: the shielded pool of bucketpay (docs/protocol.md, "Contract Pool").
-/// @notice Holds one ERC20 token. Notes are commitments cm = H(pk, value, r) in a 3-ary Poseidon2
-/// Merkle tree of depth 16; a note is spent by a zero-knowledge proof (UltraHonk, bb's Solidity
-/// verifiers) that names its nullifier. Anyone may submit; funds go to the recipient bound in the proof.
+/// @title Pool: the shielded pool of bucketpay, protocol v2 (docs/protocol.md, "Contract Pool").
+/// @notice Holds one ERC20 token. Notes are commitments cm = H(owner, value) with a hidden owner
+/// H(pk, r), in a 3-ary Poseidon2 Merkle tree of depth 16; a note is spent by a zero-knowledge proof
+/// (UltraHonk, made by bb) that names its nullifier and binds the address `auth` of the
+/// note's one-time spend authorization key; a spendBatch's proofs are verified together by one
+/// call of a batch verifier (docs/batch-verifier.md), a split's by the same kind with one proof.
+/// What a spend pays, to whom, with which relayer fee and until when is an EIP-712 `Payment` signed
+/// by the auth key of every note it spends, so proofs are made before the payee is known and anyone
+/// may submit: a copy of a bundle can only pay the same people the same amounts.
 ///
 /// Tree: leaves are appended left to right; leaf i's path is i in base 3, least significant digit
 /// first; node = H(c0, c1, c2); empty subtrees Z_k (TreeZeros). Every root the pool ever had stays
@@ -21,10 +28,11 @@ import {TreeZeros} from "./TreeZeros.sol";
 /// only ever has the root after the whole batch, which is the root their `Inserted` events carry.
 ///
 /// @dev Token: a plain ERC20 (no fee on transfer, no rebasing): the pool pays out value * UNIT for
-/// value * UNIT it received. Public inputs of the verifiers (field elements as bytes32):
-/// spend [root, nullifier, value, recipient]; split [root, nullifier, amount, recipient, out_cm1, out_cm2],
-/// recipient = uint160(address).
-contract Pool is ReentrancyGuardTransient {
+/// value * UNIT it received. The verifiers are the generated batch verifiers (IBatchProofVerifier):
+/// BatchSpendVerifier and BatchSplitVerifier. Public inputs (field elements as bytes32):
+/// spend [root, nullifier, value, auth]; split [root, nullifier, amount, auth, outCms[0..7]],
+/// auth = uint160(address).
+contract Pool is ReentrancyGuardTransient, EIP712 {
     using SafeERC20 for IERC20;
 
     /// The BN254 scalar field modulus: every field element the pool takes must be below it.
@@ -34,12 +42,20 @@ contract Pool is ReentrancyGuardTransient {
     uint256 public constant CAPACITY = 43_046_721;
     /// Values are integers below 2^64 (in units of UNIT).
     uint256 public constant MAX_VALUE = type(uint64).max;
+    /// Outputs of a split (absent ones have commitment 0).
+    uint256 public constant SPLIT_OUTPUTS = 8;
+    /// EIP-712 type of a payment; nullifiers are the notes it spends, in the order of the proofs.
+    bytes32 public constant PAYMENT_TYPEHASH = keccak256(
+        "Payment(uint256[] nullifiers,address recipient,uint256 fee,address feeRecipient,uint256 deadline)"
+    );
 
     IERC20 public immutable TOKEN;
     /// Token base units per value unit (e.g. 10^4 for cents of a 6-decimals dollar token).
     uint256 public immutable UNIT;
-    IProofVerifier public immutable SPEND_VERIFIER;
-    IProofVerifier public immutable SPLIT_VERIFIER;
+    /// Verifies a spendBatch's proofs in one call (BatchSpendVerifier).
+    IBatchProofVerifier public immutable SPEND_VERIFIER;
+    /// Verifies a split's proof (BatchSplitVerifier with one proof: cheaper than bb's SplitVerifier).
+    IBatchProofVerifier public immutable SPLIT_VERIFIER;
     /// The Poseidon2 hasher (raw bytecode, see Poseidon2.sol), deployed by the constructor.
     address public immutable HASHER;
 
@@ -55,25 +71,47 @@ contract Pool is ReentrancyGuardTransient {
     /// Written only when a node becomes complete, so an insert writes about one slot on average.
     uint256[2][16] private _leftSiblings;
 
-    /// One spend for `spendBatch`.
-    struct SpendRequest {
-        bytes proof;
+    /// The public inputs of one `spend` proof (its proof travels in spendBatch's `proofs`).
+    struct SpendInputs {
         uint256 root;
         uint256 nullifier;
         uint256 value;
+        address auth;
+    }
+
+    /// A `split` proof and its public inputs; outCms[i] = 0 for an absent output.
+    struct SplitProof {
+        bytes proof;
+        uint256 root;
+        uint256 nullifier;
+        uint256 amount;
+        address auth;
+        uint256[8] outCms;
+    }
+
+    /// What a spendBatch or split pays: sum(values) * UNIT - fee to `recipient` and `fee` (token
+    /// base units) to `feeRecipient`, valid while block.timestamp <= deadline (Unix seconds).
+    struct Payment {
+        uint256[] nullifiers;
         address recipient;
+        uint256 fee;
+        address feeRecipient;
+        uint256 deadline;
     }
 
     /// A commitment was inserted at `leafIndex`; `root` is the tree's root after the call's inserts.
     event Inserted(uint256 indexed commitment, uint256 leafIndex, uint256 root);
-    /// A note was spent by a `spend` proof; value * UNIT tokens went to `recipient`.
-    event Spent(uint256 indexed nullifier, address indexed recipient, uint256 value);
-    /// A note was spent by a `split` proof: `amount` paid out to `recipient` (if non-zero) and the
-    /// non-zero outputs inserted (their `Inserted` events precede this one).
-    event Split(uint256 indexed nullifier, address indexed recipient, uint256 amount, uint256 outCm1, uint256 outCm2);
+    /// A note was spent (by spendBatch or split) for the payment with EIP-712 digest `payment`.
+    event Spent(uint256 indexed nullifier, bytes32 indexed payment);
+    /// The payment `payment` paid `amount` (token base units) to `recipient` and `fee` to `feeRecipient`.
+    event Paid(
+        bytes32 indexed payment, address indexed recipient, uint256 amount, address indexed feeRecipient, uint256 fee
+    );
 
     error ValueTooLarge(uint256 value);
+    error ZeroValue();
     error ZeroRecipient();
+    error ZeroFeeRecipient();
     error NotAFieldElement(uint256 x);
     error LengthMismatch(uint256 a, uint256 b);
     error EmptyBatch();
@@ -83,8 +121,15 @@ contract Pool is ReentrancyGuardTransient {
     error TreeFull();
     error InvalidUnit();
     error ZeroAddress();
+    error PaymentExpired(uint256 deadline);
+    error PaymentMismatch(uint256 index);
+    error WrongSigner(uint256 index);
+    error FeeTooHigh(uint256 fee, uint256 amount);
+    error ZeroAuth(uint256 index);
 
-    constructor(IERC20 token, uint256 unit, IProofVerifier spendVerifier, IProofVerifier splitVerifier) {
+    constructor(IERC20 token, uint256 unit, IBatchProofVerifier spendVerifier, IBatchProofVerifier splitVerifier)
+        EIP712("bucketpay", "2")
+    {
         if (address(token) == address(0) || address(spendVerifier) == address(0) || address(splitVerifier) == address(0))
         {
             revert ZeroAddress();
@@ -102,23 +147,24 @@ contract Pool is ReentrancyGuardTransient {
 
     // ------------------------------------------------------------------------------------ deposits
 
-    /// Inserts cm = H(pk, value, r) and pulls value * UNIT tokens from the caller.
-    function deposit(uint256 pk, uint256 value, uint256 r) external nonReentrant {
+    /// Inserts cm = H(owner, value) and pulls value * UNIT tokens from the caller. owner = H(pk, r)
+    /// is the note's hidden owner; 0 < value < 2^64.
+    function deposit(uint256 owner, uint256 value) external nonReentrant {
         uint256[] memory cms = new uint256[](1);
-        cms[0] = _commitment(pk, value, r);
+        cms[0] = _commitment(owner, value);
         _insert(cms);
         TOKEN.safeTransferFrom(msg.sender, address(this), value * UNIT);
     }
 
-    /// Inserts one note per value, all owned by pk, and pulls the total in one transfer.
-    function depositMany(uint256 pk, uint256[] calldata values, uint256[] calldata rs) external nonReentrant {
-        uint256 n = values.length;
+    /// Inserts one note per (owners[i], values[i]) in order and pulls the total in one transfer.
+    function depositMany(uint256[] calldata owners, uint256[] calldata values) external nonReentrant {
+        uint256 n = owners.length;
         if (n == 0) revert EmptyBatch();
-        if (rs.length != n) revert LengthMismatch(n, rs.length);
+        if (values.length != n) revert LengthMismatch(n, values.length);
         uint256[] memory cms = new uint256[](n);
         uint256 total;
         for (uint256 i = 0; i < n; ++i) {
-            cms[i] = _commitment(pk, values[i], rs[i]);
+            cms[i] = _commitment(owners[i], values[i]);
             total += values[i];
         }
         _insert(cms);
@@ -127,89 +173,165 @@ contract Pool is ReentrancyGuardTransient {
 
     // -------------------------------------------------------------------------------------- spends
 
-    /// Spends one note with a `spend` proof and pays value * UNIT to `recipient`.
-    function spend(bytes calldata proof, uint256 root_, uint256 nullifier, uint256 value, address recipient)
-        external
-        nonReentrant
-    {
-        _checkSpend(proof, root_, nullifier, value, recipient);
-        isSpent[nullifier] = true;
-        emit Spent(nullifier, recipient, value);
-        TOKEN.safeTransfer(recipient, value * UNIT);
-    }
-
-    /// Spends several notes at once (a payment of several buckets). All or nothing: one bad item
-    /// reverts the batch, as does a nullifier appearing twice. Consecutive items paying the same
-    /// recipient are paid with one transfer.
-    function spendBatch(SpendRequest[] calldata requests) external nonReentrant {
-        uint256 n = requests.length;
-        if (n == 0) revert EmptyBatch();
-        for (uint256 i = 0; i < n; ++i) {
-            SpendRequest calldata q = requests[i];
-            _checkSpend(q.proof, q.root, q.nullifier, q.value, q.recipient);
-            // Marking at once makes a repeated nullifier later in the batch fail its check.
-            isSpent[q.nullifier] = true;
-            emit Spent(q.nullifier, q.recipient, q.value);
-        }
-        address to = requests[0].recipient;
-        uint256 sum = 0;
-        for (uint256 i = 0; i < n; ++i) {
-            SpendRequest calldata q = requests[i];
-            if (q.recipient != to) {
-                TOKEN.safeTransfer(to, sum * UNIT);
-                to = q.recipient;
-                sum = 0;
-            }
-            sum += q.value;
-        }
-        TOKEN.safeTransfer(to, sum * UNIT);
-    }
-
-    /// Spends one note with a `split` proof: inserts the non-zero outputs and pays amount * UNIT to
-    /// `recipient` when amount > 0 (a recipient is then required).
-    function split(
-        bytes calldata proof,
-        uint256 root_,
-        uint256 nullifier,
-        uint256 amount,
-        address recipient,
-        uint256 outCm1,
-        uint256 outCm2
+    /// Spends the notes of `spends` for `payment`, which every note's auth key signed
+    /// (signatures[i] by spends[i].auth: 65 bytes r || s || v, low s); proofs[i] is spends[i]'s
+    /// proof. All or nothing: one bad item reverts the batch, as does a nullifier appearing twice.
+    /// Every check of the Pool's own comes first; then all proofs are verified by one call of
+    /// SPEND_VERIFIER.verifyBatch, with `proofs` forwarded as they came. Pays sum(values) * UNIT - fee
+    /// to the recipient and the fee to the fee recipient, whoever sends the transaction.
+    function spendBatch(
+        bytes[] calldata proofs,
+        SpendInputs[] calldata spends,
+        Payment calldata payment,
+        bytes[] calldata signatures
     ) external nonReentrant {
-        if (amount > MAX_VALUE) revert ValueTooLarge(amount);
-        if (amount != 0 && recipient == address(0)) revert ZeroRecipient();
-        if (outCm1 >= FIELD_SIZE) revert NotAFieldElement(outCm1);
-        if (outCm2 >= FIELD_SIZE) revert NotAFieldElement(outCm2);
-        _checkRootAndNullifier(root_, nullifier);
-        bytes32[] memory inputs = new bytes32[](6);
-        inputs[0] = bytes32(root_);
-        inputs[1] = bytes32(nullifier);
-        inputs[2] = bytes32(amount);
-        inputs[3] = bytes32(uint256(uint160(recipient)));
-        inputs[4] = bytes32(outCm1);
-        inputs[5] = bytes32(outCm2);
-        _verify(SPLIT_VERIFIER, proof, inputs);
+        uint256 n = spends.length;
+        if (n == 0) revert EmptyBatch();
+        if (proofs.length != n) revert LengthMismatch(n, proofs.length);
+        if (payment.nullifiers.length != n) revert LengthMismatch(n, payment.nullifiers.length);
+        if (signatures.length != n) revert LengthMismatch(n, signatures.length);
+        bytes32 digest = _checkPayment(payment);
+        bytes32[][] memory inputs = new bytes32[][](n);
+        uint256 total = 0;
+        for (uint256 i = 0; i < n; ++i) {
+            SpendInputs calldata q = spends[i];
+            if (payment.nullifiers[i] != q.nullifier) revert PaymentMismatch(i);
+            if (q.value > MAX_VALUE) revert ValueTooLarge(q.value);
+            if (q.value == 0) revert ZeroValue();
+            _checkRootAndNullifier(q.root, q.nullifier);
+            _checkSigner(digest, q.auth, signatures[i], i);
+            bytes32[] memory x = new bytes32[](4);
+            x[0] = bytes32(q.root);
+            x[1] = bytes32(q.nullifier);
+            x[2] = bytes32(q.value);
+            x[3] = bytes32(uint256(uint160(q.auth)));
+            inputs[i] = x;
+            // Marking at once makes a repeated nullifier later in the batch fail its check (the
+            // verifier accepts a batch holding one proof twice).
+            isSpent[q.nullifier] = true;
+            emit Spent(q.nullifier, digest);
+            total += q.value;
+        }
+        total *= UNIT;
+        if (payment.fee > total) revert FeeTooHigh(payment.fee, total);
+        try SPEND_VERIFIER.verifyBatch(proofs, inputs) returns (bool ok) {
+            if (!ok) revert InvalidProof();
+        } catch {
+            revert InvalidProof();
+        }
+        _pay(digest, payment, total);
+    }
 
-        isSpent[nullifier] = true;
-        uint256 outs = (outCm1 != 0 ? 1 : 0) + (outCm2 != 0 ? 1 : 0);
+    /// Spends one note with a `split` proof for `payment` (payment.nullifiers == [s.nullifier],
+    /// signed by s.auth): inserts the non-zero outCms in order as one batch, then pays
+    /// amount * UNIT - fee to the recipient and the fee to the fee recipient. A rebalancing split
+    /// withdraws exactly the relayer's fee (amount * UNIT == fee).
+    function split(SplitProof calldata s, Payment calldata payment, bytes calldata signature) external nonReentrant {
+        if (payment.nullifiers.length != 1) revert LengthMismatch(1, payment.nullifiers.length);
+        if (payment.nullifiers[0] != s.nullifier) revert PaymentMismatch(0);
+        bytes32 digest = _checkPayment(payment);
+        if (s.amount > MAX_VALUE) revert ValueTooLarge(s.amount);
+        if (payment.fee > s.amount * UNIT) revert FeeTooHigh(payment.fee, s.amount * UNIT);
+        _checkRootAndNullifier(s.root, s.nullifier);
+        _checkSigner(digest, s.auth, signature, 0);
+        bytes32[] memory inputs = new bytes32[](4 + SPLIT_OUTPUTS);
+        inputs[0] = bytes32(s.root);
+        inputs[1] = bytes32(s.nullifier);
+        inputs[2] = bytes32(s.amount);
+        inputs[3] = bytes32(uint256(uint160(s.auth)));
+        uint256 outs = 0;
+        for (uint256 i = 0; i < SPLIT_OUTPUTS; ++i) {
+            uint256 cm = s.outCms[i];
+            if (cm >= FIELD_SIZE) revert NotAFieldElement(cm);
+            inputs[4 + i] = bytes32(cm);
+            if (cm != 0) ++outs;
+        }
+        // One proof through the batch verifier: at k = 1 it costs ~130k less than bb's verifier.
+        bytes[] memory proofs = new bytes[](1);
+        proofs[0] = s.proof;
+        bytes32[][] memory batch = new bytes32[][](1);
+        batch[0] = inputs;
+        try SPLIT_VERIFIER.verifyBatch(proofs, batch) returns (bool ok) {
+            if (!ok) revert InvalidProof();
+        } catch {
+            revert InvalidProof();
+        }
+
+        isSpent[s.nullifier] = true;
         if (outs != 0) {
             uint256[] memory cms = new uint256[](outs);
             uint256 k = 0;
-            if (outCm1 != 0) cms[k++] = outCm1;
-            if (outCm2 != 0) cms[k] = outCm2;
+            for (uint256 i = 0; i < SPLIT_OUTPUTS; ++i) {
+                if (s.outCms[i] != 0) cms[k++] = s.outCms[i];
+            }
             _insert(cms);
         }
-        emit Split(nullifier, recipient, amount, outCm1, outCm2);
-        if (amount != 0) TOKEN.safeTransfer(recipient, amount * UNIT);
+        emit Spent(s.nullifier, digest);
+        _pay(digest, payment, s.amount * UNIT);
+    }
+
+    // ------------------------------------------------------------------------------------ payments
+
+    /// The EIP-712 digest of `payment` under this pool's domain: what each auth key signs, and the
+    /// payment's identifier in the Spent and Paid events.
+    function paymentDigest(Payment calldata payment) external view returns (bytes32) {
+        return _paymentDigest(payment);
+    }
+
+    /// The EIP-712 domain separator: name "bucketpay", version "2", this chain, this pool.
+    function domainSeparator() external view returns (bytes32) {
+        return _domainSeparatorV4();
+    }
+
+    function _paymentDigest(Payment calldata payment) private view returns (bytes32) {
+        bytes32 structHash = keccak256(
+            abi.encode(
+                PAYMENT_TYPEHASH,
+                keccak256(abi.encodePacked(payment.nullifiers)),
+                payment.recipient,
+                payment.fee,
+                payment.feeRecipient,
+                payment.deadline
+            )
+        );
+        return _hashTypedDataV4(structHash);
+    }
+
+    /// The payment's own checks (deadline, recipients); returns its digest.
+    function _checkPayment(Payment calldata payment) private view returns (bytes32) {
+        if (block.timestamp > payment.deadline) revert PaymentExpired(payment.deadline);
+        if (payment.recipient == address(0)) revert ZeroRecipient();
+        if (payment.fee != 0 && payment.feeRecipient == address(0)) revert ZeroFeeRecipient();
+        return _paymentDigest(payment);
+    }
+
+    /// Reverts with WrongSigner(index) unless `signature` (r || s || v, 65 bytes) is auth's
+    /// signature of `digest`. Malleable (high-s) and malformed signatures are refused by
+    /// OpenZeppelin's ECDSA.tryRecover, whose failures recover no address.
+    function _checkSigner(bytes32 digest, address auth, bytes calldata signature, uint256 index) private pure {
+        if (auth == address(0)) revert ZeroAuth(index);
+        if (signature.length != 65) revert WrongSigner(index);
+        (address signer, ECDSA.RecoverError err,) =
+            ECDSA.tryRecover(digest, uint8(signature[64]), bytes32(signature[0:32]), bytes32(signature[32:64]));
+        if (err != ECDSA.RecoverError.NoError || signer != auth) revert WrongSigner(index);
+    }
+
+    /// Pays `total` (token base units) as `payment` says and emits Paid; the caller checked
+    /// fee <= total. Transfers of 0 are skipped.
+    function _pay(bytes32 digest, Payment calldata payment, uint256 total) private {
+        uint256 amount = total - payment.fee;
+        emit Paid(digest, payment.recipient, amount, payment.feeRecipient, payment.fee);
+        if (amount != 0) TOKEN.safeTransfer(payment.recipient, amount);
+        if (payment.fee != 0) TOKEN.safeTransfer(payment.feeRecipient, payment.fee);
     }
 
     // -------------------------------------------------------------------------------------- checks
 
-    function _commitment(uint256 pk, uint256 value, uint256 r) private view returns (uint256) {
-        if (pk >= FIELD_SIZE) revert NotAFieldElement(pk);
-        if (r >= FIELD_SIZE) revert NotAFieldElement(r);
+    function _commitment(uint256 owner, uint256 value) private view returns (uint256) {
+        if (owner >= FIELD_SIZE) revert NotAFieldElement(owner);
         if (value > MAX_VALUE) revert ValueTooLarge(value);
-        return Poseidon2.hash3(HASHER, pk, value, r);
+        if (value == 0) revert ZeroValue();
+        return Poseidon2.hash2(HASHER, owner, value);
     }
 
     function _checkRootAndNullifier(uint256 root_, uint256 nullifier) private view {
@@ -220,31 +342,6 @@ contract Pool is ReentrancyGuardTransient {
         if (nullifier >= FIELD_SIZE) revert NotAFieldElement(nullifier);
         if (!isKnownRoot[root_]) revert UnknownRoot(root_);
         if (isSpent[nullifier]) revert NullifierAlreadySpent(nullifier);
-    }
-
-    function _checkSpend(bytes calldata proof, uint256 root_, uint256 nullifier, uint256 value, address recipient)
-        private
-        view
-    {
-        if (value > MAX_VALUE) revert ValueTooLarge(value);
-        if (recipient == address(0)) revert ZeroRecipient();
-        _checkRootAndNullifier(root_, nullifier);
-        bytes32[] memory inputs = new bytes32[](4);
-        inputs[0] = bytes32(root_);
-        inputs[1] = bytes32(nullifier);
-        inputs[2] = bytes32(value);
-        inputs[3] = bytes32(uint256(uint160(recipient)));
-        _verify(SPEND_VERIFIER, proof, inputs);
-    }
-
-    /// Reverts with InvalidProof unless the verifier returns true (bb's verifiers revert with their
-    /// own errors on malformed proofs; those become InvalidProof too).
-    function _verify(IProofVerifier verifier, bytes calldata proof, bytes32[] memory inputs) private view {
-        try verifier.verify(proof, inputs) returns (bool ok) {
-            if (!ok) revert InvalidProof();
-        } catch {
-            revert InvalidProof();
-        }
     }
 
     // ---------------------------------------------------------------------------------------- tree

@@ -434,6 +434,8 @@ contract BatchSpendVerifierTest is BatchVerifierBase {
     /// What a caller such as Pool.spendBatch pays on top of verifyBatch to hand it k proofs from its
     /// own calldata: forwarding `bytes[] calldata` as is (one copy into the call's memory), or
     /// building the arrays from an array of request structs first (two copies). Printed as GAS lines.
+    /// Both include the caller's call to the (cold) verifier.
+    /// forge-config: default.isolate = true
     function test_gasForwarding() public {
         if (!_ready(MAX_BATCH)) return;
         BatchForwarder f = new BatchForwarder(batch);
@@ -445,41 +447,19 @@ contract BatchSpendVerifierTest is BatchVerifierBase {
             for (uint256 i = 0; i < k; ++i) {
                 rs[i] = BatchForwarder.Request(ps[i], pis[i]);
             }
-            uint256 alone = gasOf(address(batch), abi.encodeCall(IBatchVerifier.verifyBatch, (ps, pis)), address(0));
-            uint256 arrays = gasOf(address(f), abi.encodeCall(BatchForwarder.fromArrays, (ps, pis)), address(batch));
-            uint256 structs = gasOf(address(f), abi.encodeCall(BatchForwarder.fromRequests, (rs)), address(batch));
+            uint256 alone = gasOf(address(batch), abi.encodeCall(IBatchVerifier.verifyBatch, (ps, pis)));
+            uint256 arrays = gasOf(address(f), abi.encodeCall(BatchForwarder.fromArrays, (ps, pis)));
+            uint256 structs = gasOf(address(f), abi.encodeCall(BatchForwarder.fromRequests, (rs)));
             string memory n = vm.toString(k);
             console.log(string.concat("GAS forward_arrays_k", n, "_overhead_per_proof"), (arrays - alone) / k);
             console.log(string.concat("GAS forward_requests_k", n, "_overhead_per_proof"), (structs - alone) / k);
         }
     }
 
-    address internal constant EMPTY = address(0x5701);
-
-    /// Execution gas of one call to `to` (its frame: code, memory, the calls it makes), with `to`
-    /// and `also` cold as in a fresh transaction, the call instruction's own cost removed by
-    /// calibrating against the same call to a cold account whose code is STOP. The calldata is
-    /// already in memory and nothing is returned into memory, so the measuring frame's memory
-    /// (which grows during a test) adds nothing. (utils/TxGas.sol's measureCall calibrates with a
-    /// Solidity `.call(data)`, which copies `data` to free memory first: the calibration call pays
-    /// that copy's memory expansion and the measured call, reusing the region, does not, so large
-    /// calls come out low, by ~280k at 17 proofs here.) `also`: another account the call touches.
-    function gasOf(address to, bytes memory data, address also) internal returns (uint256 used) {
-        if (EMPTY.code.length == 0) vm.etch(EMPTY, hex"00");
-        vm.cool(to);
-        vm.cool(EMPTY);
-        if (also != address(0)) vm.cool(also);
-        bool ok;
-        address empty = EMPTY;
-        assembly {
-            let g := gas()
-            pop(staticcall(gas(), empty, add(data, 0x20), mload(data), 0, 0))
-            let base := sub(g, gas())
-            g := gas()
-            ok := staticcall(gas(), to, add(data, 0x20), mload(data), 0, 0)
-            used := sub(sub(g, gas()), base)
-        }
-        require(ok, "measured call failed");
+    /// Execution gas of one call to `to` made as its own transaction (utils/TxGas.sol: its
+    /// frame's gas, every account cold; the test must run in isolation mode).
+    function gasOf(address to, bytes memory data) internal returns (uint256) {
+        return measureCall(to, data);
     }
 
     // ------------------------------------------------------------------------------ gas
@@ -487,18 +467,19 @@ contract BatchSpendVerifierTest is BatchVerifierBase {
     /// each call measured alone with cold accounts (gasOf), and the calldata gas per proof of the
     /// verifyBatch call (EIP-2028). Printed as "GAS <name> <n>" lines; docs/batch-verifier.md has
     /// the table.
+    /// forge-config: default.isolate = true
     function test_gasBatchVerify() public {
         if (!_ready(MAX_BATCH)) return;
         uint256 single = 0;
         for (uint256 i = 0; i < 8; ++i) {
-            single += gasOf(address(bb), abi.encodeCall(IHonkVerifier.verify, (proofs[i], inputs[i])), address(0));
+            single += gasOf(address(bb), abi.encodeCall(IHonkVerifier.verify, (proofs[i], inputs[i])));
         }
         console.log("GAS bb_verify_per_proof", single / 8);
         uint256[5] memory sizes = [uint256(1), 2, 4, 8, 17];
         for (uint256 s = 0; s < sizes.length; ++s) {
             (bytes[] memory ps, bytes32[][] memory pis) = _slice(0, sizes[s]);
             bytes memory data = abi.encodeCall(IBatchVerifier.verifyBatch, (ps, pis));
-            uint256 g = gasOf(address(batch), data, address(0));
+            uint256 g = gasOf(address(batch), data);
             string memory n = vm.toString(sizes[s]);
             console.log(string.concat("GAS batch_verify_k", n), g);
             console.log(string.concat("GAS batch_verify_k", n, "_per_proof"), g / sizes[s]);

@@ -37,25 +37,37 @@ contract PoolTreeTest is PoolBase {
         uint256[] memory roots = vm.parseJsonUintArray(json, ".roots");
         vm.assertEq(leaves.length, roots.length);
         // The pool inserts commitments it computes, so feed the fixture's leaves in as split outputs
-        // (mock-verified), in batches of 2 and 1 — each batch's final root must match.
+        // (mock-verified), in batches of 1 to 8 (with absent outputs among them): each batch's
+        // final root must match.
         uint256 i = 0;
         uint256 nf = 1;
         while (i < leaves.length) {
-            uint256 cm2 = i + 1 < leaves.length ? leaves[i + 1] : 0;
-            _splitInsert(nf++, leaves[i], cm2);
-            i += cm2 == 0 ? 1 : 2;
+            uint256 batch = 1 + nf % 8;
+            if (batch > leaves.length - i) batch = leaves.length - i;
+            uint256[8] memory outs;
+            // Spread the batch over the 8 slots, leaving gaps (absent outputs) between them.
+            uint256 slot = nf % 2;
+            for (uint256 j = 0; j < batch; ++j) {
+                if (slot + (batch - j) > 8) slot = 8 - (batch - j);
+                outs[slot] = leaves[i + j];
+                slot += 1 + (nf + j) % 2;
+            }
+            _splitInsert(nf++, outs);
+            i += batch;
             vm.assertEq(pool.root(), roots[i - 1], string.concat("root after leaf ", vm.toString(i - 1)));
             vm.assertTrue(pool.isKnownRoot(roots[i - 1]));
         }
         console.log("tree fixture roots checked:", roots.length);
     }
 
-    /// Inserts cm1, cm2 through a (mock-verified) split that pays nothing.
-    function _splitInsert(uint256 nf, uint256 cm1, uint256 cm2) internal {
-        uint256 root = pool.root();
-        bytes memory proof = abi.encode("split", nf);
-        splitV.accept(proof, splitInputs(root, nf, 0, address(0), cm1, cm2));
-        pool.split(proof, root, nf, 0, address(0), cm1, cm2);
+    /// Inserts the non-zero outs through a (mock-verified, signed) split that pays nothing.
+    function _splitInsert(uint256 nf, uint256[8] memory outs) internal {
+        uint256 key = authKey(nf);
+        Pool.SplitProof memory s =
+            Pool.SplitProof(abi.encode("split", nf), pool.root(), nf, 0, vm.addr(key), outs);
+        splitV.accept(s.proof, splitInputs(s));
+        Pool.Payment memory p = payment(one(nf), BOB, 0, address(0));
+        pool.split(s, p, sign(key, pool.paymentDigest(p)));
     }
 
     function test_depositRootsMatchModel() public {
@@ -66,8 +78,8 @@ contract PoolTreeTest is PoolBase {
         uint256[] memory all = new uint256[](values.length);
         for (uint256 i = 0; i < values.length; ++i) {
             vm.prank(ALICE);
-            pool.deposit(7, values[i], 1000 + i);
-            all[i] = commitment(7, values[i], 1000 + i);
+            pool.deposit(1000 + i, values[i]);
+            all[i] = commitment(1000 + i, values[i]);
             uint256[] memory prefix = new uint256[](i + 1);
             for (uint256 j = 0; j <= i; ++j) {
                 prefix[j] = all[j];
@@ -92,15 +104,15 @@ contract PoolTreeTest is PoolBase {
             uint256 batch = 1 + seed % 7;
             if (batch > n - i) batch = n - i;
             uint256[] memory values = new uint256[](batch);
-            uint256[] memory rs = new uint256[](batch);
+            uint256[] memory owners = new uint256[](batch);
             for (uint256 j = 0; j < batch; ++j) {
-                values[j] = (seed >> (8 * j)) & 0xffff;
-                rs[j] = uint256(keccak256(abi.encode(seed, j))) % P;
-                cms[i + j] = commitment(5, values[j], rs[j]);
+                values[j] = 1 + ((seed >> (8 * j)) & 0xffff);
+                owners[j] = uint256(keccak256(abi.encode(seed, j))) % P;
+                cms[i + j] = commitment(owners[j], values[j]);
             }
             vm.prank(ALICE);
-            if (batch == 1 && seed & 1 == 0) pool.deposit(5, values[0], rs[0]);
-            else pool.depositMany(5, values, rs);
+            if (batch == 1 && seed & 1 == 0) pool.deposit(owners[0], values[0]);
+            else pool.depositMany(owners, values);
             i += batch;
             uint256[] memory prefix = new uint256[](i);
             for (uint256 j = 0; j < i; ++j) {
@@ -122,16 +134,16 @@ contract PoolTreeTest is PoolBase {
         values[0] = 1;
         values[1] = 2;
         values[2] = 3;
-        uint256[] memory rs = new uint256[](3);
-        rs[0] = 11;
-        rs[1] = 12;
-        rs[2] = 13;
+        uint256[] memory owners = new uint256[](3);
+        owners[0] = 11;
+        owners[1] = 12;
+        owners[2] = 13;
         vm.prank(ALICE);
-        pool.deposit(9, 5, 10);
+        pool.deposit(9, 5);
         uint256[] memory leaves = new uint256[](4);
-        leaves[0] = commitment(9, 5, 10);
+        leaves[0] = commitment(9, 5);
         for (uint256 i = 0; i < 3; ++i) {
-            leaves[i + 1] = commitment(9, values[i], rs[i]);
+            leaves[i + 1] = commitment(owners[i], values[i]);
         }
         uint256 expectedRoot = modelRoot(leaves);
         for (uint256 i = 0; i < 3; ++i) {
@@ -139,24 +151,46 @@ contract PoolTreeTest is PoolBase {
             emit Inserted(leaves[i + 1], i + 1, expectedRoot);
         }
         vm.prank(ALICE);
-        pool.depositMany(9, values, rs);
+        pool.depositMany(owners, values);
         vm.assertEq(pool.root(), expectedRoot);
     }
 
-    /// The last leaf fits, the next insert reverts with TreeFull (nextIndex set by vm.store).
+    /// The last leaf fits, the next insert reverts with TreeFull (nextIndex set by vm.store); a
+    /// split whose outputs would overflow the tree reverts as a whole.
     function test_treeFull() public {
-        // Storage: slot 0 is nextIndex (the reentrancy guard is transient; checked below).
-        bytes32 slot = bytes32(uint256(0));
-        vm.assertEq(uint256(vm.load(address(pool), slot)), 0);
-        vm.store(address(pool), slot, bytes32(pool.CAPACITY() - 1));
-        vm.assertEq(pool.nextIndex(), pool.CAPACITY() - 1);
-        vm.startPrank(ALICE);
-        pool.deposit(1, 1, 1);
-        vm.expectRevert(Pool.TreeFull.selector);
-        pool.deposit(1, 1, 2);
+        // Storage: slots 0 and 1 are EIP712's name and version fallbacks (unused, empty), slot 2
+        // is nextIndex (the reentrancy guard is transient); checked below.
+        bytes32 slot = bytes32(uint256(2));
+        vm.assertEq(uint256(vm.load(address(pool), bytes32(uint256(0)))), 0);
+        vm.assertEq(uint256(vm.load(address(pool), bytes32(uint256(1)))), 0);
+        vm.prank(ALICE);
+        pool.deposit(1, 1);
+        vm.assertEq(uint256(vm.load(address(pool), slot)), 1);
+        vm.store(address(pool), slot, bytes32(pool.CAPACITY() - 2));
+        vm.assertEq(pool.nextIndex(), pool.CAPACITY() - 2);
         uint256[] memory v = new uint256[](2);
+        v[0] = 1;
+        v[1] = 1;
+        // A split of 2 outputs fits exactly; a second one does not, nor does any deposit.
+        uint256 key = authKey(3);
+        uint256[8] memory outs = [uint256(5), 0, 0, 0, 0, 0, 0, 6];
+        uint256 root = pool.root();
+        Pool.SplitProof memory s = Pool.SplitProof(abi.encode("full"), root, 3, 0, vm.addr(key), outs);
+        splitV.accept(s.proof, splitInputs(s));
+        Pool.Payment memory p = payment(one(3), BOB, 0, address(0));
+        pool.split(s, p, sign(key, pool.paymentDigest(p)));
+        vm.assertEq(pool.nextIndex(), pool.CAPACITY());
+        s.nullifier = 4;
+        splitV.accept(s.proof, splitInputs(s));
+        p = payment(one(4), BOB, 0, address(0));
+        bytes memory sig = sign(key, pool.paymentDigest(p));
         vm.expectRevert(Pool.TreeFull.selector);
-        pool.depositMany(1, v, v);
+        pool.split(s, p, sig);
+        vm.startPrank(ALICE);
+        vm.expectRevert(Pool.TreeFull.selector);
+        pool.deposit(1, 1);
+        vm.expectRevert(Pool.TreeFull.selector);
+        pool.depositMany(v, v);
         vm.stopPrank();
     }
 }

@@ -1,4 +1,4 @@
-// Devnet: deploys bucketpay's contracts (a TestToken, the two generated verifiers and the Pool) from
+// Devnet: deploys bucketpay's contracts (a TestToken, the two generated batch verifiers and the Pool) from
 // the build's forge artifacts onto a development chain (anvil), and funds accounts there. For the
 // demo, the end-to-end tests and the payment benchmark; a real deployment is a forge script's job.
 #pragma once
@@ -15,8 +15,8 @@ namespace bucketpay::devnet {
 
 struct Contracts {
   eth::Address token;
-  eth::Address spend_verifier;
-  eth::Address split_verifier;
+  eth::Address spend_verifier;  // BatchSpendVerifier: the Pool verifies a spendBatch's proofs in one call
+  eth::Address split_verifier;  // BatchSplitVerifier: a split's one proof
   eth::Address pool;
   eth::U256 unit;                  // token base units per value unit (cent)
   std::uint64_t deploy_block = 0;  // the block of the Pool's deployment: sync starts here
@@ -35,8 +35,9 @@ struct Artifact {
 Result<Artifact> load_artifact(const std::filesystem::path& artifacts_dir, std::string_view file,
                                std::string_view contract);
 
-// Deploys TestToken, SpendVerifier, SplitVerifier and Pool(token, unit, spend, split) with
-// `deployer`. `artifacts_dir` is the forge output directory (contracts/out).
+// Deploys TestToken, BatchSpendVerifier, BatchSplitVerifier (generated from the circuits' keys by
+// contracts/tools/gen_batch_verifier.py) and Pool(token, unit, spend, split) with `deployer`. `artifacts_dir` is the
+// forge output directory (contracts/out).
 Result<Contracts> deploy(eth::Rpc& rpc, eth::Wallet& deployer, const std::filesystem::path& artifacts_dir,
                          const eth::U256& unit);
 

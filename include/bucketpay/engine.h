@@ -3,8 +3,12 @@
 //
 // Two modes (docs/protocol.md, "Precomputes and payments"):
 //  - seed mode, generate_all_precomputes(): for one note, a `split` proof per bucket b <= v that
-//    withdraws b to the recipient with the change back to the owner (at most one can ever be used);
+//    withdraws b with the change back to the owner as its one output (at most one can ever be used);
 //  - inventory mode, generate_spend_precomputes(): one `spend` proof per note, for its exact value.
+// Protocol v2: proofs name no recipient. Each binds its note's spend authorization address
+// (auth_address(sk, cm), bucketpay/circuit_inputs.h); who is paid is decided at payment time by
+// the EIP-712 payment that key signs. Until the store has a field for it, Precompute::recipient
+// holds that auth address as a field element.
 //
 // Every proof is a job in the store first (idempotent on its key), then proved by the ProverPool,
 // verified, and stored with its job marked done in one transaction. Asking for a precompute that
@@ -77,9 +81,9 @@ class Engine {
 
   // Seed mode for note `note_id` (see above). Buckets above the note's value are skipped.
   Result<PrecomputeReport> generate_all_precomputes(std::int64_t note_id, std::span<const Cents> buckets,
-                                                    const Fr& recipient, const PrecomputeOptions& options = {});
+                                                    const PrecomputeOptions& options = {});
   // Inventory mode: one spend proof per note.
-  Result<PrecomputeReport> generate_spend_precomputes(std::span<const std::int64_t> note_ids, const Fr& recipient,
+  Result<PrecomputeReport> generate_spend_precomputes(std::span<const std::int64_t> note_ids,
                                                       const PrecomputeOptions& options = {});
   // Proves every pending job in the store (after a crash: running ones are reset first).
   Result<PrecomputeReport> resume(const PrecomputeOptions& options = {});
@@ -88,8 +92,8 @@ class Engine {
   // without proving (for a fleet of `bucketpay worker`s). Already stored precomputes count as
   // cached; report.enqueued is how many jobs were added; options.batch names them.
   Result<PrecomputeReport> enqueue_all_precomputes(std::int64_t note_id, std::span<const Cents> buckets,
-                                                   const Fr& recipient, const PrecomputeOptions& options = {});
-  Result<PrecomputeReport> enqueue_spend_precomputes(std::span<const std::int64_t> note_ids, const Fr& recipient,
+                                                   const PrecomputeOptions& options = {});
+  Result<PrecomputeReport> enqueue_spend_precomputes(std::span<const std::int64_t> note_ids,
                                                      const PrecomputeOptions& options = {});
 
   // One job, claimed elsewhere (e.g. a fleet worker's lease): its proof request, built from the
@@ -101,9 +105,9 @@ class Engine {
   [[nodiscard]] const MerkleTree& tree() const { return *tree_; }
   Result<std::uint64_t> append_leaf(const Fr& leaf);
 
-  // Precompute keys: one proof per (circuit, note, amount, recipient).
-  static std::string spend_key(const Fr& nullifier, const Fr& recipient);
-  static std::string split_key(const Fr& nullifier, Cents amount, const Fr& recipient);
+  // Precompute keys: one proof per (circuit, note, amount, auth address).
+  static std::string spend_key(const Fr& nullifier, const Fr& auth);
+  static std::string split_key(const Fr& nullifier, Cents amount, const Fr& auth);
 
  private:
   struct RunState;
@@ -115,8 +119,8 @@ class Engine {
         wallet_(std::move(wallet)) {}
   static Result<std::unique_ptr<Engine>> open_with(EngineStores stores, ProverPool* pool, std::string wallet,
                                                    MerkleTree* shared_tree);
-  Result<std::vector<Job>> seed_jobs(std::int64_t note_id, std::span<const Cents> buckets, const Fr& recipient);
-  Result<std::vector<Job>> spend_jobs(std::span<const std::int64_t> note_ids, const Fr& recipient);
+  Result<std::vector<Job>> seed_jobs(std::int64_t note_id, std::span<const Cents> buckets);
+  Result<std::vector<Job>> spend_jobs(std::span<const std::int64_t> note_ids);
   // Stores the jobs not cached yet under the report's batch; fills batch, cached and enqueued.
   Status enqueue(const std::vector<Job>& jobs, const PrecomputeOptions& options, PrecomputeReport& report);
   Result<PrecomputeReport> run(std::vector<Job> jobs, const PrecomputeOptions& options);
@@ -139,17 +143,15 @@ class Engine {
 // ---- Notes ready to pay: the one rule, used by the wallet (payments, balance, inventory) and the
 // service (the payment plan and the dashboard).
 //
-// A note is ready to pay `recipient` when it is `wallet`'s, on chain (so neither reserved by a
-// payment in flight nor spent) and has a spend precompute for that recipient carrying the spend
-// statement's four public inputs [root, nullifier, value, recipient]. A spend proof binds its
-// recipient, so a proof for another recipient does not make a note ready; with no recipient given,
-// one for any recipient does (the dashboard of a wallet that has no single payee).
+// A note is ready to pay when it is `wallet`'s, on chain (so neither reserved by a payment in
+// flight nor spent) and has a spend precompute carrying the spend statement's four public inputs
+// [root, nullifier, value, auth]. Protocol v2: a spend proof names no recipient (it binds the
+// note's auth address), so a ready note can pay anyone.
 struct ReadyNote {
   StoredNote note;
-  std::vector<Precompute> proofs;  // its ready spend proofs, by id (one per recipient)
+  std::vector<Precompute> proofs;  // its ready spend proofs, by id
 };
 // The ready notes of `wallet`, by note id. Reads each role once (the notes, the spend precomputes).
-Result<std::vector<ReadyNote>> ready_notes(NoteStore& notes, ProofStore& proofs, std::string_view wallet,
-                                           const std::optional<Fr>& recipient);
+Result<std::vector<ReadyNote>> ready_notes(NoteStore& notes, ProofStore& proofs, std::string_view wallet);
 
 }  // namespace bucketpay

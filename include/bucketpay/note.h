@@ -1,18 +1,19 @@
-// Spending keys, owner keys, notes, commitments and nullifiers (docs/protocol.md, "Keys and notes").
+// Spending keys, owner keys, notes, commitments and nullifiers (docs/protocol.md v2, "Keys and notes").
 //
-//   pk = H(TAG_PK, sk)        cm = H(pk, v, r)        nf = H(TAG_NF, sk, cm)
+//   pk = H(TAG_PK, sk)     owner = H(pk, r)     cm = H(owner, v)     nf = H(TAG_NF, sk, cm)
 //
 // with H the protocol's Poseidon2 hash (bucketpay/poseidon2.h), TAG_PK = 1, TAG_NF = 2, v the note's
-// value as a field element (0 <= v < 2^64) and r a uniformly random blinding factor.
+// value as a field element (0 <= v < 2^64; notes on chain have v > 0) and r a uniformly random
+// blinding factor. owner is the note's hidden owner: deposits publish owner and v, never pk or r.
 // These are the exact formulas of the spend and split circuits; circuits/crosscheck checks them
 // against Noir execution (src/tree/crosscheck_test.cpp).
 //
 // Secrecy: a SpendingKey is never printed or logged. It has no operator<< and no to_string; the
 // only way to the raw field element is reveal(), so every use of the secret is easy to find.
-// The blinding factor r of a Note is secret too (it hides v); Note has no operator<< either.
+// The blinding factor r of a Note is secret too (it hides pk); Note has no operator<< either.
 //
-// Thread safety: plain value types and pure functions. Cost: each of owner_key, commitment and
-// nullifier is one Poseidon2 permutation.
+// Thread safety: plain value types and pure functions. Cost: owner_key, owner and nullifier are one
+// Poseidon2 permutation each, commitment two (owner, then cm).
 #pragma once
 
 #include <cstdint>
@@ -53,11 +54,18 @@ struct Note {
   // A note to `pk` of `value` with a fresh uniformly random r.
   static Note create(const Fr& pk, std::uint64_t value);
 
-  // cm = H(pk, v, r): the leaf this note becomes in the tree.
+  // owner = H(pk, r): what a deposit of this note publishes.
+  [[nodiscard]] Fr owner() const;
+  // cm = H(owner, v): the leaf this note becomes in the tree.
   [[nodiscard]] Fr commitment() const;
 
   friend bool operator==(const Note& a, const Note& b) = default;
 };
+
+// owner = H(pk, r) and cm = H(owner, v), for callers holding only some of a note's parts (the Pool
+// computes cm from a deposit's owner and value).
+[[nodiscard]] Fr note_owner(const Fr& pk, const Fr& r);
+[[nodiscard]] Fr note_commitment(const Fr& owner, std::uint64_t value);
 
 // nf = H(TAG_NF, sk, cm): revealed when the note with commitment cm is spent.
 [[nodiscard]] Fr nullifier(const SpendingKey& sk, const Fr& cm);

@@ -1,18 +1,22 @@
-// PoolClient: a typed client for a deployed Pool contract (contracts/src/Pool.sol) over an
-// eth::Rpc and an eth::Wallet: deposits, spends, splits, views and the Inserted events.
+// PoolClient: a typed client for a deployed Pool contract (contracts/src/Pool.sol, protocol v2)
+// over an eth::Rpc and an eth::Wallet: deposits by hidden owner, spendBatch and split with their
+// signed EIP-712 payment (bucketpay/payment.h), views (including the Pool's own payment digest) and
+// the Inserted, Spent and Paid events.
 //
-// Field elements (pk, r, roots, nullifiers, commitments) are U256 here so that this header
+// Field elements (owners, roots, nullifiers, commitments) are U256 here so that this header
 // depends only on the chain layer; callers convert (U256::from_word(fr.to_bytes())).
 //
-// Errors. Sends first simulate the call (eth_call from the wallet's address): a call that would
-// revert is never sent and fails with kFailedPrecondition whose message is
-// "Pool.<function> reverted: <reason>", the reason decoded with the Pool's custom errors (e.g.
-// "NullifierAlreadySpent(123)"); a transaction that still reverts once mined fails the same way.
-// The decoded reason of the last revert is also kept (last_revert()). Rpc failures pass through.
+// Errors. Encoders return the calldata or the ABI encoder's error (never empty calldata). Sends
+// first simulate the call (eth_call from the wallet's address): a call that would revert is never
+// sent and fails with kFailedPrecondition whose message is "Pool.<function> reverted: <reason>",
+// the reason decoded with the Pool's custom errors (e.g. "NullifierAlreadySpent(123)"); a
+// transaction that still reverts once mined fails the same way. The decoded reason of the last
+// revert is also kept (last_revert()). Rpc failures pass through.
 //
 // Thread safety: like Wallet, except last_revert(), which is meant for one thread.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <span>
@@ -23,28 +27,32 @@
 #include "bucketpay/abi.h"
 #include "bucketpay/chain.h"
 #include "bucketpay/eth.h"
+#include "bucketpay/payment.h"
 #include "bucketpay/status.h"
 
 namespace bucketpay::eth {
 
-// One item of spendBatch (Pool.SpendRequest).
+// Outputs of a split (Pool.SPLIT_OUTPUTS); an absent output's commitment is 0.
+inline constexpr std::size_t kSplitOutputs = 8;
+
+// One spend of spendBatch: the proof and its public inputs (Pool.SpendInputs). The encoder sends the
+// proofs as spendBatch's `bytes[] proofs` and the inputs as its `SpendInputs[] spends`, in order.
 struct SpendCall {
   Bytes proof;
   U256 root;
   U256 nullifier;
   std::uint64_t value = 0;
-  Address recipient;
+  Address auth;  // the note's spend authorization address, bound by the proof
 };
 
-// The arguments of Pool.split.
+// A split proof (Pool.SplitProof).
 struct SplitCall {
   Bytes proof;
   U256 root;
   U256 nullifier;
   std::uint64_t amount = 0;
-  Address recipient;
-  U256 out_cm1;
-  U256 out_cm2;
+  Address auth;
+  std::array<U256, kSplitOutputs> out_cms{};  // 0 for an absent output
 };
 
 // Pool.Inserted(uint256 indexed commitment, uint256 leafIndex, uint256 root).
@@ -57,30 +65,31 @@ struct InsertedEvent {
   std::uint64_t log_index = 0;
 };
 
-// Pool.Spent(uint256 indexed nullifier, address indexed recipient, uint256 value).
+// Pool.Spent(uint256 indexed nullifier, bytes32 indexed payment): a note spent by spendBatch or
+// split for the payment with this digest.
 struct SpentEvent {
   U256 nullifier;
-  Address recipient;
-  U256 value;
+  Hash32 payment{};
 };
 
-// Pool.Split(uint256 indexed nullifier, address indexed recipient, uint256 amount, uint256 outCm1,
-// uint256 outCm2).
-struct SplitEvent {
-  U256 nullifier;
+// Pool.Paid(bytes32 indexed payment, address indexed recipient, uint256 amount, address indexed
+// feeRecipient, uint256 fee): one per spendBatch or split; amounts in token base units, `amount`
+// being what the recipient received (the fee already taken off).
+struct PaidEvent {
+  Hash32 payment{};
   Address recipient;
   U256 amount;
-  U256 out_cm1;
-  U256 out_cm2;
+  Address fee_recipient;
+  U256 fee;
 };
 
 // Any of the Pool's events, with where it happened.
 struct PoolEvent {
-  enum class Kind : std::uint8_t { kInserted, kSpent, kSplit };
+  enum class Kind : std::uint8_t { kInserted, kSpent, kPaid };
   Kind kind = Kind::kInserted;
   InsertedEvent inserted;  // kind == kInserted (its block fields are filled in too)
   SpentEvent spent;        // kind == kSpent
-  SplitEvent split;        // kind == kSplit
+  PaidEvent paid;          // kind == kPaid
   std::uint64_t block_number = 0;
   Hash32 block_hash{};
   Hash32 transaction_hash{};
@@ -102,20 +111,27 @@ class PoolClient {
   [[nodiscard]] const Address& address() const { return pool_; }
 
   // ---- transactions: the receipt (gas used, success) or the decoded revert as a Status.
-  Result<Receipt> deposit(const U256& pk, std::uint64_t value, const U256& r, const TxOverrides& overrides = {});
-  Result<Receipt> deposit_many(const U256& pk, std::span<const std::uint64_t> values, std::span<const U256> rs,
+  // owner = H(pk, r), the note's hidden owner; 0 < value < 2^64 (the Pool checks).
+  Result<Receipt> deposit(const U256& owner, std::uint64_t value, const TxOverrides& overrides = {});
+  // kInvalidArgument (nothing sent) unless owners and values have the same length.
+  Result<Receipt> deposit_many(std::span<const U256> owners, std::span<const std::uint64_t> values,
                                const TxOverrides& overrides = {});
-  Result<Receipt> spend(const SpendCall& call, const TxOverrides& overrides = {});
-  Result<Receipt> spend_batch(std::span<const SpendCall> calls, const TxOverrides& overrides = {});
-  Result<Receipt> split(const SplitCall& call, const TxOverrides& overrides = {});
+  // signatures[i]: spends[i].auth's signature of the payment's digest (sign_digest). Calls
+  // Pool.spendBatch(bytes[] proofs, SpendInputs[] spends, Payment payment, bytes[] signatures).
+  Result<Receipt> spend_batch(std::span<const SpendCall> spends, const Payment& payment,
+                              std::span<const RsvSignature> signatures, const TxOverrides& overrides = {});
+  Result<Receipt> split(const SplitCall& split, const Payment& payment, const RsvSignature& signature,
+                        const TxOverrides& overrides = {});
 
-  // ---- calldata, for callers that sign and send themselves (e.g. through a payments journal).
-  // An argument that does not encode (e.g. a proof beyond the ABI's limits) is an error, never
-  // empty calldata.
-  static Result<Bytes> encode_deposit_many(const U256& pk, std::span<const std::uint64_t> values,
-                                           std::span<const U256> rs);
-  static Result<Bytes> encode_spend_batch(std::span<const SpendCall> calls);
-  static Result<Bytes> encode_split(const SplitCall& call);
+  // ---- calldata, for callers that sign and send themselves (e.g. a relayer's journal). Lengths are
+  // encoded as given (the Pool refuses mismatches with LengthMismatch).
+  [[nodiscard]] static Result<Bytes> encode_deposit(const U256& owner, std::uint64_t value);
+  [[nodiscard]] static Result<Bytes> encode_deposit_many(std::span<const U256> owners,
+                                                         std::span<const std::uint64_t> values);
+  [[nodiscard]] static Result<Bytes> encode_spend_batch(std::span<const SpendCall> spends, const Payment& payment,
+                                                        std::span<const RsvSignature> signatures);
+  [[nodiscard]] static Result<Bytes> encode_split(const SplitCall& split, const Payment& payment,
+                                                  const RsvSignature& signature);
   // eth_call of `calldata` to the Pool from the wallet's address: OK, or kFailedPrecondition
   // "Pool.<function> reverted: <reason>" (the reason decoded with the Pool's errors).
   Status simulate(std::string_view function, std::span<const std::uint8_t> calldata);
@@ -129,16 +145,22 @@ class PoolClient {
   Result<bool> known_root(const U256& root, const BlockId& block = BlockId::latest());
   Result<U256> unit();
   Result<Address> token();
+  // The Pool's own EIP-712 digest of `payment` and its domain separator (the wallet's and relayer's
+  // payment_digest(domain, payment) must agree with these).
+  Result<Hash32> payment_digest(const Payment& payment);
+  Result<Hash32> domain_separator();
+  // The Pool's EIP-712 domain: the node's chain id and this Pool's address.
+  Result<PaymentDomain> payment_domain();
 
   // ---- events
   // The Pool's Inserted events in [from_block, to_block], in chain order; removed logs are skipped.
   Result<std::vector<InsertedEvent>> inserted_events(const BlockId& from_block, const BlockId& to_block);
-  // All the Pool's events (Inserted, Spent, Split) in [from_block, to_block], in chain order (block,
+  // All the Pool's events (Inserted, Spent, Paid) in [from_block, to_block], in chain order (block,
   // then log index), with their block hashes; removed logs are skipped. A log that does not decode
   // is kCorruption.
   Result<std::vector<PoolEvent>> events(std::uint64_t from_block, std::uint64_t to_block);
-  // The Spent and Split events that carry any of `nullifiers` (an indexed topic) in
-  // [from_block, to_block], in chain order; removed logs are skipped.
+  // The Spent events that carry any of `nullifiers` (an indexed topic) in [from_block, to_block],
+  // in chain order; removed logs are skipped.
   Result<std::vector<PoolEvent>> spend_events(std::span<const U256> nullifiers, const BlockId& from_block,
                                               const BlockId& to_block);
   // The Pool's Inserted events in one receipt.
@@ -164,7 +186,7 @@ class PoolClient {
   std::vector<std::string> errors_;
   abi::Signature inserted_;
   abi::Signature spent_;
-  abi::Signature split_;
+  abi::Signature paid_;
   std::optional<abi::RevertReason> last_revert_;
 };
 

@@ -11,11 +11,31 @@ using abi::Value;
 namespace {
 
 constexpr std::string_view kInserted = "Inserted(uint256 indexed commitment, uint256 leafIndex, uint256 root)";
-constexpr std::string_view kSpent = "Spent(uint256 indexed nullifier, address indexed recipient, uint256 value)";
-constexpr std::string_view kSplit =
-    "Split(uint256 indexed nullifier, address indexed recipient, uint256 amount, uint256 outCm1, uint256 outCm2)";
+constexpr std::string_view kSpent = "Spent(uint256 indexed nullifier, bytes32 indexed payment)";
+constexpr std::string_view kPaid =
+    "Paid(bytes32 indexed payment, address indexed recipient, uint256 amount, address indexed feeRecipient, "
+    "uint256 fee)";
+
+// The Pool's tuples, as its ABI spells them.
+constexpr std::string_view kPaymentTuple = "(uint256[],address,uint256,address,uint256)";
+// spendBatch(bytes[] proofs, SpendInputs[] spends, Payment payment, bytes[] signatures): the proofs
+// apart from their public inputs, so that the Pool forwards them to the batch verifier as they came.
+constexpr std::string_view kSpendBatch =
+    "spendBatch(bytes[],(uint256,uint256,uint256,address)[],(uint256[],address,uint256,address,uint256),bytes[])";
+constexpr std::string_view kSplitFn =
+    "split((bytes,uint256,uint256,uint256,address,uint256[8]),(uint256[],address,uint256,address,uint256),bytes)";
 
 Value uint_value(std::uint64_t v) { return Value::integer(U256(v)); }
+
+Value payment_value(const Payment& p) {
+  Value::List nfs;
+  nfs.reserve(p.nullifiers.size());
+  for (const U256& nf : p.nullifiers) nfs.push_back(Value::integer(nf));
+  return Value::list({Value::list(std::move(nfs)), Value::address(p.recipient), Value::integer(p.fee),
+                      Value::address(p.fee_recipient), Value::integer(p.deadline)});
+}
+
+Value signature_value(const RsvSignature& s) { return Value::bytes(Bytes(s.begin(), s.end())); }
 
 // Selector + arguments of a call. The signatures are fixed in this file, but the arguments come
 // from callers (e.g. a proof too large to encode): a failure is returned, never empty calldata.
@@ -40,7 +60,7 @@ PoolClient::PoolClient(Rpc& rpc, Wallet* wallet, const Address& pool, std::vecto
       errors_(std::move(error_signatures)),
       inserted_(*abi::parse_signature(kInserted)),
       spent_(*abi::parse_signature(kSpent)),
-      split_(*abi::parse_signature(kSplit)) {}
+      paid_(*abi::parse_signature(kPaid)) {}
 
 Result<std::vector<std::string>> PoolClient::error_signatures_from_abi_json(std::string_view json) {
   nlohmann::json j = nlohmann::json::parse(json, nullptr, false);
@@ -56,16 +76,6 @@ Result<std::vector<std::string>> PoolClient::error_signatures_from_abi_json(std:
 abi::RevertReason PoolClient::decode_revert(std::span<const std::uint8_t> data) const {
   return abi::decode_revert(data, errors_);
 }
-
-namespace {
-
-// A spend's arguments, in the order of spend() and of spendBatch's SpendRequest tuple.
-Value::List spend_fields(const SpendCall& c) {
-  return {Value::bytes(c.proof), Value::integer(c.root), Value::integer(c.nullifier), uint_value(c.value),
-          Value::address(c.recipient)};
-}
-
-}  // namespace
 
 Status PoolClient::simulate(std::string_view function, std::span<const std::uint8_t> calldata) {
   if (wallet_ == nullptr) return Status::failed_precondition("this PoolClient has no wallet to simulate from");
@@ -117,61 +127,68 @@ Result<Receipt> PoolClient::send(std::string_view function, const Result<Bytes>&
   return receipt;
 }
 
-Result<Bytes> PoolClient::encode_deposit_many(const U256& pk, std::span<const std::uint64_t> values,
-                                              std::span<const U256> rs) {
+Result<Bytes> PoolClient::encode_deposit(const U256& owner, std::uint64_t value) {
+  const std::vector<Value> args = {Value::integer(owner), uint_value(value)};
+  return encode("deposit(uint256,uint256)", args);
+}
+
+Result<Bytes> PoolClient::encode_deposit_many(std::span<const U256> owners, std::span<const std::uint64_t> values) {
+  Value::List os;
   Value::List vs;
-  Value::List rv;
-  for (std::uint64_t v : values) {
-    vs.push_back(uint_value(v));
+  for (const U256& o : owners) os.push_back(Value::integer(o));
+  for (std::uint64_t v : values) vs.push_back(uint_value(v));
+  const std::vector<Value> args = {Value::list(std::move(os)), Value::list(std::move(vs))};
+  return encode("depositMany(uint256[],uint256[])", args);
+}
+
+Result<Bytes> PoolClient::encode_spend_batch(std::span<const SpendCall> spends, const Payment& payment,
+                                             std::span<const RsvSignature> signatures) {
+  Value::List proofs;
+  Value::List inputs;
+  proofs.reserve(spends.size());
+  inputs.reserve(spends.size());
+  for (const SpendCall& c : spends) {
+    proofs.push_back(Value::bytes(c.proof));
+    inputs.push_back(Value::list(
+        {Value::integer(c.root), Value::integer(c.nullifier), uint_value(c.value), Value::address(c.auth)}));
   }
-  for (const U256& r : rs) {
-    rv.push_back(Value::integer(r));
+  Value::List sigs;
+  for (const RsvSignature& sig : signatures) sigs.push_back(signature_value(sig));
+  const std::vector<Value> args = {Value::list(std::move(proofs)), Value::list(std::move(inputs)),
+                                   payment_value(payment), Value::list(std::move(sigs))};
+  return encode(kSpendBatch, args);
+}
+
+Result<Bytes> PoolClient::encode_split(const SplitCall& c, const Payment& payment, const RsvSignature& signature) {
+  Value::List outs;
+  for (const U256& cm : c.out_cms) outs.push_back(Value::integer(cm));
+  const Value proof = Value::list({Value::bytes(c.proof), Value::integer(c.root), Value::integer(c.nullifier),
+                                   uint_value(c.amount), Value::address(c.auth), Value::list(std::move(outs))});
+  const std::vector<Value> args = {proof, payment_value(payment), signature_value(signature)};
+  return encode(kSplitFn, args);
+}
+
+Result<Receipt> PoolClient::deposit(const U256& owner, std::uint64_t value, const TxOverrides& overrides) {
+  return send("deposit", encode_deposit(owner, value), overrides);
+}
+
+Result<Receipt> PoolClient::deposit_many(std::span<const U256> owners, std::span<const std::uint64_t> values,
+                                         const TxOverrides& overrides) {
+  if (owners.size() != values.size()) {
+    return Status::invalid_argument("deposit_many: " + std::to_string(owners.size()) + " owners but " +
+                                    std::to_string(values.size()) + " values");
   }
-  const std::vector<Value> args = {Value::integer(pk), Value::list(std::move(vs)), Value::list(std::move(rv))};
-  return encode("depositMany(uint256,uint256[],uint256[])", args);
+  return send("depositMany", encode_deposit_many(owners, values), overrides);
 }
 
-Result<Bytes> PoolClient::encode_spend_batch(std::span<const SpendCall> calls) {
-  Value::List requests;
-  requests.reserve(calls.size());
-  for (const SpendCall& c : calls) {
-    requests.push_back(Value::list(spend_fields(c)));
-  }
-  const std::vector<Value> args = {Value::list(std::move(requests))};
-  return encode("spendBatch((bytes,uint256,uint256,uint256,address)[])", args);
+Result<Receipt> PoolClient::spend_batch(std::span<const SpendCall> spends, const Payment& payment,
+                                        std::span<const RsvSignature> signatures, const TxOverrides& overrides) {
+  return send("spendBatch", encode_spend_batch(spends, payment, signatures), overrides);
 }
 
-Result<Bytes> PoolClient::encode_split(const SplitCall& c) {
-  const std::vector<Value> args = {Value::bytes(c.proof),    Value::integer(c.root),      Value::integer(c.nullifier),
-                                   uint_value(c.amount),     Value::address(c.recipient), Value::integer(c.out_cm1),
-                                   Value::integer(c.out_cm2)};
-  return encode("split(bytes,uint256,uint256,uint256,address,uint256,uint256)", args);
-}
-
-Result<Receipt> PoolClient::deposit(const U256& pk, std::uint64_t value, const U256& r, const TxOverrides& overrides) {
-  const std::vector<Value> args = {Value::integer(pk), uint_value(value), Value::integer(r)};
-  return send("deposit", encode("deposit(uint256,uint256,uint256)", args), overrides);
-}
-
-Result<Receipt> PoolClient::deposit_many(const U256& pk, std::span<const std::uint64_t> values,
-                                         std::span<const U256> rs, const TxOverrides& overrides) {
-  if (values.size() != rs.size()) {
-    return Status::invalid_argument("deposit_many: " + std::to_string(values.size()) + " values but " +
-                                    std::to_string(rs.size()) + " blinding factors");
-  }
-  return send("depositMany", encode_deposit_many(pk, values, rs), overrides);
-}
-
-Result<Receipt> PoolClient::spend(const SpendCall& c, const TxOverrides& overrides) {
-  return send("spend", encode("spend(bytes,uint256,uint256,uint256,address)", spend_fields(c)), overrides);
-}
-
-Result<Receipt> PoolClient::spend_batch(std::span<const SpendCall> calls, const TxOverrides& overrides) {
-  return send("spendBatch", encode_spend_batch(calls), overrides);
-}
-
-Result<Receipt> PoolClient::split(const SplitCall& c, const TxOverrides& overrides) {
-  return send("split", encode_split(c), overrides);
+Result<Receipt> PoolClient::split(const SplitCall& c, const Payment& payment, const RsvSignature& signature,
+                                  const TxOverrides& overrides) {
+  return send("split", encode_split(c, payment, signature), overrides);
 }
 
 Result<std::vector<Value>> PoolClient::view(std::string_view signature, std::span<const Value> args,
@@ -248,6 +265,32 @@ Result<Address> PoolClient::token() {
   return *(*v)[0].as_address();
 }
 
+Result<Hash32> PoolClient::payment_digest(const Payment& payment) {
+  const std::vector<Value> args = {payment_value(payment)};
+  Result<std::vector<Value>> v =
+      view("paymentDigest(" + std::string(kPaymentTuple) + ")", args, "(bytes32)", BlockId::latest());
+  if (!v.ok()) return v.status();
+  Hash32 out{};
+  const Bytes& b = *(*v)[0].as_bytes();
+  std::copy(b.begin(), b.end(), out.begin());
+  return out;
+}
+
+Result<Hash32> PoolClient::domain_separator() {
+  Result<std::vector<Value>> v = view("domainSeparator()", {}, "(bytes32)", BlockId::latest());
+  if (!v.ok()) return v.status();
+  Hash32 out{};
+  const Bytes& b = *(*v)[0].as_bytes();
+  std::copy(b.begin(), b.end(), out.begin());
+  return out;
+}
+
+Result<PaymentDomain> PoolClient::payment_domain() {
+  Result<std::uint64_t> id = rpc_.chain_id();
+  if (!id.ok()) return id.status();
+  return PaymentDomain{U256(*id), pool_};
+}
+
 Result<InsertedEvent> PoolClient::decode_inserted(const Log& log) const {
   Result<std::vector<Value>> v = abi::decode_log(inserted_, log.topics, log.data);
   if (!v.ok()) {
@@ -311,21 +354,27 @@ Result<PoolEvent> PoolClient::decode_event(const Log& log) const {
     return e;
   }
   const bool is_spent = topic == spent_.topic();
-  if (!is_spent && topic != split_.topic()) {
+  if (!is_spent && topic != paid_.topic()) {
     return Status::corruption("a log of the Pool that is none of its events" + where);
   }
-  Result<std::vector<Value>> v = abi::decode_log(is_spent ? spent_ : split_, log.topics, log.data);
+  Result<std::vector<Value>> v = abi::decode_log(is_spent ? spent_ : paid_, log.topics, log.data);
   if (!v.ok()) {
-    return Status::corruption(std::string(is_spent ? "Spent" : "Split") +
+    return Status::corruption(std::string(is_spent ? "Spent" : "Paid") +
                               " event does not decode: " + v.status().message() + where);
   }
   const std::vector<Value>& f = *v;
+  auto word = [](const Value& x) {
+    Hash32 h{};
+    const Bytes& b = *x.as_bytes();
+    std::copy(b.begin(), b.end(), h.begin());
+    return h;
+  };
   if (is_spent) {
     e.kind = PoolEvent::Kind::kSpent;
-    e.spent = SpentEvent{*f[0].as_uint(), *f[1].as_address(), *f[2].as_uint()};
+    e.spent = SpentEvent{*f[0].as_uint(), word(f[1])};
   } else {
-    e.kind = PoolEvent::Kind::kSplit;
-    e.split = SplitEvent{*f[0].as_uint(), *f[1].as_address(), *f[2].as_uint(), *f[3].as_uint(), *f[4].as_uint()};
+    e.kind = PoolEvent::Kind::kPaid;
+    e.paid = PaidEvent{word(f[0]), *f[1].as_address(), *f[2].as_uint(), *f[3].as_address(), *f[4].as_uint()};
   }
   return e;
 }
@@ -336,7 +385,7 @@ Result<std::vector<PoolEvent>> PoolClient::events(std::uint64_t from_block, std:
   }
   Result<std::vector<Log>> logs =
       rpc_.get_logs({.addresses = {pool_},
-                     .topics = {std::vector<Hash32>{inserted_.topic(), spent_.topic(), split_.topic()}},
+                     .topics = {std::vector<Hash32>{inserted_.topic(), spent_.topic(), paid_.topic()}},
                      .from_block = BlockId::number(from_block),
                      .to_block = BlockId::number(to_block)});
   if (!logs.ok()) {
@@ -370,11 +419,10 @@ Result<std::vector<PoolEvent>> PoolClient::spend_events(std::span<const U256> nu
   for (const U256& n : nullifiers) {
     wanted.push_back(n.to_word());
   }
-  Result<std::vector<Log>> logs =
-      rpc_.get_logs({.addresses = {pool_},
-                     .topics = {std::vector<Hash32>{spent_.topic(), split_.topic()}, wanted},
-                     .from_block = from_block,
-                     .to_block = to_block});
+  Result<std::vector<Log>> logs = rpc_.get_logs({.addresses = {pool_},
+                                                 .topics = {std::vector<Hash32>{spent_.topic()}, wanted},
+                                                 .from_block = from_block,
+                                                 .to_block = to_block});
   if (!logs.ok()) {
     return logs.status();
   }
@@ -387,8 +435,8 @@ Result<std::vector<PoolEvent>> PoolClient::spend_events(std::span<const U256> nu
     if (!e.ok()) {
       return e.status();
     }
-    if (e->kind == PoolEvent::Kind::kInserted) {
-      return Status::corruption("the node answered an Inserted event to a query for Spent and Split");
+    if (e->kind != PoolEvent::Kind::kSpent) {
+      return Status::corruption("the node answered another event to a query for Spent");
     }
     out.push_back(std::move(e).value());
   }

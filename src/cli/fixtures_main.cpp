@@ -3,9 +3,13 @@
 //   poseidon2.json  Poseidon2 vectors. Each output is computed by bb's msgpack API (the independent
 //                   implementation) AND by the C++; the tool fails if they differ.
 //   tree.json       leaves and the C++ tree's root after each insert (for the on-chain tree).
+//   payments.json   random EIP-712 payments with the C++ domain separators, struct hashes, digests,
+//                   and signatures by auth keys the C++ derived from random (sk, cm); forge
+//                   recomputes them all independently (contracts/test/PaymentVectors.t.sol).
 //   proofs.json     (--proofs) real proofs made by the engine for a tree the test rebuilds on chain:
-//                   deposits in order (leaf i = deposit i), spend and split proofs with their public
-//                   inputs. See contracts/test/README.md for the format.
+//                   deposits by owner in order (leaf i = deposit i), spend proofs with their notes'
+//                   auth keys (throwaway test notes), and split proofs with up to 8 outputs. The
+//                   format is in contracts/test/PoolProofs.t.sol.
 //
 // Usage: bucketpay-fixtures --out DIR [--proofs] [--crs DIR]
 #include <unistd.h>
@@ -21,6 +25,7 @@
 #include "bucketpay/circuit_inputs.h"
 #include "bucketpay/engine.h"
 #include "bucketpay/merkle_tree.h"
+#include "bucketpay/payment.h"
 #include "bucketpay/poseidon2.h"
 #include "bucketpay/prover.h"
 #include "bucketpay/store.h"
@@ -112,6 +117,75 @@ Status tree_fixture(const fs::path& out) {
                                         {"zero_subtrees", zeros}});
 }
 
+// The auth key's scalar as 32 bytes (PrivateKey never shows its secret): the spec's formula, checked
+// against derive_auth_key's address. Only for these throwaway test notes.
+Result<eth::Hash32> auth_key_bytes(const SpendingKey& sk, const Fr& cm) {
+  eth::Bytes pre(eth::kAuthKeyTag.begin(), eth::kAuthKeyTag.end());
+  const Fr::Bytes skb = sk.reveal().to_bytes();
+  const Fr::Bytes cmb = cm.to_bytes();
+  pre.insert(pre.end(), skb.begin(), skb.end());
+  pre.insert(pre.end(), cmb.begin(), cmb.end());
+  const eth::Hash32 scalar = eth::detail::auth_scalar(eth::keccak256(pre));
+  auto key = eth::PrivateKey::from_bytes(scalar);
+  if (!key.ok() || key->address() != auth_address(sk, cm)) return Status::internal("auth key scalar mismatch");
+  return scalar;
+}
+
+// Random EIP-712 payments under random domains, each signed by the auth key of a random (sk, cm).
+Status payments_fixture(const fs::path& out) {
+  std::random_device rd;
+  std::mt19937_64 rng((std::uint64_t{rd()} << 32) | rd());
+  auto random_word = [&] {
+    eth::Hash32 w{};
+    for (auto& b : w) b = static_cast<std::uint8_t>(rng());
+    return eth::U256::from_word(w);
+  };
+  auto random_address = [&] {
+    eth::Address::Raw a{};
+    for (auto& b : a) b = static_cast<std::uint8_t>(rng());
+    return eth::Address(a);
+  };
+  json vectors = json::array();
+  for (int i = 0; i < 32; ++i) {
+    // Edge cases first: no nullifiers, zero addresses and amounts, the largest words.
+    const bool edge = i < 4;
+    eth::PaymentDomain domain{i == 0 ? eth::U256(31337) : eth::U256(rng() | 1), random_address()};
+    eth::Payment p;
+    const std::size_t n = i == 1 ? 0 : static_cast<std::size_t>(rng() % 18) + 1;
+    for (std::size_t k = 0; k < n; ++k) p.nullifiers.push_back(i == 2 ? eth::U256::max() : random_word());
+    p.recipient = i == 3 ? eth::Address{} : random_address();
+    p.fee = edge ? (i == 2 ? eth::U256::max() : eth::U256(0)) : random_word() % eth::U256(1'000'000'000'000ULL);
+    p.fee_recipient = edge ? eth::Address{} : random_address();
+    p.deadline = i == 2 ? eth::U256::max() : eth::U256(rng() % 4'000'000'000ULL);
+    const SpendingKey sk = SpendingKey::generate();
+    const Fr cm = Fr::random();
+    const eth::PrivateKey key = auth_key(sk, cm);
+    const eth::Hash32 digest = eth::payment_digest(domain, p);
+    const eth::RsvSignature sig = eth::sign_digest(key, digest);
+    auto signer = eth::recover_signer(digest, sig);
+    if (!signer.ok() || *signer != key.address()) return Status::internal("a C++ payment signature does not recover");
+    json nfs = json::array();
+    for (const auto& nf : p.nullifiers) nfs.push_back(eth::to_hex(nf.to_word()));
+    vectors.push_back({{"chain_id", eth::to_hex(domain.chain_id.to_word())},
+                       {"pool", domain.pool.to_hex()},
+                       {"nullifiers", nfs},
+                       {"recipient", p.recipient.to_hex()},
+                       {"fee", eth::to_hex(p.fee.to_word())},
+                       {"fee_recipient", p.fee_recipient.to_hex()},
+                       {"deadline", eth::to_hex(p.deadline.to_word())},
+                       {"domain_separator", eth::to_hex(domain.separator())},
+                       {"struct_hash", eth::to_hex(eth::payment_struct_hash(p))},
+                       {"digest", eth::to_hex(digest)},
+                       {"sk", sk.reveal().to_hex()},
+                       {"cm", cm.to_hex()},
+                       {"auth", key.address().to_hex()},
+                       {"signature", eth::to_hex(sig)}});
+  }
+  return write_json(out / "payments.json",
+                    {{"source", "C++ (src/chain/payment.cpp): random payments, digests and auth-key signatures"},
+                     {"vectors", vectors}});
+}
+
 Status proofs_fixture(const fs::path& out, const fs::path& root, const fs::path& build, const fs::path& crs,
                       const fs::path& bb_binary) {
   const fs::path dir = fs::temp_directory_path() / ("bucketpay-fixtures-" + std::to_string(::getpid()));
@@ -142,12 +216,14 @@ Status proofs_fixture(const fs::path& out, const fs::path& root, const fs::path&
   const SpendingKey sk = SpendingKey::generate();
   BUCKETPAY_RETURN_IF_ERROR((*store)->put_spending_key("fixtures", sk.reveal()));
   const Fr pk = owner_key(sk);
-  // Deposits, in order: leaf i is deposit i. Values in cents.
-  // Notes 0-3 and 7-19 get spend proofs (17: a full spendBatch for the gas table), note 4 a split.
+  // Deposits by hidden owner, in order: leaf i is deposit i. Values in cents.
+  // Notes 0-3 and 7-19 get spend proofs (17: a full spendBatch for the gas table), note 4 an
+  // 8-output split, note 5 a seed-mode split (withdrawal with change).
   std::vector<std::uint64_t> values = {1, 2, 4, 64, 100000, 1000, 8};
   for (std::uint64_t v = 1; values.size() < 20; ++v) values.push_back(v * 16);
   json deposits = json::array();
   std::vector<std::int64_t> ids;
+  std::vector<Note> notes;
   for (auto v : values) {
     const Note note = Note::create(pk, v);
     auto index = (*engine)->append_leaf(note.commitment());
@@ -156,34 +232,75 @@ Status proofs_fixture(const fs::path& out, const fs::path& root, const fs::path&
     auto id = (*store)->insert_note(sn);
     if (!id.ok()) return id.status();
     ids.push_back(*id);
-    deposits.push_back({{"pk", pk.to_hex()}, {"value", v}, {"r", note.r.to_hex()}, {"commitment", note.commitment().to_hex()},
+    notes.push_back(note);
+    deposits.push_back({{"owner", note.owner().to_hex()}, {"value", v}, {"commitment", note.commitment().to_hex()},
                         {"leaf_index", *index}});
   }
-  const std::string recipient_address = "0x00000000000000000000000000000000000b0b01";
-  auto recipient = address_to_field(recipient_address);
-  if (!recipient.ok()) return recipient.status();
+  auto entry = [&](const std::vector<Fr>& public_inputs, const std::vector<std::uint8_t>& proof, std::size_t note,
+                   std::uint64_t amount) -> Result<json> {
+    json pi = json::array();
+    for (const auto& x : public_inputs) pi.push_back(x.to_hex());
+    auto key = auth_key_bytes(sk, notes[note].commitment());
+    if (!key.ok()) return key.status();
+    return json{{"proof", hex_bytes(proof)},
+                {"public_inputs", pi},
+                {"note", note},
+                {"amount", amount},
+                {"auth", auth_address(sk, notes[note].commitment()).to_hex()},
+                {"auth_key", eth::to_hex(*key)}};
+  };
   // Spend proofs for notes 0-3 and 7-19 (the tests spend some alone and some in batches).
-  std::vector<std::int64_t> spend_ids(ids.begin(), ids.begin() + 4);
-  spend_ids.insert(spend_ids.end(), ids.begin() + 7, ids.end());
-  auto spends = (*engine)->generate_spend_precomputes(spend_ids, *recipient, {});
+  std::vector<std::size_t> spend_notes = {0, 1, 2, 3};
+  for (std::size_t i = 7; i < ids.size(); ++i) spend_notes.push_back(i);
+  std::vector<std::int64_t> spend_ids;
+  for (std::size_t i : spend_notes) spend_ids.push_back(ids[i]);
+  auto spends = (*engine)->generate_spend_precomputes(spend_ids, {});
   if (!spends.ok()) return spends.status();
   if (spends->failed != 0) return Status::internal("spend proofs failed: " + spends->errors.front());
-  // Seed-mode split of the $1,000 note: withdraw 256 cents, the change back to the owner.
-  const std::vector<Cents> buckets = {256};
-  auto splits = (*engine)->generate_all_precomputes(ids[4], buckets, *recipient, {});
-  if (!splits.ok()) return splits.status();
-  if (splits->failed != 0) return Status::internal("split proofs failed: " + splits->errors.front());
-  auto to_entry = [](const Precompute& p) {
-    json pi = json::array();
-    for (const auto& x : p.public_inputs) pi.push_back(x.to_hex());
-    return json{{"proof", hex_bytes(p.proof)}, {"public_inputs", pi}, {"note_id", p.note_id}, {"amount", p.amount}};
-  };
   json spend = json::array();
-  for (const auto& p : spends->precomputes) spend.push_back(to_entry(p));
+  for (std::size_t k = 0; k < spend_notes.size(); ++k) {
+    const Precompute& p = spends->precomputes[k];
+    auto e = entry(p.public_inputs, p.proof, spend_notes[k], p.amount);
+    if (!e.ok()) return e.status();
+    spend.push_back(*e);
+  }
   json split = json::array();
-  for (const auto& p : splits->precomputes) split.push_back(to_entry(p));
-  return write_json(out / "proofs.json", {{"recipient", recipient_address},
-                                          {"root", (*engine)->tree().root().to_hex()},
+  // split[0]: the $1,000 note (note 4) into 8 outputs, withdrawing 4 cents (a rebalancing split
+  // paying a relayer's fee): 7 denominations and the rest.
+  {
+    std::vector<Note> outs;
+    std::uint64_t rest = values[4] - 4;
+    for (std::uint64_t v : {65536, 16384, 8192, 4096, 2048, 1024, 512}) {
+      outs.push_back(Note::create(pk, v));
+      rest -= v;
+    }
+    outs.push_back(Note::create(pk, rest));
+    auto outputs = make_split_outputs(outs);
+    if (!outputs.ok()) return outputs.status();
+    const OwnedNote owned{notes[4], sk, 4};
+    auto path = (*engine)->tree().path(4);
+    if (!path.ok()) return path.status();
+    const Fr root_fr = (*engine)->tree().root();
+    const SplitStatement st = split_statement(owned, root_fr, 4, *outputs);
+    ProofResult r = (*pool)->prove_now(
+        {"split8", "split", split_inputs_json(owned, *path, root_fr, 4, *outputs), st.public_inputs()});
+    if (!r.proof.ok()) return r.proof.status().with_context("8-output split proof");
+    auto e = entry(r.proof->public_inputs, r.proof->proof, 4, 4);
+    if (!e.ok()) return e.status();
+    split.push_back(*e);
+  }
+  // split[1]: seed mode on note 5 ($10): withdraw 256 cents, the change back to the owner (1 output).
+  {
+    const std::vector<Cents> buckets = {256};
+    auto seeded = (*engine)->generate_all_precomputes(ids[5], buckets, {});
+    if (!seeded.ok()) return seeded.status();
+    if (seeded->failed != 0) return Status::internal("split proofs failed: " + seeded->errors.front());
+    const Precompute& p = seeded->precomputes.front();
+    auto e = entry(p.public_inputs, p.proof, 5, p.amount);
+    if (!e.ok()) return e.status();
+    split.push_back(*e);
+  }
+  return write_json(out / "proofs.json", {{"root", (*engine)->tree().root().to_hex()},
                                           {"deposits", deposits},
                                           {"spend", spend},
                                           {"split", split}});
@@ -212,6 +329,7 @@ int main(int argc, char** argv) {
   fs::create_directories(out, ec);
   if (Status st = poseidon2_fixture(out, *bb_binary); !st.is_ok()) return die(st);
   if (Status st = tree_fixture(out); !st.is_ok()) return die(st);
+  if (Status st = payments_fixture(out); !st.is_ok()) return die(st);
   if (proofs) {
     const fs::path crs_dir = bb::crs_directory(crs.empty() ? std::nullopt : std::optional<fs::path>(crs));
     if (Status st = proofs_fixture(out, root, build, crs_dir, *bb_binary); !st.is_ok()) return die(st);

@@ -55,8 +55,8 @@ Result<Contracts> deploy(eth::Rpc& rpc, eth::Wallet& deployer, const fs::path& a
     const char* contract;
   };
   const Wanted wanted[] = {{"TestToken.sol", "TestToken"},
-                           {"SpendVerifier.sol", "SpendVerifier"},
-                           {"SplitVerifier.sol", "SplitVerifier"},
+                           {"BatchSpendVerifier.sol", "BatchSpendVerifier"},
+                           {"BatchSplitVerifier.sol", "BatchSplitVerifier"},
                            {"Pool.sol", "Pool"}};
   std::vector<Artifact> artifacts;
   for (const Wanted& w : wanted) {
@@ -77,7 +77,7 @@ Result<Contracts> deploy(eth::Rpc& rpc, eth::Wallet& deployer, const fs::path& a
     }
     *targets[i] = d->address;
   }
-  // Pool(IERC20 token, uint256 unit, IProofVerifier spendVerifier, IProofVerifier splitVerifier)
+  // Pool(IERC20 token, uint256 unit, IBatchProofVerifier spendVerifier, IBatchProofVerifier splitVerifier)
   const std::vector<abi::Value> args = {abi::Value::address(c.token), abi::Value::integer(unit),
                                         abi::Value::address(c.spend_verifier), abi::Value::address(c.split_verifier)};
   Result<eth::Bytes> init = abi::encode_deploy(artifacts[3].bytecode, "(address,uint256,address,address)", args);

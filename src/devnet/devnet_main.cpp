@@ -113,8 +113,8 @@ int cmd_deploy(const Options& o) {
     std::ofstream f(*o.out);
     f << text << "\n";
     if (!f) return fail(Status::io_error("cannot write " + *o.out));
-    std::cout << "token " << c->token.to_hex() << "\nspend verifier " << c->spend_verifier.to_hex()
-              << "\nsplit verifier " << c->split_verifier.to_hex() << "\npool " << c->pool.to_hex() << " (block "
+    std::cout << "token " << c->token.to_hex() << "\nbatch spend verifier " << c->spend_verifier.to_hex()
+              << "\nbatch split verifier " << c->split_verifier.to_hex() << "\npool " << c->pool.to_hex() << " (block "
               << c->deploy_block << ", unit " << c->unit.to_decimal() << ")\nwritten to " << *o.out << "\n";
   } else {
     std::cout << text << "\n";
@@ -170,7 +170,7 @@ int run(int argc, char** argv) {
   CLI::App app{"bucketpay-devnet: deploys bucketpay's contracts on a development chain and funds accounts"};
   app.require_subcommand(1);
   Options o;
-  auto* deploy = app.add_subcommand("deploy", "Deploy TestToken, SpendVerifier, SplitVerifier and the Pool");
+  auto* deploy = app.add_subcommand("deploy", "Deploy TestToken, BatchSpendVerifier, BatchSplitVerifier and the Pool");
   deploy->add_option("--rpc", o.rpc, "the node's JSON-RPC URL")->required();
   deploy->add_option("--artifacts", o.artifacts, "forge's output directory")->capture_default_str();
   deploy->add_option("--unit", o.unit, "token base units per cent")->capture_default_str();

@@ -59,6 +59,17 @@ std::string quote(const std::string& s) {
   return out + "'";
 }
 
+// A view function of no arguments returning one word, e.g. "SPEND_VERIFIER()"; max() on any failure.
+eth::U256 view_uint(eth::Rpc& rpc, const eth::Address& to, std::string_view fn) {
+  Result<eth::Bytes> data = abi::encode_call(fn, {});
+  if (!data.ok()) return eth::U256::max();
+  Result<eth::Bytes> ret = rpc.call({.to = to, .data = *data});
+  if (!ret.ok() || ret->size() != 32) return eth::U256::max();
+  eth::Hash32 word{};
+  std::copy(ret->begin(), ret->end(), word.begin());
+  return eth::U256::from_word(word);
+}
+
 struct Outcome {
   int exit_code = -1;
   std::string out;
@@ -68,7 +79,10 @@ struct Outcome {
 // Runs bucketpay-devnet with `args` (and `env` as NAME=VALUE words before it), capturing its output.
 Outcome devnet(const TempDir& dir, const std::vector<std::string>& args, const std::string& env = "") {
   std::string cmd = env + (env.empty() ? "" : " ") + quote(BUCKETPAY_DEVNET_BINARY);
-  for (const std::string& a : args) cmd += " " + quote(a);
+  for (const std::string& a : args) {
+    cmd += ' ';
+    cmd += quote(a);
+  }
   cmd += " > " + quote((dir.path() / "stdout").string()) + " 2> " + quote((dir.path() / "stderr").string());
   const int status = std::system(cmd.c_str());  // NOLINT(concurrency-mt-unsafe)
   Outcome r;
@@ -132,7 +146,7 @@ TEST(DevnetArtifacts, LoadsForgeOutputAndReportsWhatIsWrong) {
 
   EXPECT_EQ(load_artifact(artifacts_dir(), "Nope.sol", "Nope").status().code(), StatusCode::kNotFound);
   // An interface has no bytecode.
-  EXPECT_EQ(load_artifact(artifacts_dir(), "IProofVerifier.sol", "IProofVerifier").status().code(),
+  EXPECT_EQ(load_artifact(artifacts_dir(), "IBatchProofVerifier.sol", "IBatchProofVerifier").status().code(),
             StatusCode::kCorruption);
   TempDir dir;
   fs::create_directories(dir.path() / "X.sol");
@@ -163,6 +177,15 @@ TEST(DevnetBinary, DeploysAndFundsOnAnvil) {
     ASSERT_TRUE(code.ok());
     EXPECT_FALSE(code->empty()) << a.to_hex();
   }
+  // The Pool verifies with the batch verifiers deployed beside it: spend's key (4 public inputs,
+  // log n 11) and split's (12 public inputs, log n 12).
+  EXPECT_EQ(view_uint(**rpc, c->pool, "SPEND_VERIFIER()"), eth::U256::from_word(c->spend_verifier.to_word()));
+  EXPECT_EQ(view_uint(**rpc, c->pool, "SPLIT_VERIFIER()"), eth::U256::from_word(c->split_verifier.to_word()));
+  EXPECT_EQ(view_uint(**rpc, c->spend_verifier, "NUMBER_OF_PUBLIC_INPUTS()"), eth::U256(4));
+  EXPECT_EQ(view_uint(**rpc, c->spend_verifier, "LOG_CIRCUIT_SIZE()"), eth::U256(11));
+  EXPECT_EQ(view_uint(**rpc, c->split_verifier, "NUMBER_OF_PUBLIC_INPUTS()"), eth::U256(12));
+  EXPECT_EQ(view_uint(**rpc, c->split_verifier, "LOG_CIRCUIT_SIZE()"), eth::U256(12));
+
   eth::Wallet deployer(**rpc, *eth::PrivateKey::from_hex(testing::kAnvilKey0));
   Result<std::vector<std::string>> errors = eth::PoolClient::error_signatures_from_abi_json(c->pool_abi_json);
   ASSERT_TRUE(errors.ok());

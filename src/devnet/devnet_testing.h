@@ -1,5 +1,5 @@
 // Test and benchmark helper: a real anvil with bucketpay's contracts deployed (TestToken, the two
-// generated verifiers, the Pool), a deployer account, and funding. Header-only, not linked into
+// generated batch verifiers, the Pool), a deployer account, and funding. Header-only, not linked into
 // bucketpay_devnet; needs the build's contracts (contracts/out).
 #pragma once
 

@@ -1,7 +1,11 @@
 #include "bucketpay/circuit_inputs.h"
 
+#include <string.h>  // explicit_bzero
+
 #include <cctype>
 #include <nlohmann/json.hpp>
+
+#include "bucketpay/payment.h"
 
 namespace bucketpay {
 namespace {
@@ -23,6 +27,16 @@ json path_json(const MerklePath& path, json& positions) {
 
 }  // namespace
 
+eth::PrivateKey auth_key(const SpendingKey& sk, const Fr& cm) {
+  Fr::Bytes secret = sk.reveal().to_bytes();
+  // Canonical field elements: derive_auth_key cannot fail on them.
+  eth::PrivateKey key = *eth::derive_auth_key(secret, cm.to_bytes());
+  explicit_bzero(secret.data(), secret.size());
+  return key;
+}
+
+eth::Address auth_address(const SpendingKey& sk, const Fr& cm) { return auth_key(sk, cm).address(); }
+
 Result<Fr> address_to_field(std::string_view a) {
   if (a.size() != 42 || a[0] != '0' || (a[1] != 'x' && a[1] != 'X')) {
     return Status::invalid_argument("invalid address \"" + std::string(a) + "\": expected 0x and 40 hex digits");
@@ -35,26 +49,44 @@ Result<Fr> address_to_field(std::string_view a) {
   return Fr::from_string(std::string("0x") + std::string(a.substr(2)));
 }
 
-std::vector<Fr> SpendStatement::public_inputs() const { return {root, nullifier, Fr::from_u64(value), recipient}; }
+Fr address_to_field(const eth::Address& address) {
+  // A 160-bit value is always below p.
+  return *Fr::from_bytes(address.to_word());
+}
+
+std::vector<Fr> SpendStatement::public_inputs() const { return {root, nullifier, Fr::from_u64(value), auth}; }
 
 std::vector<Fr> SplitStatement::public_inputs() const {
-  return {root, nullifier, Fr::from_u64(amount), recipient, out_cm1, out_cm2};
+  std::vector<Fr> out = {root, nullifier, Fr::from_u64(amount), auth};
+  out.insert(out.end(), out_cm.begin(), out_cm.end());
+  return out;
 }
 
 Fr output_commitment(const Note& out) { return out.value == 0 ? Fr::zero() : out.commitment(); }
 
-SpendStatement spend_statement(const OwnedNote& owned, const Fr& root, const Fr& recipient) {
-  return {root, owned.nullifier(), owned.note.value, recipient};
+Result<SplitOutputs> make_split_outputs(std::span<const Note> notes) {
+  if (notes.size() > kSplitOutputs) {
+    return Status::invalid_argument("a split has at most " + std::to_string(kSplitOutputs) + " outputs, not " +
+                                    std::to_string(notes.size()));
+  }
+  SplitOutputs out{};  // absent: pk = 0, value = 0, r = 0
+  std::copy(notes.begin(), notes.end(), out.begin());
+  return out;
 }
 
-std::string spend_inputs_json(const OwnedNote& owned, const MerklePath& path, const Fr& root, const Fr& recipient) {
+SpendStatement spend_statement(const OwnedNote& owned, const Fr& root) {
+  return {root, owned.nullifier(), owned.note.value, address_to_field(owned.auth_address())};
+}
+
+std::string spend_inputs_json(const OwnedNote& owned, const MerklePath& path, const Fr& root) {
+  const SpendStatement s = spend_statement(owned, root);
   json positions;
   json siblings = path_json(path, positions);
   json j = {
-      {"root", hex(root)},
-      {"nullifier", hex(owned.nullifier())},
-      {"value", hex(owned.note.value)},
-      {"recipient", hex(recipient)},
+      {"root", hex(s.root)},
+      {"nullifier", hex(s.nullifier)},
+      {"value", hex(s.value)},
+      {"auth", hex(s.auth)},
       {"sk", hex(owned.sk.reveal())},
       {"r", hex(owned.note.r)},
       {"siblings", std::move(siblings)},
@@ -63,35 +95,39 @@ std::string spend_inputs_json(const OwnedNote& owned, const MerklePath& path, co
   return j.dump();
 }
 
-SplitStatement split_statement(const OwnedNote& owned, const Fr& root, std::uint64_t amount, const Fr& recipient,
+SplitStatement split_statement(const OwnedNote& owned, const Fr& root, std::uint64_t amount,
                                const SplitOutputs& outputs) {
-  return {root, owned.nullifier(), amount, recipient, output_commitment(outputs.out1),
-          output_commitment(outputs.out2)};
+  SplitStatement s{root, owned.nullifier(), amount, address_to_field(owned.auth_address()), {}};
+  for (std::size_t i = 0; i < kSplitOutputs; ++i) s.out_cm[i] = output_commitment(outputs[i]);
+  return s;
 }
 
 std::string split_inputs_json(const OwnedNote& owned, const MerklePath& path, const Fr& root, std::uint64_t amount,
-                              const Fr& recipient, const SplitOutputs& outputs) {
-  const SplitStatement s = split_statement(owned, root, amount, recipient, outputs);
+                              const SplitOutputs& outputs) {
+  const SplitStatement s = split_statement(owned, root, amount, outputs);
   json positions;
   json siblings = path_json(path, positions);
+  json out_cm = json::array();
+  json out_owner = json::array();
+  json out_value = json::array();
+  for (std::size_t i = 0; i < kSplitOutputs; ++i) {
+    out_cm.push_back(hex(s.out_cm[i]));
+    out_owner.push_back(hex(outputs[i].owner()));
+    out_value.push_back(hex(outputs[i].value));
+  }
   json j = {
       {"root", hex(s.root)},
       {"nullifier", hex(s.nullifier)},
       {"amount", hex(amount)},
-      {"recipient", hex(recipient)},
-      {"out_cm1", hex(s.out_cm1)},
-      {"out_cm2", hex(s.out_cm2)},
+      {"auth", hex(s.auth)},
+      {"out_cm", std::move(out_cm)},
       {"sk", hex(owned.sk.reveal())},
       {"v", hex(owned.note.value)},
       {"r", hex(owned.note.r)},
       {"siblings", std::move(siblings)},
       {"positions", std::move(positions)},
-      {"pk1", hex(outputs.out1.pk)},
-      {"v1", hex(outputs.out1.value)},
-      {"r1", hex(outputs.out1.r)},
-      {"pk2", hex(outputs.out2.pk)},
-      {"v2", hex(outputs.out2.value)},
-      {"r2", hex(outputs.out2.r)},
+      {"out_owner", std::move(out_owner)},
+      {"out_value", std::move(out_value)},
   };
   return j.dump();
 }

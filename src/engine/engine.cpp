@@ -35,12 +35,12 @@ Result<Fr> fr_field(const json& j, const char* name) {
 
 }  // namespace
 
-std::string Engine::spend_key(const Fr& nullifier, const Fr& recipient) {
-  return "spend:" + nullifier.to_hex() + ":" + recipient.to_hex();
+std::string Engine::spend_key(const Fr& nullifier, const Fr& auth) {
+  return "spend:" + nullifier.to_hex() + ":" + auth.to_hex();
 }
 
-std::string Engine::split_key(const Fr& nullifier, Cents amount, const Fr& recipient) {
-  return "split:" + nullifier.to_hex() + ":" + std::to_string(amount) + ":" + recipient.to_hex();
+std::string Engine::split_key(const Fr& nullifier, Cents amount, const Fr& auth) {
+  return "split:" + nullifier.to_hex() + ":" + std::to_string(amount) + ":" + auth.to_hex();
 }
 
 Result<std::unique_ptr<Engine>> Engine::open(EngineStores stores, ProverPool& pool, std::string wallet) {
@@ -79,68 +79,70 @@ Result<std::uint64_t> Engine::append_leaf(const Fr& leaf) {
   return index;
 }
 
-Result<std::vector<Job>> Engine::seed_jobs(std::int64_t note_id, std::span<const Cents> buckets, const Fr& recipient) {
+Result<std::vector<Job>> Engine::seed_jobs(std::int64_t note_id, std::span<const Cents> buckets) {
   BUCKETPAY_ASSIGN_OR_RETURN(const StoredNote note, notes_.get_note(note_id));
   if (note.wallet != wallet_) return Status::not_found("note " + std::to_string(note_id) + " is not this wallet's");
   auto sk = secrets_.get_spending_key(wallet_);
   if (!sk.ok()) return sk.status().with_context("wallet key");
-  const Fr nf = nullifier(SpendingKey::from_fr(*sk), note.commitment);
+  const SpendingKey key = SpendingKey::from_fr(*sk);
+  const Fr nf = nullifier(key, note.commitment);
+  const Fr auth = address_to_field(auth_address(key, note.commitment));
   std::vector<Job> jobs;
   for (Cents b : buckets) {
     if (b == 0 || b > note.value) continue;
     Job job;
-    job.key = split_key(nf, b, recipient);
+    job.key = split_key(nf, b, auth);
     job.circuit = "split";
     // The change note's blinding is fixed when the job is made, so a resumed job makes the same
     // change note. The spec is sealed at rest by the store (it holds a secret).
     job.spec_json =
-        json{
-            {"note_id", note_id}, {"amount", b}, {"recipient", recipient.to_hex()}, {"change_r", Fr::random().to_hex()}}
-            .dump();
+        json{{"note_id", note_id}, {"amount", b}, {"auth", auth.to_hex()}, {"change_r", Fr::random().to_hex()}}.dump();
     jobs.push_back(std::move(job));
   }
   return jobs;
 }
 
-Result<std::vector<Job>> Engine::spend_jobs(std::span<const std::int64_t> note_ids, const Fr& recipient) {
+Result<std::vector<Job>> Engine::spend_jobs(std::span<const std::int64_t> note_ids) {
   auto sk = secrets_.get_spending_key(wallet_);
   if (!sk.ok()) return sk.status().with_context("wallet key");
+  const SpendingKey key = SpendingKey::from_fr(*sk);
   std::vector<Job> jobs;
   for (std::int64_t id : note_ids) {
     BUCKETPAY_ASSIGN_OR_RETURN(const StoredNote note, notes_.get_note(id));
     if (note.wallet != wallet_) return Status::not_found("note " + std::to_string(id) + " is not this wallet's");
+    const Fr auth = address_to_field(auth_address(key, note.commitment));
     Job job;
-    job.key = spend_key(nullifier(SpendingKey::from_fr(*sk), note.commitment), recipient);
+    job.key = spend_key(nullifier(key, note.commitment), auth);
     job.circuit = "spend";
-    job.spec_json = json{{"note_id", id}, {"recipient", recipient.to_hex()}}.dump();
+    job.spec_json = json{{"note_id", id}, {"auth", auth.to_hex()}}.dump();
     jobs.push_back(std::move(job));
   }
   return jobs;
 }
 
 Result<PrecomputeReport> Engine::generate_all_precomputes(std::int64_t note_id, std::span<const Cents> buckets,
-                                                          const Fr& recipient, const PrecomputeOptions& options) {
-  BUCKETPAY_ASSIGN_OR_RETURN(std::vector<Job> jobs, seed_jobs(note_id, buckets, recipient));
+                                                          const PrecomputeOptions& options) {
+  BUCKETPAY_ASSIGN_OR_RETURN(std::vector<Job> jobs, seed_jobs(note_id, buckets));
   return run(std::move(jobs), options);
 }
 
-Result<PrecomputeReport> Engine::generate_spend_precomputes(std::span<const std::int64_t> note_ids, const Fr& recipient,
+Result<PrecomputeReport> Engine::generate_spend_precomputes(std::span<const std::int64_t> note_ids,
                                                             const PrecomputeOptions& options) {
-  BUCKETPAY_ASSIGN_OR_RETURN(std::vector<Job> jobs, spend_jobs(note_ids, recipient));
+  BUCKETPAY_ASSIGN_OR_RETURN(std::vector<Job> jobs, spend_jobs(note_ids));
   return run(std::move(jobs), options);
 }
 
 Result<PrecomputeReport> Engine::enqueue_all_precomputes(std::int64_t note_id, std::span<const Cents> buckets,
-                                                         const Fr& recipient, const PrecomputeOptions& options) {
-  BUCKETPAY_ASSIGN_OR_RETURN(const std::vector<Job> jobs, seed_jobs(note_id, buckets, recipient));
+                                                         const PrecomputeOptions& options) {
+  BUCKETPAY_ASSIGN_OR_RETURN(const std::vector<Job> jobs, seed_jobs(note_id, buckets));
   PrecomputeReport report;
   BUCKETPAY_RETURN_IF_ERROR(enqueue(jobs, options, report));
   return report;
 }
 
-Result<PrecomputeReport> Engine::enqueue_spend_precomputes(std::span<const std::int64_t> note_ids, const Fr& recipient,
+Result<PrecomputeReport> Engine::enqueue_spend_precomputes(std::span<const std::int64_t> note_ids,
                                                            const PrecomputeOptions& options) {
-  BUCKETPAY_ASSIGN_OR_RETURN(const std::vector<Job> jobs, spend_jobs(note_ids, recipient));
+  BUCKETPAY_ASSIGN_OR_RETURN(const std::vector<Job> jobs, spend_jobs(note_ids));
   PrecomputeReport report;
   BUCKETPAY_RETURN_IF_ERROR(enqueue(jobs, options, report));
   return report;
@@ -193,21 +195,27 @@ Result<ProofRequest> Engine::request_for(const Job& job) {
   if (!leaf.ok() || *leaf != note.commitment || owned.commitment() != note.commitment) {
     return Status::corruption("note " + std::to_string(note.id) + " is not the leaf at its index");
   }
-  BUCKETPAY_ASSIGN_OR_RETURN(const Fr recipient, fr_field(spec, "recipient"));
+  // The job names the note's auth address; it must be the one its key and commitment give.
+  BUCKETPAY_ASSIGN_OR_RETURN(const Fr auth, fr_field(spec, "auth"));
+  if (auth != address_to_field(owned.auth_address())) {
+    return Status::corruption("job " + job.key + " names an auth address that is not its note's");
+  }
   ProofRequest req;
   req.key = job.key;
   req.circuit = job.circuit;
   const Fr& root = tree_->root();
   if (job.circuit == "spend") {
-    req.inputs_json = spend_inputs_json(owned, path, root, recipient);
-    req.expected_public_inputs = spend_statement(owned, root, recipient).public_inputs();
+    req.inputs_json = spend_inputs_json(owned, path, root);
+    req.expected_public_inputs = spend_statement(owned, root).public_inputs();
   } else if (job.circuit == "split") {
     BUCKETPAY_ASSIGN_OR_RETURN(const Fr change_r, fr_field(spec, "change_r"));
     const auto amount = spec.value("amount", std::uint64_t{0});
     if (amount == 0 || amount > note.value) return Status::corruption("job " + job.key + " has a bad amount");
-    const SplitOutputs outputs{Note{note.pk, note.value - amount, change_r}, Note{Fr::zero(), 0, Fr::zero()}};
-    req.inputs_json = split_inputs_json(owned, path, root, amount, recipient, outputs);
-    req.expected_public_inputs = split_statement(owned, root, amount, recipient, outputs).public_inputs();
+    // Seed mode: the change back to the owner as the first output (absent when there is none).
+    const Note change{note.pk, note.value - amount, change_r};
+    BUCKETPAY_ASSIGN_OR_RETURN(const SplitOutputs outputs, make_split_outputs(std::span(&change, 1)));
+    req.inputs_json = split_inputs_json(owned, path, root, amount, outputs);
+    req.expected_public_inputs = split_statement(owned, root, amount, outputs).public_inputs();
   } else {
     return Status::corruption("job " + job.key + " names unknown circuit " + job.circuit);
   }
@@ -220,13 +228,14 @@ Result<Precompute> Engine::precompute_for(const Job& job, const ProofResult& r) 
   if (spec.is_discarded() || !spec.is_object() || !spec.contains("note_id")) {
     return Status::corruption("job " + job.key + " has a malformed spec");
   }
-  BUCKETPAY_ASSIGN_OR_RETURN(const Fr recipient, fr_field(spec, "recipient"));
+  BUCKETPAY_ASSIGN_OR_RETURN(const Fr auth, fr_field(spec, "auth"));
   Precompute p;
   p.key = job.key;
   p.circuit = job.circuit;
   p.note_id = spec["note_id"].get<std::int64_t>();
   p.amount = spec.value("amount", std::uint64_t{0});
-  p.recipient = recipient;
+  // Until the store's schema has a field of its own for it, `recipient` holds the auth address.
+  p.recipient = auth;
   p.public_inputs = r.proof->public_inputs;
   p.proof = r.proof->proof;
   p.prove_ms = r.witness_ms + r.prove_ms + r.verify_ms;

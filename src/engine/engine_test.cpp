@@ -105,8 +105,8 @@ TEST_F(EngineTest, InventoryModeProvesVerifiableSpendsAndCachesThem) {
   auto engine = Engine::open(*store, **pool, "w");
   ASSERT_TRUE(engine.ok()) << engine.status().to_string();
   const auto ids = make_notes(*store, **engine, {1, 2, 64, 65536});
-  auto recipient = address_to_field("0x1111111111111111111111111111111111111111");
-  ASSERT_TRUE(recipient.ok());
+  auto sk = store->get_spending_key("w");
+  ASSERT_TRUE(sk.ok());
 
   std::vector<std::size_t> progress;
   PrecomputeOptions po;
@@ -114,7 +114,7 @@ TEST_F(EngineTest, InventoryModeProvesVerifiableSpendsAndCachesThem) {
     EXPECT_EQ(total, 4U);
     progress.push_back(done);
   };
-  auto report = (*engine)->generate_spend_precomputes(ids, *recipient, po);
+  auto report = (*engine)->generate_spend_precomputes(ids, po);
   ASSERT_TRUE(report.ok()) << report.status().to_string();
   EXPECT_EQ(report->proved, 4U);
   EXPECT_EQ(report->failed, 0U) << (report->errors.empty() ? "" : report->errors[0]);
@@ -126,7 +126,14 @@ TEST_F(EngineTest, InventoryModeProvesVerifiableSpendsAndCachesThem) {
     EXPECT_EQ(p.note_id, ids[i]);
     ASSERT_EQ(p.public_inputs.size(), 4U);
     EXPECT_EQ(p.public_inputs[0], (*engine)->tree().root());
-    EXPECT_EQ(p.public_inputs[3], *recipient);
+    // The proof binds the note's spend authorization address (derived from sk and cm), which the
+    // precompute's `recipient` field holds for now.
+    const auto note = store->get_note(ids[i]);
+    ASSERT_TRUE(note.ok());
+    const eth::Address auth = auth_address(SpendingKey::from_fr(*sk), note->commitment);
+    EXPECT_EQ(p.public_inputs[3], address_to_field(auth));
+    EXPECT_EQ(p.recipient, address_to_field(auth));
+    EXPECT_EQ(p.public_inputs[1], nullifier(SpendingKey::from_fr(*sk), note->commitment));
     EXPECT_TRUE(verifies("spend", p.public_inputs, p.proof, **pool));
     // Any changed public input must not verify.
     for (std::size_t k = 0; k < 4; ++k) {
@@ -138,7 +145,7 @@ TEST_F(EngineTest, InventoryModeProvesVerifiableSpendsAndCachesThem) {
   EXPECT_EQ(report->precomputes[2].amount, 64U);
 
   // The proof cache: asking again proves nothing.
-  auto again = (*engine)->generate_spend_precomputes(ids, *recipient, {});
+  auto again = (*engine)->generate_spend_precomputes(ids, {});
   ASSERT_TRUE(again.ok());
   EXPECT_EQ(again->proved, 0U);
   EXPECT_EQ(again->cached, 4U);
@@ -157,32 +164,86 @@ TEST_F(EngineTest, SeedModeProvesOneSplitPerBucketUpToTheValue) {
   auto engine = Engine::open(*store, **pool, "w");
   ASSERT_TRUE(engine.ok());
   const auto ids = make_notes(*store, **engine, {10});  // buckets 1, 2, 4, 8 fit
-  auto recipient = address_to_field("0x2222222222222222222222222222222222222222");
-  auto report = (*engine)->generate_all_precomputes(ids[0], kBuckets, *recipient, {});
+  auto report = (*engine)->generate_all_precomputes(ids[0], kBuckets, {});
   ASSERT_TRUE(report.ok()) << report.status().to_string();
   ASSERT_EQ(report->precomputes.size(), 4U);
   EXPECT_EQ(report->failed, 0U);
+  auto sk = store->get_spending_key("w");
+  ASSERT_TRUE(sk.ok());
+  const auto note = store->get_note(ids[0]);
+  ASSERT_TRUE(note.ok());
+  const Fr auth = address_to_field(auth_address(SpendingKey::from_fr(*sk), note->commitment));
   for (std::size_t i = 0; i < 4; ++i) {
     const auto& p = report->precomputes[i];
     EXPECT_EQ(p.circuit, "split");
     EXPECT_EQ(p.amount, Cents{1} << i);
-    ASSERT_EQ(p.public_inputs.size(), 6U);
+    ASSERT_EQ(p.public_inputs.size(), 4U + kSplitOutputs);
     EXPECT_EQ(p.public_inputs[2], Fr::from_u64(p.amount));
-    EXPECT_EQ(p.public_inputs[5], Fr::zero());  // no second output
-    // The change note goes back to the owner with value 10 - b: its commitment is out_cm1.
+    EXPECT_EQ(p.public_inputs[3], auth);
+    // The change note goes back to the owner with value 10 - b: its commitment is out_cm[0]; the
+    // other seven outputs are absent.
     const auto outputs = nlohmann::json::parse(p.outputs_json);
-    const auto note = store->get_note(ids[0]);
-    ASSERT_TRUE(note.ok());
     const Note change{note->pk, 10 - p.amount, *Fr::from_string(outputs[0]["r"].get<std::string>())};
     EXPECT_EQ(p.public_inputs[4], change.commitment());
+    for (std::size_t k = 5; k < p.public_inputs.size(); ++k) EXPECT_EQ(p.public_inputs[k], Fr::zero()) << k;
     EXPECT_TRUE(verifies("split", p.public_inputs, p.proof, **pool));
   }
+}
+
+// A 1-in-8-out split from circuit_inputs (the wallet's fan-out of a power of two), proved by the
+// pool and verified again; its public inputs are the statement's; changing any one of the 12 fails
+// verification. An unbalanced split yields no witness (and is not retried); more than 8 outputs is
+// refused before any proving.
+TEST_F(EngineTest, SplitIntoEightOutputs) {
+  auto pool = ProverPool::start(test_config(dir_ / "scratch"));
+  ASSERT_TRUE(pool.ok()) << pool.status().to_string();
+  const SpendingKey sk = SpendingKey::generate();
+  const Fr pk = owner_key(sk);
+  const Note input = Note::create(pk, 1024);
+  MerkleTree tree;
+  for (int i = 0; i < 7; ++i) ASSERT_TRUE(tree.append(Fr::random()).ok());
+  auto index = tree.append(input.commitment());
+  ASSERT_TRUE(index.ok());
+  auto path = tree.path(*index);
+  ASSERT_TRUE(path.ok());
+  const OwnedNote owned{input, sk, *index};
+  std::vector<Note> notes;
+  for (std::uint64_t v : {512, 256, 128, 64, 32, 16, 8, 4}) {
+    notes.push_back(Note::create(owner_key(SpendingKey::generate()), v));
+  }
+  auto outputs = make_split_outputs(notes);
+  ASSERT_TRUE(outputs.ok());
+  const SplitStatement st = split_statement(owned, tree.root(), 4, *outputs);
+  EXPECT_EQ(st.auth, address_to_field(owned.auth_address()));
+  for (std::size_t i = 0; i < kSplitOutputs; ++i) EXPECT_EQ(st.out_cm[i], notes[i].commitment());
+  ProofRequest req{"split8", "split", split_inputs_json(owned, *path, tree.root(), 4, *outputs), st.public_inputs()};
+  auto results = (*pool)->prove_all({req});
+  ASSERT_TRUE(results[0].proof.ok()) << results[0].proof.status().to_string();
+  const auto& proof = *results[0].proof;
+  ASSERT_EQ(proof.public_inputs, st.public_inputs());
+  EXPECT_TRUE(verifies("split", proof.public_inputs, proof.proof, **pool));
+  for (std::size_t k = 0; k < proof.public_inputs.size(); ++k) {
+    auto changed = proof.public_inputs;
+    changed[k] += Fr::one();
+    EXPECT_FALSE(verifies("split", changed, proof.proof, **pool)) << "public input " << k;
+  }
+
+  ProofRequest unbalanced{"unbalanced", "split", split_inputs_json(owned, *path, tree.root(), 5, *outputs), {}};
+  auto bad = (*pool)->prove_all({unbalanced});
+  ASSERT_FALSE(bad[0].proof.ok());
+  EXPECT_EQ(bad[0].proof.status().code(), StatusCode::kInvalidArgument) << bad[0].proof.status().to_string();
+  EXPECT_EQ(bad[0].tries, 1);
+
+  notes.push_back(Note::create(pk, 1));
+  auto nine = make_split_outputs(notes);
+  ASSERT_FALSE(nine.ok());
+  EXPECT_EQ(nine.status().code(), StatusCode::kInvalidArgument);
 }
 
 TEST_F(EngineTest, InvalidInputsFailOnceWithoutRetry) {
   auto pool = ProverPool::start(test_config(dir_ / "scratch"));
   ASSERT_TRUE(pool.ok()) << pool.status().to_string();
-  ProofRequest bad{"bad", "spend", R"({"root":"0x1","nullifier":"0x2","value":"0x3","recipient":"0x4","sk":"0x5","r":"0x6",)"
+  ProofRequest bad{"bad", "spend", R"({"root":"0x1","nullifier":"0x2","value":"0x3","auth":"0x4","sk":"0x5","r":"0x6",)"
                                    R"("siblings":[],"positions":[]})", {}};
   auto results = (*pool)->prove_all({bad});
   ASSERT_EQ(results.size(), 1U);
@@ -235,7 +296,6 @@ TEST_F(EngineTest, ACrashedProverIsReplacedAndItsProofRetried) {
   auto engine = Engine::open(*store, **pool, "w");
   ASSERT_TRUE(engine.ok());
   const auto ids = make_notes(*store, **engine, {1, 2, 3, 4, 5, 6});
-  auto recipient = address_to_field("0x3333333333333333333333333333333333333333");
   std::atomic<bool> killed{false};
   PrecomputeOptions po;
   po.on_progress = [&](std::size_t done, std::size_t) {
@@ -243,7 +303,7 @@ TEST_F(EngineTest, ACrashedProverIsReplacedAndItsProofRetried) {
       for (pid_t pid : child_bb_processes()) ::kill(pid, SIGKILL);
     }
   };
-  auto report = (*engine)->generate_spend_precomputes(ids, *recipient, po);
+  auto report = (*engine)->generate_spend_precomputes(ids, po);
   ASSERT_TRUE(report.ok()) << report.status().to_string();
   EXPECT_TRUE(killed.load());
   EXPECT_EQ(report->failed, 0U) << (report->errors.empty() ? "" : report->errors[0]);

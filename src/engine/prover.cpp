@@ -57,17 +57,17 @@ std::vector<ProofRequest> warm_up_requests(const std::map<std::string, bb::Circu
   const auto index = tree.append(note.commitment());
   const auto path = tree.path(*index);
   const OwnedNote owned{note, sk, *index};
-  const Fr recipient = Fr::from_u64(1);
   std::vector<ProofRequest> out;
   for (int round = 0; round < kWarmUpRounds; ++round) {
     if (circuits.count("spend") != 0) {
-      out.push_back({"warm-up", "spend", spend_inputs_json(owned, *path, tree.root(), recipient),
-                     spend_statement(owned, tree.root(), recipient).public_inputs()});
+      out.push_back({"warm-up", "spend", spend_inputs_json(owned, *path, tree.root()),
+                     spend_statement(owned, tree.root()).public_inputs()});
     }
     if (circuits.count("split") != 0) {
-      const SplitOutputs outputs{Note::create(pk, 1), Note{Fr::zero(), 0, Fr::zero()}};
-      out.push_back({"warm-up", "split", split_inputs_json(owned, *path, tree.root(), 1, recipient, outputs),
-                     split_statement(owned, tree.root(), 1, recipient, outputs).public_inputs()});
+      const std::array<Note, 2> notes = {Note::create(pk, 1), Note::create(pk, 0)};
+      const SplitOutputs outputs = *make_split_outputs(notes);
+      out.push_back({"warm-up", "split", split_inputs_json(owned, *path, tree.root(), 1, outputs),
+                     split_statement(owned, tree.root(), 1, outputs).public_inputs()});
     }
   }
   return out;

@@ -14,18 +14,19 @@ Fr fr(const char* s) {
   return r.ok() ? *r : Fr();
 }
 
-// Vectors produced by Noir 1.0.0-beta.26 executing circuits/crosscheck (via
-// scripts/noir_execute.mjs), an implementation independent of this one. The randomized version of
+// Vectors produced by Noir 1.0.0-beta.26 executing circuits/crosscheck (v2: owner = H(pk, r),
+// cm = H(owner, v); via scripts/noir_execute.mjs), an implementation independent of this one. The randomized version of
 // this check is src/tree/crosscheck_test.cpp.
 TEST(NoteTest, MatchesNoirVectorAllZero) {
   const SpendingKey sk = SpendingKey::from_fr(Fr::zero());
   const Fr pk = owner_key(sk);
   EXPECT_EQ(pk, fr("0x1e05013a2f40c60dc58cfe36bfa4d7e94676c43436922368628342bc5144d103"));
   const Note note{pk, 0, Fr::zero()};
-  // cm = H(pk, 0, 0): note that pk is H(1, 0), not 0.
+  // owner = H(pk, 0), cm = H(owner, 0): note that pk is H(1, 0), not 0.
+  EXPECT_EQ(note.owner(), fr("0x06f551d1b7b2583b59427de315fccd04e9974187f5f214b0c120fcb67f50a794"));
   const Fr cm = note.commitment();
-  EXPECT_EQ(cm, fr("0x0931b5f384898e8dad2b46a443724d923b531802717f22cc8770751bf3bc5288"));
-  EXPECT_EQ(nullifier(sk, cm), fr("0x06168e849230d26a43010dcf7866d3b8fdd1f33d5f443e080f8f43a16f93f8a4"));
+  EXPECT_EQ(cm, fr("0x1dd0a69c6b1084181813a3383de9c9487d4972da6448fee33d350e65f59fa0fd"));
+  EXPECT_EQ(nullifier(sk, cm), fr("0x2b29254c6f8f066aa71e2a0818cd0ee9d9afe7a389c8db1ded39214cf470800f"));
 }
 
 TEST(NoteTest, MatchesNoirVectorMaxValue) {
@@ -34,9 +35,13 @@ TEST(NoteTest, MatchesNoirVectorMaxValue) {
   EXPECT_EQ(pk, fr("0x16e407069218aab83301bbcc17500b8c00d6f0e17f2c4cef924dd3ae7b89f945"));
   const Note note{pk, 18446744073709551615ULL,
                   fr("0x1234567890abcdef1234567890abcdef1234567890abcdef1234567890abcdef")};
+  EXPECT_EQ(note.owner(), fr("0x1a71613104fdfc6f1df57bdfea6a274be251c634875fda7f4a5eef42f9303535"));
   const Fr cm = note.commitment();
-  EXPECT_EQ(cm, fr("0x28042935444a9e52231b4f51fc027b9f0a3e2ab09b657649ddd02a66a5fafbbc"));
-  EXPECT_EQ(nullifier(sk, cm), fr("0x072f2da6f4df3120a453038d3878804e1afe1f825d874d55360e1816371f1ee0"));
+  EXPECT_EQ(cm, fr("0x0773f6da7dd7b2d55ce1b879f349975feb74906b5b7e6acd177fdfd5fab142f3"));
+  EXPECT_EQ(nullifier(sk, cm), fr("0x2d485147ea6c69f5a9ebeb74400921db9c9c0a545eb43816c0a41d901735a2b8"));
+  // The free functions are the same formulas.
+  EXPECT_EQ(note_owner(note.pk, note.r), note.owner());
+  EXPECT_EQ(note_commitment(note.owner(), note.value), cm);
 }
 
 TEST(NoteTest, TagsAreTheProtocolsConstants) {
@@ -75,6 +80,12 @@ TEST(NoteTest, EveryInputChangesTheOutputs) {
   EXPECT_NE(cm, (Note{owner_key(sk2), n.value, n.r}).commitment());
   EXPECT_NE(cm, (Note{n.pk, 8, n.r}).commitment());
   EXPECT_NE(cm, (Note{n.pk, n.value, n.r + Fr::one()}).commitment());
+  // The hidden owner depends on pk and r but not on v; it is neither pk nor r.
+  EXPECT_EQ(n.owner(), (Note{n.pk, 8, n.r}).owner());
+  EXPECT_NE(n.owner(), (Note{n.pk, n.value, n.r + Fr::one()}).owner());
+  EXPECT_NE(n.owner(), (Note{owner_key(sk2), n.value, n.r}).owner());
+  EXPECT_NE(n.owner(), n.pk);
+  EXPECT_NE(n.owner(), n.r);
 
   const Fr nf = nullifier(sk, cm);
   EXPECT_NE(nf, nullifier(sk2, cm));

@@ -141,6 +141,7 @@ TEST(CrosscheckTest, NotesPathsAndHashMatchNoir) {
     ASSERT_TRUE(out.is_object()) << out.dump();
 
     EXPECT_EQ(hex(out["pk"]), note.pk.to_hex());
+    EXPECT_EQ(hex(out["owner"]), note.owner().to_hex());
     EXPECT_EQ(hex(out["cm"]), cm.to_hex());
     EXPECT_EQ(hex(out["nf"]), (nullifier(sk, cm)).to_hex());
     EXPECT_EQ(hex(out["root"]), tree.root().to_hex());
