@@ -14,6 +14,7 @@
 #pragma once
 
 #include <array>
+#include <cstddef>
 #include <cstdint>
 #include <span>
 #include <string>
@@ -52,21 +53,33 @@ Fr address_to_field(const eth::Address& address);
 
 // spend: public [root, nullifier, value, auth].
 struct SpendStatement {
+  static constexpr std::size_t kPublicInputs = 4;
   Fr root;
   Fr nullifier;
   std::uint64_t value = 0;
   Fr auth;
   [[nodiscard]] std::vector<Fr> public_inputs() const;
+  // The statement a proof's public inputs state: kInvalidArgument unless there are exactly 4, the
+  // value fits 64 bits and auth 160 bits.
+  static Result<SpendStatement> from_public_inputs(std::span<const Fr> inputs);
+  // auth as the address it is.
+  [[nodiscard]] eth::Address auth_address() const;
+  friend bool operator==(const SpendStatement&, const SpendStatement&) = default;
 };
 
 // split: public [root, nullifier, amount, auth, out_cm[0..7]].
 struct SplitStatement {
+  static constexpr std::size_t kPublicInputs = 4 + kSplitOutputs;
   Fr root;
   Fr nullifier;
   std::uint64_t amount = 0;
   Fr auth;
   std::array<Fr, kSplitOutputs> out_cm{};
   [[nodiscard]] std::vector<Fr> public_inputs() const;
+  // As SpendStatement::from_public_inputs, for exactly 12 inputs.
+  static Result<SplitStatement> from_public_inputs(std::span<const Fr> inputs);
+  [[nodiscard]] eth::Address auth_address() const;
+  friend bool operator==(const SplitStatement&, const SplitStatement&) = default;
 };
 
 // The statement and inputs for spending `owned` (whose leaf `path` proves under `root`); auth is

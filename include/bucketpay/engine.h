@@ -6,9 +6,8 @@
 //    withdraws b with the change back to the owner as its one output (at most one can ever be used);
 //  - inventory mode, generate_spend_precomputes(): one `spend` proof per note, for its exact value.
 // Protocol v2: proofs name no recipient. Each binds its note's spend authorization address
-// (auth_address(sk, cm), bucketpay/circuit_inputs.h); who is paid is decided at payment time by
-// the EIP-712 payment that key signs. Until the store has a field for it, Precompute::recipient
-// holds that auth address as a field element.
+// (auth_address(sk, cm), bucketpay/circuit_inputs.h; Precompute::auth); who is paid is decided at
+// payment time by the EIP-712 payment that key signs.
 //
 // Every proof is a job in the store first (idempotent on its key), then proved by the ProverPool,
 // verified, and stored with its job marked done in one transaction. Asking for a precompute that
@@ -28,6 +27,7 @@
 #include <vector>
 
 #include "bucketpay/amount.h"
+#include "bucketpay/circuit_inputs.h"
 #include "bucketpay/merkle_tree.h"
 #include "bucketpay/prover.h"
 #include "bucketpay/store.h"
@@ -126,9 +126,11 @@ class Engine {
   Result<PrecomputeReport> run(std::vector<Job> jobs, const PrecomputeOptions& options);
   // Proves jobs claimed by run() and records each result (record_result, from the prover's threads).
   Status prove_claimed(const std::vector<Job>& claimed, RunState& state);
-  void record_result(const Job& job, const ProofResult& result, RunState& state);
-  Result<ProofRequest> request_for(const Job& job);
-  Result<Precompute> precompute_for(const Job& job, const ProofResult& result);
+  // A job decoded once (its spec, its note) and its proof request (engine.cpp).
+  struct PreparedJob;
+  void record_result(const Job& job, const PreparedJob& prepared, const ProofResult& result, RunState& state);
+  Result<PreparedJob> prepare(const Job& job);
+  static Result<Precompute> precompute_for(const PreparedJob& job, const ProofResult& result);
   Status sync_tree();
 
   NoteStore& notes_;
@@ -149,7 +151,8 @@ class Engine {
 // note's auth address), so a ready note can pay anyone.
 struct ReadyNote {
   StoredNote note;
-  std::vector<Precompute> proofs;  // its ready spend proofs, by id
+  Precompute proof;          // its spend proof (the first by id)
+  SpendStatement statement;  // what the proof states: its root, nullifier, value (the note's) and auth
 };
 // The ready notes of `wallet`, by note id. Reads each role once (the notes, the spend precomputes).
 Result<std::vector<ReadyNote>> ready_notes(NoteStore& notes, ProofStore& proofs, std::string_view wallet);

@@ -31,25 +31,28 @@
 #include <vector>
 
 #include "bucketpay/bb.h"
+#include "bucketpay/domain.h"
 #include "bucketpay/status.h"
 
 namespace bucketpay {
 
 struct ProverConfig {
-  std::filesystem::path bb_binary;      // the pinned bb (bb::locate_binary)
-  std::filesystem::path crs_dir;        // bb::crs_directory
-  std::filesystem::path circuits_dir;   // compiled artifacts: <dir>/<circuit>.json
-  std::vector<std::string> circuits = {"spend", "split"};  // which artifacts to load
+  std::filesystem::path bb_binary;     // the pinned bb (bb::locate_binary)
+  std::filesystem::path crs_dir;       // bb::crs_directory
+  std::filesystem::path circuits_dir;  // compiled artifacts: <dir>/<circuit>.json
+  // Which artifacts to load (by name: circuit_name(), bucketpay/domain.h).
+  std::vector<std::string> circuits = {std::string(circuit_name(CircuitKind::kSpend)),
+                                       std::string(circuit_name(CircuitKind::kSplit))};
   std::filesystem::path node_binary = "node";
-  std::filesystem::path witness_server;  // scripts/witness_server.mjs
-  std::filesystem::path scratch_root;    // empty: the system temp directory
-  std::filesystem::path vk_cache_dir;    // empty: no on-disk cache (keys computed at start)
-  int workers = 0;             // 0: one per core, bounded by available memory
-  int threads_per_worker = 0;  // 0: cores / workers (1 with the defaults)
+  std::filesystem::path witness_server;              // scripts/witness_server.mjs
+  std::filesystem::path scratch_root;                // empty: the system temp directory
+  std::filesystem::path vk_cache_dir;                // empty: no on-disk cache (keys computed at start)
+  int workers = 0;                                   // 0: one per core, bounded by available memory
+  int threads_per_worker = 0;                        // 0: cores / workers (1 with the defaults)
   std::chrono::milliseconds proof_timeout{120'000};  // witness + proof + verification
   int max_tries = 3;
   // start() starts every background worker's processes and has each make (and discard) three
-  // throwaway proofs of every known circuit ("spend", "split") before returning, so that real
+  // throwaway proofs of every known circuit (spend, split) before returning, so that real
   // proofs do not pay Node's start, noir_js's WebAssembly set-up and bb's slow first proofs
   // (measured by bench/precompute: docs/engine.md). false: processes start on a worker's first proof.
   bool warm_up = true;
@@ -58,8 +61,8 @@ struct ProverConfig {
 // One proof to make. `inputs_json` is the circuit's input map: a JSON object of ABI parameter
 // names to 0x-hex strings (nested arrays for arrays), see docs/witness-protocol.md.
 struct ProofRequest {
-  std::string key;  // the caller's name for it (e.g. the precompute key)
-  std::string circuit;
+  std::string key;      // the caller's name for it (e.g. the precompute key)
+  std::string circuit;  // the artifact's name (circuit_name())
   std::string inputs_json;
   // When not empty, the proof's public inputs must equal these (else the proof is discarded).
   std::vector<Fr> expected_public_inputs;

@@ -46,6 +46,7 @@
 #include <string_view>
 #include <vector>
 
+#include "bucketpay/domain.h"
 #include "bucketpay/field.h"
 #include "bucketpay/status.h"
 #include "bucketpay/vault.h"
@@ -81,9 +82,9 @@ struct Precompute {
   std::int64_t id = 0;       // assigned by the store
   std::string key;           // unique; equals the key of the job that made it
   std::int64_t note_id = 0;  // the note it spends (must exist)
-  std::string circuit;       // "spend" or "split"
+  CircuitKind circuit = CircuitKind::kSpend;
   std::uint64_t amount = 0;  // the value paid out
-  Fr recipient;
+  Fr auth;                   // the spent note's spend authorization address (uint160) the proof binds
   std::vector<Fr> public_inputs;
   std::vector<std::uint8_t> proof;
   std::string outputs_json;     // split outputs [(pk, v, r)], JSON or empty; secret (sealed at rest)
@@ -106,9 +107,9 @@ std::string_view job_state_name(JobState state);  // "pending", "running", "done
 struct Job {
   std::int64_t id = 0;  // assigned by the store
   std::string key;
-  std::string batch;      // groups the jobs of one request, for progress reports
-  std::string circuit;    // "spend" or "split"
-  std::string spec_json;  // what to prove, JSON; secret (sealed at rest)
+  std::string batch;  // groups the jobs of one request, for progress reports
+  CircuitKind circuit = CircuitKind::kSpend;
+  std::string spec_json;  // what to prove, JSON (the engine's codec); secret (sealed at rest)
   JobState state = JobState::kPending;
   int tries = 0;                // claims so far
   std::string error;            // the last failure's message
@@ -162,41 +163,60 @@ struct ChainUpdate {
   BlockRef cursor;               // everything up to and including this block is synced
 };
 
-// ---- The payments journal: every transaction the wallet signs is recorded before it is sent.
+// ---- The payments journal: everything the wallet signs is recorded before it leaves the process.
+//
+// Two kinds of entries (docs/wallet.md, "Payments and the journal"):
+//  - a deposit, a transaction the wallet's own account signs and sends (raw bytes and nonce kept,
+//    settled by its receipt);
+//  - a relayed payment (pay, on-demand split, rebalancing split; protocol v2): an EIP-712 Payment
+//    signed by the spent notes' auth keys, bundled with their proofs and handed to a relayer, who
+//    sends it. Its digest names it everywhere; it is settled by chain truth (the Pool's Spent
+//    events carrying its digest, whoever sent them) and free again only after its deadline.
 //
 //  prepared -> signed -> submitted -> confirmed
 //      \          \          \--------> failed
 //       \----------\------------------> failed
 enum class PaymentState : std::uint8_t {
-  kPrepared,   // notes reserved (spending), nothing signed yet
-  kSigned,     // the raw transaction is recorded; it may or may not have reached the node
-  kSubmitted,  // the node accepted it
-  kConfirmed,  // mined and succeeded: its notes are spent
-  kFailed,     // will never be mined or reverted: its notes are released (or spent, see fail_payment)
+  kPrepared,   // notes reserved (spending), nothing signed yet: nothing of it can land
+  kSigned,     // the raw transaction (deposit) or the signed bundle (relayed) is recorded; it may or
+               // may not have reached the node or the relayer
+  kSubmitted,  // the node (deposit) or the relayer (relayed) accepted it
+  kConfirmed,  // it landed: its notes are spent
+  kFailed,     // it can never land: its notes are released (or spent, see fail_payment)
 };
 std::string_view payment_state_name(PaymentState state);  // "prepared", "signed", ...
 
 struct Payment {
   std::int64_t id = 0;  // assigned by begin_payment
   std::string wallet;
-  std::string kind;                        // "pay", "split" (on-demand), "rebalance", "deposit"
-  std::uint64_t amount = 0;                // value units (cents) paid out (deposit: deposited)
-  std::string recipient;                   // 0x address, or empty
+  PaymentKind kind = PaymentKind::kPay;
+  // Value units (cents): what the recipient receives (pay, split); the fee withdrawn (rebalance);
+  // what was deposited (deposit).
+  std::uint64_t amount = 0;
+  std::string recipient;                   // 0x address, or empty (deposit)
   std::vector<std::int64_t> note_ids;      // notes it spends (reserved: on_chain -> spending)
   std::vector<std::int64_t> new_note_ids;  // notes it creates (already inserted as pending)
   PaymentState state = PaymentState::kPrepared;
-  std::string tx_hash;               // 0x-hex, set when signed
-  std::vector<std::uint8_t> raw_tx;  // the signed transaction, set when signed
+  // A deposit: its transaction, set when signed.
+  std::string tx_hash;               // 0x-hex
+  std::vector<std::uint8_t> raw_tx;  // the signed transaction
   std::uint64_t nonce = 0;
-  std::uint64_t gas_used = 0;   // set when confirmed
+  std::uint64_t gas_used = 0;   // set when confirmed by its own receipt
   std::uint64_t block = 0;      // set when confirmed (or failed in a block)
   std::string error;            // why it failed
-  double latency_ms = 0;        // command to signed transaction
+  double latency_ms = 0;        // the call to the signed transaction (deposit) or to the bundle handed over
   std::int64_t created_ms = 0;  // filled in when 0
   std::int64_t updated_ms = 0;
   // 0x hash of the transaction whose events confirmed it when that is not tx_hash (settle_payment_by:
-  // e.g. a copy of its calldata sent by someone else); empty otherwise (set only while confirmed).
+  // a relayer's, or anyone's who sent a copy); empty otherwise (set only while confirmed).
   std::string settled_by;
+  // A relayed payment (empty or 0 for a deposit):
+  std::string digest;          // 0x + 64 hex: the EIP-712 payment digest, set when signed (unique)
+  std::uint64_t deadline = 0;  // Unix s: the Pool refuses it in a block with a later timestamp
+  std::string fee;             // token base units, decimal ("0" when none), to the relayer
+  std::string relayer;         // the relayer's URL it is handed to
+  std::string bundle_json;     // the signed bundle (public: proofs, public inputs, signatures), set when signed
+  std::string relayer_tx;      // 0x hash of the relayer's transaction, as the relayer reported it
 
   friend bool operator==(const Payment&, const Payment&) = default;
 };
@@ -268,7 +288,7 @@ class ProofStore {
   virtual Result<std::int64_t> insert_precompute(const Precompute& p) = 0;  // kAlreadyExists on key
   virtual Result<std::optional<Precompute>> find_precompute(std::string_view key) = 0;
   virtual Result<std::vector<Precompute>> list_precomputes_for_note(std::int64_t note_id) = 0;
-  virtual Result<std::vector<Precompute>> list_precomputes_by_circuit(std::string_view circuit) = 0;
+  virtual Result<std::vector<Precompute>> list_precomputes_by_circuit(CircuitKind circuit) = 0;
   virtual Result<std::int64_t> count_precomputes() = 0;
   // Drops the precomputes of a note (dead once it is spent); returns how many.
   virtual Result<std::int64_t> delete_precomputes_for_note(std::int64_t note_id) = 0;
@@ -303,7 +323,7 @@ class ProofStore {
   virtual Result<JobCounts> job_counts(std::optional<std::string_view> batch) = 0;
 };
 
-// Small public named values of a wallet (chain, pool address, payee, policy).
+// Small public named values of a wallet (chain, pool address, relayer, policy).
 class SettingsStore {
  public:
   virtual ~SettingsStore() = default;
@@ -337,16 +357,20 @@ class ChainIndexStore {
   virtual Result<std::vector<Fr>> known_roots() = 0;
 };
 
-// The payments journal (see PaymentState): every transaction the wallet signs is recorded before
-// it is sent.
+// The payments journal (see PaymentState): everything the wallet signs is recorded before it leaves
+// the process.
 class PaymentJournal {
  public:
   virtual ~PaymentJournal() = default;
 
   // Reserves payment.note_ids (each on_chain -> spending; all or none: kFailedPrecondition naming
-  // the first note that is not on chain) and records the payment as prepared, in one transaction.
-  // Returns its id. payment.state/tx fields are ignored.
+  // the first note that is not on chain) and records the payment as prepared, in one transaction,
+  // with its kind, amount, recipient, notes, deadline, fee and relayer. Returns its id.
+  // payment.state, the transaction fields, digest, bundle_json and relayer_tx are ignored.
+  // kInvalidArgument when fee is not a decimal number.
   virtual Result<std::int64_t> begin_payment(const Payment& payment) = 0;
+
+  // ---- A deposit (the wallet's own transaction).
   // prepared -> signed with its raw transaction (kFailedPrecondition from another state).
   virtual Status record_payment_signed(std::int64_t id, std::string_view tx_hash, std::span<const std::uint8_t> raw_tx,
                                        std::uint64_t nonce, double latency_ms) = 0;
@@ -355,6 +379,29 @@ class PaymentJournal {
   // -> confirmed, in one transaction: its notes -> spent (spent block = block), their precomputes
   // dropped, settled_by cleared. From signed or submitted; idempotent when already confirmed.
   virtual Status confirm_payment(std::int64_t id, std::uint64_t gas_used, std::uint64_t block) = 0;
+
+  // ---- A relayed payment (its signed EIP-712 Payment, handed to a relayer).
+  // prepared -> signed with its digest (0x + 64 hex), the deadline it signed and the bundle: from
+  // here on it may land, whoever holds the bundle. kAlreadyExists when another payment has the
+  // digest; kInvalidArgument for a malformed digest or bundle (not JSON); kFailedPrecondition from
+  // another state.
+  virtual Status record_payment_bundle(std::int64_t id, std::string_view digest, std::uint64_t deadline,
+                                       std::string_view bundle_json) = 0;
+  // signed or submitted -> submitted: the relayer took the bundle. relayer_tx (its transaction, as
+  // it reported it) is recorded when not empty; latency_ms (the call to the handover) when the
+  // payment was signed (the first handover). kFailedPrecondition from another state.
+  virtual Status record_payment_relayed(std::int64_t id, std::string_view relayer_tx, double latency_ms) = 0;
+  // Compare-and-set `expected` (signed or submitted) -> failed because its deadline passed with the
+  // payment not paid: it can never land. Its notes in spending go back to on_chain, except those
+  // in `spent_note_ids` (their nullifier is on chain, by another payment), which become spent; its
+  // new notes still pending are deleted (they can never land). kFailedPrecondition naming the state
+  // otherwise.
+  virtual Status expire_payment(std::int64_t id, PaymentState expected, std::string_view error,
+                                std::span<const std::int64_t> spent_note_ids, std::uint64_t block) = 0;
+  // The payment with this digest (0x hex, any case), if any.
+  virtual Result<std::optional<Payment>> find_payment_by_digest(std::string_view digest) = 0;
+
+  // ---- Either.
   // Compare-and-set `expected` (signed or submitted) -> confirmed by what the chain's events show
   // rather than by its own receipt: `settled_by` (0x hash) is the transaction whose events spent its
   // notes, `block` its block; gas_used 0. Otherwise as confirm_payment. kFailedPrecondition naming
@@ -363,7 +410,7 @@ class PaymentJournal {
                                    std::uint64_t block) = 0;
   // confirmed -> submitted, block, gas and settled_by cleared, in one transaction: its notes that
   // are spent go back to spending (spent block cleared), to be looked up again. For a payment whose
-  // receipt the chain no longer holds (a reorganisation that did not reach the sync cursor).
+  // transaction the chain no longer holds (a reorganisation that did not reach the sync cursor).
   // Idempotent when already submitted; kFailedPrecondition from another state.
   virtual Status reopen_payment(std::int64_t id) = 0;
   // -> failed with `error`, in one transaction: its notes in spending go back to on_chain, except
@@ -375,8 +422,8 @@ class PaymentJournal {
   // Compare-and-set: -> failed like fail_payment, but only from `expected` (prepared, signed or
   // submitted; kFailedPrecondition naming the state otherwise, failed included), and the pending new
   // notes are deleted only when `expected` is prepared: a payment that was signed may still land
-  // through its signed bytes (or a copy of its calldata sent by anyone), so its new notes stay
-  // pending, and become notes if the sync finds their leaves.
+  // (its signed bytes or bundle are out of the process), so its new notes stay pending, and become
+  // notes if the sync finds their leaves.
   virtual Status fail_payment_if(std::int64_t id, PaymentState expected, std::string_view error,
                                  std::span<const std::int64_t> spent_note_ids, std::uint64_t block) = 0;
   virtual Result<Payment> get_payment(std::int64_t id) = 0;  // kNotFound

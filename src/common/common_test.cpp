@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "bucketpay/clock.h"
+#include "bucketpay/domain.h"
 #include "bucketpay/status.h"
 #include "common/manual_clock_testing.h"
 
@@ -81,6 +82,41 @@ TEST(Clock, ManualClockMovesOnlyWhenToldOrWaitedOn) {
   c.sleep_for(std::chrono::milliseconds(250));
   EXPECT_EQ(c.ms_since(t0), 300'250.0);
   EXPECT_EQ(c.sleeps(), 1);
+}
+
+}  // namespace
+}  // namespace bucketpay
+
+namespace bucketpay {
+namespace {
+
+TEST(Domain, EveryKindHasOneNameThatParsesBack) {
+  for (CircuitKind k : kCircuitKinds) {
+    auto back = parse_circuit_kind(circuit_name(k));
+    ASSERT_TRUE(back.ok());
+    EXPECT_EQ(*back, k);
+  }
+  EXPECT_EQ(circuit_name(CircuitKind::kSpend), "spend");
+  EXPECT_EQ(circuit_name(CircuitKind::kSplit), "split");
+  for (PaymentKind k : kPaymentKinds) {
+    auto back = parse_payment_kind(payment_kind_name(k));
+    ASSERT_TRUE(back.ok());
+    EXPECT_EQ(*back, k);
+  }
+  EXPECT_EQ(payment_kind_name(PaymentKind::kRebalance), "rebalance");
+  EXPECT_EQ(*circuit_of(PaymentKind::kPay), CircuitKind::kSpend);
+  EXPECT_EQ(*circuit_of(PaymentKind::kRebalance), CircuitKind::kSplit);
+  EXPECT_FALSE(circuit_of(PaymentKind::kDeposit).ok());
+}
+
+TEST(Domain, UnknownNamesAreErrorsNotDefaults) {
+  for (const char* bad : {"", "Spend", "spend ", "withdraw"}) {
+    auto c = parse_circuit_kind(bad);
+    ASSERT_FALSE(c.ok()) << bad;
+    EXPECT_EQ(c.status().code(), StatusCode::kInvalidArgument);
+  }
+  EXPECT_FALSE(parse_payment_kind("PAY").ok());
+  EXPECT_FALSE(parse_payment_kind("transfer").ok());
 }
 
 }  // namespace

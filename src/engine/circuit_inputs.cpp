@@ -54,6 +54,56 @@ Fr address_to_field(const eth::Address& address) {
   return *Fr::from_bytes(address.to_word());
 }
 
+namespace {
+
+// A public input that must fit `bits` bits (64: a value; 160: an address), as its low 8 bytes or its
+// last 20 bytes.
+Status check_fits(const Fr& x, std::size_t bits, std::string_view what) {
+  const Fr::Bytes b = x.to_bytes();
+  const std::size_t free_bytes = 32 - bits / 8;
+  for (std::size_t i = 0; i < free_bytes; ++i) {
+    if (b[i] != 0) {
+      return Status::invalid_argument(std::string(what) + " does not fit " + std::to_string(bits) + " bits");
+    }
+  }
+  return Status::ok();
+}
+
+std::uint64_t low_u64(const Fr& x) { return x.to_canonical_limbs()[0]; }
+
+eth::Address field_to_address(const Fr& x) {
+  const Fr::Bytes b = x.to_bytes();
+  eth::Address::Raw raw{};
+  std::copy(b.end() - 20, b.end(), raw.begin());
+  return eth::Address(raw);
+}
+
+}  // namespace
+
+Result<SpendStatement> SpendStatement::from_public_inputs(std::span<const Fr> in) {
+  if (in.size() != kPublicInputs) {
+    return Status::invalid_argument("a spend statement has 4 public inputs, not " + std::to_string(in.size()));
+  }
+  BUCKETPAY_RETURN_IF_ERROR(check_fits(in[2], 64, "the spend's value"));
+  BUCKETPAY_RETURN_IF_ERROR(check_fits(in[3], 160, "the spend's auth"));
+  return SpendStatement{in[0], in[1], low_u64(in[2]), in[3]};
+}
+
+eth::Address SpendStatement::auth_address() const { return field_to_address(auth); }
+
+Result<SplitStatement> SplitStatement::from_public_inputs(std::span<const Fr> in) {
+  if (in.size() != kPublicInputs) {
+    return Status::invalid_argument("a split statement has 12 public inputs, not " + std::to_string(in.size()));
+  }
+  BUCKETPAY_RETURN_IF_ERROR(check_fits(in[2], 64, "the split's amount"));
+  BUCKETPAY_RETURN_IF_ERROR(check_fits(in[3], 160, "the split's auth"));
+  SplitStatement s{in[0], in[1], low_u64(in[2]), in[3], {}};
+  std::copy(in.begin() + 4, in.end(), s.out_cm.begin());
+  return s;
+}
+
+eth::Address SplitStatement::auth_address() const { return field_to_address(auth); }
+
 std::vector<Fr> SpendStatement::public_inputs() const { return {root, nullifier, Fr::from_u64(value), auth}; }
 
 std::vector<Fr> SplitStatement::public_inputs() const {

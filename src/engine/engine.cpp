@@ -10,6 +10,7 @@
 
 #include "bucketpay/circuit_inputs.h"
 #include "bucketpay/clock.h"
+#include "engine/job_spec.h"
 
 namespace bucketpay {
 namespace {
@@ -26,11 +27,6 @@ std::string new_batch_name() {
     s += kHex[c & 15];
   }
   return s;
-}
-
-Result<Fr> fr_field(const json& j, const char* name) {
-  if (!j.contains(name) || !j[name].is_string()) return Status::corruption(std::string("job spec lacks ") + name);
-  return Fr::from_string(j[name].get<std::string>());
 }
 
 }  // namespace
@@ -92,11 +88,10 @@ Result<std::vector<Job>> Engine::seed_jobs(std::int64_t note_id, std::span<const
     if (b == 0 || b > note.value) continue;
     Job job;
     job.key = split_key(nf, b, auth);
-    job.circuit = "split";
+    job.circuit = CircuitKind::kSplit;
     // The change note's blinding is fixed when the job is made, so a resumed job makes the same
     // change note. The spec is sealed at rest by the store (it holds a secret).
-    job.spec_json =
-        json{{"note_id", note_id}, {"amount", b}, {"auth", auth.to_hex()}, {"change_r", Fr::random().to_hex()}}.dump();
+    job.spec_json = encode_job_spec(JobSpec{CircuitKind::kSplit, note_id, auth, b, Fr::random()});
     jobs.push_back(std::move(job));
   }
   return jobs;
@@ -113,8 +108,8 @@ Result<std::vector<Job>> Engine::spend_jobs(std::span<const std::int64_t> note_i
     const Fr auth = address_to_field(auth_address(key, note.commitment));
     Job job;
     job.key = spend_key(nullifier(key, note.commitment), auth);
-    job.circuit = "spend";
-    job.spec_json = json{{"note_id", id}, {"auth", auth.to_hex()}}.dump();
+    job.circuit = CircuitKind::kSpend;
+    job.spec_json = encode_job_spec(JobSpec{CircuitKind::kSpend, id, auth, 0, Fr::zero()});
     jobs.push_back(std::move(job));
   }
   return jobs;
@@ -173,12 +168,16 @@ Result<PrecomputeReport> Engine::resume(const PrecomputeOptions& options) {
   return run({}, options);
 }
 
-Result<ProofRequest> Engine::request_for(const Job& job) {
-  const json spec = json::parse(job.spec_json, nullptr, false);
-  if (spec.is_discarded() || !spec.is_object() || !spec.contains("note_id")) {
-    return Status::corruption("job " + job.key + " has a malformed spec");
-  }
-  BUCKETPAY_ASSIGN_OR_RETURN(const StoredNote note, notes_.get_note(spec["note_id"].get<std::int64_t>()));
+struct Engine::PreparedJob {
+  ProofRequest request;
+  JobSpec spec;
+  StoredNote note;
+};
+
+Result<Engine::PreparedJob> Engine::prepare(const Job& job) {
+  auto spec = decode_job_spec(job.circuit, job.spec_json);
+  if (!spec.ok()) return spec.status().with_context("job " + job.key);
+  BUCKETPAY_ASSIGN_OR_RETURN(StoredNote note, notes_.get_note(spec->note_id));
   if (!note.leaf_index)
     return Status::failed_precondition("note " + std::to_string(note.id) + " is not in the tree yet");
   if (note.state == NoteState::kSpent)
@@ -196,74 +195,70 @@ Result<ProofRequest> Engine::request_for(const Job& job) {
     return Status::corruption("note " + std::to_string(note.id) + " is not the leaf at its index");
   }
   // The job names the note's auth address; it must be the one its key and commitment give.
-  BUCKETPAY_ASSIGN_OR_RETURN(const Fr auth, fr_field(spec, "auth"));
-  if (auth != address_to_field(owned.auth_address())) {
+  if (spec->auth != address_to_field(owned.auth_address())) {
     return Status::corruption("job " + job.key + " names an auth address that is not its note's");
   }
-  ProofRequest req;
-  req.key = job.key;
-  req.circuit = job.circuit;
+  PreparedJob prepared;
+  prepared.request.key = job.key;
+  prepared.request.circuit = std::string(circuit_name(job.circuit));
   const Fr& root = tree_->root();
-  if (job.circuit == "spend") {
-    req.inputs_json = spend_inputs_json(owned, path, root);
-    req.expected_public_inputs = spend_statement(owned, root).public_inputs();
-  } else if (job.circuit == "split") {
-    BUCKETPAY_ASSIGN_OR_RETURN(const Fr change_r, fr_field(spec, "change_r"));
-    const auto amount = spec.value("amount", std::uint64_t{0});
-    if (amount == 0 || amount > note.value) return Status::corruption("job " + job.key + " has a bad amount");
-    // Seed mode: the change back to the owner as the first output (absent when there is none).
-    const Note change{note.pk, note.value - amount, change_r};
-    BUCKETPAY_ASSIGN_OR_RETURN(const SplitOutputs outputs, make_split_outputs(std::span(&change, 1)));
-    req.inputs_json = split_inputs_json(owned, path, root, amount, outputs);
-    req.expected_public_inputs = split_statement(owned, root, amount, outputs).public_inputs();
-  } else {
-    return Status::corruption("job " + job.key + " names unknown circuit " + job.circuit);
+  switch (job.circuit) {
+    case CircuitKind::kSpend:
+      prepared.request.inputs_json = spend_inputs_json(owned, path, root);
+      prepared.request.expected_public_inputs = spend_statement(owned, root).public_inputs();
+      break;
+    case CircuitKind::kSplit: {
+      if (spec->amount > note.value) return Status::corruption("job " + job.key + " withdraws more than its note");
+      // Seed mode: the change back to the owner as the first output (absent when there is none).
+      const Note change{note.pk, note.value - spec->amount, spec->change_r};
+      BUCKETPAY_ASSIGN_OR_RETURN(const SplitOutputs outputs, make_split_outputs(std::span(&change, 1)));
+      prepared.request.inputs_json = split_inputs_json(owned, path, root, spec->amount, outputs);
+      prepared.request.expected_public_inputs = split_statement(owned, root, spec->amount, outputs).public_inputs();
+      break;
+    }
   }
-  return req;
+  prepared.spec = *spec;
+  prepared.note = std::move(note);
+  return prepared;
 }
 
-Result<Precompute> Engine::precompute_for(const Job& job, const ProofResult& r) {
+Result<Precompute> Engine::precompute_for(const PreparedJob& job, const ProofResult& r) {
   BUCKETPAY_RETURN_IF_ERROR(r.proof.status());
-  const json spec = json::parse(job.spec_json, nullptr, false);
-  if (spec.is_discarded() || !spec.is_object() || !spec.contains("note_id")) {
-    return Status::corruption("job " + job.key + " has a malformed spec");
-  }
-  BUCKETPAY_ASSIGN_OR_RETURN(const Fr auth, fr_field(spec, "auth"));
   Precompute p;
-  p.key = job.key;
-  p.circuit = job.circuit;
-  p.note_id = spec["note_id"].get<std::int64_t>();
-  p.amount = spec.value("amount", std::uint64_t{0});
-  // Until the store's schema has a field of its own for it, `recipient` holds the auth address.
-  p.recipient = auth;
+  p.key = job.request.key;
+  p.circuit = job.spec.circuit;
+  p.note_id = job.spec.note_id;
+  p.auth = job.spec.auth;
   p.public_inputs = r.proof->public_inputs;
   p.proof = r.proof->proof;
   p.prove_ms = r.witness_ms + r.prove_ms + r.verify_ms;
   p.worker = r.worker;
   p.created_ms = Clock::system().unix_ms();
-  auto note = notes_.get_note(p.note_id);
-  if (!note.ok()) return p;
-  if (job.circuit == "spend") {
-    p.amount = note->value;
-  } else {
-    p.outputs_json =
-        json::array({json{{"pk", note->pk.to_hex()}, {"value", note->value - p.amount}, {"r", spec["change_r"]}}})
-            .dump();
+  switch (job.spec.circuit) {
+    case CircuitKind::kSpend:
+      p.amount = job.note.value;
+      break;
+    case CircuitKind::kSplit:
+      p.amount = job.spec.amount;
+      p.outputs_json = json::array({json{{"pk", job.note.pk.to_hex()},
+                                         {"value", job.note.value - job.spec.amount},
+                                         {"r", job.spec.change_r.to_hex()}}})
+                           .dump();
+      break;
   }
   return p;
 }
 
 Result<Precompute> Engine::prove_job(const Job& job, const CancelToken* cancel) {
   if (pool_ == nullptr) return Status::failed_precondition("this engine has no prover");
-  BUCKETPAY_ASSIGN_OR_RETURN(ProofRequest req, request_for(job));
+  BUCKETPAY_ASSIGN_OR_RETURN(const PreparedJob prepared, prepare(job));
   BatchOptions bo;
   bo.cancel = cancel;
   bo.batch_size = 1;
-  std::vector<ProofRequest> requests;
-  requests.push_back(std::move(req));
+  const std::vector<ProofRequest> requests = {prepared.request};
   auto results = pool_->prove_all(requests, bo);
   if (results.size() != 1) return Status::internal("the prover returned no result");
-  return precompute_for(job, results[0]);
+  return precompute_for(prepared, results[0]);
 }
 
 Status Engine::sync_tree() {
@@ -321,9 +316,9 @@ Result<PrecomputeReport> Engine::run(std::vector<Job> jobs, const PrecomputeOpti
 
 Status Engine::prove_claimed(const std::vector<Job>& claimed, RunState& state) {
   std::vector<ProofRequest> requests;
-  std::map<std::string, const Job*> by_key;
+  std::map<std::string, std::pair<const Job*, PreparedJob>> by_key;
   for (const auto& job : claimed) {
-    auto req = request_for(job);
+    auto req = prepare(job);
     if (!req.ok()) {
       // The job cannot be proved as specified (a spent note, a corrupt spec): that is final.
       BUCKETPAY_RETURN_IF_ERROR(proofs_.fail_job(job.id, req.status().message(), /*permanent=*/true));
@@ -335,23 +330,26 @@ Status Engine::prove_claimed(const std::vector<Job>& claimed, RunState& state) {
       }
       continue;
     }
-    by_key[job.key] = &job;
-    requests.push_back(std::move(*req));
+    requests.push_back(req->request);
+    by_key.emplace(job.key, std::make_pair(&job, std::move(*req)));
   }
   BatchOptions bo;
   bo.cancel = state.options.cancel;
   bo.batch_size = requests.size();
-  bo.on_result = [&](const ProofResult& r, std::size_t, std::size_t) { record_result(*by_key.at(r.key), r, state); };
+  bo.on_result = [&](const ProofResult& r, std::size_t, std::size_t) {
+    const auto& [job, prepared] = by_key.at(r.key);
+    record_result(*job, prepared, r, state);
+  };
   pool_->prove_all(requests, bo);
   return state.store_error;
 }
 
-void Engine::record_result(const Job& job, const ProofResult& r, RunState& state) {
+void Engine::record_result(const Job& job, const PreparedJob& prepared, const ProofResult& r, RunState& state) {
   Status st;
   std::string failure;
   bool stored = false;
   if (r.proof.ok()) {
-    auto p = precompute_for(job, r);
+    auto p = precompute_for(prepared, r);
     if (!p.ok()) {
       // A proof whose job spec does not decode cannot be stored: that is final.
       failure = p.status().message();

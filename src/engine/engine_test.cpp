@@ -8,8 +8,8 @@
 #include <unistd.h>
 
 #include <fstream>
-#include <sstream>
 #include <nlohmann/json.hpp>
+#include <sstream>
 #include <thread>
 
 #include "bucketpay/bb.h"
@@ -55,8 +55,8 @@ class EngineTest : public ::testing::Test {
   }
 
   // Independent re-verification of a stored proof in a fresh bb process.
-  bool verifies(const std::string& circuit, const std::vector<Fr>& public_inputs, const std::vector<std::uint8_t>& proof,
-                ProverPool& pool) {
+  bool verifies(const std::string& circuit, const std::vector<Fr>& public_inputs,
+                const std::vector<std::uint8_t>& proof, ProverPool& pool) {
     auto vk = pool.verification_key(circuit);
     EXPECT_TRUE(vk.ok());
     auto p = bb::Process::start({testing::bb_binary(), 1, {}, {}, testing::crs_dir()});
@@ -122,17 +122,17 @@ TEST_F(EngineTest, InventoryModeProvesVerifiableSpendsAndCachesThem) {
   EXPECT_EQ(progress.back(), 4U);
   for (std::size_t i = 0; i < 4; ++i) {
     const auto& p = report->precomputes[i];
-    EXPECT_EQ(p.circuit, "spend");
+    EXPECT_EQ(p.circuit, CircuitKind::kSpend);
     EXPECT_EQ(p.note_id, ids[i]);
     ASSERT_EQ(p.public_inputs.size(), 4U);
     EXPECT_EQ(p.public_inputs[0], (*engine)->tree().root());
     // The proof binds the note's spend authorization address (derived from sk and cm), which the
-    // precompute's `recipient` field holds for now.
+    // precompute records as its auth.
     const auto note = store->get_note(ids[i]);
     ASSERT_TRUE(note.ok());
     const eth::Address auth = auth_address(SpendingKey::from_fr(*sk), note->commitment);
     EXPECT_EQ(p.public_inputs[3], address_to_field(auth));
-    EXPECT_EQ(p.recipient, address_to_field(auth));
+    EXPECT_EQ(p.auth, address_to_field(auth));
     EXPECT_EQ(p.public_inputs[1], nullifier(SpendingKey::from_fr(*sk), note->commitment));
     EXPECT_TRUE(verifies("spend", p.public_inputs, p.proof, **pool));
     // Any changed public input must not verify.
@@ -175,7 +175,7 @@ TEST_F(EngineTest, SeedModeProvesOneSplitPerBucketUpToTheValue) {
   const Fr auth = address_to_field(auth_address(SpendingKey::from_fr(*sk), note->commitment));
   for (std::size_t i = 0; i < 4; ++i) {
     const auto& p = report->precomputes[i];
-    EXPECT_EQ(p.circuit, "split");
+    EXPECT_EQ(p.circuit, CircuitKind::kSplit);
     EXPECT_EQ(p.amount, Cents{1} << i);
     ASSERT_EQ(p.public_inputs.size(), 4U + kSplitOutputs);
     EXPECT_EQ(p.public_inputs[2], Fr::from_u64(p.amount));
@@ -240,11 +240,45 @@ TEST_F(EngineTest, SplitIntoEightOutputs) {
   EXPECT_EQ(nine.status().code(), StatusCode::kInvalidArgument);
 }
 
+// Stored jobs whose spec does not decode (a string note id, a v1 spec naming a recipient) are
+// failed for good with the codec's reason; the run goes on and nothing throws.
+TEST_F(EngineTest, AStoredJobWithAMalformedSpecFailsWithAStatus) {
+  auto store = open_store();
+  auto pool = ProverPool::start(test_config(dir_ / "scratch"));
+  ASSERT_TRUE(pool.ok()) << pool.status().to_string();
+  auto engine = Engine::open(*store, **pool, "w");
+  ASSERT_TRUE(engine.ok()) << engine.status().to_string();
+  const auto ids = make_notes(*store, **engine, {4});
+  Job bad;
+  bad.key = "spend:bad";
+  bad.batch = "b";
+  bad.circuit = CircuitKind::kSpend;
+  bad.spec_json = R"({"note_id":")" + std::to_string(ids[0]) + R"(","auth":"0x01"})";
+  Job v1 = bad;
+  v1.key = "spend:v1";
+  v1.spec_json = R"({"note_id":)" + std::to_string(ids[0]) + R"(,"recipient":"0x01"})";
+  ASSERT_TRUE(store->enqueue_jobs(std::vector<Job>{bad, v1}).ok());
+  auto report = (*engine)->resume();
+  ASSERT_TRUE(report.ok()) << report.status().to_string();
+  EXPECT_EQ(report->failed, 2U);
+  EXPECT_EQ(report->proved, 0U);
+  const auto jobs = store->list_jobs(std::nullopt);
+  ASSERT_TRUE(jobs.ok());
+  ASSERT_EQ(jobs->size(), 2U);
+  for (const Job& j : *jobs) {
+    EXPECT_EQ(j.state, JobState::kFailed) << j.key;
+    EXPECT_NE(j.error.find("malformed job spec"), std::string::npos) << j.error;
+  }
+}
+
 TEST_F(EngineTest, InvalidInputsFailOnceWithoutRetry) {
   auto pool = ProverPool::start(test_config(dir_ / "scratch"));
   ASSERT_TRUE(pool.ok()) << pool.status().to_string();
-  ProofRequest bad{"bad", "spend", R"({"root":"0x1","nullifier":"0x2","value":"0x3","auth":"0x4","sk":"0x5","r":"0x6",)"
-                                   R"("siblings":[],"positions":[]})", {}};
+  ProofRequest bad{"bad",
+                   "spend",
+                   R"({"root":"0x1","nullifier":"0x2","value":"0x3","auth":"0x4","sk":"0x5","r":"0x6",)"
+                   R"("siblings":[],"positions":[]})",
+                   {}};
   auto results = (*pool)->prove_all({bad});
   ASSERT_EQ(results.size(), 1U);
   EXPECT_FALSE(results[0].proof.ok());

@@ -59,14 +59,16 @@ std::vector<ProofRequest> warm_up_requests(const std::map<std::string, bb::Circu
   const OwnedNote owned{note, sk, *index};
   std::vector<ProofRequest> out;
   for (int round = 0; round < kWarmUpRounds; ++round) {
-    if (circuits.count("spend") != 0) {
-      out.push_back({"warm-up", "spend", spend_inputs_json(owned, *path, tree.root()),
+    const std::string spend(circuit_name(CircuitKind::kSpend));
+    const std::string split(circuit_name(CircuitKind::kSplit));
+    if (circuits.count(spend) != 0) {
+      out.push_back({"warm-up", spend, spend_inputs_json(owned, *path, tree.root()),
                      spend_statement(owned, tree.root()).public_inputs()});
     }
-    if (circuits.count("split") != 0) {
+    if (circuits.count(split) != 0) {
       const std::array<Note, 2> notes = {Note::create(pk, 1), Note::create(pk, 0)};
       const SplitOutputs outputs = *make_split_outputs(notes);
-      out.push_back({"warm-up", "split", split_inputs_json(owned, *path, tree.root(), 1, outputs),
+      out.push_back({"warm-up", split, split_inputs_json(owned, *path, tree.root(), 1, outputs),
                      split_statement(owned, tree.root(), 1, outputs).public_inputs()});
     }
   }

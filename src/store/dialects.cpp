@@ -123,6 +123,23 @@ CREATE TABLE api_tokens(
   revoked {int64} NOT NULL DEFAULT 0);
 ALTER TABLE payments ADD COLUMN settled_by TEXT NOT NULL DEFAULT '';
 )sql",
+    // 4: protocol v2. A precompute binds its note's spend authorization address, not a recipient:
+    // the proofs of version 3 are v1 proofs (a v1 circuit, a recipient bound), which the v2 Pool
+    // never accepts, so they and their jobs go (they are derived data: the engine proves them
+    // again). A payment is an EIP-712 message handed to a relayer: its digest, deadline, fee,
+    // relayer, signed bundle and the relayer's transaction; one payment per digest.
+    R"sql(
+DELETE FROM precomputes;
+DELETE FROM jobs;
+ALTER TABLE precomputes RENAME COLUMN recipient TO auth;
+ALTER TABLE payments ADD COLUMN digest TEXT NOT NULL DEFAULT '';
+ALTER TABLE payments ADD COLUMN deadline {int64} NOT NULL DEFAULT 0;
+ALTER TABLE payments ADD COLUMN fee TEXT NOT NULL DEFAULT '0';
+ALTER TABLE payments ADD COLUMN relayer TEXT NOT NULL DEFAULT '';
+ALTER TABLE payments ADD COLUMN bundle TEXT NOT NULL DEFAULT '';
+ALTER TABLE payments ADD COLUMN relayer_tx TEXT NOT NULL DEFAULT '';
+CREATE UNIQUE INDEX payments_by_digest ON payments(digest) WHERE digest <> '';
+)sql",
 };
 
 // SQLite's own part of each step.
@@ -139,6 +156,7 @@ CREATE INDEX IF NOT EXISTS jobs_by_state ON jobs(state, id);
 ALTER TABLE jobs ADD COLUMN lease_owner TEXT;
 ALTER TABLE jobs ADD COLUMN lease_expires_at INTEGER;
 )sql",
+    "",
 };
 
 // PostgreSQL's own part of each step: the fleet queue's lease, and payment_notes' order.
@@ -156,6 +174,7 @@ CREATE INDEX jobs_by_lease ON jobs(lease_expires_at) WHERE lease_expires_at IS N
     R"sql(
 ALTER TABLE payment_notes ADD COLUMN seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY;
 )sql",
+    "",
     "",
 };
 

@@ -57,7 +57,7 @@ class LeaseTest : public ::testing::Test {
       Job j;
       j.key = "job-" + std::to_string(i);
       j.batch = "fleet";
-      j.circuit = "spend";
+      j.circuit = CircuitKind::kSpend;
       j.spec_json = R"({"note_id":)" + std::to_string(id) + "}";
       jobs.push_back(std::move(j));
     }
@@ -68,9 +68,9 @@ class LeaseTest : public ::testing::Test {
   static Precompute proof_for(std::int64_t note_id, std::string_view worker) {
     Precompute p;
     p.note_id = note_id;
-    p.circuit = "spend";
+    p.circuit = CircuitKind::kSpend;
     p.amount = 64;
-    p.recipient = Fr::from_u64(1);
+    p.auth = Fr::from_u64(1);
     p.public_inputs = {Fr::from_u64(2)};
     p.proof.assign(worker.begin(), worker.end());  // which worker's result got stored
     return p;

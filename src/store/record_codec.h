@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "bucketpay/clock.h"
+#include "bucketpay/domain.h"
 #include "bucketpay/field.h"
 #include "bucketpay/status.h"
 #include "bucketpay/store.h"
@@ -121,6 +122,18 @@ inline Result<PaymentState> parse_payment_state(std::string_view s) {
     }
   }
   return Status::corruption("unknown payment state '" + std::string(s) + "'");
+}
+
+// A stored circuit or payment kind: an unknown name is corruption of `what`.
+inline Result<CircuitKind> parse_circuit(std::string_view s, std::string_view what) {
+  Result<CircuitKind> k = parse_circuit_kind(s);
+  if (!k.ok()) return Status::corruption(std::string(what) + ": " + k.status().message());
+  return k;
+}
+inline Result<PaymentKind> parse_kind(std::string_view s, std::string_view what) {
+  Result<PaymentKind> k = parse_payment_kind(s);
+  if (!k.ok()) return Status::corruption(std::string(what) + ": " + k.status().message());
+  return k;
 }
 
 // What both backends require of a note before inserting it.

@@ -1,5 +1,6 @@
 // SqlStore's PaymentJournal.
 #include <algorithm>
+#include <cctype>
 #include <string>
 
 #include "store/record_codec.h"
@@ -13,9 +14,34 @@ namespace {
 
 constexpr std::string_view kPaymentColumns =
     "id, wallet, kind, amount, recipient, state, tx_hash, raw_tx, nonce, gas_used, block, error, latency_ms, "
-    "created_ms, updated_ms, settled_by";
+    "created_ms, updated_ms, settled_by, digest, deadline, fee, relayer, bundle, relayer_tx";
 
 std::string payment_label(std::int64_t id) { return "payment " + std::to_string(id); }
+
+bool is_hex_digits(std::string_view s) {
+  return std::all_of(s.begin(), s.end(), [](char ch) { return std::isxdigit(static_cast<unsigned char>(ch)) != 0; });
+}
+
+// A digest as stored: 0x and 64 lower-case hex digits; kInvalidArgument otherwise.
+Result<std::string> canonical_digest(std::string_view digest) {
+  if (digest.size() != 66 || digest.substr(0, 2) != "0x" || !is_hex_digits(digest.substr(2))) {
+    return Status::invalid_argument("a payment digest is 0x and 64 hex digits");
+  }
+  std::string out(digest);
+  for (char& ch : out) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  return out;
+}
+
+// A fee as stored: a decimal number of token base units, no sign, no leading zeros.
+Status check_fee(std::string_view fee) {
+  const bool digits = !fee.empty() && fee.size() <= 78 &&
+                      std::all_of(fee.begin(), fee.end(), [](char ch) { return ch >= '0' && ch <= '9'; });
+  if (!digits || (fee.size() > 1 && fee[0] == '0')) {
+    return Status::invalid_argument("a payment's fee is a decimal number of token base units, not \"" +
+                                    std::string(fee.substr(0, 80)) + "\"");
+  }
+  return Status::ok();
+}
 
 }  // namespace
 
@@ -59,7 +85,7 @@ Result<std::vector<Payment>> SqlStore::query_payments(Connection& c, std::string
     Payment p;
     p.id = row.int64(0);
     p.wallet = row.text(1);
-    p.kind = row.text(2);
+    BUCKETPAY_ASSIGN_OR_RETURN(p.kind, parse_kind(row.text(2), payment_label(p.id)));
     p.amount = from_db(row.int64(3));
     p.recipient = row.text(4);
     BUCKETPAY_ASSIGN_OR_RETURN(p.state, parse_payment_state(row.text(5)));
@@ -73,6 +99,12 @@ Result<std::vector<Payment>> SqlStore::query_payments(Connection& c, std::string
     p.created_ms = row.int64(13);
     p.updated_ms = row.int64(14);
     p.settled_by = row.text(15);
+    p.digest = row.text(16);
+    p.deadline = from_db(row.int64(17));
+    p.fee = row.text(18);
+    p.relayer = row.text(19);
+    p.bundle_json = row.text(20);
+    p.relayer_tx = row.text(21);
     BUCKETPAY_ASSIGN_OR_RETURN(p.note_ids, linked_notes_in(c, p.id, "spend"));
     BUCKETPAY_ASSIGN_OR_RETURN(p.new_note_ids, linked_notes_in(c, p.id, "new"));
     out.push_back(std::move(p));
@@ -83,14 +115,17 @@ Result<std::vector<Payment>> SqlStore::query_payments(Connection& c, std::string
 
 Result<std::int64_t> SqlStore::begin_payment(const Payment& p) {
   return run<Result<std::int64_t>>("begin_payment", [&](Connection& c) -> Result<std::int64_t> {
+    const std::string fee = p.fee.empty() ? "0" : p.fee;
+    BUCKETPAY_RETURN_IF_ERROR(check_fee(fee));
     BUCKETPAY_ASSIGN_OR_RETURN(Transaction txn, Transaction::begin(c, Access::kWrite));
     const std::int64_t now = p.created_ms != 0 ? p.created_ms : now_ms();
     BUCKETPAY_ASSIGN_OR_RETURN(
         const sql::Rows r,
         c.run("INSERT INTO payments(wallet, kind, amount, recipient, state, tx_hash, nonce, gas_used, "
-              "block, error, latency_ms, created_ms, updated_ms) "
-              "VALUES (?1, ?2, ?3, ?4, 'prepared', '', 0, 0, 0, '', 0, ?5, ?5) RETURNING id",
-              {p.wallet, p.kind, to_db(p.amount), p.recipient, now}));
+              "block, error, latency_ms, created_ms, updated_ms, deadline, fee, relayer) "
+              "VALUES (?1, ?2, ?3, ?4, 'prepared', '', 0, 0, 0, '', 0, ?5, ?5, ?6, ?7, ?8) RETURNING id",
+              {p.wallet, payment_kind_name(p.kind), to_db(p.amount), p.recipient, now, to_db(p.deadline), fee,
+               p.relayer}));
     const std::int64_t id = r[0].int64(0);
     // Row locks in id order first: two payments reserving overlapping notes in different orders
     // wait for each other instead of deadlocking.
@@ -197,6 +232,76 @@ Status SqlStore::reopen_payment(std::int64_t id) {
                                     {id})
                                   .status());
     return txn.commit();
+  });
+}
+
+Status SqlStore::record_payment_bundle(std::int64_t id, std::string_view digest, std::uint64_t deadline,
+                                       std::string_view bundle_json) {
+  return run<Status>("record_payment_bundle", [&](Connection& c) -> Status {
+    BUCKETPAY_ASSIGN_OR_RETURN(const std::string canonical, canonical_digest(digest));
+    if (bundle_json.empty()) return Status::invalid_argument("the bundle of " + payment_label(id) + " is empty");
+    BUCKETPAY_RETURN_IF_ERROR(check_json(bundle_json, "the bundle of " + payment_label(id)));
+    BUCKETPAY_ASSIGN_OR_RETURN(Transaction txn, Transaction::begin(c, Access::kWrite));
+    BUCKETPAY_ASSIGN_OR_RETURN(const std::string state, payment_state_in(c, id, true));
+    if (state != "prepared") {
+      return Status::failed_precondition(payment_label(id) + " is " + state + ": it cannot become signed");
+    }
+    BUCKETPAY_ASSIGN_OR_RETURN(const sql::Rows taken,
+                               c.run("SELECT id FROM payments WHERE digest = ?1 AND id <> ?2", {canonical, id}));
+    if (!taken.empty()) {
+      return Status::already_exists("payment digest " + canonical + " is " + payment_label(taken[0].int64(0)) + "'s");
+    }
+    BUCKETPAY_RETURN_IF_ERROR(c.run("UPDATE payments SET state = 'signed', digest = ?2, deadline = ?3, bundle = ?4, "
+                                    "updated_ms = ?5 WHERE id = ?1",
+                                    {id, canonical, to_db(deadline), bundle_json, now_ms()})
+                                  .status());
+    return txn.commit();
+  });
+}
+
+Status SqlStore::record_payment_relayed(std::int64_t id, std::string_view relayer_tx, double latency_ms) {
+  return run<Status>("record_payment_relayed", [&](Connection& c) -> Status {
+    BUCKETPAY_ASSIGN_OR_RETURN(Transaction txn, Transaction::begin(c, Access::kWrite));
+    BUCKETPAY_ASSIGN_OR_RETURN(const std::string state, payment_state_in(c, id, true));
+    if (state != "signed" && state != "submitted") {
+      return Status::failed_precondition(payment_label(id) + " is " + state + ": it cannot become submitted");
+    }
+    // The first handover's latency is the payment's; a later one (a re-post) keeps it.
+    BUCKETPAY_RETURN_IF_ERROR(
+        c.run("UPDATE payments SET state = 'submitted', updated_ms = ?2 WHERE id = ?1", {id, now_ms()}).status());
+    if (state == "signed") {
+      BUCKETPAY_RETURN_IF_ERROR(c.run("UPDATE payments SET latency_ms = ?2 WHERE id = ?1", {id, latency_ms}).status());
+    }
+    if (!relayer_tx.empty()) {
+      BUCKETPAY_RETURN_IF_ERROR(c.run("UPDATE payments SET relayer_tx = ?2 WHERE id = ?1", {id, relayer_tx}).status());
+    }
+    return txn.commit();
+  });
+}
+
+Status SqlStore::expire_payment(std::int64_t id, PaymentState expected, std::string_view error,
+                                std::span<const std::int64_t> spent_note_ids, std::uint64_t block) {
+  return run<Status>("expire_payment", [&](Connection& c) -> Status {
+    BUCKETPAY_ASSIGN_OR_RETURN(Transaction txn, Transaction::begin(c, Access::kWrite));
+    BUCKETPAY_ASSIGN_OR_RETURN(const std::string state, payment_state_in(c, id, true));
+    if (state != payment_state_name(expected) || (state != "signed" && state != "submitted")) {
+      return Status::failed_precondition(payment_label(id) + " is " + state + ", not " +
+                                         std::string(payment_state_name(expected)) + " in flight: it cannot expire");
+    }
+    // Past its deadline nothing of it can land: its outputs go with it.
+    BUCKETPAY_RETURN_IF_ERROR(fail_payment_in(c, id, error, spent_note_ids, block, /*delete_new_notes=*/true));
+    return txn.commit();
+  });
+}
+
+Result<std::optional<Payment>> SqlStore::find_payment_by_digest(std::string_view digest) {
+  using R = Result<std::optional<Payment>>;
+  return run<R>("find_payment_by_digest", [&](Connection& c) -> R {
+    BUCKETPAY_ASSIGN_OR_RETURN(const std::string canonical, canonical_digest(digest));
+    const sql::Value params[] = {canonical};
+    BUCKETPAY_ASSIGN_OR_RETURN(std::vector<Payment> found, query_payments(c, "digest = ?1", params));
+    if (found.empty()) return std::optional<Payment>();
+    return std::optional<Payment>(std::move(found.front()));
   });
 }
 

@@ -11,7 +11,7 @@ using namespace store_codec;  // NOLINT(google-build-using-namespace)
 namespace {
 
 constexpr std::string_view kPrecomputeColumns =
-    "id, key, note_id, circuit, amount, recipient, public_inputs, proof, outputs, created_ms, prove_ms, worker";
+    "id, key, note_id, circuit, amount, auth, public_inputs, proof, outputs, created_ms, prove_ms, worker";
 constexpr std::string_view kJobColumns = "id, key, batch, circuit, spec, state, tries, error, updated_ms, worker";
 // Leaving the running state ends any lease (pg_store.h; the columns are NULL on SQLite).
 constexpr std::string_view kNoLease = "lease_owner = NULL, lease_expires_at = NULL";
@@ -34,17 +34,17 @@ Result<std::int64_t> SqlStore::insert_precompute_in(Connection& c, const Precomp
   if (note.empty()) {
     return Status::not_found("precompute '" + p.key + "' refers to no note " + std::to_string(p.note_id));
   }
-  const Fr::Bytes recipient = p.recipient.to_bytes();
+  const Fr::Bytes auth = p.auth.to_bytes();
   const sql::Bytes inputs = encode_frs(p.public_inputs);
   sql::Bytes outputs;
   if (!p.outputs_json.empty()) outputs = seal_secret(as_bytes(p.outputs_json), outputs_ad(p.key));
   // The unique key makes a second precompute for one key impossible; ON CONFLICT turns the attempt
   // into "no row" rather than an error (which would end a PostgreSQL transaction).
   Result<sql::Rows> r = c.run(
-      "INSERT INTO precomputes(key, note_id, circuit, amount, recipient, public_inputs, proof, outputs, "
+      "INSERT INTO precomputes(key, note_id, circuit, amount, auth, public_inputs, proof, outputs, "
       "created_ms, prove_ms, worker) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) "
       "ON CONFLICT (key) DO NOTHING RETURNING id",
-      {p.key, p.note_id, p.circuit, to_db(p.amount), recipient, inputs, p.proof,
+      {p.key, p.note_id, circuit_name(p.circuit), to_db(p.amount), auth, inputs, p.proof,
        p.outputs_json.empty() ? sql::Value() : sql::Value(outputs), p.created_ms != 0 ? p.created_ms : now_ms(),
        p.prove_ms, p.worker});
   wipe(outputs);
@@ -58,9 +58,9 @@ Result<Precompute> SqlStore::read_precompute(const sql::Row& row) const {
   p.id = row.int64(0);
   p.key = row.text(1);
   p.note_id = row.int64(2);
-  p.circuit = row.text(3);
+  BUCKETPAY_ASSIGN_OR_RETURN(p.circuit, parse_circuit(row.text(3), "precompute '" + p.key + "'"));
   p.amount = from_db(row.int64(4));
-  BUCKETPAY_ASSIGN_OR_RETURN(p.recipient, decode_fr(row.blob(5), "precompute recipient"));
+  BUCKETPAY_ASSIGN_OR_RETURN(p.auth, decode_fr(row.blob(5), "precompute auth"));
   BUCKETPAY_ASSIGN_OR_RETURN(p.public_inputs, decode_frs(row.blob(6), "precompute public inputs"));
   p.proof = row.blob(7);
   if (!row.is_null(8)) {
@@ -108,9 +108,9 @@ Result<std::vector<Precompute>> SqlStore::list_precomputes_for_note(std::int64_t
   });
 }
 
-Result<std::vector<Precompute>> SqlStore::list_precomputes_by_circuit(std::string_view circuit) {
+Result<std::vector<Precompute>> SqlStore::list_precomputes_by_circuit(CircuitKind circuit) {
   return run<Result<std::vector<Precompute>>>("list_precomputes_by_circuit", [&](Connection& c) {
-    const sql::Value params[] = {circuit};
+    const sql::Value params[] = {circuit_name(circuit)};
     return query_precomputes(c, "circuit = ?1 ORDER BY id", params);
   });
 }
@@ -158,7 +158,8 @@ Result<std::int64_t> SqlStore::enqueue_jobs(std::span<const Job> jobs) {
       Result<sql::Rows> r = c.run(
           "INSERT INTO jobs(key, batch, circuit, spec, state, tries, error, updated_ms, worker) "
           "VALUES (?1, ?2, ?3, ?4, 'pending', 0, '', ?5, -1) ON CONFLICT (key) DO NOTHING",
-          {job.key, job.batch, job.circuit, job.spec_json.empty() ? sql::Value() : sql::Value(spec), now});
+          {job.key, job.batch, circuit_name(job.circuit), job.spec_json.empty() ? sql::Value() : sql::Value(spec),
+           now});
       wipe(spec);
       if (!r.ok()) return r.status();
       added += r->affected();
@@ -173,7 +174,7 @@ Result<Job> SqlStore::read_job(const sql::Row& row) const {
   j.id = row.int64(0);
   j.key = row.text(1);
   j.batch = row.text(2);
-  j.circuit = row.text(3);
+  BUCKETPAY_ASSIGN_OR_RETURN(j.circuit, parse_circuit(row.text(3), "job '" + j.key + "'"));
   if (!row.is_null(4)) {
     Result<sql::Bytes> spec = open_secret(row.blob(4), job_spec_ad(j.key));
     if (!spec.ok()) return spec.status().with_context("job '" + j.key + "' spec");

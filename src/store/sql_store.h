@@ -64,7 +64,7 @@ class SqlStore : public virtual Store {
   Result<std::int64_t> insert_precompute(const Precompute& p) override;
   Result<std::optional<Precompute>> find_precompute(std::string_view key) override;
   Result<std::vector<Precompute>> list_precomputes_for_note(std::int64_t note_id) override;
-  Result<std::vector<Precompute>> list_precomputes_by_circuit(std::string_view circuit) override;
+  Result<std::vector<Precompute>> list_precomputes_by_circuit(CircuitKind circuit) override;
   Result<std::int64_t> count_precomputes() override;
   Result<std::int64_t> delete_precomputes_for_note(std::int64_t note_id) override;
   Status delete_precompute(std::string_view key) override;
@@ -97,6 +97,12 @@ class SqlStore : public virtual Store {
                          std::span<const std::int64_t> spent_note_ids, std::uint64_t block) override;
   Status settle_payment_by(std::int64_t id, PaymentState expected, std::string_view settled_by,
                            std::uint64_t block) override;
+  Status record_payment_bundle(std::int64_t id, std::string_view digest, std::uint64_t deadline,
+                               std::string_view bundle_json) override;
+  Status record_payment_relayed(std::int64_t id, std::string_view relayer_tx, double latency_ms) override;
+  Status expire_payment(std::int64_t id, PaymentState expected, std::string_view error,
+                        std::span<const std::int64_t> spent_note_ids, std::uint64_t block) override;
+  Result<std::optional<Payment>> find_payment_by_digest(std::string_view digest) override;
   Result<Payment> get_payment(std::int64_t id) override;
   Result<std::vector<Payment>> list_payments(std::string_view wallet, std::optional<PaymentState> state) override;
 

@@ -368,7 +368,7 @@ TEST_P(StoreContractTest, PrecomputeRoundTrip) {
   const std::int64_t note1 = must(store->insert_note(make_note("alice", 64, 0)));
   const std::int64_t note2 = must(store->insert_note(make_note("alice", 64, 1)));
   Precompute a = make_precompute("k-a", note1);
-  Precompute b = make_precompute("k-b", note1, "split");
+  Precompute b = make_precompute("k-b", note1, CircuitKind::kSplit);
   Precompute c = make_precompute("k-c", note2);
   c.proof.clear();
   c.outputs_json.clear();
@@ -381,8 +381,8 @@ TEST_P(StoreContractTest, PrecomputeRoundTrip) {
   EXPECT_EQ(must(store->find_precompute("k-c")), std::optional<Precompute>(c));
   EXPECT_EQ(must(store->find_precompute("nope")), std::nullopt);
   EXPECT_EQ(must(store->list_precomputes_for_note(note1)), (std::vector<Precompute>{a, b}));
-  EXPECT_EQ(must(store->list_precomputes_by_circuit("spend")), (std::vector<Precompute>{a, c}));
-  EXPECT_EQ(must(store->list_precomputes_by_circuit("split")), std::vector<Precompute>{b});
+  EXPECT_EQ(must(store->list_precomputes_by_circuit(CircuitKind::kSpend)), (std::vector<Precompute>{a, c}));
+  EXPECT_EQ(must(store->list_precomputes_by_circuit(CircuitKind::kSplit)), std::vector<Precompute>{b});
   EXPECT_EQ(must(store->count_precomputes()), 3);
 
   EXPECT_EQ(store->insert_precompute(a).status().code(), StatusCode::kAlreadyExists);
@@ -949,7 +949,7 @@ TEST_P(StoreContractTest, FailedPaymentReleasesNotesAndDropsItsPendingOutputs) {
   const std::int64_t change = must(store->insert_note(make_note("w", 5)));
   Payment p;
   p.wallet = "w";
-  p.kind = "split";
+  p.kind = PaymentKind::kSplit;
   p.amount = 3;
   p.note_ids = {a, b};
   p.new_note_ids = {change};
@@ -968,7 +968,7 @@ TEST_P(StoreContractTest, FailedPaymentReleasesNotesAndDropsItsPendingOutputs) {
   // A payment stopped before signing is released the same way.
   Payment q;
   q.wallet = "w";
-  q.kind = "pay";
+  q.kind = PaymentKind::kPay;
   q.note_ids = {a};
   const std::int64_t id2 = must(store->begin_payment(q));
   ASSERT_TRUE(store->fail_payment(id2, "stopped before it was signed", {}, 0).is_ok());
@@ -999,7 +999,7 @@ TEST_P(StoreContractTest, RollbackUndoesWhatVanishedBlocksTaught) {
   // `paid` is spent by a payment mined in block 12; `early` is seen spent by someone else in 13.
   Payment p;
   p.wallet = "w";
-  p.kind = "pay";
+  p.kind = PaymentKind::kPay;
   p.note_ids = {paid};
   const std::int64_t id = must(store->begin_payment(p));
   ASSERT_TRUE(store->record_payment_signed(id, "0x02", Bytes{2}, 1, 0).is_ok());
@@ -1126,7 +1126,7 @@ TEST_P(StoreContractTest, RollbackCutsTheTreeAndRestoresSpentMarks) {
   auto pay = [&](std::int64_t note) {
     Payment p;
     p.wallet = "w";
-    p.kind = "pay";
+    p.kind = PaymentKind::kPay;
     p.note_ids = {note};
     const std::int64_t id = must(store->begin_payment(p));
     EXPECT_TRUE(store->record_payment_signed(id, "0x" + std::to_string(id), Bytes{1}, 0, 0).is_ok());
@@ -1192,7 +1192,7 @@ TEST_P(StoreContractTest, PaymentReservationRefusedNamesTheNote) {
   for (std::int64_t bad : {pending, spent, std::int64_t{424242}}) {
     Payment p;
     p.wallet = "w";
-    p.kind = "pay";
+    p.kind = PaymentKind::kPay;
     p.note_ids = {ok, bad};
     const Result<std::int64_t> r = store->begin_payment(p);
     ASSERT_FALSE(r.ok());
@@ -1208,7 +1208,7 @@ TEST_P(StoreContractTest, PaymentReservationRefusedNamesTheNote) {
 
 TEST_P(StoreContractTest, PaymentsListedByWalletAndState) {
   auto store = open();
-  auto begin = [&](const std::string& wallet, std::uint64_t leaf, const std::string& kind) {
+  auto begin = [&](const std::string& wallet, std::uint64_t leaf, PaymentKind kind) {
     Payment p;
     p.wallet = wallet;
     p.kind = kind;
@@ -1218,10 +1218,10 @@ TEST_P(StoreContractTest, PaymentsListedByWalletAndState) {
     p.created_ms = 1'700'000'000'000 + static_cast<std::int64_t>(leaf);
     return must(store->begin_payment(p));
   };
-  const std::int64_t a = begin("w", 0, "pay");
-  const std::int64_t b = begin("w", 1, "rebalance");
-  const std::int64_t c = begin("v", 2, "pay");
-  const std::int64_t d = begin("w", 3, "split");
+  const std::int64_t a = begin("w", 0, PaymentKind::kPay);
+  const std::int64_t b = begin("w", 1, PaymentKind::kRebalance);
+  const std::int64_t c = begin("v", 2, PaymentKind::kPay);
+  const std::int64_t d = begin("w", 3, PaymentKind::kSplit);
   ASSERT_TRUE(store->record_payment_signed(b, "0xb", Bytes{0xb}, 4, 2.5).is_ok());
   ASSERT_TRUE(store->fail_payment(d, "stopped", {}, 0).is_ok());
   auto ids = [](const std::vector<Payment>& ps) {
@@ -1238,7 +1238,7 @@ TEST_P(StoreContractTest, PaymentsListedByWalletAndState) {
   EXPECT_TRUE(must(store->list_payments("nobody", std::nullopt)).empty());
   const Payment pa = must(store->get_payment(a));
   EXPECT_EQ(pa.wallet, "w");
-  EXPECT_EQ(pa.kind, "pay");
+  EXPECT_EQ(pa.kind, PaymentKind::kPay);
   EXPECT_EQ(pa.amount, 100U);
   EXPECT_EQ(pa.recipient, "0x0");
   EXPECT_EQ(pa.state, PaymentState::kPrepared);
@@ -1260,7 +1260,7 @@ TEST_P(StoreContractTest, FailedPaymentKeepsNewNotesThatLanded) {
   const std::int64_t lost = must(store->insert_note(make_note("w", 5)));
   Payment p;
   p.wallet = "w";
-  p.kind = "split";
+  p.kind = PaymentKind::kSplit;
   p.note_ids = {a};
   p.new_note_ids = {landed, lost};
   const std::int64_t id = must(store->begin_payment(p));
@@ -1279,7 +1279,7 @@ TEST_P(StoreContractTest, FailedPaymentKeepsNewNotesThatLanded) {
   // Its note can be reserved again; a second fail of the first payment does not release it.
   Payment q;
   q.wallet = "w";
-  q.kind = "pay";
+  q.kind = PaymentKind::kPay;
   q.note_ids = {a};
   ASSERT_TRUE(store->begin_payment(q).ok());
   ASSERT_TRUE(store->fail_payment(id, "again", {}, 0).is_ok());
@@ -1292,7 +1292,7 @@ TEST_P(StoreContractTest, FailPaymentIfIsACompareAndSetThatKeepsOutputsWhichCoul
   const std::int64_t out1 = must(store->insert_note(make_note("w", 3)));
   const std::int64_t out2 = must(store->insert_note(make_note("w", 5)));
   Payment p = make_payment({a}, 0);
-  p.kind = "rebalance";
+  p.kind = PaymentKind::kRebalance;
   p.new_note_ids = {out1, out2};
   const std::int64_t id = must(store->begin_payment(p));
   ASSERT_TRUE(store->record_payment_signed(id, "0x01", Bytes{1}, 0, 0).is_ok());
@@ -1320,7 +1320,7 @@ TEST_P(StoreContractTest, FailPaymentIfIsACompareAndSetThatKeepsOutputsWhichCoul
   const std::int64_t b = must(store->insert_note(make_note("w", 2, 2)));
   const std::int64_t change = must(store->insert_note(make_note("w", 6)));
   Payment q = make_payment({a, b});
-  q.kind = "split";
+  q.kind = PaymentKind::kSplit;
   q.new_note_ids = {change};
   const std::int64_t id2 = must(store->begin_payment(q));
   const std::vector<std::int64_t> spent = {b};
@@ -1329,6 +1329,118 @@ TEST_P(StoreContractTest, FailPaymentIfIsACompareAndSetThatKeepsOutputsWhichCoul
   EXPECT_EQ(must(store->get_note(a)).state, NoteState::kOnChain);
   EXPECT_EQ(must(store->get_note(b)).state, NoteState::kSpent);
   EXPECT_EQ(store->fail_payment_if(424242, PaymentState::kPrepared, "x", {}, 0).code(), StatusCode::kNotFound);
+}
+
+// ---- Relayed payments (protocol v2): a signed bundle handed to a relayer, settled by chain truth.
+
+// A digest that differs by its last byte.
+std::string digest_hex(std::uint8_t tag) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  return "0x" + std::string(62, '0') + kHex[tag >> 4] + kHex[tag & 15];
+}
+
+TEST_P(StoreContractTest, RelayedPaymentRecordsItsBundleDeadlineFeeAndRelayer) {
+  auto store = open();
+  const std::int64_t a = must(store->insert_note(make_note("w", 8, 0)));
+  Payment p = make_payment({a}, 7);
+  p.deadline = 1'800'000'300;
+  p.fee = "10000";
+  p.relayer = "http://127.0.0.1:8646";
+  const std::int64_t id = must(store->begin_payment(p));
+  Payment got = must(store->get_payment(id));
+  EXPECT_EQ(got.state, PaymentState::kPrepared);
+  EXPECT_EQ(got.deadline, p.deadline);
+  EXPECT_EQ(got.fee, "10000");
+  EXPECT_EQ(got.relayer, p.relayer);
+  EXPECT_TRUE(got.digest.empty());
+  EXPECT_TRUE(got.bundle_json.empty());
+  EXPECT_EQ(must(store->get_note(a)).state, NoteState::kSpending);
+
+  // Handed over only once signed; the digest is stored canonical (lower case).
+  EXPECT_EQ(store->record_payment_relayed(id, "", 1.0).code(), StatusCode::kFailedPrecondition);
+  const std::string digest = "0x" + std::string(63, 'A') + "b";
+  ASSERT_TRUE(store->record_payment_bundle(id, digest, 1'800'000'400, R"({"kind":"spend_batch"})").is_ok());
+  got = must(store->get_payment(id));
+  EXPECT_EQ(got.state, PaymentState::kSigned);
+  EXPECT_EQ(got.digest, "0x" + std::string(63, 'a') + "b");
+  EXPECT_EQ(got.deadline, 1'800'000'400U) << "the deadline signed is the one kept";
+  EXPECT_EQ(got.bundle_json, R"({"kind":"spend_batch"})");
+  EXPECT_EQ(store->record_payment_bundle(id, digest, 1, "{}").code(), StatusCode::kFailedPrecondition) << "signed once";
+  EXPECT_EQ(must(store->find_payment_by_digest(digest))->id, id);
+  EXPECT_FALSE(must(store->find_payment_by_digest(digest_hex(9))).has_value());
+
+  // The first handover records the latency and the relayer's transaction; a re-post keeps the
+  // latency and an unknown transaction does not erase a known one.
+  ASSERT_TRUE(store->record_payment_relayed(id, "0x7e1a", 2.5).is_ok());
+  ASSERT_TRUE(store->record_payment_relayed(id, "", 99.0).is_ok());
+  got = must(store->get_payment(id));
+  EXPECT_EQ(got.state, PaymentState::kSubmitted);
+  EXPECT_EQ(got.relayer_tx, "0x7e1a");
+  EXPECT_DOUBLE_EQ(got.latency_ms, 2.5);
+
+  // Settled by chain truth: the transaction that carried its Spent events, whoever sent it.
+  ASSERT_TRUE(store->settle_payment_by(id, PaymentState::kSubmitted, "0xbeef", 12).is_ok());
+  got = must(store->get_payment(id));
+  EXPECT_EQ(got.state, PaymentState::kConfirmed);
+  EXPECT_EQ(got.settled_by, "0xbeef");
+  EXPECT_EQ(must(store->get_note(a)).state, NoteState::kSpent);
+  EXPECT_EQ(store->record_payment_relayed(id, "", 1.0).code(), StatusCode::kFailedPrecondition);
+}
+
+TEST_P(StoreContractTest, OnePaymentPerDigestAndMalformedInputIsRefused) {
+  auto store = open();
+  const std::int64_t a = must(store->insert_note(make_note("w", 1, 0)));
+  const std::int64_t b = must(store->insert_note(make_note("w", 2, 1)));
+  const std::int64_t first = must(store->begin_payment(make_payment({a})));
+  const std::int64_t second = must(store->begin_payment(make_payment({b})));
+  ASSERT_TRUE(store->record_payment_bundle(first, digest_hex(1), 10, "{}").is_ok());
+  const Status taken = store->record_payment_bundle(second, digest_hex(1), 10, "{}");
+  EXPECT_EQ(taken.code(), StatusCode::kAlreadyExists) << taken.to_string();
+  EXPECT_EQ(must(store->get_payment(second)).state, PaymentState::kPrepared);
+  for (const std::string& bad : {std::string("0x12"), std::string(66, '0'), "0x" + std::string(63, '0') + "g"}) {
+    EXPECT_EQ(store->record_payment_bundle(second, bad, 10, "{}").code(), StatusCode::kInvalidArgument) << bad;
+  }
+  EXPECT_EQ(store->record_payment_bundle(second, digest_hex(2), 10, "not json").code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(store->record_payment_bundle(second, digest_hex(2), 10, "").code(), StatusCode::kInvalidArgument);
+  for (const char* fee : {"-1", "1.5", "0x10", "01", " 1"}) {
+    Payment p = make_payment({});
+    p.fee = fee;
+    EXPECT_EQ(store->begin_payment(p).status().code(), StatusCode::kInvalidArgument) << fee;
+  }
+  Payment no_fee = make_payment({});
+  EXPECT_EQ(must(store->get_payment(must(store->begin_payment(no_fee)))).fee, "0");
+}
+
+TEST_P(StoreContractTest, AnExpiredPaymentReleasesItsNotesAndDropsOutputsThatCanNeverLand) {
+  auto store = open();
+  const std::int64_t donor = must(store->insert_note(make_note("w", 64, 0)));
+  const std::int64_t other = must(store->insert_note(make_note("w", 4, 1)));
+  const std::int64_t out1 = must(store->insert_note(make_note("w", 32)));
+  const std::int64_t out2 = must(store->insert_note(make_note("w", 16)));
+  Payment p = make_payment({donor, other}, 8);
+  p.kind = PaymentKind::kSplit;
+  p.new_note_ids = {out1, out2};
+  const std::int64_t id = must(store->begin_payment(p));
+  EXPECT_EQ(store->expire_payment(id, PaymentState::kPrepared, "expired", {}, 0).code(),
+            StatusCode::kFailedPrecondition)
+      << "a prepared payment has no deadline to pass: nothing of it was signed";
+  ASSERT_TRUE(store->record_payment_bundle(id, digest_hex(3), 100, "{}").is_ok());
+  EXPECT_EQ(store->expire_payment(id, PaymentState::kSubmitted, "expired", {}, 0).code(),
+            StatusCode::kFailedPrecondition)
+      << "a compare-and-set on the state it was read in";
+  // One output already landed (a sync found it): it stays; the other can never land and goes.
+  ASSERT_TRUE(store->set_note_leaf_index(out1, 2).is_ok());
+  const std::vector<std::int64_t> spent = {other};  // spent by another payment meanwhile
+  ASSERT_TRUE(store->expire_payment(id, PaymentState::kSigned, "deadline passed unpaid", spent, 9).is_ok());
+  const Payment got = must(store->get_payment(id));
+  EXPECT_EQ(got.state, PaymentState::kFailed);
+  EXPECT_EQ(got.error, "deadline passed unpaid");
+  EXPECT_EQ(got.block, 9U);
+  EXPECT_EQ(must(store->get_note(donor)).state, NoteState::kOnChain);
+  EXPECT_EQ(must(store->get_note(other)).state, NoteState::kSpent);
+  EXPECT_EQ(must(store->get_note(out1)).state, NoteState::kOnChain);
+  EXPECT_EQ(store->get_note(out2).status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(store->expire_payment(id, PaymentState::kSigned, "again", {}, 9).code(), StatusCode::kFailedPrecondition);
 }
 
 TEST_P(StoreContractTest, SettlePaymentByRecordsTheTransactionThatPaidIt) {
@@ -1473,7 +1585,7 @@ TEST_P(StoreContractTest, MigratesAStoreOfTheFirstSchema) {
   ASSERT_TRUE(store->put_setting("w", "k", "v").is_ok());
   Payment p;
   p.wallet = "w";
-  p.kind = "pay";
+  p.kind = PaymentKind::kPay;
   p.note_ids = {notes[0].id};
   const std::int64_t id = must(store->begin_payment(p));
   EXPECT_EQ(must(store->get_payment(id)).note_ids, p.note_ids);
@@ -1528,6 +1640,67 @@ TEST_P(StoreContractTest, MigratesAStoreOfTheSecondSchemaWithAPaymentInFlight) {
   EXPECT_EQ(must(store->authenticate_token(token.token)), "w");
 }
 
+// A store of schema version 3 (protocol v1): its precomputes bound a recipient (v1 proofs, which
+// the v2 Pool never accepts) and go with their jobs; notes and payments stay, the payments with no
+// digest, deadline 0, fee "0"; the v2 columns work on them.
+TEST_P(StoreContractTest, MigratesAStoreOfTheThirdSchemaToProtocolV2) {
+  const bool sqlite = GetParam() == Kind::kSqlite;
+  const auto literal = [&](const Fr& f) { return sqlite ? "X'" + f.to_hex().substr(2) + "'" : bytea_literal(f); };
+  const sql::Dialect& dialect = sqlite ? sql::sqlite_dialect() : sql::postgres_dialect();
+  backend_->exec_sql(sql::migration(0, dialect) + sql::migration(1, dialect) + sql::migration(2, dialect));
+  backend_->set_schema_version(3);
+  const Fr leaf = Fr::random();
+  backend_->exec_sql(
+      "INSERT INTO leaves(idx, value, block) VALUES (0, " + literal(leaf) +
+      ", 3);"
+      "INSERT INTO notes(wallet, pk, value, r, leaf_index, state, commitment, created_ms) VALUES ('w', " +
+      literal(Fr::random()) + ", 5, " + literal(Fr::random()) + ", 0, 'spending', " + literal(leaf) +
+      ", 7);"
+      "INSERT INTO precomputes(key, note_id, circuit, amount, recipient, public_inputs, proof, created_ms, prove_ms, "
+      "worker) SELECT 'spend:v1', id, 'spend', 5, " +
+      literal(Fr::from_u64(0xC0FFEE)) + ", " + literal(Fr::one()) + ", " + literal(Fr::one()) +
+      ", 7, 1.0, 0 FROM notes;"
+      "INSERT INTO jobs(key, batch, circuit, spec, state, tries, error, updated_ms, worker) VALUES ('spend:v1', 'b', "
+      "'spend', NULL, 'done', 1, '', 7, 0), ('spend:v1b', 'b', 'spend', NULL, 'pending', 0, '', 7, -1);"
+      "INSERT INTO payments(wallet, kind, amount, recipient, state, tx_hash, nonce, gas_used, block, error, "
+      "latency_ms, created_ms, updated_ms, settled_by) VALUES ('w', 'pay', 5, '0xc0ffee', 'submitted', '0xabcd', 3, "
+      "0, 0, '', 1.5, 7, 8, '');"
+      "INSERT INTO payment_notes(payment_id, note_id, role) SELECT p.id, n.id, 'spend' FROM payments p, notes n;");
+
+  auto store = open(std::nullopt);
+  ASSERT_NE(store, nullptr);
+  EXPECT_EQ(must(store->count_precomputes()), 0);
+  EXPECT_TRUE(must(store->list_jobs(std::nullopt)).empty());
+  const std::vector<Payment> payments = must(store->list_payments("w", std::nullopt));
+  ASSERT_EQ(payments.size(), 1U);
+  const Payment& p = payments[0];
+  EXPECT_EQ(p.kind, PaymentKind::kPay);
+  EXPECT_EQ(p.state, PaymentState::kSubmitted);
+  EXPECT_EQ(p.tx_hash, "0xabcd");
+  EXPECT_TRUE(p.digest.empty());
+  EXPECT_EQ(p.deadline, 0U);
+  EXPECT_EQ(p.fee, "0");
+  EXPECT_TRUE(p.relayer.empty());
+  EXPECT_TRUE(p.bundle_json.empty());
+  ASSERT_EQ(p.note_ids.size(), 1U);
+  // The note and its leaf stay; a v2 precompute (with its auth) goes in beside it.
+  Precompute pc = make_precompute("spend:v2", p.note_ids[0]);
+  pc.auth = Fr::from_u64(0xA0);
+  ASSERT_TRUE(store->insert_precompute(pc).ok());
+  EXPECT_EQ(must(store->find_precompute("spend:v2"))->auth, Fr::from_u64(0xA0));
+  const std::int64_t other = must(store->insert_note(make_note("w", 2, 1)));
+  Payment q = make_payment({other});
+  q.deadline = 100;
+  q.fee = "25";
+  const std::int64_t id = must(store->begin_payment(q));
+  ASSERT_TRUE(store->record_payment_bundle(id, digest_hex(7), 100, "{}").is_ok());
+  store.reset();
+  store = open(std::nullopt);
+  ASSERT_NE(store, nullptr);
+  EXPECT_EQ(must(store->find_payment_by_digest(digest_hex(7)))->fee, "25");
+  EXPECT_TRUE(must(store->find_precompute("spend:v2")).has_value()) << "nothing migrates twice";
+}
+
 TEST_P(StoreContractTest, ConcurrentReservationsTakeEachNoteOnce) {
   auto store = open();
   std::vector<std::int64_t> notes;
@@ -1540,7 +1713,7 @@ TEST_P(StoreContractTest, ConcurrentReservationsTakeEachNoteOnce) {
       for (std::int64_t note : notes) {
         Payment p;
         p.wallet = "w";
-        p.kind = "pay";
+        p.kind = PaymentKind::kPay;
         p.note_ids = {note, notes[(static_cast<std::size_t>(note) + static_cast<std::size_t>(t)) % notes.size()]};
         if (p.note_ids[0] == p.note_ids[1]) p.note_ids.pop_back();
         if (mine->begin_payment(p).ok()) ++won;

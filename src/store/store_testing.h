@@ -45,7 +45,7 @@ inline StoredNote make_note(std::string wallet, std::uint64_t value, std::option
 inline Payment make_payment(std::vector<std::int64_t> notes, std::uint64_t amount = 3) {
   Payment p;
   p.wallet = "w";
-  p.kind = "pay";
+  p.kind = PaymentKind::kPay;
   p.amount = amount;
   p.recipient = "0xc0ffee";
   p.note_ids = std::move(notes);
@@ -53,13 +53,13 @@ inline Payment make_payment(std::vector<std::int64_t> notes, std::uint64_t amoun
 }
 
 // A precompute of `note_id` with every field set (an empty key takes the job's on completion).
-inline Precompute make_precompute(std::string key, std::int64_t note_id, std::string circuit = "spend") {
+inline Precompute make_precompute(std::string key, std::int64_t note_id, CircuitKind circuit = CircuitKind::kSpend) {
   Precompute p;
   p.key = std::move(key);
   p.note_id = note_id;
-  p.circuit = std::move(circuit);
+  p.circuit = circuit;
   p.amount = 64;
-  p.recipient = Fr::from_u64(0xC0FFEE);
+  p.auth = Fr::from_u64(0xC0FFEE);
   p.public_inputs = {Fr::random(), Fr::random(), Fr::from_u64(64), Fr::from_u64(0xC0FFEE)};
   p.proof = {1, 2, 3, 4, 5, 0, 255};
   p.outputs_json = R"([{"pk":"0x01","v":3,"r":"0x02"}])";
@@ -74,8 +74,8 @@ inline Job make_job(std::string key, std::string batch = "b1") {
   Job j;
   j.key = std::move(key);
   j.batch = std::move(batch);
-  j.circuit = "spend";
-  j.spec_json = R"({"note_id":1,"recipient":"0xc0ffee"})";
+  j.circuit = CircuitKind::kSpend;
+  j.spec_json = R"({"note_id":1,"auth":"0xc0ffee"})";
   return j;
 }
 
@@ -93,7 +93,7 @@ inline OneSecretOfEachKind store_one_secret_of_each_kind(Store& store) {
   put.secrets = {put.note.r, sk, out_r, spec_secret};
   const std::int64_t id = must(store.insert_note(put.note));
   EXPECT_TRUE(store.put_spending_key("alice", sk).is_ok());
-  Precompute p = make_precompute("pc", id, "split");
+  Precompute p = make_precompute("pc", id, CircuitKind::kSplit);
   p.outputs_json = R"([{"pk":"0x01","v":3,"r":")" + out_r.to_hex() + R"("}])";
   EXPECT_TRUE(store.insert_precompute(p).ok());
   Job j = make_job("job");
