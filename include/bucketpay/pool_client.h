@@ -43,6 +43,8 @@ struct SpendCall {
   U256 nullifier;
   std::uint64_t value = 0;
   Address auth;  // the note's spend authorization address, bound by the proof
+
+  friend bool operator==(const SpendCall&, const SpendCall&) = default;
 };
 
 // A split proof (Pool.SplitProof).
@@ -53,6 +55,8 @@ struct SplitCall {
   std::uint64_t amount = 0;
   Address auth;
   std::array<U256, kSplitOutputs> out_cms{};  // 0 for an absent output
+
+  friend bool operator==(const SplitCall&, const SplitCall&) = default;
 };
 
 // Pool.Inserted(uint256 indexed commitment, uint256 leafIndex, uint256 root).
