@@ -1,4 +1,5 @@
-// PoolChain: the narrow view of the chain that the payments wallet needs: the head, block headers,
+// PoolChain: the narrow view of the chain that the payments wallet needs: the head, block headers
+// (with their timestamps: a payment's deadline is judged by them),
 // the Pool's decoded events, receipts and transactions by hash, the account's nonce, fees and gas,
 // simulating a call, sending a signed transaction, and a few views of the Pool and its token.
 //
@@ -48,10 +49,10 @@ class PoolChain {
   virtual Result<std::optional<BlockHeader>> header(std::uint64_t number) = 0;
 
   // ---- the Pool's events
-  // Every Pool event (Inserted, Spent, Split) in [from_block, to_block], in chain order, each with
+  // Every Pool event (Inserted, Spent, Paid) in [from_block, to_block], in chain order, each with
   // the hash of the block the node says it is in; empty when from_block > to_block.
   virtual Result<std::vector<PoolEvent>> events(std::uint64_t from_block, std::uint64_t to_block) = 0;
-  // The Spent and Split events carrying any of `nullifiers`, from `from_block` to the head, in chain
+  // The Spent events carrying any of `nullifiers`, from `from_block` to the head, in chain
   // order.
   virtual Result<std::vector<PoolEvent>> spends_of(std::span<const U256> nullifiers, std::uint64_t from_block) = 0;
 

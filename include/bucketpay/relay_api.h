@@ -77,9 +77,9 @@ struct RelayBundle {
 };
 std::string encode_bundle(const RelayBundle& bundle);
 // Strict (see above), and self-consistent: spends xor split as the kind says, as many signatures as
-// spent notes, payment.nullifiers equal to the proofs' nullifiers in order, values and amounts in
-// 1..2^64-1, the deadline below 2^63. Whether the signatures recover to the auths, the fee and the
-// chain are the relayer's checks (verify_bundle_signatures below checks the first).
+// spent notes, payment.nullifiers equal to the proofs' nullifiers in order, spend values in
+// 1..2^64-1 (a split's amount may be 0), the deadline below 2^63. Whether the signatures recover to the auths, the fee
+// and the chain are the relayer's checks (verify_bundle_signatures below checks the first).
 Result<RelayBundle> decode_bundle(std::string_view json);
 // OK when signature i recovers to the auth of spend i (or of the split); else kInvalidArgument
 // naming the first one that does not.

@@ -388,8 +388,8 @@ class PaymentJournal {
   virtual Status record_payment_bundle(std::int64_t id, std::string_view digest, std::uint64_t deadline,
                                        std::string_view bundle_json) = 0;
   // signed or submitted -> submitted: the relayer took the bundle. relayer_tx (its transaction, as
-  // it reported it) is recorded when not empty; latency_ms (the call to the handover) when the
-  // payment was signed (the first handover). kFailedPrecondition from another state.
+  // it reported it) is recorded when not empty; latency_ms (the call to the handover) when it is
+  // positive and the payment was signed (the first handover). kFailedPrecondition from another state.
   virtual Status record_payment_relayed(std::int64_t id, std::string_view relayer_tx, double latency_ms) = 0;
   // Compare-and-set `expected` (signed or submitted) -> failed because its deadline passed with the
   // payment not paid: it can never land. Its notes in spending go back to on_chain, except those

@@ -1,43 +1,52 @@
-// The payments wallet: a spending key, notes in the Pool, an inventory of precomputed spend proofs,
-// and payments made from them (docs/protocol.md, "Precomputes and payments"; docs/wallet.md).
+// The payments wallet (protocol v2): a spending key, notes in the Pool, an inventory of precomputed
+// spend proofs, and payments made from them through relayers (docs/protocol.md; docs/wallet.md).
 //
 //   init -> deposit -> sync -> inventory (spend proofs) -> pay ... -> rebalance (split proofs) -> ...
 //
 // State lives in a Store (one wallet name in it): the spending key and the Ethereum account key
-// (sealed), settings (node, Pool, payee, confirmations, policy), notes and their states, the tree
-// rebuilt from the Pool's events, precomputes, and the payments journal.
+// (sealed), settings (node, Pool, relayer, payment deadline, confirmations, policy), notes and their
+// states, the tree rebuilt from the Pool's events, precomputes, and the payments journal.
 //
 // The wallet is made of parts (src/wallet), each with its own contract:
 //   ChainIndexer   (chain_indexer.h)    sync: the Pool's events into the store, reorganisations;
-//   PaymentSender  (payment_sender.h)   record, sign, send, recover and settle every transaction;
-//   Payer          (payer.h)            plan, reserve and build a payment;
-//   Rebalancer     (rebalancer.h)       the policy's splits;
+//   PaymentSender  (payment_sender.h)   the wallet's own transactions (deposits): record, sign, send,
+//                                       recover, settle by receipt;
+//   PaymentRelay   (payment_relay.h)    relayed payments: journal the signed bundle, hand it to a
+//                                       relayer, settle it by chain truth, free it after its deadline;
+//   FeeQuotes      (fee_quotes.h)       the relayers' fee quotes, cached while valid;
+//   Payer          (payer.h)            plan, reserve, sign and hand over a payment;
+//   Rebalancer     (rebalancer.h)       the policy's fan-out splits, through the relayer;
 // over one narrow view of the chain (eth::PoolChain, bucketpay/pool_chain.h: a node, or a scripted
-// chain in unit tests) and one Clock (bucketpay/clock.h). One tree (the store's leaves) serves the
-// indexer, the on-demand splits and the engine that proves the inventory.
+// chain in unit tests), relayers (eth::RelayerClient, bucketpay/relayer_client.h: HTTP, or a
+// scripted relayer in unit tests) and one Clock (bucketpay/clock.h). One tree (the store's leaves)
+// serves the indexer, the splits and the engine that proves the inventory.
 //
-// Sync. The Pool's events are read with eth_getLogs in ranges up to the head minus the
-// confirmation depth, and applied one range per store transaction (idempotent: a crash mid-sync
-// re-reads the range). The local tree's root is checked against the root each event carries. A
-// reorganisation is detected by the hash of the last synced block; the wallet then walks back to
-// the newest remembered block still on the chain, rolls the store back to it (leaves, note
+// Who sends what. The wallet's Ethereum account sends only deposits (and the token approval). A
+// payment or a split is an EIP-712 Payment signed by the spent notes' one-time auth keys (derived
+// from sk and each note: a backup of sk and the notes restores them), bundled with the notes'
+// proofs and handed to a relayer, who sends it and takes the signed fee. Anyone holding the bundle
+// may send it; it can only pay the same people the same amounts, once, before its deadline.
+//
+// Sync. The Pool's events (Inserted, Spent, Paid) are read with eth_getLogs in ranges up to the head
+// minus the confirmation depth, and applied one range per store transaction (idempotent: a crash
+// mid-sync re-reads the range). The local tree's root is checked against the root each event
+// carries. A reorganisation is detected by the hash of the last synced block; the wallet then walks
+// back to the newest remembered block still on the chain, rolls the store back to it (leaves, note
 // positions, spent marks, confirmed payments) and syncs forward again; precomputes whose root is
-// gone are dropped and re-proved by the next inventory run. A chain that changes while it is read
-// is read again, a bounded number of times.
+// gone are dropped and re-proved. Notes that land get their spend proofs queued (proving jobs), for
+// the next inventory run or keeper round.
 //
-// Payments. pay() plans from notes whose spend proof for the recipient is ready (fewest notes),
-// reserves them, signs one spendBatch and records the signed transaction in the journal before
-// sending it. A crash at any point is recovered by recover() (run by open() and sync()): a payment
-// never signed is released once it is 5 minutes old (a younger one may be in progress in another
-// process); a signed one is looked up by its hash, re-broadcast byte for byte when the
-// node does not know it (same nonce, same hash: it cannot be mined twice), and settled from its
-// receipt, or from the chain's events when its own transaction reverted or can never be mined (a
-// copy of its calldata sent by someone else paid it: it is confirmed, not failed). A note is never
-// put in two payments: reservation is a compare-and-set in the store.
-//
-// Recipients. A spend proof binds its recipient (a public input), so the inventory is proved for
-// one address, the wallet's payee (e.g. a card issuer's settlement address). Paying another address
-// finds no ready proofs: the MissingPolicy decides (an on-demand split proof, or a refusal).
+// Payments and settlement (chain truth). pay() takes the relayer's fee quote (fetched before the
+// latency clock starts, cached while valid), rounds it up to whole cents f, plans notes with ready
+// spend proofs summing to A + f (fewest notes), reserves them with a deadline, signs the Payment
+// {nullifiers, to, f * UNIT, the relayer's fee recipient, deadline} with each note's auth key,
+// journals the bundle (its digest) and hands it to the relayer. A relayed payment is settled when
+// every one of its nullifiers is spent by a Spent event carrying its digest, whoever sent the
+// transaction (that transaction is recorded); it is free again (its notes released, its split
+// outputs deleted) only once the synced chain has a block whose timestamp is past its deadline and
+// it is still unpaid. A relayer that refuses or does not answer frees nothing early: the bundle may
+// be in someone's hands. Until the deadline, recover() hands the bundle over again when the relayer
+// does not know it. Deposits are settled from their receipts (PaymentSender).
 //
 // Thread safety: a Wallet is used by one thread at a time. Several processes may share a store;
 // reservations keep them from spending one note twice, and the account's sender lock from signing
@@ -48,6 +57,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -63,6 +73,7 @@
 #include "bucketpay/pool_chain.h"
 #include "bucketpay/pool_client.h"
 #include "bucketpay/prover.h"
+#include "bucketpay/relayer_client.h"
 #include "bucketpay/store.h"
 
 namespace bucketpay {
@@ -87,20 +98,21 @@ struct InventoryPolicy {
                                                   const std::array<std::uint32_t, kBucketCount>& have) const;
 };
 
-// What pay() does when the ready proofs cannot make the amount exactly.
+// What pay() does when the ready proofs cannot make the amount (with the fee) exactly.
 enum class MissingPolicy : std::uint8_t {
   kRefuse,  // fail with kNotFound saying what is missing
-  kSplit,   // prove a split on demand: withdraw the amount from one note, change back to the wallet
+  kSplit,   // prove a split on demand: the amount and the fee from one note, change back to the wallet
 };
 
 // The wallet's settings, kept in the store.
 struct WalletConfig {
-  std::string rpc_url;              // the node, e.g. http://127.0.0.1:8545
-  eth::Address pool;                // the Pool contract
-  eth::Address payee;               // the recipient the inventory is proved for
-  std::uint64_t confirmations = 2;  // blocks on top of a block before the wallet believes it
-  std::uint64_t start_block = 0;    // where sync starts (the Pool's deployment block)
-  std::uint64_t log_range = 1000;   // blocks per eth_getLogs request
+  std::string rpc_url;                   // the node, e.g. http://127.0.0.1:8545
+  eth::Address pool;                     // the Pool contract
+  std::string relayer;                   // the relayer's URL (bucketpay relay); empty: pay must name one
+  std::uint64_t payment_deadline = 300;  // seconds a signed payment may land in (its deadline)
+  std::uint64_t confirmations = 2;       // blocks on top of a block before the wallet believes it
+  std::uint64_t start_block = 0;         // where sync starts (the Pool's deployment block)
+  std::uint64_t log_range = 1000;        // blocks per eth_getLogs request
   InventoryPolicy policy = InventoryPolicy::defaults();
 };
 
@@ -116,6 +128,8 @@ struct WalletOptions {
   // The clock of deadlines, polling and the journal's grace; null: Clock::system(). Outlives the
   // wallet.
   Clock* clock = nullptr;
+  // The relayer at a URL; null: the HTTP client (eth::connect_relayer). Called once per URL.
+  std::function<Result<std::unique_ptr<eth::RelayerClient>>(const std::string& url)> connect_relayer;
 };
 
 struct SyncReport {
@@ -136,12 +150,12 @@ struct DenominationCount {
   Cents value = 0;
   std::uint32_t target = 0;
   std::uint32_t notes = 0;  // on chain and unspent
-  std::uint32_t ready = 0;  // of which with a spend proof for the payee
+  std::uint32_t ready = 0;  // of which with a ready spend proof
 };
 
 struct BalanceReport {
   Cents on_chain = 0;  // spendable notes (on chain, not reserved)
-  Cents ready = 0;     // of which covered by ready proofs for the payee
+  Cents ready = 0;     // of which covered by ready spend proofs
   // Deposits and change not yet confirmed (not the outputs of failed payments, kept in case a copy
   // of their transaction still lands).
   Cents pending = 0;
@@ -154,17 +168,24 @@ struct BalanceReport {
 
 struct PaymentReport {
   std::int64_t payment_id = 0;
-  Cents amount = 0;
+  Cents amount = 0;  // what the recipient receives
   eth::Address recipient;
+  Cents fee = 0;                  // the relayer's fee, in whole cents (the quote rounded up)
   std::vector<Cents> notes;       // the values spent, largest first
   bool proved_on_demand = false;  // a split was proved for this payment
-  // From the call to the signed transaction in the journal: planning, reserving the notes, encoding,
-  // signing (and proving, on demand). No chain time: fee data is read before the clock starts.
+  std::string digest;             // the payment digest (0x hex)
+  std::uint64_t deadline = 0;     // Unix s
+  std::string relayer;            // the URL it was handed to
+  // From the call to the bundle handed to the relayer: planning, reserving the notes, signing,
+  // journaling and the hand-over (and proving, on demand). The fee quote is fetched (or taken from
+  // the cache) before the clock starts.
   double latency_ms = 0;
-  double prove_ms = 0;  // of which proving (on-demand only)
-  std::string tx_hash;
-  std::uint64_t gas_used = 0;
-  std::uint64_t block = 0;
+  double prove_ms = 0;                            // of which proving (on-demand only)
+  std::string relayer_tx;                         // the relayer's transaction, as it reported it
+  PaymentState state = PaymentState::kSubmitted;  // after pay(): submitted; after wait_settled(): the end
+  std::string settled_by;                         // the transaction that paid it (wait_settled)
+  std::uint64_t block = 0;                        // its block (wait_settled)
+  std::string error;                              // why it failed (wait_settled)
 };
 
 struct DepositReport {
@@ -176,10 +197,12 @@ struct DepositReport {
 };
 
 struct RebalanceReport {
-  std::size_t splits = 0;         // split transactions made
-  std::vector<std::string> made;  // "$10.24 -> $0.04 + $10.20" per split
-  std::uint64_t gas_used = 0;
+  std::size_t splits = 0;         // splits handed to the relayer
+  std::size_t settled = 0;        // of which landed (when the round waited for them)
+  std::vector<std::string> made;  // "$10.24 -> $5.12 + $2.56 + ... (fee $0.04)" per split
+  Cents fees = 0;                 // the relayer's fees, in cents
   double prove_ms = 0;
+  std::vector<std::int64_t> payment_ids;
 };
 
 struct InventoryReport {
@@ -192,6 +215,8 @@ struct InventoryReport {
 
 class ChainIndexer;
 class PaymentSender;
+class PaymentRelay;
+class FeeQuotes;
 class Payer;
 class Rebalancer;
 class AccountSigner;
@@ -211,12 +236,13 @@ class Wallet {
   Wallet& operator=(const Wallet&) = delete;
 
   [[nodiscard]] const WalletConfig& config() const { return config_; }
-  [[nodiscard]] const eth::Address& account() const;  // sends the transactions
+  [[nodiscard]] const eth::Address& account() const;  // sends the deposits
   [[nodiscard]] const Fr& owner_key() const { return pk_; }
   [[nodiscard]] eth::PoolChain& chain() { return *chain_; }
   [[nodiscard]] const eth::U256& unit() const { return unit_; }  // token base units per cent
 
-  // Reads the Pool's events up to head - confirmations (see above) and settles the journal.
+  // Reads the Pool's events up to head - confirmations (see above), queues the spend proofs of the
+  // notes that landed, and settles the journal.
   Result<SyncReport> sync();
   // Settles unfinished journal entries (see above); returns how many were settled.
   Result<std::size_t> recover();
@@ -225,16 +251,23 @@ class Wallet {
   // depositMany, approving the Pool first when needed; waits for the receipt, then (when
   // `wait_confirmed`) until the notes are confirmed and synced.
   Result<DepositReport> deposit(Cents amount, bool wait_confirmed = true);
-  // Proves the spend of every spendable note that has no ready proof for the payee.
+  // Proves the spend of every spendable note that has no ready proof (and every queued job).
   Result<InventoryReport> build_inventory();
-  // One round of splits that move the inventory towards the policy's targets (plan_splits in
-  // src/wallet/rebalancer.h), after a sync. Waits for the receipts and (when `wait_confirmed`) for
-  // confirmation; then build_inventory() makes their proofs.
+  // One round of fan-out splits that move the inventory towards the policy's targets (plan_splits
+  // in src/wallet/rebalancer.h), after a sync, handed to the relayer. When `wait_confirmed`, waits
+  // until they settle and their outputs are confirmed; then build_inventory() makes their proofs.
   Result<RebalanceReport> rebalance(bool wait_confirmed = true);
-  // Pays `amount` to `to` (see above). kNotFound (a refusal saying what is missing) when the ready
-  // proofs cannot make it and the policy is kRefuse, or when the balance is short;
-  // kFailedPrecondition when the chain refused it (decoded reason).
-  Result<PaymentReport> pay(Cents amount, const eth::Address& to, MissingPolicy policy = MissingPolicy::kRefuse);
+  // Pays `amount` to `to` through the relayer at `relayer` (empty: the configured one), see above.
+  // Returns once the relayer took the bundle. kNotFound (a refusal saying what is missing) when the
+  // ready proofs cannot make the amount and the fee and the policy is kRefuse, or when the balance
+  // is short; kFailedPrecondition when the relayer refused it (the notes stay reserved until the
+  // deadline); kUnavailable / kTimeout when the relayer could not be reached (likewise).
+  Result<PaymentReport> pay(Cents amount, const eth::Address& to, MissingPolicy policy = MissingPolicy::kRefuse,
+                            const std::string& relayer = "");
+  // Waits (syncing, on the wallet's clock, at most options.receipt_timeout) until the payment is
+  // settled on chain or failed; its report filled in with how it ended. kTimeout when it is still in
+  // flight.
+  Result<PaymentReport> wait_settled(const PaymentReport& paid);
 
   Result<BalanceReport> balance();
   Result<std::vector<Payment>> history();
@@ -244,16 +277,26 @@ class Wallet {
   Status wait_confirmed(std::uint64_t block);
 
  private:
+  // What the wallet reads of its Pool when it opens.
+  struct PoolInfo {
+    eth::U256 unit;
+    eth::Address token;
+    eth::PaymentDomain domain;
+  };
   Wallet(Store& store, std::string name, WalletOptions options, WalletConfig config, const Fr& sk,
-         std::unique_ptr<eth::PoolChain> chain, const eth::PrivateKey& account_key);
+         std::unique_ptr<eth::PoolChain> chain, const eth::PrivateKey& account_key, PoolInfo pool);
   static Result<std::unique_ptr<Wallet>> open_on(Store& store, std::string name, WalletOptions options,
                                                  WalletConfig config, std::unique_ptr<eth::PoolChain> chain);
-  Status read_pool();
+  static Result<PoolInfo> read_pool(eth::PoolChain& chain, const WalletConfig& config);
   Result<ProverPool*> prover();
+  // The relayer at `url` (connected once, kept).
+  Result<eth::RelayerClient*> relayer(const std::string& url);
   // The deposit's notes, kept pending, and its payment recorded; its calldata.
   Result<eth::Bytes> record_deposit(const std::vector<Cents>& values, DepositReport& report);
   // Approves the Pool for the token once, when the allowance is below `wei`.
   Status approve_if_needed(const eth::U256& wei, DepositReport& report);
+  // Queues spend proofs for the wallet's notes on chain that have neither a proof nor a job.
+  Status queue_spend_proofs();
 
   Store& store_;
   std::string name_;
@@ -267,11 +310,15 @@ class Wallet {
   MerkleTree tree_;  // the store's leaves: the chain's tree up to the sync cursor; shared by the parts
   std::unique_ptr<ChainIndexer> indexer_;
   std::unique_ptr<PaymentSender> sender_;
+  std::unique_ptr<PaymentRelay> relay_;
+  std::unique_ptr<FeeQuotes> quotes_;
   std::unique_ptr<Payer> payer_;
   std::unique_ptr<Rebalancer> rebalancer_;
   eth::U256 unit_;
   eth::Address token_;
+  eth::PaymentDomain domain_;
   std::unique_ptr<ProverPool> prover_;
+  std::map<std::string, std::unique_ptr<eth::RelayerClient>> relayers_;
 };
 
 // Settings keys and config round trip (the store keeps WalletConfig as settings).
@@ -285,7 +332,8 @@ Result<WalletConfig> load_config(Store& store, std::string_view wallet);
 Result<std::string> export_backup(Store& store, std::string_view wallet, std::string_view passphrase,
                                   VaultParams params = VaultParams::moderate());
 // Restores into `store` (which must not have the wallet): keys, settings, and the notes as
-// pending, so that the next sync finds where they are and which are spent. Returns how many notes.
+// pending, so that the next sync finds where they are and which are spent (each note's auth key is
+// derived again from sk and the note). Returns how many notes.
 // kInvalidArgument for a malformed file, a wrong passphrase or a tampered file.
 Result<std::size_t> import_backup(Store& store, std::string_view backup_json, std::string_view passphrase);
 

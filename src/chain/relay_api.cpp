@@ -187,7 +187,7 @@ Result<SplitCall> decode_split(const json& j) {
   BUCKETPAY_ASSIGN_OR_RETURN(c.proof, r.proof("proof"));
   BUCKETPAY_ASSIGN_OR_RETURN(c.root, r.field("root"));
   BUCKETPAY_ASSIGN_OR_RETURN(c.nullifier, r.field("nullifier"));
-  BUCKETPAY_ASSIGN_OR_RETURN(c.amount, cents_of(r, "amount"));
+  BUCKETPAY_ASSIGN_OR_RETURN(c.amount, r.uint("amount"));  // 0: a split that withdraws nothing
   BUCKETPAY_ASSIGN_OR_RETURN(c.auth, r.address("auth"));
   if (c.auth.is_zero()) return bad(r.name("auth"), "is the zero address");
   BUCKETPAY_ASSIGN_OR_RETURN(const json* outs, r.array("out_cms"));

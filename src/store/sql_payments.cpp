@@ -269,7 +269,7 @@ Status SqlStore::record_payment_relayed(std::int64_t id, std::string_view relaye
     // The first handover's latency is the payment's; a later one (a re-post) keeps it.
     BUCKETPAY_RETURN_IF_ERROR(
         c.run("UPDATE payments SET state = 'submitted', updated_ms = ?2 WHERE id = ?1", {id, now_ms()}).status());
-    if (state == "signed") {
+    if (state == "signed" && latency_ms > 0) {
       BUCKETPAY_RETURN_IF_ERROR(c.run("UPDATE payments SET latency_ms = ?2 WHERE id = ?1", {id, latency_ms}).status());
     }
     if (!relayer_tx.empty()) {

@@ -30,7 +30,8 @@ Result<std::uint64_t> parse_u64(std::string_view key, const std::string& text) {
 json config_json(const WalletConfig& c) {
   return json{{"rpc_url", c.rpc_url},
               {"pool", c.pool.to_hex()},
-              {"payee", c.payee.to_hex()},
+              {"relayer", c.relayer},
+              {"payment_deadline", std::to_string(c.payment_deadline)},
               {"confirmations", std::to_string(c.confirmations)},
               {"start_block", std::to_string(c.start_block)},
               {"log_range", std::to_string(c.log_range)},
@@ -47,11 +48,16 @@ Result<WalletConfig> config_from(Get get) {
     return std::move(*v);
   };
   BUCKETPAY_ASSIGN_OR_RETURN(c.rpc_url, need("rpc_url"));
-  for (auto [key, addr] : {std::pair{"pool", &c.pool}, std::pair{"payee", &c.payee}}) {
-    BUCKETPAY_ASSIGN_OR_RETURN(const std::string v, need(key));
-    auto a = eth::Address::from_string(v);
-    if (!a.ok()) return Status::corruption("wallet setting " + std::string(key) + ": " + a.status().message());
-    *addr = *a;
+  BUCKETPAY_ASSIGN_OR_RETURN(const std::string pool, need("pool"));
+  auto a = eth::Address::from_string(pool);
+  if (!a.ok()) return Status::corruption("wallet setting pool: " + a.status().message());
+  c.pool = *a;
+  // A wallet of protocol v1 named a payee and no relayer: it has none until one is set.
+  BUCKETPAY_ASSIGN_OR_RETURN(const std::optional<std::string> relayer, get("relayer"));
+  c.relayer = relayer.value_or("");
+  BUCKETPAY_ASSIGN_OR_RETURN(const std::optional<std::string> deadline, get("payment_deadline"));
+  if (deadline) {
+    BUCKETPAY_ASSIGN_OR_RETURN(c.payment_deadline, parse_u64("payment_deadline", *deadline));
   }
   for (auto [key, num] : {std::pair{"confirmations", &c.confirmations}, std::pair{"start_block", &c.start_block},
                           std::pair{"log_range", &c.log_range}}) {
@@ -69,6 +75,7 @@ Result<WalletConfig> config_from(Get get) {
 
 Status save_config(Store& store, std::string_view wallet, const WalletConfig& config) {
   if (config.log_range == 0) return Status::invalid_argument("log_range must be positive");
+  if (config.payment_deadline == 0) return Status::invalid_argument("payment_deadline must be positive");
   const json settings = config_json(config);
   for (const auto& [key, value] : settings.items()) {
     if (Status st = store.put_setting(wallet, key, value.get<std::string>()); !st.is_ok()) return st;
@@ -143,9 +150,9 @@ Result<std::size_t> import_backup(Store& store, std::string_view backup_json, st
   if (!plain.ok()) return Status::invalid_argument("wrong passphrase, or the backup was modified");
   json payload = json::parse(plain->begin(), plain->end(), nullptr, false);
   sodium_memzero(plain->data(), plain->size());
-  if (payload.is_discarded() || !payload.is_object() || !payload.contains("sk") || !payload.contains("eth_key") ||
-      !payload.contains("settings") || !payload.contains("notes") || !payload["notes"].is_array() ||
-      !payload["settings"].is_object()) {
+  if (payload.is_discarded() || !payload.is_object() || !payload.contains("sk") || !payload["sk"].is_string() ||
+      !payload.contains("eth_key") || !payload["eth_key"].is_string() || !payload.contains("settings") ||
+      !payload.contains("notes") || !payload["notes"].is_array() || !payload["settings"].is_object()) {
     return bad("malformed contents");
   }
   if (store.get_spending_key(wallet).ok()) {
@@ -164,8 +171,8 @@ Result<std::size_t> import_backup(Store& store, std::string_view backup_json, st
   const Fr pk = bucketpay::owner_key(SpendingKey::from_fr(*sk));
   std::size_t restored = 0;
   for (const auto& n : payload["notes"]) {
-    if (!n.is_object() || !n.contains("pk") || !n.contains("value") || !n.contains("r") ||
-        !n["value"].is_number_unsigned()) {
+    if (!n.is_object() || !n.contains("pk") || !n["pk"].is_string() || !n.contains("value") || !n.contains("r") ||
+        !n["r"].is_string() || !n["value"].is_number_unsigned()) {
       return bad("malformed note");
     }
     auto npk = Fr::from_string(n["pk"].get<std::string>());

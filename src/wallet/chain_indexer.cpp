@@ -3,12 +3,27 @@
 #include <algorithm>
 #include <map>
 
+#include "bucketpay/circuit_inputs.h"
 #include "wallet/wallet_util.h"
 
 namespace bucketpay {
 
 using wallet_util::fr_key;
 using wallet_util::to_fr;
+
+namespace {
+
+// The root a precompute's statement names (zero when it states nothing readable: never known).
+Fr root_of(const Precompute& p) {
+  if (p.circuit == CircuitKind::kSpend) {
+    auto s = SpendStatement::from_public_inputs(p.public_inputs);
+    return s.ok() ? s->root : Fr::zero();
+  }
+  auto s = SplitStatement::from_public_inputs(p.public_inputs);
+  return s.ok() ? s->root : Fr::zero();
+}
+
+}  // namespace
 
 ChainIndexer::ChainIndexer(IndexerStores stores, eth::PoolChain& chain, MerkleTree& tree, const Fr& sk,
                            IndexerOptions options)
@@ -112,10 +127,10 @@ Result<std::size_t> ChainIndexer::drop_proofs_under_unknown_roots() {
   std::set<std::string> known;
   for (const Fr& r : roots) known.insert(fr_key(r));
   std::size_t dropped = 0;
-  for (const char* circuit : {"spend", "split"}) {
+  for (const CircuitKind circuit : kCircuitKinds) {
     BUCKETPAY_ASSIGN_OR_RETURN(const std::vector<Precompute> pre, proofs_.list_precomputes_by_circuit(circuit));
     for (const Precompute& p : pre) {
-      if (!p.public_inputs.empty() && known.count(fr_key(p.public_inputs[0])) != 0) continue;
+      if (known.count(fr_key(root_of(p))) != 0) continue;
       BUCKETPAY_RETURN_IF_ERROR(proofs_.delete_precompute(p.key));
       ++dropped;
     }
@@ -190,8 +205,8 @@ Status ChainIndexer::collect(const std::vector<eth::PoolEvent>& events, Watch& w
       BUCKETPAY_RETURN_IF_ERROR(collect_inserted(events, i, tx_leaves, w, update));
       continue;
     }
-    const eth::U256& nf = ev.kind == eth::PoolEvent::Kind::kSpent ? ev.spent.nullifier : ev.split.nullifier;
-    auto f = to_fr(nf);
+    if (ev.kind != eth::PoolEvent::Kind::kSpent) continue;  // Paid: the payment's total, nothing of a note
+    auto f = to_fr(ev.spent.nullifier);
     if (!f.ok()) continue;  // not a nullifier of ours
     if (auto it = w.by_nullifier.find(fr_key(*f)); it != w.by_nullifier.end()) {
       update.spent.push_back({it->second, ev.block_number});

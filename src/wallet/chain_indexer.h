@@ -3,10 +3,9 @@
 // A sync reads the events of [cursor + 1, head - confirmations] in ranges of `log_range` blocks and
 // applies each range in one store transaction (ChainUpdate): the leaves, checked against the root
 // each Inserted event carries (the tree after the event's whole transaction); the wallet's pending
-// notes whose commitment became a leaf; the wallet's notes whose nullifier a Spent or Split event
-// carries; the blocks seen, remembered to detect reorganisations; the new cursor. Nothing of a range
-// is kept unless all of it is: an error leaves the store at the end of the last whole range and the
-// tree equal to the store's leaves.
+// notes whose commitment became a leaf; the wallet's notes whose nullifier a Spent event carries; the blocks seen,
+// remembered to detect reorganisations; the new cursor. Nothing of a range is kept unless all of it is: an error leaves
+// the store at the end of the last whole range and the tree equal to the store's leaves.
 //
 // Reorganisations. Below the cursor: the cursor's block hash differs from the node's; the indexer
 // walks back through the remembered blocks (newest first, at most `reorg_search` of them) to the

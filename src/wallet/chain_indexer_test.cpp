@@ -40,7 +40,7 @@ TEST_F(ChainIndexerTest, SyncsLeavesNotesAndSpendsRangeByRange) {
   EXPECT_EQ(stored(later).leaf_index, std::optional<std::uint64_t>(4));
 
   // The 4 is spent (by whoever holds its proof): the wallet sees its nullifier.
-  chain_->mine({third_party_tx({spent(nullifier_of(first[0]), payee_, 4)})});
+  chain_->mine({third_party_tx({spent(nullifier_of(first[0]), eth::keccak256("someone's payment"))})});
   r = indexer_->sync();
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->from_block, 6U);
@@ -90,10 +90,10 @@ TEST_F(ChainIndexerTest, ReorganisationOfSeveralBlocksDropsProofsUnderVanishedRo
   ASSERT_TRUE(indexer_->sync().ok());
   // A proof made under the latest root: a reorganisation from block 5 takes that root away.
   Precompute p = store_testing::make_precompute("spend:under-vanished-root", id_of(notes[1]));
-  p.public_inputs = {pool_tree_.root(), Fr::random(), Fr::from_u64(2), Fr::random()};
+  p.public_inputs = {pool_tree_.root(), Fr::random(), Fr::from_u64(2), Fr::from_u64(0xA2)};
   ASSERT_TRUE(store_->insert_precompute(p).ok());
   Precompute q = store_testing::make_precompute("spend:under-kept-root", id_of(notes[0]));
-  q.public_inputs = {at_block_4.root(), Fr::random(), Fr::from_u64(1), Fr::random()};
+  q.public_inputs = {at_block_4.root(), Fr::random(), Fr::from_u64(1), Fr::from_u64(0xA1)};
   ASSERT_TRUE(store_->insert_precompute(q).ok());
 
   pool_tree_ = at_block_4;

@@ -9,78 +9,73 @@ namespace bucketpay {
 
 namespace {
 
-// spendBatch gas: the measured cost is ~745k-801k per proof (docs/gas.md); the limit leaves room.
-constexpr std::uint64_t kSpendBatchBaseGas = 150'000;
-constexpr std::uint64_t kSpendGasPerProof = 950'000;
-constexpr std::uint64_t kSplitGas = 1'500'000;
-// Notes per payment: what fits a 30M-gas block with kSpendGasPerProof each.
-constexpr std::size_t kMaxNotesPerPayment = 30;
+// Re-plans when the number of notes changes the fee; a plan settles in one or two rounds.
+constexpr int kFeeRounds = 4;
 
-void fill(PaymentReport& report, const Settlement& s) {
-  report.tx_hash = eth::to_hex(s.tx_hash);
-  report.gas_used = s.gas_used;
-  report.block = s.block;
-}
+std::string no_relayer() { return "no relayer: set one with `bucketpay init --relayer URL` or give `--relayer URL`"; }
 
 }  // namespace
 
-Payer::Payer(NoteStore& notes, ProofStore& proofs, eth::PoolChain& chain, AccountSigner& signer, PaymentSender& sender,
-             ChainIndexer& indexer, Clock& clock, ProverSource prover, PayerOptions options)
+Payer::Payer(NoteStore& notes, ProofStore& proofs, PaymentRelay& relay, FeeQuotes& quotes, ChainIndexer& indexer,
+             Clock& clock, ProverSource prover, PayerOptions options)
     : notes_(notes),
       proofs_(proofs),
-      chain_(chain),
-      signer_(signer),
-      sender_(sender),
+      relay_(relay),
+      quotes_(quotes),
       indexer_(indexer),
       clock_(clock),
       prover_(std::move(prover)),
       options_(std::move(options)) {}
 
-Result<PaymentReport> Payer::pay(Cents amount, const eth::Address& to, MissingPolicy policy) {
+std::uint64_t Payer::deadline() { return static_cast<std::uint64_t>(clock_.unix_ms() / 1000) + options_.deadline_s; }
+
+Result<PaymentReport> Payer::pay(Cents amount, const eth::Address& to, MissingPolicy policy, const std::string& url) {
   if (amount == 0) return Status::invalid_argument("the amount must be positive");
   if (to.is_zero()) return Status::invalid_argument("cannot pay the zero address");
-  // Chain time is not payment latency: the fee data is read before the clock starts.
-  BUCKETPAY_ASSIGN_OR_RETURN(const eth::Fees fees, chain_.fees());
-  // The nonce is read afresh under the sender lock: another process (a keeper) may have sent since
-  // this one last did, and none can send until this payment is with the node.
-  BUCKETPAY_ASSIGN_OR_RETURN(PaymentSender::SenderLock sender, sender_.lock_sender());
-  BUCKETPAY_RETURN_IF_ERROR(signer_.prefetch());
+  if (url.empty()) return Status::failed_precondition(no_relayer());
+  // Relayer time is not payment latency: the quotes the plan may need are fetched (or found in the
+  // cache) before the clock starts. A plan of the amount alone says how many notes to quote for.
+  BUCKETPAY_ASSIGN_OR_RETURN(const std::vector<ReadyNote> before, ready_notes(notes_, proofs_, options_.wallet));
+  std::uint32_t guess = 1;
+  if (auto p = plan(before, amount); p.ok()) guess = static_cast<std::uint32_t>(p->size());
+  for (std::uint32_t n = guess; n <= std::min<std::uint32_t>(guess + 2, eth::kMaxBundleSpends); ++n) {
+    BUCKETPAY_RETURN_IF_ERROR(quotes_.get(url, eth::BundleKind::kSpendBatch, n).status());
+  }
+  if (policy == MissingPolicy::kSplit) BUCKETPAY_RETURN_IF_ERROR(quotes_.get(url, eth::BundleKind::kSplit, 1).status());
+
   const auto started = clock_.steady_now();
   PaymentReport report;
   report.amount = amount;
   report.recipient = to;
+  report.relayer = url;
   BUCKETPAY_ASSIGN_OR_RETURN(const std::vector<StoredNote> notes,
                              notes_.list_notes(options_.wallet, NoteState::kOnChain));
   Cents on_chain = 0;
   for (const StoredNote& n : notes) on_chain += n.value;
-  if (on_chain < amount) {
-    return Status::not_found("the balance on chain is " + wallet_util::dollars(on_chain) + ", less than " +
-                             wallet_util::dollars(amount));
+  if (on_chain <= amount) {
+    return Status::not_found("the balance on chain is " + wallet_util::dollars(on_chain) + ", not more than " +
+                             wallet_util::dollars(amount) + " and the relayer's fee");
   }
-  BUCKETPAY_ASSIGN_OR_RETURN(const std::vector<ReadyNote> ready,
-                             ready_notes(notes_, proofs_, options_.wallet, wallet_util::address_fr(to)));
-  auto chosen = plan(ready, amount);
-  if (chosen.ok()) return pay_from_precomputes(std::move(*chosen), fees, std::move(sender), started, report);
+  BUCKETPAY_ASSIGN_OR_RETURN(const std::vector<ReadyNote> ready, ready_notes(notes_, proofs_, options_.wallet));
+  eth::RelayQuote quote;
+  auto chosen = plan_with_fee(ready, url, report, quote);
+  if (chosen.ok()) return pay_from_precomputes(std::move(*chosen), quote, started, report);
   if (chosen.status().code() != StatusCode::kNotFound || policy == MissingPolicy::kRefuse) {
-    const bool other_payee = to != options_.payee;
-    return chosen.status().with_context(
-        "no ready proofs make " + wallet_util::dollars(amount) +
-        (other_payee ? " for " + to.to_hex() + " (the inventory is proved for " + options_.payee.to_hex() + ")" : "") +
-        "; `bucketpay rebalance` refills the inventory, and --on-missing split proves a split now");
+    return chosen.status().with_context("no ready proofs make " + wallet_util::dollars(amount) +
+                                        " and the relayer's fee; `bucketpay rebalance` refills the inventory, and "
+                                        "--on-missing split proves a split now");
   }
-  // Proving takes a while: other processes may send meanwhile, and the split takes the lock again.
-  sender.reset();
-  return pay_by_split(notes, fees, started, report);
+  return pay_by_split(notes, started, report);
 }
 
-Result<std::vector<ReadyNote>> Payer::plan(const std::vector<ReadyNote>& ready, Cents amount) const {
+Result<std::vector<ReadyNote>> Payer::plan(const std::vector<ReadyNote>& ready, Cents total) {
   std::vector<PlanNote> available;
   available.reserve(ready.size());
   for (const ReadyNote& r : ready) available.push_back(PlanNote{r.note.id, r.note.value});
-  BUCKETPAY_ASSIGN_OR_RETURN(const Plan plan, plan_payment(available, amount));
-  if (plan.notes.size() > kMaxNotesPerPayment) {
-    return Status::not_found(wallet_util::dollars(amount) + " needs " + std::to_string(plan.notes.size()) +
-                             " notes, more than one transaction carries (" + std::to_string(kMaxNotesPerPayment) + ")");
+  BUCKETPAY_ASSIGN_OR_RETURN(const Plan plan, plan_payment(available, total));
+  if (plan.notes.size() > eth::kMaxBundleSpends) {
+    return Status::not_found(wallet_util::dollars(total) + " needs " + std::to_string(plan.notes.size()) +
+                             " notes, more than one payment carries (" + std::to_string(eth::kMaxBundleSpends) + ")");
   }
   std::vector<ReadyNote> chosen;
   for (const PlanNote& n : plan.notes) {
@@ -90,80 +85,150 @@ Result<std::vector<ReadyNote>> Payer::plan(const std::vector<ReadyNote>& ready, 
   return chosen;
 }
 
-Result<PaymentReport> Payer::pay_from_precomputes(std::vector<ReadyNote> chosen, const eth::Fees& fees,
-                                                  PaymentSender::SenderLock sender, Clock::Steady::time_point started,
-                                                  PaymentReport report) {
+Result<std::vector<ReadyNote>> Payer::plan_with_fee(const std::vector<ReadyNote>& ready, const std::string& url,
+                                                    PaymentReport& report, eth::RelayQuote& quote) {
+  // The fee depends on the number of notes, which depends on the fee: start from the number the
+  // amount alone takes, and accept a plan whose own quote the fee covers.
+  std::uint32_t n = 1;
+  if (auto p = plan(ready, report.amount); p.ok()) n = static_cast<std::uint32_t>(p->size());
+  Status last = Status::not_found("no plan");
+  for (int round = 0; round < kFeeRounds && n <= eth::kMaxBundleSpends; ++round) {
+    BUCKETPAY_ASSIGN_OR_RETURN(const eth::RelayQuote q, quotes_.get(url, eth::BundleKind::kSpendBatch, n));
+    BUCKETPAY_ASSIGN_OR_RETURN(const Cents fee, quotes_.fee_cents(q));
+    auto chosen = plan(ready, report.amount + fee);
+    if (!chosen.ok()) {
+      if (chosen.status().code() != StatusCode::kNotFound) return chosen.status();
+      // The fee for more notes may make an amount the notes can (a larger fee, a different sum).
+      last = chosen.status();
+      ++n;
+      continue;
+    }
+    const auto m = static_cast<std::uint32_t>(chosen->size());
+    BUCKETPAY_ASSIGN_OR_RETURN(const eth::RelayQuote qm, quotes_.get(url, eth::BundleKind::kSpendBatch, m));
+    BUCKETPAY_ASSIGN_OR_RETURN(const Cents fee_m, quotes_.fee_cents(qm));
+    if (fee_m <= fee) {
+      // The fee paid is the one planned for: at least the quote for the notes it spends.
+      report.fee = fee;
+      quote = qm;
+      return chosen;
+    }
+    n = m;
+    last = Status::not_found("the relayer's fee kept growing with the notes it pays for");
+  }
+  return last;
+}
+
+Result<PaymentReport> Payer::pay_from_precomputes(std::vector<ReadyNote> chosen, const eth::RelayQuote& quote,
+                                                  Clock::Steady::time_point started, PaymentReport report) {
+  const eth::U256 fee = eth::U256(report.fee) * quotes_.unit();
+  report.deadline = deadline();
   Payment p;
-  p.kind = "pay";
+  p.kind = PaymentKind::kPay;
   p.amount = report.amount;
   p.recipient = report.recipient.to_hex();
-  std::vector<eth::SpendCall> calls;
+  p.deadline = report.deadline;
+  p.fee = fee.to_decimal();
+  p.relayer = report.relayer;
+  eth::RelayBundle bundle;
+  bundle.kind = eth::BundleKind::kSpendBatch;
+  bundle.chain_id = options_.domain.chain_id.low_u64();
+  bundle.pool = options_.domain.pool;
+  bundle.payment.recipient = report.recipient;
+  bundle.payment.fee = fee;
+  bundle.payment.fee_recipient = quote.fee_recipient;
+  bundle.payment.deadline = eth::U256(report.deadline);
   for (const ReadyNote& r : chosen) {
-    const Precompute& pc = r.proofs.front();
     p.note_ids.push_back(r.note.id);
     report.notes.push_back(r.note.value);
-    calls.push_back(eth::SpendCall{eth::Bytes(pc.proof.begin(), pc.proof.end()),
-                                   wallet_util::to_u256(pc.public_inputs[0]), wallet_util::to_u256(pc.public_inputs[1]),
-                                   r.note.value, report.recipient});
+    const SpendStatement& st = r.statement;
+    bundle.spends.push_back(eth::SpendCall{eth::Bytes(r.proof.proof.begin(), r.proof.proof.end()),
+                                           wallet_util::to_u256(st.root), wallet_util::to_u256(st.nullifier), st.value,
+                                           st.auth_address()});
+    bundle.payment.nullifiers.push_back(wallet_util::to_u256(st.nullifier));
   }
-  BUCKETPAY_ASSIGN_OR_RETURN(const eth::Bytes calldata, eth::PoolClient::encode_spend_batch(calls));
-  BUCKETPAY_ASSIGN_OR_RETURN(report.payment_id, sender_.record(p));
-  SendRequest send{
-      report.payment_id, calldata,          "spendBatch", kSpendBatchBaseGas + kSpendGasPerProof * calls.size(), fees,
-      started,           &report.latency_ms};
-  BUCKETPAY_ASSIGN_OR_RETURN(const Settlement settled, sender_.send(send, std::move(sender)));
-  fill(report, settled);
+  BUCKETPAY_ASSIGN_OR_RETURN(report.payment_id, relay_.reserve(p));
+  // Each note's auth key signs the digest; it must be the key its proof binds.
+  const eth::Hash32 digest = bundle.digest();
+  for (const ReadyNote& r : chosen) {
+    const eth::PrivateKey key = auth_key(SpendingKey::from_fr(options_.sk), r.note.commitment);
+    if (key.address() != r.statement.auth_address()) {
+      return relay_.give_up(report.payment_id,
+                            Status::corruption("the spend proof of note " + std::to_string(r.note.id) +
+                                               " binds an auth address that is not its note's"));
+    }
+    bundle.signatures.push_back(eth::sign_digest(key, digest));
+  }
+  report.digest = eth::to_hex(digest);
+  BUCKETPAY_ASSIGN_OR_RETURN(const Handover h, relay_.hand_over(report.payment_id, report.relayer, bundle, started));
+  report.latency_ms = h.latency_ms;
+  if (h.relayer_tx) report.relayer_tx = eth::to_hex(*h.relayer_tx);
+  report.state = PaymentState::kSubmitted;
   return report;
 }
 
-Result<PaymentReport> Payer::pay_by_split(const std::vector<StoredNote>& notes, const eth::Fees& fees,
-                                          Clock::Steady::time_point started, PaymentReport report) {
-  // On demand: the smallest note that covers the amount, split into the payment and the change.
+Result<PaymentReport> Payer::pay_by_split(const std::vector<StoredNote>& notes, Clock::Steady::time_point started,
+                                          PaymentReport report) {
+  BUCKETPAY_ASSIGN_OR_RETURN(const eth::RelayQuote quote, quotes_.get(report.relayer, eth::BundleKind::kSplit, 1));
+  BUCKETPAY_ASSIGN_OR_RETURN(report.fee, quotes_.fee_cents(quote));
+  const Cents total = report.amount + report.fee;
+  // On demand: the smallest note that covers the amount and the fee.
   const StoredNote* donor = nullptr;
   for (const StoredNote& n : notes) {
-    if (n.value >= report.amount && (donor == nullptr || n.value < donor->value)) donor = &n;
+    if (n.value >= total && (donor == nullptr || n.value < donor->value)) donor = &n;
   }
   if (donor == nullptr) {
     return Status::not_found("no single note covers " + wallet_util::dollars(report.amount) +
-                             " for an on-demand split");
+                             " and the relayer's fee " + wallet_util::dollars(report.fee) + " for an on-demand split");
   }
-  const Note change = Note::create(options_.pk, donor->value - report.amount);
+  // The change back to the wallet, as the denominations the inventory lacks where it can.
+  Shortage shortage{};
+  std::array<std::uint32_t, kBucketCount> have{};
+  for (const StoredNote& n : notes) {
+    if (wallet_util::is_denomination(n.value) && n.id != donor->id) ++have[wallet_util::bucket_of(n.value)];
+  }
+  for (std::size_t i = 0; i < kBucketCount; ++i) {
+    shortage[i] = options_.policy.targets[i] > have[i] ? options_.policy.targets[i] - have[i] : 0;
+  }
+  const std::vector<Note> change = output_notes(options_.pk, split_outputs(donor->value - total, shortage));
+  const eth::U256 fee = eth::U256(report.fee) * quotes_.unit();
   Payment p;
-  p.kind = "split";
+  p.kind = PaymentKind::kSplit;
   p.amount = report.amount;
   p.recipient = report.recipient.to_hex();
   p.note_ids = {donor->id};
-  if (change.value > 0) {
-    BUCKETPAY_ASSIGN_OR_RETURN(const std::int64_t change_id,
-                               wallet_util::insert_pending_note(notes_, options_.wallet, change));
-    p.new_note_ids.push_back(change_id);
+  p.deadline = deadline();
+  p.fee = fee.to_decimal();
+  p.relayer = report.relayer;
+  for (const Note& c : change) {
+    BUCKETPAY_ASSIGN_OR_RETURN(const std::int64_t id, wallet_util::insert_pending_note(notes_, options_.wallet, c));
+    p.new_note_ids.push_back(id);
   }
-  BUCKETPAY_ASSIGN_OR_RETURN(report.payment_id, sender_.record(p));
+  BUCKETPAY_ASSIGN_OR_RETURN(report.payment_id, relay_.reserve(p));
   report.notes = {donor->value};
   report.proved_on_demand = true;
-  auto calldata = prove_split(report.payment_id, *donor, change, report);
-  if (!calldata.ok()) return sender_.give_up(report.payment_id, calldata.status());
-  SendRequest send{report.payment_id, *calldata, "split", kSplitGas, fees, started, &report.latency_ms};
-  BUCKETPAY_ASSIGN_OR_RETURN(const Settlement settled, sender_.send(send));
-  fill(report, settled);
-  return report;
-}
-
-Result<eth::Bytes> Payer::prove_split(std::int64_t payment_id, const StoredNote& donor, const Note& change,
-                                      PaymentReport& report) {
-  BUCKETPAY_ASSIGN_OR_RETURN(ProverPool* const pool, prover_());
-  BUCKETPAY_RETURN_IF_ERROR(indexer_.refresh_tree());  // another process may have synced the donor's leaf
-  const SplitOutputs outputs{change.value > 0 ? change : Note{Fr::zero(), 0, Fr::zero()},
-                             Note{Fr::zero(), 0, Fr::zero()}};
-  BUCKETPAY_ASSIGN_OR_RETURN(
-      const SplitProofJob job,
-      split_proof_job(indexer_.tree(), options_.sk, donor, report.amount, wallet_util::address_fr(report.recipient),
-                      outputs, "pay-split-" + std::to_string(payment_id)));
+  auto prover = prover_();
+  if (!prover.ok()) return relay_.give_up(report.payment_id, prover.status());
+  if (Status st = indexer_.refresh_tree(); !st.is_ok()) return relay_.give_up(report.payment_id, st);
+  auto outputs = make_split_outputs(change);
+  if (!outputs.ok()) return relay_.give_up(report.payment_id, outputs.status());
+  auto job = split_proof_job(indexer_.tree(), options_.sk, *donor, total, *outputs,
+                             "pay-split-" + std::to_string(report.payment_id));
+  if (!job.ok()) return relay_.give_up(report.payment_id, job.status());
   const auto t_prove = clock_.steady_now();
-  ProofResult proved = pool->prove_now(job.request);
+  ProofResult proved = (*prover)->prove_now(job->request);
   report.prove_ms = clock_.ms_since(t_prove);
-  if (!proved.proof.ok()) return proved.proof.status().with_context("proving the split");
-  return eth::PoolClient::encode_split(split_call(job.statement, *proved.proof, report.amount, report.recipient));
+  if (!proved.proof.ok())
+    return relay_.give_up(report.payment_id, proved.proof.status().with_context("proving the split"));
+  // The deadline runs from the signature, after the proof.
+  report.deadline = deadline();
+  const eth::RelayBundle bundle = split_bundle(options_.domain, options_.sk, *donor, job->statement, *proved.proof,
+                                               report.recipient, fee, quote.fee_recipient, report.deadline);
+  report.digest = eth::to_hex(bundle.digest());
+  BUCKETPAY_ASSIGN_OR_RETURN(const Handover h, relay_.hand_over(report.payment_id, report.relayer, bundle, started));
+  report.latency_ms = h.latency_ms;
+  if (h.relayer_tx) report.relayer_tx = eth::to_hex(*h.relayer_tx);
+  report.state = PaymentState::kSubmitted;
+  return report;
 }
 
 }  // namespace bucketpay

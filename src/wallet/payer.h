@@ -1,16 +1,21 @@
-// Payer: a payment from the inventory (docs/wallet.md, "Payments and the journal").
+// Payer: a payment from the inventory, through a relayer (docs/wallet.md, "Payments and the
+// journal"; protocol v2).
 //
-//   plan:    the notes ready to pay the recipient (ready_notes(), the one rule) that make the amount
-//            exactly with the fewest notes (plan_payment), at most what one transaction carries;
-//   reserve: the payment recorded in the journal (its notes on_chain -> spending, all or none);
-//   build:   one spendBatch of their precomputed proofs, sent through the journal.
-// When the ready proofs cannot make the amount, MissingPolicy::kSplit proves a split now instead:
-// the smallest note that covers the amount, the change back to the wallet (kept pending before
-// anything is sent).
+//   quote:   the relayer's fee for a spendBatch of the notes the plan may take (FeeQuotes: fetched
+//            before the latency clock starts, cached while valid), rounded up to whole cents f;
+//   plan:    the ready notes (ready_notes(), the one rule: on chain, with a spend proof) that make
+//            A + f exactly with the fewest notes (plan_payment), at most kMaxBundleSpends; f is the
+//            quote for the number of notes planned (re-planned when the count changes the fee);
+//   reserve: the payment recorded in the journal with its deadline (its notes on_chain -> spending,
+//            all or none);
+//   sign:    Payment{nullifiers, to, f * UNIT, the relayer's fee recipient, deadline}, its digest
+//            signed by each note's auth key (derived from sk and the note);
+//   hand over: the bundle journaled (its digest) and POSTed to the relayer (PaymentRelay).
+// When the ready proofs cannot make A + f, MissingPolicy::kSplit proves a split now instead: the
+// smallest note that covers A + f (the split quote's fee), the change back to the wallet as up to 8
+// denominations (kept pending before anything is signed).
 //
-// Latency: the fee data and the nonce are read before the clock starts, and the sender lock is
-// held from before planning until the transaction is with the node (the on-demand split releases
-// it while proving and takes it again).
+// Latency: from after the quotes to the relayer's answer to the hand-over.
 //
 // Thread safety: one thread at a time (the wallet's).
 #pragma once
@@ -22,14 +27,16 @@
 
 #include "bucketpay/clock.h"
 #include "bucketpay/engine.h"
+#include "bucketpay/payment.h"
 #include "bucketpay/planner.h"
 #include "bucketpay/pool_chain.h"
 #include "bucketpay/prover.h"
 #include "bucketpay/store.h"
 #include "bucketpay/wallet.h"
-#include "wallet/account_signer.h"
 #include "wallet/chain_indexer.h"
-#include "wallet/payment_sender.h"
+#include "wallet/fee_quotes.h"
+#include "wallet/payment_relay.h"
+#include "wallet/split_plan.h"
 
 namespace bucketpay {
 
@@ -40,35 +47,37 @@ struct PayerOptions {
   std::string wallet;
   Fr sk;
   Fr pk;
-  eth::Address payee;  // the recipient the inventory is proved for (named in refusals)
+  std::uint64_t deadline_s = 300;  // how long a signed payment may land in
+  InventoryPolicy policy;          // an on-demand split's change goes to the denominations it lacks
+  eth::PaymentDomain domain;       // the Pool's EIP-712 domain
 };
 
 class Payer {
  public:
   // Everything outlives the payer.
-  Payer(NoteStore& notes, ProofStore& proofs, eth::PoolChain& chain, AccountSigner& signer, PaymentSender& sender,
-        ChainIndexer& indexer, Clock& clock, ProverSource prover, PayerOptions options);
+  Payer(NoteStore& notes, ProofStore& proofs, PaymentRelay& relay, FeeQuotes& quotes, ChainIndexer& indexer,
+        Clock& clock, ProverSource prover, PayerOptions options);
 
-  // Wallet::pay (bucketpay/wallet.h).
-  Result<PaymentReport> pay(Cents amount, const eth::Address& to, MissingPolicy policy);
+  // Wallet::pay (bucketpay/wallet.h) through the relayer at `relayer_url`.
+  Result<PaymentReport> pay(Cents amount, const eth::Address& to, MissingPolicy policy, const std::string& relayer_url);
 
  private:
-  // The ready notes that make `amount` for `to`, largest first, or why not (kNotFound).
-  Result<std::vector<ReadyNote>> plan(const std::vector<ReadyNote>& ready, Cents amount) const;
-  Result<PaymentReport> pay_from_precomputes(std::vector<ReadyNote> chosen, const eth::Fees& fees,
-                                             PaymentSender::SenderLock sender, Clock::Steady::time_point started,
-                                             PaymentReport report);
-  Result<PaymentReport> pay_by_split(const std::vector<StoredNote>& notes, const eth::Fees& fees,
-                                     Clock::Steady::time_point started, PaymentReport report);
-  // The split proof of `donor` for the report's amount and recipient, `change` back to the wallet.
-  Result<eth::Bytes> prove_split(std::int64_t payment_id, const StoredNote& donor, const Note& change,
-                                 PaymentReport& report);
+  // The ready notes that make `total`, largest first, or why not (kNotFound).
+  static Result<std::vector<ReadyNote>> plan(const std::vector<ReadyNote>& ready, Cents total);
+  // The plan of amount + fee where fee is the quote for the planned number of notes; the fee in
+  // report.fee.
+  Result<std::vector<ReadyNote>> plan_with_fee(const std::vector<ReadyNote>& ready, const std::string& url,
+                                               PaymentReport& report, eth::RelayQuote& quote);
+  Result<PaymentReport> pay_from_precomputes(std::vector<ReadyNote> chosen, const eth::RelayQuote& quote,
+                                             Clock::Steady::time_point started, PaymentReport report);
+  Result<PaymentReport> pay_by_split(const std::vector<StoredNote>& notes, Clock::Steady::time_point started,
+                                     PaymentReport report);
+  [[nodiscard]] std::uint64_t deadline();
 
   NoteStore& notes_;
   ProofStore& proofs_;
-  eth::PoolChain& chain_;
-  AccountSigner& signer_;
-  PaymentSender& sender_;
+  PaymentRelay& relay_;
+  FeeQuotes& quotes_;
   ChainIndexer& indexer_;
   Clock& clock_;
   ProverSource prover_;

@@ -1,7 +1,6 @@
 #include "wallet/payment_sender.h"
 
 #include <algorithm>
-#include <map>
 
 #include "wallet/wallet_util.h"
 
@@ -20,14 +19,13 @@ std::string context(std::int64_t payment_id, std::string_view what) {
 }  // namespace
 
 PaymentSender::PaymentSender(SenderStores stores, eth::PoolChain& chain, AccountSigner& signer, Clock& clock,
-                             const Fr& sk, SenderOptions options)
+                             SenderOptions options)
     : journal_(stores.journal),
       notes_(stores.notes),
       locks_(stores.locks),
       chain_(chain),
       signer_(signer),
       clock_(clock),
-      sk_(sk),
       options_(std::move(options)) {}
 
 Result<std::int64_t> PaymentSender::record(Payment payment) {
@@ -87,7 +85,7 @@ Result<Settlement> PaymentSender::send(const SendRequest& request, SenderLock se
     s.block = now.block;
     return s;
   }
-  if (receipt->success || s.settled_by) return s;
+  if (receipt->success) return s;
   return Status::failed_precondition(failure);
 }
 
@@ -100,8 +98,7 @@ Result<eth::SignedTransaction> PaymentSender::sign_and_simulate(const Payment& p
   // journaled: a payment that would revert is never sent, and its nonce is free again.
   if (Status st = chain_.simulate(signer_.address(), request.function, request.calldata); !st.is_ok()) {
     signer_.reset_nonce();
-    BUCKETPAY_ASSIGN_OR_RETURN(const std::vector<std::int64_t> spent, spent_now(p.note_ids));
-    Status failed = journal_.fail_payment_if(p.id, PaymentState::kPrepared, st.message(), spent, 0);
+    Status failed = journal_.fail_payment_if(p.id, PaymentState::kPrepared, st.message(), {}, 0);
     return failed.is_ok() ? st : failed;
   }
   if (Status st =
@@ -118,7 +115,8 @@ Result<std::size_t> PaymentSender::recover() {
                              journal_.list_payments(options_.wallet, std::nullopt));
   std::vector<const Payment*> open;
   for (const Payment& p : payments) {
-    if (p.state != PaymentState::kConfirmed && p.state != PaymentState::kFailed) open.push_back(&p);
+    const bool in_flight = p.state != PaymentState::kConfirmed && p.state != PaymentState::kFailed;
+    if (in_flight && p.kind == PaymentKind::kDeposit) open.push_back(&p);
   }
   if (open.empty()) return 0;
   // Under the sender lock: no other process signs a nonce while this one decides whether a nonce
@@ -172,7 +170,8 @@ Result<PaymentSender::Outcome> PaymentSender::settle_in_flight(const Payment& p,
                              chain_.nonce(signer_.address(), eth::PoolChain::NonceKind::kMined));
   if (mined > p.nonce) {
     // Its nonce was used by another transaction: this one can never be mined.
-    return settle_by_chain_truth(p, "never mined: its nonce was used by another transaction", 0, nullptr);
+    return settled(
+        journal_.fail_payment_if(p.id, p.state, "never mined: its nonce was used by another transaction", {}, 0));
   }
   // The node never got it (or dropped it): send the very same bytes again.
   const eth::SignedTransaction signed_tx{p.raw_tx, hash, p.nonce, 0};
@@ -190,87 +189,13 @@ Result<PaymentSender::Outcome> PaymentSender::settle_receipt(const Payment& p, c
     out->block = receipt.block_number;
   }
   if (receipt.success) return settled(journal_.confirm_payment(p.id, receipt.gas_used, receipt.block_number));
-  return settle_by_chain_truth(p, failure, receipt.block_number, out);
-}
-
-Result<PaymentSender::Outcome> PaymentSender::settle_by_chain_truth(const Payment& p, const std::string& why,
-                                                                    std::uint64_t block, Settlement* out) {
-  BUCKETPAY_ASSIGN_OR_RETURN(const Spends spends, spends_of(p));
-  if (spends.all_paid_as_meant) {
-    const eth::PoolEvent& paid = spends.events[*spends.last];
-    if (out != nullptr) {
-      out->settled_by = paid.transaction_hash;
-      out->block = paid.block_number;
-    }
-    return settled(journal_.settle_payment_by(p.id, p.state, eth::to_hex(paid.transaction_hash), paid.block_number));
-  }
-  return settled(journal_.fail_payment_if(p.id, p.state, why, spends.spent_note_ids, block));
-}
-
-Result<PaymentSender::Spends> PaymentSender::spends_of(const Payment& p) {
-  Spends s;
-  if (p.note_ids.empty()) return s;  // a deposit spends nothing
-  std::map<std::string, StoredNote> by_nullifier;
-  std::vector<eth::U256> nullifiers;
-  for (std::int64_t id : p.note_ids) {
-    BUCKETPAY_ASSIGN_OR_RETURN(StoredNote note, notes_.get_note(id));
-    const Fr nf = wallet_util::note_nullifier(sk_, note);
-    nullifiers.push_back(wallet_util::to_u256(nf));
-    by_nullifier.emplace(wallet_util::fr_key(nf), std::move(note));
-  }
-  BUCKETPAY_ASSIGN_OR_RETURN(s.events, chain_.spends_of(nullifiers, options_.start_block));
-  // What the payment meant to pay: its recipient (a rebalance's split pays the account itself) and,
-  // for a split, its outputs.
-  eth::Address recipient = signer_.address();
-  if (!p.recipient.empty()) {
-    BUCKETPAY_ASSIGN_OR_RETURN(recipient, eth::Address::from_string(p.recipient));
-  }
-  std::vector<eth::U256> outputs;
-  for (std::int64_t id : p.new_note_ids) {
-    auto note = notes_.get_note(id);
-    if (note.ok()) outputs.push_back(wallet_util::to_u256(note->commitment));
-  }
-  std::size_t matched = 0;
-  for (std::size_t i = 0; i < s.events.size(); ++i) {
-    const eth::PoolEvent& ev = s.events[i];
-    const bool is_spent = ev.kind == eth::PoolEvent::Kind::kSpent;
-    auto nf = wallet_util::to_fr(is_spent ? ev.spent.nullifier : ev.split.nullifier);
-    if (!nf.ok()) continue;
-    auto it = by_nullifier.find(wallet_util::fr_key(*nf));
-    if (it == by_nullifier.end()) continue;
-    const StoredNote& note = it->second;
-    s.spent_note_ids.push_back(note.id);
-    const bool as_meant =
-        is_spent ? p.kind == "pay" && ev.spent.recipient == recipient && ev.spent.value == eth::U256(note.value)
-                 : p.kind != "pay" && ev.split.recipient == recipient && ev.split.amount == eth::U256(p.amount) &&
-                       std::all_of(outputs.begin(), outputs.end(), [&](const eth::U256& cm) {
-                         return cm == ev.split.out_cm1 || cm == ev.split.out_cm2;
-                       });
-    if (as_meant) {
-      ++matched;
-      s.last = i;
-    }
-    by_nullifier.erase(it);  // a nullifier is spent once
-  }
-  s.all_paid_as_meant = matched == p.note_ids.size();
-  return s;
+  return settled(journal_.fail_payment_if(p.id, p.state, failure, {}, receipt.block_number));
 }
 
 Result<PaymentSender::Outcome> PaymentSender::settled(const Status& st) {
   if (st.is_ok()) return Outcome::kSettled;
   if (st.code() == StatusCode::kFailedPrecondition) return Outcome::kSettledElsewhere;
   return st;
-}
-
-Result<std::vector<std::int64_t>> PaymentSender::spent_now(const std::vector<std::int64_t>& note_ids) {
-  std::vector<std::int64_t> spent;
-  for (std::int64_t id : note_ids) {
-    BUCKETPAY_ASSIGN_OR_RETURN(const StoredNote note, notes_.get_note(id));
-    BUCKETPAY_ASSIGN_OR_RETURN(const bool is_spent,
-                               chain_.is_spent(wallet_util::to_u256(wallet_util::note_nullifier(sk_, note))));
-    if (is_spent) spent.push_back(id);
-  }
-  return spent;
 }
 
 Result<eth::Receipt> PaymentSender::transact(const eth::Address& to, std::span<const std::uint8_t> calldata,

@@ -1,32 +1,25 @@
-// PaymentSender: every transaction the wallet sends, recorded in the store's payments journal
-// (PaymentJournal, bucketpay/store.h) before it is sent, and settled from what the chain shows
-// (docs/wallet.md, "Payments and the journal").
+// PaymentSender: the transactions the wallet's own account sends (protocol v2: deposits only; a
+// payment or split goes through a relayer, wallet/payment_relay.h), recorded in the store's
+// payments journal (PaymentJournal, bucketpay/store.h) before they are sent, and settled from their
+// receipts (docs/wallet.md, "Payments and the journal").
 //
-//   record (prepared: notes reserved) -> sign -> simulate -> signed (raw bytes kept) -> send
-//     -> submitted -> receipt -> confirmed | failed
+//   record (prepared: its new notes kept pending) -> sign -> simulate -> signed (raw bytes kept)
+//     -> send -> submitted -> receipt -> confirmed | failed
 //
-// Sending. send() signs under the account's sender lock (StoreLocks::lock), simulates the call (a
-// payment that would revert is never recorded as signed: its nonce stays free), records the signed
-// bytes, sends them, releases the lock and waits for the receipt on the clock.
+// Sending. send() signs under the account's sender lock (StoreLocks::lock), simulates the call (one
+// that would revert is never recorded as signed: its nonce stays free), records the signed bytes,
+// sends them, releases the lock and waits for the receipt on the clock.
 //
-// Recovery. recover() settles every unfinished entry, under the sender lock:
-//  - prepared (nothing signed): another process may be between reserving and signing (an on-demand
-//    split proves there), so only an entry older than `prepared_grace` on the clock is released;
+// Recovery. recover() settles every unfinished deposit, under the sender lock:
+//  - prepared (nothing signed): another process may be between recording and signing, so only an
+//    entry older than `prepared_grace` on the clock is given up;
 //  - signed or submitted: its receipt settles it; a transaction the node knows stays in flight; one
-//    it does not know whose nonce the account has used since can never be mined; otherwise the very
-//    same bytes are sent again (same nonce, same hash: it cannot be mined twice) and, the lock
-//    released, its receipt awaited.
-//
-// Settled by chain truth. A payment's calldata is public once sent: anyone may submit a copy from
-// their own account, and then the wallet's own transaction reverts (or is never mined). When the
-// wallet's transaction reverted or can never be mined, the sender looks up the Spent and Split
-// events of the payment's nullifiers: if every one of them is spent by an event paying the same
-// recipient the same values (a split's outputs included), the payment is confirmed, with the
-// transaction that did it recorded (PaymentJournal::settle_payment_by); otherwise it fails, the
-// notes whose nullifier is spent anyway marked spent, the others released. Every settlement is a
-// compare-and-set on the state the entry was read in, so two settlers (two processes) never undo
-// each other; and a split's outputs are never deleted once it was signed (they could still land:
-// PaymentJournal::fail_payment_if).
+//    it does not know whose nonce the account has used since can never be mined (failed); otherwise
+//    the very same bytes are sent again (same nonce, same hash: it cannot be mined twice) and, the
+//    lock released, its receipt awaited.
+// Every settlement is a compare-and-set on the state the entry was read in, so two settlers (two
+// processes) never undo each other; a deposit that was signed keeps its notes pending when it fails
+// (PaymentJournal::fail_payment_if): if its bytes land after all, the sync finds them.
 //
 // Thread safety: one thread at a time; processes sharing the store coordinate through the sender
 // lock and the compare-and-set transitions.
@@ -60,27 +53,26 @@ struct SenderOptions {
   std::chrono::milliseconds sender_lock_timeout{30'000};
 };
 
-// How a sent payment ended (confirmed: by its own receipt, or by chain truth).
+// How a sent transaction ended (confirmed by its receipt).
 struct Settlement {
-  eth::Hash32 tx_hash{};                  // the wallet's own transaction
-  std::uint64_t block = 0;                // where it was paid
-  std::uint64_t gas_used = 0;             // of the wallet's own transaction (reverted or not)
-  std::optional<eth::Hash32> settled_by;  // the transaction that paid it, when not the wallet's
+  eth::Hash32 tx_hash{};       // the wallet's own transaction
+  std::uint64_t block = 0;     // where it was mined
+  std::uint64_t gas_used = 0;  // reverted or not
 };
 
 // One transaction to journal and send.
 struct SendRequest {
   std::int64_t payment_id = 0;  // recorded, prepared
   std::span<const std::uint8_t> calldata;
-  std::string_view function;  // the Pool's, for messages ("spendBatch")
+  std::string_view function;  // the Pool's, for messages ("depositMany")
   std::uint64_t gas_limit = 0;
   eth::Fees fees;
   Clock::Steady::time_point started;  // when the command began: latency_ms counts from it
   double* latency_ms = nullptr;       // set to the latency until the transaction was signed
 };
 
-// The roles of the store the sender uses: the payments journal, the notes of its payments (their
-// nullifiers) and the account's sender lock. A whole Store converts to them.
+// The roles of the store the sender uses: the payments journal, the notes, and the account's sender
+// lock. A whole Store converts to them.
 struct SenderStores {
   PaymentJournal& journal;
   NoteStore& notes;
@@ -94,11 +86,10 @@ class PaymentSender {
  public:
   using SenderLock = std::unique_ptr<StoreLocks::Lock>;
 
-  // Everything outlives the sender; `sk` derives the nullifiers of the wallet's notes.
-  PaymentSender(SenderStores stores, eth::PoolChain& chain, AccountSigner& signer, Clock& clock, const Fr& sk,
-                SenderOptions options);
+  // Everything outlives the sender.
+  PaymentSender(SenderStores stores, eth::PoolChain& chain, AccountSigner& signer, Clock& clock, SenderOptions options);
 
-  // Records `payment` as prepared (its notes reserved, created_ms from the clock); its id.
+  // Records `payment` (a deposit) as prepared (created_ms from the clock); its id.
   Result<std::int64_t> record(Payment payment);
   // Gives up a payment that was never signed (prepared -> failed with `why`, its notes released and
   // its outputs deleted: nothing of it can land). OK also when it is no longer prepared (another
@@ -115,7 +106,7 @@ class PaymentSender {
   // "Pool.<function> reverted: <reason>" when it failed; a send or a receipt that could not be
   // confirmed leaves the entry in flight for recover().
   Result<Settlement> send(const SendRequest& request, SenderLock sender = nullptr);
-  // Settles unfinished entries (see above); how many were settled.
+  // Settles unfinished deposits (see above); how many were settled.
   Result<std::size_t> recover();
 
   // A transaction outside the journal (the token approval): gas estimated, signed and sent under the
@@ -132,22 +123,8 @@ class PaymentSender {
   // From the wallet's own receipt; `failure` is the error recorded if it failed.
   Result<Outcome> settle_receipt(const Payment& p, const eth::Receipt& receipt, const std::string& failure,
                                  Settlement* out);
-  // The wallet's transaction reverted or can never be mined: confirmed when the chain's events
-  // paid it anyway, else failed with `why`.
-  Result<Outcome> settle_by_chain_truth(const Payment& p, const std::string& why, std::uint64_t block, Settlement* out);
-  // The Spent and Split events of the payment's nullifiers, and whether they paid what the payment
-  // meant to pay (the same recipient, the same values, a split's outputs).
-  struct Spends {
-    std::vector<eth::PoolEvent> events;
-    std::vector<std::int64_t> spent_note_ids;  // notes whose nullifier an event carries
-    bool all_paid_as_meant = false;            // every note spent by an event that paid as meant
-    std::optional<std::size_t> last;           // the latest such event (its transaction paid it)
-  };
-  Result<Spends> spends_of(const Payment& p);
   // kFailedPrecondition from a compare-and-set means another settler got there first.
   static Result<Outcome> settled(const Status& st);
-  // The notes of `note_ids` whose nullifier the Pool has marked spent (eth_call view).
-  Result<std::vector<std::int64_t>> spent_now(const std::vector<std::int64_t>& note_ids);
   Result<eth::SignedTransaction> sign_and_simulate(const Payment& p, const SendRequest& request);
 
   PaymentJournal& journal_;
@@ -156,7 +133,6 @@ class PaymentSender {
   eth::PoolChain& chain_;
   AccountSigner& signer_;
   Clock& clock_;
-  Fr sk_;
   SenderOptions options_;
 };
 

@@ -10,7 +10,9 @@ namespace bucketpay {
 inline std::vector<std::string> pool_error_signatures() {
   return {
       "ValueTooLarge(uint256)",
+      "ZeroValue()",
       "ZeroRecipient()",
+      "ZeroFeeRecipient()",
       "NotAFieldElement(uint256)",
       "LengthMismatch(uint256,uint256)",
       "EmptyBatch()",
@@ -20,9 +22,17 @@ inline std::vector<std::string> pool_error_signatures() {
       "TreeFull()",
       "InvalidUnit()",
       "ZeroAddress()",
+      "PaymentExpired(uint256)",
+      "PaymentMismatch(uint256)",
+      "WrongSigner(uint256)",
+      "FeeTooHigh(uint256,uint256)",
+      "ZeroAuth(uint256)",
       "SafeERC20FailedOperation(address)",
       "ReentrancyGuardReentrantCall()",
       "HasherDeploymentFailed()",
+      "HasherCallFailed()",
+      "InvalidShortString()",
+      "StringTooLong(string)",
   };
 }
 

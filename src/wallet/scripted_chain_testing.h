@@ -1,5 +1,6 @@
 // ScriptedChain: an eth::PoolChain for unit tests, on which a test plays the chain the wallet sees:
-// blocks (each with a hash of its own fork), the Pool's events per transaction, reorganisations,
+// blocks (each with a hash of its own fork and a timestamp: the test's clock when it was mined, or
+// 12 s per block without one), the Pool's events per transaction, reorganisations,
 // the wallet's sent transactions (mined with the outcome the test gives, left pending, or dropped),
 // third parties' transactions, a node that lies (headers of another fork than its logs) and a node
 // that stalls (a method that times out). Test code only: it evaluates nothing of the Pool; what a
@@ -18,6 +19,7 @@
 #include <utility>
 #include <vector>
 
+#include "bucketpay/clock.h"
 #include "bucketpay/eth.h"
 #include "bucketpay/pool_chain.h"
 
@@ -39,8 +41,8 @@ class ScriptedChain final : public eth::PoolChain {
  public:
   // A chain of `blocks` empty blocks (0 .. blocks-1) for the Pool at `pool`; transactions sent
   // through send_raw_transaction() are taken as sent by `sender` (the wallet's account).
-  ScriptedChain(const eth::Address& pool, const eth::Address& sender, std::uint64_t blocks = 1)
-      : pool_(pool), sender_(sender) {
+  ScriptedChain(const eth::Address& pool, const eth::Address& sender, std::uint64_t blocks = 1, Clock* clock = nullptr)
+      : pool_(pool), sender_(sender), clock_(clock) {
     for (std::uint64_t i = 0; i < blocks; ++i) mine();
   }
 
@@ -51,6 +53,9 @@ class ScriptedChain final : public eth::PoolChain {
     Block b;
     b.number = blocks_.size();
     b.hash = fresh_hash();
+    b.timestamp =
+        clock_ != nullptr ? static_cast<std::uint64_t>(clock_->unix_ms() / 1000) : 1'700'000'000 + 12 * b.number;
+    if (!blocks_.empty()) b.timestamp = std::max(b.timestamp, blocks_.back().timestamp);
     b.txs = std::move(txs);
     for (const ScriptedTx& tx : b.txs) pending_.erase(tx.hash);
     blocks_.push_back(std::move(b));
@@ -118,6 +123,7 @@ class ScriptedChain final : public eth::PoolChain {
       eth::BlockHeader h;
       h.number = number;
       h.hash = blocks_[number].hash;
+      h.timestamp = blocks_[number].timestamp;
       if (number > 0) h.parent_hash = blocks_[number - 1].hash;
       return std::optional<eth::BlockHeader>(h);
     });
@@ -136,9 +142,8 @@ class ScriptedChain final : public eth::PoolChain {
     return enter("spends_of", [&]() -> Result<std::vector<eth::PoolEvent>> {
       std::vector<eth::PoolEvent> out;
       for (const eth::PoolEvent& ev : events_in(from, blocks_.size() - 1)) {
-        if (ev.kind == eth::PoolEvent::Kind::kInserted) continue;
-        const eth::U256& nf = ev.kind == eth::PoolEvent::Kind::kSpent ? ev.spent.nullifier : ev.split.nullifier;
-        if (std::find(nullifiers.begin(), nullifiers.end(), nf) != nullifiers.end()) out.push_back(ev);
+        if (ev.kind != eth::PoolEvent::Kind::kSpent) continue;
+        if (std::find(nullifiers.begin(), nullifiers.end(), ev.spent.nullifier) != nullifiers.end()) out.push_back(ev);
       }
       return out;
     });
@@ -228,7 +233,6 @@ class ScriptedChain final : public eth::PoolChain {
     return enter("is_spent", [&]() -> Result<bool> {
       for (const eth::PoolEvent& ev : events_in(0, blocks_.size() - 1)) {
         if (ev.kind == eth::PoolEvent::Kind::kSpent && ev.spent.nullifier == nullifier) return true;
-        if (ev.kind == eth::PoolEvent::Kind::kSplit && ev.split.nullifier == nullifier) return true;
       }
       return false;
     });
@@ -250,6 +254,7 @@ class ScriptedChain final : public eth::PoolChain {
   struct Block {
     std::uint64_t number = 0;
     eth::Hash32 hash{};
+    std::uint64_t timestamp = 0;
     std::vector<ScriptedTx> txs;
   };
   struct PendingTx {
@@ -321,6 +326,7 @@ class ScriptedChain final : public eth::PoolChain {
 
   eth::Address pool_;
   eth::Address sender_;
+  Clock* clock_;
   std::vector<Block> blocks_;
   std::map<eth::Hash32, PendingTx> pending_;
   std::vector<eth::SignedTransaction> sent_;

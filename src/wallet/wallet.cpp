@@ -6,7 +6,9 @@
 
 #include "wallet/account_signer.h"
 #include "wallet/chain_indexer.h"
+#include "wallet/fee_quotes.h"
 #include "wallet/payer.h"
+#include "wallet/payment_relay.h"
 #include "wallet/payment_sender.h"
 #include "wallet/pool_errors.h"
 #include "wallet/rebalancer.h"
@@ -38,7 +40,7 @@ Result<eth::PrivateKey> account_key(Store& store, const std::string& name) {
 }  // namespace
 
 Wallet::Wallet(Store& store, std::string name, WalletOptions options, WalletConfig config, const Fr& sk,
-               std::unique_ptr<eth::PoolChain> chain, const eth::PrivateKey& key)
+               std::unique_ptr<eth::PoolChain> chain, const eth::PrivateKey& key, PoolInfo pool)
     : store_(store),
       name_(std::move(name)),
       options_(std::move(options)),
@@ -47,7 +49,10 @@ Wallet::Wallet(Store& store, std::string name, WalletOptions options, WalletConf
       pk_(bucketpay::owner_key(SpendingKey::from_fr(sk))),
       clock_(options_.clock != nullptr ? *options_.clock : Clock::system()),
       chain_(std::move(chain)),
-      signer_(std::make_unique<AccountSigner>(*chain_, key)) {
+      signer_(std::make_unique<AccountSigner>(*chain_, key)),
+      unit_(pool.unit),
+      token_(pool.token),
+      domain_(pool.domain) {
   indexer_ = std::make_unique<ChainIndexer>(
       store_, *chain_, tree_, sk_,
       IndexerOptions{name_, config_.start_block, config_.confirmations, config_.log_range});
@@ -56,12 +61,26 @@ Wallet::Wallet(Store& store, std::string name, WalletOptions options, WalletConf
   so.start_block = config_.start_block;
   so.receipt_timeout = options_.receipt_timeout;
   so.poll_interval = std::min(options_.poll_interval, kReceiptPoll);
-  sender_ = std::make_unique<PaymentSender>(store_, *chain_, *signer_, clock_, sk_, so);
+  sender_ = std::make_unique<PaymentSender>(store_, *chain_, *signer_, clock_, so);
+  auto relayers = [this](const std::string& url) { return relayer(url); };
+  PaymentRelayOptions ro;
+  ro.wallet = name_;
+  ro.start_block = config_.start_block;
+  relay_ = std::make_unique<PaymentRelay>(store_, *chain_, relayers, clock_, sk_, ro);
+  quotes_ = std::make_unique<FeeQuotes>(relayers, clock_, domain_, unit_);
   auto prover_source = [this] { return prover(); };
-  payer_ = std::make_unique<Payer>(store_, store_, *chain_, *signer_, *sender_, *indexer_, clock_, prover_source,
-                                   PayerOptions{name_, sk_, pk_, config_.payee});
-  RebalancerOptions ro{name_, sk_, pk_, signer_->address(), config_.policy, kMaxSplitsPerRound, options_.on_progress};
-  rebalancer_ = std::make_unique<Rebalancer>(store_, *chain_, *sender_, *indexer_, clock_, prover_source, ro);
+  payer_ = std::make_unique<Payer>(store_, store_, *relay_, *quotes_, *indexer_, clock_, prover_source,
+                                   PayerOptions{name_, sk_, pk_, config_.payment_deadline, config_.policy, domain_});
+  RebalancerOptions rbo;
+  rbo.wallet = name_;
+  rbo.sk = sk_;
+  rbo.pk = pk_;
+  rbo.policy = config_.policy;
+  rbo.max_splits = kMaxSplitsPerRound;
+  rbo.deadline_s = config_.payment_deadline;
+  rbo.domain = domain_;
+  rbo.on_progress = options_.on_progress;
+  rebalancer_ = std::make_unique<Rebalancer>(store_, *relay_, *quotes_, *indexer_, clock_, prover_source, rbo);
 }
 
 Wallet::~Wallet() = default;
@@ -109,22 +128,41 @@ Result<std::unique_ptr<Wallet>> Wallet::open_on(Store& store, std::string name, 
   auto sk = store.get_spending_key(name);
   if (!sk.ok()) return sk.status().with_context("wallet " + name);
   BUCKETPAY_ASSIGN_OR_RETURN(const eth::PrivateKey key, account_key(store, name));
-  std::unique_ptr<Wallet> w(new Wallet(store, name, std::move(options), std::move(config), *sk, std::move(chain), key));
-  BUCKETPAY_RETURN_IF_ERROR(w->read_pool());
+  BUCKETPAY_ASSIGN_OR_RETURN(PoolInfo pool, read_pool(*chain, config));
+  std::unique_ptr<Wallet> w(
+      new Wallet(store, name, std::move(options), std::move(config), *sk, std::move(chain), key, std::move(pool)));
   BUCKETPAY_RETURN_IF_ERROR(w->indexer_->reload_tree());
   auto settled = w->recover();
   if (!settled.ok()) return settled.status().with_context("settling the payments journal");
   return w;
 }
 
-Status Wallet::read_pool() {
-  auto unit = chain_->unit();
-  if (!unit.ok()) return unit.status().with_context("reading the Pool at " + config_.pool.to_hex() + " (UNIT)");
-  unit_ = *unit;
-  auto token = chain_->token();
+Result<Wallet::PoolInfo> Wallet::read_pool(eth::PoolChain& chain, const WalletConfig& config) {
+  PoolInfo info;
+  auto unit = chain.unit();
+  if (!unit.ok()) return unit.status().with_context("reading the Pool at " + config.pool.to_hex() + " (UNIT)");
+  info.unit = *unit;
+  auto token = chain.token();
   if (!token.ok()) return token.status().with_context("reading the Pool's token");
-  token_ = *token;
-  return Status::ok();
+  info.token = *token;
+  auto chain_id = chain.chain_id();
+  if (!chain_id.ok()) return chain_id.status().with_context("reading the chain id");
+  info.domain = eth::PaymentDomain{eth::U256(*chain_id), chain.pool()};
+  return info;
+}
+
+Result<eth::RelayerClient*> Wallet::relayer(const std::string& url) {
+  auto it = relayers_.find(url);
+  if (it != relayers_.end()) return it->second.get();
+  std::unique_ptr<eth::RelayerClient> client;
+  if (options_.connect_relayer) {
+    BUCKETPAY_ASSIGN_OR_RETURN(client, options_.connect_relayer(url));
+  } else {
+    BUCKETPAY_ASSIGN_OR_RETURN(client, eth::connect_relayer(eth::RelayerOptions{url}));
+  }
+  eth::RelayerClient* raw = client.get();
+  relayers_.emplace(url, std::move(client));
+  return raw;
 }
 
 Result<ProverPool*> Wallet::prover() {
@@ -138,11 +176,33 @@ Result<ProverPool*> Wallet::prover() {
 
 Result<SyncReport> Wallet::sync() {
   BUCKETPAY_ASSIGN_OR_RETURN(SyncReport report, indexer_->sync());
+  if (report.notes_landed > 0) BUCKETPAY_RETURN_IF_ERROR(queue_spend_proofs());
   BUCKETPAY_ASSIGN_OR_RETURN(report.payments_settled, recover());
   return report;
 }
 
-Result<std::size_t> Wallet::recover() { return sender_->recover(); }
+Result<std::size_t> Wallet::recover() {
+  BUCKETPAY_ASSIGN_OR_RETURN(const std::size_t deposits, sender_->recover());
+  BUCKETPAY_ASSIGN_OR_RETURN(const std::size_t relayed, relay_->recover());
+  return deposits + relayed;
+}
+
+Status Wallet::queue_spend_proofs() {
+  BUCKETPAY_ASSIGN_OR_RETURN(const std::vector<StoredNote> notes, store_.list_notes(name_, NoteState::kOnChain));
+  BUCKETPAY_ASSIGN_OR_RETURN(const std::vector<ReadyNote> ready, ready_notes(store_, store_, name_));
+  std::set<std::int64_t> ready_ids;
+  for (const ReadyNote& r : ready) ready_ids.insert(r.note.id);
+  std::vector<std::int64_t> ids;
+  for (const StoredNote& n : notes) {
+    if (ready_ids.count(n.id) == 0) ids.push_back(n.id);
+  }
+  if (ids.empty()) return Status::ok();
+  // Jobs only: the next inventory run or keeper round proves them (an existing job is left as it is).
+  BUCKETPAY_ASSIGN_OR_RETURN(const std::unique_ptr<Engine> engine, Engine::open_without_prover(store_, name_));
+  PrecomputeOptions po;
+  po.batch = "landed-" + std::to_string(clock_.unix_ms());
+  return engine->enqueue_spend_precomputes(ids, po).status();
+}
 
 Status Wallet::wait_confirmed(std::uint64_t block) {
   const auto deadline = clock_.steady_now() + options_.receipt_timeout;
@@ -204,18 +264,18 @@ Result<DepositReport> Wallet::deposit(Cents amount, bool wait) {
 Result<eth::Bytes> Wallet::record_deposit(const std::vector<Cents>& values, DepositReport& report) {
   // The notes go in the store (pending) before anything is sent, so a crash cannot lose them.
   Payment p;
-  p.kind = "deposit";
+  p.kind = PaymentKind::kDeposit;
   p.amount = report.amount;
-  std::vector<eth::U256> rs;
+  // Deposits publish only each note's hidden owner H(pk, r) and its value.
+  std::vector<eth::U256> owners;
   for (Cents v : values) {
     const Note note = Note::create(pk_, v);
     BUCKETPAY_ASSIGN_OR_RETURN(const std::int64_t id, wallet_util::insert_pending_note(store_, name_, note));
     p.new_note_ids.push_back(id);
-    rs.push_back(wallet_util::to_u256(note.r));
+    owners.push_back(wallet_util::to_u256(note.owner()));
   }
   const std::vector<std::uint64_t> raw_values(values.begin(), values.end());
-  BUCKETPAY_ASSIGN_OR_RETURN(eth::Bytes calldata,
-                             eth::PoolClient::encode_deposit_many(wallet_util::to_u256(pk_), raw_values, rs));
+  BUCKETPAY_ASSIGN_OR_RETURN(eth::Bytes calldata, eth::PoolClient::encode_deposit_many(owners, raw_values));
   BUCKETPAY_ASSIGN_OR_RETURN(report.payment_id, sender_->record(p));
   return calldata;
 }
@@ -238,8 +298,7 @@ Result<InventoryReport> Wallet::build_inventory() {
   const auto t0 = clock_.steady_now();
   InventoryReport report;
   BUCKETPAY_ASSIGN_OR_RETURN(const std::vector<StoredNote> notes, store_.list_notes(name_, NoteState::kOnChain));
-  const Fr payee = wallet_util::address_fr(config_.payee);
-  BUCKETPAY_ASSIGN_OR_RETURN(const std::vector<ReadyNote> ready, ready_notes(store_, store_, name_, payee));
+  BUCKETPAY_ASSIGN_OR_RETURN(const std::vector<ReadyNote> ready, ready_notes(store_, store_, name_));
   std::set<std::int64_t> ready_ids;
   for (const ReadyNote& r : ready) ready_ids.insert(r.note.id);
   std::vector<std::int64_t> ids;
@@ -247,7 +306,8 @@ Result<InventoryReport> Wallet::build_inventory() {
     if (ready_ids.count(n.id) == 0) ids.push_back(n.id);
   }
   report.cached = ready.size();
-  if (ids.empty()) return report;
+  BUCKETPAY_ASSIGN_OR_RETURN(const JobCounts queued, store_.job_counts(std::nullopt));
+  if (ids.empty() && queued.pending == 0) return report;
   BUCKETPAY_ASSIGN_OR_RETURN(ProverPool* const pool, prover());
   BUCKETPAY_RETURN_IF_ERROR(indexer_->refresh_tree());
   // The engine proves on the wallet's own tree: one copy of it in the process.
@@ -255,7 +315,7 @@ Result<InventoryReport> Wallet::build_inventory() {
   PrecomputeOptions po;
   po.on_progress = options_.on_progress;
   po.batch = "inventory-" + std::to_string(clock_.unix_ms());
-  BUCKETPAY_ASSIGN_OR_RETURN(const PrecomputeReport r, engine->generate_spend_precomputes(ids, payee, po));
+  BUCKETPAY_ASSIGN_OR_RETURN(const PrecomputeReport r, engine->generate_spend_precomputes(ids, po));
   report.proved = r.proved;
   report.cached += r.cached;
   report.failed = r.failed;
@@ -266,15 +326,51 @@ Result<InventoryReport> Wallet::build_inventory() {
 
 // ---------------------------------------------------------------------------- payments, splits
 
-Result<PaymentReport> Wallet::pay(Cents amount, const eth::Address& to, MissingPolicy policy) {
-  return payer_->pay(amount, to, policy);
+Result<PaymentReport> Wallet::pay(Cents amount, const eth::Address& to, MissingPolicy policy,
+                                  const std::string& relayer_url) {
+  return payer_->pay(amount, to, policy, relayer_url.empty() ? config_.relayer : relayer_url);
+}
+
+Result<PaymentReport> Wallet::wait_settled(const PaymentReport& paid) {
+  PaymentReport report = paid;
+  const auto deadline = clock_.steady_now() + options_.receipt_timeout;
+  for (;;) {
+    BUCKETPAY_ASSIGN_OR_RETURN(const Payment p, relay_->settle(paid.payment_id));
+    report.state = p.state;
+    if (p.state == PaymentState::kConfirmed || p.state == PaymentState::kFailed) {
+      report.settled_by = p.settled_by;
+      report.block = p.block;
+      report.error = p.error;
+      if (!p.relayer_tx.empty()) report.relayer_tx = p.relayer_tx;
+      return report;
+    }
+    if (clock_.steady_now() > deadline) {
+      return Status::timeout("payment " + std::to_string(paid.payment_id) + " (" + paid.digest +
+                             ") is not on chain yet; it may still land until its deadline " +
+                             std::to_string(p.deadline) + " (Unix s): `bucketpay sync` settles it");
+    }
+    clock_.sleep_for(options_.poll_interval);
+    // The deadline rule reads the synced chain: keep it moving.
+    BUCKETPAY_RETURN_IF_ERROR(indexer_->sync().status());
+  }
 }
 
 Result<RebalanceReport> Wallet::rebalance(bool wait) {
   BUCKETPAY_RETURN_IF_ERROR(sync().status());
-  BUCKETPAY_ASSIGN_OR_RETURN(const RebalanceRound round, rebalancer_->run());
-  if (wait && round.last_block > 0) BUCKETPAY_RETURN_IF_ERROR(wait_confirmed(round.last_block));
-  return round.report;
+  BUCKETPAY_ASSIGN_OR_RETURN(RebalanceReport report, rebalancer_->run(config_.relayer));
+  if (!wait) return report;
+  std::uint64_t last_block = 0;
+  for (std::int64_t id : report.payment_ids) {
+    PaymentReport handed;
+    handed.payment_id = id;
+    BUCKETPAY_ASSIGN_OR_RETURN(const PaymentReport settled, wait_settled(handed));
+    if (settled.state == PaymentState::kConfirmed) {
+      ++report.settled;
+      last_block = std::max(last_block, settled.block);
+    }
+  }
+  if (last_block > 0) BUCKETPAY_RETURN_IF_ERROR(wait_confirmed(last_block));
+  return report;
 }
 
 // -------------------------------------------------------------------------------------- reports
@@ -282,8 +378,7 @@ Result<RebalanceReport> Wallet::rebalance(bool wait) {
 Result<BalanceReport> Wallet::balance() {
   BalanceReport b;
   BUCKETPAY_ASSIGN_OR_RETURN(const std::vector<StoredNote> notes, store_.list_notes(name_, std::nullopt));
-  BUCKETPAY_ASSIGN_OR_RETURN(const std::vector<ReadyNote> ready_notes_,
-                             ready_notes(store_, store_, name_, wallet_util::address_fr(config_.payee)));
+  BUCKETPAY_ASSIGN_OR_RETURN(const std::vector<ReadyNote> ready_notes_, ready_notes(store_, store_, name_));
   std::set<std::int64_t> ready;
   for (const ReadyNote& r : ready_notes_) ready.insert(r.note.id);
   // The outputs of failed payments stay pending in case a copy of their transaction lands: they

@@ -1,7 +1,11 @@
 // The payments wallet end to end on a real anvil with the real Pool, the generated verifiers, and
-// real proofs from bb: deposit, sync, inventory, pay, refusals, double submission, on-demand split,
-// rebalance, a reorganisation, backup and restore. (Crash tests with kill -9 run the CLI as a
-// process: src/cli/payments_test.cpp.)
+// real proofs from bb: deposit, sync, inventory, a reorganisation, a lying node, two processes
+// depositing for one account, backup and restore; and, through a real relayer (`bucketpay relay`,
+// its HTTP API), pay, refusals, a bundle sent twice, an on-demand split, rebalancing, a payment
+// reorganised away and a third party's copy landing first. The relayer tests skip, saying so, while
+// this build has no relayer (testing/relay_testing.h). (Crash tests with kill -9 run the CLI as a
+// process: src/cli/payments_test.cpp.) The wallet's parts are unit-tested on a scripted chain and
+// a scripted relayer beside these (chain_indexer_test, payment_sender_test, payment_relay_test).
 #include "bucketpay/wallet.h"
 
 #include <gtest/gtest.h>
@@ -21,6 +25,7 @@
 #include "bucketpay/note.h"
 #include "bucketpay/planner.h"
 #include "devnet/devnet_testing.h"
+#include "testing/relay_testing.h"
 #include "testing/testing.h"
 #include "wallet/pool_errors.h"
 
@@ -158,8 +163,20 @@ class WalletChain : public ::testing::Test {
   void TearDown() override {
     wallet_.reset();
     store_.reset();
+    relay_.reset();
     std::error_code ec;
     fs::remove_all(dir_, ec);
+  }
+
+  // Starts `bucketpay relay` from anvil's second account; false when this build has none yet (the
+  // caller skips). A relayer that exists but fails to start fails the test.
+  bool start_relayer() {
+    auto relay = testing::RelayProcess::start(chain_->url(), contracts_.pool, testing::kAnvilKey1, dir_ / "relay");
+    if (!relay.ok() && testing::RelayProcess::relay_missing(relay.status())) return false;
+    EXPECT_TRUE(relay.ok()) << relay.status().to_string();
+    if (!relay.ok()) return false;
+    relay_ = std::move(*relay);
+    return true;
   }
 
   std::unique_ptr<Store> open_store(const std::string& name) {
@@ -175,7 +192,7 @@ class WalletChain : public ::testing::Test {
     WalletConfig c;
     c.rpc_url = chain_->url();
     c.pool = contracts_.pool;
-    c.payee = payee_;
+    c.relayer = relay_ ? relay_->url() : "";
     c.confirmations = 0;  // anvil mines on demand; WalletConfirmations covers the depth
     c.start_block = contracts_.deploy_block;
     auto p = InventoryPolicy::parse(policy);
@@ -237,6 +254,12 @@ class WalletChain : public ::testing::Test {
     return s;
   }
 
+  // Pays through the relayer and waits until the chain settles it.
+  Result<PaymentReport> pay(Cents amount, const eth::Address& to, MissingPolicy policy = MissingPolicy::kRefuse) {
+    BUCKETPAY_ASSIGN_OR_RETURN(const PaymentReport handed, wallet_->pay(amount, to, policy));
+    return wallet_->wait_settled(handed);
+  }
+
   // The chain's root equals the wallet's tree (rebuilt from the store's leaves).
   void expect_root_matches() {
     auto leaves = store_->load_leaves();
@@ -255,11 +278,12 @@ class WalletChain : public ::testing::Test {
   devnet::Contracts contracts_;
   fs::path dir_;
   eth::Address payee_ = *eth::Address::from_string("0x00000000000000000000000000000000000CA4D5");
+  std::unique_ptr<testing::RelayProcess> relay_;
   std::unique_ptr<Store> store_;
   std::unique_ptr<Wallet> wallet_;
 };
 
-TEST_F(WalletChain, DepositInventoryPayRefuseRebalance) {
+TEST_F(WalletChain, DepositsSyncAndInventoryWithHiddenOwners) {
   // 1+1+2+2+4+8 = 18 cents of targets, the rest of $1.00 as powers of two: 64+16+2 = 82.
   make_wallet("1=2,2=2,4=1,8=1", 10'000);
   auto dep = wallet_->deposit(100);
@@ -269,7 +293,20 @@ TEST_F(WalletChain, DepositInventoryPayRefuseRebalance) {
   EXPECT_EQ(sum(notes(NoteState::kOnChain)), 100U);
   EXPECT_TRUE(notes(NoteState::kPending).empty());
   expect_root_matches();
+  // The deposit published each note's hidden owner H(pk, r), never pk or r.
+  auto receipt = rpc_->get_transaction(*eth::hash_from_hex(dep->tx_hash));
+  ASSERT_TRUE(receipt.ok() && receipt->has_value());
+  const std::string input = eth::to_hex((*receipt)->input);
+  for (const StoredNote& n : notes(NoteState::kOnChain)) {
+    EXPECT_NE(input.find(Note{n.pk, n.value, n.r}.owner().to_hex().substr(2)), std::string::npos);
+    EXPECT_EQ(input.find(n.pk.to_hex().substr(2)), std::string::npos) << "pk on chain";
+    EXPECT_EQ(input.find(n.r.to_hex().substr(2)), std::string::npos) << "r on chain";
+  }
 
+  // The sync queued a spend proof per landed note; the inventory proves them.
+  auto jobs = store_->job_counts(std::nullopt);
+  ASSERT_TRUE(jobs.ok());
+  EXPECT_EQ(jobs->pending, 9);
   auto inv = wallet_->build_inventory();
   ASSERT_TRUE(inv.ok()) << inv.status().to_string();
   EXPECT_EQ(inv->proved, 9U);
@@ -277,96 +314,88 @@ TEST_F(WalletChain, DepositInventoryPayRefuseRebalance) {
   auto again = wallet_->build_inventory();
   ASSERT_TRUE(again.ok());
   EXPECT_EQ(again->proved, 0U) << "the proof cache";
-
-  std::map<std::int64_t, Precompute> proofs;  // kept to try a double submission below
-  {
-    auto all = store_->list_precomputes_by_circuit("spend");
-    ASSERT_TRUE(all.ok());
-    for (const auto& p : *all) proofs.emplace(p.note_id, p);
+  // Each proof binds its note's auth address, derived from sk and the note.
+  auto sk = store_->get_spending_key("w");
+  ASSERT_TRUE(sk.ok());
+  auto ready = ready_notes(*store_, *store_, "w");
+  ASSERT_TRUE(ready.ok());
+  ASSERT_EQ(ready->size(), 9U);
+  for (const ReadyNote& r : *ready) {
+    EXPECT_EQ(r.statement.auth_address(), auth_address(SpendingKey::from_fr(*sk), r.note.commitment));
   }
-  // 0.07 = 4 + 2 + 1: three precomputed notes, no proving.
-  auto paid = wallet_->pay(7, payee_);
+  auto bal = wallet_->balance();
+  ASSERT_TRUE(bal.ok());
+  EXPECT_EQ(bal->ready, 100U);
+}
+
+TEST_F(WalletChain, PayThroughTheRelayerRefuseSplitAndRebalance) {
+  if (!start_relayer()) GTEST_SKIP() << testing::kWaitsForRelay;
+  make_wallet("1=2,2=2,4=1,8=1", 10'000);
+  ASSERT_TRUE(wallet_->deposit(100).ok());
+  ASSERT_TRUE(wallet_->build_inventory().ok());
+  const eth::Address relayer_account = eth::PrivateKey::from_hex(testing::kAnvilKey1)->address();
+
+  // 0.07 and the relayer's fee from precomputed notes: signed, handed over, paid by chain truth.
+  auto paid = pay(7, payee_);
   ASSERT_TRUE(paid.ok()) << paid.status().to_string();
-  EXPECT_EQ(paid->notes, (std::vector<Cents>{4, 2, 1}));
+  EXPECT_EQ(paid->state, PaymentState::kConfirmed) << paid->error;
   EXPECT_FALSE(paid->proved_on_demand);
-  EXPECT_GT(paid->gas_used, 0U);
-  EXPECT_EQ(token_balance(payee_), eth::U256(7) * kUnit);
-  EXPECT_EQ(sum(notes(NoteState::kOnChain)), 93U);
-  EXPECT_EQ(notes(NoteState::kSpent).size(), 3U);
+  EXPECT_GT(paid->fee, 0U);
+  EXPECT_EQ(token_balance(payee_), eth::U256(7) * kUnit) << "the recipient receives exactly the amount";
+  Cents spent = 0;
+  for (Cents v : paid->notes) spent += v;
+  EXPECT_EQ(spent, 7 + paid->fee);
+  EXPECT_EQ(sum(notes(NoteState::kSpent)), spent);
+  EXPECT_FALSE(paid->settled_by.empty());
   auto hist = wallet_->history();
   ASSERT_TRUE(hist.ok());
-  ASSERT_EQ(hist->size(), 2U);
-  EXPECT_EQ(hist->back().state, PaymentState::kConfirmed);
-  EXPECT_EQ(hist->back().note_ids.size(), 3U);
-  EXPECT_GT(hist->back().latency_ms, 0);
+  const Payment& p = hist->back();
+  EXPECT_EQ(p.state, PaymentState::kConfirmed);
+  EXPECT_GT(p.latency_ms, 0);
+  EXPECT_TRUE(p.raw_tx.empty()) << "the wallet's account sent nothing";
 
-  // A double submission: the same three proofs, sent again, are refused by the Pool.
+  // The same bundle sent again, by anyone: refused by the Pool, nobody paid twice.
   {
-    std::vector<eth::SpendCall> calls;
-    for (std::int64_t id : hist->back().note_ids) {
-      auto spent = store_->get_note(id);
-      ASSERT_TRUE(spent.ok());
-      EXPECT_EQ(spent->state, NoteState::kSpent);
-      auto pre = store_->list_precomputes_for_note(id);
-      ASSERT_TRUE(pre.ok());
-      EXPECT_TRUE(pre->empty()) << "a spent note's proofs are dropped";
-      const Precompute& p = proofs.at(id);
-      calls.push_back(eth::SpendCall{eth::Bytes(p.proof.begin(), p.proof.end()),
-                                     eth::U256::from_word(p.public_inputs[0].to_bytes()),
-                                     eth::U256::from_word(p.public_inputs[1].to_bytes()), spent->value, payee_});
-    }
+    auto bundle = eth::decode_bundle(p.bundle_json);
+    ASSERT_TRUE(bundle.ok()) << bundle.status().to_string();
     eth::PoolClient pool(*rpc_, *deployer_, contracts_.pool, pool_error_signatures());
-    auto twice = pool.spend_batch(calls);
+    auto twice = pool.spend_batch(bundle->spends, bundle->payment, bundle->signatures);
     EXPECT_EQ(twice.status().code(), StatusCode::kFailedPrecondition);
     EXPECT_NE(twice.status().message().find("NullifierAlreadySpent"), std::string::npos) << twice.status().message();
     EXPECT_EQ(token_balance(payee_), eth::U256(7) * kUnit);
   }
 
   // More than the balance: refused, nothing reserved.
-  auto too_much = wallet_->pay(94, payee_);
+  auto too_much = wallet_->pay(100, payee_);
   EXPECT_EQ(too_much.status().code(), StatusCode::kNotFound);
   EXPECT_NE(too_much.status().message().find("balance"), std::string::npos) << too_much.status().message();
   EXPECT_TRUE(notes(NoteState::kSpending).empty());
 
-  // 0.03 from {64,16,8,2,2,1}: 2+1. Then 0.03 again: 2 + ? (no 1-cent note left): refused with
-  // the reason, under the refuse policy.
-  ASSERT_TRUE(wallet_->pay(3, payee_).ok());
-  auto missing = wallet_->pay(3, payee_);
-  EXPECT_EQ(missing.status().code(), StatusCode::kNotFound);
-  EXPECT_NE(missing.status().message().find("rebalance"), std::string::npos) << missing.status().message();
-
-  // Another recipient has no ready proofs: the split policy proves one now (0.05 from the 8).
+  // An amount the ready notes cannot make: the split policy proves one now.
   const eth::Address other = *eth::Address::from_string("0x00000000000000000000000000000000000B0B00");
-  auto split = wallet_->pay(5, other, MissingPolicy::kSplit);
+  const Cents before = sum(notes(NoteState::kOnChain));
+  auto split = pay(5, other, MissingPolicy::kSplit);
   ASSERT_TRUE(split.ok()) << split.status().to_string();
-  EXPECT_TRUE(split->proved_on_demand);
-  EXPECT_EQ(split->notes, (std::vector<Cents>{8}));
+  EXPECT_EQ(split->state, PaymentState::kConfirmed) << split->error;
   EXPECT_EQ(token_balance(other), eth::U256(5) * kUnit);
-  auto synced = wallet_->sync();
-  ASSERT_TRUE(synced.ok());
-  EXPECT_EQ(synced->notes_landed, 1U) << "the change note";
-  EXPECT_EQ(sum(notes(NoteState::kOnChain)), 100U - 7 - 3 - 5);
+  ASSERT_TRUE(wallet_->sync().ok());
+  EXPECT_EQ(sum(notes(NoteState::kOnChain)), before - 5 - split->fee) << "the change, as denominations";
   expect_root_matches();
 
-  // Rebalance: the 1-cent, 2-cent and 4-cent denominations are short; splits of larger notes refill them.
-  auto bal = wallet_->balance();
-  ASSERT_TRUE(bal.ok());
-  EXPECT_EQ(bal->denominations[0].notes, 0U);
+  // Rebalance: fan-out splits through the relayer, each withdrawing exactly its fee.
+  const eth::U256 relayer_before = token_balance(relayer_account);
+  const Cents on_chain = sum(notes(NoteState::kOnChain));
   auto reb = wallet_->rebalance();
   ASSERT_TRUE(reb.ok()) << reb.status().to_string();
   EXPECT_GT(reb->splits, 0U);
-  auto inv2 = wallet_->build_inventory();
-  ASSERT_TRUE(inv2.ok()) << inv2.status().to_string();
-  bal = wallet_->balance();
+  EXPECT_EQ(reb->settled, reb->splits);
+  EXPECT_EQ(token_balance(relayer_account), relayer_before + eth::U256(reb->fees) * kUnit);
+  ASSERT_TRUE(wallet_->build_inventory().ok());
+  auto bal = wallet_->balance();
   ASSERT_TRUE(bal.ok());
-  EXPECT_GE(bal->denominations[0].ready, 1U);
-  EXPECT_EQ(bal->on_chain, 85U) << "splits move value, they do not make or lose any";
+  EXPECT_EQ(bal->on_chain, on_chain - reb->fees) << "splits move value; only the relayer's fees leave";
   EXPECT_EQ(bal->ready, bal->on_chain);
   expect_root_matches();
-  // Now 0.03 works again, from precomputes.
-  auto after = wallet_->pay(3, payee_);
-  ASSERT_TRUE(after.ok()) << after.status().to_string();
-  EXPECT_FALSE(after->proved_on_demand);
 }
 
 TEST_F(WalletChain, ConfirmationDepthHidesRecentBlocks) {
@@ -410,57 +439,40 @@ TEST_F(WalletChain, ReorganisationIsRolledBackAndTheDepositReplayed) {
   auto inv2 = wallet_->build_inventory();
   ASSERT_TRUE(inv2.ok()) << inv2.status().to_string();
   EXPECT_EQ(inv2->proved, proofs) << "proofs under the vanished root are made again";
-  auto paid = wallet_->pay(5, payee_);
-  ASSERT_TRUE(paid.ok()) << paid.status().to_string();
-  EXPECT_EQ(token_balance(payee_), eth::U256(5) * kUnit);
   EXPECT_EQ(token_balance(wallet_->account()), eth::U256(995) * kUnit) << "each deposit paid once";
 }
 
-TEST_F(WalletChain, PaymentReorganisedAwayAboveTheCursorIsSentAgain) {
-  make_wallet("1=2,2=1", 1'000, /*confirmations=*/2);
-  ASSERT_TRUE(wallet_->deposit(4, /*wait_confirmed=*/false).ok());
+TEST_F(WalletChain, RelayedPaymentReorganisedAwayAboveTheCursorLandsAgain) {
+  if (!start_relayer()) GTEST_SKIP() << testing::kWaitsForRelay;
+  make_wallet("1=2,2=2", 1'000, /*confirmations=*/2);
+  ASSERT_TRUE(wallet_->deposit(6, /*wait_confirmed=*/false).ok());
   ASSERT_TRUE(testing::anvil_mine(*rpc_, 2).is_ok());
   ASSERT_TRUE(wallet_->sync().ok());
-  ASSERT_EQ(sum(notes(NoteState::kOnChain)), 4U);
-  auto inv = wallet_->build_inventory();
-  ASSERT_TRUE(inv.ok()) << inv.status().to_string();
+  ASSERT_TRUE(wallet_->build_inventory().ok());
 
   auto snapshot = testing::anvil_snapshot(*rpc_);
   ASSERT_TRUE(snapshot.ok());
-  auto paid = wallet_->pay(2, payee_);
+  auto paid = pay(1, payee_);
   ASSERT_TRUE(paid.ok()) << paid.status().to_string();
-  auto first = store_->get_payment(paid->payment_id);
-  ASSERT_TRUE(first.ok());
-  const std::uint64_t first_block = first->block;
-  ASSERT_GT(first_block, 0U);
-  ASSERT_EQ(token_balance(payee_), eth::U256(2) * kUnit);
+  ASSERT_EQ(paid->state, PaymentState::kConfirmed) << paid->error;
+  const std::uint64_t first_block = paid->block;
+  ASSERT_EQ(token_balance(payee_), eth::U256(1) * kUnit);
 
   // The payment's block vanishes and the chain grows past its height; the block under the sync
   // cursor (two confirmations back) stays, so the sync sees no reorganisation of its own.
   ASSERT_TRUE(testing::anvil_revert(*rpc_, *snapshot).is_ok());
   ASSERT_TRUE(testing::anvil_mine(*rpc_, 4).is_ok());
   ASSERT_EQ(token_balance(payee_), eth::U256(0)) << "the chain forgot the payment";
-
   auto synced = wallet_->sync();
   ASSERT_TRUE(synced.ok()) << synced.status().to_string();
   EXPECT_EQ(synced->reorg_depth, 0U);
   EXPECT_EQ(synced->payments_reopened, 1U);
-  EXPECT_EQ(synced->payments_settled, 1U) << "the same signed transaction, sent again";
-  auto again = store_->get_payment(paid->payment_id);
-  ASSERT_TRUE(again.ok());
+  // The relayer sends the same payment again (one transaction per digest); it lands once.
+  auto again = wallet_->wait_settled(*paid);
+  ASSERT_TRUE(again.ok()) << again.status().to_string();
   EXPECT_EQ(again->state, PaymentState::kConfirmed);
   EXPECT_GT(again->block, first_block);
-  EXPECT_EQ(token_balance(payee_), eth::U256(2) * kUnit);
-
-  // When the sync reaches the new block it finds the payment's events there: nothing to reopen.
-  ASSERT_TRUE(testing::anvil_mine(*rpc_, 3).is_ok());
-  synced = wallet_->sync();
-  ASSERT_TRUE(synced.ok()) << synced.status().to_string();
-  EXPECT_EQ(synced->payments_reopened, 0U);
-  EXPECT_EQ(token_balance(payee_), eth::U256(2) * kUnit) << "paid once";
-  EXPECT_EQ(sum(notes(NoteState::kSpent)), 2U);
-  EXPECT_EQ(sum(notes(NoteState::kOnChain)), 2U);
-  expect_root_matches();
+  EXPECT_EQ(token_balance(payee_), eth::U256(1) * kUnit) << "paid once";
 }
 
 TEST_F(WalletChain, ANodeThatLiesAboutTheRootIsRefused) {
@@ -501,101 +513,87 @@ TEST_F(WalletChain, ANodeThatLiesAboutTheRootIsRefused) {
   expect_root_matches();
 }
 
-TEST_F(WalletChain, TwoSendersForOneAccountNeverShareANonce) {
-  // A keeper and a payment at once: two wallets on one store and one account, each with its own
-  // node connection and nonce cache, paying at the same moment, round after round.
-  make_wallet("1=4,2=4", 1'000);
-  ASSERT_TRUE(wallet_->deposit(12).ok());
-  auto inv = wallet_->build_inventory();
-  ASSERT_TRUE(inv.ok()) << inv.status().to_string();
+TEST_F(WalletChain, TwoDepositorsForOneAccountNeverShareANonce) {
+  // A keeper and a deposit at once: two wallets on one store and one account, each with its own
+  // node connection and nonce cache, depositing at the same moment, round after round.
+  make_wallet("1=1", 1'000);
+  ASSERT_TRUE(wallet_->deposit(1).ok());  // approves the Pool once
   auto other_store = open_store("wallet.db");
   ASSERT_TRUE(other_store);
   auto other = Wallet::open(*other_store, "w", options());
   ASSERT_TRUE(other.ok()) << other.status().to_string();
   for (int round = 0; round < 4; ++round) {
     std::atomic<int> ready{0};
-    Result<PaymentReport> one = Status::internal("not run");
-    Result<PaymentReport> two = Status::internal("not run");
+    Result<DepositReport> one = Status::internal("not run");
+    Result<DepositReport> two = Status::internal("not run");
     auto at_once = [&ready] {
       ready.fetch_add(1);
       while (ready.load() < 2) std::this_thread::yield();
     };
     std::thread a([&] {
       at_once();
-      one = wallet_->pay(1, payee_);
+      one = wallet_->deposit(1, /*wait_confirmed=*/false);
     });
     std::thread b([&] {
       at_once();
-      two = (*other)->pay(2, payee_);
+      two = (*other)->deposit(2, /*wait_confirmed=*/false);
     });
     a.join();
     b.join();
     ASSERT_TRUE(one.ok()) << "round " << round << ": " << one.status().to_string();
     ASSERT_TRUE(two.ok()) << "round " << round << ": " << two.status().to_string();
   }
-  EXPECT_EQ(token_balance(payee_), eth::U256(12) * kUnit);
-  EXPECT_EQ(sum(notes(NoteState::kSpent)), 12U);
+  ASSERT_TRUE(wallet_->sync().ok());
+  EXPECT_EQ(sum(notes(NoteState::kOnChain)), 1U + 4 * 3);
+  EXPECT_EQ(token_balance(wallet_->account()), eth::U256(1'000 - 13) * kUnit);
 }
 
-TEST_F(WalletChain, AThirdPartysCopyThatLandsFirstPaysThePayment) {
-  // The wallet's spendBatch waits in the node's pool; someone copies its calldata and sends it from
-  // their own account with a higher tip, so the copy is mined first and the wallet's own transaction
-  // reverts (NullifierAlreadySpent). The payee is paid once, by the copy: the payment is confirmed,
-  // not failed, and records the transaction that paid it.
+TEST_F(WalletChain, AThirdPartysCopyOfTheBundleThatLandsFirstPaysThePayment) {
+  // The relayer's spendBatch waits in the node's pool; someone who saw the bundle sends it from
+  // their own account with a higher tip, so the copy is mined first and the relayer's transaction
+  // reverts (or is never sent). The payee is paid once, by the copy: the payment is confirmed and
+  // records the transaction that paid it.
+  if (!start_relayer()) GTEST_SKIP() << testing::kWaitsForRelay;
   make_wallet("1=2,2=1", 1'000);
-  ASSERT_TRUE(wallet_->deposit(4).ok());  // 2 + 1 + 1
-  auto inv = wallet_->build_inventory();
-  ASSERT_TRUE(inv.ok()) << inv.status().to_string();
+  ASSERT_TRUE(wallet_->deposit(8).ok());
+  ASSERT_TRUE(wallet_->build_inventory().ok());
   ASSERT_TRUE(testing::anvil_set_automine(*rpc_, false).is_ok());
-  Result<PaymentReport> paid = Status::internal("not run");
-  std::thread payer([&] { paid = wallet_->pay(3, payee_); });
-  Payment sent;
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-  while (sent.id == 0 && std::chrono::steady_clock::now() < deadline) {
-    auto submitted = store_->list_payments("w", PaymentState::kSubmitted);
-    if (submitted.ok() && !submitted->empty()) sent = submitted->front();
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  Result<eth::Hash32> copy = Status::internal("no transaction to copy");
-  if (sent.id != 0) {
-    auto tx = rpc_->get_transaction(*eth::hash_from_hex(sent.tx_hash));
-    if (tx.ok() && tx->has_value()) {
-      eth::TxOverrides o;
-      o.gas_limit = 3'000'000;
-      o.max_priority_fee_per_gas = eth::U256(50'000'000'000);
-      o.max_fee_per_gas = eth::U256(200'000'000'000);
-      copy = deployer_->send_transaction(contracts_.pool, (*tx)->input, eth::U256(0), o);
-    }
-  }
-  EXPECT_TRUE(testing::anvil_mine(*rpc_, 1).is_ok());
-  EXPECT_TRUE(testing::anvil_set_automine(*rpc_, true).is_ok());
-  payer.join();
-  ASSERT_NE(sent.id, 0) << "the payment was never submitted";
+  auto handed = wallet_->pay(1, payee_);
+  ASSERT_TRUE(handed.ok()) << handed.status().to_string();
+  auto journaled = store_->get_payment(handed->payment_id);
+  ASSERT_TRUE(journaled.ok());
+  auto bundle = eth::decode_bundle(journaled->bundle_json);
+  ASSERT_TRUE(bundle.ok()) << bundle.status().to_string();
+  eth::PoolClient pool(*rpc_, *deployer_, contracts_.pool, pool_error_signatures());
+  auto calldata = eth::PoolClient::encode_spend_batch(bundle->spends, bundle->payment, bundle->signatures);
+  ASSERT_TRUE(calldata.ok());
+  eth::TxOverrides o;
+  o.gas_limit = 3'000'000;
+  o.max_priority_fee_per_gas = eth::U256(50'000'000'000);
+  o.max_fee_per_gas = eth::U256(200'000'000'000);
+  auto copy = deployer_->send_transaction(contracts_.pool, *calldata, eth::U256(0), o);
   ASSERT_TRUE(copy.ok()) << copy.status().to_string();
-  ASSERT_TRUE(paid.ok()) << paid.status().to_string();
-  auto own = rpc_->get_transaction_receipt(*eth::hash_from_hex(sent.tx_hash));
-  ASSERT_TRUE(own.ok() && own->has_value());
-  EXPECT_FALSE((*own)->success) << "the wallet's own transaction reverted";
-  const Payment p = *store_->get_payment(sent.id);
-  EXPECT_EQ(p.state, PaymentState::kConfirmed);
-  EXPECT_EQ(p.settled_by, eth::to_hex(*copy));
-  EXPECT_EQ(p.tx_hash, sent.tx_hash);
-  EXPECT_EQ(token_balance(payee_), eth::U256(3) * kUnit) << "paid once";
-  EXPECT_EQ(sum(notes(NoteState::kSpent)), 3U);
-  EXPECT_EQ(sum(notes(NoteState::kOnChain)), 1U);
+  ASSERT_TRUE(testing::anvil_mine(*rpc_, 1).is_ok());
+  ASSERT_TRUE(testing::anvil_set_automine(*rpc_, true).is_ok());
+  auto settled = wallet_->wait_settled(*handed);
+  ASSERT_TRUE(settled.ok()) << settled.status().to_string();
+  EXPECT_EQ(settled->state, PaymentState::kConfirmed);
+  EXPECT_EQ(settled->settled_by, eth::to_hex(*copy));
+  EXPECT_EQ(token_balance(payee_), eth::U256(1) * kUnit) << "paid once";
   EXPECT_TRUE(notes(NoteState::kSpending).empty());
 }
 
-TEST_F(WalletChain, BackupRestoresKeysAndNotes) {
+TEST_F(WalletChain, BackupRestoresKeysNotesAndEveryAuthKey) {
   make_wallet("1=1,2=1", 1'000);
   ASSERT_TRUE(wallet_->deposit(7).ok());
   ASSERT_TRUE(wallet_->build_inventory().ok());
-  ASSERT_TRUE(wallet_->pay(1, payee_).ok());
   auto backup = export_backup(*store_, "w", "backup pass", VaultParams::fast());
   ASSERT_TRUE(backup.ok()) << backup.status().to_string();
   auto sk = store_->get_spending_key("w");
   ASSERT_TRUE(sk.ok());
   EXPECT_EQ(backup->find(sk->to_hex().substr(2)), std::string::npos) << "the key is sealed";
+  auto original = ready_notes(*store_, *store_, "w");
+  ASSERT_TRUE(original.ok());
 
   auto restored_store = open_store("restored.db");
   EXPECT_EQ(import_backup(*restored_store, *backup, "wrong pass").status().code(), StatusCode::kInvalidArgument);
@@ -605,19 +603,27 @@ TEST_F(WalletChain, BackupRestoresKeysAndNotes) {
   EXPECT_EQ(import_backup(*restored_store, "{}", "backup pass").status().code(), StatusCode::kInvalidArgument);
   auto n = import_backup(*restored_store, *backup, "backup pass");
   ASSERT_TRUE(n.ok()) << n.status().to_string();
-  EXPECT_EQ(*n, 2U) << "the 4 and the 2 (the 1 is spent)";
+  EXPECT_EQ(*n, 3U) << "the 4, the 2 and the 1";
   auto w2 = Wallet::open(*restored_store, "w", options());
   ASSERT_TRUE(w2.ok()) << w2.status().to_string();
   EXPECT_EQ((*w2)->account(), wallet_->account());
+  EXPECT_EQ((*w2)->config().relayer, wallet_->config().relayer);
   auto synced = (*w2)->sync();
   ASSERT_TRUE(synced.ok()) << synced.status().to_string();
   auto bal = (*w2)->balance();
   ASSERT_TRUE(bal.ok());
-  EXPECT_EQ(bal->on_chain, 6U);
+  EXPECT_EQ(bal->on_chain, 7U);
+  // The restored wallet proves its notes again: every proof binds the same auth address as the
+  // original's (derived from sk and the note), so its signatures are the ones the Pool takes.
   ASSERT_TRUE((*w2)->build_inventory().ok());
-  auto paid = (*w2)->pay(6, payee_);
-  ASSERT_TRUE(paid.ok()) << paid.status().to_string();
-  EXPECT_EQ(token_balance(payee_), eth::U256(7) * kUnit);
+  auto restored = ready_notes(*restored_store, *restored_store, "w");
+  ASSERT_TRUE(restored.ok());
+  ASSERT_EQ(restored->size(), original->size());
+  std::set<std::string> before;
+  std::set<std::string> after;
+  for (const ReadyNote& r : *original) before.insert(r.statement.auth_address().to_hex());
+  for (const ReadyNote& r : *restored) after.insert(r.statement.auth_address().to_hex());
+  EXPECT_EQ(before, after);
 }
 
 }  // namespace
