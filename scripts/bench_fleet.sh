@@ -10,7 +10,7 @@
 #    table has every job of that round done (polled every 0.2 s), so worker start-up (bb process,
 #    circuit load) is included and the idle-exit wait is not.
 # 2. GET /v1/payments/plan latency and requests/s: a SQLite wallet with 2 notes per bucket
-#    denomination (34 notes) with ready spend precomputes for recipient R, `bucketpay serve
+#    denomination (34 notes) with ready spend precomputes (protocol v2: no recipient), `bucketpay serve
 #    --port 0`, a token, then wrk for $DURATION s at concurrency 1 and 4 with random amounts
 #    0.01..200.00 (bench/fleet/plan.lua). Every answer must be 200 or 409 (no exact plan).
 #
@@ -23,7 +23,6 @@ bin=$build/bin/bucketpay
 notes=${NOTES:-48}
 ks=${KS:-1 2 3}
 duration=${DURATION:-15}
-recipient=0x1111111111111111111111111111111111111111
 out_json=$build/bench/fleet.json
 
 [ -x "$bin" ] || { echo "bench_fleet: $bin missing (cmake --build build --target bucketpay)" >&2; exit 1; }
@@ -69,7 +68,7 @@ total_done=0
 for k in $ks; do
   ids=$("$bin" note add --db "$url" --value 0.07 --count "$notes" --json | jq -r '.[].id' | tr '\n' ' ')
   # shellcheck disable=SC2086
-  jobs=$("$bin" precompute inventory --db "$url" --note $ids --recipient "$recipient" --enqueue-only --json | jq .jobs)
+  jobs=$("$bin" precompute inventory --db "$url" --note $ids --enqueue-only --json | jq .jobs)
   [ "$jobs" = "$notes" ] || { echo "bench_fleet: enqueued $jobs jobs, expected $notes" >&2; exit 1; }
   target=$((total_done + notes))
   wpids=()
@@ -128,7 +127,7 @@ for _ in $(seq 1 17); do
   cents=$((cents * 2))
 done
 t0=$(now)
-"$bin" precompute inventory --db "$sq" --all --recipient "$recipient" --json >"$work/inventory.json"
+"$bin" precompute inventory --db "$sq" --all --json >"$work/inventory.json"
 t1=$(now)
 ready=$(jq '.proved + .cached' "$work/inventory.json")
 [ "$ready" = 34 ] || { echo "bench_fleet: $ready ready precomputes, expected 34" >&2; exit 1; }
@@ -148,7 +147,7 @@ done
 [ -n "$port" ] || { echo "bench_fleet: serve printed no port" >&2; exit 1; }
 # One plan by hand: a 200 with notes.
 code=$(curl -s -o "$work/plan.json" -w '%{http_code}' -H "Authorization: Bearer $token" \
-  "http://127.0.0.1:$port/v1/payments/plan?amount=3.33&recipient=$recipient")
+  "http://127.0.0.1:$port/v1/payments/plan?amount=3.33")
 [ "$code" = 200 ] || { echo "bench_fleet: plan answered $code: $(cat "$work/plan.json")" >&2; exit 1; }
 
 service_json="[]"
@@ -156,7 +155,7 @@ srows=()
 bad=0
 for c in 1 4; do
   t=$(( c < 2 ? 1 : 2 ))
-  BENCH_RECIPIENT=$recipient wrk -t "$t" -c "$c" -d "${duration}s" --timeout 5s -s "$root/bench/fleet/plan.lua" \
+  wrk -t "$t" -c "$c" -d "${duration}s" --timeout 5s -s "$root/bench/fleet/plan.lua" \
     -H "Authorization: Bearer $token" "http://127.0.0.1:$port" >"$work/wrk-$c.out" 2>&1
   j=$(sed -n 's/^BENCH_JSON //p' "$work/wrk-$c.out")
   [ -n "$j" ] || { cat "$work/wrk-$c.out" >&2; exit 1; }

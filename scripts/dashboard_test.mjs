@@ -17,7 +17,6 @@ const buildDir = process.env.BUCKETPAY_BUILD_DIR || join(root, 'build');
 const bin = process.env.BUCKETPAY_BIN || join(buildDir, 'bin', 'bucketpay');
 const chromiumPath = process.env.CHROMIUM || '/usr/bin/chromium';
 const screenshot = join(buildDir, 'dashboard.png');
-const payee = '0x1111111111111111111111111111111111111111';
 const deadline = Date.now() + 240_000;
 
 const work = mkdtempSync(join(tmpdir(), 'bucketpay-dashboard-'));
@@ -86,7 +85,7 @@ try {
   const res = await fetch(`${base}/v1/jobs`, {
     method: 'POST',
     headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
-    body: JSON.stringify({ mode: 'inventory', all: true, recipient: payee }),
+    body: JSON.stringify({ mode: 'inventory', all: true }),
   });
   if (res.status !== 202) throw new Error(`POST /v1/jobs: ${res.status} ${await res.text()}`);
   const { job } = await res.json();

@@ -2,11 +2,14 @@
 # `make demo`: instant payments end to end on a local chain.
 #
 # Starts anvil (a block every second), deploys the test token, the two generated batch verifiers and
-# the Pool, funds a fresh wallet, deposits $1,000 as denomination notes, builds the inventory of
-# spend proofs (real proofs: noir_js witnesses, bb prove and verify), then pays a list of amounts
-# to a card issuer's address from those proofs: for each, the notes used, the latency from command
-# to signed transaction, the gas, and both balances before and after. Then a rebalance refills the
-# inventory with split proofs. Everything it starts is stopped at the end, whatever happens.
+# the Pool, starts a relayer (`bucketpay relay`, from anvil's second account), funds a fresh wallet,
+# deposits $1,000 as denomination notes (by hidden owner), builds the inventory of spend proofs
+# (real proofs: noir_js witnesses, bb prove and verify), then pays a list of amounts to a card
+# issuer's address through the relayer (protocol v2: EIP-712 payments signed by each note's auth
+# key; the relayer sends them and takes its fee): for each, the notes used, the fee, the latency
+# from command to bundle handed over, the gas of the transaction that paid it, and both balances
+# before and after. Then a rebalance refills the inventory with fan-out splits. Everything it starts
+# is stopped at the end, whatever happens.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build}
@@ -15,6 +18,7 @@ devnet="$PWD/$build/bin/bucketpay-devnet"
 export BUCKETPAY_CRS=${BUCKETPAY_CRS:-$(cd .. && pwd)/shared/crs}
 state=$(mktemp -d "${TMPDIR:-/tmp}/bucketpay-demo.XXXXXX")
 cleanup() {
+  [ -n "${relay_pid:-}" ] && kill "$relay_pid" 2>/dev/null || true
   scripts/anvil.sh stop "$state/chain" >/dev/null 2>&1 || true
   rm -rf "$state"
 }
@@ -23,8 +27,10 @@ trap 'exit 130' INT TERM
 export BUCKETPAY_DB="$state/wallet.db"
 # A demo wallet: its passphrase is public, so its keys protect nothing. Real wallets are asked.
 export BUCKETPAY_PASSPHRASE="demo passphrase (not secret)"
-# The card issuer that the payer's proofs are made out to (any address works).
+# The card issuer paid (any address works: the proofs name no recipient).
 payee=0x00000000000000000000000000000000C0FFEE01
+# anvil's second account: the relayer's (it pays gas and takes the fees). A public test key.
+relayer_key=0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d
 
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
@@ -52,8 +58,19 @@ jq 'del(.pool_abi)' "$state/contracts.json"
 token=$(jq -r .token "$state/contracts.json")
 unit=$(jq -r .unit "$state/contracts.json")
 
-step "A wallet: spending key and account key sealed in the store; inventory proved for $payee"
-"$bp" init --rpc "$rpc" --contracts "$state/contracts.json" --payee "$payee" --confirmations 2
+step "A relayer: bucketpay relay on 127.0.0.1, sending payments from its own account"
+pool=$(jq -r .pool "$state/contracts.json")
+relay_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+BUCKETPAY_RELAYER_KEY=$relayer_key "$bp" relay --rpc "$rpc" --pool "$pool" --listen "127.0.0.1:$relay_port" \
+  --store "$state/relay.db" >"$state/relay.log" 2>&1 &
+relay_pid=$!
+relayer="http://127.0.0.1:$relay_port"
+for _ in $(seq 1 100); do curl -sf "$relayer/v1/health" >/dev/null && break; sleep 0.2; done
+curl -sf "$relayer/v1/health" >/dev/null || { cat "$state/relay.log" >&2; exit 1; }
+echo "$relayer"
+
+step "A wallet: spending key and account key sealed in the store; payments through $relayer"
+"$bp" init --rpc "$rpc" --contracts "$state/contracts.json" --relayer "$relayer" --confirmations 2
 account=$("$bp" key show --json | jq -r .account)
 
 step "Fund the wallet's account: gas, and \$1,500 of test tokens"
@@ -67,7 +84,7 @@ step "Build the inventory: one spend proof per note"
 "$bp" inventory
 "$bp" balance
 
-step "Pay from the inventory (no proving at payment time)"
+step "Pay from the inventory through the relayer (no proving at payment time)"
 amounts=(0.01 12.34 99.99 655.36 0.50 25.00 3.17 42.42 7.77)
 rows=()
 for a in "${amounts[@]}"; do
@@ -83,9 +100,14 @@ for a in "${amounts[@]}"; do
   payee_after=$(token_cents "$payee")
   notes=$(jq -r '[.notes[] | "\(. / 100 | floor).\(. % 100 | tostring | if length < 2 then "0" + . else . end)"] | join("+")' <<<"$out")
   latency=$(jq -r '.latency_ms * 100 | round / 100' <<<"$out")
-  gas=$(jq -r .gas <<<"$out")
+  fee=$(jq -r .fee_cents <<<"$out")
+  tx=$(jq -r .tx <<<"$out")
+  gas=$(curl -s -X POST -H 'Content-Type: application/json' "$rpc" \
+    --data "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"eth_getTransactionReceipt\",\"params\":[\"$tx\"]}" |
+    jq -r '.result.gasUsed' | xargs printf '%d')
   count=$(jq -r '.notes | length' <<<"$out")
-  printf '%9s  %2d notes (%s)  signed in %s ms  gas %s\n' "$a" "$count" "$notes" "$latency" "$gas"
+  printf '%9s  %2d notes (%s)  fee %s  handed over in %s ms  gas %s\n' "$a" "$count" "$notes" "$(dollars "$fee")" \
+    "$latency" "$gas"
   printf '           payer %s -> %s   payee %s -> %s\n' "$(dollars "$payer_before")" "$(dollars "$payer_after")" \
     "$(dollars "$payee_before")" "$(dollars "$payee_after")"
   rows+=("$a|$count|$latency|$gas|$(dollars "$payer_before")|$(dollars "$payer_after")|$(dollars "$payee_before")|$(dollars "$payee_after")")
@@ -99,15 +121,15 @@ for r in "${rows[@]}"; do
   printf '| %8s | %5s | %10s | %9s | %12s | %11s | %12s | %11s |\n' "$a" "$c" "$l" "$g" "$pb" "$pa" "$rb" "$ra"
 done
 "$bp" history --json | jq -r '[.[] | select(.kind == "pay" and .state == "confirmed")] |
-  "payments: \(length), mean latency \((map(.latency_ms) | add / length * 100 | round) / 100) ms, max \((map(.latency_ms) | max * 100 | round) / 100) ms, mean gas \(map(.gas) | add / length | round)"'
+  "payments: \(length), mean latency \((map(.latency_ms) | add / length * 100 | round) / 100) ms, max \((map(.latency_ms) | max * 100 | round) / 100) ms"'
 
 step "More than the balance is refused, saying why (exit status 1)"
 "$bp" pay 200.00 --to "$payee" || true
 
-step "Another recipient has no ready proofs: --on-missing split proves a split on demand"
-"$bp" pay 1.23 --to 0x00000000000000000000000000000000000B0B00 --on-missing split
+step "An amount the ready notes cannot make: --on-missing split proves a split on demand"
+"$bp" pay 1.23 --to 0x00000000000000000000000000000000000B0B00 --on-missing split || true
 
-step "Rebalance: split larger notes into the denominations that ran low, and prove their spends"
+step "Rebalance: fan-out splits of larger notes into the denominations that ran low (each withdraws the relayer's fee), and prove their spends"
 "$bp" rebalance
 "$bp" balance
 

@@ -1,8 +1,7 @@
 -- wrk script for scripts/bench_fleet.sh: GET /v1/payments/plan with a random amount (0.01..200.00
--- dollars) per request. The token comes as a -H header; the recipient from $BENCH_RECIPIENT.
+-- dollars) per request. The token comes as a -H header.
 -- done() prints one JSON line (prefix "BENCH_JSON ") with requests, latency percentiles and the
 -- status codes seen, counted across all wrk threads.
-local recipient = os.getenv("BENCH_RECIPIENT") or "0x1111111111111111111111111111111111111111"
 local threads = {}
 local counter = 0
 
@@ -19,8 +18,7 @@ end
 
 function request()
   local cents = math.random(1, 20000)
-  local path = string.format("/v1/payments/plan?amount=%d.%02d&recipient=%s", math.floor(cents / 100), cents % 100,
-    recipient)
+  local path = string.format("/v1/payments/plan?amount=%d.%02d", math.floor(cents / 100), cents % 100)
   return wrk.format("GET", path)
 end
 

@@ -1,9 +1,12 @@
 // payments_bench: N random payments ($0.01 to $200 by default) from one wallet on a real anvil with
-// the real Pool, verifiers and prover. Reports payment latency (from the call to the signed
-// transaction: planning, reserving, encoding, signing; no chain time), proofs made per payment in
-// inventory mode (the initial inventory, and the rebalancing splits and their spends when the
-// inventory runs short) beside what the seed's mode needs for the same payments, and gas per
-// payment beside the seed's one split transaction per bucket. Run by scripts/bench_payments.sh.
+// the real Pool, verifiers and prover, through a real relayer (`bucketpay relay`; protocol v2).
+// Reports payment latency (from the call to the bundle handed to the relayer: planning, reserving,
+// signing with each note's auth key, journaling, the hand-over; the fee quote is fetched before),
+// proofs made per payment in inventory mode (the initial inventory, and the rebalancing splits and
+// their spends when the inventory runs short) beside what the seed's mode needs for the same
+// payments, the relayer's fees, and gas per payment (the relayer's transaction, from its receipt)
+// beside the seed's one split transaction per bucket. Run by scripts/bench_payments.sh; it needs a
+// build with `bucketpay relay` (testing/relay_testing.h).
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <bit>
@@ -20,6 +23,7 @@
 #include "bucketpay/devnet.h"
 #include "bucketpay/wallet.h"
 #include "devnet/devnet_testing.h"
+#include "testing/relay_testing.h"
 #include "testing/testing.h"
 
 namespace bucketpay {
@@ -87,10 +91,12 @@ int run(int argc, char** argv) {
   auto store = open_sqlite_store(dir / "wallet.db", so);
   if (!store.ok()) return fail("store", store.status());
   const eth::Address payee = *eth::Address::from_string("0x00000000000000000000000000000000C0FFEE01");
+  auto relay = testing::RelayProcess::start((*chain)->url(), contracts.pool, testing::kAnvilKey1, dir / "relay");
+  if (!relay.ok()) return fail("bucketpay relay", relay.status());
   WalletConfig config;
   config.rpc_url = (*chain)->url();
   config.pool = contracts.pool;
-  config.payee = payee;
+  config.relayer = (*relay)->url();
   config.confirmations = 0;
   config.start_block = contracts.deploy_block;
   if (Status st = Wallet::create(**store, "bench", config); !st.is_ok()) return fail("wallet", st);
@@ -133,9 +139,24 @@ int run(int argc, char** argv) {
   std::size_t on_demand = 0;
   std::vector<bool> on_demand_flags;
   std::uint64_t split_gas_sample = 0;
+  Cents fees = 0;
+  // Pays and waits until the payment is on chain (its notes spent), so that the next plan sees them.
+  auto pay = [&](Cents amount, const eth::Address& to, MissingPolicy policy) -> Result<PaymentReport> {
+    BUCKETPAY_ASSIGN_OR_RETURN(const PaymentReport handed, w.pay(amount, to, policy));
+    BUCKETPAY_ASSIGN_OR_RETURN(PaymentReport settled, w.wait_settled(handed));
+    if (settled.state != PaymentState::kConfirmed) return Status::internal("not paid: " + settled.error);
+    return settled;
+  };
+  // The gas of the transaction that paid it (the relayer's, usually).
+  auto gas_of = [&](const PaymentReport& r) -> std::uint64_t {
+    auto hash = eth::hash_from_hex(r.settled_by);
+    if (!hash.ok()) return 0;
+    auto receipt = (*chain)->rpc().get_transaction_receipt(*hash);
+    return receipt.ok() && receipt->has_value() ? (*receipt)->gas_used : 0;
+  };
   for (int i = 0; i < payments; ++i) {
     const Cents amount = pick(rng);
-    auto paid = w.pay(amount, payee);
+    auto paid = pay(amount, payee, MissingPolicy::kRefuse);
     for (int round = 0; !paid.ok() && paid.status().code() == StatusCode::kNotFound && round < 2; ++round) {
       // The inventory cannot make it: a rebalance round (split proofs), then the new notes' spends.
       auto r = w.rebalance();
@@ -145,16 +166,18 @@ int run(int argc, char** argv) {
       ++rebalances;
       rebalance_proofs += r->splits + more->proved;
       proofs_done += r->splits + more->proved;
-      paid = w.pay(amount, payee);
+      paid = pay(amount, payee, MissingPolicy::kRefuse);
     }
     if (!paid.ok() && paid.status().code() == StatusCode::kNotFound) {
       // The notes left cannot make it exactly: the on-demand policy (a split proved now).
-      paid = w.pay(amount, payee, MissingPolicy::kSplit);
+      paid = pay(amount, payee, MissingPolicy::kSplit);
       if (paid.ok()) ++proofs_done;
     }
     if (!paid.ok()) return fail("payment " + std::to_string(i) + " of $" + format_dollars(amount), paid.status());
     latency.push_back(paid->latency_ms);
-    gas.push_back(static_cast<double>(paid->gas_used));
+    const std::uint64_t paid_gas = gas_of(*paid);
+    gas.push_back(static_cast<double>(paid_gas));
+    fees += paid->fee;
     notes_used += paid->notes.size();
     if (paid->proved_on_demand) ++on_demand;
     on_demand_flags.push_back(paid->proved_on_demand);
@@ -162,24 +185,23 @@ int run(int argc, char** argv) {
     // (one per bucket; one is used), and one split transaction per bucket.
     seed_proofs += static_cast<std::size_t>(std::popcount(amount)) * kBucketCount;
     seed_gas.push_back(static_cast<double>(std::popcount(amount)));
-    std::fprintf(stderr, "payment %3d/%d  $%9s  %2zu notes  %7.2f ms  gas %8llu\n", i + 1, payments,
-                 format_dollars(amount).c_str(), paid->notes.size(), paid->latency_ms,
-                 static_cast<unsigned long long>(paid->gas_used));
+    std::fprintf(stderr, "payment %3d/%d  $%9s  %2zu notes  fee $%s  %7.2f ms  gas %8llu\n", i + 1, payments,
+                 format_dollars(amount).c_str(), paid->notes.size(), format_dollars(paid->fee).c_str(),
+                 paid->latency_ms, static_cast<unsigned long long>(paid_gas));
   }
   // The seed's withdrawal of one bucket is a split paying the bucket out with the change back: one
-  // made on demand here, to another recipient (no ready proofs), gives its gas.
+  // made on demand here gives its gas.
   {
     const eth::Address other = *eth::Address::from_string("0x00000000000000000000000000000000000B0B00");
-    // Its amount is one cent less than the largest note, so the split has a change output, as
-    // the seed's withdrawals do (one insert).
+    // Half the largest note, so the split has change outputs, as the seed's withdrawals do.
     auto notes = (*store)->list_notes("bench", NoteState::kOnChain);
     if (!notes.ok() || notes->empty())
       return fail("notes", notes.ok() ? Status::not_found("no notes") : notes.status());
     Cents largest = 0;
     for (const StoredNote& note : *notes) largest = std::max<Cents>(largest, note.value);
-    auto seed_style = w.pay(largest - 1, other, MissingPolicy::kSplit);
+    auto seed_style = pay(largest / 2, other, MissingPolicy::kSplit);
     if (!seed_style.ok()) return fail("seed-style split", seed_style.status());
-    split_gas_sample = seed_style->gas_used;
+    split_gas_sample = gas_of(*seed_style);
   }
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   const double n = payments;
@@ -218,6 +240,7 @@ int run(int argc, char** argv) {
                 return json{{"p50", percentile(l, 0.5)}, {"p99", percentile(l, 0.99)}};
               }()},
              {"gas_per_payment", mean_gas},
+             {"relayer_fees_cents_per_payment", static_cast<double>(fees) / n},
              {"gas_p50", percentile(gas, 0.5)},
              {"gas_max", *std::max_element(gas.begin(), gas.end())}}},
            {"seed_mode",

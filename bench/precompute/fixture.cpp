@@ -8,7 +8,6 @@ Fixture Fixture::make(int filler) {
   Fixture f;
   f.sk_ = SpendingKey::generate();
   f.pk_ = owner_key(f.sk_);
-  f.recipient_ = *address_to_field("0x00000000000000000000000000000000000b0c75");
   std::vector<Cents> values{kSeedNoteValue};
   values.insert(values.end(), kBuckets.begin(), kBuckets.end());
   for (Cents v : values) {
@@ -22,15 +21,17 @@ Fixture Fixture::make(int filler) {
   const OwnedNote& seed = f.notes_[0];
   const MerklePath seed_path = *f.tree_.path(seed.leaf_index);
   for (Cents b : kBuckets) {
-    const SplitOutputs outputs{Note{f.pk_, kSeedNoteValue - b, Fr::random()}, Note{Fr::zero(), 0, Fr::zero()}};
-    f.split_.push_back(
-        {"split", split_inputs_json(seed, seed_path, f.root(), b, f.recipient_, outputs),
-         split_statement(seed, f.root(), b, f.recipient_, outputs).public_inputs()});
+    const Note change{f.pk_, kSeedNoteValue - b, Fr::random()};
+    const SplitOutputs outputs = *make_split_outputs(std::span(&change, 1));
+    f.split_.push_back({std::string(circuit_name(CircuitKind::kSplit)),
+                        split_inputs_json(seed, seed_path, f.root(), b, outputs),
+                        split_statement(seed, f.root(), b, outputs).public_inputs()});
   }
   for (std::size_t i = 1; i < f.notes_.size(); ++i) {
     const OwnedNote& n = f.notes_[i];
-    f.spend_.push_back({"spend", spend_inputs_json(n, *f.tree_.path(n.leaf_index), f.root(), f.recipient_),
-                        spend_statement(n, f.root(), f.recipient_).public_inputs()});
+    f.spend_.push_back({std::string(circuit_name(CircuitKind::kSpend)),
+                        spend_inputs_json(n, *f.tree_.path(n.leaf_index), f.root()),
+                        spend_statement(n, f.root()).public_inputs()});
   }
   return f;
 }

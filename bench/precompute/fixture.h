@@ -31,7 +31,7 @@ class Fixture {
   // Random key, notes and filler leaves (`filler` other leaves before each of our notes).
   static Fixture make(int filler = 3);
 
-  // Seed mode: a split per bucket withdrawing b to the recipient, change back to the owner.
+  // Seed mode: a split per bucket withdrawing b, change back to the owner as the first output.
   // The change blinding is random (as the engine's is), fixed per Fixture.
   [[nodiscard]] const std::vector<ProofInputs>& split_proofs() const { return split_; }
   // Inventory mode: a spend per inventory note.
@@ -41,7 +41,6 @@ class Fixture {
   // [0] the seed note, then the 17 inventory notes.
   Result<std::vector<std::int64_t>> populate(NoteStore& notes, SecretStore& secrets) const;
 
-  [[nodiscard]] const Fr& recipient() const { return recipient_; }
   [[nodiscard]] const Fr& root() const { return tree_.root(); }
 
  private:
@@ -49,7 +48,6 @@ class Fixture {
 
   SpendingKey sk_;
   Fr pk_;
-  Fr recipient_;
   MerkleTree tree_;
   std::vector<Fr> leaves_;
   std::vector<OwnedNote> notes_;  // [0]: the seed note; then the inventory notes

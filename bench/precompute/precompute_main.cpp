@@ -148,7 +148,8 @@ struct Limits {
   std::vector<std::vector<std::uint8_t>> spend_witnesses;
 
   // Proves every witness once on one thread; returns the summed prove and verify seconds.
-  Result<std::pair<double, double>> measure(const std::string& circuit, const std::vector<std::vector<std::uint8_t>>& witnesses,
+  Result<std::pair<double, double>> measure(const std::string& circuit,
+                                            const std::vector<std::vector<std::uint8_t>>& witnesses,
                                             const std::vector<ProofInputs>& expected) {
     double prove_s = 0;
     double verify_s = 0;
@@ -194,7 +195,8 @@ Result<Limits> prepare_limits(const Env& env, const Fixture& fx) {
     l.circuits[name] = std::move(*c);
   }
   // The witnesses, once, from bucketpay's witness server (witness time is not part of a limit).
-  WitnessProcess::Options wo{"node", env.root / "scripts" / "witness_server.mjs",
+  WitnessProcess::Options wo{"node",
+                             env.root / "scripts" / "witness_server.mjs",
                              {{"split", env.artifacts.at("split")}, {"spend", env.artifacts.at("spend")}},
                              env.tmp / "limits-node.log"};
   auto wp = WitnessProcess::start(wo);
@@ -220,10 +222,10 @@ Result<Limits> prepare_limits(const Env& env, const Fixture& fx) {
 struct EngineRun {
   double pool_start_s = 0;
   double call_s = 0;
-  double store_s = 0;          // time inside Store calls during the call
-  double complete_job_s = 0;   // of which: complete_job (commit of a verified proof)
-  double warm_pool_s = 0;      // the same proofs again through the (now warm) pool alone, no store
-  double witness_ms = 0;       // mean per proof, in the warm pool run
+  double store_s = 0;         // time inside Store calls during the call
+  double complete_job_s = 0;  // of which: complete_job (commit of a verified proof)
+  double warm_pool_s = 0;     // the same proofs again through the (now warm) pool alone, no store
+  double witness_ms = 0;      // mean per proof, in the warm pool run
   double prove_ms = 0;
   double verify_ms = 0;
   int workers = 0;
@@ -266,8 +268,8 @@ Result<EngineRun> run_engine(const Env& env, const Fixture& fx, bool seed_mode, 
     store.reset_counters();
     const std::vector<std::int64_t> inventory(ids->begin() + 1, ids->end());
     t0 = Clock::now();
-    auto report = seed_mode ? (*engine)->generate_all_precomputes((*ids)[0], kBuckets, fx.recipient(), {})
-                            : (*engine)->generate_spend_precomputes(inventory, fx.recipient(), {});
+    auto report = seed_mode ? (*engine)->generate_all_precomputes((*ids)[0], kBuckets, {})
+                            : (*engine)->generate_spend_precomputes(inventory, {});
     r.call_s = seconds_since(t0);
     r.store_s = store.seconds();
     r.complete_job_s = store.complete_job_seconds();
@@ -386,14 +388,21 @@ void print_table(const Round& m, const Env& env, const Options& opt) {
   const double n = static_cast<double>(kBuckets.size());
   const auto has = [&](const std::string& k) { return m.count(k) != 0; };
   const double base = has("baseline_parallel_s") ? m.at("baseline_parallel_s") : 0;
-  std::printf("\n17 precomputes of one note; %d cores; median of %d round%s; bucketpay pool: %d workers x %d threads%s\n\n",
-              env.cores, opt.repeat, opt.repeat == 1 ? "" : "s", static_cast<int>(m.at("workers")),
-              static_cast<int>(m.at("threads")), env.warm_up ? ", warmed up at start" : ", no warm-up");
+  std::printf(
+      "\n17 precomputes of one note; %d cores; median of %d round%s; bucketpay pool: %d workers x %d threads%s\n\n",
+      env.cores, opt.repeat, opt.repeat == 1 ? "" : "s", static_cast<int>(m.at("workers")),
+      static_cast<int>(m.at("threads")), env.warm_up ? ", warmed up at start" : ", no warm-up");
   std::printf("%-44s %9s %9s %12s %9s\n", "pipeline", "seconds", "proofs/s", "vs baseline", "vs limit");
   const auto row = [&](const char* name, double s, double limit) {
     std::printf("%-44s %9.3f %9.2f ", name, s, n / s);
-    if (base > 0) std::printf("%11.2fx ", base / s); else std::printf("%12s ", "-");
-    if (limit > 0) std::printf("%8.2fx\n", s / limit); else std::printf("%9s\n", "-");
+    if (base > 0)
+      std::printf("%11.2fx ", base / s);
+    else
+      std::printf("%12s ", "-");
+    if (limit > 0)
+      std::printf("%8.2fx\n", s / limit);
+    else
+      std::printf("%9s\n", "-");
   };
   const double seed_limit = m.at("seed_mode_limit_s");
   const double inv_limit = m.at("inventory_mode_limit_s");
@@ -410,7 +419,8 @@ void print_table(const Round& m, const Env& env, const Options& opt) {
   row("limit: split, 1-thread prove sum / cores", seed_limit, seed_limit);
   row("limit: spend, 1-thread prove sum / cores", inv_limit, inv_limit);
 
-  std::printf("\nprofile (per proof, ms)                       witness     prove    verify   | store in call  pool start\n");
+  std::printf(
+      "\nprofile (per proof, ms)                       witness     prove    verify   | store in call  pool start\n");
   for (const char* mode : {"seed_mode", "inventory_mode"}) {
     const std::string k = mode;
     std::printf("%-44s %9.1f %9.1f %9.1f   | %9.3f s %9.3f s\n",
@@ -481,8 +491,8 @@ int run(int argc, char** argv) {
   if (!limits.ok()) return fail(limits.status());
   std::optional<Baseline> baseline;
   if (!opt->skip_baseline) {
-    BaselineConfig bc{"node", env.root / "scripts" / "baseline_witness.mjs", env.bb, env.crs, env.artifacts,
-                      env.tmp / "baseline"};
+    BaselineConfig bc{
+        "node", env.root / "scripts" / "baseline_witness.mjs", env.bb, env.crs, env.artifacts, env.tmp / "baseline"};
     auto b = Baseline::prepare(bc);
     if (!b.ok()) return fail(b.status());
     baseline = std::move(*b);

@@ -60,7 +60,7 @@ Result<std::optional<Precompute>> TimingStore::find_precompute(std::string_view 
 Result<std::vector<Precompute>> TimingStore::list_precomputes_for_note(std::int64_t note_id) {
   return timed([&] { return inner_->list_precomputes_for_note(note_id); });
 }
-Result<std::vector<Precompute>> TimingStore::list_precomputes_by_circuit(std::string_view circuit) {
+Result<std::vector<Precompute>> TimingStore::list_precomputes_by_circuit(CircuitKind circuit) {
   return timed([&] { return inner_->list_precomputes_by_circuit(circuit); });
 }
 Result<std::int64_t> TimingStore::count_precomputes() {

@@ -40,7 +40,7 @@ class TimingStore final : public NoteStore, public SecretStore, public ProofStor
   Result<std::int64_t> insert_precompute(const Precompute& p) override;
   Result<std::optional<Precompute>> find_precompute(std::string_view key) override;
   Result<std::vector<Precompute>> list_precomputes_for_note(std::int64_t note_id) override;
-  Result<std::vector<Precompute>> list_precomputes_by_circuit(std::string_view circuit) override;
+  Result<std::vector<Precompute>> list_precomputes_by_circuit(CircuitKind circuit) override;
   Result<std::int64_t> count_precomputes() override;
   Result<std::int64_t> delete_precomputes_for_note(std::int64_t note_id) override;
   Result<std::int64_t> enqueue_jobs(std::span<const Job> jobs) override;

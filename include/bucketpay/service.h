@@ -7,7 +7,7 @@
 //   GET  /                                the dashboard page (static; it authenticates its own calls)
 //   POST /v1/jobs                         create a precompute job (inventory or seed mode) -> 202
 //   GET  /v1/jobs/{id}                    a job's state and progress
-//   GET  /v1/payments/plan?amount=&recipient=   the notes (with ready proofs) that pay an amount
+//   GET  /v1/payments/plan?amount=        the notes (with ready spend proofs) that make an amount
 //   GET  /v1/workers                      the proving pool's worker statistics
 //   GET  /v1/dashboard                    the dashboard's figures
 // Every /v1 endpoint but health needs `Authorization: Bearer <token>`. A token (the store's

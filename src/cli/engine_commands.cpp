@@ -37,7 +37,7 @@ struct Options : CommonOptions {
   std::int64_t note_id = 0;
   std::vector<std::int64_t> note_ids;
   bool all_notes = false;
-  std::string recipient = "0x000000000000000000000000000000000000dEaD";
+  std::optional<std::string> recipient;  // protocol v1's: refused with a clear error
   std::vector<std::string> buckets;
   // serve
   std::string host = "127.0.0.1";
@@ -128,8 +128,11 @@ class Runner {
   }
 
   int precompute(const std::string& mode) {
-    auto recipient = address_to_field(o_->recipient);
-    if (!recipient.ok()) return fail(recipient.status());
+    if (o_->recipient) {
+      return fail(Status::invalid_argument(
+          "--recipient is gone (protocol v2): a proof binds its note's own auth key, and who is paid is decided "
+          "when the payment is signed"));
+    }
     std::vector<Cents> buckets;
     if (mode == "seed") {
       if (o_->buckets.empty()) {
@@ -153,7 +156,7 @@ class Runner {
     }
     if (mode == "inventory" && ids.empty())
       return fail(Status::invalid_argument("no notes given (use --note ID or --all)"));
-    if (o_->enqueue_only) return enqueue(mode, **store, ids, buckets, *recipient);
+    if (o_->enqueue_only) return enqueue(mode, **store, ids, buckets);
     auto pool = start_pool();
     if (!pool.ok()) return fail(pool.status());
     auto engine = Engine::open(**store, **pool, o_->wallet);
@@ -167,9 +170,9 @@ class Runner {
     const auto t0 = std::chrono::steady_clock::now();
     Result<PrecomputeReport> report = Status::internal("no mode");
     if (mode == "seed") {
-      report = (*engine)->generate_all_precomputes(o_->note_id, buckets, *recipient, po);
+      report = (*engine)->generate_all_precomputes(o_->note_id, buckets, po);
     } else if (mode == "inventory") {
-      report = (*engine)->generate_spend_precomputes(ids, *recipient, po);
+      report = (*engine)->generate_spend_precomputes(ids, po);
     } else {
       report = (*engine)->resume(po);
     }
@@ -182,11 +185,11 @@ class Runner {
 
   // The jobs in the store only, for `bucketpay worker`s to prove.
   int enqueue(const std::string& mode, Store& store, const std::vector<std::int64_t>& ids,
-              const std::vector<Cents>& buckets, const Fr& recipient) {
+              const std::vector<Cents>& buckets) {
     auto engine = Engine::open_without_prover(store, o_->wallet);
     if (!engine.ok()) return fail(engine.status());
-    auto report = mode == "seed" ? (*engine)->enqueue_all_precomputes(o_->note_id, buckets, recipient)
-                                 : (*engine)->enqueue_spend_precomputes(ids, recipient);
+    auto report = mode == "seed" ? (*engine)->enqueue_all_precomputes(o_->note_id, buckets)
+                                 : (*engine)->enqueue_spend_precomputes(ids);
     if (!report.ok()) return fail(report.status());
     if (o_->json_out) {
       out_ << json{{"batch", report->batch}, {"jobs", report->enqueued}, {"cached", report->cached}}.dump() << "\n";
@@ -224,7 +227,7 @@ class Runner {
       j["precomputes"] = json::array();
       for (const auto& p : r.precomputes) {
         j["precomputes"].push_back(json{{"key", p.key},
-                                        {"circuit", p.circuit},
+                                        {"circuit", circuit_name(p.circuit)},
                                         {"note_id", p.note_id},
                                         {"amount_cents", p.amount},
                                         {"proof_bytes", p.proof.size()},
@@ -342,11 +345,12 @@ CommandList add_engine_commands(CLI::App& app, std::ostream& out, std::ostream& 
 
   auto* pre = app.add_subcommand("precompute", "Make the proofs that turn payments into lookups");
   pre->require_subcommand(1);
-  auto* seed = pre->add_subcommand("seed", "Seed mode: a split proof per bucket <= the note's value");
+  auto* seed = pre->add_subcommand(
+      "seed", "Seed mode: a split proof per bucket <= the note's value (the change back to the owner as an output)");
   add_store_options(seed, *o);
   add_engine_options(seed, *o);
   seed->add_option("--note", o->note_id, "the note's id")->required();
-  seed->add_option("--recipient", o->recipient, "the withdrawal address")->capture_default_str();
+  seed->add_option("--recipient", o->recipient)->group("");  // protocol v1's: refused
   seed->add_option("--buckets", o->buckets, "buckets in cents (default: all 17)")->delimiter(',');
   seed->add_flag("--enqueue-only", o->enqueue_only, "only put the jobs in the store, for `bucketpay worker`s");
   list.emplace_back(seed, [runner] { return runner->precompute("seed"); });
@@ -355,7 +359,7 @@ CommandList add_engine_commands(CLI::App& app, std::ostream& out, std::ostream& 
   add_engine_options(inv, *o);
   inv->add_option("--note", o->note_ids, "note ids")->delimiter(',');
   inv->add_flag("--all", o->all_notes, "every unspent note of the wallet");
-  inv->add_option("--recipient", o->recipient, "the payee address bound in the proofs")->capture_default_str();
+  inv->add_option("--recipient", o->recipient)->group("");  // protocol v1's: refused
   inv->add_flag("--enqueue-only", o->enqueue_only, "only put the jobs in the store, for `bucketpay worker`s");
   list.emplace_back(inv, [runner] { return runner->precompute("inventory"); });
   auto* resume = pre->add_subcommand("resume", "Prove the jobs a crash left unfinished");

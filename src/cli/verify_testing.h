@@ -16,7 +16,7 @@ namespace bucketpay::testing {
 // The store holds exactly `expected` spend precomputes, one per note (none proved twice), and each
 // verifies in a fresh bb process with the verification key computed from build/circuits/spend.json.
 inline void expect_spend_precomputes_verify(Store& store, std::size_t expected) {
-  auto precomputes = store.list_precomputes_by_circuit("spend");
+  auto precomputes = store.list_precomputes_by_circuit(CircuitKind::kSpend);
   ASSERT_TRUE(precomputes.ok()) << precomputes.status().to_string();
   ASSERT_EQ(precomputes->size(), expected);
   auto circuit = bb::load_circuit_artifact(circuit_artifact("spend"), "spend");

@@ -45,7 +45,9 @@ struct WalletFlags : CommonOptions {
   std::optional<std::string> rpc;
   std::optional<std::string> pool;
   std::optional<std::string> contracts;
-  std::optional<std::string> payee;
+  std::optional<std::string> payee;  // protocol v1's: refused with a clear error
+  std::optional<std::string> relayer;
+  std::uint64_t payment_deadline = 300;
   std::uint64_t confirmations = 2;
   std::optional<std::uint64_t> start_block;
   std::string policy = "default";
@@ -76,7 +78,20 @@ class WalletRunner {
 
   // ---- init: a spending key; with --rpc and --pool (or --contracts), a wallet on a chain.
   int init() {
+    if (o_->payee) {
+      return fail(Status::invalid_argument(
+          "--payee is gone (protocol v2): spend proofs bind each note's own auth key and pay anyone; name the "
+          "relayer that sends payments with --relayer URL, and the recipient with `pay --to`"));
+    }
+    if (o_->relayer) {
+      auto relayer = eth::connect_relayer(eth::RelayerOptions{*o_->relayer});
+      if (!relayer.ok()) return fail(Status::invalid_argument("--relayer: " + relayer.status().message()));
+    }
+    if (o_->payment_deadline < 30 || o_->payment_deadline > 86'400) {
+      return fail(Status::invalid_argument("--payment-deadline must be 30..86400 seconds"));
+    }
     const bool chain = o_->rpc.has_value() || o_->pool.has_value() || o_->contracts.has_value();
+    if (!chain && o_->relayer) return fail(Status::invalid_argument("--relayer needs a chain: --rpc and --pool"));
     WalletConfig config;
     if (chain) {
       if (!o_->rpc) return fail(Status::invalid_argument("--rpc URL is needed with --pool/--contracts"));
@@ -97,12 +112,8 @@ class WalletRunner {
         config.pool = *a;
       }
       if (config.pool.is_zero()) return fail(Status::invalid_argument("--pool ADDRESS or --contracts FILE is needed"));
-      if (!o_->payee)
-        return fail(Status::invalid_argument("--payee ADDRESS (the recipient the inventory is proved for) is needed"));
-      auto payee = eth::Address::from_string(*o_->payee);
-      if (!payee.ok()) return fail(Status::invalid_argument("--payee: " + payee.status().message()));
-      if (payee->is_zero()) return fail(Status::invalid_argument("--payee must not be the zero address"));
-      config.payee = *payee;
+      config.relayer = o_->relayer.value_or("");
+      config.payment_deadline = o_->payment_deadline;
       config.confirmations = o_->confirmations;
       if (o_->start_block) config.start_block = *o_->start_block;
       auto policy = InventoryPolicy::parse(o_->policy);
@@ -144,16 +155,19 @@ class WalletRunner {
                    {"pk", (*w)->owner_key().to_hex()},
                    {"account", (*w)->account().to_checksum()},
                    {"pool", config.pool.to_checksum()},
-                   {"payee", config.payee.to_checksum()},
+                   {"relayer", config.relayer},
+                   {"payment_deadline_s", config.payment_deadline},
                    {"db", o_->db}}
                   .dump()
            << "\n";
     } else {
       out_ << "wallet " << o_->wallet << " created in " << o_->db << "\n"
            << "owner key (pk)    " << (*w)->owner_key().to_hex() << "\n"
-           << "account (sends)   " << (*w)->account().to_checksum() << "  (fund it with gas and tokens)\n"
+           << "account (deposits) " << (*w)->account().to_checksum() << "  (fund it with gas and tokens)\n"
            << "pool              " << config.pool.to_checksum() << "\n"
-           << "payee             " << config.payee.to_checksum() << "\n"
+           << "relayer           " << (config.relayer.empty() ? "(none: give pay --relayer URL)" : config.relayer)
+           << "\n"
+           << "payment deadline  " << config.payment_deadline << " s\n"
            << "policy            " << config.policy.to_string() << "  (" << dollars(config.policy.target_value())
            << ")\n";
     }
@@ -255,12 +269,17 @@ class WalletRunner {
       json list = json::array();
       for (const Payment& p : *h) {
         list.push_back(json{{"id", p.id},
-                            {"kind", p.kind},
+                            {"kind", std::string(payment_kind_name(p.kind))},
                             {"amount_cents", p.amount},
                             {"recipient", p.recipient},
                             {"state", std::string(payment_state_name(p.state))},
                             {"notes", p.note_ids.size()},
-                            {"tx", p.tx_hash},
+                            {"digest", p.digest},
+                            {"fee", p.fee},
+                            {"deadline", p.deadline},
+                            {"relayer", p.relayer},
+                            {"relayer_tx", p.relayer_tx},
+                            {"tx", p.settled_by.empty() ? p.tx_hash : p.settled_by},
                             {"gas", p.gas_used},
                             {"block", p.block},
                             {"latency_ms", p.latency_ms},
@@ -275,6 +294,7 @@ class WalletRunner {
              << std::right << std::setw(11) << dollars(p["amount_cents"].get<Cents>()) << "  " << std::left
              << std::setw(9) << p["state"].get<std::string>() << std::right;
         if (!p["recipient"].get<std::string>().empty()) out_ << "  to " << p["recipient"].get<std::string>();
+        if (!p["tx"].get<std::string>().empty()) out_ << "  tx " << p["tx"].get<std::string>();
         if (p["gas"].get<std::uint64_t>() > 0) out_ << "  gas " << p["gas"].get<std::uint64_t>();
         if (!p["error"].get<std::string>().empty()) out_ << "  (" << p["error"].get<std::string>() << ")";
         out_ << "\n";
@@ -313,6 +333,10 @@ class WalletRunner {
         finish_progress();
         if (!r.ok()) return fail(r.status());
         for (const auto& m : r->made) out_ << "split " << m << "\n";
+        if (!o_->no_wait && r->settled < r->splits) {
+          err_ << "bucketpay: " << r->splits - r->settled
+               << " of the splits did not land; `bucketpay sync` settles them\n";
+        }
         splits += r->splits;
         if (r->splits == 0) break;
       }
@@ -385,31 +409,55 @@ class WalletRunner {
     } else if (o_->on_missing != "refuse") {
       return fail(Status::invalid_argument("--on-missing must be refuse or split"));
     }
+    if (o_->relayer) {
+      auto relayer = eth::connect_relayer(eth::RelayerOptions{*o_->relayer});
+      if (!relayer.ok()) return fail(Status::invalid_argument("--relayer: " + relayer.status().message()));
+    }
     return with_wallet(policy == MissingPolicy::kSplit, [&](Wallet& w) -> int {
-      auto r = w.pay(*amount, *to, policy);
-      if (!r.ok()) return fail(r.status());
+      auto handed = w.pay(*amount, *to, policy, o_->relayer.value_or(""));
+      if (!handed.ok()) return fail(handed.status());
+      Result<PaymentReport> r = handed;
+      if (!o_->no_wait) r = w.wait_settled(*handed);
+      if (!r.ok()) {
+        err_ << "bucketpay: handed to the relayer in " << std::fixed << std::setprecision(2) << handed->latency_ms
+             << " ms (payment " << handed->payment_id << ", digest " << handed->digest << ")\n";
+        return fail(r.status());
+      }
       json notes = json::array();
       for (Cents v : r->notes) notes.push_back(v);
       if (o_->json_out) {
         out_ << json{{"payment", r->payment_id},
                      {"amount_cents", r->amount},
+                     {"fee_cents", r->fee},
                      {"to", r->recipient.to_checksum()},
                      {"notes", notes},
                      {"proved_on_demand", r->proved_on_demand},
                      {"latency_ms", r->latency_ms},
                      {"prove_ms", r->prove_ms},
-                     {"tx", r->tx_hash},
-                     {"gas", r->gas_used},
-                     {"block", r->block}}
+                     {"digest", r->digest},
+                     {"deadline", r->deadline},
+                     {"relayer", r->relayer},
+                     {"relayer_tx", r->relayer_tx},
+                     {"state", std::string(payment_state_name(r->state))},
+                     {"tx", r->settled_by},
+                     {"block", r->block},
+                     {"error", r->error}}
                     .dump()
              << "\n";
       } else {
-        out_ << "paid " << dollars(r->amount) << " to " << r->recipient.to_checksum() << " with " << r->notes.size()
-             << (r->proved_on_demand ? " note (split proved on demand)" : " precomputed notes") << "; signed in "
-             << std::fixed << std::setprecision(2) << r->latency_ms << " ms; tx " << r->tx_hash << ", gas "
-             << r->gas_used << "\n";
+        out_ << (r->state == PaymentState::kFailed      ? "not paid: "
+                 : r->state == PaymentState::kConfirmed ? "paid "
+                                                        : "handed over: ")
+             << dollars(r->amount) << " to " << r->recipient.to_checksum() << " (relayer fee " << dollars(r->fee)
+             << ") with " << r->notes.size()
+             << (r->proved_on_demand ? " note (split proved on demand)" : " precomputed notes") << "; handed to "
+             << r->relayer << " in " << std::fixed << std::setprecision(2) << r->latency_ms << " ms";
+        if (r->state == PaymentState::kConfirmed)
+          out_ << "; on chain in tx " << r->settled_by << " (block " << r->block << ")";
+        if (r->state == PaymentState::kFailed) out_ << ": " << r->error;
+        out_ << "\n";
       }
-      return kExitOk;
+      return r->state == PaymentState::kFailed ? kExitFailure : kExitOk;
     });
   }
 
@@ -545,7 +593,11 @@ CommandList add_wallet_commands(CLI::App& app, std::ostream& out, std::ostream& 
   init->add_option("--rpc", o->rpc, "the node's JSON-RPC URL, e.g. http://127.0.0.1:8545");
   init->add_option("--pool", o->pool, "the Pool contract's address");
   init->add_option("--contracts", o->contracts, "a bucketpay-devnet deployment file (Pool address, start block)");
-  init->add_option("--payee", o->payee, "the recipient the inventory's proofs are made for");
+  init->add_option("--relayer", o->relayer, "the relayer's URL (bucketpay relay), e.g. http://127.0.0.1:8646");
+  init->add_option("--payment-deadline", o->payment_deadline, "seconds a signed payment may land in")
+      ->capture_default_str();
+  // Protocol v1's; refused with an explanation (not listed).
+  init->add_option("--payee", o->payee)->group("");
   init->add_option("--confirmations", o->confirmations, "blocks before the wallet believes a block")
       ->check(CLI::Range(0, 1000))
       ->capture_default_str();
@@ -581,7 +633,7 @@ CommandList add_wallet_commands(CLI::App& app, std::ostream& out, std::ostream& 
   add_store_options(rebalance, *o);
   add_engine_options(rebalance, *o);
   rebalance->add_option("--rounds", o->rounds, "rounds of splits (each waits for the last)")->capture_default_str();
-  rebalance->add_flag("--no-wait", o->no_wait, "send the splits and return");
+  rebalance->add_flag("--no-wait", o->no_wait, "hand the splits to the relayer and return");
   list.emplace_back(rebalance, [runner] { return runner->rebalance(); });
 
   auto* keeper = app.add_subcommand(
@@ -592,15 +644,19 @@ CommandList add_wallet_commands(CLI::App& app, std::ostream& out, std::ostream& 
   keeper->add_flag("--once", o->once, "one round, then exit");
   list.emplace_back(keeper, [runner] { return runner->keeper(); });
 
-  auto* pay =
-      app.add_subcommand("pay", "Pay an amount from precomputed proofs: plan, sign, submit, wait for the receipt");
+  auto* pay = app.add_subcommand(
+      "pay",
+      "Pay an amount from precomputed proofs through a relayer: plan with its fee, sign, hand over, wait until it is "
+      "on chain");
   add_store_options(pay, *o);
   add_engine_options(pay, *o);
   pay->add_option("amount", o->amount, "dollars, e.g. 12.34")->required();
   pay->add_option("--to", o->to, "the recipient's address")->required();
+  pay->add_option("--relayer", o->relayer, "the relayer's URL (default: the wallet's, from init --relayer)");
   pay->add_option("--on-missing", o->on_missing,
-                  "when ready proofs cannot make the amount: refuse, or split (prove a split now)")
+                  "when ready proofs cannot make the amount and the fee: refuse, or split (prove a split now)")
       ->capture_default_str();
+  pay->add_flag("--no-wait", o->no_wait, "return once the relayer has the payment (`bucketpay sync` settles it)");
   list.emplace_back(pay, [runner] { return runner->pay(); });
 
   auto* key = app.add_subcommand("key", "The wallet's keys: show, backup, restore");

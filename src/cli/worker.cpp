@@ -90,8 +90,8 @@ bool loop(LeasedJobQueue& queue, EngineStores stores, ProverPool& pool, const Wo
     }
     idle = false;
     const Job& job = (*claimed)->job;
-    log.line(id,
-             "claimed job " + std::to_string(job.id) + " (" + job.circuit + ", try " + std::to_string(job.tries) + ")");
+    log.line(id, "claimed job " + std::to_string(job.id) + " (" + std::string(circuit_name(job.circuit)) + ", try " +
+                     std::to_string(job.tries) + ")");
     const auto t0 = Clock::now();
 
     CancelToken cancel;

@@ -40,13 +40,9 @@ Result<StoredNote> Api::on_chain_note(const std::string& wallet, std::int64_t id
 }
 
 Result<CreateJobResponse> Api::create_job(const std::string& wallet, const CreateJobRequest& request) {
-  auto recipient = address_to_field(request.recipient);
-  if (!recipient.ok()) return recipient.status();
   JobSpec spec;
   spec.mode = request.mode;
   spec.wallet = wallet;
-  spec.recipient = *recipient;
-  spec.recipient_text = request.recipient;
   if (request.mode == JobMode::kInventory) {
     if (request.all == !request.note_ids.empty()) {
       return Status::invalid_argument("give either \"note_ids\" (a non-empty list) or \"all\": true");
@@ -107,15 +103,13 @@ Result<JobRecord> Api::get_job(const std::string& wallet, const std::string& id)
 Result<PlanResponse> Api::plan(const std::string& wallet, const PlanRequest& request) {
   auto amount = parse_amount(request.amount, AmountUnit::kDollars, kMaxPaymentCents);
   if (!amount.ok()) return amount.status();
-  auto recipient = address_to_field(request.recipient);
-  if (!recipient.ok()) return recipient.status();
-  auto ready_or = ready_notes(notes_, proofs_, wallet, *recipient);
+  auto ready_or = ready_notes(notes_, proofs_, wallet);
   if (!ready_or.ok()) return ready_or.status();
   std::map<std::int64_t, Precompute> ready;
   std::vector<PlanNote> available;
   for (ReadyNote& r : *ready_or) {
     available.push_back({r.note.id, r.note.value});
-    ready.emplace(r.note.id, std::move(r.proofs.front()));
+    ready.emplace(r.note.id, std::move(r.proof));
   }
   auto plan = plan_payment(available, *amount);
   if (!plan.ok()) {
@@ -125,7 +119,6 @@ Result<PlanResponse> Api::plan(const std::string& wallet, const PlanRequest& req
   }
   PlanResponse response;
   response.amount = *amount;
-  response.recipient = request.recipient;
   for (const auto& pn : plan->notes) {
     response.notes.push_back({pn.note_id, pn.value, std::move(ready.at(pn.note_id))});
   }
@@ -143,8 +136,7 @@ Result<DashboardResponse> Api::dashboard(const std::string& wallet) {
   d.wallet = wallet;
   auto notes = notes_.list_notes(wallet, NoteState::kOnChain);
   if (!notes.ok()) return notes.status();
-  // The dashboard has no payee: a spend proof for any recipient counts (see ready_notes()).
-  auto ready = ready_notes(notes_, proofs_, wallet, std::nullopt);
+  auto ready = ready_notes(notes_, proofs_, wallet);
   if (!ready.ok()) return ready.status();
   std::map<Cents, DenominationRow> rows;
   for (Cents b : kBuckets) rows[b].value = b;
@@ -156,7 +148,7 @@ Result<DashboardResponse> Api::dashboard(const std::string& wallet) {
   for (const ReadyNote& r : *ready) {
     ++rows[r.note.value].ready;
     d.ready_cents += r.note.value;
-    d.ready_precomputes += r.proofs.size();
+    ++d.ready_precomputes;
   }
   for (auto& [value, row] : rows) d.inventory.push_back(row);
   d.notes_on_chain = notes->size();

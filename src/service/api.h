@@ -23,7 +23,7 @@
 namespace bucketpay::service {
 
 inline constexpr std::string_view kApiVersion = "v1";
-inline constexpr std::string_view kProtocolVersion = "v1";
+inline constexpr std::string_view kProtocolVersion = "v2";
 
 // POST /v1/jobs
 struct CreateJobRequest {
@@ -32,7 +32,6 @@ struct CreateJobRequest {
   bool all = false;                    // ...or every on-chain note of the wallet
   std::int64_t note_id = 0;            // seed: the note
   std::vector<Cents> buckets;          // seed: empty means all 17
-  std::string recipient;               // 0x + 40 hex digits
 };
 struct CreateJobResponse {
   std::string job;
@@ -42,16 +41,14 @@ struct CreateJobResponse {
 // GET /v1/payments/plan
 struct PlanRequest {
   std::string amount;  // dollars, parse_amount's rules
-  std::string recipient;
 };
 struct PlannedNote {
   std::int64_t note_id = 0;
   Cents value = 0;
-  Precompute precompute;  // the ready spend proof for the recipient
+  Precompute precompute;  // its ready spend proof (it binds the note's auth address, no recipient)
 };
 struct PlanResponse {
   Cents amount = 0;
-  std::string recipient;
   std::vector<PlannedNote> notes;  // largest first
 };
 
@@ -65,7 +62,7 @@ struct DashboardResponse {
   std::string wallet;
   std::vector<DenominationRow> inventory;  // smallest first
   std::size_t notes_on_chain = 0;
-  std::size_t ready_precomputes = 0;  // spend precomputes of on-chain notes (any recipient)
+  std::size_t ready_precomputes = 0;  // on-chain notes with a ready spend precompute
   Cents ready_cents = 0;              // value of the on-chain notes that have one
   std::vector<WorkerStats> workers;
   std::size_t workers_busy = 0;

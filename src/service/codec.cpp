@@ -67,24 +67,24 @@ Result<CreateJobRequest> parse_create_job(std::string_view body) {
   std::set<std::string> allowed;
   if (*mode == "inventory") {
     r.mode = JobMode::kInventory;
-    allowed = {"mode", "recipient", "note_ids", "all"};
+    allowed = {"mode", "note_ids", "all"};
   } else if (*mode == "seed") {
     r.mode = JobMode::kSeed;
-    allowed = {"mode", "recipient", "note_id", "buckets"};
+    allowed = {"mode", "note_id", "buckets"};
   } else {
     return Status::invalid_argument("field \"mode\" must be \"inventory\" or \"seed\", not " +
                                     quote(mode->get_ref<const std::string&>()));
   }
   for (const auto& [key, value] : j.items()) {
+    if (key == "recipient") {
+      return Status::invalid_argument(
+          "field \"recipient\" is not taken: protocol v2 proofs bind their note's auth key, and who is paid is "
+          "decided when the payment is signed");
+    }
     if (allowed.count(key) == 0) {
       return Status::invalid_argument("unknown field " + quote(key) + " for mode " + mode->get<std::string>());
     }
   }
-  auto recipient = j.find("recipient");
-  if (recipient == j.end()) return Status::invalid_argument("field \"recipient\" is required (0x and 40 hex digits)");
-  auto rs = string_field("recipient", *recipient);
-  if (!rs.ok()) return rs.status();
-  r.recipient = std::move(*rs);
 
   if (r.mode == JobMode::kInventory) {
     if (auto all = j.find("all"); all != j.end()) {
@@ -120,22 +120,20 @@ Result<CreateJobRequest> parse_create_job(std::string_view body) {
 Result<PlanRequest> parse_plan(const std::multimap<std::string, std::string>& params) {
   PlanRequest r;
   bool has_amount = false;
-  bool has_recipient = false;
   for (const auto& [name, value] : params) {
     if (name == "amount") {
       if (has_amount) return Status::invalid_argument("parameter \"amount\" is given twice");
       has_amount = true;
       r.amount = value;
     } else if (name == "recipient") {
-      if (has_recipient) return Status::invalid_argument("parameter \"recipient\" is given twice");
-      has_recipient = true;
-      r.recipient = value;
+      return Status::invalid_argument(
+          "parameter \"recipient\" is not taken: protocol v2 spend proofs pay anyone (the payment names the "
+          "recipient when it is signed)");
     } else {
       return Status::invalid_argument("unknown parameter " + quote(name));
     }
   }
   if (!has_amount) return Status::invalid_argument("parameter \"amount\" is required (dollars, e.g. 12.34)");
-  if (!has_recipient) return Status::invalid_argument("parameter \"recipient\" is required (0x and 40 hex digits)");
   return r;
 }
 
@@ -145,7 +143,6 @@ json to_json(const JobRecord& r) {
   json j = {{"job", r.id},
             {"mode", r.spec.mode == JobMode::kInventory ? "inventory" : "seed"},
             {"state", r.state},
-            {"recipient", r.spec.recipient_text},
             {"done", r.done},
             {"total", r.total},
             {"proved", r.proved},
@@ -182,13 +179,12 @@ json to_json(const PlanResponse& r) {
     notes.push_back(json{{"note_id", n.note_id},
                          {"value_cents", n.value},
                          {"precompute_key", n.precompute.key},
-                         {"circuit", n.precompute.circuit},
+                         {"circuit", circuit_name(n.precompute.circuit)},
                          {"public_inputs", std::move(inputs)},
                          {"proof", std::move(proof)}});
   }
   return json{{"amount", format_dollars(r.amount)},
               {"amount_cents", r.amount},
-              {"recipient", r.recipient},
               {"total_cents", total},
               {"notes", std::move(notes)}};
 }

@@ -164,9 +164,9 @@ void JobRunner::execute(const std::string& id, const JobSpec& spec, const std::s
   };
   Result<PrecomputeReport> report = Status::internal("no mode");
   if (spec.mode == JobMode::kInventory) {
-    report = (*engine)->generate_spend_precomputes(spec.note_ids, spec.recipient, po);
+    report = (*engine)->generate_spend_precomputes(spec.note_ids, po);
   } else {
-    report = (*engine)->generate_all_precomputes(spec.note_id, spec.buckets, spec.recipient, po);
+    report = (*engine)->generate_all_precomputes(spec.note_id, spec.buckets, po);
   }
   sample_pool_stats();
   if (!report.ok()) return fail(report.status());

@@ -37,8 +37,6 @@ struct JobSpec {
   std::vector<std::int64_t> note_ids;  // inventory mode
   std::int64_t note_id = 0;            // seed mode
   std::vector<Cents> buckets;          // seed mode: each <= the note's value
-  Fr recipient;
-  std::string recipient_text;  // as given, for reports
 };
 
 struct JobRecord {

@@ -32,7 +32,6 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 
 constexpr const char* kPayee = "0x1111111111111111111111111111111111111111";
-constexpr const char* kOtherPayee = "0x2222222222222222222222222222222222222222";
 
 ProverConfig test_config(const fs::path& scratch) {
   ProverConfig c;
@@ -202,19 +201,18 @@ TEST_F(ServiceTest, HealthNeedsNoTokenAndNamesVersions) {
   ASSERT_EQ(r->status, 200);
   EXPECT_EQ(j["status"], "ok");
   EXPECT_EQ(j["api"], "v1");
-  EXPECT_EQ(j["protocol"], "v1");
+  EXPECT_EQ(j["protocol"], "v2");
   EXPECT_FALSE(j["version"].get<std::string>().empty());
   EXPECT_EQ(j["workers"], 2);
 }
 
 TEST_F(ServiceTest, WalletEndpointsNeedAValidToken) {
   start();
-  const std::vector<std::pair<std::string, std::string>> endpoints = {
-      {"GET", "/v1/jobs/job_0000000000000000"},
-      {"GET", "/v1/payments/plan?amount=1.00&recipient=" + std::string(kPayee)},
-      {"GET", "/v1/workers"},
-      {"GET", "/v1/dashboard"},
-      {"POST", "/v1/jobs"}};
+  const std::vector<std::pair<std::string, std::string>> endpoints = {{"GET", "/v1/jobs/job_0000000000000000"},
+                                                                      {"GET", "/v1/payments/plan?amount=1.00"},
+                                                                      {"GET", "/v1/workers"},
+                                                                      {"GET", "/v1/dashboard"},
+                                                                      {"POST", "/v1/jobs"}};
   const std::vector<httplib::Headers> bad = {{},
                                              {{"Authorization", "Basic YWxpY2U6eA=="}},
                                              {{"Authorization", "Bearer"}},
@@ -224,8 +222,7 @@ TEST_F(ServiceTest, WalletEndpointsNeedAValidToken) {
   for (const auto& [method, path] : endpoints) {
     for (const auto& headers : bad) {
       auto r = method == "GET" ? client_->Get(path, headers)
-                               : client_->Post(path, headers, R"({"mode":"inventory","all":true,"recipient":"x"})",
-                                               "application/json");
+                               : client_->Post(path, headers, R"({"mode":"inventory","all":true})", "application/json");
       json j = body_of(r);
       EXPECT_EQ(r->status, 401) << method << " " << path;
       EXPECT_FALSE(r->get_header_value("WWW-Authenticate").empty());
@@ -242,12 +239,11 @@ TEST_F(ServiceTest, WalletEndpointsNeedAValidToken) {
 TEST_F(ServiceTest, InventoryJobThenAPlanOfVerifiedReadyProofsAndWalletsStayApart) {
   start();
   // Bob cannot prove Alice's notes: they do not exist for him.
-  json denied =
-      post_job(bob_token_, {{"mode", "inventory"}, {"note_ids", {alice_notes_[0]}}, {"recipient", kPayee}}, 404);
+  json denied = post_job(bob_token_, {{"mode", "inventory"}, {"note_ids", {alice_notes_[0]}}}, 404);
   EXPECT_EQ(denied["error"], "note " + std::to_string(alice_notes_[0]) + " not found");
-  post_job(bob_token_, {{"mode", "seed"}, {"note_id", alice_notes_[2]}, {"recipient", kPayee}}, 404);
+  post_job(bob_token_, {{"mode", "seed"}, {"note_id", alice_notes_[2]}}, 404);
 
-  json created = post_job(alice_token_, {{"mode", "inventory"}, {"all", true}, {"recipient", kPayee}}, 202);
+  json created = post_job(alice_token_, {{"mode", "inventory"}, {"all", true}}, 202);
   const std::string job = created["job"];
   EXPECT_EQ(created["total"], 4);
   // Bob cannot see Alice's job either.
@@ -262,36 +258,37 @@ TEST_F(ServiceTest, InventoryJobThenAPlanOfVerifiedReadyProofsAndWalletsStayApar
   EXPECT_EQ(done["failed"], 0);
 
   // 0.67 = 64 + 2 + 1 cents: three notes, largest first, each with a proof that verifies alone.
-  auto r = client_->Get("/v1/payments/plan?amount=0.67&recipient=" + std::string(kPayee), auth(alice_token_));
+  auto r = client_->Get("/v1/payments/plan?amount=0.67", auth(alice_token_));
   json plan = body_of(r);
   ASSERT_EQ(r->status, 200) << r->body;
   EXPECT_EQ(plan["amount_cents"], 67);
   EXPECT_EQ(plan["total_cents"], 67);
   ASSERT_EQ(plan["notes"].size(), 3U);
-  const auto recipient = address_to_field(kPayee);
+  const SpendingKey alice_sk = SpendingKey::from_fr(*store_->get_spending_key("alice"));
   std::vector<Cents> values;
   for (const auto& n : plan["notes"]) {
     values.push_back(n["value_cents"]);
     EXPECT_EQ(n["circuit"], "spend");
     ASSERT_EQ(n["public_inputs"].size(), 4U);
     EXPECT_EQ(*Fr::from_string(n["public_inputs"][2].get<std::string>()), Fr::from_u64(n["value_cents"]));
-    EXPECT_EQ(*Fr::from_string(n["public_inputs"][3].get<std::string>()), *recipient);
+    // No recipient: the proof binds its note's spend authorization address.
+    const StoredNote note = *store_->get_note(n["note_id"].get<std::int64_t>());
+    EXPECT_EQ(*Fr::from_string(n["public_inputs"][3].get<std::string>()),
+              address_to_field(auth_address(alice_sk, note.commitment)));
     EXPECT_TRUE(verifies("spend", n));
   }
   EXPECT_EQ(values, (std::vector<Cents>{64, 2, 1}));
 
-  // No exact combination, proofs for another payee, or another wallet: 409 with what is missing.
-  for (const auto& [token, query] : std::vector<std::pair<std::string, std::string>>{
-           {alice_token_, "amount=0.08&recipient=" + std::string(kPayee)},
-           {alice_token_, "amount=0.67&recipient=" + std::string(kOtherPayee)},
-           {bob_token_, "amount=0.02&recipient=" + std::string(kPayee)}}) {
+  // No exact combination, or another wallet's notes: 409 with what is missing.
+  for (const auto& [token, query] :
+       std::vector<std::pair<std::string, std::string>>{{alice_token_, "amount=0.08"}, {bob_token_, "amount=0.02"}}) {
     auto miss = client_->Get("/v1/payments/plan?" + query, auth(token));
     body_of(miss);
     EXPECT_EQ(miss->status, 409) << query << " " << miss->body;
   }
 
   // The same job again is served from the cache.
-  json again = post_job(alice_token_, {{"mode", "inventory"}, {"note_ids", alice_notes_}, {"recipient", kPayee}}, 202);
+  json again = post_job(alice_token_, {{"mode", "inventory"}, {"note_ids", alice_notes_}}, 202);
   json cached = wait_for_job(alice_token_, again["job"]);
   EXPECT_EQ(cached["cached"], 4);
   EXPECT_EQ(cached["proved"], 0);
@@ -336,16 +333,14 @@ TEST_F(ServiceTest, InventoryJobThenAPlanOfVerifiedReadyProofsAndWalletsStayApar
 TEST_F(ServiceTest, SeedJobProvesASplitPerBucketUpToTheValue) {
   start();
   // Note 3 holds 64 cents: 128 is skipped before queueing.
-  json created =
-      post_job(alice_token_,
-               {{"mode", "seed"}, {"note_id", alice_notes_[2]}, {"buckets", {1, 128}}, {"recipient", kPayee}}, 202);
+  json created = post_job(alice_token_, {{"mode", "seed"}, {"note_id", alice_notes_[2]}, {"buckets", {1, 128}}}, 202);
   EXPECT_EQ(created["total"], 1);
   json done = wait_for_job(alice_token_, created["job"]);
   EXPECT_EQ(done["state"], "done") << done.dump();
   EXPECT_EQ(done["proved"], 1);
   EXPECT_EQ(done["buckets"], json::array({1}));
   // A seed precompute is a split, not a ready spend: the plan does not use it.
-  auto r = client_->Get("/v1/payments/plan?amount=0.01&recipient=" + std::string(kPayee), auth(alice_token_));
+  auto r = client_->Get("/v1/payments/plan?amount=0.01", auth(alice_token_));
   body_of(r);
   EXPECT_EQ(r->status, 409);
 }
@@ -371,18 +366,17 @@ TEST_F(ServiceTest, BadInputGetsAClearFourHundredNeverACrash) {
   const std::vector<Case> cases = {
       {"{", 400, "not valid JSON"},
       {"null", 400, "must be a JSON object"},
-      {R"({"mode":"inventory","all":true,"recipient":"0x12"})", 400, "invalid address"},
-      {R"({"mode":"inventory","all":true,"recipient":"0x11111111111111111111111111111111111111zz"})", 400, "not hex"},
-      {R"({"mode":"inventory","all":true,"note_ids":[1],"recipient":")" + addr + "\"}", 400, "either"},
-      {R"({"mode":"inventory","all":false,"recipient":")" + addr + "\"}", 400, "either"},
-      {R"({"mode":"inventory","note_ids":[1,1],"recipient":")" + addr + "\"}", 400, "listed twice"},
-      {R"({"mode":"inventory","note_ids":[999999],"recipient":")" + addr + "\"}", 404, "note 999999 not found"},
-      {R"({"mode":"inventory","note_ids":[)" + pending_id + R"(],"recipient":")" + addr + "\"}", 409, "not on chain"},
-      {R"({"mode":"inventory","note_ids":[1],"recipient":")" + addr + R"(","priority":1})", 400, "unknown field"},
-      {R"({"mode":"seed","note_id":1,"buckets":[3],"recipient":")" + addr + "\"}", 400, "not a power of two"},
-      {R"({"mode":"seed","note_id":1,"buckets":[131072],"recipient":")" + addr + "\"}", 400, "not a power of two"},
-      {R"({"mode":"seed","note_id":1,"buckets":[4],"recipient":")" + addr + "\"}", 400, "above the note's value"},
-      {R"({"mode":"seed","note_id":1,"buckets":[1,1],"recipient":")" + addr + "\"}", 400, "listed twice"},
+      {R"({"mode":"inventory","all":true,"recipient":"0x12"})", 400, "\"recipient\" is not taken"},
+      {R"({"mode":"inventory","all":true,"note_ids":[1]})", 400, "either"},
+      {R"({"mode":"inventory","all":false})", 400, "either"},
+      {R"({"mode":"inventory","note_ids":[1,1]})", 400, "listed twice"},
+      {R"({"mode":"inventory","note_ids":[999999]})", 404, "note 999999 not found"},
+      {R"({"mode":"inventory","note_ids":[)" + pending_id + "]}", 409, "not on chain"},
+      {R"({"mode":"inventory","note_ids":[1],"priority":1})", 400, "unknown field"},
+      {R"({"mode":"seed","note_id":1,"buckets":[3]})", 400, "not a power of two"},
+      {R"({"mode":"seed","note_id":1,"buckets":[131072]})", 400, "not a power of two"},
+      {R"({"mode":"seed","note_id":1,"buckets":[4]})", 400, "above the note's value"},
+      {R"({"mode":"seed","note_id":1,"buckets":[1,1]})", 400, "listed twice"},
   };
   for (const auto& c : cases) {
     auto r = client_->Post(jobs_path, auth(alice_token_), c.body, "application/json");
@@ -400,18 +394,17 @@ TEST_F(ServiceTest, BadInputGetsAClearFourHundredNeverACrash) {
   body_of(form);
 
   const std::vector<std::pair<std::string, std::string>> plans = {
-      {"amount=abc&recipient=" + addr, "invalid amount"},
-      {"amount=-1&recipient=" + addr, ""},
-      {"amount=0&recipient=" + addr, ""},
-      {"amount=1.234&recipient=" + addr, ""},
-      {"amount=1e3&recipient=" + addr, ""},
-      {"amount=99999999999999999999999&recipient=" + addr, ""},
-      {"amount=1310.72&recipient=" + addr, ""},
-      {"amount=1.00&recipient=0xdead", "invalid address"},
-      {"amount=1.00", "\"recipient\" is required"},
-      {"recipient=" + addr, "\"amount\" is required"},
-      {"amount=1.00&amount=2.00&recipient=" + addr, "given twice"},
-      {"amount=1.00&recipient=" + addr + "&fee=1", "unknown parameter"},
+      {"amount=abc", "invalid amount"},
+      {"amount=-1", ""},
+      {"amount=0", ""},
+      {"amount=1.234", ""},
+      {"amount=1e3", ""},
+      {"amount=99999999999999999999999", ""},
+      {"amount=1310.72", ""},
+      {"amount=1.00&recipient=" + addr, "\"recipient\" is not taken"},
+      {"", "\"amount\" is required"},
+      {"amount=1.00&amount=2.00", "given twice"},
+      {"amount=1.00&fee=1", "unknown parameter"},
   };
   for (const auto& [query, message] : plans) {
     auto r = client_->Get("/v1/payments/plan?" + query, auth(alice_token_));
@@ -468,16 +461,17 @@ TEST_F(ServiceTest, FuzzedRequestsAlwaysGetWellFormedJsonAnswers) {
   std::mt19937_64 rng(::testing::UnitTest::GetInstance()->random_seed());
   auto pick = [&](std::size_t n) { return static_cast<std::size_t>(rng() % n); };
   const std::vector<std::string> seeds = {
-      R"({"mode":"inventory","note_ids":[1,2],"recipient":"0x1111111111111111111111111111111111111111"})",
+      R"({"mode":"inventory","note_ids":[1,2]})",
+      R"({"mode":"inventory","all":true})",
+      R"({"mode":"seed","note_id":1,"buckets":[1,2,4]})",
       R"({"mode":"inventory","all":true,"recipient":"0x1111111111111111111111111111111111111111"})",
-      R"({"mode":"seed","note_id":1,"buckets":[1,2,4],"recipient":"0x1111111111111111111111111111111111111111"})",
       R"([1,2,{"a":null}])",
       "{}",
       "",
       "null",
       std::string(70 * 1024, '['),
       std::string(5000, '[') + std::string(5000, ']'),
-      R"({"mode":"inventory","note_ids":[1e400],"recipient":""})",
+      R"({"mode":"inventory","note_ids":[1e400]})",
       "\"\\ud800\"",
       "{\"mode\":\"\xff\"}"};
   const std::vector<std::string> paths = {"/v1/jobs",         "/v1/jobs/job_0123456789abcdef",
@@ -488,8 +482,9 @@ TEST_F(ServiceTest, FuzzedRequestsAlwaysGetWellFormedJsonAnswers) {
                                           "/%ff%fe",          "/v1/jobs/" + std::string(300, 'a')};
   const std::vector<std::string> queries = {
       "",
+      "?amount=1.00",
       "?amount=1.00&recipient=" + std::string(kPayee),
-      "?amount=0.03&recipient=",
+      "?amount=0.03",
       "?amount=%ff&recipient=%00",
       "?amount",
       "?=&=&",
@@ -534,10 +529,9 @@ TEST_F(ServiceTest, FuzzedRequestsAlwaysGetWellFormedJsonAnswers) {
   };
   auto plan_query = [&] {
     std::string amount = std::vector<std::string>{"1.00", "0.03", "0.01", "1310.71", "12.345", "7"}[pick(6)];
-    std::string recipient = pick(2) == 0 ? kPayee : kOtherPayee;
     if (pick(2) == 0) amount = mutate(amount);
-    if (pick(3) == 0) recipient = mutate(recipient);
-    std::string q = "?amount=" + encode(amount) + "&recipient=" + encode(recipient);
+    std::string q = "?amount=" + encode(amount);
+    if (pick(4) == 0) q += "&recipient=" + encode(pick(2) == 0 ? std::string(kPayee) : mutate(kPayee));
     if (pick(8) == 0) q += "&" + encode(mutate("x")) + "=1";
     return q;
   };
