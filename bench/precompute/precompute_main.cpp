@@ -39,6 +39,10 @@
 namespace bucketpay::bench {
 namespace {
 
+// The circuits' artifact names.
+const std::string kSplit(circuit_name(CircuitKind::kSplit));
+const std::string kSpend(circuit_name(CircuitKind::kSpend));
+
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 using nlohmann::json;
@@ -186,7 +190,7 @@ Result<Limits> prepare_limits(const Env& env, const Fixture& fx) {
   auto p = bb::Process::start({env.bb, 1, env.tmp / "limits-bb.log", {}, env.crs});
   if (!p.ok()) return p.status();
   l.bb = std::move(*p);
-  for (const char* name : {"split", "spend"}) {
+  for (const std::string& name : {kSplit, kSpend}) {
     auto c = bb::load_circuit_artifact(env.artifacts.at(name), name);
     if (!c.ok()) return c.status();
     auto vk = l.bb->compute_vk(*c);
@@ -197,22 +201,22 @@ Result<Limits> prepare_limits(const Env& env, const Fixture& fx) {
   // The witnesses, once, from bucketpay's witness server (witness time is not part of a limit).
   WitnessProcess::Options wo{"node",
                              env.root / "scripts" / "witness_server.mjs",
-                             {{"split", env.artifacts.at("split")}, {"spend", env.artifacts.at("spend")}},
+                             {{kSplit, env.artifacts.at(kSplit)}, {kSpend, env.artifacts.at(kSpend)}},
                              env.tmp / "limits-node.log"};
   auto wp = WitnessProcess::start(wo);
   if (!wp.ok()) return wp.status();
   for (const auto& in : fx.split_proofs()) {
-    auto w = (*wp)->execute("split", in.inputs_json, std::nullopt);
+    auto w = (*wp)->execute(kSplit, in.inputs_json, std::nullopt);
     if (!w.ok()) return w.status();
     l.split_witnesses.push_back(std::move(*w));
   }
   for (const auto& in : fx.spend_proofs()) {
-    auto w = (*wp)->execute("spend", in.inputs_json, std::nullopt);
+    auto w = (*wp)->execute(kSpend, in.inputs_json, std::nullopt);
     if (!w.ok()) return w.status();
     l.spend_witnesses.push_back(std::move(*w));
   }
   // Warm-up: bb reads the CRS on its first proof; that is not proving time.
-  auto warm = l.bb->prove(l.circuits.at("split"), l.vks.at("split"), l.split_witnesses[0]);
+  auto warm = l.bb->prove(l.circuits.at(kSplit), l.vks.at(kSplit), l.split_witnesses[0]);
   if (!warm.ok()) return warm.status();
   return l;
 }
@@ -338,9 +342,9 @@ Result<Round> run_round(const Env& env, const Fixture& fx, Limits& limits, const
   Round r;
   const double n = static_cast<double>(kBuckets.size());
   std::cerr << "round " << round + 1 << ": limits" << std::flush;
-  auto split = limits.measure("split", limits.split_witnesses, fx.split_proofs());
+  auto split = limits.measure(kSplit, limits.split_witnesses, fx.split_proofs());
   if (!split.ok()) return split.status();
-  auto spend = limits.measure("spend", limits.spend_witnesses, fx.spend_proofs());
+  auto spend = limits.measure(kSpend, limits.spend_witnesses, fx.spend_proofs());
   if (!spend.ok()) return spend.status();
   r["split_prove_1t_sum_s"] = split->first;
   r["split_verify_1t_sum_s"] = split->second;
@@ -353,14 +357,14 @@ Result<Round> run_round(const Env& env, const Fixture& fx, Limits& limits, const
     std::cerr << ", baseline sequential" << std::flush;
     auto seq = baseline->run(fx.split_proofs(), 1);
     if (!seq.ok()) return seq.status().with_context("baseline");
-    BUCKETPAY_RETURN_IF_ERROR(limits.check("split", seq->proofs, fx.split_proofs()));
+    BUCKETPAY_RETURN_IF_ERROR(limits.check(kSplit, seq->proofs, fx.split_proofs()));
     r["baseline_sequential_s"] = seq->seconds;
     r["baseline_witness_process_mean_s"] = seq->witness_process_s / n;
     r["baseline_prove_process_mean_s"] = seq->prove_process_s / n;
     std::cerr << ", baseline " << opt.baseline_workers << " workers" << std::flush;
     auto par = baseline->run(fx.split_proofs(), opt.baseline_workers);
     if (!par.ok()) return par.status().with_context("baseline");
-    BUCKETPAY_RETURN_IF_ERROR(limits.check("split", par->proofs, fx.split_proofs()));
+    BUCKETPAY_RETURN_IF_ERROR(limits.check(kSplit, par->proofs, fx.split_proofs()));
     r["baseline_parallel_s"] = par->seconds;
   }
 
@@ -473,7 +477,7 @@ int run(int argc, char** argv) {
     std::cerr << "precompute_bench: " << st.message() << "\n";
     return 1;
   }
-  for (const char* c : {"split", "spend"}) env.artifacts[c] = env.circuits_dir / (std::string(c) + ".json");
+  for (const std::string& c : {kSplit, kSpend}) env.artifacts[c] = env.circuits_dir / (c + ".json");
   env.tmp = fs::temp_directory_path() / ("bucketpay-precompute-bench-" + std::to_string(::getpid()));
   std::error_code ec;
   fs::create_directories(env.tmp, ec);

@@ -283,7 +283,8 @@ Status proofs_fixture(const fs::path& out, const fs::path& root, const fs::path&
     const Fr root_fr = (*engine)->tree().root();
     const SplitStatement st = split_statement(owned, root_fr, 4, *outputs);
     ProofResult r = (*pool)->prove_now(
-        {"split8", "split", split_inputs_json(owned, *path, root_fr, 4, *outputs), st.public_inputs()});
+        {"split8", std::string(circuit_name(CircuitKind::kSplit)), split_inputs_json(owned, *path, root_fr, 4, *outputs),
+         st.public_inputs()});
     if (!r.proof.ok()) return r.proof.status().with_context("8-output split proof");
     auto e = entry(r.proof->public_inputs, r.proof->proof, 4, 4);
     if (!e.ok()) return e.status();
