@@ -266,7 +266,7 @@ CommandList add_relay_subcommands(CLI::App& app, std::ostream& out, std::ostream
   flags->quote_validity =
       init->add_option("--quote-validity", o->quote_validity_s, "seconds a quote is honoured (default 60)");
   flags->gas_spend_base =
-      init->add_option("--gas-spend-base", o->gas_spend_base, "spendBatch gas: fixed part (default 310000)");
+      init->add_option("--gas-spend-base", o->gas_spend_base, "spendBatch gas: fixed part (default 340000)");
   flags->gas_spend_per_note =
       init->add_option("--gas-spend-per-note", o->gas_spend_per_note, "spendBatch gas per note (default 390000)");
   flags->gas_split = init->add_option("--gas-split", o->gas_split, "split gas (default 1120000)");

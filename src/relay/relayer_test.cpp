@@ -210,11 +210,11 @@ TEST_F(RelayerTest, QuotesNameTheRelayerAndRefuseImpossibleSizes) {
   EXPECT_EQ(q->fee_recipient, account_);
   EXPECT_EQ(q->pool, pool_);
   EXPECT_EQ(q->chain_id, testing::kChainId);
-  EXPECT_EQ(q->gas, 310'000U + 3U * 390'000U);
+  EXPECT_EQ(q->gas, 340'000U + 3U * 390'000U);
   EXPECT_EQ(q->gas_price, U256(2'000'000'000ULL));  // base 1 gwei + priority 1 gwei
   EXPECT_EQ(q->valid_until, testing::kStartMs / 1000 + 60);
-  // 1,480,000 gas * 2 gwei * 3000 * 1.2 = 10.656 tokens.
-  EXPECT_EQ(q->fee, U256(10'656'000'000'000'000'000ULL));
+  // 1,510,000 gas * 2 gwei * 3000 * 1.2 = 10.872 tokens.
+  EXPECT_EQ(q->fee, U256(10'872'000'000'000'000'000ULL));
   EXPECT_EQ(relayer_->quote(BundleKind::kSplit, 2).status().code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(relayer_->quote(BundleKind::kSpendBatch, 0).status().code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(relayer_->quote(BundleKind::kSpendBatch, 31).status().code(), StatusCode::kInvalidArgument);

@@ -76,10 +76,10 @@ TEST_F(RelayServerTest, QuoteAnswersTheSpecsFieldsAndRefusesBadParameters) {
   ASSERT_TRUE(q.ok()) << q.status().to_string();
   EXPECT_EQ(q->kind, BundleKind::kSpendBatch);
   EXPECT_EQ(q->notes, 3U);
-  EXPECT_EQ(q->fee, eth::U256(10'656'000'000'000'000'000ULL));
+  EXPECT_EQ(q->fee, eth::U256(10'872'000'000'000'000'000ULL));
   EXPECT_EQ(q->fee_recipient, account_);
-  EXPECT_EQ(q->gas, 1'480'000U);
-  EXPECT_EQ(a.body["fee"], "10656000000000000000");  // base units: a decimal string
+  EXPECT_EQ(q->gas, 1'510'000U);
+  EXPECT_EQ(a.body["fee"], "10872000000000000000");  // base units: a decimal string
   EXPECT_EQ(a.body["gas_price"], "2000000000");
   EXPECT_EQ(get("/v1/relay/quote?kind=split").status, 200);
   EXPECT_EQ(get("/v1/relay/quote?kind=split&notes=1").status, 200);
