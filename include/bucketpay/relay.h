@@ -48,6 +48,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "bucketpay/clock.h"
 #include "bucketpay/eth.h"
