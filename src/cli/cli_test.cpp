@@ -173,12 +173,12 @@ class CliStore : public ::testing::Test {
 
 TEST_F(CliStore, AnUnknownWalletIsAnErrorNamingIt) {
   for (const std::vector<std::string>& args : {std::vector<std::string>{"balance"},
-                                              {"history"},
-                                              {"deposit", "1.00"},
-                                              {"precompute", "status"},
-                                              {"key", "show"},
-                                              {"note", "list"},
-                                              {"token", "create"}}) {
+                                               {"history"},
+                                               {"deposit", "1.00"},
+                                               {"precompute", "status"},
+                                               {"key", "show"},
+                                               {"note", "list"},
+                                               {"token", "create"}}) {
     std::vector<std::string> with_wallet = args;
     with_wallet.insert(with_wallet.end(), {"--wallet", "bob"});
     const CliRun r = run(with_wallet);

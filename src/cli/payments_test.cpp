@@ -268,6 +268,48 @@ TEST_F(PaymentsCli, ReportsWorkOfflineAndTheNodeCanBeChanged) {
   EXPECT_EQ(balance()["offline"], false);
 }
 
+// `bucketpay deploy` on anvil: a TestToken, the verifiers and the Pool from a key in a file, the
+// contracts file written and taken by `init`; a Pool for an existing token, its unit from the
+// token's decimals; refusals before anything is sent.
+TEST_F(PaymentsCli, DeployWritesTheContractsFileInitReads) {
+  // anvil's account 2 (a public test key), so that the fixture's deployer keeps its own nonces.
+  const fs::path key_file = dir_ / "deployer.key";
+  std::ofstream(key_file) << "0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a\n";
+  const std::string out = (dir_ / "deployed.json").string();
+  EXPECT_EQ(run({"deploy", "--rpc-url", chain_->url(), "--key-file", key_file.string(), "--out", out}).code, 2);
+  EXPECT_NE(last_error().find("--token ADDRESS"), std::string::npos) << last_error();
+  EXPECT_EQ(run({"deploy", "--key", "0x01"}).code, 2);  // no key on the command line
+
+  auto deployed = run(
+      {"deploy", "--rpc-url", chain_->url(), "--test-token", "--key-file", key_file.string(), "--out", out, "--json"});
+  ASSERT_EQ(deployed.code, 0) << last_error();
+  std::ifstream in(out);
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto contracts = devnet::contracts_from_json(text);
+  ASSERT_TRUE(contracts.ok()) << contracts.status().to_string() << text;
+  EXPECT_EQ(json::parse(deployed.out)["pool"], contracts->pool.to_checksum());
+  EXPECT_EQ(contracts->unit, eth::U256(10'000));
+  // Independently of the CLI: the Pool's code is there and it holds the token it says.
+  eth::PoolClient pool(*rpc_, contracts->pool, {});
+  auto token = pool.token();
+  ASSERT_TRUE(token.ok());
+  EXPECT_EQ(*token, contracts->token);
+  EXPECT_EQ(
+      run({"deploy", "--rpc-url", chain_->url(), "--test-token", "--key-file", key_file.string(), "--out", out}).code,
+      1);  // never over an earlier record
+  auto init = run({"init", "--rpc-url", chain_->url(), "--contracts", out});
+  ASSERT_EQ(init.code, 0) << last_error();
+  EXPECT_NE(init.out.find(contracts->pool.to_checksum()), std::string::npos) << init.out;
+
+  const std::string second = (dir_ / "second.json").string();
+  deployed = run({"deploy", "--rpc-url", chain_->url(), "--token", contracts_.token.to_checksum(), "--key-file",
+                  key_file.string(), "--out", second, "--json"});
+  ASSERT_EQ(deployed.code, 0) << last_error();
+  json j = json::parse(deployed.out);
+  EXPECT_EQ(j["token"], contracts_.token.to_checksum());
+  EXPECT_EQ(j["unit"], "10000");  // TestToken's 6 decimals: 10^4 base units per cent
+}
+
 // What a deposit lacks is said in dollars and in words, not in token base units or a node's error.
 TEST_F(PaymentsCli, ADepositSaysWhatTheAccountLacksInDollarsAndWords) {
   auto init = run({"init", "--rpc", chain_->url(), "--contracts", (dir_ / "contracts.json").string(), "--json"});
