@@ -188,6 +188,9 @@ TEST_F(CliStore, AnUnknownWalletIsAnErrorNamingIt) {
   }
   const CliRun known = run({"precompute", "status", "--wallet", "alice"});
   EXPECT_EQ(known.status, 0) << known.err;
+  // What is the store's and what is the wallet's is said.
+  EXPECT_NE(known.out.find("jobs (all wallets): pending 0"), std::string::npos) << known.out;
+  EXPECT_NE(known.out.find("notes of wallet alice: 0"), std::string::npos) << known.out;
 }
 
 TEST_F(CliStore, ConflictingOptionsAreRefused) {

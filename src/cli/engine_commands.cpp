@@ -326,9 +326,12 @@ class Runner {
                   .dump()
            << "\n";
     } else {
-      out_ << "precomputes " << *precomputes << "\njobs: pending " << counts->pending << ", running " << counts->running
-           << ", done " << counts->done << ", failed " << counts->failed << "\nnotes " << notes->size()
-           << ", tree leaves " << *leaves << "\n";
+      // Precomputes and jobs are the store's (every wallet's); notes are this wallet's.
+      out_ << "precomputes " << *precomputes << " (all wallets of the store)\njobs (all wallets): pending "
+           << counts->pending << ", running " << counts->running << ", done " << counts->done << ", failed "
+           << counts->failed;
+      if (counts->failed > 0) out_ << " (`bucketpay precompute retry` tries them again)";
+      out_ << "\nnotes of wallet " << o_->wallet << ": " << notes->size() << "; tree leaves " << *leaves << "\n";
     }
     return kExitOk;
   }
