@@ -58,8 +58,10 @@ unit=$(jq -r .unit "$state/contracts.json")
 
 step "A relayer: bucketpay relay on 127.0.0.1, sending payments from its own account"
 pool=$(jq -r .pool "$state/contracts.json")
-# Its own store: its account key is made and sealed there; its fees follow gas at \$3,000 per ETH.
-"$bp" relay init --db "$state/relay.db" --rpc-url "$rpc" --pool "$pool" --eth-price 3000 --json >"$state/relay.json"
+# Its own store: its account key is made and sealed there. Its fee: the gas a payment costs at the
+# node's gas price, at --eth-price tokens per ETH, plus 20 %. Anvil's gas costs what Ethereum's
+# does; ETH at 3 test dollars makes a fee about a cent, as on a rollup with a thousandth of that gas price.
+"$bp" relay init --db "$state/relay.db" --rpc-url "$rpc" --pool "$pool" --eth-price 3 --json >"$state/relay.json"
 relayer_account=$(jq -r .account "$state/relay.json")
 echo "relayer account $relayer_account"
 "$devnet" fund --rpc "$rpc" --contracts "$state/contracts.json" --to "$relayer_account" --eth 10 --tokens 0

@@ -14,6 +14,9 @@ ctest --test-dir "$build" --output-on-failure -j 2 || status=1
 echo "== circuits (node --test)"
 node --test --test-concurrency=1 circuits/tests/ || status=1
 
+echo "== docs/first-payment.md, its commands run literally on anvil"
+scripts/first_payment_test.sh "$build" || status=1
+
 echo "== generated files match a fresh regeneration"
 scripts/check_generated.sh || status=1
 

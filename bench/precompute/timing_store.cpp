@@ -84,6 +84,9 @@ Status TimingStore::fail_job(std::int64_t job_id, std::string_view error, bool p
 Result<std::int64_t> TimingStore::reset_running_jobs() {
   return timed([&] { return inner_->reset_running_jobs(); });
 }
+Result<std::int64_t> TimingStore::retry_failed_jobs(std::span<const std::string> keys) {
+  return timed([&] { return inner_->retry_failed_jobs(keys); });
+}
 Result<Job> TimingStore::get_job(std::int64_t id) {
   return timed([&] { return inner_->get_job(id); });
 }

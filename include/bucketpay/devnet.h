@@ -41,6 +41,15 @@ Result<Artifact> load_artifact(const std::filesystem::path& artifacts_dir, std::
 Result<Contracts> deploy(eth::Rpc& rpc, eth::Wallet& deployer, const std::filesystem::path& artifacts_dir,
                          const eth::U256& unit);
 
+// The same on any EVM chain (nothing here is anvil's): with `token`, the Pool holds that ERC-20
+// (which must have code) and no TestToken is deployed. Each deployment waits for its receipt.
+Result<Contracts> deploy_with_token(eth::Rpc& rpc, eth::Wallet& deployer, const std::filesystem::path& artifacts_dir,
+                                    const eth::U256& unit, const eth::Address& token);
+
+// Checks a deployment against the chain: code at every address, and the Pool's TOKEN() and UNIT()
+// as recorded (kFailedPrecondition naming what differs).
+Status verify(eth::Rpc& rpc, const Contracts& contracts);
+
 // Gives `account` `wei` of ether (anvil_setBalance; development nodes only).
 Status set_balance(eth::Rpc& rpc, const eth::Address& account, const eth::U256& wei);
 

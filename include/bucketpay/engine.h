@@ -12,7 +12,9 @@
 // Every proof is a job in the store first (idempotent on its key), then proved by the ProverPool,
 // verified, and stored with its job marked done in one transaction. Asking for a precompute that
 // exists returns it without proving (the proof cache). After a crash, resume() proves the jobs
-// left unfinished. The tree is the store's leaves; a note must have a leaf index to be proved.
+// left unfinished. Asking again for a proof whose job failed tries it again (its job goes back to
+// pending with fresh tries): a failure never leaves a note unproved for good. The tree is the store's leaves; a note
+// must have a leaf index to be proved.
 //
 // Thread safety: an Engine is used by one thread at a time (its pool is internally parallel).
 #pragma once
@@ -39,6 +41,8 @@ struct PrecomputeOptions {
   std::size_t batch_size = 0;  // proofs claimed and handed to the workers at a time; 0: automatic
   // Progress: proofs finished (proved, failed or cached) of the total, after each one.
   std::function<void(std::size_t done, std::size_t total)> on_progress;
+  // Called once for each of this request's proofs that failed, before on_progress counts it.
+  std::function<void()> on_failed;
   const CancelToken* cancel = nullptr;
   std::string batch;  // a name for this request's jobs; empty: generated
 };
@@ -85,7 +89,8 @@ class Engine {
   // Inventory mode: one spend proof per note.
   Result<PrecomputeReport> generate_spend_precomputes(std::span<const std::int64_t> note_ids,
                                                       const PrecomputeOptions& options = {});
-  // Proves every pending job in the store (after a crash: running ones are reset first).
+  // Proves every pending job in the store (after a crash: running ones are reset first); the
+  // report's precomputes are those it made, its progress counts every pending job.
   Result<PrecomputeReport> resume(const PrecomputeOptions& options = {});
 
   // The same jobs as generate_all_precomputes / generate_spend_precomputes, put in the store
@@ -123,7 +128,8 @@ class Engine {
   Result<std::vector<Job>> spend_jobs(std::span<const std::int64_t> note_ids);
   // Stores the jobs not cached yet under the report's batch; fills batch, cached and enqueued.
   Status enqueue(const std::vector<Job>& jobs, const PrecomputeOptions& options, PrecomputeReport& report);
-  Result<PrecomputeReport> run(std::vector<Job> jobs, const PrecomputeOptions& options);
+  // `resuming`: `jobs` is empty and every job claimed is this run's (its progress and its report).
+  Result<PrecomputeReport> run(std::vector<Job> jobs, const PrecomputeOptions& options, bool resuming = false);
   // Proves jobs claimed by run() and records each result (record_result, from the prover's threads).
   Status prove_claimed(const std::vector<Job>& claimed, RunState& state);
   // A job decoded once (its spec, its note) and its proof request (engine.cpp).

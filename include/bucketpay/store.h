@@ -318,6 +318,11 @@ class ProofStore {
   // At start-up, before any worker runs: jobs left running by a process that died go back to
   // pending, tries kept. Returns how many. Never call it while workers (of any process) run.
   virtual Result<std::int64_t> reset_running_jobs() = 0;
+  // The failed jobs with these keys (every failed job when `keys` is empty) go back to pending with
+  // tries 0 and no error, keeping their place in the queue, for another attempt (a failure may
+  // have been passing: a prover that crashed, a machine out of memory). One transaction. Returns
+  // how many.
+  virtual Result<std::int64_t> retry_failed_jobs(std::span<const std::string> keys) = 0;
   virtual Result<Job> get_job(std::int64_t id) = 0;  // kNotFound
   // Jobs by id; only the batch's when given.
   virtual Result<std::vector<Job>> list_jobs(std::optional<std::string_view> batch) = 0;

@@ -116,12 +116,31 @@ struct WalletConfig {
   InventoryPolicy policy = InventoryPolicy::defaults();
 };
 
+// What a wait is at, for a progress line: confirmations of a block, or a payment to land.
+struct WaitProgress {
+  std::string what;                 // "confirmations of block 120", "payment 7 to land"
+  std::uint64_t head = 0;           // the chain's head
+  std::uint64_t target = 0;         // the head the wait needs (0: none, a payment waits for events)
+  std::uint64_t confirmations = 0;  // of `want` so far (confirmation waits)
+  std::uint64_t want = 0;
+  double elapsed_s = 0;
+  double timeout_s = 0;
+  bool done = false;  // the last call of this wait
+};
+
 struct WalletOptions {
+  // The node for this session instead of the configured one (`--rpc-url`, ETH_RPC_URL); empty: the
+  // wallet's own (WalletConfig::rpc_url).
+  std::string rpc_url;
   // Starts a prover when one is needed (inventory, rebalance, on-demand splits); null: commands
   // that need proofs fail with kFailedPrecondition.
   std::function<Result<std::unique_ptr<ProverPool>>()> start_prover;
   // Proving progress (inventory, rebalance).
   std::function<void(std::size_t done, std::size_t total)> on_progress;
+  // Called for each proof of build_inventory() that failed, before on_progress counts it.
+  std::function<void()> on_failed;
+  // Called at every poll of a wait (wait_confirmed, wait_settled), and once with done = true.
+  std::function<void(const WaitProgress&)> on_wait;
   // How long to wait for a receipt, and for deposits to reach the confirmation depth.
   std::chrono::milliseconds receipt_timeout{120'000};
   std::chrono::milliseconds poll_interval{200};
@@ -164,6 +183,7 @@ struct BalanceReport {
   std::uint32_t other_notes = 0;                 // notes whose value is not a denomination (change)
   Cents other_value = 0;
   std::uint64_t synced_block = 0;
+  std::optional<std::int64_t> synced_at_ms;  // when the last sync finished (Unix ms), if one did
 };
 
 struct PaymentReport {
@@ -249,7 +269,9 @@ class Wallet {
 
   // Deposits `amount` as denomination notes (InventoryPolicy::deposit_values) with one
   // depositMany, approving the Pool first when needed; waits for the receipt, then (when
-  // `wait_confirmed`) until the notes are confirmed and synced.
+  // `wait_confirmed`) until the notes are confirmed and synced. A wait that times out after the
+  // deposit landed is kTimeout saying so (its transaction and block): the deposit is not to be
+  // made again; `sync` confirms its notes once the chain has moved on.
   Result<DepositReport> deposit(Cents amount, bool wait_confirmed = true);
   // Proves the spend of every spendable note that has no ready proof (and every queued job).
   Result<InventoryReport> build_inventory();
@@ -270,10 +292,12 @@ class Wallet {
   Result<PaymentReport> wait_settled(const PaymentReport& paid);
 
   Result<BalanceReport> balance();
+  // The same from the store alone, without a node (what the last sync saw).
+  static Result<BalanceReport> stored_balance(Store& store, std::string_view name);
   Result<std::vector<Payment>> history();
 
   // Blocks until the chain head reaches `block` + confirmations, then syncs (kTimeout after
-  // options.receipt_timeout on the wallet's clock).
+  // options.receipt_timeout on the wallet's clock, saying how many confirmations the block has).
   Status wait_confirmed(std::uint64_t block);
 
  private:
@@ -295,6 +319,8 @@ class Wallet {
   Result<eth::Bytes> record_deposit(const std::vector<Cents>& values, DepositReport& report);
   // Approves the Pool for the token once, when the allowance is below `wei`.
   Status approve_if_needed(const eth::U256& wei, DepositReport& report);
+  // A node's "insufficient funds" (for gas) said in words, naming the account; other errors as they are.
+  [[nodiscard]] Status explain_gas(const Status& st) const;
   // Queues spend proofs for the wallet's notes on chain that have neither a proof nor a job.
   Status queue_spend_proofs();
 

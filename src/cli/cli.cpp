@@ -2,6 +2,7 @@
 
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -11,6 +12,7 @@
 #include "bucketpay/merkle_tree.h"
 #include "bucketpay/note.h"
 #include "bucketpay/poseidon2.h"
+#include "cli/deploy_command.h"
 #include "cli/engine_commands.h"
 #include "cli/relay_commands.h"
 #include "cli/wallet_commands.h"
@@ -135,11 +137,53 @@ int cmd_tree(Context& ctx, const std::vector<std::string>& leaf_texts, std::uint
   return valid ? kExitOk : kExitFailure;
 }
 
+// The subcommand of `parent` named `word`, or null.
+CLI::App* find_command(CLI::App& parent, const std::string& word) {
+  auto found = parent.get_subcommands([&](CLI::App* sub) { return sub->get_name() == word; });
+  return found.empty() ? nullptr : found.front();
+}
+
+// Before CLI11 parses: `bucketpay help [COMMAND...]` prints that command's help, and a word
+// where a command is expected that names none is an error naming it (CLI11 would only say that
+// an argument was not expected). Returns the exit status when it answered.
+std::optional<int> answer_command_words(CLI::App& app, int argc, const char* const* argv, Context& ctx) {
+  CLI::App* current = &app;
+  std::string path;
+  int i = 1;
+  const bool help = argc > 1 && std::string(argv[1]) == "help";
+  if (help) ++i;
+  for (; i < argc; ++i) {
+    const std::string word = argv[i];
+    if (word.empty() || word[0] == '-') break;
+    if (current->get_subcommands([](CLI::App*) { return true; }).empty()) break;
+    CLI::App* next = find_command(*current, word);
+    if (next == nullptr) {
+      const std::string name = path.empty() ? word : path + " " + word;
+      ctx.err << "bucketpay: error: unknown command '" << name << "' (see bucketpay "
+              << (path.empty() ? "" : path + " ") << "--help)\n";
+      return kExitUsage;
+    }
+    path += (path.empty() ? "" : " ") + word;
+    current = next;
+  }
+  if (!help) return std::nullopt;
+  std::string text = current->help();
+  // CLI11 names only the last word in a subcommand's usage line.
+  if (!path.empty()) {
+    const std::string usage = "Usage: " + current->get_name();
+    if (const auto at = text.find(usage); at != std::string::npos) {
+      text.replace(at, usage.size(), "Usage: bucketpay " + path);
+    }
+  }
+  ctx.out << text;
+  return kExitOk;
+}
+
 }  // namespace
 
 int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err) {
   Context ctx{out, err};
-  CLI::App app{"bucketpay: instant private payments from precomputed zero-knowledge proofs"};
+  CLI::App app{"bucketpay: instant private payments from precomputed zero-knowledge proofs", "bucketpay"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "bucketpay 0.1.0");
 
@@ -169,6 +213,7 @@ int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err)
   const auto engine_commands = add_engine_commands(app, out, err);
   const auto wallet_commands = add_wallet_commands(app, out, err);
   const auto relay_commands = add_relay_commands(app, out, err);
+  const auto deploy_commands = add_deploy_command(app, out, err);
 
   std::vector<std::string> tree_leaves;
   std::uint64_t tree_index = 0;
@@ -178,6 +223,7 @@ int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err)
   tree_cmd->add_option("--path", tree_index, "the leaf whose path to print")->capture_default_str();
   tree_cmd->add_flag("--json", as_json, "print JSON");
 
+  if (auto answered = answer_command_words(app, argc, argv, ctx)) return *answered;
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -203,9 +249,10 @@ int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err)
     if (decomp->parsed()) return cmd_decompose(ctx, amount_text, cents_unit, as_json);
     if (note->parsed()) return cmd_note(ctx, note_value, as_json);
     if (tree_cmd->parsed()) return cmd_tree(ctx, tree_leaves, tree_index, as_json);
-    for (const auto* commands : {&engine_commands, &wallet_commands, &relay_commands}) {
+    for (const auto* commands : {&engine_commands, &wallet_commands, &relay_commands, &deploy_commands}) {
       for (const auto& [sub, handler] : *commands) {
-        if (sub->parsed()) return handler();
+        // The deepest command given (`inventory status`, not `inventory`).
+        if (sub->parsed() && sub->get_subcommands().empty()) return handler();
       }
     }
   } catch (const std::exception& e) {

@@ -1,6 +1,12 @@
 // Runs the real `bucketpay` binary and checks its output and exit status.
 #include <gtest/gtest.h>
+#include <poll.h>
+#include <pty.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
+#include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -17,12 +23,12 @@ struct CliRun {
   std::string err;
 };
 
-CliRun run_cli(std::vector<std::string> args) {
-  const auto err_path = std::filesystem::temp_directory_path() /
-                        ("bucketpay-cli-test-" + std::to_string(::getpid()) + ".err");
+CliRun run_cli(std::vector<std::string> args, std::vector<std::pair<std::string, std::string>> env = {}) {
+  const auto err_path =
+      std::filesystem::temp_directory_path() / ("bucketpay-cli-test-" + std::to_string(::getpid()) + ".err");
   std::filesystem::remove(err_path);
   args.insert(args.begin(), BUCKETPAY_CLI_BINARY);
-  auto child = Subprocess::spawn({.argv = args, .env = {}, .cwd = {}, .stderr_path = err_path});
+  auto child = Subprocess::spawn({.argv = args, .env = std::move(env), .cwd = {}, .stderr_path = err_path});
   EXPECT_TRUE(child.ok()) << child.status().to_string();
   child->close_stdin();
   std::string out;
@@ -78,7 +84,8 @@ TEST(Cli, NoteNeverPrintsSecrets) {
 }
 
 TEST(Cli, BadInputIsOneLineAndExitTwo) {
-  const std::string p = "21888242871839275222246405745257275088548364400416034343698204186575808495617";  // the modulus itself
+  const std::string p =
+      "21888242871839275222246405745257275088548364400416034343698204186575808495617";  // the modulus itself
   const std::vector<std::vector<std::string>> bad = {
       {},
       {"nonsense"},
@@ -111,6 +118,161 @@ TEST(Cli, BadInputIsOneLineAndExitTwo) {
     EXPECT_EQ(r.err.find('\n'), r.err.size() - 1) << "not one line: " << r.err;
     EXPECT_EQ(r.err.rfind("bucketpay: error: ", 0), 0U) << r.err;
   }
+}
+
+// A one-line usage error on stderr, exit status 2, nothing on stdout.
+void expect_usage_error(const CliRun& r, const std::string& says) {
+  EXPECT_EQ(r.status, 2) << r.err;
+  EXPECT_TRUE(r.out.empty()) << r.out;
+  EXPECT_EQ(r.err.rfind("bucketpay: error: ", 0), 0U) << r.err;
+  EXPECT_EQ(r.err.find('\n'), r.err.size() - 1) << "not one line: " << r.err;
+  EXPECT_NE(r.err.find(says), std::string::npos) << r.err;
+}
+
+TEST(Cli, AnUnknownCommandIsNamed) {
+  expect_usage_error(run_cli({"foo"}), "unknown command 'foo'");
+  expect_usage_error(run_cli({"key", "shw"}), "unknown command 'key shw'");
+  expect_usage_error(run_cli({"precompute", "stauts", "--db", "/nonexistent"}), "unknown command 'precompute stauts'");
+  expect_usage_error(run_cli({"help", "bar"}), "unknown command 'bar'");
+}
+
+TEST(Cli, HelpPrintsTheHelpOfACommand) {
+  CliRun r = run_cli({"help"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("Usage: bucketpay"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("deposit"), std::string::npos) << r.out;
+  r = run_cli({"help", "key", "backup"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("--out"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("Usage: bucketpay key backup [OPTIONS]"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("--policy"), std::string::npos) << r.out;
+}
+
+// Wallet commands against a store with one wallet ("alice", a key only).
+class CliStore : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() / ("bucketpay-cli-store-" + std::to_string(::getpid()));
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+    db_ = (dir_ / "w.db").string();
+    const CliRun r = run({"init", "--wallet", "alice"});
+    ASSERT_EQ(r.status, 0) << r.err;
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  CliRun run(std::vector<std::string> args) {
+    args.push_back("--db");
+    args.push_back(db_);
+    return run_cli(std::move(args), {{"BUCKETPAY_PASSPHRASE", "cli test passphrase"}, {"BUCKETPAY_KDF", "fast"}});
+  }
+
+  std::filesystem::path dir_;
+  std::string db_;
+};
+
+TEST_F(CliStore, AnUnknownWalletIsAnErrorNamingIt) {
+  for (const std::vector<std::string>& args : {std::vector<std::string>{"balance"},
+                                               {"history"},
+                                               {"deposit", "1.00"},
+                                               {"precompute", "status"},
+                                               {"key", "show"},
+                                               {"note", "list"},
+                                               {"token", "create"}}) {
+    std::vector<std::string> with_wallet = args;
+    with_wallet.insert(with_wallet.end(), {"--wallet", "bob"});
+    const CliRun r = run(with_wallet);
+    EXPECT_EQ(r.status, 1) << args[0] << ": " << r.err;
+    EXPECT_TRUE(r.out.empty()) << args[0] << ": " << r.out;
+    EXPECT_NE(r.err.find("no wallet 'bob'"), std::string::npos) << args[0] << ": " << r.err;
+  }
+  const CliRun known = run({"precompute", "status", "--wallet", "alice"});
+  EXPECT_EQ(known.status, 0) << known.err;
+  // What is the store's and what is the wallet's is said.
+  EXPECT_NE(known.out.find("jobs (all wallets): pending 0"), std::string::npos) << known.out;
+  EXPECT_NE(known.out.find("notes of wallet alice: 0"), std::string::npos) << known.out;
+}
+
+TEST_F(CliStore, ConflictingOptionsAreRefused) {
+  expect_usage_error(run({"init", "--wallet", "carol", "--policy", "1=3,1=4"}), "1 is given twice");
+  expect_usage_error(run({"init", "--wallet", "carol", "--rpc", "http://127.0.0.1:1", "--policy", "1=3,2=1,1=4"}),
+                     "given twice");
+  const std::string contracts = (dir_ / "contracts.json").string();
+  expect_usage_error(run({"init", "--wallet", "carol", "--rpc", "http://127.0.0.1:1", "--contracts", contracts,
+                          "--pool", "0x00000000000000000000000000000000000000aa"}),
+                     "excludes");
+}
+
+// `bucketpay ARGS` on a pseudo-terminal of its own, without BUCKETPAY_PASSPHRASE: answers each
+// prompt (text ending in ": ") with the next of `answers`. Returns the exit status and all it wrote.
+CliRun run_on_terminal(const std::vector<std::string>& args, const std::vector<std::string>& answers) {
+  std::vector<std::string> argv_text = {BUCKETPAY_CLI_BINARY};
+  argv_text.insert(argv_text.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (auto& a : argv_text) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  int master = -1;
+  const pid_t pid = ::forkpty(&master, nullptr, nullptr, nullptr);
+  if (pid == 0) {
+    ::unsetenv("BUCKETPAY_PASSPHRASE");
+    ::setenv("BUCKETPAY_KDF", "fast", 1);
+    ::execv(argv[0], argv.data());
+    ::_exit(127);
+  }
+  EXPECT_GT(pid, 0);
+  std::string seen;
+  std::size_t answered = 0;
+  std::size_t scanned = 0;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (std::chrono::steady_clock::now() < deadline) {
+    pollfd p{master, POLLIN, 0};
+    if (::poll(&p, 1, 100) > 0) {
+      char buf[256];
+      const ssize_t n = ::read(master, buf, sizeof buf);
+      if (n <= 0) break;  // the child is gone (EIO)
+      seen.append(buf, static_cast<std::size_t>(n));
+    }
+    const std::size_t prompt = seen.find(": ", scanned);
+    if (prompt != std::string::npos && seen.find("passphrase", scanned) < prompt && answered < answers.size()) {
+      const std::string line = answers[answered++] + "\n";
+      EXPECT_EQ(::write(master, line.data(), line.size()), static_cast<ssize_t>(line.size()));
+      scanned = prompt + 2;
+    }
+  }
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  ::close(master);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, seen, ""};
+}
+
+TEST_F(CliStore, InitOnATerminalAsksTwiceAndRefusesAWeakPassphrase) {
+  const std::string db = (dir_ / "new.db").string();
+  CliRun r = run_on_terminal({"init", "--db", db}, {"short"});
+  EXPECT_EQ(r.status, 2) << r.out;
+  EXPECT_NE(r.out.find("the passphrase has 5 characters; a new one needs 12 or more"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("again"), std::string::npos) << "refused before asking again: " << r.out;
+  EXPECT_FALSE(std::filesystem::exists(db));
+
+  r = run_on_terminal({"init", "--db", db}, {"a long passphrase", "a long passphrasE"});
+  EXPECT_EQ(r.status, 2) << r.out;
+  EXPECT_NE(r.out.find("the two passphrases differ"), std::string::npos) << r.out;
+  EXPECT_FALSE(std::filesystem::exists(db));
+
+  r = run_on_terminal({"init", "--db", db}, {"a long passphrase", "a long passphrase"});
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("the same passphrase again: "), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("a long passphrase"), std::string::npos) << "echoed: " << r.out;
+  // The store opens with it (and a script gives it in the environment).
+  r = run_cli({"key", "show", "--db", db}, {{"BUCKETPAY_PASSPHRASE", "a long passphrase"}});
+  EXPECT_EQ(r.status, 0) << r.err;
+
+  const std::string weak_db = (dir_ / "weak.db").string();
+  r = run_on_terminal({"init", "--db", weak_db, "--allow-weak-passphrase"}, {"short", "short"});
+  EXPECT_EQ(r.status, 0) << r.out;
+  // Scripts: a passphrase in the environment is taken as it is, asked nothing.
+  r = run_cli({"init", "--db", (dir_ / "script.db").string()},
+              {{"BUCKETPAY_PASSPHRASE", "short"}, {"BUCKETPAY_KDF", "fast"}});
+  EXPECT_EQ(r.status, 0) << r.err;
 }
 
 }  // namespace

@@ -34,8 +34,15 @@ bool is_postgres_url(const std::string& db) {
 
 CommonOptions::CommonOptions() : circuits((fs::path(BUCKETPAY_BUILD_DIR) / "circuits").string()) {}
 
-Result<StoreOptions> store_options_from_env() {
-  auto pass = read_passphrase("bucketpay passphrase: ");
+Result<StoreOptions> store_options_from_env(bool new_store, bool allow_short_passphrase) {
+  constexpr std::size_t kMinPassphrase = 12;
+  auto pass = new_store
+                  ? read_new_passphrase("new bucketpay passphrase: ", "the same passphrase again: ", kMinPassphrase,
+                                        allow_short_passphrase)
+                  : read_passphrase("bucketpay passphrase: ");
+  if (!pass.ok() && new_store && pass.status().message().find("characters; a new one needs") != std::string::npos) {
+    return Status::invalid_argument(pass.status().message() + " (--allow-weak-passphrase takes it)");
+  }
   if (!pass.ok()) return pass.status();
   StoreOptions so;
   so.passphrase = *pass;
@@ -57,9 +64,21 @@ Result<std::unique_ptr<Store>> open_store(const CommonOptions& o, bool create) {
     return Status::failed_precondition("no store at " + db.string() + "; run `bucketpay init --db " + db.string() +
                                        "` first");
   }
-  auto so = store_options_from_env();
+  const bool new_store = create && !fs::exists(db, ec);
+  auto so = store_options_from_env(new_store, o.allow_short_passphrase);
   if (!so.ok()) return so.status();
   return open_sqlite_store(db, *so);
+}
+
+Result<std::unique_ptr<Store>> open_wallet_store(const CommonOptions& o) {
+  auto store = open_store(o, false);
+  if (!store.ok()) return store.status();
+  auto key = (*store)->get_spending_key(o.wallet);
+  if (key.ok()) return store;
+  if (key.status().code() != StatusCode::kNotFound) return key.status().with_context("wallet " + o.wallet);
+  const std::string where = is_postgres_url(o.db) ? "the PostgreSQL store" : o.db;
+  return Status::not_found("no wallet '" + o.wallet + "' in " + where + " (create it with `bucketpay init --wallet " +
+                           o.wallet + "`)");
 }
 
 Result<std::unique_ptr<PgStore>> open_pg(const CommonOptions& o) {

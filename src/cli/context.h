@@ -35,16 +35,21 @@ struct CommonOptions {
   int timeout_s = 120;
   bool sequential = false;
   bool stats = false;
+  bool allow_short_passphrase = false;  // init
 
   CommonOptions();
 };
 
 // The passphrase ($BUCKETPAY_PASSPHRASE or a prompt) and, with BUCKETPAY_KDF=fast (tests only),
 // a cheap key derivation for new stores.
-Result<StoreOptions> store_options_from_env();
+// For a new store (`new_store`), a passphrase asked on a terminal is asked twice and one under 12
+// characters refused unless `allow_short_passphrase` (read_new_passphrase).
+Result<StoreOptions> store_options_from_env(bool new_store = false, bool allow_short_passphrase = false);
 // The store named by --db: a PostgreSQL URL (postgresql://, postgres://) or a SQLite file, which
 // must exist unless `create`.
 Result<std::unique_ptr<Store>> open_store(const CommonOptions& o, bool create);
+// open_store(o, false), then kNotFound naming --wallet unless the store has that wallet.
+Result<std::unique_ptr<Store>> open_wallet_store(const CommonOptions& o);
 Result<std::unique_ptr<PgStore>> open_pg(const CommonOptions& o);
 // The directory for local files (the verification-key cache): the SQLite store's; for a PostgreSQL
 // store, that of $BUCKETPAY_DB when it names a file, else ~/.bucketpay (never a path made of a URL).

@@ -60,6 +60,8 @@ class Runner {
   }
 
   Result<std::unique_ptr<Store>> open_store(bool create) { return cli::open_store(*o_, create); }
+  // The store, which must hold the wallet --wallet names.
+  Result<std::unique_ptr<Store>> open_wallet_store() { return cli::open_wallet_store(*o_); }
   Result<std::unique_ptr<PgStore>> open_pg() { return cli::open_pg(*o_); }
   Result<std::unique_ptr<ProverPool>> start_pool() { return cli::start_pool(*o_); }
 
@@ -68,7 +70,7 @@ class Runner {
     auto value = parse_amount(o_->value, AmountUnit::kDollars, kMaxNoteValue);
     if (!value.ok()) return fail(value.status());
     if (o_->count < 1 || o_->count > 100000) return fail(Status::invalid_argument("--count must be 1..100000"));
-    auto store = open_store(false);
+    auto store = open_wallet_store();
     if (!store.ok()) return fail(store.status());
     auto sk = (*store)->get_spending_key(o_->wallet);
     if (!sk.ok()) return fail(sk.status().with_context("wallet " + o_->wallet));
@@ -104,7 +106,7 @@ class Runner {
   }
 
   int note_list() {
-    auto store = open_store(false);
+    auto store = open_wallet_store();
     if (!store.ok()) return fail(store.status());
     auto notes = (*store)->list_notes(o_->wallet, std::nullopt);
     if (!notes.ok()) return fail(notes.status());
@@ -146,7 +148,7 @@ class Runner {
         }
       }
     }
-    auto store = open_store(false);
+    auto store = open_wallet_store();
     if (!store.ok()) return fail(store.status());
     std::vector<std::int64_t> ids = o_->note_ids;
     if (mode == "inventory" && o_->all_notes) {
@@ -167,13 +169,20 @@ class Runner {
     po.parallel = !o_->sequential;
     po.batch_size = o_->batch_size;
     po.on_progress = [&](std::size_t done, std::size_t total) { progress.update(done, total); };
+    po.on_failed = [&] { progress.fail(); };
+    if (mode == "retry") {
+      auto retried = (*store)->retry_failed_jobs({});
+      if (!retried.ok()) return fail(retried.status());
+      if (!o_->json_out)
+        err_ << "bucketpay: " << count_of(static_cast<std::size_t>(*retried), "failed job") << " to try again\n";
+    }
     const auto t0 = std::chrono::steady_clock::now();
     Result<PrecomputeReport> report = Status::internal("no mode");
     if (mode == "seed") {
       report = (*engine)->generate_all_precomputes(o_->note_id, buckets, po);
     } else if (mode == "inventory") {
       report = (*engine)->generate_spend_precomputes(ids, po);
-    } else {
+    } else {  // resume, retry
       report = (*engine)->resume(po);
     }
     progress.finish();
@@ -239,8 +248,13 @@ class Runner {
       return;
     }
     out_ << "precomputes ready: " << r.precomputes.size() << " (proved " << r.proved << ", from cache " << r.cached
-         << ", failed " << r.failed << ") in " << seconds << " s with " << pool.workers() << " workers x "
-         << pool.threads_per_worker() << " threads\n";
+         << ", failed " << r.failed << ") in " << format_duration(seconds) << " with "
+         << count_of(static_cast<std::size_t>(pool.workers()), "worker") << " x "
+         << count_of(static_cast<std::size_t>(pool.threads_per_worker()), "thread") << "\n";
+    if (r.failed > 0) {
+      out_ << "  " << count_of(r.failed, "proof") << " failed; `bucketpay precompute retry` tries "
+           << (r.failed == 1 ? "it" : "them") << " again\n";
+    }
     for (const auto& e : r.errors) out_ << "  failed: " << e << "\n";
     if (o_->stats) print_stats(stats);
   }
@@ -274,7 +288,7 @@ class Runner {
 
   // A new API token for the wallet, printed once (only its hash is kept, in the store).
   int token_create() {
-    auto store = open_store(false);
+    auto store = open_wallet_store();
     if (!store.ok()) return fail(store.status());
     if (auto sk = (*store)->get_spending_key(o_->wallet); !sk.ok())
       return fail(sk.status().with_context("wallet " + o_->wallet));
@@ -290,7 +304,7 @@ class Runner {
   }
 
   int status() {
-    auto store = open_store(false);
+    auto store = open_wallet_store();
     if (!store.ok()) return fail(store.status());
     auto counts = (*store)->job_counts(std::nullopt);
     if (!counts.ok()) return fail(counts.status());
@@ -312,9 +326,12 @@ class Runner {
                   .dump()
            << "\n";
     } else {
-      out_ << "precomputes " << *precomputes << "\njobs: pending " << counts->pending << ", running " << counts->running
-           << ", done " << counts->done << ", failed " << counts->failed << "\nnotes " << notes->size()
-           << ", tree leaves " << *leaves << "\n";
+      // Precomputes and jobs are the store's (every wallet's); notes are this wallet's.
+      out_ << "precomputes " << *precomputes << " (all wallets of the store)\njobs (all wallets): pending "
+           << counts->pending << ", running " << counts->running << ", done " << counts->done << ", failed "
+           << counts->failed;
+      if (counts->failed > 0) out_ << " (`bucketpay precompute retry` tries them again)";
+      out_ << "\nnotes of wallet " << o_->wallet << ": " << notes->size() << "; tree leaves " << *leaves << "\n";
     }
     return kExitOk;
   }
@@ -366,6 +383,10 @@ CommandList add_engine_commands(CLI::App& app, std::ostream& out, std::ostream& 
   add_store_options(resume, *o);
   add_engine_options(resume, *o);
   list.emplace_back(resume, [runner] { return runner->precompute("resume"); });
+  auto* retry = pre->add_subcommand("retry", "Try the failed jobs again (fresh tries), with the unfinished ones");
+  add_store_options(retry, *o);
+  add_engine_options(retry, *o);
+  list.emplace_back(retry, [runner] { return runner->precompute("retry"); });
   auto* status = pre->add_subcommand("status", "Jobs, precomputes and notes in the store");
   add_store_options(status, *o);
   list.emplace_back(status, [runner] { return runner->status(); });

@@ -174,6 +174,160 @@ class PaymentsCli : public ::testing::Test {
   std::unique_ptr<testing::RelayProcess> relay_;
 };
 
+// anvil mines a block per transaction and none otherwise: `init` sees it and needs no
+// confirmations, so a deposit returns once it landed. With confirmations the chain never gives,
+// the wait says what it waits for, and its timeout says the deposit landed and how to go on.
+TEST_F(PaymentsCli, ADepositOnAnAutoMiningAnvilDoesNotWaitForBlocksThatNeverCome) {
+  const std::string contracts = (dir_ / "contracts.json").string();
+  auto init = run({"init", "--rpc", chain_->url(), "--contracts", contracts, "--policy", "1=1", "--json"});
+  ASSERT_EQ(init.code, 0) << last_error();
+  json j = json::parse(init.out);
+  EXPECT_EQ(j["confirmations"], 0);
+  ASSERT_TRUE(chain_->fund(*eth::Address::from_string(j["account"].get<std::string>()), 1'000).is_ok());
+  const auto t0 = std::chrono::steady_clock::now();
+  auto dep = run({"deposit", "0.03"});
+  ASSERT_EQ(dep.code, 0) << dep.out << last_error();
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(30));
+  EXPECT_EQ(balance()["on_chain_cents"], 3);
+
+  const std::string patient_db = (dir_ / "patient.db").string();
+  init = run(
+      {"init", "--db", patient_db, "--rpc", chain_->url(), "--contracts", contracts, "--confirmations", "2", "--json"});
+  ASSERT_EQ(init.code, 0) << last_error();
+  j = json::parse(init.out);
+  EXPECT_EQ(j["confirmations"], 2);
+  ASSERT_TRUE(chain_->fund(*eth::Address::from_string(j["account"].get<std::string>()), 1'000).is_ok());
+  dep = run({"deposit", "0.05", "--db", patient_db, "--wait-timeout", "3"});
+  EXPECT_EQ(dep.code, 1);
+  std::ifstream in(dir_ / "stderr.log");
+  const std::string err((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_NE(err.find("waiting for 2 confirmations of block "), std::string::npos) << err;
+  EXPECT_NE(err.find("bucketpay: error: the deposit landed (tx 0x"), std::string::npos) << err;
+  EXPECT_NE(err.find("has 0 of 2 confirmations after 3 s"), std::string::npos) << err;
+  EXPECT_NE(err.find("do not deposit again: `bucketpay sync`"), std::string::npos) << err;
+  // It did land: two more blocks and a sync confirm it.
+  ASSERT_TRUE(testing::anvil_mine(*rpc_, 2).is_ok());
+  ASSERT_EQ(run({"sync", "--db", patient_db}).code, 0) << last_error();
+  auto b = run({"balance", "--db", patient_db, "--json"});
+  ASSERT_EQ(b.code, 0) << last_error();
+  EXPECT_EQ(json::parse(b.out)["on_chain_cents"], 5);
+}
+
+// balance and history answer from the store when the node does not (saying so, and how old the
+// data is); `--rpc-url` names another node for one command, `config set rpc-url` for good.
+TEST_F(PaymentsCli, ReportsWorkOfflineAndTheNodeCanBeChanged) {
+  auto init = run({"init", "--rpc-url", chain_->url(), "--contracts", (dir_ / "contracts.json").string(), "--policy",
+                   "1=1", "--json"});
+  ASSERT_EQ(init.code, 0) << last_error();
+  ASSERT_TRUE(
+      chain_->fund(*eth::Address::from_string(json::parse(init.out)["account"].get<std::string>()), 100).is_ok());
+  ASSERT_EQ(run({"deposit", "0.03"}).code, 0) << last_error();
+  json b = balance();
+  EXPECT_EQ(b["offline"], false);
+  ASSERT_TRUE(b["synced_at_ms"].is_number()) << b.dump();
+
+  const std::string dead = "http://127.0.0.1:1";
+  auto offline = run({"balance", "--json", "--rpc-url", dead});
+  ASSERT_EQ(offline.code, 0) << last_error();
+  b = json::parse(offline.out);
+  EXPECT_EQ(b["offline"], true);
+  EXPECT_EQ(b["on_chain_cents"], 3);
+  EXPECT_EQ(last_error().rfind("bucketpay: offline (", 0), 0U) << last_error();
+  EXPECT_NE(last_error().find("cannot reach"), std::string::npos) << last_error();
+  offline = run({"balance", "--rpc-url", dead});
+  ASSERT_EQ(offline.code, 0) << last_error();
+  EXPECT_NE(offline.out.find(" ago)\n"), std::string::npos) << offline.out;
+  auto history = run({"history", "--json", "--rpc-url", dead});
+  ASSERT_EQ(history.code, 0) << last_error();
+  ASSERT_EQ(json::parse(history.out).size(), 1U) << history.out;
+
+  // The inventory's state needs no node at all.
+  auto status = run({"inventory", "status", "--json"});
+  ASSERT_EQ(status.code, 0) << last_error();
+  json inv = json::parse(status.out);
+  EXPECT_EQ(inv["on_chain_cents"], 3);
+  EXPECT_EQ(inv["ready_cents"], 0);
+  EXPECT_EQ(inv["jobs"]["pending"], 2);  // the landed notes' spend proofs, queued by the sync
+  status = run({"inventory", "status"});
+  ASSERT_EQ(status.code, 0) << last_error();
+  EXPECT_NE(status.out.find("proof jobs: 2 pending, 0 running, 0 failed"), std::string::npos) << status.out;
+
+  // A node that does not answer is not kept; one that has the Pool is.
+  EXPECT_EQ(run({"config", "set", "rpc-url", dead}).code, 1);
+  EXPECT_EQ(run({"config", "set", "colour", "red"}).code, 2);
+  std::string localhost = chain_->url();
+  localhost.replace(localhost.find("127.0.0.1"), 9, "localhost");
+  auto set = run({"config", "set", "rpc-url", localhost});
+  ASSERT_EQ(set.code, 0) << last_error();
+  EXPECT_EQ(set.out, "rpc-url " + localhost + " (was " + chain_->url() + ")\n");
+  auto s = store();
+  auto stored = s->get_setting("default", "rpc_url");
+  ASSERT_TRUE(stored.ok() && stored->has_value());
+  EXPECT_EQ(**stored, localhost);
+  EXPECT_EQ(balance()["offline"], false);
+}
+
+// `bucketpay deploy` on anvil: a TestToken, the verifiers and the Pool from a key in a file, the
+// contracts file written and taken by `init`; a Pool for an existing token, its unit from the
+// token's decimals; refusals before anything is sent.
+TEST_F(PaymentsCli, DeployWritesTheContractsFileInitReads) {
+  // anvil's account 2 (a public test key), so that the fixture's deployer keeps its own nonces.
+  const fs::path key_file = dir_ / "deployer.key";
+  std::ofstream(key_file) << "0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a\n";
+  const std::string out = (dir_ / "deployed.json").string();
+  EXPECT_EQ(run({"deploy", "--rpc-url", chain_->url(), "--key-file", key_file.string(), "--out", out}).code, 2);
+  EXPECT_NE(last_error().find("--token ADDRESS"), std::string::npos) << last_error();
+  EXPECT_EQ(run({"deploy", "--key", "0x01"}).code, 2);  // no key on the command line
+
+  auto deployed = run(
+      {"deploy", "--rpc-url", chain_->url(), "--test-token", "--key-file", key_file.string(), "--out", out, "--json"});
+  ASSERT_EQ(deployed.code, 0) << last_error();
+  std::ifstream in(out);
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto contracts = devnet::contracts_from_json(text);
+  ASSERT_TRUE(contracts.ok()) << contracts.status().to_string() << text;
+  EXPECT_EQ(json::parse(deployed.out)["pool"], contracts->pool.to_checksum());
+  EXPECT_EQ(contracts->unit, eth::U256(10'000));
+  // Independently of the CLI: the Pool's code is there and it holds the token it says.
+  eth::PoolClient pool(*rpc_, contracts->pool, {});
+  auto token = pool.token();
+  ASSERT_TRUE(token.ok());
+  EXPECT_EQ(*token, contracts->token);
+  EXPECT_EQ(
+      run({"deploy", "--rpc-url", chain_->url(), "--test-token", "--key-file", key_file.string(), "--out", out}).code,
+      1);  // never over an earlier record
+  auto init = run({"init", "--rpc-url", chain_->url(), "--contracts", out});
+  ASSERT_EQ(init.code, 0) << last_error();
+  EXPECT_NE(init.out.find(contracts->pool.to_checksum()), std::string::npos) << init.out;
+
+  const std::string second = (dir_ / "second.json").string();
+  deployed = run({"deploy", "--rpc-url", chain_->url(), "--token", contracts_.token.to_checksum(), "--key-file",
+                  key_file.string(), "--out", second, "--json"});
+  ASSERT_EQ(deployed.code, 0) << last_error();
+  json j = json::parse(deployed.out);
+  EXPECT_EQ(j["token"], contracts_.token.to_checksum());
+  EXPECT_EQ(j["unit"], "10000");  // TestToken's 6 decimals: 10^4 base units per cent
+}
+
+// What a deposit lacks is said in dollars and in words, not in token base units or a node's error.
+TEST_F(PaymentsCli, ADepositSaysWhatTheAccountLacksInDollarsAndWords) {
+  auto init = run({"init", "--rpc", chain_->url(), "--contracts", (dir_ / "contracts.json").string(), "--json"});
+  ASSERT_EQ(init.code, 0) << last_error();
+  const auto account = *eth::Address::from_string(json::parse(init.out)["account"].get<std::string>());
+  ASSERT_TRUE(chain_->fund(account, 150).is_ok());  // $1.50
+  EXPECT_EQ(run({"deposit", "2.00"}).code, 1);
+  EXPECT_EQ(last_error(), "bucketpay: error: the account " + account.to_checksum() +
+                              " holds $1.50 of the Pool's token; the deposit needs $2.00: send it tokens first")
+      << last_error();
+  ASSERT_TRUE(devnet::set_balance(*rpc_, account, eth::U256(0)).is_ok());
+  EXPECT_EQ(run({"deposit", "1.00"}).code, 1);
+  EXPECT_EQ(last_error().rfind("bucketpay: error: the account " + account.to_checksum() +
+                                   " has too little ETH to pay for the gas of its transaction: send it some ETH",
+                               0),
+            0U)
+      << last_error();
+}
+
 TEST_F(PaymentsCli, InitDepositInventoryAndBadInputWithoutARelayer) {
   // Protocol v1's payee is refused with a clear line; so is a malformed relayer URL.
   for (const std::vector<std::string>& bad :

@@ -42,13 +42,16 @@ constexpr Cents kMaxDepositCents = 100'000'000;
 
 struct WalletFlags : CommonOptions {
   // init
-  std::optional<std::string> rpc;
+  std::optional<std::string> rpc;      // init's --rpc (alias --rpc-url; default $ETH_RPC_URL)
+  std::optional<std::string> rpc_url;  // other commands: this node instead of the wallet's
+  std::string config_key;
+  std::string config_value;
   std::optional<std::string> pool;
   std::optional<std::string> contracts;
   std::optional<std::string> payee;  // protocol v1's: refused with a clear error
   std::optional<std::string> relayer;
   std::uint64_t payment_deadline = 300;
-  std::uint64_t confirmations = 2;
+  std::optional<std::uint64_t> confirmations;  // default: 2, or 0 on a chain that mines on demand
   std::optional<std::uint64_t> start_block;
   std::string policy = "default";
   // amounts and payments
@@ -56,6 +59,7 @@ struct WalletFlags : CommonOptions {
   std::string to;
   std::string on_missing = "refuse";
   bool no_wait = false;
+  int wait_timeout_s = 120;
   int rounds = 1;
   int interval_s = 10;
   bool once = false;
@@ -65,6 +69,42 @@ struct WalletFlags : CommonOptions {
 };
 
 std::string dollars(Cents c) { return "$" + format_dollars(c); }
+
+// " (5 min ago)" after a synced block, from when the sync finished; nothing before a first sync.
+std::string sync_age(const std::optional<std::int64_t>& synced_at_ms) {
+  if (!synced_at_ms) return " (never synced)";
+  const auto now_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count();
+  const double age_s = static_cast<double>(std::max<std::int64_t>(0, now_ms - *synced_at_ms)) / 1000.0;
+  return " (" + format_duration(age_s) + " ago)";
+}
+
+// Whether the node mines a block per transaction and none otherwise (anvil's and hardhat's
+// auto-mining, without a block time): anvil_getAutomine / hardhat_getAutomine answer true. Any
+// other answer (a public node: method not found) is no.
+bool mines_on_demand(eth::Rpc& rpc) {
+  for (const char* method : {"anvil_getAutomine", "hardhat_getAutomine"}) {
+    auto answer = rpc.raw_request(method, "[]");
+    if (answer.ok()) return *answer == "true";
+  }
+  return false;
+}
+
+// "waiting for 2 confirmations of block 120: block 121 of 122, 3.0 s elapsed (gives up after 2 min 00 s)"
+std::string describe_wait(const WaitProgress& w) {
+  std::string text = "waiting for ";
+  if (w.want > 0) {
+    text += count_of(w.want, "confirmation") + " of " + w.what.substr(w.what.find("block")) + ": block " +
+            std::to_string(w.head) + " of " + std::to_string(w.target) + " (" + std::to_string(w.confirmations) +
+            " of " + std::to_string(w.want) + ")";
+  } else {
+    text += w.what + ": chain at block " + std::to_string(w.head);
+  }
+  text += ", " + format_duration(w.elapsed_s) + " elapsed";
+  if (!w.done) text += " (gives up after " + format_duration(w.timeout_s) + ")";
+  return text;
+}
 
 class WalletRunner {
  public:
@@ -90,11 +130,19 @@ class WalletRunner {
     if (o_->payment_deadline < 30 || o_->payment_deadline > 86'400) {
       return fail(Status::invalid_argument("--payment-deadline must be 30..86400 seconds"));
     }
+    auto policy = InventoryPolicy::parse(o_->policy);
+    if (!policy.ok()) return fail(Status::invalid_argument("--policy: " + policy.status().message()));
     const bool chain = o_->rpc.has_value() || o_->pool.has_value() || o_->contracts.has_value();
+    if (chain && !o_->rpc) {
+      // As Foundry's tools do: the node from $ETH_RPC_URL when no --rpc-url is given.
+      if (const char* env = std::getenv("ETH_RPC_URL"); env != nullptr && *env != '\0') o_->rpc = env;
+    }
     if (!chain && o_->relayer) return fail(Status::invalid_argument("--relayer needs a chain: --rpc and --pool"));
     WalletConfig config;
     if (chain) {
-      if (!o_->rpc) return fail(Status::invalid_argument("--rpc URL is needed with --pool/--contracts"));
+      if (!o_->rpc) {
+        return fail(Status::invalid_argument("--rpc-url URL (or $ETH_RPC_URL) is needed with --pool/--contracts"));
+      }
       config.rpc_url = *o_->rpc;
       if (o_->contracts) {
         std::ifstream in(*o_->contracts);
@@ -114,10 +162,8 @@ class WalletRunner {
       if (config.pool.is_zero()) return fail(Status::invalid_argument("--pool ADDRESS or --contracts FILE is needed"));
       config.relayer = o_->relayer.value_or("");
       config.payment_deadline = o_->payment_deadline;
-      config.confirmations = o_->confirmations;
+      config.confirmations = o_->confirmations.value_or(2);
       if (o_->start_block) config.start_block = *o_->start_block;
-      auto policy = InventoryPolicy::parse(o_->policy);
-      if (!policy.ok()) return fail(policy.status());
       config.policy = *policy;
     }
     auto store = open_store(*o_, true);
@@ -146,6 +192,12 @@ class WalletRunner {
       auto code = (*rpc)->get_code(config.pool);
       if (!code.ok()) return fail(code.status().with_context("connecting to " + config.rpc_url));
       if (code->empty()) return fail(Status::failed_precondition("no contract at " + config.pool.to_hex()));
+      if (!o_->confirmations && mines_on_demand(**rpc)) {
+        // anvil and hardhat mine a block per transaction and none otherwise: a confirmation would
+        // never come.
+        config.confirmations = 0;
+        automine_ = true;
+      }
     }
     if (Status st = Wallet::create(**store, o_->wallet, config); !st.is_ok()) return fail(st);
     auto w = open_wallet(**store, false);
@@ -157,6 +209,7 @@ class WalletRunner {
                    {"pool", config.pool.to_checksum()},
                    {"relayer", config.relayer},
                    {"payment_deadline_s", config.payment_deadline},
+                   {"confirmations", config.confirmations},
                    {"db", o_->db}}
                   .dump()
            << "\n";
@@ -168,6 +221,8 @@ class WalletRunner {
            << "relayer           " << (config.relayer.empty() ? "(none: give pay --relayer URL)" : config.relayer)
            << "\n"
            << "payment deadline  " << config.payment_deadline << " s\n"
+           << "confirmations     " << config.confirmations
+           << (automine_ ? "  (the node mines a block per transaction; --confirmations N to change)" : "") << "\n"
            << "policy            " << config.policy.to_string() << "  (" << dollars(config.policy.target_value())
            << ")\n";
     }
@@ -229,18 +284,24 @@ class WalletRunner {
   }
 
   int balance() {
-    return with_wallet(false, [&](Wallet& w) -> int {
-      auto b = w.balance();
+    return with_wallet_or_store([&](Wallet* w, Store& store) -> int {
+      auto b = w != nullptr ? w->balance() : Wallet::stored_balance(store, o_->wallet);
       if (!b.ok()) return fail(b.status());
       if (o_->json_out) {
         json d = json::array();
         for (const auto& x : b->denominations) {
           d.push_back(json{{"cents", x.value}, {"target", x.target}, {"notes", x.notes}, {"ready", x.ready}});
         }
-        out_ << json{{"on_chain_cents", b->on_chain},   {"ready_cents", b->ready},
-                     {"pending_cents", b->pending},     {"reserved_cents", b->reserved},
-                     {"other_notes", b->other_notes},   {"other_cents", b->other_value},
-                     {"synced_block", b->synced_block}, {"denominations", d}}
+        out_ << json{{"on_chain_cents", b->on_chain},
+                     {"ready_cents", b->ready},
+                     {"pending_cents", b->pending},
+                     {"reserved_cents", b->reserved},
+                     {"other_notes", b->other_notes},
+                     {"other_cents", b->other_value},
+                     {"synced_block", b->synced_block},
+                     {"denominations", d},
+                     {"synced_at_ms", b->synced_at_ms ? json(*b->synced_at_ms) : json(nullptr)},
+                     {"offline", w == nullptr}}
                     .dump()
              << "\n";
         return kExitOk;
@@ -248,7 +309,7 @@ class WalletRunner {
       out_ << "balance " << dollars(b->on_chain) << " on chain (" << dollars(b->ready) << " with ready proofs)";
       if (b->pending > 0) out_ << ", " << dollars(b->pending) << " pending";
       if (b->reserved > 0) out_ << ", " << dollars(b->reserved) << " in payments in flight";
-      out_ << "; synced to block " << b->synced_block << "\n";
+      out_ << "; synced to block " << b->synced_block << sync_age(b->synced_at_ms) << "\n";
       out_ << "  denomination  target  notes  ready\n";
       for (const auto& x : b->denominations) {
         if (x.target == 0 && x.notes == 0) continue;
@@ -263,8 +324,8 @@ class WalletRunner {
   }
 
   int history() {
-    return with_wallet(false, [&](Wallet& w) -> int {
-      auto h = w.history();
+    return with_wallet_or_store([&](Wallet* w, Store& store) -> int {
+      auto h = w != nullptr ? w->history() : store.list_payments(o_->wallet, std::nullopt);
       if (!h.ok()) return fail(h.status());
       json list = json::array();
       for (const Payment& p : *h) {
@@ -315,13 +376,56 @@ class WalletRunner {
             << json{{"proved", r->proved}, {"cached", r->cached}, {"failed", r->failed}, {"seconds", r->seconds}}.dump()
             << "\n";
       } else {
-        out_ << "inventory: " << r->proved << " spend proofs made, " << r->cached << " were ready";
-        if (r->proved > 0) out_ << " (" << std::fixed << std::setprecision(2) << r->seconds << " s)";
+        out_ << "inventory: " << count_of(r->proved, "spend proof") << " made, " << count_of(r->cached, "was", "were")
+             << " ready";
+        if (r->failed > 0) out_ << ", " << r->failed << " failed";
+        if (r->proved > 0 || r->failed > 0) out_ << " (" << format_duration(r->seconds) << ")";
         out_ << "\n";
         for (const auto& e : r->errors) out_ << "  failed: " << e << "\n";
+        if (r->failed > 0) out_ << "  `bucketpay inventory` tries the failed proofs again\n";
       }
       return r->failed == 0 ? kExitOk : kExitFailure;
     });
+  }
+
+  // The inventory against the policy, from the store alone (no node, no prover).
+  int inventory_status() {
+    auto store = open_wallet_store(*o_);
+    if (!store.ok()) return fail(store.status());
+    auto b = Wallet::stored_balance(**store, o_->wallet);
+    if (!b.ok()) return fail(b.status());
+    auto jobs = (*store)->job_counts(std::nullopt);
+    if (!jobs.ok()) return fail(jobs.status());
+    if (o_->json_out) {
+      json d = json::array();
+      for (const auto& x : b->denominations) {
+        d.push_back(json{{"cents", x.value}, {"target", x.target}, {"notes", x.notes}, {"ready", x.ready}});
+      }
+      out_ << json{{"denominations", d},
+                   {"ready_cents", b->ready},
+                   {"on_chain_cents", b->on_chain},
+                   {"jobs", {{"pending", jobs->pending}, {"running", jobs->running}, {"failed", jobs->failed}}},
+                   {"synced_block", b->synced_block},
+                   {"synced_at_ms", b->synced_at_ms ? json(*b->synced_at_ms) : json(nullptr)}}
+                  .dump()
+           << "\n";
+      return kExitOk;
+    }
+    out_ << "inventory as of block " << b->synced_block << sync_age(b->synced_at_ms) << ": " << dollars(b->ready)
+         << " of " << dollars(b->on_chain) << " with ready proofs\n";
+    out_ << "  denomination  target  notes  ready  short\n";
+    for (const auto& x : b->denominations) {
+      if (x.target == 0 && x.notes == 0) continue;
+      const std::uint32_t short_by = x.ready < x.target ? x.target - x.ready : 0;
+      out_ << "  " << std::setw(12) << dollars(x.value) << "  " << std::setw(6) << x.target << "  " << std::setw(5)
+           << x.notes << "  " << std::setw(5) << x.ready << "  " << std::setw(5)
+           << (short_by > 0 ? std::to_string(short_by) : "") << "\n";
+    }
+    out_ << "proof jobs: " << jobs->pending << " pending, " << jobs->running << " running, " << jobs->failed
+         << " failed";
+    if (jobs->pending + jobs->failed > 0) out_ << " (`bucketpay inventory` proves them)";
+    out_ << "\n";
+    return kExitOk;
   }
 
   int rebalance() {
@@ -345,7 +449,7 @@ class WalletRunner {
         auto inv = w.build_inventory();
         finish_progress();
         if (!inv.ok()) return fail(inv.status());
-        out_ << "inventory: " << inv->proved << " spend proofs made\n";
+        out_ << "inventory: " << count_of(inv->proved, "spend proof") << " made\n";
       }
       return kExitOk;
     });
@@ -383,7 +487,7 @@ class WalletRunner {
           err_ << "bucketpay keeper: inventory: " << inv.status().message() << "\n" << std::flush;
           failed = true;
         } else if (inv->proved > 0) {
-          out_ << "inventory: " << inv->proved << " spend proofs made\n" << std::flush;
+          out_ << "inventory: " << count_of(inv->proved, "spend proof") << " made\n" << std::flush;
         }
         if (o_->once) return failed ? kExitFailure : kExitOk;
         Clock& clock = Clock::system();
@@ -461,9 +565,39 @@ class WalletRunner {
     });
   }
 
+  // ---- settings
+  // `config set rpc-url URL`: the wallet's node from now on, checked first (it answers and has the
+  // wallet's Pool).
+  int config_set() {
+    if (o_->config_key != "rpc-url") {
+      return fail(Status::invalid_argument("unknown setting '" + o_->config_key + "' (settable: rpc-url)"));
+    }
+    auto store = open_wallet_store(*o_);
+    if (!store.ok()) return fail(store.status());
+    auto config = load_config(**store, o_->wallet);
+    if (!config.ok())
+      return fail(config.status().with_context("wallet " + o_->wallet + " (made by init without a chain?)"));
+    eth::RpcOptions ro;
+    ro.url = o_->config_value;
+    auto rpc = eth::Rpc::connect(ro);
+    if (!rpc.ok()) return fail(Status::invalid_argument("rpc-url: " + rpc.status().message()));
+    auto code = (*rpc)->get_code(config->pool);
+    if (!code.ok()) return fail(code.status().with_context("connecting to " + o_->config_value));
+    if (code->empty()) {
+      return fail(Status::failed_precondition("the node at " + o_->config_value +
+                                              " has no contract at the wallet's Pool " + config->pool.to_checksum() +
+                                              " (another chain?)"));
+    }
+    const std::string old = config->rpc_url;
+    config->rpc_url = o_->config_value;
+    if (Status st = save_config(**store, o_->wallet, *config); !st.is_ok()) return fail(st);
+    out_ << "rpc-url " << config->rpc_url << " (was " << old << ")\n";
+    return kExitOk;
+  }
+
   // ---- keys
   int key_show() {
-    auto store = open_store(*o_, false);
+    auto store = open_wallet_store(*o_);
     if (!store.ok()) return fail(store.status());
     auto sk = (*store)->get_spending_key(o_->wallet);
     if (!sk.ok()) return fail(sk.status().with_context("wallet " + o_->wallet));
@@ -494,7 +628,7 @@ class WalletRunner {
   }
 
   int key_backup() {
-    auto store = open_store(*o_, false);
+    auto store = open_wallet_store(*o_);
     if (!store.ok()) return fail(store.status());
     auto pass = read_passphrase("backup passphrase: ");
     if (!pass.ok()) return fail(pass.status());
@@ -546,12 +680,26 @@ class WalletRunner {
 
  private:
   Result<std::unique_ptr<Wallet>> open_wallet(Store& store, bool with_prover) {
+    auto rpc_url = store.get_setting(o_->wallet, "rpc_url");
+    if (!rpc_url.ok()) return rpc_url.status();
+    if (!rpc_url->has_value()) {
+      return Status::failed_precondition("wallet " + o_->wallet +
+                                         " has no chain (it was made by `init` without --rpc-url): it only proves "
+                                         "notes of the local tree; make a wallet on a chain with `bucketpay init "
+                                         "--wallet NAME --rpc-url URL --pool ADDRESS`");
+    }
     WalletOptions wo;
+    wo.rpc_url = o_->rpc_url.value_or("");
+    wo.receipt_timeout = std::chrono::seconds(o_->wait_timeout_s);
+    // Every wait says what it waits for (on stderr: stdout stays the command's answer).
+    wait_line_ = std::make_shared<StatusLine>(err_, Progress::is_terminal(STDERR_FILENO));
+    wo.on_wait = [line = wait_line_](const WaitProgress& w) { line->update(describe_wait(w), w.done); };
     if (with_prover) {
       auto flags = o_;
       wo.start_prover = [flags] { return start_pool(*flags); };
       progress_ = std::make_shared<Progress>(err_, "proving", Progress::is_terminal(STDERR_FILENO));
       wo.on_progress = [this](std::size_t done, std::size_t total) { progress_->update(done, total); };
+      wo.on_failed = [this] { progress_->fail(); };
     }
     return Wallet::open(store, o_->wallet, std::move(wo));
   }
@@ -563,9 +711,24 @@ class WalletRunner {
     progress_ = std::make_shared<Progress>(err_, "proving", Progress::is_terminal(STDERR_FILENO));
   }
 
+  // For reports the store can answer alone: the wallet on its node when the node answers (the
+  // journal settled first), else the store as the last sync left it (body gets a null wallet), with
+  // a note on stderr saying so.
+  template <typename F>
+  int with_wallet_or_store(F&& body) {
+    auto store = open_wallet_store(*o_);
+    if (!store.ok()) return fail(store.status());
+    auto w = open_wallet(**store, false);
+    if (w.ok()) return body(w->get(), **store);
+    const StatusCode code = w.status().code();
+    if (code != StatusCode::kUnavailable && code != StatusCode::kTimeout) return fail(w.status());
+    err_ << "bucketpay: offline (" << w.status().message() << "): from the store, as of the last sync\n";
+    return body(nullptr, **store);
+  }
+
   template <typename F>
   int with_wallet(bool with_prover, F&& body) {
-    auto store = open_store(*o_, false);
+    auto store = open_wallet_store(*o_);
     if (!store.ok()) return fail(store.status());
     auto w = open_wallet(**store, with_prover);
     if (!w.ok()) return fail(w.status());
@@ -576,7 +739,16 @@ class WalletRunner {
   std::ostream& out_;
   std::ostream& err_;
   std::shared_ptr<Progress> progress_;
+  std::shared_ptr<StatusLine> wait_line_;
+  bool automine_ = false;
 };
+
+// --rpc-url: another node than the wallet's for this command (`config set rpc-url` keeps one).
+void add_rpc_url_option(CLI::App* cmd, WalletFlags& o) {
+  cmd->add_option("--rpc-url", o.rpc_url,
+                  "the node's JSON-RPC URL for this command (default: the wallet's; `bucketpay config set rpc-url "
+                  "URL` changes it)");
+}
 
 }  // namespace
 
@@ -590,47 +762,66 @@ CommandList add_wallet_commands(CLI::App& app, std::ostream& out, std::ostream& 
                          "Create a wallet: a spending key and an account key sealed in the store with a passphrase "
                          "($BUCKETPAY_PASSPHRASE or a prompt); with --rpc and --pool (or --contracts), on that chain");
   add_store_options(init, *o);
-  init->add_option("--rpc", o->rpc, "the node's JSON-RPC URL, e.g. http://127.0.0.1:8545");
-  init->add_option("--pool", o->pool, "the Pool contract's address");
-  init->add_option("--contracts", o->contracts, "a bucketpay-devnet deployment file (Pool address, start block)");
+  init->add_option("--rpc,--rpc-url", o->rpc,
+                   "the node's JSON-RPC URL, e.g. http://127.0.0.1:8545 (default with --pool/--contracts: "
+                   "$ETH_RPC_URL)");
+  auto* pool_option = init->add_option("--pool", o->pool, "the Pool contract's address");
+  init->add_option("--contracts", o->contracts, "a bucketpay-devnet deployment file (Pool address, start block)")
+      ->excludes(pool_option);
   init->add_option("--relayer", o->relayer, "the relayer's URL (bucketpay relay), e.g. http://127.0.0.1:8646");
   init->add_option("--payment-deadline", o->payment_deadline, "seconds a signed payment may land in")
       ->capture_default_str();
   // Protocol v1's; refused with an explanation (not listed).
   init->add_option("--payee", o->payee)->group("");
-  init->add_option("--confirmations", o->confirmations, "blocks before the wallet believes a block")
-      ->check(CLI::Range(0, 1000))
-      ->capture_default_str();
+  init->add_option("--confirmations", o->confirmations,
+                   "blocks on top of a block before the wallet believes it (default: 2; 0 on a node that mines a "
+                   "block per transaction, as anvil and hardhat do by default)")
+      ->check(CLI::Range(0, 1000));
   init->add_option("--start-block", o->start_block, "where sync starts (default: the Pool's deployment, or 0)");
+  init->add_flag("--allow-weak-passphrase", o->allow_short_passphrase,
+                 "take a passphrase under 12 characters typed on the terminal");
   init->add_option("--policy", o->policy, "notes to keep per denomination: default, or CENTS=COUNT,...")
       ->capture_default_str();
   list.emplace_back(init, [runner] { return runner->init(); });
 
   auto* deposit = app.add_subcommand("deposit", "Deposit an amount (dollars) as denomination notes");
   add_store_options(deposit, *o);
+  add_rpc_url_option(deposit, *o);
   deposit->add_option("amount", o->amount, "dollars, e.g. 1000.00")->required();
   deposit->add_flag("--no-wait", o->no_wait, "do not wait for the notes to be confirmed");
+  deposit->add_option("--wait-timeout", o->wait_timeout_s, "seconds to wait for the receipt and the confirmations")
+      ->check(CLI::Range(1, 86400))
+      ->capture_default_str();
   list.emplace_back(deposit, [runner] { return runner->deposit(); });
 
   auto* sync = app.add_subcommand("sync", "Read the Pool's events up to the confirmation depth; settle the journal");
   add_store_options(sync, *o);
+  add_rpc_url_option(sync, *o);
   list.emplace_back(sync, [runner] { return runner->sync(); });
 
   auto* balance = app.add_subcommand("balance", "The balance, and the inventory per denomination");
   add_store_options(balance, *o);
+  add_rpc_url_option(balance, *o);
   list.emplace_back(balance, [runner] { return runner->balance(); });
 
   auto* history = app.add_subcommand("history", "Deposits, payments and splits, from the journal");
   add_store_options(history, *o);
+  add_rpc_url_option(history, *o);
   list.emplace_back(history, [runner] { return runner->history(); });
 
   auto* inventory = app.add_subcommand("inventory", "Prove the spend of every note that has no ready proof");
   add_store_options(inventory, *o);
+  add_rpc_url_option(inventory, *o);
   add_engine_options(inventory, *o);
   list.emplace_back(inventory, [runner] { return runner->inventory(); });
+  auto* inventory_status = inventory->add_subcommand(
+      "status", "The inventory against the policy and the proof jobs, from the store alone (works offline)");
+  add_store_options(inventory_status, *o);
+  list.emplace_back(inventory_status, [runner] { return runner->inventory_status(); });
 
   auto* rebalance = app.add_subcommand("rebalance", "Split larger notes into the denominations short of their targets");
   add_store_options(rebalance, *o);
+  add_rpc_url_option(rebalance, *o);
   add_engine_options(rebalance, *o);
   rebalance->add_option("--rounds", o->rounds, "rounds of splits (each waits for the last)")->capture_default_str();
   rebalance->add_flag("--no-wait", o->no_wait, "hand the splits to the relayer and return");
@@ -639,6 +830,7 @@ CommandList add_wallet_commands(CLI::App& app, std::ostream& out, std::ostream& 
   auto* keeper = app.add_subcommand(
       "keeper", "The background rebalancer: sync, split towards the targets, prove new notes, until SIGINT/SIGTERM");
   add_store_options(keeper, *o);
+  add_rpc_url_option(keeper, *o);
   add_engine_options(keeper, *o);
   keeper->add_option("--interval", o->interval_s, "seconds between rounds")->capture_default_str();
   keeper->add_flag("--once", o->once, "one round, then exit");
@@ -649,6 +841,7 @@ CommandList add_wallet_commands(CLI::App& app, std::ostream& out, std::ostream& 
       "Pay an amount from precomputed proofs through a relayer: plan with its fee, sign, hand over, wait until it is "
       "on chain");
   add_store_options(pay, *o);
+  add_rpc_url_option(pay, *o);
   add_engine_options(pay, *o);
   pay->add_option("amount", o->amount, "dollars, e.g. 12.34")->required();
   pay->add_option("--to", o->to, "the recipient's address")->required();
@@ -657,7 +850,18 @@ CommandList add_wallet_commands(CLI::App& app, std::ostream& out, std::ostream& 
                   "when ready proofs cannot make the amount and the fee: refuse, or split (prove a split now)")
       ->capture_default_str();
   pay->add_flag("--no-wait", o->no_wait, "return once the relayer has the payment (`bucketpay sync` settles it)");
+  pay->add_option("--wait-timeout", o->wait_timeout_s, "seconds to wait for the payment to land")
+      ->check(CLI::Range(1, 86400))
+      ->capture_default_str();
   list.emplace_back(pay, [runner] { return runner->pay(); });
+
+  auto* config = app.add_subcommand("config", "The wallet's settings");
+  config->require_subcommand(1);
+  auto* config_set = config->add_subcommand("set", "Change a setting: rpc-url URL (the node)");
+  add_store_options(config_set, *o);
+  config_set->add_option("setting", o->config_key, "rpc-url")->required();
+  config_set->add_option("value", o->config_value, "its new value")->required();
+  list.emplace_back(config_set, [runner] { return runner->config_set(); });
 
   auto* key = app.add_subcommand("key", "The wallet's keys: show, backup, restore");
   key->require_subcommand(1);

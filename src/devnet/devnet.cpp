@@ -3,10 +3,12 @@
 
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <sstream>
 #include <vector>
 
 #include "bucketpay/abi.h"
+#include "bucketpay/pool_client.h"
 
 namespace bucketpay::devnet {
 
@@ -45,8 +47,20 @@ Result<Artifact> load_artifact(const fs::path& artifacts_dir, std::string_view f
   return Artifact{std::move(code).value(), abi_it->dump()};
 }
 
-Result<Contracts> deploy(eth::Rpc& rpc, eth::Wallet& deployer, const fs::path& artifacts_dir, const eth::U256& unit) {
-  (void)rpc;  // the deployer sends through its own Rpc; kept for symmetry with set_balance
+namespace {
+
+// Deploys the verifiers and the Pool, and a TestToken unless `token` is given.
+Result<Contracts> deploy_contracts(eth::Rpc& rpc, eth::Wallet& deployer, const fs::path& artifacts_dir,
+                                   const eth::U256& unit, const std::optional<eth::Address>& token) {
+  if (token) {
+    Result<eth::Bytes> code = rpc.get_code(*token);
+    if (!code.ok()) {
+      return code.status().with_context("reading the token at " + token->to_checksum());
+    }
+    if (code->empty()) {
+      return Status::failed_precondition("no contract at the token address " + token->to_checksum());
+    }
+  }
   if (unit.is_zero()) {
     return Status::invalid_argument("the unit (token base units per cent) must be positive");
   }
@@ -70,7 +84,10 @@ Result<Contracts> deploy(eth::Rpc& rpc, eth::Wallet& deployer, const fs::path& a
   c.unit = unit;
   c.pool_abi_json = artifacts[3].abi_json;
   eth::Address* targets[] = {&c.token, &c.spend_verifier, &c.split_verifier};
-  for (std::size_t i = 0; i < 3; ++i) {
+  if (token) {
+    c.token = *token;
+  }
+  for (std::size_t i = token ? 1 : 0; i < 3; ++i) {
     Result<eth::Deployment> d = deployer.deploy(artifacts[i].bytecode);
     if (!d.ok()) {
       return d.status().with_context(std::string("deploying ") + wanted[i].contract);
@@ -91,6 +108,48 @@ Result<Contracts> deploy(eth::Rpc& rpc, eth::Wallet& deployer, const fs::path& a
   c.pool = pool->address;
   c.deploy_block = pool->receipt.block_number;
   return c;
+}
+
+}  // namespace
+
+Result<Contracts> deploy(eth::Rpc& rpc, eth::Wallet& deployer, const fs::path& artifacts_dir, const eth::U256& unit) {
+  return deploy_contracts(rpc, deployer, artifacts_dir, unit, std::nullopt);
+}
+
+Result<Contracts> deploy_with_token(eth::Rpc& rpc, eth::Wallet& deployer, const fs::path& artifacts_dir,
+                                    const eth::U256& unit, const eth::Address& token) {
+  return deploy_contracts(rpc, deployer, artifacts_dir, unit, token);
+}
+
+Status verify(eth::Rpc& rpc, const Contracts& c) {
+  const std::pair<const char*, const eth::Address*> named[] = {{"token", &c.token},
+                                                               {"spend verifier", &c.spend_verifier},
+                                                               {"split verifier", &c.split_verifier},
+                                                               {"Pool", &c.pool}};
+  for (const auto& [name, address] : named) {
+    Result<eth::Bytes> code = rpc.get_code(*address);
+    if (!code.ok()) {
+      return code.status().with_context(std::string("reading the ") + name + "'s code");
+    }
+    if (code->empty()) {
+      return Status::failed_precondition(std::string("no code at the ") + name + " address " + address->to_checksum());
+    }
+  }
+  eth::PoolClient pool(rpc, c.pool, {});
+  Result<eth::U256> unit = pool.unit();
+  if (!unit.ok()) {
+    return unit.status().with_context("reading the Pool's UNIT");
+  }
+  Result<eth::Address> token = pool.token();
+  if (!token.ok()) {
+    return token.status().with_context("reading the Pool's TOKEN");
+  }
+  if (*unit != c.unit || *token != c.token) {
+    return Status::failed_precondition("the Pool at " + c.pool.to_checksum() + " holds token " + token->to_checksum() +
+                                       " with unit " + unit->to_decimal() + ", not " + c.token.to_checksum() +
+                                       " with unit " + c.unit.to_decimal());
+  }
+  return Status::ok();
 }
 
 Status set_balance(eth::Rpc& rpc, const eth::Address& account, const eth::U256& wei) {

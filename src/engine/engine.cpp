@@ -7,6 +7,7 @@
 #include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "bucketpay/circuit_inputs.h"
 #include "bucketpay/clock.h"
@@ -165,7 +166,7 @@ Status Engine::enqueue(const std::vector<Job>& jobs, const PrecomputeOptions& op
 
 Result<PrecomputeReport> Engine::resume(const PrecomputeOptions& options) {
   BUCKETPAY_RETURN_IF_ERROR(proofs_.reset_running_jobs().status());
-  return run({}, options);
+  return run({}, options, /*resuming=*/true);
 }
 
 struct Engine::PreparedJob {
@@ -281,16 +282,32 @@ struct Engine::RunState {
   const PrecomputeOptions& options;
   PrecomputeReport& report;
   std::size_t total = 0;
+  std::set<std::string> keys;        // this run's jobs (a retried job keeps the batch it was made in)
+  bool resuming = false;             // resume(): every job claimed is this run's
+  std::vector<std::string> claimed;  // resume(): the keys claimed, for the report
+
+  [[nodiscard]] bool counts(const Job& job) const { return resuming || keys.count(job.key) != 0; }
   std::atomic<std::size_t> done{0};
   std::mutex mu;                      // guards report and store_error
   Status store_error = Status::ok();  // the first store failure while recording results
 };
 
-Result<PrecomputeReport> Engine::run(std::vector<Job> jobs, const PrecomputeOptions& options) {
+Result<PrecomputeReport> Engine::run(std::vector<Job> jobs, const PrecomputeOptions& options, bool resuming) {
   if (pool_ == nullptr) return Status::failed_precondition("this engine has no prover");
   PrecomputeReport report;
   BUCKETPAY_RETURN_IF_ERROR(enqueue(jobs, options, report));
+  // A proof asked for again whose job failed is tried again.
+  std::vector<std::string> keys;
+  keys.reserve(jobs.size());
+  for (const auto& job : jobs) keys.push_back(job.key);
+  if (!keys.empty()) BUCKETPAY_RETURN_IF_ERROR(proofs_.retry_failed_jobs(keys).status());
   RunState state(options, report, jobs.size());
+  state.keys.insert(keys.begin(), keys.end());
+  state.resuming = resuming;
+  if (resuming) {
+    BUCKETPAY_ASSIGN_OR_RETURN(const JobCounts queued, proofs_.job_counts(std::nullopt));
+    state.total = static_cast<std::size_t>(queued.pending);
+  }
   state.done = report.cached;
   if (options.on_progress && report.cached > 0) options.on_progress(state.done, state.total);
   const std::size_t chunk = !options.parallel        ? 1
@@ -302,6 +319,7 @@ Result<PrecomputeReport> Engine::run(std::vector<Job> jobs, const PrecomputeOpti
     while (claimed.size() < chunk) {
       BUCKETPAY_ASSIGN_OR_RETURN(std::optional<Job> next, proofs_.claim_next_job(0));
       if (!next.has_value()) break;
+      if (resuming) state.claimed.push_back(next->key);
       claimed.push_back(std::move(*next));
     }
     if (claimed.empty()) break;
@@ -309,6 +327,10 @@ Result<PrecomputeReport> Engine::run(std::vector<Job> jobs, const PrecomputeOpti
   }
   for (const auto& job : jobs) {
     BUCKETPAY_ASSIGN_OR_RETURN(std::optional<Precompute> p, proofs_.find_precompute(job.key));
+    if (p.has_value()) report.precomputes.push_back(std::move(*p));
+  }
+  for (const std::string& key : state.claimed) {
+    BUCKETPAY_ASSIGN_OR_RETURN(std::optional<Precompute> p, proofs_.find_precompute(key));
     if (p.has_value()) report.precomputes.push_back(std::move(*p));
   }
   return report;
@@ -325,7 +347,8 @@ Status Engine::prove_claimed(const std::vector<Job>& claimed, RunState& state) {
       std::lock_guard lock(state.mu);
       ++state.report.failed;
       state.report.errors.push_back(job.key + ": " + req.status().message());
-      if (job.batch == state.report.batch && state.options.on_progress) {
+      if (state.counts(job) && state.options.on_failed) state.options.on_failed();
+      if (state.counts(job) && state.options.on_progress) {
         state.options.on_progress(++state.done, state.total);
       }
       continue;
@@ -371,8 +394,9 @@ void Engine::record_result(const Job& job, const PreparedJob& prepared, const Pr
   } else if (r.proof.status().code() != StatusCode::kCancelled) {
     ++state.report.failed;
     state.report.errors.push_back(job.key + ": " + failure);
+    if (state.counts(job) && state.options.on_failed) state.options.on_failed();
   }
-  if (job.batch == state.report.batch && state.options.on_progress) {
+  if (state.counts(job) && state.options.on_progress) {
     state.options.on_progress(++state.done, state.total);
   }
 }

@@ -283,6 +283,8 @@ TEST_F(EngineTest, InvalidInputsFailOnceWithoutRetry) {
   ASSERT_EQ(results.size(), 1U);
   EXPECT_FALSE(results[0].proof.ok());
   EXPECT_EQ(results[0].tries, 1);
+  // One line, whatever Node printed.
+  EXPECT_EQ(results[0].proof.status().message().find('\n'), std::string::npos) << results[0].proof.status().message();
   ProofRequest unknown{"unknown", "nope", "{}", {}};
   auto r2 = (*pool)->prove_all({unknown});
   EXPECT_FALSE(r2[0].proof.ok());
@@ -300,6 +302,46 @@ TEST_F(EngineTest, TimeoutsAreRetriedThreeTimesThenReported) {
   EXPECT_EQ(results[0].tries, 3);
   EXPECT_NE(results[0].proof.status().message().find("gave up after 3 tries"), std::string::npos)
       << results[0].proof.status().message();
+}
+
+// A proof that failed (here: every try timed out) is tried again when it is asked for again,
+// instead of its failed job leaving the note unproved for good.
+TEST_F(EngineTest, AFailedProofIsTriedAgainWhenAskedForAgain) {
+  auto store = open_store();
+  std::vector<std::int64_t> ids;
+  {
+    auto config = test_config(dir_ / "scratch");
+    config.proof_timeout = std::chrono::milliseconds(1);
+    auto pool = ProverPool::start(config);
+    ASSERT_TRUE(pool.ok()) << pool.status().to_string();
+    auto engine = Engine::open(*store, **pool, "w");
+    ASSERT_TRUE(engine.ok());
+    ids = make_notes(*store, **engine, {8});
+    auto report = (*engine)->generate_spend_precomputes(ids);
+    ASSERT_TRUE(report.ok()) << report.status().to_string();
+    EXPECT_EQ(report->failed, 1U);
+    EXPECT_TRUE(report->precomputes.empty());
+    auto counts = store->job_counts(std::nullopt);
+    ASSERT_TRUE(counts.ok());
+    EXPECT_EQ(counts->failed, 1);
+  }
+  auto pool = ProverPool::start(test_config(dir_ / "scratch"));
+  ASSERT_TRUE(pool.ok()) << pool.status().to_string();
+  auto engine = Engine::open(*store, **pool, "w");
+  ASSERT_TRUE(engine.ok());
+  std::vector<std::size_t> progress;
+  PrecomputeOptions po;
+  po.on_progress = [&](std::size_t done, std::size_t total) { progress.push_back(done * 100 + total); };
+  auto report = (*engine)->generate_spend_precomputes(ids, po);
+  ASSERT_TRUE(report.ok()) << report.status().to_string();
+  EXPECT_EQ(report->proved, 1U);
+  EXPECT_EQ(report->failed, 0U) << (report->errors.empty() ? "" : report->errors[0]);
+  ASSERT_EQ(report->precomputes.size(), 1U);
+  EXPECT_TRUE(verifies("spend", report->precomputes[0].public_inputs, report->precomputes[0].proof, **pool));
+  EXPECT_EQ(progress, (std::vector<std::size_t>{101}));  // the retried job counts in this run's progress
+  auto counts = store->job_counts(std::nullopt);
+  ASSERT_TRUE(counts.ok());
+  EXPECT_EQ(*counts, (JobCounts{0, 0, 1, 0}));
 }
 
 std::vector<pid_t> child_bb_processes() {

@@ -2,7 +2,10 @@
 
 #include <sodium.h>
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
+#include <string_view>
+#include <vector>
 
 namespace bucketpay {
 
@@ -21,6 +24,51 @@ Result<std::unique_ptr<WitnessProcess>> WitnessProcess::start(const Options& opt
   return p;
 }
 
+namespace {
+
+std::string collapse(std::string_view line) {
+  std::string out;
+  for (char c : line) {
+    const bool space = c == ' ' || c == '\t' || c == '\r';
+    if (space && (out.empty() || out.back() == ' ')) continue;
+    out.push_back(space ? ' ' : c);
+  }
+  while (!out.empty() && out.back() == ' ') out.pop_back();
+  return out;
+}
+
+bool names_an_error(const std::string& line) {
+  const std::size_t colon = line.find(": ");
+  if (colon == std::string::npos) return false;
+  const std::string head = line.substr(0, colon);
+  return head.size() >= 5 && head.compare(head.size() - 5, 5, "Error") == 0 && head.find(' ') == std::string::npos;
+}
+
+}  // namespace
+
+std::string witness_error_line(std::string_view text, std::size_t max) {
+  std::vector<std::string> lines;
+  std::size_t start = 0;
+  while (start <= text.size()) {
+    const std::size_t end = std::min(text.find('\n', start), text.size());
+    std::string line = collapse(text.substr(start, end - start));
+    const bool frame = line.rfind("at ", 0) == 0 || line == "^" || line.rfind("Node.js v", 0) == 0;
+    if (!line.empty() && !frame) lines.push_back(std::move(line));
+    start = end + 1;
+  }
+  // The last line naming an error, else the server's last own line, else the first line.
+  std::string chosen;
+  for (const auto& line : lines) {
+    if (names_an_error(line)) chosen = line;
+  }
+  for (auto it = lines.rbegin(); chosen.empty() && it != lines.rend(); ++it) {
+    if (it->rfind("witness_server:", 0) == 0) chosen = *it;
+  }
+  if (chosen.empty() && !lines.empty()) chosen = lines.front();
+  if (chosen.size() > max) chosen = chosen.substr(0, max - 3) + "...";
+  return chosen;
+}
+
 Result<std::vector<std::uint8_t>> WitnessProcess::execute(const std::string& circuit, const std::string& inputs_json,
                                                           std::optional<Subprocess::Clock::time_point> deadline) {
   if (!alive_) return Status::unavailable("witness process is dead");
@@ -28,14 +76,13 @@ Result<std::vector<std::uint8_t>> WitnessProcess::execute(const std::string& cir
   std::string request = R"({"id":)" + std::to_string(id) + R"(,"circuit":)" + nlohmann::json(circuit).dump() +
                         R"(,"inputs":)" + inputs_json + "}";
   Status st = child_.write_frame(std::span(reinterpret_cast<const std::uint8_t*>(request.data()), request.size()));
-  auto frame = st.is_ok() ? child_.read_frame(deadline, std::size_t{256} << 20)
-                          : Result<std::vector<std::uint8_t>>(st);
+  auto frame = st.is_ok() ? child_.read_frame(deadline, std::size_t{256} << 20) : Result<std::vector<std::uint8_t>>(st);
   if (!frame.ok()) {
     alive_ = false;
     child_.kill();
     child_.wait();
     std::string msg = "witness process: " + frame.status().message();
-    if (auto tail = child_.stderr_tail(600); !tail.empty()) msg += "; node said: " + tail;
+    if (auto tail = witness_error_line(child_.stderr_tail(2000)); !tail.empty()) msg += "; node said: " + tail;
     return Status(frame.status().code(), msg);
   }
   auto response = nlohmann::json::parse(frame->begin(), frame->end(), nullptr, false);
@@ -45,7 +92,8 @@ Result<std::vector<std::uint8_t>> WitnessProcess::execute(const std::string& cir
     return Status::corruption("witness process sent a malformed or out-of-order response");
   }
   if (!response.value("ok", false)) {
-    return Status::invalid_argument("witness for " + circuit + ": " + response.value("error", std::string("failed")));
+    return Status::invalid_argument("witness for " + circuit + ": " +
+                                    witness_error_line(response.value("error", std::string("failed"))));
   }
   if (circuit == "__ping") return std::vector<std::uint8_t>{};
   if (!response.contains("witness") || !response["witness"].is_string()) {

@@ -15,6 +15,11 @@
 
 namespace bucketpay {
 
+// One line out of what Node printed (an error message, a stack trace, a stderr tail): the line
+// naming the error ("Error: ...", "witness_server: ..."), else the first that is not a stack
+// frame; whitespace collapsed, at most `max` characters.
+std::string witness_error_line(std::string_view text, std::size_t max = 300);
+
 class WitnessProcess {
  public:
   struct Options {

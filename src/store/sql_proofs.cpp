@@ -307,6 +307,25 @@ Result<std::int64_t> SqlStore::reset_running_jobs() {
   });
 }
 
+Result<std::int64_t> SqlStore::retry_failed_jobs(std::span<const std::string> keys) {
+  return run<Result<std::int64_t>>("retry_failed_jobs", [&](Connection& c) -> Result<std::int64_t> {
+    const std::string sql = cat({"UPDATE jobs SET state = 'pending', tries = 0, error = '', ", kNoLease,
+                                 ", updated_ms = ?1 WHERE state = 'failed'", keys.empty() ? "" : " AND key = ?2"});
+    if (keys.empty()) {
+      BUCKETPAY_ASSIGN_OR_RETURN(const sql::Rows r, c.run(sql, {now_ms()}));
+      return r.affected();
+    }
+    BUCKETPAY_ASSIGN_OR_RETURN(Transaction txn, Transaction::begin(c, Access::kWrite));
+    std::int64_t retried = 0;
+    for (const std::string& key : keys) {
+      BUCKETPAY_ASSIGN_OR_RETURN(const sql::Rows r, c.run(sql, {now_ms(), key}));
+      retried += r.affected();
+    }
+    BUCKETPAY_RETURN_IF_ERROR(txn.commit());
+    return retried;
+  });
+}
+
 Result<Job> SqlStore::get_job(std::int64_t id) {
   return run<Result<Job>>("get_job", [&](Connection& c) { return get_job_in(c, id); });
 }

@@ -73,6 +73,7 @@ class SqlStore : public virtual Store {
   Result<std::int64_t> complete_job(std::int64_t job_id, const Precompute& precompute) override;
   Status fail_job(std::int64_t job_id, std::string_view error, bool permanent) override;
   Result<std::int64_t> reset_running_jobs() override;
+  Result<std::int64_t> retry_failed_jobs(std::span<const std::string> keys) override;
   Result<Job> get_job(std::int64_t id) override;
   Result<std::vector<Job>> list_jobs(std::optional<std::string_view> batch) override;
   Result<JobCounts> job_counts(std::optional<std::string_view> batch) override;

@@ -532,6 +532,32 @@ TEST_P(StoreContractTest, ResetRunningJobsAfterACrash) {
   EXPECT_EQ(must(store->reset_running_jobs()), 1);
 }
 
+TEST_P(StoreContractTest, RetryFailedJobsRequeuesThemWithFreshTries) {
+  auto store = open();
+  const std::int64_t note = must(store->insert_note(make_note("alice", 64, 0)));
+  ASSERT_EQ(must(store->enqueue_jobs(std::vector<Job>{make_job("a"), make_job("b"), make_job("c")})), 3);
+  const Job a = must(store->claim_next_job(1)).value();
+  const Job b = must(store->claim_next_job(1)).value();
+  ASSERT_TRUE(store->fail_job(a.id, "bb crashed", /*permanent=*/true).is_ok());
+  ASSERT_TRUE(store->complete_job(b.id, make_precompute("", note)).ok());
+  EXPECT_EQ(must(store->job_counts(std::nullopt)), (JobCounts{1, 0, 1, 1}));
+  // Only failed jobs move, and only those named: the done and pending ones stay as they are.
+  const std::vector<std::string> other = {"b", "c", "z"};
+  EXPECT_EQ(must(store->retry_failed_jobs(other)), 0);
+  const std::vector<std::string> named = {"a", "b"};
+  EXPECT_EQ(must(store->retry_failed_jobs(named)), 1);
+  EXPECT_EQ(must(store->job_counts(std::nullopt)), (JobCounts{2, 0, 1, 0}));
+  const Job again = must(store->get_job(a.id));
+  EXPECT_EQ(again.state, JobState::kPending);
+  EXPECT_EQ(again.tries, 0);
+  EXPECT_EQ(again.error, "");
+  const Job a2 = must(store->claim_next_job(2)).value();
+  EXPECT_EQ(a2.key, "a");  // it keeps its place in the queue
+  ASSERT_TRUE(store->fail_job(a2.id, "out of memory", /*permanent=*/true).is_ok());
+  EXPECT_EQ(must(store->retry_failed_jobs({})), 1);  // every failed job
+  EXPECT_EQ(must(store->get_job(a.id)).state, JobState::kPending);
+}
+
 TEST_P(StoreContractTest, ReopenKeepsEverything) {
   StoredNote note = make_note("alice", 128, 0);
   const Fr sk = Fr::random();

@@ -185,17 +185,22 @@ Result<std::string> read_passphrase(std::string_view prompt) {
     }
     return passphrase;
   }
+  return read_from_terminal(prompt, "no passphrase: BUCKETPAY_PASSPHRASE is not set and there is no terminal to ask on");
+}
+
+Result<std::string> read_from_terminal(std::string_view prompt, std::string_view without_terminal) {
   const Fd tty(::open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC));
   if (tty.get() < 0 || !isatty(tty.get())) {
-    return Status::failed_precondition(
-        "no passphrase: BUCKETPAY_PASSPHRASE is not set and there is no terminal to ask on");
+    return Status::failed_precondition(std::string(without_terminal));
   }
-  write_all(tty.get(), prompt);
   std::string passphrase;
   passphrase.reserve(1024);  // no reallocation leaving copies behind for usual lengths
   bool got_newline = false;
   {
+    // Echo off before the prompt: an answer typed as soon as it shows is neither echoed nor
+    // flushed away by the change of mode.
     const EchoOff echo_off(tty.get());
+    write_all(tty.get(), prompt);
     char c = 0;
     while (true) {
       const ssize_t n = ::read(tty.get(), &c, 1);
@@ -204,7 +209,7 @@ Result<std::string> read_passphrase(std::string_view prompt) {
       }
       if (n < 0) {
         sodium_memzero(passphrase.data(), passphrase.size());
-        return Status::io_error("reading the passphrase: " + std::generic_category().message(errno));
+        return Status::io_error("reading from the terminal: " + std::generic_category().message(errno));
       }
       if (n == 0) {
         break;
@@ -221,12 +226,41 @@ Result<std::string> read_passphrase(std::string_view prompt) {
     passphrase.pop_back();
   }
   if (!got_newline && passphrase.empty()) {
-    return Status::io_error("reading the passphrase: end of input");
+    return Status::io_error("reading from the terminal: end of input");
   }
   if (passphrase.empty()) {
-    return Status::invalid_argument("the passphrase is empty");
+    return Status::invalid_argument("the answer is empty");
   }
   return passphrase;
+}
+
+Result<std::string> read_new_passphrase(std::string_view prompt, std::string_view again_prompt, std::size_t min_length,
+                                        bool allow_short) {
+  if (std::getenv("BUCKETPAY_PASSPHRASE") != nullptr) {  // NOLINT(concurrency-mt-unsafe)
+    return read_passphrase(prompt);
+  }
+  auto first = read_passphrase(prompt);
+  if (!first.ok()) {
+    return first.status();
+  }
+  if (first->size() < min_length && !allow_short) {
+    const std::size_t length = first->size();
+    sodium_memzero(first->data(), first->size());
+    return Status::invalid_argument("the passphrase has " + std::to_string(length) + " characters; a new one needs " +
+                                    std::to_string(min_length) + " or more");
+  }
+  auto second = read_passphrase(again_prompt);
+  if (!second.ok()) {
+    sodium_memzero(first->data(), first->size());
+    return second.status();
+  }
+  const bool same = first->size() == second->size() && sodium_memcmp(first->data(), second->data(), first->size()) == 0;
+  sodium_memzero(second->data(), second->size());
+  if (!same) {
+    sodium_memzero(first->data(), first->size());
+    return Status::invalid_argument("the two passphrases differ");
+  }
+  return first;
 }
 
 }  // namespace bucketpay

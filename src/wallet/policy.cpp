@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <array>
 #include <bit>
 #include <charconv>
 #include <string>
@@ -17,6 +18,7 @@ InventoryPolicy InventoryPolicy::defaults() {
 Result<InventoryPolicy> InventoryPolicy::parse(std::string_view text) {
   if (text == "default") return defaults();
   InventoryPolicy p;
+  std::array<bool, kBucketCount> seen{};
   if (text.empty()) return Status::invalid_argument("empty inventory policy (want \"default\" or CENTS=COUNT,...)");
   std::size_t start = 0;
   while (start <= text.size()) {
@@ -39,7 +41,10 @@ Result<InventoryPolicy> InventoryPolicy::parse(std::string_view text) {
     }
     if (!std::has_single_bit(cents) || cents > kBuckets.back()) return bad("CENTS must be a power of two 1..65536");
     if (count > 1000) return bad("COUNT must be at most 1000");
-    p.targets[static_cast<std::size_t>(std::countr_zero(cents))] = count;
+    const auto bucket = static_cast<std::size_t>(std::countr_zero(cents));
+    if (seen[bucket]) return bad("CENTS " + std::to_string(cents) + " is given twice");
+    seen[bucket] = true;
+    p.targets[bucket] = count;
     start = comma + 1;
   }
   return p;

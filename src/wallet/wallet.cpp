@@ -2,6 +2,9 @@
 
 #include <sodium.h>
 
+#include <algorithm>
+#include <cctype>
+#include <cmath>
 #include <set>
 
 #include "wallet/account_signer.h"
@@ -21,9 +24,12 @@ using wallet_util::bucket_of;
 using wallet_util::is_denomination;
 
 constexpr std::string_view kEthKeySecret = "eth_key";
+constexpr std::string_view kSyncedAtSetting = "synced_at_ms";
 // Notes per deposit: depositMany costs ~47k gas per note.
 constexpr std::size_t kMaxNotesPerDeposit = 400;
 constexpr std::size_t kMaxSplitsPerRound = 16;
+// A token balance above this many cents is shown as this many (it only says "enough" then).
+constexpr Cents kMaxDepositCentsShown = Cents{1} << 62;
 // How often a receipt is polled for (a payment's latency on a chain that mines at once).
 constexpr std::chrono::milliseconds kReceiptPoll{50};
 
@@ -108,6 +114,7 @@ Status Wallet::create(Store& store, std::string_view name, const WalletConfig& c
 Result<std::unique_ptr<Wallet>> Wallet::open(Store& store, std::string name, WalletOptions options) {
   auto config = load_config(store, name);
   if (!config.ok()) return config.status().with_context("wallet " + name);
+  if (!options.rpc_url.empty()) config->rpc_url = options.rpc_url;
   eth::RpcOptions ro;
   ro.url = config->rpc_url;
   ro.error_signatures = eth::pool_error_signatures();
@@ -175,6 +182,8 @@ Result<ProverPool*> Wallet::prover() {
 
 Result<SyncReport> Wallet::sync() {
   BUCKETPAY_ASSIGN_OR_RETURN(SyncReport report, indexer_->sync());
+  // For reports made without a node: how old the store's view of the chain is.
+  BUCKETPAY_RETURN_IF_ERROR(store_.put_setting(name_, kSyncedAtSetting, std::to_string(clock_.unix_ms())));
   if (report.notes_landed > 0) BUCKETPAY_RETURN_IF_ERROR(queue_spend_proofs());
   BUCKETPAY_ASSIGN_OR_RETURN(report.payments_settled, recover());
   return report;
@@ -204,13 +213,29 @@ Status Wallet::queue_spend_proofs() {
 }
 
 Status Wallet::wait_confirmed(std::uint64_t block) {
-  const auto deadline = clock_.steady_now() + options_.receipt_timeout;
+  const auto start = clock_.steady_now();
+  const auto deadline = start + options_.receipt_timeout;
+  WaitProgress progress;
+  progress.what = "confirmations of block " + std::to_string(block);
+  progress.target = block + config_.confirmations;
+  progress.want = config_.confirmations;
+  progress.timeout_s = static_cast<double>(options_.receipt_timeout.count()) / 1000.0;
   for (;;) {
     BUCKETPAY_ASSIGN_OR_RETURN(const std::uint64_t head, chain_->head());
-    if (head >= block + config_.confirmations) break;
+    progress.head = head;
+    // A block on top of `block` is one confirmation (the block itself is not counted).
+    progress.confirmations = std::min<std::uint64_t>(head > block ? head - block : 0, config_.confirmations);
+    progress.elapsed_s = clock_.ms_since(start) / 1000.0;
+    progress.done = head >= progress.target;
+    if (options_.on_wait && progress.want > 0) options_.on_wait(progress);
+    if (progress.done) break;
     if (clock_.steady_now() > deadline) {
-      return Status::timeout("block " + std::to_string(block) + " did not get " +
-                             std::to_string(config_.confirmations) + " confirmations in time");
+      progress.done = true;
+      if (options_.on_wait) options_.on_wait(progress);
+      return Status::timeout("block " + std::to_string(block) + " has " + std::to_string(progress.confirmations) +
+                             " of " + std::to_string(config_.confirmations) + " confirmations after " +
+                             std::to_string(std::lround(progress.elapsed_s)) + " s (the chain is at block " +
+                             std::to_string(head) + ")");
     }
     clock_.sleep_for(options_.poll_interval);
   }
@@ -218,6 +243,16 @@ Status Wallet::wait_confirmed(std::uint64_t block) {
 }
 
 // ------------------------------------------------------------------------------------- deposits
+
+Status Wallet::explain_gas(const Status& st) const {
+  std::string lower = st.message();
+  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (lower.find("insufficient funds") == std::string::npos) return st;
+  return Status::failed_precondition("the account " + account().to_checksum() +
+                                     " has too little ETH to pay for the gas of its transaction: send it some ETH "
+                                     "(the node said: " +
+                                     st.message() + ")");
+}
 
 Result<DepositReport> Wallet::deposit(Cents amount, bool wait) {
   if (amount == 0) return Status::invalid_argument("a deposit must be positive");
@@ -238,25 +273,39 @@ Result<DepositReport> Wallet::deposit(Cents amount, bool wait) {
   if (!wei) return Status::invalid_argument("deposit too large for the token");
   BUCKETPAY_ASSIGN_OR_RETURN(const eth::U256 balance, chain_->token_balance(account()));
   if (balance < *wei) {
-    return Status::failed_precondition("the account " + account().to_hex() + " holds " + balance.to_decimal() +
-                                       " token units; the deposit needs " + wei->to_decimal());
+    // In dollars (whole cents of the Pool's token, rounded down), as the user counts.
+    const eth::U256 held_cents = balance / unit_;
+    const Cents held =
+        held_cents.fits_u64() ? std::min<Cents>(held_cents.low_u64(), kMaxDepositCentsShown) : kMaxDepositCentsShown;
+    return Status::failed_precondition("the account " + account().to_checksum() + " holds " +
+                                       wallet_util::dollars(held) + " of the Pool's token; the deposit needs " +
+                                       wallet_util::dollars(amount) + ": send it tokens first");
   }
   DepositReport report;
   report.amount = amount;
   report.notes = values;
   BUCKETPAY_ASSIGN_OR_RETURN(const eth::Bytes calldata, record_deposit(values, report));
   const std::int64_t id = report.payment_id;
-  if (Status st = approve_if_needed(*wei, report); !st.is_ok()) return sender_->give_up(id, st);
+  if (Status st = approve_if_needed(*wei, report); !st.is_ok()) return sender_->give_up(id, explain_gas(st));
   auto gas = chain_->estimate_gas(account(), config_.pool, calldata);
-  if (!gas.ok()) return sender_->give_up(id, gas.status());
+  if (!gas.ok()) return sender_->give_up(id, explain_gas(gas.status()));
   auto fees = chain_->fees();
   if (!fees.ok()) return sender_->give_up(id, fees.status());
-  BUCKETPAY_ASSIGN_OR_RETURN(
-      const Settlement settled,
-      sender_->send(SendRequest{id, calldata, "depositMany", *gas + *gas / 5, *fees, clock_.steady_now(), nullptr}));
+  auto sent =
+      sender_->send(SendRequest{id, calldata, "depositMany", *gas + *gas / 5, *fees, clock_.steady_now(), nullptr});
+  if (!sent.ok()) return explain_gas(sent.status());
+  const Settlement settled = *sent;
   report.tx_hash = eth::to_hex(settled.tx_hash);
   report.gas_used += settled.gas_used;
-  if (wait) BUCKETPAY_RETURN_IF_ERROR(wait_confirmed(settled.block));
+  if (wait) {
+    if (Status st = wait_confirmed(settled.block); !st.is_ok()) {
+      if (st.code() != StatusCode::kTimeout) return st;
+      return Status::timeout("the deposit landed (tx " + report.tx_hash + ", block " + std::to_string(settled.block) +
+                             ") but " + st.message() +
+                             "; do not deposit again: `bucketpay sync` confirms its notes once the chain has moved "
+                             "on (a chain that mines only on transactions needs `init --confirmations 0`)");
+    }
+  }
   return report;
 }
 
@@ -313,6 +362,7 @@ Result<InventoryReport> Wallet::build_inventory() {
   BUCKETPAY_ASSIGN_OR_RETURN(const std::unique_ptr<Engine> engine, Engine::open(store_, *pool, name_, tree_));
   PrecomputeOptions po;
   po.on_progress = options_.on_progress;
+  po.on_failed = options_.on_failed;
   po.batch = "inventory-" + std::to_string(clock_.unix_ms());
   BUCKETPAY_ASSIGN_OR_RETURN(const PrecomputeReport r, engine->generate_spend_precomputes(ids, po));
   report.proved = r.proved;
@@ -332,10 +382,21 @@ Result<PaymentReport> Wallet::pay(Cents amount, const eth::Address& to, MissingP
 
 Result<PaymentReport> Wallet::wait_settled(const PaymentReport& paid) {
   PaymentReport report = paid;
-  const auto deadline = clock_.steady_now() + options_.receipt_timeout;
+  const auto start = clock_.steady_now();
+  const auto deadline = start + options_.receipt_timeout;
+  WaitProgress progress;
+  progress.what = "payment " + std::to_string(paid.payment_id) + " to land";
+  progress.timeout_s = static_cast<double>(options_.receipt_timeout.count()) / 1000.0;
   for (;;) {
     BUCKETPAY_ASSIGN_OR_RETURN(const Payment p, relay_->settle(paid.payment_id));
     report.state = p.state;
+    progress.elapsed_s = clock_.ms_since(start) / 1000.0;
+    progress.done =
+        p.state == PaymentState::kConfirmed || p.state == PaymentState::kFailed || clock_.steady_now() > deadline;
+    if (options_.on_wait) {
+      if (auto head = chain_->head(); head.ok()) progress.head = *head;
+      options_.on_wait(progress);
+    }
     if (p.state == PaymentState::kConfirmed || p.state == PaymentState::kFailed) {
       report.settled_by = p.settled_by;
       report.block = p.block;
@@ -374,21 +435,33 @@ Result<RebalanceReport> Wallet::rebalance(bool wait) {
 
 // -------------------------------------------------------------------------------------- reports
 
-Result<BalanceReport> Wallet::balance() {
+Result<BalanceReport> Wallet::balance() { return stored_balance(store_, name_); }
+
+Result<BalanceReport> Wallet::stored_balance(Store& store, std::string_view name) {
+  const std::string wallet(name);
+  BUCKETPAY_ASSIGN_OR_RETURN(const WalletConfig config, load_config(store, wallet));
   BalanceReport b;
-  BUCKETPAY_ASSIGN_OR_RETURN(const std::vector<StoredNote> notes, store_.list_notes(name_, std::nullopt));
-  BUCKETPAY_ASSIGN_OR_RETURN(const std::vector<ReadyNote> ready_notes_, ready_notes(store_, store_, name_));
+  BUCKETPAY_ASSIGN_OR_RETURN(const std::optional<std::string> synced_at, store.get_setting(wallet, kSyncedAtSetting));
+  if (synced_at) {
+    try {
+      b.synced_at_ms = std::stoll(*synced_at);
+    } catch (const std::exception&) {
+      return Status::corruption("wallet setting " + std::string(kSyncedAtSetting) + " is not a number");
+    }
+  }
+  BUCKETPAY_ASSIGN_OR_RETURN(const std::vector<StoredNote> notes, store.list_notes(wallet, std::nullopt));
+  BUCKETPAY_ASSIGN_OR_RETURN(const std::vector<ReadyNote> ready_list, ready_notes(store, store, wallet));
   std::set<std::int64_t> ready;
-  for (const ReadyNote& r : ready_notes_) ready.insert(r.note.id);
+  for (const ReadyNote& r : ready_list) ready.insert(r.note.id);
   // The outputs of failed payments stay pending in case a copy of their transaction lands: they
   // are not counted as coming.
-  BUCKETPAY_ASSIGN_OR_RETURN(const std::vector<Payment> failed, store_.list_payments(name_, PaymentState::kFailed));
+  BUCKETPAY_ASSIGN_OR_RETURN(const std::vector<Payment> failed, store.list_payments(wallet, PaymentState::kFailed));
   std::set<std::int64_t> kept;
   for (const Payment& p : failed) kept.insert(p.new_note_ids.begin(), p.new_note_ids.end());
   b.denominations.resize(kBucketCount);
   for (std::size_t i = 0; i < kBucketCount; ++i) {
     b.denominations[i].value = kBuckets[i];
-    b.denominations[i].target = config_.policy.targets[i];
+    b.denominations[i].target = config.policy.targets[i];
   }
   for (const StoredNote& n : notes) {
     if (n.state == NoteState::kPending && kept.count(n.id) == 0) b.pending += n.value;
@@ -406,7 +479,7 @@ Result<BalanceReport> Wallet::balance() {
       b.other_value += n.value;
     }
   }
-  BUCKETPAY_ASSIGN_OR_RETURN(const std::optional<BlockRef> cursor, store_.sync_cursor());
+  BUCKETPAY_ASSIGN_OR_RETURN(const std::optional<BlockRef> cursor, store.sync_cursor());
   b.synced_block = cursor ? cursor->number : 0;
   return b;
 }
