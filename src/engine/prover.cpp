@@ -121,6 +121,12 @@ void remove_stale_scratch_dirs(const fs::path& scratch_root) {
   }
 }
 
+// Local to this file: the store has a bucketpay::Job too (store.h), and two classes of one name in
+// one namespace are one class to the linker (the ODR): std::optional<Job>'s inline members, made
+// for both, were merged into one with the wrong layout (AddressSanitizer: stack-buffer-overflow in
+// run_worker, docs/hardening.md).
+namespace {
+
 struct Job {
   ProofRequest request;
   std::size_t index = 0;
@@ -138,6 +144,8 @@ struct Batch {
   std::size_t total = 0;
   const BatchOptions* options = nullptr;
 };
+
+}  // namespace
 
 struct ProverPool::Impl {
   ProverConfig config;
