@@ -420,7 +420,7 @@ namespace {
 
 // Unpacks [Name, {fields}] and checks Name. msgpack-c sizes each array, map, string and binary from
 // its header before reading it: without limits a 5-byte frame claiming 2^32 - 1 elements makes it
-// allocate tens of GiB. No element takes less than a byte, so none can be longer than the frame.
+// allocate 128 GiB. No element takes less than a byte, so none can be longer than the frame.
 Result<msgpack::object_handle> decode(std::span<const std::uint8_t> frame, std::string_view command,
                                       std::string_view response_name) {
   const auto max = static_cast<std::size_t>(std::min<std::size_t>(frame.size(), 0xffffffffU));
