@@ -140,7 +140,7 @@ Status Rebalancer::send_one(const Prepared& prepared, std::size_t i, const Proof
                             const Result<eth::Fees>& fees, RebalanceRound& round, Status& first_error) {
   const std::int64_t id = prepared.payment_ids[i];
   Status why = !proved.proof.ok() ? proved.proof.status() : fees.status();
-  Result<eth::Bytes> calldata = why;
+  Result<eth::Bytes> calldata = Status::internal("not encoded");  // a Result never holds an OK Status
   if (why.is_ok()) {
     calldata = eth::PoolClient::encode_split(split_call(prepared.statements[i], *proved.proof, 0, options_.account));
     why = calldata.status();
