@@ -5,7 +5,7 @@
 #         test but those listed in ASAN_SKIP below; also builds the libFuzzer harnesses
 #   fuzz  each harness in build-asan for FUZZ_SECONDS (default 20) from its seed corpus
 #         (src/<module>/corpus/<harness>/), two at a time
-#   tsan  build-tsan: ThreadSanitizer on the prover pool, engine, service and fleet tests
+#   tsan  build-tsan: ThreadSanitizer on the prover pool, engine, HTTP server, service and fleet tests
 #   all   asan, fuzz, tsan (what .ci/run runs after `make test`)
 # Any sanitizer report fails the test that caused it; a fuzzer that crashes, leaks, times out or
 # runs out of memory fails the run and leaves its input in <build>/fuzz-artifacts/.
@@ -26,9 +26,10 @@ export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1}
 # Under ASan: every ctest test except these (regular expression): the browser test (Chromium and
 # Node drive it), the Python one, and the fleet (TSan runs it), kept out for CI's time.
 ASAN_SKIP=${ASAN_SKIP:-'^service\.dashboard_browser$|^poseidon2_ifma_bounds$|^FleetTest\.'}
-# Under TSan: the tests of the threaded parts (the prover pool and engine, the service, the fleet).
-TSAN_TESTS=${TSAN_TESTS:-'^(EngineTest|ServiceTest|FleetTest|FleetWorker)\.'}
-TSAN_TARGETS=(engine_test service_test cli_test)
+# Under TSan: the tests of the threaded parts (the prover pool and engine, the HTTP server and the
+# service, the fleet).
+TSAN_TESTS=${TSAN_TESTS:-'^(EngineTest|HttpServer|ServiceTest|FleetTest|FleetWorker)\.'}
+TSAN_TARGETS=(engine_test http_test service_test cli_test)
 
 configure() {  # dir, extra cmake args...
   local dir=$1
