@@ -21,7 +21,7 @@ symbolizer=/usr/lib/llvm-14/bin/llvm-symbolizer
   UBSAN_SYMBOLIZER_PATH=$symbolizer LLVM_SYMBOLIZER_PATH=$symbolizer
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:detect_stack_use_after_return=1:strict_string_checks=1:check_initialization_order=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
-export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1}
+export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1:suppressions=$root/scripts/tsan.supp}
 
 # Under ASan: every ctest test except these (regular expression): the browser test (Chromium and
 # Node drive it), the Python one, and the fleet (TSan runs it), kept out for CI's time.
