@@ -3,7 +3,7 @@ BUILD_DIR ?= build
 JOBS ?= $(shell nproc)
 CRS ?= $(abspath ../shared/crs)
 
-.PHONY: all setup configure build test demo bench gas format tidy clean
+.PHONY: all setup configure build test hardening asan tsan fuzz demo bench gas format tidy clean
 
 all: build
 
@@ -19,6 +19,13 @@ build: configure
 test: build
 	scripts/test.sh $(BUILD_DIR)
 
+# Sanitizer builds and fuzzers (scripts/hardening.sh, docs/hardening.md); CI runs them after `test`.
+hardening: setup
+	scripts/hardening.sh all
+
+asan tsan fuzz: setup
+	scripts/hardening.sh $@
+
 demo: build
 	scripts/demo.sh $(BUILD_DIR)
 
@@ -32,7 +39,7 @@ tidy: build
 	find src -name '*.cpp' ! -name '*_test.cpp' ! -name '*_bench.cpp' | xargs clang-tidy -p $(BUILD_DIR) --quiet
 
 clean:
-	rm -rf $(BUILD_DIR)
+	rm -rf $(BUILD_DIR) build-asan build-tsan
 
 gas: build
 	scripts/gas.sh

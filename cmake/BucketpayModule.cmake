@@ -4,6 +4,8 @@
 # Sources: src/NAME/*.cpp except *_test.cpp, *_bench.cpp and *_main.cpp.
 # Tests:   src/NAME/*_test.cpp  -> executable `NAME_test`, registered with CTest (label: NAME).
 # Benches: src/NAME/*_bench.cpp -> executable `NAME_bench` (Google Benchmark), not run by ctest.
+# Fuzzers: src/NAME/X_fuzzer.cpp -> executable `X_fuzzer` (libFuzzer), only when BUCKETPAY_FUZZ is
+#          on; its seed corpus is src/NAME/corpus/X/ (scripts/fuzz.sh runs them).
 function(bucketpay_module name)
   cmake_parse_arguments(M "" "" "DEPS;PRIVATE_DEPS;TEST_DEPS" ${ARGN})
   set(dir ${CMAKE_CURRENT_SOURCE_DIR})
@@ -11,11 +13,14 @@ function(bucketpay_module name)
   set(lib_sources "")
   set(test_sources "")
   set(bench_sources "")
+  set(fuzzer_sources "")
   foreach(src ${all_sources})
     if(src MATCHES "_test\\.cpp$")
       list(APPEND test_sources ${src})
     elseif(src MATCHES "_bench\\.cpp$")
       list(APPEND bench_sources ${src})
+    elseif(src MATCHES "_fuzzer\\.cpp$")
+      list(APPEND fuzzer_sources ${src})
     elseif(NOT src MATCHES "_main\\.cpp$")
       list(APPEND lib_sources ${src})
     endif()
@@ -42,5 +47,16 @@ function(bucketpay_module name)
     target_include_directories(${name}_bench PRIVATE ${PROJECT_SOURCE_DIR}/src)
     target_link_libraries(${name}_bench PRIVATE bucketpay_${name} bucketpay_testing ${M_TEST_DEPS}
                           benchmark::benchmark bucketpay_warnings)
+  endif()
+
+  if(BUCKETPAY_FUZZ)
+    foreach(src ${fuzzer_sources})
+      get_filename_component(fuzzer ${src} NAME_WE)
+      add_executable(${fuzzer} ${src})
+      target_include_directories(${fuzzer} PRIVATE ${PROJECT_SOURCE_DIR}/src)
+      target_link_libraries(${fuzzer} PRIVATE bucketpay_${name} ${M_TEST_DEPS} bucketpay_warnings)
+      target_link_options(${fuzzer} PRIVATE -fsanitize=fuzzer)
+      set_property(GLOBAL APPEND PROPERTY BUCKETPAY_FUZZERS ${fuzzer})
+    endforeach()
   endif()
 endfunction()

@@ -3,7 +3,9 @@
 //
 // A worker is one thread that owns one witness process (noir_js, scripts/witness_server.mjs), one
 // bb process (CRS loaded once, verification keys computed once per circuit) and a private scratch
-// directory (their logs), removed when the pool stops and, after a crash, at the next start.
+// directory (their logs). The pool's scratch directory is made by mkdtemp under
+// ProverConfig::scratch_root (<root>/bucketpay-worker-<pid>-XXXXXX, mode 0700, one worker-<i>
+// directory inside per worker), removed when the pool stops and, after a crash, at the next start.
 // A proof is: inputs (JSON, computed natively by the caller) -> witness (Node) -> proof (bb) ->
 // verification (bb CircuitVerify). A proof that does not verify is never returned.
 //
@@ -140,7 +142,9 @@ class ProverPool {
   std::unique_ptr<Impl> impl_;
 };
 
-// Removes scratch directories left by pools of processes that no longer run (after a crash).
+// Removes scratch directories left by pools of processes that no longer run (after a crash): only
+// real directories of this user with no access for others (as a pool makes them); a symlink or a
+// directory someone else made under such a name is left alone.
 void remove_stale_scratch_dirs(const std::filesystem::path& scratch_root);
 
 }  // namespace bucketpay

@@ -15,8 +15,11 @@
 // precomputes and jobs; anything else answers as if it did not exist (404).
 //
 // Errors: every answer is JSON. A failure is a 4xx (bad input, unknown thing, unauthenticated, a
-// body above ServiceOptions::max_body_bytes: 413) or a 5xx (store or prover failure), always with
+// body above ServiceOptions::max_body_bytes: 413 before it is read, a known path with another
+// method: 405, a Host header not ours: 403) or a 5xx (store or prover failure), always with
 // {"error": "<message>"}. No exception crosses a handler: the HTTP boundary converts them to 500.
+// Slow clients are cut at a per-request deadline (src/http/server.h, which also limits each
+// client's connections).
 //
 // Threads: the HTTP server runs a small thread pool; precompute jobs run one at a time, in order, on
 // one background thread owned by the Service (a std::jthread, stopped through its stop token, which
@@ -52,7 +55,10 @@ struct ServiceStores {
 struct ServiceOptions {
   std::string host = "127.0.0.1";          // loopback by default: put a TLS proxy in front to expose it
   int port = 8080;                         // 0: any free port (see Service::port())
-  std::size_t max_body_bytes = 64 * 1024;  // larger request bodies: 413
+  std::size_t max_body_bytes = 64 * 1024;  // larger request bodies: 413, before the body is read
+  // Host header names answered besides IP addresses and localhost (any other Host: 403, against
+  // DNS rebinding); add the name a proxy forwards as Host. Details: src/http/server.h.
+  std::vector<std::string> allowed_hosts;
   // When set, GET /metrics needs `Authorization: Bearer <metrics_token>` (a separate secret, so a
   // scraper cannot reach the wallet API). Unset: /metrics is open (it shows only counts).
   std::optional<std::string> metrics_token;
@@ -63,7 +69,8 @@ struct ServiceOptions {
 class Service {
  public:
   // Binds, then serves on a thread of its own; returns once requests are accepted.
-  // The stores and `pool` must outlive the Service. kUnavailable when the port cannot be bound.
+  // The stores and `pool` must outlive the Service. kUnavailable when the port cannot be bound
+  // (another server on it included: "cannot listen on H:P: the port is in use ...").
   static Result<std::unique_ptr<Service>> start(ServiceStores stores, ProverPool& pool, const ServiceOptions& options);
   // Stops accepting requests, cancels the running job's unstarted proofs, joins every thread.
   ~Service();

@@ -10,6 +10,7 @@
 #include <msgpack.hpp>
 #include <nlohmann/json.hpp>
 
+#include "bb/response.h"
 #include "common/subprocess.h"
 
 namespace bucketpay::bb {
@@ -55,8 +56,7 @@ const msgpack::object* field(const msgpack::object& map, std::string_view key) {
   if (map.type != msgpack::type::MAP) return nullptr;
   for (std::uint32_t i = 0; i < map.via.map.size; ++i) {
     const auto& kv = map.via.map.ptr[i];
-    if (kv.key.type == msgpack::type::STR &&
-        std::string_view(kv.key.via.str.ptr, kv.key.via.str.size) == key) {
+    if (kv.key.type == msgpack::type::STR && std::string_view(kv.key.via.str.ptr, kv.key.via.str.size) == key) {
       return &kv.val;
     }
   }
@@ -78,8 +78,7 @@ Result<Fr> as_fr(const msgpack::object& o) {
   if (o.type != msgpack::type::BIN || o.via.bin.size != 32) {
     return Status::corruption("bb returned a field element that is not 32 bytes");
   }
-  return Fr::from_bytes(std::span<const std::uint8_t, 32>(
-      reinterpret_cast<const std::uint8_t*>(o.via.bin.ptr), 32));
+  return Fr::from_bytes(std::span<const std::uint8_t, 32>(reinterpret_cast<const std::uint8_t*>(o.via.bin.ptr), 32));
 }
 
 // A vector of 32-byte big-endian values: as field elements, and/or as concatenated bytes.
@@ -132,8 +131,7 @@ Result<fs::path> locate_binary(const std::optional<fs::path>& override_path, con
     if (fs::is_regular_file(c, ec) && ::access(c.c_str(), X_OK) == 0) return fs::absolute(c);
     tried += (tried.empty() ? "" : ", ") + c.string();
   }
-  return Status::failed_precondition("bb not found (looked at " + tried +
-                                     "); run `make setup` or pass --bb PATH");
+  return Status::failed_precondition("bb not found (looked at " + tried + "); run `make setup` or pass --bb PATH");
 }
 
 fs::path crs_directory(const std::optional<fs::path>& option) {
@@ -160,8 +158,8 @@ Status check_crs(const fs::path& dir, std::uint32_t num_points) {
   const auto g1_size = fs::file_size(g1_path, ec);
   if (ec) return Status::failed_precondition("missing " + g1_path.string() + "; " + need());
   if (g1_size < std::uint64_t{num_points} * 64) {
-    return Status::failed_precondition(g1_path.string() + " has only " + std::to_string(g1_size / 64) +
-                                       " points; " + need());
+    return Status::failed_precondition(g1_path.string() + " has only " + std::to_string(g1_size / 64) + " points; " +
+                                       need());
   }
   const auto g2_size = fs::file_size(g2_path, ec);
   if (ec || g2_size != 128) return Status::failed_precondition("missing or bad " + g2_path.string() + "; " + need());
@@ -239,11 +237,11 @@ struct Process::Impl {
 };
 
 struct ProcessAccess {
-  // Sends one command and returns the response's field map, or the failure. Any transport failure
-  // kills the process and marks it dead.
-  static Result<msgpack::object_handle> call(Process& p, std::string_view command,
-                                             const std::function<void(Packer&)>& pack_fields,
-                                             std::string_view response_name, Process::Deadline deadline) {
+  // Sends one command and returns bb's answer frame, or the failure. Any transport failure kills
+  // the process and marks it dead.
+  static Result<std::vector<std::uint8_t>> call(Process& p, std::string_view command,
+                                                const std::function<void(Packer&)>& pack_fields,
+                                                Process::Deadline deadline) {
     if (!p.alive_) return Status::unavailable("bb process is dead");
     msgpack::sbuffer buf;
     Packer pk(buf);
@@ -253,7 +251,8 @@ struct ProcessAccess {
     pack_fields(pk);
     auto& child = p.impl_->child;
     Status st = child.write_frame(std::span(reinterpret_cast<const std::uint8_t*>(buf.data()), buf.size()));
-    Result<std::vector<std::uint8_t>> frame = st.is_ok() ? child.read_frame(deadline) : Result<std::vector<std::uint8_t>>(st);
+    Result<std::vector<std::uint8_t>> frame =
+        st.is_ok() ? child.read_frame(deadline) : Result<std::vector<std::uint8_t>>(st);
     if (!frame.ok()) {
       p.alive_ = false;
       child.kill();
@@ -263,29 +262,7 @@ struct ProcessAccess {
       if (!tail.empty()) msg += "; bb said: " + tail;
       return Status(frame.status().code(), msg);
     }
-    msgpack::object_handle oh;
-    try {
-      oh = msgpack::unpack(reinterpret_cast<const char*>(frame->data()), frame->size());
-    } catch (const std::exception& e) {
-      return Status::corruption("bb " + std::string(command) + ": malformed msgpack response: " + e.what());
-    }
-    const msgpack::object& o = oh.get();
-    if (o.type != msgpack::type::ARRAY || o.via.array.size != 2 || o.via.array.ptr[0].type != msgpack::type::STR) {
-      return Status::corruption("bb " + std::string(command) + ": unexpected response shape");
-    }
-    const std::string_view name(o.via.array.ptr[0].via.str.ptr, o.via.array.ptr[0].via.str.size);
-    if (name == "ErrorResponse") {
-      std::string message = "unknown error";
-      if (const auto* m = field(o.via.array.ptr[1], "message"); m != nullptr && m->type == msgpack::type::STR) {
-        message.assign(m->via.str.ptr, m->via.str.size);
-      }
-      return Status::internal("bb " + std::string(command) + " failed: " + message);
-    }
-    if (name != response_name) {
-      return Status::corruption("bb " + std::string(command) + ": expected " + std::string(response_name) +
-                                ", got " + std::string(name));
-    }
-    return oh;
+    return frame;
   }
 };
 
@@ -316,7 +293,7 @@ Result<std::unique_ptr<Process>> Process::start(const ProcessOptions& options) {
 }
 
 Result<std::array<Fr, 4>> Process::poseidon2_permutation(const std::array<Fr, 4>& inputs) {
-  auto r = ProcessAccess::call(
+  auto frame = ProcessAccess::call(
       *this, "Poseidon2Permutation",
       [&](Packer& pk) {
         pk.pack_map(1);
@@ -324,23 +301,13 @@ Result<std::array<Fr, 4>> Process::poseidon2_permutation(const std::array<Fr, 4>
         pk.pack_array(4);
         for (const auto& x : inputs) pack_fr(pk, x);
       },
-      "Poseidon2PermutationResponse", std::nullopt);
-  if (!r.ok()) return r.status();
-  const auto* out = field(r->get().via.array.ptr[1], "outputs");
-  if (out == nullptr || out->type != msgpack::type::ARRAY || out->via.array.size != 4) {
-    return Status::corruption("bb Poseidon2Permutation: expected 4 outputs");
-  }
-  std::array<Fr, 4> result;
-  for (std::size_t i = 0; i < 4; ++i) {
-    auto f = as_fr(out->via.array.ptr[i]);
-    if (!f.ok()) return f.status();
-    result[i] = *f;
-  }
-  return result;
+      std::nullopt);
+  if (!frame.ok()) return frame.status();
+  return response::poseidon2_permutation(*frame);
 }
 
 Result<Fr> Process::poseidon2_hash(std::span<const Fr> inputs) {
-  auto r = ProcessAccess::call(
+  auto frame = ProcessAccess::call(
       *this, "Poseidon2Hash",
       [&](Packer& pk) {
         pk.pack_map(1);
@@ -348,15 +315,13 @@ Result<Fr> Process::poseidon2_hash(std::span<const Fr> inputs) {
         pk.pack_array(static_cast<std::uint32_t>(inputs.size()));
         for (const auto& x : inputs) pack_fr(pk, x);
       },
-      "Poseidon2HashResponse", std::nullopt);
-  if (!r.ok()) return r.status();
-  const auto* h = field(r->get().via.array.ptr[1], "hash");
-  if (h == nullptr) return Status::corruption("bb Poseidon2Hash: no hash");
-  return as_fr(*h);
+      std::nullopt);
+  if (!frame.ok()) return frame.status();
+  return response::poseidon2_hash(*frame);
 }
 
 Result<Process::CircuitInfo> Process::circuit_info(const Circuit& circuit) {
-  auto r = ProcessAccess::call(
+  auto frame = ProcessAccess::call(
       *this, "CircuitStats",
       [&](Packer& pk) {
         pk.pack_map(3);
@@ -367,20 +332,13 @@ Result<Process::CircuitInfo> Process::circuit_info(const Circuit& circuit) {
         pk.pack(std::string("settings"));
         pack_settings(pk, false);
       },
-      "CircuitInfoResponse", std::nullopt);
-  if (!r.ok()) return r.status();
-  const auto& fields = r->get().via.array.ptr[1];
-  const auto* gates = field(fields, "num_gates");
-  const auto* dyadic = field(fields, "num_gates_dyadic");
-  if (gates == nullptr || dyadic == nullptr || gates->type != msgpack::type::POSITIVE_INTEGER ||
-      dyadic->type != msgpack::type::POSITIVE_INTEGER) {
-    return Status::corruption("bb CircuitStats: no gate counts");
-  }
-  return CircuitInfo{static_cast<std::uint32_t>(gates->via.u64), static_cast<std::uint32_t>(dyadic->via.u64)};
+      std::nullopt);
+  if (!frame.ok()) return frame.status();
+  return response::circuit_info(*frame);
 }
 
 Result<std::vector<std::uint8_t>> Process::compute_vk(const Circuit& circuit) {
-  auto r = ProcessAccess::call(
+  auto frame = ProcessAccess::call(
       *this, "CircuitComputeVk",
       [&](Packer& pk) {
         pk.pack_map(2);
@@ -389,14 +347,14 @@ Result<std::vector<std::uint8_t>> Process::compute_vk(const Circuit& circuit) {
         pk.pack(std::string("settings"));
         pack_settings(pk, false);
       },
-      "CircuitComputeVkResponse", std::nullopt);
-  if (!r.ok()) return r.status();
-  return as_bytes(field(r->get().via.array.ptr[1], "bytes"), "bytes");
+      std::nullopt);
+  if (!frame.ok()) return frame.status();
+  return response::compute_vk(*frame);
 }
 
 Result<ProofData> Process::prove(const Circuit& circuit, std::span<const std::uint8_t> vk,
                                  std::span<const std::uint8_t> witness, Deadline deadline) {
-  auto r = ProcessAccess::call(
+  auto frame = ProcessAccess::call(
       *this, "CircuitProve",
       [&](Packer& pk) {
         pk.pack_map(3);
@@ -407,18 +365,14 @@ Result<ProofData> Process::prove(const Circuit& circuit, std::span<const std::ui
         pk.pack(std::string("settings"));
         pack_settings(pk, false);
       },
-      "CircuitProveResponse", deadline);
-  if (!r.ok()) return r.status();
-  const auto& fields = r->get().via.array.ptr[1];
-  ProofData out;
-  BUCKETPAY_RETURN_IF_ERROR(as_fields(field(fields, "public_inputs"), "public_inputs", &out.public_inputs, nullptr));
-  BUCKETPAY_RETURN_IF_ERROR(as_fields(field(fields, "proof"), "proof", nullptr, &out.proof));
-  return out;
+      deadline);
+  if (!frame.ok()) return frame.status();
+  return response::prove(*frame);
 }
 
 Result<bool> Process::verify(std::span<const std::uint8_t> vk, const ProofData& proof) {
   if (proof.proof.size() % 32 != 0) return Status::invalid_argument("proof length is not a multiple of 32");
-  auto r = ProcessAccess::call(
+  auto frame = ProcessAccess::call(
       *this, "CircuitVerify",
       [&](Packer& pk) {
         pk.pack_map(4);
@@ -434,20 +388,17 @@ Result<bool> Process::verify(std::span<const std::uint8_t> vk, const ProofData& 
         pk.pack(std::string("settings"));
         pack_settings(pk, false);
       },
-      "CircuitVerifyResponse", std::nullopt);
-  if (!r.ok()) {
-    // bb reports some malformed proofs as errors rather than as "not verified"; either way the
-    // proof is not valid, but a dead process is a real failure.
-    if (alive_ && r.status().code() == StatusCode::kInternal) return false;
-    return r.status();
-  }
-  const auto* v = field(r->get().via.array.ptr[1], "verified");
-  if (v == nullptr || v->type != msgpack::type::BOOLEAN) return Status::corruption("bb CircuitVerify: no verified flag");
-  return v->via.boolean;
+      std::nullopt);
+  if (!frame.ok()) return frame.status();
+  auto verified = response::verify(*frame);
+  // bb reports some malformed proofs as errors rather than as "not verified"; either way the proof
+  // is not valid, but a dead process is a real failure.
+  if (!verified.ok() && verified.status().code() == StatusCode::kInternal) return false;
+  return verified;
 }
 
 Result<std::string> Process::solidity_verifier(std::span<const std::uint8_t> vk, bool optimized) {
-  auto r = ProcessAccess::call(
+  auto frame = ProcessAccess::call(
       *this, "CircuitWriteSolidityVerifier",
       [&](Packer& pk) {
         pk.pack_map(2);
@@ -456,11 +407,112 @@ Result<std::string> Process::solidity_verifier(std::span<const std::uint8_t> vk,
         pk.pack(std::string("settings"));
         pack_settings(pk, optimized);
       },
-      "CircuitWriteSolidityVerifierResponse", std::nullopt);
-  if (!r.ok()) return r.status();
-  auto code = as_bytes(field(r->get().via.array.ptr[1], "solidity_code"), "solidity_code");
-  if (!code.ok()) return code.status();
-  return std::string(code->begin(), code->end());
+      std::nullopt);
+  if (!frame.ok()) return frame.status();
+  return response::solidity_verifier(*frame);
 }
 
+// ---------------------------------------------------------------------------------------------
+// Answers
+
+namespace response {
+namespace {
+
+// Unpacks [Name, {fields}] and checks Name. msgpack-c sizes each array, map, string and binary from
+// its header before reading it: without limits a 5-byte frame claiming 2^32 - 1 elements makes it
+// allocate 128 GiB. No element takes less than a byte, so none can be longer than the frame.
+Result<msgpack::object_handle> decode(std::span<const std::uint8_t> frame, std::string_view command,
+                                      std::string_view response_name) {
+  const auto max = static_cast<std::size_t>(std::min<std::size_t>(frame.size(), 0xffffffffU));
+  const msgpack::unpack_limit limit(max, max, max, max, max, /*depth=*/64);
+  msgpack::object_handle oh;
+  try {
+    oh = msgpack::unpack(reinterpret_cast<const char*>(frame.data()), frame.size(), nullptr, nullptr, limit);
+  } catch (const std::exception& e) {
+    return Status::corruption("bb " + std::string(command) + ": malformed msgpack response: " + e.what());
+  }
+  const msgpack::object& o = oh.get();
+  if (o.type != msgpack::type::ARRAY || o.via.array.size != 2 || o.via.array.ptr[0].type != msgpack::type::STR) {
+    return Status::corruption("bb " + std::string(command) + ": unexpected response shape");
+  }
+  const std::string_view name(o.via.array.ptr[0].via.str.ptr, o.via.array.ptr[0].via.str.size);
+  if (name == "ErrorResponse") {
+    std::string message = "unknown error";
+    if (const auto* m = field(o.via.array.ptr[1], "message"); m != nullptr && m->type == msgpack::type::STR) {
+      message.assign(m->via.str.ptr, m->via.str.size);
+    }
+    return Status::internal("bb " + std::string(command) + " failed: " + message);
+  }
+  if (name != response_name) {
+    return Status::corruption("bb " + std::string(command) + ": expected " + std::string(response_name) + ", got " +
+                              std::string(name));
+  }
+  return oh;
+}
+
+const msgpack::object& fields_of(const msgpack::object_handle& oh) { return oh.get().via.array.ptr[1]; }
+
+}  // namespace
+
+Result<std::array<Fr, 4>> poseidon2_permutation(std::span<const std::uint8_t> frame) {
+  BUCKETPAY_ASSIGN_OR_RETURN(const auto oh, decode(frame, "Poseidon2Permutation", "Poseidon2PermutationResponse"));
+  const auto* out = field(fields_of(oh), "outputs");
+  if (out == nullptr || out->type != msgpack::type::ARRAY || out->via.array.size != 4) {
+    return Status::corruption("bb Poseidon2Permutation: expected 4 outputs");
+  }
+  std::array<Fr, 4> result;
+  for (std::size_t i = 0; i < 4; ++i) {
+    BUCKETPAY_ASSIGN_OR_RETURN(result[i], as_fr(out->via.array.ptr[i]));
+  }
+  return result;
+}
+
+Result<Fr> poseidon2_hash(std::span<const std::uint8_t> frame) {
+  BUCKETPAY_ASSIGN_OR_RETURN(const auto oh, decode(frame, "Poseidon2Hash", "Poseidon2HashResponse"));
+  const auto* h = field(fields_of(oh), "hash");
+  if (h == nullptr) return Status::corruption("bb Poseidon2Hash: no hash");
+  return as_fr(*h);
+}
+
+Result<Process::CircuitInfo> circuit_info(std::span<const std::uint8_t> frame) {
+  BUCKETPAY_ASSIGN_OR_RETURN(const auto oh, decode(frame, "CircuitStats", "CircuitInfoResponse"));
+  const auto* gates = field(fields_of(oh), "num_gates");
+  const auto* dyadic = field(fields_of(oh), "num_gates_dyadic");
+  if (gates == nullptr || dyadic == nullptr || gates->type != msgpack::type::POSITIVE_INTEGER ||
+      dyadic->type != msgpack::type::POSITIVE_INTEGER) {
+    return Status::corruption("bb CircuitStats: no gate counts");
+  }
+  return Process::CircuitInfo{static_cast<std::uint32_t>(gates->via.u64), static_cast<std::uint32_t>(dyadic->via.u64)};
+}
+
+Result<std::vector<std::uint8_t>> compute_vk(std::span<const std::uint8_t> frame) {
+  BUCKETPAY_ASSIGN_OR_RETURN(const auto oh, decode(frame, "CircuitComputeVk", "CircuitComputeVkResponse"));
+  return as_bytes(field(fields_of(oh), "bytes"), "bytes");
+}
+
+Result<ProofData> prove(std::span<const std::uint8_t> frame) {
+  BUCKETPAY_ASSIGN_OR_RETURN(const auto oh, decode(frame, "CircuitProve", "CircuitProveResponse"));
+  ProofData out;
+  BUCKETPAY_RETURN_IF_ERROR(
+      as_fields(field(fields_of(oh), "public_inputs"), "public_inputs", &out.public_inputs, nullptr));
+  BUCKETPAY_RETURN_IF_ERROR(as_fields(field(fields_of(oh), "proof"), "proof", nullptr, &out.proof));
+  return out;
+}
+
+Result<bool> verify(std::span<const std::uint8_t> frame) {
+  BUCKETPAY_ASSIGN_OR_RETURN(const auto oh, decode(frame, "CircuitVerify", "CircuitVerifyResponse"));
+  const auto* v = field(fields_of(oh), "verified");
+  if (v == nullptr || v->type != msgpack::type::BOOLEAN)
+    return Status::corruption("bb CircuitVerify: no verified flag");
+  return v->via.boolean;
+}
+
+Result<std::string> solidity_verifier(std::span<const std::uint8_t> frame) {
+  BUCKETPAY_ASSIGN_OR_RETURN(const auto oh,
+                             decode(frame, "CircuitWriteSolidityVerifier", "CircuitWriteSolidityVerifierResponse"));
+  BUCKETPAY_ASSIGN_OR_RETURN(const auto code, as_bytes(field(fields_of(oh), "solidity_code"), "solidity_code"));
+  return std::string(code.begin(), code.end());
+}
+
+}  // namespace response
 }  // namespace bucketpay::bb

@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "bucketpay/chain.h"
+#include "chain/rpc_parse.h"
 
 namespace bucketpay::eth {
 
@@ -132,6 +133,8 @@ Status read_optional(const json& obj, const char* key, P p, std::optional<T>* ou
   return Status::ok();
 }
 
+}  // namespace
+
 Result<Log> parse_log(const json& j) {
   if (!j.is_object()) {
     return Status::corruption("log is not an object");
@@ -202,6 +205,8 @@ Result<Receipt> parse_receipt(const json& j) {
   return r;
 }
 
+namespace {
+
 json call_json(const CallRequest& c) {
   json j = json::object();
   if (c.from) {
@@ -226,17 +231,50 @@ bool is_revert(int code, const std::string& message) {
 
 }  // namespace
 
+Result<RpcReply> parse_rpc_reply(std::string_view body, std::string_view method, std::uint64_t id) {
+  const json j = json::parse(body, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded()) {
+    return bad(method, "not JSON: '" + snippet(body) + "'");
+  }
+  if (!j.is_object()) {
+    return bad(method, "not a JSON object: '" + snippet(body) + "'");
+  }
+  const json* got_id = field(j, "id");
+  if (got_id == nullptr || !got_id->is_number_unsigned() || got_id->get<std::uint64_t>() != id) {
+    return bad(method, "id does not match the request's");
+  }
+  RpcReply reply;
+  const json* error = field(j, "error");
+  const json* result = field(j, "result");
+  if (error != nullptr && !error->is_null()) {
+    const json* code = field(*error, "code");
+    const json* message = field(*error, "message");
+    if (code == nullptr || !code->is_number_integer() || message == nullptr || !message->is_string()) {
+      return bad(method, "error object without an integer code and a string message");
+    }
+    reply.is_error = true;
+    reply.code = code->get<std::int64_t>();
+    reply.message = message->get<std::string>();
+    if (const json* data = field(*error, "data"); data != nullptr && data->is_string()) {
+      Result<Bytes> b = from_hex(data->get_ref<const std::string&>());
+      if (b) {
+        reply.data = std::move(b).value();
+      }
+    }
+    return reply;
+  }
+  if (result == nullptr) {
+    return bad(method, "neither result nor error");
+  }
+  reply.result = *result;
+  return reply;
+}
+
 // --------------------------------------------------------------------------------- transport
 
 class Rpc::Transport {
  public:
-  struct Reply {  // NOLINT(bugprone-exception-escape): json's default constructor does not throw
-    json result;  // when !is_error
-    bool is_error = false;
-    std::int64_t code = 0;  // the JSON-RPC error
-    std::string message;
-    std::optional<Bytes> data;  // the error's hex data, when it has some
-  };
+  using Reply = RpcReply;
 
   Transport(std::unique_ptr<httplib::Client> client, std::string path, const RpcOptions& options)
       : client_(std::move(client)), path_(std::move(path)), options_(options) {}
@@ -294,42 +332,7 @@ class Rpc::Transport {
       return Status::unavailable("HTTP " + std::to_string(res.status) + " from " + where + ": " + snippet(received));
     }
 
-    json j = json::parse(received, nullptr, /*allow_exceptions=*/false);
-    if (j.is_discarded()) {
-      return bad(method, "not JSON: '" + snippet(received) + "'");
-    }
-    if (!j.is_object()) {
-      return bad(method, "not a JSON object: '" + snippet(received) + "'");
-    }
-    const json* got_id = field(j, "id");
-    if (got_id == nullptr || !got_id->is_number_unsigned() || got_id->get<std::uint64_t>() != id) {
-      return bad(method, "id does not match the request's");
-    }
-    Reply reply;
-    const json* error = field(j, "error");
-    const json* result = field(j, "result");
-    if (error != nullptr && !error->is_null()) {
-      const json* code = field(*error, "code");
-      const json* message = field(*error, "message");
-      if (code == nullptr || !code->is_number_integer() || message == nullptr || !message->is_string()) {
-        return bad(method, "error object without an integer code and a string message");
-      }
-      reply.is_error = true;
-      reply.code = code->get<std::int64_t>();
-      reply.message = message->get<std::string>();
-      if (const json* data = field(*error, "data"); data != nullptr && data->is_string()) {
-        Result<Bytes> b = from_hex(data->get_ref<const std::string&>());
-        if (b) {
-          reply.data = std::move(b).value();
-        }
-      }
-      return reply;
-    }
-    if (result == nullptr) {
-      return bad(method, "neither result nor error");
-    }
-    reply.result = *result;
-    return reply;
+    return parse_rpc_reply(received, method, id);
   }
 
   std::unique_ptr<httplib::Client> client_;

@@ -41,6 +41,7 @@ struct Options : CommonOptions {
   std::vector<std::string> buckets;
   // serve
   std::string host = "127.0.0.1";
+  std::vector<std::string> allowed_hosts;
   int port = 8080;
   // precompute --enqueue-only
   bool enqueue_only = false;
@@ -280,6 +281,7 @@ class Runner {
     if (!pool.ok()) return fail(pool.status());
     ServiceOptions so;
     so.host = o_->host;
+    so.allowed_hosts = o_->allowed_hosts;
     so.port = o_->port;
     if (const char* t = std::getenv("BUCKETPAY_METRICS_TOKEN"); t != nullptr && *t != '\0') so.metrics_token = t;
     Status st = serve_until_signal(**store, **pool, so, out_);
@@ -400,6 +402,9 @@ CommandList add_engine_commands(CLI::App& app, std::ostream& out, std::ostream& 
   serve->add_option("--port", o->port, "the port (0: any free one, printed)")
       ->check(CLI::Range(0, 65535))
       ->capture_default_str();
+  serve->add_option("--allow-host", o->allowed_hosts,
+                    "a Host name to answer besides IP addresses and localhost (the name a proxy forwards; "
+                    "repeatable); other names get 403, against DNS rebinding");
   list.emplace_back(serve, [runner] { return runner->serve(); });
   auto* worker = app.add_subcommand("worker",
                                     "Prove the queued jobs of a PostgreSQL store, as one of a fleet, until "

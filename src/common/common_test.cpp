@@ -1,6 +1,9 @@
-// Status/Result and the clocks.
+// Status/Result, the clocks and Subprocess.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
+#include <filesystem>
+#include <fstream>
 #include <string>
 #include <utility>
 
@@ -8,6 +11,7 @@
 #include "bucketpay/domain.h"
 #include "bucketpay/status.h"
 #include "common/manual_clock_testing.h"
+#include "common/subprocess.h"
 
 namespace bucketpay {
 namespace {
@@ -82,6 +86,33 @@ TEST(Clock, ManualClockMovesOnlyWhenToldOrWaitedOn) {
   c.sleep_for(std::chrono::milliseconds(250));
   EXPECT_EQ(c.ms_since(t0), 300'250.0);
   EXPECT_EQ(c.sleeps(), 1);
+}
+
+TEST(Subprocess, StderrIsAppendedToItsFileButNeverThroughASymlink) {
+  namespace fs = std::filesystem;
+  const fs::path dir = fs::temp_directory_path() / ("bucketpay-subprocess-test-" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  const auto run = [](const fs::path& stderr_path) {
+    Subprocess::Options o;
+    o.argv = {"/bin/sh", "-c", "echo said >&2"};
+    o.stderr_path = stderr_path;
+    auto child = Subprocess::spawn(o);
+    ASSERT_TRUE(child.ok()) << child.status().to_string();
+    EXPECT_EQ(child->wait(), 0);
+  };
+  const auto contents = [](const fs::path& p) {
+    std::ifstream in(p);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  };
+  run(dir / "log");
+  EXPECT_EQ(contents(dir / "log"), "said\n");
+  // A symlink planted where a log goes (to a file of someone else's): the child's stderr goes nowhere.
+  std::ofstream(dir / "theirs") << "theirs\n";
+  fs::create_symlink(dir / "theirs", dir / "planted.log");
+  run(dir / "planted.log");
+  EXPECT_EQ(contents(dir / "theirs"), "theirs\n");
+  fs::remove_all(dir);
 }
 
 }  // namespace

@@ -80,7 +80,7 @@ Result<Subprocess> Subprocess::spawn(const Options& options) {
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (::getppid() != parent) ::_exit(127);  // the parent died before prctl took effect
     ::signal(SIGPIPE, SIG_DFL);
-    int err_fd = ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    int err_fd = ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (err_fd < 0) err_fd = ::open("/dev/null", O_WRONLY | O_CLOEXEC);
     if (::dup2(in_pipe[0], 0) < 0 || ::dup2(out_pipe[1], 1) < 0 || ::dup2(err_fd, 2) < 0) ::_exit(127);
     if (!cwd.empty() && ::chdir(cwd.c_str()) != 0) {

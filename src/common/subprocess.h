@@ -32,8 +32,9 @@ class Subprocess {
   struct Options {
     std::vector<std::string> argv;  // argv[0] is the program (a path; PATH is searched if no '/')
     std::vector<std::pair<std::string, std::string>> env;  // added to (or replacing in) our environment
-    std::filesystem::path cwd;          // empty: inherit
-    std::filesystem::path stderr_path;  // empty: /dev/null; else the child's stderr is appended here
+    std::filesystem::path cwd;                             // empty: inherit
+    std::filesystem::path stderr_path;                     // empty: /dev/null; else the child's stderr is appended here
+                                                           // (opened with O_NOFOLLOW: a symlink there gets nothing)
   };
 
   // Starts the child. Fails when the program cannot be executed.

@@ -5,10 +5,12 @@
 #include <dirent.h>
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -390,16 +392,91 @@ TEST_F(EngineTest, ACrashedProverIsReplacedAndItsProofRetried) {
   for (const auto& p : report->precomputes) EXPECT_TRUE(verifies("spend", p.public_inputs, p.proof, **pool));
 }
 
+// Entries of `root` named bucketpay-worker-*, by name.
+std::set<std::string> worker_entries(const fs::path& root) {
+  std::set<std::string> names;
+  for (const auto& e : fs::directory_iterator(root)) {
+    const std::string name = e.path().filename().string();
+    if (name.rfind("bucketpay-worker-", 0) == 0) names.insert(name);
+  }
+  return names;
+}
+
+mode_t mode_of(const fs::path& p) {
+  struct stat st {};
+  EXPECT_EQ(::lstat(p.c_str(), &st), 0) << p;
+  return st.st_mode;
+}
+
 TEST_F(EngineTest, ScratchDirectoriesAreRemovedAndStaleOnesCleaned) {
-  // A stale directory of a process that no longer exists (pid 2^22 - 1 is above pid_max by default).
-  const fs::path stale = dir_ / "scratch" / "bucketpay-worker-4194303-0";
-  fs::create_directories(stale);
+  // A stale pool directory of a process that no longer exists (pid 2^22 - 1 is above pid_max by
+  // default), as a pool makes it (mode 0700, workers inside): removed at the next start.
+  const fs::path stale = dir_ / "scratch" / "bucketpay-worker-4194303-Ab12Cd";
+  fs::create_directories(stale / "worker-0");
+  std::ofstream(stale / "worker-0" / "bb.log") << "old log";
+  fs::permissions(stale, fs::perms::owner_all, fs::perm_options::replace);
   {
     auto pool = ProverPool::start(test_config(dir_ / "scratch"));
     ASSERT_TRUE(pool.ok()) << pool.status().to_string();
     EXPECT_FALSE(fs::exists(stale));
   }
   EXPECT_TRUE(fs::is_empty(dir_ / "scratch"));
+}
+
+TEST_F(EngineTest, ScratchIsANewPrivateDirectoryNeverAPlantedName) {
+  // What another user of a shared temp directory can plant before the pool starts, at the names
+  // the pool once used (bucketpay-worker-<pid>-<i>): a symlink to a directory of theirs, and a
+  // directory of theirs; and, under a dead pid, a symlink and a directory open to others, which
+  // are not a pool's leftovers and not ours to remove.
+  const fs::path root = dir_ / "scratch";
+  const fs::path victim = dir_ / "victim";
+  fs::create_directories(victim);
+  std::ofstream(victim / "keep") << "theirs";
+  const std::string mine = "bucketpay-worker-" + std::to_string(::getpid()) + "-";
+  fs::create_directory_symlink(victim, root / (mine + "0"));
+  fs::create_directories(root / (mine + "1"));
+  std::ofstream(root / (mine + "1") / "planted") << "theirs";
+  fs::create_directory_symlink(victim, root / "bucketpay-worker-4194303-0");
+  fs::create_directories(root / "bucketpay-worker-4194303-1");
+  fs::permissions(root / "bucketpay-worker-4194303-1",
+                  fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec | fs::perms::others_read |
+                      fs::perms::others_exec,
+                  fs::perm_options::replace);
+  const std::set<std::string> planted = worker_entries(root);
+  ASSERT_EQ(planted.size(), 4U);
+  {
+    auto pool = ProverPool::start(test_config(root));
+    ASSERT_TRUE(pool.ok()) << pool.status().to_string();
+    // Inputs that break the circuit: each worker starts its bb and Node (and their logs) and fails fast.
+    ProofRequest bad{"bad", "spend", R"({"root":"0x1"})", {}};
+    for (const auto& r : (*pool)->prove_all({bad, bad})) EXPECT_FALSE(r.proof.ok());
+    EXPECT_FALSE((*pool)->prove_now(bad).proof.ok());
+
+    std::set<std::string> created;
+    for (const auto& name : worker_entries(root)) {
+      if (planted.count(name) == 0) created.insert(name);
+    }
+    ASSERT_EQ(created.size(), 1U) << "one new pool directory";
+    const fs::path pool_dir = root / *created.begin();
+    EXPECT_TRUE(S_ISDIR(mode_of(pool_dir)));
+    EXPECT_EQ(mode_of(pool_dir) & 0777, 0700U);
+    int logs = 0;
+    for (int i = 0; i <= (*pool)->workers(); ++i) {
+      const fs::path worker = pool_dir / ("worker-" + std::to_string(i));
+      EXPECT_TRUE(S_ISDIR(mode_of(worker))) << worker;
+      EXPECT_EQ(mode_of(worker) & 0777, 0700U) << worker;
+      logs += fs::exists(worker / "bb.log") ? 1 : 0;
+    }
+    EXPECT_EQ(logs, (*pool)->workers() + 1) << "every worker ran bb in its own directory";
+  }
+  // Nothing planted was followed, used or removed; the pool's own directory is gone.
+  EXPECT_EQ(worker_entries(root), planted);
+  EXPECT_EQ(std::distance(fs::directory_iterator(victim), fs::directory_iterator{}), 1);
+  EXPECT_TRUE(fs::is_symlink(root / (mine + "0")));
+  EXPECT_TRUE(fs::is_symlink(root / "bucketpay-worker-4194303-0"));
+  EXPECT_TRUE(fs::exists(root / (mine + "1") / "planted"));
+  EXPECT_EQ(std::distance(fs::directory_iterator(root / (mine + "1")), fs::directory_iterator{}), 1);
+  EXPECT_TRUE(fs::is_directory(root / "bucketpay-worker-4194303-1"));
 }
 
 TEST_F(EngineTest, MissingCrsIsAClearError) {

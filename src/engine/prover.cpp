@@ -2,10 +2,13 @@
 
 #include <signal.h>
 #include <sodium.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <condition_variable>
+#include <cstring>
 #include <deque>
 #include <fstream>
 #include <mutex>
@@ -40,7 +43,27 @@ std::uint64_t mem_available_bytes() {
   return std::uint64_t{2} << 30;
 }
 
-std::string scratch_prefix() { return "bucketpay-worker-"; }
+// A pool's scratch directory: <scratch_root>/bucketpay-worker-<pid>-XXXXXX, made by mkdtemp (a new,
+// unguessable name, mode 0700), holding one directory per worker. Nothing is ever created at, or
+// removed by, a name another user could have planted first in a shared temp directory.
+constexpr std::string_view kScratchPrefix = "bucketpay-worker-";
+
+Result<fs::path> make_pool_scratch(const fs::path& scratch_root) {
+  std::string tmpl = (scratch_root / (std::string(kScratchPrefix) + std::to_string(::getpid()) + "-XXXXXX")).string();
+  if (::mkdtemp(tmpl.data()) == nullptr) {
+    return Status::io_error("cannot create a scratch directory in " + scratch_root.string() + ": " +
+                            std::strerror(errno));
+  }
+  return fs::path(tmpl);
+}
+
+// A worker's directory inside the pool's: mkdir, never an existing one.
+Status make_worker_scratch(const fs::path& dir) {
+  if (::mkdir(dir.c_str(), 0700) != 0) {
+    return Status::io_error("cannot create " + dir.string() + ": " + std::strerror(errno));
+  }
+  return Status::ok();
+}
 
 // Throwaway proofs that warm a worker up: valid statements about a random note alone in a tree.
 // bb's first proofs in a process are slower than later ones (measured with bench/precompute on
@@ -81,17 +104,30 @@ void remove_stale_scratch_dirs(const fs::path& scratch_root) {
   std::error_code ec;
   for (const auto& entry : fs::directory_iterator(scratch_root, ec)) {
     const std::string name = entry.path().filename().string();
-    if (name.rfind(scratch_prefix(), 0) != 0) continue;
-    // bucketpay-worker-<pid>-<n>
-    const std::string rest = name.substr(scratch_prefix().size());
+    if (name.rfind(kScratchPrefix, 0) != 0) continue;
+    // bucketpay-worker-<pid>-XXXXXX
+    const std::string rest = name.substr(kScratchPrefix.size());
     const auto dash = rest.find('-');
     if (dash == std::string::npos) continue;
     const pid_t pid = static_cast<pid_t>(std::strtol(rest.substr(0, dash).c_str(), nullptr, 10));
     if (pid <= 0) continue;
     if (::kill(pid, 0) == 0 || errno != ESRCH) continue;  // that process still runs
+    // Only what a pool of ours made: a real directory (not a symlink), ours, closed to others (as
+    // mkdtemp makes it). Inside it nobody else can have put anything, so removing it is safe.
+    struct stat st {};
+    if (::lstat(entry.path().c_str(), &st) != 0 || !S_ISDIR(st.st_mode) || st.st_uid != ::geteuid() ||
+        (st.st_mode & 077) != 0) {
+      continue;
+    }
     fs::remove_all(entry.path(), ec);
   }
 }
+
+// Local to this file: the store has a bucketpay::Job too (store.h), and two classes of one name in
+// one namespace are one class to the linker (the ODR): std::optional<Job>'s inline members, made
+// for both, were merged into one with the wrong layout (AddressSanitizer: stack-buffer-overflow in
+// run_worker, docs/hardening.md).
+namespace {
 
 struct Job {
   ProofRequest request;
@@ -111,6 +147,8 @@ struct Batch {
   const BatchOptions* options = nullptr;
 };
 
+}  // namespace
+
 struct ProverPool::Impl {
   ProverConfig config;
   std::map<std::string, bb::Circuit> circuits;
@@ -129,6 +167,7 @@ struct ProverPool::Impl {
   bool stopping = false;
   std::vector<WorkerStats> stats;  // index: worker id; the last one is the urgent worker
   std::vector<std::jthread> threads_;
+  fs::path scratch;                   // this pool's (make_pool_scratch), removed when it stops
   std::vector<ProofRequest> warm_up;  // each background worker proves these first (config.warm_up)
   int warming = 0;                    // background workers still warming up (guarded by mu)
 
@@ -258,7 +297,6 @@ struct ProverPool::Impl {
 
   void run_worker(const std::stop_token& stop, WorkerState w) {
     std::error_code ec;
-    fs::create_directories(w.scratch, ec);
     if (!w.urgent && config.warm_up) warm_up_worker(w);
     while (auto job = next_job(w, stop)) {
       ++job->tries;
@@ -317,6 +355,8 @@ ProverPool::~ProverPool() {
   }
   impl_->cv.notify_all();
   impl_->threads_.clear();  // jthreads join
+  std::error_code ec;
+  fs::remove_all(impl_->scratch, ec);
 }
 
 std::size_t ProverPool::default_batch_size() {
@@ -396,6 +436,14 @@ Result<std::unique_ptr<ProverPool>> ProverPool::start(const ProverConfig& config
   setup->reset();
   if (config.warm_up) impl->warm_up = warm_up_requests(impl->circuits);
 
+  BUCKETPAY_ASSIGN_OR_RETURN(impl->scratch, make_pool_scratch(impl->config.scratch_root));
+  for (int i = 0; i <= impl->workers; ++i) {
+    if (Status st = make_worker_scratch(impl->scratch / ("worker-" + std::to_string(i))); !st.is_ok()) {
+      std::error_code ec;
+      fs::remove_all(impl->scratch, ec);
+      return st;
+    }
+  }
   // Workers 0..n-1 do background work; worker n is the latency-mode worker.
   impl->stats.resize(static_cast<std::size_t>(impl->workers) + 1);
   impl->warming = config.warm_up ? impl->workers : 0;
@@ -404,7 +452,7 @@ Result<std::unique_ptr<ProverPool>> ProverPool::start(const ProverConfig& config
     Impl::WorkerState w;
     w.id = i;
     w.urgent = i == impl->workers;
-    w.scratch = impl->config.scratch_root / (scratch_prefix() + std::to_string(::getpid()) + "-" + std::to_string(i));
+    w.scratch = impl->scratch / ("worker-" + std::to_string(i));
     auto& s = impl->stats[static_cast<std::size_t>(i)];
     s.worker = i;
     s.urgent = w.urgent;

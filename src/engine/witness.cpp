@@ -85,21 +85,40 @@ Result<std::vector<std::uint8_t>> WitnessProcess::execute(const std::string& cir
     if (auto tail = witness_error_line(child_.stderr_tail(2000)); !tail.empty()) msg += "; node said: " + tail;
     return Status(frame.status().code(), msg);
   }
-  auto response = nlohmann::json::parse(frame->begin(), frame->end(), nullptr, false);
-  if (response.is_discarded() || !response.is_object() || response.value("id", std::uint64_t{0}) != id) {
+  auto witness = parse_witness_response(*frame, id, circuit);
+  if (!witness.ok() && witness.status().code() == StatusCode::kCorruption) {
     alive_ = false;
     child_.kill();
+  }
+  return witness;
+}
+
+Result<std::vector<std::uint8_t>> parse_witness_response(std::span<const std::uint8_t> frame, std::uint64_t id,
+                                                         std::string_view circuit) {
+  // Every field's type is checked before it is read: nlohmann's value() and get() throw on another type.
+  const auto response = nlohmann::json::parse(frame.begin(), frame.end(), nullptr, false);
+  const auto field = [&](const char* key) -> const nlohmann::json* {
+    if (!response.is_object()) return nullptr;
+    const auto it = response.find(key);
+    return it == response.end() ? nullptr : &*it;
+  };
+  const nlohmann::json* got_id = field("id");
+  const nlohmann::json* ok = field("ok");
+  if (got_id == nullptr || !got_id->is_number_unsigned() || got_id->get<std::uint64_t>() != id || ok == nullptr ||
+      !ok->is_boolean()) {
     return Status::corruption("witness process sent a malformed or out-of-order response");
   }
-  if (!response.value("ok", false)) {
-    return Status::invalid_argument("witness for " + circuit + ": " +
-                                    witness_error_line(response.value("error", std::string("failed"))));
+  if (!ok->get<bool>()) {
+    const nlohmann::json* error = field("error");
+    const std::string why = error != nullptr && error->is_string() ? error->get<std::string>() : "failed";
+    return Status::invalid_argument("witness for " + std::string(circuit) + ": " + witness_error_line(why));
   }
   if (circuit == "__ping") return std::vector<std::uint8_t>{};
-  if (!response.contains("witness") || !response["witness"].is_string()) {
+  const nlohmann::json* b64_field = field("witness");
+  if (b64_field == nullptr || !b64_field->is_string()) {
     return Status::corruption("witness process response has no witness");
   }
-  const std::string b64 = response["witness"].get<std::string>();
+  const std::string& b64 = b64_field->get_ref<const std::string&>();
   std::vector<std::uint8_t> witness(b64.size());
   std::size_t len = 0;
   if (sodium_base642bin(witness.data(), witness.size(), b64.data(), b64.size(), nullptr, &len, nullptr,

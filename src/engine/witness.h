@@ -7,7 +7,9 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "bucketpay/status.h"
@@ -19,6 +21,14 @@ namespace bucketpay {
 // naming the error ("Error: ...", "witness_server: ..."), else the first that is not a stack
 // frame; whitespace collapsed, at most `max` characters.
 std::string witness_error_line(std::string_view text, std::size_t max = 300);
+
+// Decodes one answer frame of the witness server to request `id` for `circuit` (docs/witness-protocol.md):
+// {"id": N, "ok": true, "witness": base64} -> the witness bytes (empty for "__ping");
+// {"id": N, "ok": false, "error": text} -> kInvalidArgument naming the circuit and the error.
+// Anything else (not JSON, another id, a field of the wrong type, bad base64) is kCorruption: the
+// process is then out of step and must be replaced. Never throws. Pure; safe from any thread.
+Result<std::vector<std::uint8_t>> parse_witness_response(std::span<const std::uint8_t> frame, std::uint64_t id,
+                                                         std::string_view circuit);
 
 class WitnessProcess {
  public:

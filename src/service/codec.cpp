@@ -2,6 +2,8 @@
 
 #include <limits>
 #include <set>
+#include <string>
+#include <vector>
 
 namespace bucketpay::service {
 namespace {
@@ -49,6 +51,67 @@ Result<std::string> string_field(std::string_view field, const json& v) {
   return v.get<std::string>();
 }
 
+// A first pass over a body for what the DOM loses: a key given twice in one object (the DOM keeps
+// the last, so `{"recipient": A, "recipient": B}` would be read as B while a proxy or a log shows
+// A), and an integer too large for 64 bits (the DOM makes it a float, reported as "a fractional
+// number"). Syntax errors are left to the DOM parse.
+class RequestScan final : public nlohmann::json_sax<json> {
+ public:
+  Status problem = Status::ok();
+
+  bool null() override { return true; }
+  bool boolean(bool) override { return true; }
+  bool number_integer(number_integer_t) override { return true; }
+  bool number_unsigned(number_unsigned_t) override { return true; }
+  bool number_float(number_float_t, const string_t& raw) override {
+    const std::string_view digits = std::string_view(raw).substr(!raw.empty() && raw[0] == '-' ? 1 : 0);
+    if (!digits.empty() && digits.find_first_not_of("0123456789") == std::string_view::npos) {
+      problem =
+          Status::invalid_argument("field " + quote(field()) + " has an integer too large for 64 bits: " + quote(raw));
+      return false;
+    }
+    return true;
+  }
+  bool string(string_t&) override { return true; }
+  bool binary(binary_t&) override { return true; }
+  bool start_object(std::size_t) override {
+    keys_.emplace_back();
+    return true;
+  }
+  bool key(string_t& k) override {
+    if (!keys_.back().insert(k).second) {
+      problem = Status::invalid_argument("field " + quote(k) + " is given twice");
+      return false;
+    }
+    last_key_ = k;
+    return true;
+  }
+  bool end_object() override {
+    keys_.pop_back();
+    return true;
+  }
+  bool start_array(std::size_t) override {
+    in_array_.push_back(last_key_);
+    return true;
+  }
+  bool end_array() override {
+    in_array_.pop_back();
+    return true;
+  }
+  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) override { return false; }
+
+ private:
+  // The name an error gives a value: its key, or "key[]" inside that key's array.
+  [[nodiscard]] std::string field() const {
+    if (!in_array_.empty() && in_array_.back() == last_key_) return last_key_ + "[]";
+    return last_key_;
+  }
+
+  std::vector<std::set<std::string>> keys_;
+  std::vector<std::string> in_array_;
+  std::string last_key_;
+};
+
 }  // namespace
 
 std::string dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
@@ -56,6 +119,9 @@ std::string dump(const json& j) { return j.dump(-1, ' ', false, json::error_hand
 json error_json(std::string_view message) { return json{{"error", std::string(message)}}; }
 
 Result<CreateJobRequest> parse_create_job(std::string_view body) {
+  RequestScan scan;
+  (void)json::sax_parse(body.begin(), body.end(), &scan);
+  if (!scan.problem.is_ok()) return scan.problem;
   const json j = json::parse(body.begin(), body.end(), nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded()) return Status::invalid_argument("the body is not valid JSON");
   if (!j.is_object())

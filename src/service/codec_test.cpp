@@ -50,6 +50,13 @@ TEST(CodecTest, RefusesWhatIsNotExactlyARequest) {
       {R"({"mode":"seed","note_id":"1"})", "not string"},
       {R"({"mode":"seed","note_id":1,"buckets":[-1]})", "positive integer (cents)"},
       {R"({"mode":"seed","note_id":1,"buckets":{}})", "must be an array"},
+      // A key twice: nlohmann keeps the last silently (a proxy or a log may show the first).
+      {R"({"mode":"inventory","note_ids":[1],"all":false,"all":true})", "field \"all\" is given twice"},
+      {R"({"mode":"seed","mode":"inventory","note_ids":[1]})", "field \"mode\" is given twice"},
+      // Beyond 64 bits nlohmann makes a float: it was "must be a positive integer, not a fractional number".
+      {R"({"mode":"seed","note_id":123456789012345678901234})",
+       "field \"note_id\" has an integer too large for 64 bits: \"123456789012345678901234\""},
+      {R"({"mode":"inventory","note_ids":[1,-99999999999999999999999]})", "field \"note_ids[]\" has an integer too large"},
   };
   for (const auto& [body, message] : cases) {
     auto r = parse_create_job(body);

@@ -7,11 +7,12 @@
 
 #include <algorithm>
 #include <atomic>
-#include <cctype>
 #include <csignal>
 #include <exception>
 #include <thread>
 
+#include "http/headers.h"
+#include "http/server.h"
 #include "service/api.h"
 #include "service/codec.h"
 #include "service/dashboard_page.h"
@@ -90,6 +91,13 @@ void send_error(httplib::Response& res, const Status& s) {
   send_json(res, http_code(s.code()), error_json(s.message()));
 }
 
+http::ServerLimits server_limits(const ServiceOptions& o) {
+  http::ServerLimits limits;
+  limits.allowed_hosts = o.allowed_hosts;
+  limits.max_body_bytes = o.max_body_bytes;
+  return limits;
+}
+
 }  // namespace
 
 struct Service::Impl {
@@ -98,7 +106,8 @@ struct Service::Impl {
         tokens(s.tokens),
         options(o),
         runner(s.engine, p, metrics, o.max_queued_jobs),
-        api(s.engine.notes, s.engine.proofs, p, runner, metrics, o) {}
+        api(s.engine.notes, s.engine.proofs, p, runner, metrics, o),
+        server(server_limits(o)) {}
   // Members go in reverse: the listener thread (joined once the server stopped), the server, the
   // Api, then the JobRunner (cancels and joins the running job).
   ~Impl() { server.stop(); }
@@ -111,24 +120,20 @@ struct Service::Impl {
   service::Metrics metrics;
   service::JobRunner runner;
   service::Api api;
-  httplib::Server server;
+  http::Server server;
   int port = 0;
   std::jthread listener;
 
   // The wallet of the request's bearer token, or an answer (401) already written.
   std::optional<std::string> authenticate(const httplib::Request& req, httplib::Response& res) {
     const std::string header = req.get_header_value("Authorization");
-    // The scheme is case-insensitive (RFC 9110); the token is not.
-    constexpr std::string_view kBearer = "bearer ";
-    const bool bearer = header.size() > kBearer.size() &&
-                        std::equal(kBearer.begin(), kBearer.end(), header.begin(),
-                                   [](char a, char b) { return a == std::tolower(static_cast<unsigned char>(b)); });
-    if (!bearer) {
+    const std::optional<std::string_view> token = http::bearer_token(header);
+    if (!token) {
       res.set_header("WWW-Authenticate", "Bearer realm=\"bucketpay\"");
       send_json(res, 401, error_json("authentication required: send Authorization: Bearer <token>"));
       return std::nullopt;
     }
-    auto wallet = tokens.authenticate_token(std::string_view(header).substr(kBearer.size()));
+    auto wallet = tokens.authenticate_token(*token);
     if (!wallet.ok()) {
       if (wallet.status().code() != StatusCode::kNotFound) {
         send_error(res, wallet.status());
@@ -150,6 +155,15 @@ struct Service::Impl {
   }
 
   void routes() {
+    // For 405: every path's methods (a path not listed here is 404).
+    server.methods({{"/", {"GET"}},
+                    {"/v1/health", {"GET"}},
+                    {"/metrics", {"GET"}},
+                    {"/v1/jobs", {"POST"}},
+                    {R"(/v1/jobs/([^/]+))", {"GET"}},
+                    {"/v1/payments/plan", {"GET"}},
+                    {"/v1/workers", {"GET"}},
+                    {"/v1/dashboard", {"GET"}}});
     server.Get("/", [](const httplib::Request&, httplib::Response& res) {
       // The page is self-contained: it may load nothing from anywhere, and talk only to us.
       res.set_header("Content-Security-Policy",
@@ -178,7 +192,7 @@ struct Service::Impl {
     server.Post("/v1/jobs", [this](const httplib::Request& req, httplib::Response& res) {
       authed(req, res, [&](const std::string& wallet) {
         const std::string type = req.get_header_value("Content-Type");
-        if (!type.empty() && type.rfind("application/json", 0) != 0) {
+        if (!type.empty() && !http::is_json_content_type(type)) {
           send_json(res, 415, error_json(default_message(415, 0)));
           return;
         }
@@ -248,7 +262,6 @@ struct Service::Impl {
     server.set_logger([this](const httplib::Request& req, const httplib::Response& res) {
       metrics.count_request(route_label(req), res.status);
     });
-    server.set_payload_max_length(options.max_body_bytes);
   }
 };
 
@@ -263,16 +276,9 @@ Result<std::unique_ptr<Service>> Service::start(ServiceStores stores, ProverPool
   if (options.port < 0 || options.port > 65535) return Status::invalid_argument("port must be 0..65535");
   auto impl = std::make_unique<Impl>(stores, pool, options);
   impl->routes();
-  if (options.port == 0) {
-    impl->port = impl->server.bind_to_any_port(options.host);
-    if (impl->port < 0) return Status::unavailable("cannot bind " + options.host + " on any port");
-  } else {
-    if (!impl->server.bind_to_port(options.host, options.port)) {
-      return Status::unavailable("cannot bind " + options.host + ":" + std::to_string(options.port) +
-                                 " (in use, or not an address of this machine)");
-    }
-    impl->port = options.port;
-  }
+  auto port = impl->server.bind(options.host, options.port);
+  if (!port.ok()) return port.status();
+  impl->port = *port;
   Impl* raw = impl.get();
   impl->listener = std::jthread([raw] { raw->server.listen_after_bind(); });
   for (int i = 0; i < 5000 && !impl->server.is_running(); ++i)

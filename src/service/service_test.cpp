@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <iostream>
 #include <map>
@@ -418,11 +419,81 @@ TEST_F(ServiceTest, BadInputGetsAClearFourHundredNeverACrash) {
     body_of(r);
     EXPECT_EQ(r->status, 404) << path;
   }
+  // A known path with another method: 405 naming the methods it takes (it was 404).
   auto del = client_->Delete("/v1/jobs", auth(alice_token_));
-  body_of(del);
-  EXPECT_GE(del->status, 400);
-  EXPECT_LT(del->status, 500);
+  EXPECT_NE(body_of(del)["error"].get<std::string>().find("method not allowed"), std::string::npos) << del->body;
+  EXPECT_EQ(del->status, 405);
+  EXPECT_EQ(del->get_header_value("Allow"), "POST");
+  auto post_health = client_->Post("/v1/health", "", "application/json");
+  body_of(post_health);
+  EXPECT_EQ(post_health->status, 405);
+  EXPECT_EQ(post_health->get_header_value("Allow"), "GET, HEAD");
+  // Duplicate keys and note ids beyond 64 bits are named as such.
+  auto twice = client_->Post(jobs_path, auth(alice_token_),
+                             R"({"mode":"inventory","all":true,"recipient":")" + addr + R"(","recipient":"0x00"})",
+                             "application/json");
+  EXPECT_EQ(twice->status, 400);
+  EXPECT_NE(body_of(twice)["error"].get<std::string>().find("\"recipient\" is given twice"), std::string::npos);
+  auto huge = client_->Post(jobs_path, auth(alice_token_),
+                            R"({"mode":"seed","note_id":99999999999999999999,"recipient":")" + addr + "\"}",
+                            "application/json");
+  EXPECT_EQ(huge->status, 400);
+  EXPECT_NE(body_of(huge)["error"].get<std::string>().find("too large for 64 bits"), std::string::npos) << huge->body;
+  // A page of another name that rebinds it to us (DNS rebinding) is refused.
+  httplib::Client rebound("127.0.0.1", service_->port());
+  auto evil = rebound.Get("/v1/dashboard", {{"Host", "evil.example"}, {"Authorization", "Bearer " + alice_token_}});
+  ASSERT_TRUE(evil);
+  EXPECT_EQ(evil->status, 403);
+  EXPECT_NE(body_of(evil)["error"].get<std::string>().find("Host"), std::string::npos);
   EXPECT_EQ(client_->Get("/v1/health")->status, 200);
+}
+
+TEST_F(ServiceTest, ASecondServiceOnItsPortIsRefused) {
+  start({}, 1);
+  ServiceOptions same;
+  same.port = service_->port();
+  auto second = Service::start(*store_, *pool_, same);
+  ASSERT_FALSE(second.ok()) << "a second service bound port " << same.port << " too";
+  EXPECT_EQ(second.status().code(), StatusCode::kUnavailable);
+  EXPECT_NE(second.status().message().find("in use"), std::string::npos) << second.status().message();
+  EXPECT_EQ(client_->Get("/v1/health")->status, 200);
+}
+
+// Slowloris: 8 connections sending a header line every 300 ms held every thread of cpp-httplib's
+// pool (8 here), each as long as lines kept coming within its 5 s read timeout.
+TEST_F(ServiceTest, EightSlowClientsDoNotStallHealth) {
+  start({}, 1);
+  std::vector<int> slow;
+  for (int i = 0; i < 8; ++i) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<std::uint16_t>(service_->port()));
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+    const std::string head = "GET /v1/health HTTP/1.1\r\nHost: 127.0.0.1\r\n";
+    ASSERT_EQ(::send(fd, head.data(), head.size(), MSG_NOSIGNAL), static_cast<ssize_t>(head.size()));
+    slow.push_back(fd);
+  }
+  std::atomic<bool> stop{false};
+  std::thread drip([&] {
+    for (int round = 0; !stop && round < 20; ++round) {
+      for (int fd : slow) (void)::send(fd, "X-Slow: 1\r\n", 11, MSG_NOSIGNAL);
+      std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    }
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  httplib::Client fresh("127.0.0.1", service_->port());
+  fresh.set_read_timeout(5, 0);
+  const auto t0 = std::chrono::steady_clock::now();
+  auto health = fresh.Get("/v1/health");
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count();
+  stop = true;
+  drip.join();
+  for (int fd : slow) ::close(fd);
+  ASSERT_TRUE(health) << "no answer behind 8 slow clients: " << httplib::to_string(health.error());
+  EXPECT_EQ(health->status, 200);
+  EXPECT_LT(ms, 2000) << "/v1/health took " << ms << " ms behind 8 slow clients";
 }
 
 TEST_F(ServiceTest, MetricsTokenGuardsMetricsOnly) {

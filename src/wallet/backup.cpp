@@ -7,6 +7,7 @@
 #include "bucketpay/note.h"
 #include "bucketpay/vault.h"
 #include "bucketpay/wallet.h"
+#include "wallet/backup_parse.h"
 
 namespace bucketpay {
 
@@ -89,6 +90,11 @@ Result<WalletConfig> load_config(Store& store, std::string_view wallet) {
 
 Result<std::string> export_backup(Store& store, std::string_view wallet, std::string_view passphrase,
                                   VaultParams params) {
+  if (params.opslimit > kMaxBackupKdf.opslimit || params.memlimit > kMaxBackupKdf.memlimit) {
+    return Status::invalid_argument("backup key derivation above what a restore accepts (opslimit " +
+                                    std::to_string(kMaxBackupKdf.opslimit) + ", memlimit " +
+                                    std::to_string(kMaxBackupKdf.memlimit) + " bytes)");
+  }
   BUCKETPAY_ASSIGN_OR_RETURN(const WalletConfig config, load_config(store, wallet));
   auto sk = store.get_spending_key(wallet);
   if (!sk.ok()) return sk.status().with_context("wallet " + std::string(wallet));
@@ -123,81 +129,135 @@ Result<std::string> export_backup(Store& store, std::string_view wallet, std::st
   return file.dump(2) + "\n";
 }
 
+namespace {
+
+Status not_a_backup(std::string_view why) {
+  return Status::invalid_argument("not a bucketpay backup: " + std::string(why));
+}
+
+// obj[key] when obj is an object that has it, else null.
+const json* member(const json& obj, const char* key) {
+  if (!obj.is_object()) return nullptr;
+  const auto it = obj.find(key);
+  return it == obj.end() ? nullptr : &*it;
+}
+
+const std::string* string_member(const json& obj, const char* key) {
+  const json* m = member(obj, key);
+  return m != nullptr && m->is_string() ? &m->get_ref<const std::string&>() : nullptr;
+}
+
+}  // namespace
+
+Result<BackupFile> parse_backup_file(std::string_view text) {
+  const json file = json::parse(text, nullptr, false);
+  if (file.is_discarded() || !file.is_object()) return not_a_backup("not JSON");
+  const std::string* format = string_member(file, "format");
+  if (format == nullptr || *format != kBackupFormat) return not_a_backup("unknown format");
+  const std::string* wallet = string_member(file, "wallet");
+  const json* kdf = member(file, "kdf");
+  const std::string* sealed_hex = string_member(file, "sealed");
+  if (wallet == nullptr || kdf == nullptr || !kdf->is_object() || sealed_hex == nullptr) {
+    return not_a_backup("missing fields");
+  }
+  const std::string* salt_hex = string_member(*kdf, "salt");
+  const json* ops = member(*kdf, "opslimit");
+  const json* mem = member(*kdf, "memlimit");
+  if (salt_hex == nullptr || ops == nullptr || !ops->is_number_unsigned() || mem == nullptr ||
+      !mem->is_number_unsigned()) {
+    return not_a_backup("malformed kdf");
+  }
+  BackupFile out;
+  out.wallet = *wallet;
+  out.kdf = VaultParams{ops->get<std::uint64_t>(), mem->get<std::size_t>()};
+  if (out.kdf.opslimit > kMaxBackupKdf.opslimit || out.kdf.memlimit > kMaxBackupKdf.memlimit) {
+    return not_a_backup("its key derivation asks for " + std::to_string(out.kdf.opslimit) + " passes over " +
+                        std::to_string(out.kdf.memlimit) + " bytes; at most " + std::to_string(kMaxBackupKdf.opslimit) +
+                        " passes over " + std::to_string(kMaxBackupKdf.memlimit) + " bytes are accepted");
+  }
+  auto salt = eth::from_hex(*salt_hex);
+  auto sealed = eth::from_hex(*sealed_hex);
+  if (!salt.ok() || !sealed.ok() || salt->size() != Vault::kSaltBytes) return not_a_backup("malformed hex");
+  out.salt = std::move(*salt);
+  out.sealed = std::move(*sealed);
+  return out;
+}
+
+Result<BackupContents> parse_backup_contents(std::string_view plain) {
+  const json payload = json::parse(plain, nullptr, false);
+  const std::string* sk_text = string_member(payload, "sk");
+  const std::string* eth_key_hex = string_member(payload, "eth_key");
+  const json* settings = member(payload, "settings");
+  const json* notes = member(payload, "notes");
+  if (payload.is_discarded() || sk_text == nullptr || eth_key_hex == nullptr || settings == nullptr ||
+      !settings->is_object() || notes == nullptr || !notes->is_array()) {
+    return not_a_backup("malformed contents");
+  }
+  BackupContents out;
+  auto sk = Fr::from_string(*sk_text);
+  auto eth_key = eth::from_hex(*eth_key_hex);
+  if (!sk.ok() || !eth_key.ok() || eth_key->size() != 32) return not_a_backup("malformed keys");
+  out.sk = *sk;
+  out.eth_key = std::move(*eth_key);
+  auto config = config_from([&](std::string_view key) -> Result<std::optional<std::string>> {
+    const std::string* v = string_member(*settings, std::string(key).c_str());
+    return v == nullptr ? std::optional<std::string>() : std::optional<std::string>(*v);
+  });
+  if (!config.ok()) return not_a_backup(config.status().message());
+  out.config = *config;
+  const Fr pk = bucketpay::owner_key(SpendingKey::from_fr(out.sk));
+  for (const json& n : *notes) {
+    const std::string* npk = string_member(n, "pk");
+    const std::string* r = string_member(n, "r");
+    const json* value = member(n, "value");
+    if (npk == nullptr || r == nullptr || value == nullptr || !value->is_number_unsigned()) {
+      return not_a_backup("malformed note");
+    }
+    auto note_pk = Fr::from_string(*npk);
+    auto note_r = Fr::from_string(*r);
+    if (!note_pk.ok() || !note_r.ok()) return not_a_backup("malformed note");
+    if (*note_pk != pk) return not_a_backup("a note that is not the wallet's");
+    out.notes.push_back(BackupNote{*note_pk, value->get<std::uint64_t>(), *note_r});
+  }
+  return out;
+}
+
 Result<std::size_t> import_backup(Store& store, std::string_view backup_json, std::string_view passphrase) {
-  const json file = json::parse(backup_json, nullptr, false);
-  auto bad = [](std::string_view why) {
-    return Status::invalid_argument("not a bucketpay backup: " + std::string(why));
-  };
-  if (file.is_discarded() || !file.is_object()) return bad("not JSON");
-  if (file.value("format", "") != kBackupFormat) return bad("unknown format");
-  if (!file.contains("wallet") || !file["wallet"].is_string() || !file.contains("kdf") || !file["kdf"].is_object() ||
-      !file.contains("sealed") || !file["sealed"].is_string()) {
-    return bad("missing fields");
-  }
-  const std::string wallet = file["wallet"];
-  const json& kdf = file["kdf"];
-  if (!kdf.contains("salt") || !kdf["salt"].is_string() || !kdf.contains("opslimit") ||
-      !kdf["opslimit"].is_number_unsigned() || !kdf.contains("memlimit") || !kdf["memlimit"].is_number_unsigned()) {
-    return bad("malformed kdf");
-  }
-  auto salt = eth::from_hex(kdf["salt"].get<std::string>());
-  auto sealed = eth::from_hex(file["sealed"].get<std::string>());
-  if (!salt.ok() || !sealed.ok() || salt->size() != Vault::kSaltBytes) return bad("malformed hex");
-  const VaultParams params{kdf["opslimit"].get<std::uint64_t>(), kdf["memlimit"].get<std::size_t>()};
-  auto vault = Vault::open(passphrase, *salt, params);
-  if (!vault.ok()) return bad(vault.status().message());
-  auto plain = vault->unseal(*sealed, std::string(kBackupFormat) + ":" + wallet);
+  BUCKETPAY_ASSIGN_OR_RETURN(const BackupFile file, parse_backup_file(backup_json));
+  auto vault = Vault::open(passphrase, file.salt, file.kdf);
+  if (!vault.ok()) return not_a_backup(vault.status().message());
+  auto plain = vault->unseal(file.sealed, std::string(kBackupFormat) + ":" + file.wallet);
   if (!plain.ok()) return Status::invalid_argument("wrong passphrase, or the backup was modified");
-  json payload = json::parse(plain->begin(), plain->end(), nullptr, false);
+  auto contents = parse_backup_contents(std::string_view(reinterpret_cast<const char*>(plain->data()), plain->size()));
   sodium_memzero(plain->data(), plain->size());
-  if (payload.is_discarded() || !payload.is_object() || !payload.contains("sk") || !payload["sk"].is_string() ||
-      !payload.contains("eth_key") || !payload["eth_key"].is_string() || !payload.contains("settings") ||
-      !payload.contains("notes") || !payload["notes"].is_array() || !payload["settings"].is_object()) {
-    return bad("malformed contents");
-  }
+  if (!contents.ok()) return contents.status();
+  const std::string& wallet = file.wallet;
   if (store.get_spending_key(wallet).ok()) {
     return Status::already_exists("wallet \"" + wallet + "\" already exists in this store");
   }
-  auto sk = Fr::from_string(payload["sk"].get<std::string>());
-  auto eth_key = eth::from_hex(payload["eth_key"].get<std::string>());
-  if (!sk.ok() || !eth_key.ok() || eth_key->size() != 32) return bad("malformed keys");
-  const json settings = payload["settings"];
-  auto config = config_from([&](std::string_view key) -> Result<std::optional<std::string>> {
-    if (!settings.contains(key) || !settings[std::string(key)].is_string()) return std::optional<std::string>();
-    return std::optional<std::string>(settings[std::string(key)].get<std::string>());
-  });
-  if (!config.ok()) return bad(config.status().message());
   // Notes first: a failure leaves no key behind, so the restore can simply be run again.
-  const Fr pk = bucketpay::owner_key(SpendingKey::from_fr(*sk));
   std::size_t restored = 0;
-  for (const auto& n : payload["notes"]) {
-    if (!n.is_object() || !n.contains("pk") || !n["pk"].is_string() || !n.contains("value") || !n.contains("r") ||
-        !n["r"].is_string() || !n["value"].is_number_unsigned()) {
-      return bad("malformed note");
-    }
-    auto npk = Fr::from_string(n["pk"].get<std::string>());
-    auto r = Fr::from_string(n["r"].get<std::string>());
-    if (!npk.ok() || !r.ok()) return bad("malformed note");
-    if (*npk != pk) return bad("a note that is not the wallet's");
+  for (const BackupNote& n : contents->notes) {
     StoredNote sn;
     sn.wallet = wallet;
-    sn.pk = *npk;
-    sn.value = n["value"].get<std::uint64_t>();
-    sn.r = *r;
+    sn.pk = n.pk;
+    sn.value = n.value;
+    sn.r = n.r;
     sn.state = NoteState::kPending;
     sn.commitment = Note{sn.pk, sn.value, sn.r}.commitment();
     auto id = store.insert_note(sn);
     if (!id.ok() && id.status().code() != StatusCode::kAlreadyExists) return id.status();
     ++restored;
   }
-  if (Status st = save_config(store, wallet, *config); !st.is_ok()) return st;
-  if (Status st = store.put_secret(wallet, kEthKeySecret, *eth_key); !st.is_ok()) {
+  std::vector<std::uint8_t>& eth_key = contents->eth_key;
+  if (Status st = save_config(store, wallet, contents->config); !st.is_ok()) return st;
+  if (Status st = store.put_secret(wallet, kEthKeySecret, eth_key); !st.is_ok()) {
     // A restore that stopped after this point left the same key: go on.
     auto existing = store.get_secret(wallet, kEthKeySecret);
-    if (st.code() != StatusCode::kAlreadyExists || !existing.ok() || *existing != *eth_key) return st;
+    if (st.code() != StatusCode::kAlreadyExists || !existing.ok() || *existing != eth_key) return st;
   }
-  sodium_memzero(eth_key->data(), eth_key->size());
-  if (Status st = store.put_spending_key(wallet, *sk); !st.is_ok()) return st;
+  sodium_memzero(eth_key.data(), eth_key.size());
+  if (Status st = store.put_spending_key(wallet, contents->sk); !st.is_ok()) return st;
   return restored;
 }
 
