@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "bucketpay/devnet.h"
+#include "bucketpay/inventory_plan.h"
 #include "bucketpay/wallet.h"
 #include "devnet/devnet_testing.h"
 #include "testing/relay_testing.h"
@@ -127,8 +128,9 @@ int run(int argc, char** argv) {
   std::cerr << "deposited $" << format_dollars(*deposit_cents) << " as " << dep->notes.size() << " notes; "
             << inv->proved << " spend proofs in " << inv->seconds << " s\n";
 
-  std::mt19937_64 rng(seed);
-  std::uniform_int_distribution<Cents> pick(min_cents, max_cents);
+  // The amounts `bucketpay inventory plan` simulates by default (the same generator).
+  const std::vector<Cents> amounts =
+      random_payment_amounts(static_cast<std::size_t>(payments), min_cents, max_cents, seed);
   std::vector<double> latency;
   std::vector<double> gas;
   std::vector<double> seed_gas;
@@ -155,7 +157,7 @@ int run(int argc, char** argv) {
     return receipt.ok() && receipt->has_value() ? (*receipt)->gas_used : 0;
   };
   for (int i = 0; i < payments; ++i) {
-    const Cents amount = pick(rng);
+    const Cents amount = amounts[static_cast<std::size_t>(i)];
     auto paid = pay(amount, payee, MissingPolicy::kRefuse);
     for (int round = 0; !paid.ok() && paid.status().code() == StatusCode::kNotFound && round < 2; ++round) {
       // The inventory cannot make it: a rebalance round (split proofs), then the new notes' spends.

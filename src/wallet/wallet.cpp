@@ -2,6 +2,7 @@
 
 #include <sodium.h>
 
+#include <map>
 #include <set>
 
 #include "wallet/account_signer.h"
@@ -17,9 +18,6 @@
 namespace bucketpay {
 
 namespace {
-
-using wallet_util::bucket_of;
-using wallet_util::is_denomination;
 
 constexpr std::string_view kEthKeySecret = "eth_key";
 // Notes per deposit: depositMany costs ~47k gas per note.
@@ -223,10 +221,10 @@ Status Wallet::wait_confirmed(std::uint64_t block) {
 Result<DepositReport> Wallet::deposit(Cents amount, bool wait) {
   if (amount == 0) return Status::invalid_argument("a deposit must be positive");
   BUCKETPAY_ASSIGN_OR_RETURN(const std::vector<StoredNote> notes, store_.list_notes(name_, std::nullopt));
-  std::array<std::uint32_t, kBucketCount> have{};
+  NoteCounts have;
   for (const StoredNote& n : notes) {
-    if ((n.state == NoteState::kOnChain || n.state == NoteState::kPending) && is_denomination(n.value)) {
-      ++have[bucket_of(n.value)];
+    if ((n.state == NoteState::kOnChain || n.state == NoteState::kPending) && config_.policy.is_denomination(n.value)) {
+      ++have[n.value];
     }
   }
   const std::vector<Cents> values = config_.policy.deposit_values(amount, have);
@@ -386,10 +384,10 @@ Result<BalanceReport> Wallet::balance() {
   BUCKETPAY_ASSIGN_OR_RETURN(const std::vector<Payment> failed, store_.list_payments(name_, PaymentState::kFailed));
   std::set<std::int64_t> kept;
   for (const Payment& p : failed) kept.insert(p.new_note_ids.begin(), p.new_note_ids.end());
-  b.denominations.resize(kBucketCount);
-  for (std::size_t i = 0; i < kBucketCount; ++i) {
-    b.denominations[i].value = kBuckets[i];
-    b.denominations[i].target = config_.policy.targets[i];
+  std::map<Cents, std::size_t> index;
+  for (const Denomination& d : config_.policy.denominations) {
+    index[d.value] = b.denominations.size();
+    b.denominations.push_back(DenominationCount{d.value, d.target, 0, 0});
   }
   for (const StoredNote& n : notes) {
     if (n.state == NoteState::kPending && kept.count(n.id) == 0) b.pending += n.value;
@@ -398,8 +396,8 @@ Result<BalanceReport> Wallet::balance() {
     b.on_chain += n.value;
     const bool is_ready = ready.count(n.id) != 0;
     if (is_ready) b.ready += n.value;
-    if (is_denomination(n.value)) {
-      auto& d = b.denominations[bucket_of(n.value)];
+    if (auto at = index.find(n.value); at != index.end()) {
+      auto& d = b.denominations[at->second];
       ++d.notes;
       if (is_ready) ++d.ready;
     } else {
