@@ -125,6 +125,41 @@ TEST(InventoryPolicy, DepositValuesOfAFiveCentPolicyAreItsDenominationsAndOneOdd
   EXPECT_EQ(odd.back(), 3U);
 }
 
+TEST(InventoryPolicy, SurvivesTheStoreReopened) {
+  const fs::path dir = fs::temp_directory_path() / ("bucketpay-policy-test-" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  StoreOptions so;
+  so.passphrase = "policy test";
+  so.vault_params = VaultParams::fast();
+  WalletConfig c;
+  c.pool = *eth::Address::from_string("0x00000000000000000000000000000000000000aa");
+  auto five = InventoryPolicy::parse("5=40,10=10,20=10,40=4,80=0");
+  ASSERT_TRUE(five.ok());
+  c.policy = *five;
+  {
+    auto store = open_sqlite_store(dir / "w.db", so);
+    ASSERT_TRUE(store.ok()) << store.status().to_string();
+    ASSERT_TRUE(save_config(**store, "w", c).is_ok());
+    // A policy as an earlier version stored it (powers of two, zero targets left out).
+    ASSERT_TRUE((*store)->put_setting("old", "policy", "1=4,1024=2").is_ok());
+  }
+  auto store = open_sqlite_store(dir / "w.db", so);
+  ASSERT_TRUE(store.ok()) << store.status().to_string();
+  auto loaded = load_config(**store, "w");
+  ASSERT_TRUE(loaded.ok()) << loaded.status().to_string();
+  EXPECT_EQ(loaded->policy.denominations, five->denominations);
+  EXPECT_TRUE(loaded->policy.is_denomination(80));
+  EXPECT_FALSE(loaded->policy.is_denomination(8));
+  auto old = (*store)->get_setting("old", "policy");
+  ASSERT_TRUE(old.ok() && old->has_value());
+  auto ladder = InventoryPolicy::parse(**old);
+  ASSERT_TRUE(ladder.ok());
+  EXPECT_EQ(ladder->denominations.size(), kBuckets.size());
+  EXPECT_EQ(ladder->target(1024), 2U);
+  store->reset();
+  fs::remove_all(dir);
+}
+
 TEST(PoolErrors, MatchTheCompiledPoolAbi) {
   std::optional<testing::Artifact> pool = testing::load_artifact("Pool.sol", "Pool");
   ASSERT_TRUE(pool.has_value()) << "contracts/out/Pool.sol/Pool.json (build the contracts target)";
