@@ -29,8 +29,6 @@ export BUCKETPAY_DB="$state/wallet.db"
 export BUCKETPAY_PASSPHRASE="demo passphrase (not secret)"
 # The card issuer paid (any address works: the proofs name no recipient).
 payee=0x00000000000000000000000000000000C0FFEE01
-# anvil's second account: the relayer's (it pays gas and takes the fees). A public test key.
-relayer_key=0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d
 
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
@@ -60,13 +58,16 @@ unit=$(jq -r .unit "$state/contracts.json")
 
 step "A relayer: bucketpay relay on 127.0.0.1, sending payments from its own account"
 pool=$(jq -r .pool "$state/contracts.json")
-relay_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-BUCKETPAY_RELAYER_KEY=$relayer_key "$bp" relay --rpc "$rpc" --pool "$pool" --listen "127.0.0.1:$relay_port" \
-  --store "$state/relay.db" >"$state/relay.log" 2>&1 &
+# Its own store: its account key is made and sealed there; its fees follow gas at \$3,000 per ETH.
+"$bp" relay init --db "$state/relay.db" --rpc-url "$rpc" --pool "$pool" --eth-price 3000 --json >"$state/relay.json"
+relayer_account=$(jq -r .account "$state/relay.json")
+echo "relayer account $relayer_account"
+"$devnet" fund --rpc "$rpc" --contracts "$state/contracts.json" --to "$relayer_account" --eth 10 --tokens 0
+"$bp" relay serve --db "$state/relay.db" --port 0 >"$state/relay.out" 2>"$state/relay.log" &
 relay_pid=$!
-relayer="http://127.0.0.1:$relay_port"
-for _ in $(seq 1 100); do curl -sf "$relayer/v1/health" >/dev/null && break; sleep 0.2; done
-curl -sf "$relayer/v1/health" >/dev/null || { cat "$state/relay.log" >&2; exit 1; }
+for _ in $(seq 1 100); do grep -q 'relaying for' "$state/relay.out" 2>/dev/null && break; sleep 0.2; done
+relayer=$(sed -n 's/.* on \(http:[^ ]*\).*/\1/p' "$state/relay.out" | head -1)
+[ -n "$relayer" ] && curl -sf "$relayer/v1/health" >/dev/null || { cat "$state/relay.out" "$state/relay.log" >&2; exit 1; }
 echo "$relayer"
 
 step "A wallet: spending key and account key sealed in the store; payments through $relayer"

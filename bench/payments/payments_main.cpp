@@ -95,7 +95,7 @@ int run(int argc, char** argv) {
   auto store = open_sqlite_store(dir / "wallet.db", so);
   if (!store.ok()) return fail("store", store.status());
   const eth::Address payee = *eth::Address::from_string("0x00000000000000000000000000000000C0FFEE01");
-  auto relay = testing::RelayProcess::start((*chain)->url(), contracts.pool, testing::kAnvilKey1, dir / "relay");
+  auto relay = testing::RelayProcess::start((*chain)->url(), contracts.pool, dir / "relay");
   if (!relay.ok()) return fail("bucketpay relay", relay.status());
   WalletConfig config;
   config.rpc_url = (*chain)->url();

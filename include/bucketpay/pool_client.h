@@ -100,6 +100,10 @@ struct PoolEvent {
   std::uint64_t log_index = 0;
 };
 
+// The Pool's custom errors (contracts/src/Pool.sol and the OpenZeppelin code it uses), to decode
+// reverts by name; pool_test checks the list against the compiled Pool's ABI.
+std::vector<std::string> pool_error_signatures();
+
 class PoolClient {
  public:
   // `error_signatures` are the Pool's custom errors, e.g. from error_signatures_from_abi_json().

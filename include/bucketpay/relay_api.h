@@ -42,6 +42,11 @@ Result<BundleKind> parse_bundle_kind(std::string_view name);
 
 // Spends per spendBatch a relayer takes at most (the wallet plans no more).
 inline constexpr std::size_t kMaxBundleSpends = 32;
+// Bytes per proof a bundle may carry (a v2 spend proof is 6,848 bytes, a split proof 7,232).
+inline constexpr std::size_t kMaxBundleProofBytes = 16 * 1024;
+
+// p, the BN254 scalar field's modulus: field elements in a bundle are below it.
+const U256& field_modulus();
 
 // GET /v1/relay/quote: what the relayer charges for a bundle of `kind` spending `notes` notes now.
 struct RelayQuote {
@@ -73,13 +78,29 @@ struct RelayBundle {
   // The domain the payment is signed in, and its digest there.
   [[nodiscard]] PaymentDomain domain() const { return PaymentDomain{U256(chain_id), pool}; }
   [[nodiscard]] Hash32 digest() const { return payment_digest(domain(), payment); }
+
+  // Spent notes: spends.size(), or 1 for a split.
+  [[nodiscard]] std::size_t notes() const;
+  // The nullifiers and auth addresses the proofs carry, in order.
+  [[nodiscard]] std::vector<U256> proof_nullifiers() const;
+  [[nodiscard]] std::vector<Address> proof_auths() const;
+  // What the bundle withdraws from the Pool, in value units (cents): the sum of the spends' values,
+  // or the split's amount.
+  [[nodiscard]] U256 value_units() const;
+  // The Pool function that pays it, "spendBatch" or "split", and its calldata (kInvalidArgument for
+  // a bundle that is not self-consistent: a split without its call or not one signature).
+  [[nodiscard]] std::string_view function() const;
+  [[nodiscard]] Result<Bytes> calldata() const;
+
   friend bool operator==(const RelayBundle&, const RelayBundle&) = default;
 };
 std::string encode_bundle(const RelayBundle& bundle);
-// Strict (see above), and self-consistent: spends xor split as the kind says, as many signatures as
-// spent notes, payment.nullifiers equal to the proofs' nullifiers in order, spend values in
-// 1..2^64-1 (a split's amount may be 0), the deadline below 2^63. Whether the signatures recover to the auths, the fee
-// and the chain are the relayer's checks (verify_bundle_signatures below checks the first).
+// Strict (see above): spends xor split as the kind says, as many signatures as spent notes, proofs
+// of whole 32-byte words up to kMaxBundleProofBytes, spend values in 1..2^64-1 (a split's amount may
+// be 0), the deadline below 2^63, non-zero recipient, fee recipient and auths. Whether
+// payment.nullifiers are the proofs' in order and distinct, whether the signatures recover to the
+// auths, the fee and the chain are the relayer's checks, each refused with its own reason
+// (verify_bundle_signatures below checks the signatures).
 Result<RelayBundle> decode_bundle(std::string_view json);
 // OK when signature i recovers to the auth of spend i (or of the split); else kInvalidArgument
 // naming the first one that does not.

@@ -1,9 +1,10 @@
 // Store: the engine's durable state: the Merkle tree's leaves, a wallet's notes and spending keys,
 // the precomputed proofs and the queue of proving jobs, the wallet's view of the chain, its payments
-// journal and the API tokens of its service.
+// journal, the API tokens of its service, and a relayer's journal.
 //
 // The Store is split by role into narrow interfaces (NoteStore, SecretStore, ProofStore,
-// SettingsStore, ChainIndexStore, PaymentJournal, TokenStore, StoreLocks); Store is all of them.
+// SettingsStore, ChainIndexStore, PaymentJournal, TokenStore, StoreLocks, RelayJournal); Store is all of
+// them.
 // Nothing here names a backend's types: open_sqlite_store() gives the SQLite store, open_pg_store()
 // (bucketpay/pg_store.h) the PostgreSQL one; both are one implementation of these rules over two
 // databases (src/store/sql_store.h).
@@ -480,6 +481,87 @@ class StoreLocks {
   virtual Result<std::unique_ptr<Lock>> lock(std::string_view name, std::chrono::milliseconds timeout) = 0;
 };
 
+// ---- The relayer's journal (`bucketpay relay`, bucketpay/relay.h): one entry per payment digest, the
+// transaction that pays it recorded before it is broadcast, so that a digest never gets a second
+// transaction, whatever crashes.
+//
+//  received -> signed -> submitted -> mined
+//      \          \          \--------> failed
+//       \----------\------------------> failed
+enum class RelayEntryState : std::uint8_t {
+  kReceived,   // the bundle passed every check and is recorded; nothing is signed yet
+  kSigned,     // its raw transaction (and nonce) is recorded; it may or may not have reached the node
+  kSubmitted,  // the node accepted the transaction
+  kMined,      // the transaction was mined and succeeded
+  kFailed,     // it will never be mined by this relayer, or it reverted (reason says why)
+};
+std::string_view relay_entry_state_name(RelayEntryState state);  // "received", "signed", "submitted", "mined", "failed"
+
+struct RelayEntry {
+  std::string digest;          // the payment digest, "0x" + 64 lowercase hex digits: the entry's key
+  std::string kind;            // "spend_batch" or "split"
+  std::string bundle;          // the bundle as JSON (what the relayer signs a transaction for)
+  std::string fee;             // the payment's fee in token base units, decimal
+  std::string sender;          // the relayer account that signs it, "0x" + 40 lowercase hex digits
+  std::uint64_t deadline = 0;  // the payment's deadline, Unix seconds
+  RelayEntryState state = RelayEntryState::kReceived;
+  std::string tx_hash;                 // "0x" hex, set when signed
+  std::vector<std::uint8_t> raw_tx;    // the signed transaction, set when signed
+  std::optional<std::uint64_t> nonce;  // set when signed
+  std::uint64_t block = 0;             // mined, or failed in a block (0 when it failed without one)
+  std::uint64_t gas_used = 0;          // of the relayer's own transaction, mined or reverted
+  std::string reason;                  // failed: why (e.g. "paid by 0x<tx>")
+  std::int64_t created_ms = 0;         // filled in when 0
+  std::int64_t updated_ms = 0;
+
+  friend bool operator==(const RelayEntry&, const RelayEntry&) = default;
+};
+
+struct RelayCounts {
+  std::int64_t received = 0;
+  std::int64_t signed_ = 0;
+  std::int64_t submitted = 0;
+  std::int64_t mined = 0;
+  std::int64_t failed = 0;
+
+  [[nodiscard]] std::int64_t open() const { return received + signed_ + submitted; }
+  friend bool operator==(const RelayCounts&, const RelayCounts&) = default;
+};
+
+// The relayer's journal (see RelayEntryState). Every transition is a compare-and-set on the entry's
+// state, so that two relayer processes on one store never undo each other's work.
+class RelayJournal {
+ public:
+  virtual ~RelayJournal() = default;
+
+  // Records a new entry as received (its state, transaction fields, block, gas and reason are
+  // ignored). kAlreadyExists when the digest has an entry, which is left exactly as it is;
+  // kInvalidArgument for an empty digest or sender.
+  virtual Status begin_relay(const RelayEntry& entry) = 0;
+  // received -> signed with its transaction: the one transaction this digest ever gets.
+  // kFailedPrecondition (naming the state) from any other state; kAlreadyExists when another entry
+  // of the same sender that is signed, submitted or mined holds this nonce; kNotFound.
+  virtual Status record_relay_signed(std::string_view digest, std::string_view tx_hash,
+                                     std::span<const std::uint8_t> raw_tx, std::uint64_t nonce) = 0;
+  // signed -> submitted; idempotent when submitted; kFailedPrecondition from another state.
+  virtual Status mark_relay_submitted(std::string_view digest) = 0;
+  // signed or submitted -> mined, with its block and gas; idempotent when mined; kFailedPrecondition
+  // from another state.
+  virtual Status mark_relay_mined(std::string_view digest, std::uint64_t block, std::uint64_t gas_used) = 0;
+  // Compare-and-set `expected` (received, signed or submitted) -> failed with `reason`, `block` and
+  // `gas_used` (0 when the transaction was never mined). kFailedPrecondition naming the state when
+  // the entry is not in `expected` (failed and mined included).
+  virtual Status fail_relay(std::string_view digest, RelayEntryState expected, std::string_view reason, std::uint64_t block,
+                            std::uint64_t gas_used) = 0;
+  // None for an unknown digest.
+  virtual Result<std::optional<RelayEntry>> get_relay(std::string_view digest) = 0;
+  // The entries in `state` (all when none), oldest first.
+  virtual Result<std::vector<RelayEntry>> list_relays(std::optional<RelayEntryState> state) = 0;
+  // The entries still open (received, signed or submitted), oldest first.
+  virtual Result<std::vector<RelayEntry>> list_open_relays() = 0;
+  virtual Result<RelayCounts> relay_counts() = 0;
+};
+
 // Every role: what open_sqlite_store() and open_pg_store() return.
 class Store : public NoteStore,
               public SecretStore,
@@ -488,7 +570,8 @@ class Store : public NoteStore,
               public ChainIndexStore,
               public PaymentJournal,
               public TokenStore,
-              public StoreLocks {};
+              public StoreLocks,
+              public RelayJournal {};
 
 struct StoreOptions {
   // Seal secret columns with a vault derived from this passphrase. For a new vault a random salt is

@@ -541,4 +541,33 @@ Result<Receipt> TokenClient::mint(const Address& to, const U256& amount, const T
   return send("mint", encode("mint(address,uint256)", args), overrides);
 }
 
+std::vector<std::string> pool_error_signatures() {
+  return {
+      "EmptyBatch()",
+      "FeeTooHigh(uint256,uint256)",
+      "HasherCallFailed()",
+      "HasherDeploymentFailed()",
+      "InvalidProof()",
+      "InvalidShortString()",
+      "InvalidUnit()",
+      "LengthMismatch(uint256,uint256)",
+      "NotAFieldElement(uint256)",
+      "NullifierAlreadySpent(uint256)",
+      "PaymentExpired(uint256)",
+      "PaymentMismatch(uint256)",
+      "ReentrancyGuardReentrantCall()",
+      "SafeERC20FailedOperation(address)",
+      "StringTooLong(string)",
+      "TreeFull()",
+      "UnknownRoot(uint256)",
+      "ValueTooLarge(uint256)",
+      "WrongSigner(uint256)",
+      "ZeroAddress()",
+      "ZeroAuth(uint256)",
+      "ZeroFeeRecipient()",
+      "ZeroRecipient()",
+      "ZeroValue()",
+  };
+}
+
 }  // namespace bucketpay::eth

@@ -8,6 +8,7 @@
 
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <sstream>
 
 #include "bucketpay/chain.h"
@@ -490,6 +491,16 @@ TEST(PoolOnAnvil, ClientEncodersEventsAndRefusals) {
 
 // The encoders return the calldata as a Result (an encoding failure is an error, never empty
 // calldata); its layout is the ABI's.
+TEST(PoolErrors, TheListIsTheCompiledPoolsErrors) {
+  std::optional<Artifact> pool = load_artifact("Pool.sol", "Pool");
+  ASSERT_TRUE(pool.has_value()) << "contracts/out/Pool.sol/Pool.json (build the contracts target)";
+  Result<std::vector<std::string>> from_abi = PoolClient::error_signatures_from_abi_json(pool->abi_json);
+  ASSERT_TRUE(from_abi.ok()) << from_abi.status().to_string();
+  const std::vector<std::string> ours = pool_error_signatures();
+  EXPECT_EQ(std::set<std::string>(ours.begin(), ours.end()), std::set<std::string>(from_abi->begin(), from_abi->end()));
+  EXPECT_EQ(std::set<std::string>(ours.begin(), ours.end()).size(), ours.size());
+}
+
 TEST(PoolCalldata, EncodersReturnTheAbiLayout) {
   const Address auth = PrivateKey::random().address();
   SplitCall sc{.proof = Bytes(64, 0x01), .root = U256(1), .nullifier = U256(2), .amount = 3, .auth = auth};

@@ -2,19 +2,17 @@
 
 #include <limits>
 #include <nlohmann/json.hpp>
-#include <set>
 
 namespace bucketpay::eth {
 
-namespace {
-
-using nlohmann::json;
-
-// p, the BN254 scalar field's modulus: field elements in a bundle are below it.
 const U256& field_modulus() {
   static const U256 p = *U256::from_string("0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000001");
   return p;
 }
+
+namespace {
+
+using nlohmann::json;
 
 Status bad(std::string_view where, std::string_view why) {
   return Status::invalid_argument(std::string(where) + " " + std::string(why));
@@ -93,6 +91,10 @@ class Reader {
     BUCKETPAY_ASSIGN_OR_RETURN(const std::string s, string(member));
     Result<Bytes> b = from_hex(s);
     if (!b.ok() || b->empty()) return bad(name(member), "is not 0x and an even number of hex digits");
+    if (b->size() % 32 != 0) return bad(name(member), "is not a whole number of 32-byte words");
+    if (b->size() > kMaxBundleProofBytes) {
+      return bad(name(member), "is longer than " + std::to_string(kMaxBundleProofBytes) + " bytes");
+    }
     return b;
   }
   Result<const json*> array(std::string_view member) const {
@@ -120,7 +122,40 @@ class Reader {
   std::string prefix_;
 };
 
+// No message nests deeper than this; deeper text is refused before it is parsed.
+constexpr int kMaxJsonDepth = 8;
+
+// The nesting depth of JSON text is at most kMaxJsonDepth (a bracket inside a string does not count).
+Status check_depth(std::string_view text) {
+  int depth = 0;
+  bool in_string = false;
+  bool escaped = false;
+  for (char c : text) {
+    if (in_string) {
+      if (escaped) {
+        escaped = false;
+      } else if (c == '\\') {
+        escaped = true;
+      } else if (c == '"') {
+        in_string = false;
+      }
+      continue;
+    }
+    if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > kMaxJsonDepth) {
+        return Status::invalid_argument("the JSON is nested deeper than " + std::to_string(kMaxJsonDepth) + " levels");
+      }
+    } else if (c == ']' || c == '}') {
+      --depth;
+    }
+  }
+  return Status::ok();
+}
+
 Result<json> parse_object(std::string_view text, std::string_view what) {
+  BUCKETPAY_RETURN_IF_ERROR(check_depth(text));
   json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded()) return Status::invalid_argument(std::string(what) + " is not JSON");
   if (!j.is_object()) return Status::invalid_argument(std::string(what) + " is not a JSON object");
@@ -156,8 +191,11 @@ Result<Payment> decode_payment(const json& j) {
     p.nullifiers.push_back(nf);
   }
   BUCKETPAY_ASSIGN_OR_RETURN(p.recipient, r.address("recipient"));
+  // The Pool refuses both (ZeroRecipient, ZeroFeeRecipient): no relayer would send it.
+  if (p.recipient.is_zero()) return bad(r.name("recipient"), "is the zero address");
   BUCKETPAY_ASSIGN_OR_RETURN(p.fee, r.decimal("fee"));
   BUCKETPAY_ASSIGN_OR_RETURN(p.fee_recipient, r.address("fee_recipient"));
+  if (p.fee_recipient.is_zero()) return bad(r.name("fee_recipient"), "is the zero address");
   BUCKETPAY_ASSIGN_OR_RETURN(const std::uint64_t deadline, r.uint("deadline"));
   if (deadline > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
     return bad("payment.deadline", "is out of range");
@@ -321,19 +359,46 @@ Result<RelayBundle> decode_bundle(std::string_view text) {
     std::copy(raw->begin(), raw->end(), sig.begin());
     b.signatures.push_back(sig);
   }
-  if (b.payment.nullifiers != proved) {
-    return bad("payment.nullifiers", "are not the proofs' nullifiers in order");
-  }
-  std::set<U256> distinct(proved.begin(), proved.end());
-  if (distinct.size() != proved.size()) return bad("payment.nullifiers", "repeat a nullifier");
   return b;
+}
+
+std::size_t RelayBundle::notes() const { return kind == BundleKind::kSplit ? 1 : spends.size(); }
+
+std::vector<U256> RelayBundle::proof_nullifiers() const {
+  std::vector<U256> out;
+  for (const SpendCall& s : spends) out.push_back(s.nullifier);
+  if (split) out.push_back(split->nullifier);
+  return out;
+}
+
+std::vector<Address> RelayBundle::proof_auths() const {
+  std::vector<Address> out;
+  for (const SpendCall& s : spends) out.push_back(s.auth);
+  if (split) out.push_back(split->auth);
+  return out;
+}
+
+U256 RelayBundle::value_units() const {
+  if (kind == BundleKind::kSplit) return split ? U256(split->amount) : U256();
+  U256 total;
+  for (const SpendCall& s : spends) total += U256(s.value);  // at most kMaxBundleSpends * 2^64: no wrap
+  return total;
+}
+
+std::string_view RelayBundle::function() const { return kind == BundleKind::kSplit ? "split" : "spendBatch"; }
+
+Result<Bytes> RelayBundle::calldata() const {
+  if (kind == BundleKind::kSplit) {
+    if (!split || signatures.size() != 1)
+      return Status::invalid_argument("a split bundle has one split and one signature");
+    return PoolClient::encode_split(*split, payment, signatures[0]);
+  }
+  return PoolClient::encode_spend_batch(spends, payment, signatures);
 }
 
 Status verify_bundle_signatures(const RelayBundle& b) {
   const Hash32 digest = b.digest();
-  std::vector<Address> auths;
-  for (const SpendCall& s : b.spends) auths.push_back(s.auth);
-  if (b.split) auths.push_back(b.split->auth);
+  const std::vector<Address> auths = b.proof_auths();
   if (auths.size() != b.signatures.size()) {
     return Status::invalid_argument("the bundle has " + std::to_string(b.signatures.size()) + " signatures for " +
                                     std::to_string(auths.size()) + " spent notes");

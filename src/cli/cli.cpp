@@ -12,6 +12,7 @@
 #include "bucketpay/note.h"
 #include "bucketpay/poseidon2.h"
 #include "cli/engine_commands.h"
+#include "cli/relay_commands.h"
 #include "cli/wallet_commands.h"
 
 namespace bucketpay::cli {
@@ -167,6 +168,7 @@ int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err)
 
   const auto engine_commands = add_engine_commands(app, out, err);
   const auto wallet_commands = add_wallet_commands(app, out, err);
+  const auto relay_commands = add_relay_commands(app, out, err);
 
   std::vector<std::string> tree_leaves;
   std::uint64_t tree_index = 0;
@@ -201,7 +203,7 @@ int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err)
     if (decomp->parsed()) return cmd_decompose(ctx, amount_text, cents_unit, as_json);
     if (note->parsed()) return cmd_note(ctx, note_value, as_json);
     if (tree_cmd->parsed()) return cmd_tree(ctx, tree_leaves, tree_index, as_json);
-    for (const auto* commands : {&engine_commands, &wallet_commands}) {
+    for (const auto* commands : {&engine_commands, &wallet_commands, &relay_commands}) {
       for (const auto& [sub, handler] : *commands) {
         if (sub->parsed()) return handler();
       }

@@ -54,10 +54,9 @@ class PaymentsCli : public ::testing::Test {
     fs::remove_all(dir_);
   }
 
-  // Starts `bucketpay relay` from anvil's second account; false when this build has none yet.
+  // Starts a real relayer (`bucketpay relay init`, funded, `bucketpay relay serve`) for the Pool.
   bool start_relayer() {
-    auto relay = testing::RelayProcess::start(chain_->url(), contracts_.pool, testing::kAnvilKey1, dir_ / "relay");
-    if (!relay.ok() && testing::RelayProcess::relay_missing(relay.status())) return false;
+    auto relay = testing::RelayProcess::start(chain_->url(), contracts_.pool, dir_ / "relay");
     EXPECT_TRUE(relay.ok()) << relay.status().to_string();
     if (!relay.ok()) return false;
     relay_ = std::move(*relay);
@@ -114,7 +113,7 @@ class PaymentsCli : public ::testing::Test {
     json j = json::parse(show.out);
     EXPECT_FALSE(j.contains("spending_key")) << "secrets only with --reveal";
     account_ = *eth::Address::from_string(j["account"].get<std::string>());
-    ASSERT_TRUE(chain_->fund(account_, 1'000).is_ok());
+    ASSERT_TRUE(chain_->fund(account_, 2'000).is_ok());
     auto dep = run({"deposit", deposit});
     ASSERT_EQ(dep.code, 0) << dep.out << last_error();
     auto inv = run({"inventory", "--workers", "2"});
@@ -235,7 +234,7 @@ TEST_F(PaymentsCli, InitDepositInventoryAndBadInputWithoutARelayer) {
 }
 
 TEST_F(PaymentsCli, PaysThroughTheRelayer) {
-  if (!start_relayer()) GTEST_SKIP() << testing::kWaitsForRelay;
+  ASSERT_TRUE(start_relayer());
   wallet_with_inventory("1=2,2=2,4=1,8=1", "0.50");
   auto paid = run({"pay", "0.07", "--to", kPayee, "--json"});
   ASSERT_EQ(paid.code, 0) << last_error();
@@ -254,12 +253,16 @@ TEST_F(PaymentsCli, PaysThroughTheRelayer) {
 }
 
 TEST_F(PaymentsCli, KeeperRefillsTheInventoryThroughTheRelayer) {
-  if (!start_relayer()) GTEST_SKIP() << testing::kWaitsForRelay;
+  ASSERT_TRUE(start_relayer());
   wallet_with_inventory("1=2,2=2", "10.24");  // 1 + 1 + 2 + 2 and the rest as larger notes
-  ASSERT_EQ(run({"pay", "0.01", "--to", kPayee}).code, 0) << last_error();
+  // 0.05 and the relayer's fee take the small notes below their targets.
+  ASSERT_EQ(run({"pay", "0.05", "--to", kPayee}).code, 0) << last_error();
+  json before = balance();
+  ASSERT_LT(before["denominations"][0]["ready"].get<int>() + before["denominations"][1]["ready"].get<int>(), 4)
+      << before.dump();
   auto keeper = run({"keeper", "--once", "--workers", "2"});
   ASSERT_EQ(keeper.code, 0) << keeper.out << last_error();
-  EXPECT_NE(keeper.out.find("split $"), std::string::npos) << keeper.out;
+  EXPECT_NE(keeper.out.find("split $"), std::string::npos) << keeper.out << last_error();
   json b = balance();
   EXPECT_EQ(b["ready_cents"], b["on_chain_cents"]) << "every note has its proof";
   EXPECT_GE(b["denominations"][0]["ready"].get<int>(), 2);
@@ -267,7 +270,7 @@ TEST_F(PaymentsCli, KeeperRefillsTheInventoryThroughTheRelayer) {
 }
 
 TEST_F(PaymentsCli, KillAfterTheHandoverThenRestart) {
-  if (!start_relayer()) GTEST_SKIP() << testing::kWaitsForRelay;
+  ASSERT_TRUE(start_relayer());
   wallet_with_inventory("1=2,2=2,4=2,8=2", "0.40");
 
   // 1. Killed while the relayer's transaction waits in the node's pool; the block comes afterwards.

@@ -140,6 +140,30 @@ ALTER TABLE payments ADD COLUMN bundle TEXT NOT NULL DEFAULT '';
 ALTER TABLE payments ADD COLUMN relayer_tx TEXT NOT NULL DEFAULT '';
 CREATE UNIQUE INDEX payments_by_digest ON payments(digest) WHERE digest <> '';
 )sql",
+    // 5: the relayer's journal (RelayJournal): one entry per payment digest. A nonce is held by at
+    // most one signed, submitted or mined entry of a sender.
+    R"sql(
+CREATE TABLE relay_journal(
+  digest TEXT PRIMARY KEY,
+  kind TEXT NOT NULL,
+  bundle TEXT NOT NULL,
+  fee TEXT NOT NULL,
+  sender TEXT NOT NULL,
+  deadline {int64} NOT NULL,
+  state TEXT NOT NULL CHECK (state IN ('received', 'signed', 'submitted', 'mined', 'failed')),
+  tx_hash TEXT NOT NULL,
+  raw_tx {bytes},
+  nonce {int64},
+  block {int64} NOT NULL,
+  gas_used {int64} NOT NULL,
+  reason TEXT NOT NULL,
+  created_ms {int64} NOT NULL,
+  updated_ms {int64} NOT NULL,
+  CHECK (state IN ('received', 'failed') OR (raw_tx IS NOT NULL AND nonce IS NOT NULL)));
+CREATE INDEX relay_journal_by_state ON relay_journal(state, created_ms);
+CREATE UNIQUE INDEX relay_journal_nonces ON relay_journal(sender, nonce)
+  WHERE state IN ('signed', 'submitted', 'mined');
+)sql",
 };
 
 // SQLite's own part of each step.
@@ -156,7 +180,8 @@ CREATE INDEX IF NOT EXISTS jobs_by_state ON jobs(state, id);
 ALTER TABLE jobs ADD COLUMN lease_owner TEXT;
 ALTER TABLE jobs ADD COLUMN lease_expires_at INTEGER;
 )sql",
-    "",
+    "",  // 4
+    "",  // 5
 };
 
 // PostgreSQL's own part of each step: the fleet queue's lease, and payment_notes' order.
@@ -174,8 +199,9 @@ CREATE INDEX jobs_by_lease ON jobs(lease_expires_at) WHERE lease_expires_at IS N
     R"sql(
 ALTER TABLE payment_notes ADD COLUMN seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY;
 )sql",
-    "",
-    "",
+    "",  // 3
+    "",  // 4
+    "",  // 5
 };
 
 static_assert(std::size(kSqliteOwn) == std::size(kSchema) && std::size(kPostgresOwn) == std::size(kSchema),

@@ -112,6 +112,19 @@ class SqlStore : public virtual Store {
   Status revoke_token(std::string_view id) override;
   Result<std::vector<TokenInfo>> list_tokens() override;
 
+  // ---- RelayJournal (sql_relay.cpp)
+  Status begin_relay(const RelayEntry& entry) override;
+  Status record_relay_signed(std::string_view digest, std::string_view tx_hash, std::span<const std::uint8_t> raw_tx,
+                             std::uint64_t nonce) override;
+  Status mark_relay_submitted(std::string_view digest) override;
+  Status mark_relay_mined(std::string_view digest, std::uint64_t block, std::uint64_t gas_used) override;
+  Status fail_relay(std::string_view digest, RelayEntryState expected, std::string_view reason, std::uint64_t block,
+                    std::uint64_t gas_used) override;
+  Result<std::optional<RelayEntry>> get_relay(std::string_view digest) override;
+  Result<std::vector<RelayEntry>> list_relays(std::optional<RelayEntryState> state) override;
+  Result<std::vector<RelayEntry>> list_open_relays() override;
+  Result<RelayCounts> relay_counts() override;
+
  protected:
   using Access = sql::Access;
   using Connection = sql::Connection;

@@ -11,7 +11,6 @@
 #include "wallet/payer.h"
 #include "wallet/payment_relay.h"
 #include "wallet/payment_sender.h"
-#include "wallet/pool_errors.h"
 #include "wallet/rebalancer.h"
 #include "wallet/wallet_util.h"
 
@@ -109,7 +108,7 @@ Result<std::unique_ptr<Wallet>> Wallet::open(Store& store, std::string name, Wal
   if (!config.ok()) return config.status().with_context("wallet " + name);
   eth::RpcOptions ro;
   ro.url = config->rpc_url;
-  ro.error_signatures = pool_error_signatures();
+  ro.error_signatures = eth::pool_error_signatures();
   BUCKETPAY_ASSIGN_OR_RETURN(std::unique_ptr<eth::RpcPoolChain> chain, eth::RpcPoolChain::connect(ro, config->pool));
   return open_on(store, std::move(name), std::move(options), std::move(*config), std::move(chain));
 }
