@@ -2,7 +2,9 @@
 # Builds and runs the payments benchmark (bench/payments): 100 random payments between $0.01 and
 # $200 from one wallet on a local anvil (started and stopped by the benchmark), with real proofs.
 # Reports payment latency p50/p99 (call to signed transaction, no chain time), proofs made per
-# payment in inventory mode and in the seed's mode, and gas per payment.
+# payment in inventory mode and in the seed's mode, gas per payment, and all in per payment
+# (payment, rebalancing and amortised deposit gas, transactions, calldata bytes, proofs) beside the
+# prediction of `bucketpay inventory plan` for the same amounts.
 # Writes build/bench/payments.json. Extra arguments go to payments_bench (e.g. --payments 20).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

@@ -5,8 +5,11 @@
 // proofs made per payment in inventory mode (the initial inventory, and the rebalancing splits and
 // their spends when the inventory runs short) beside what the seed's mode needs for the same
 // payments, the relayer's fees, and gas per payment (the relayer's transaction, from its receipt)
-// beside the seed's one split transaction per bucket. Run by scripts/bench_payments.sh; it needs a
-// build with `bucketpay relay` (testing/relay_testing.h).
+// beside the seed's one split transaction per bucket; and all in per payment (every transaction of
+// the run read back from the chain: payment gas, rebalancing gas, the deposit's gas amortised,
+// transactions, calldata bytes, proofs made) beside what `bucketpay inventory plan` predicts for
+// the same amounts (simulate_inventory). Run by scripts/bench_payments.sh; it needs a build with
+// `bucketpay relay` (testing/relay_testing.h).
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <bit>
@@ -21,6 +24,7 @@
 #include <vector>
 
 #include "bucketpay/devnet.h"
+#include "bucketpay/inventory_plan.h"
 #include "bucketpay/wallet.h"
 #include "devnet/devnet_testing.h"
 #include "testing/relay_testing.h"
@@ -127,12 +131,16 @@ int run(int argc, char** argv) {
   std::cerr << "deposited $" << format_dollars(*deposit_cents) << " as " << dep->notes.size() << " notes; "
             << inv->proved << " spend proofs in " << inv->seconds << " s\n";
 
-  std::mt19937_64 rng(seed);
-  std::uniform_int_distribution<Cents> pick(min_cents, max_cents);
+  // The amounts `bucketpay inventory plan` simulates by default (the same generator).
+  const std::vector<Cents> amounts =
+      random_payment_amounts(static_cast<std::size_t>(payments), min_cents, max_cents, seed);
   std::vector<double> latency;
   std::vector<double> gas;
   std::vector<double> seed_gas;
   std::size_t rebalance_proofs = 0;
+  std::size_t split_proofs = 0;  // rebalancing and on-demand splits (the rest are spend proofs)
+  std::size_t rebalancing_splits = 0;
+  Cents rebalancing_fees = 0;
   std::size_t rebalances = 0;
   std::size_t notes_used = 0;
   std::size_t seed_proofs = 0;
@@ -155,7 +163,7 @@ int run(int argc, char** argv) {
     return receipt.ok() && receipt->has_value() ? (*receipt)->gas_used : 0;
   };
   for (int i = 0; i < payments; ++i) {
-    const Cents amount = pick(rng);
+    const Cents amount = amounts[static_cast<std::size_t>(i)];
     auto paid = pay(amount, payee, MissingPolicy::kRefuse);
     for (int round = 0; !paid.ok() && paid.status().code() == StatusCode::kNotFound && round < 2; ++round) {
       // The inventory cannot make it: a rebalance round (split proofs), then the new notes' spends.
@@ -166,12 +174,18 @@ int run(int argc, char** argv) {
       ++rebalances;
       rebalance_proofs += r->splits + more->proved;
       proofs_done += r->splits + more->proved;
+      split_proofs += r->splits;
+      rebalancing_splits += r->splits;
+      rebalancing_fees += r->fees;
       paid = pay(amount, payee, MissingPolicy::kRefuse);
     }
     if (!paid.ok() && paid.status().code() == StatusCode::kNotFound) {
       // The notes left cannot make it exactly: the on-demand policy (a split proved now).
       paid = pay(amount, payee, MissingPolicy::kSplit);
-      if (paid.ok()) ++proofs_done;
+      if (paid.ok()) {
+        ++proofs_done;
+        ++split_proofs;
+      }
     }
     if (!paid.ok()) return fail("payment " + std::to_string(i) + " of $" + format_dollars(amount), paid.status());
     latency.push_back(paid->latency_ms);
@@ -189,6 +203,56 @@ int run(int argc, char** argv) {
                  format_dollars(amount).c_str(), paid->notes.size(), format_dollars(paid->fee).c_str(),
                  paid->latency_ms, static_cast<unsigned long long>(paid_gas));
   }
+  // All in: every transaction of the run so far (the approval and the deposit, the payments, the
+  // rebalancing and on-demand splits) read back from the chain: gas from its receipt, calldata from
+  // the transaction. (The seed-style split below is not part of it.)
+  struct Cost {
+    std::uint64_t gas = 0;
+    std::size_t transactions = 0;
+    std::size_t calldata_bytes = 0;
+  };
+  Cost paying;
+  Cost rebalancing;
+  Cost depositing;
+  {
+    auto history = w.history();
+    if (!history.ok()) return fail("history", history.status());
+    std::uint64_t deposit_receipts = 0;
+    for (const Payment& p : *history) {
+      if (p.state != PaymentState::kConfirmed) continue;
+      auto hash = eth::hash_from_hex(p.settled_by.empty() ? p.tx_hash : p.settled_by);
+      if (!hash.ok()) return fail("payment " + std::to_string(p.id) + "'s transaction", hash.status());
+      auto receipt = (*chain)->rpc().get_transaction_receipt(*hash);
+      auto tx = (*chain)->rpc().get_transaction(*hash);
+      if (!receipt.ok() || !receipt->has_value() || !tx.ok() || !tx->has_value()) {
+        return fail("payment " + std::to_string(p.id), Status::not_found("its transaction is not on the chain"));
+      }
+      Cost& cost = p.kind == PaymentKind::kDeposit     ? depositing
+                   : p.kind == PaymentKind::kRebalance ? rebalancing
+                                                       : paying;
+      cost.gas += (*receipt)->gas_used;
+      cost.transactions += 1;
+      cost.calldata_bytes += (*tx)->input.size();
+      if (p.kind == PaymentKind::kDeposit) deposit_receipts += (*receipt)->gas_used;
+    }
+    // The token approval before the first deposit: its gas is in the deposit's report; its calldata
+    // is approve(address, uint256): 4 + 32 + 32 bytes.
+    if (dep->gas_used > deposit_receipts) {
+      depositing.gas += dep->gas_used - deposit_receipts;
+      depositing.transactions += 1;
+      depositing.calldata_bytes += 68;
+    }
+  }
+  // What `bucketpay inventory plan` predicts for the same amounts, policy and deposit, with the
+  // relayer's mean fees of this run (rounded up to cents).
+  InventoryPlanOptions plan_options;
+  plan_options.deposit = *deposit_cents;
+  plan_options.payment_fee = (fees + static_cast<Cents>(payments) - 1) / static_cast<Cents>(payments);
+  plan_options.split_fee =
+      rebalancing_splits == 0 ? 0 : (rebalancing_fees + rebalancing_splits - 1) / rebalancing_splits;
+  auto predicted = simulate_inventory(amounts, plan_options);
+  if (!predicted.ok()) return fail("inventory plan", predicted.status());
+
   // The seed's withdrawal of one bucket is a split paying the bucket out with the change back: one
   // made on demand here gives its gas.
   {
@@ -248,6 +312,31 @@ int run(int argc, char** argv) {
              {"split_transactions_per_payment", mean_buckets},
              {"gas_per_payment", mean_buckets * static_cast<double>(split_gas_sample)},
              {"split_gas_measured", split_gas_sample}}},
+           {"all_in_per_payment",
+            {{"payment_gas", static_cast<double>(paying.gas) / n},
+             {"rebalancing_gas", static_cast<double>(rebalancing.gas) / n},
+             {"deposit_gas_amortised", static_cast<double>(depositing.gas) / n},
+             {"gas", static_cast<double>(paying.gas + rebalancing.gas + depositing.gas) / n},
+             {"transactions",
+              static_cast<double>(paying.transactions + rebalancing.transactions + depositing.transactions) / n},
+             {"calldata_bytes",
+              static_cast<double>(paying.calldata_bytes + rebalancing.calldata_bytes + depositing.calldata_bytes) / n},
+             {"proofs", static_cast<double>(proofs_done) / n},
+             {"spend_proofs", static_cast<double>(proofs_done - split_proofs) / n},
+             {"split_proofs", static_cast<double>(split_proofs) / n},
+             {"rebalancing_splits", static_cast<double>(rebalancing_splits) / n}}},
+           {"inventory_plan_prediction",
+            {{"payment_fee_cents", plan_options.payment_fee},
+             {"split_fee_cents", plan_options.split_fee},
+             {"notes_per_payment", predicted->notes_per_payment()},
+             {"splits_per_payment", predicted->splits_per_payment()},
+             {"proofs_per_payment_after_deposit", predicted->proofs_per_payment()},
+             {"proofs_per_payment", predicted->per_payment(static_cast<double>(
+                                        predicted->spend_proofs + predicted->split_proofs + predicted->deposit_notes))},
+             {"payment_gas", predicted->per_payment(static_cast<double>(predicted->payment_gas))},
+             {"rebalancing_gas", predicted->per_payment(static_cast<double>(predicted->rebalancing_gas))},
+             {"deposit_gas_amortised", predicted->per_payment(static_cast<double>(predicted->deposit_gas))},
+             {"on_demand_splits", predicted->payments_by_split}}},
            {"wall_seconds", seconds}};
   std::cout << out.dump(2) << "\n";
   if (!json_out.empty()) std::ofstream(json_out) << out.dump(2) << "\n";

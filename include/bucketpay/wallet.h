@@ -78,24 +78,52 @@
 
 namespace bucketpay {
 
-// How many notes of each denomination (2^i cents, i = 0..16) the wallet keeps ready.
-struct InventoryPolicy {
-  std::array<std::uint32_t, kBucketCount> targets{};
+// One denomination of an inventory policy: notes of `value` cents, `target` of them kept ready.
+struct Denomination {
+  Cents value = 0;
+  std::uint32_t target = 0;
+  friend bool operator==(const Denomination&, const Denomination&) = default;
+};
 
-  // For a balance around $1,000: 3 notes of each denomination from $0.01 to $81.92, 2 of $163.84
-  // (819.17 dollars in all); what a deposit brings beyond that is kept in power-of-two notes too.
+// Notes per value (cents -> how many).
+using NoteCounts = std::map<Cents, std::uint32_t>;
+
+// The largest denomination a policy may name: the largest amount one payment carries.
+inline constexpr Cents kMaxDenomination = kMaxPaymentCents;
+
+// Which denominations the wallet keeps notes of, and how many of each it keeps ready. A note whose
+// value is no denomination is "odd": change the policy did not want; payments and splits use odd
+// notes first (docs/wallet.md, "Inventory policy").
+struct InventoryPolicy {
+  // Ascending by value, distinct, each 1..kMaxDenomination.
+  std::vector<Denomination> denominations;
+
+  // For a balance around $1,000: the binary ladder (every power of two from $0.01 to $655.36),
+  // 3 notes of each from $0.01 to $81.92 and 2 of $163.84 ($819.17 in all).
   static InventoryPolicy defaults();
-  // "default", or comma-separated CENTS=COUNT pairs for powers of two, e.g. "1=4,2=4,1024=2"
-  // (unlisted denominations: 0). kInvalidArgument naming the bad item.
+  // "default", or comma-separated CENTS=COUNT items naming the denominations and their targets,
+  // e.g. "5=20,10=10,20=10,40=4,80=0" (any value 1..kMaxDenomination; COUNT 0..1000, 0 naming a
+  // denomination kept at no target). When every value named is a power of two the policy is the
+  // binary ladder: every power of two from 1 to 65,536 cents is a denomination, the unnamed ones at
+  // target 0 ("1=4,2=4,1024=2"; what earlier versions stored). kInvalidArgument naming the bad item
+  // (a value named twice included).
   static Result<InventoryPolicy> parse(std::string_view text);
-  [[nodiscard]] std::string to_string() const;  // the CENTS=COUNT form (parse() reads it back)
-  [[nodiscard]] Cents target_value() const;     // the sum of all targets
+  // The CENTS=COUNT form parse() reads back (a ladder's zero targets left out).
+  [[nodiscard]] std::string to_string() const;
+  [[nodiscard]] Cents target_value() const;  // the sum of all targets
+  [[nodiscard]] bool is_denomination(Cents value) const;
+  [[nodiscard]] std::uint32_t target(Cents value) const;  // 0 for a value that is no denomination
+  [[nodiscard]] std::vector<Cents> values() const;        // the denominations' values, ascending
+  // Every value a power of two (the binary ladder).
+  [[nodiscard]] bool powers_of_two() const;
+  // How many notes of each denomination `have` lacks to reach the targets (only those short).
+  [[nodiscard]] NoteCounts shortage(const NoteCounts& have) const;
 
   // The note values a deposit of `amount` creates: first the notes missing from the targets (given
-  // `have` notes per denomination), smallest first, while they fit; the rest as its binary
-  // decomposition (2^16-cent notes for anything above). Every value is a power of two.
-  [[nodiscard]] std::vector<Cents> deposit_values(Cents amount,
-                                                  const std::array<std::uint32_t, kBucketCount>& have) const;
+  // `have` notes per value), smallest first, while they fit; then the largest denominations that
+  // fit, again and again (for the ladder: 65,536-cent notes, then the binary decomposition of the
+  // rest); what no denomination makes (less than the smallest, say) as one odd note. Largest first.
+  [[nodiscard]] std::vector<Cents> deposit_values(Cents amount, const NoteCounts& have) const;
 };
 
 // What pay() does when the ready proofs cannot make the amount (with the fee) exactly.
@@ -179,8 +207,8 @@ struct BalanceReport {
   // of their transaction still lands).
   Cents pending = 0;
   Cents reserved = 0;                            // in payments in flight
-  std::vector<DenominationCount> denominations;  // the 17 bucket denominations
-  std::uint32_t other_notes = 0;                 // notes whose value is not a denomination (change)
+  std::vector<DenominationCount> denominations;  // the policy's denominations, smallest first
+  std::uint32_t other_notes = 0;                 // odd notes: values that are no denomination (change)
   Cents other_value = 0;
   std::uint64_t synced_block = 0;
   std::optional<std::int64_t> synced_at_ms;  // when the last sync finished (Unix ms), if one did

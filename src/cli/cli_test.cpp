@@ -8,6 +8,8 @@
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -273,6 +275,71 @@ TEST_F(CliStore, InitOnATerminalAsksTwiceAndRefusesAWeakPassphrase) {
   r = run_cli({"init", "--db", (dir_ / "script.db").string()},
               {{"BUCKETPAY_PASSPHRASE", "short"}, {"BUCKETPAY_KDF", "fast"}});
   EXPECT_EQ(r.status, 0) << r.err;
+}
+
+// A file in the temporary directory, removed when the test ends.
+struct TempFile {
+  std::filesystem::path path;
+  TempFile(const std::string& name, const std::string& text)
+      : path(std::filesystem::temp_directory_path() /
+             ("bucketpay-cli-test-" + std::to_string(::getpid()) + "-" + name)) {
+    std::ofstream(path, std::ios::binary) << text;
+  }
+  ~TempFile() { std::filesystem::remove(path); }
+};
+
+TEST(Cli, InventoryPlanSimulatesAPolicyOverAmounts) {
+  // Default: 100 random amounts, the default policy.
+  CliRun r = run_cli({"inventory", "plan"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  for (const char* line : {"100 random amounts", "notes ", "splits ", "proofs ", "payment gas", "rebalancing gas",
+                           "deposit gas", "all-in gas"}) {
+    EXPECT_NE(r.out.find(line), std::string::npos) << line << " in " << r.out;
+  }
+  // Five-cent payments from a five-cent policy: one note each, no odd change.
+  std::string fives;
+  for (int i = 0; i < 200; ++i) fives += "0.05\n";
+  const TempFile amounts("amounts", fives);
+  r = run_cli({"inventory", "plan", "--amounts", amounts.path.string(), "--policy",
+               "5=20,10=4,20=2,40=1,80=0,160=0,320=0,640=0", "--deposit", "20.00", "--split-fee", "3", "--json"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["paid"].get<int>(), 200);
+  EXPECT_DOUBLE_EQ(j["notes_per_payment"].get<double>(), 1.0);
+  EXPECT_EQ(j["odd_notes_made"].get<int>(), 0);
+  EXPECT_GT(j["rebalancing_gas_per_payment"].get<double>(), 0.0);
+}
+
+TEST(Cli, InventoryPlanBadInputIsOneLineAndExitTwo) {
+  const TempFile negative("negative", "1.00\n-1\n");
+  const TempFile three_decimals("three", "12.345\n");
+  const TempFile exponent("exponent", "1e3\n");
+  const TempFile empty("empty", "");
+  const TempFile blank("blank", "1.00\n\n2.00\n");
+  const std::vector<std::vector<std::string>> bad = {
+      {"inventory", "plan", "--amounts", negative.path.string()},
+      {"inventory", "plan", "--amounts", three_decimals.path.string()},
+      {"inventory", "plan", "--amounts", exponent.path.string()},
+      {"inventory", "plan", "--amounts", empty.path.string()},
+      {"inventory", "plan", "--amounts", blank.path.string()},
+      {"inventory", "plan", "--amounts", "/nonexistent/amounts.txt"},
+      {"inventory", "plan", "--amounts", std::filesystem::temp_directory_path().string()},  // a directory
+      {"inventory", "plan", "--policy", "5=1,5=2"},
+      {"inventory", "plan", "--policy", "0=1"},
+      {"inventory", "plan", "--deposit", "-5"},
+      {"inventory", "plan", "--rebalance", "sometimes"},
+      {"inventory", "plan", "--fee", "-1"},
+  };
+  for (const auto& args : bad) {
+    const CliRun r = run_cli(args);
+    std::string joined;
+    for (const auto& a : args) joined += a + " ";
+    EXPECT_EQ(r.status, 2) << joined << " -> " << r.err;
+    EXPECT_TRUE(r.out.empty()) << joined << " printed " << r.out;
+    ASSERT_FALSE(r.err.empty()) << joined;
+    EXPECT_EQ(r.err.find('\n'), r.err.size() - 1) << "not one line: " << r.err;
+    EXPECT_EQ(r.err.rfind("bucketpay: error: ", 0), 0U) << r.err;
+  }
 }
 
 }  // namespace

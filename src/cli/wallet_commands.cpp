@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -21,6 +22,7 @@
 #include "bucketpay/amount.h"
 #include "bucketpay/clock.h"
 #include "bucketpay/devnet.h"
+#include "bucketpay/inventory_plan.h"
 #include "bucketpay/note.h"
 #include "bucketpay/vault.h"
 #include "bucketpay/wallet.h"
@@ -63,6 +65,13 @@ struct WalletFlags : CommonOptions {
   int rounds = 1;
   int interval_s = 10;
   bool once = false;
+  // inventory plan
+  std::optional<std::string> amounts_file;
+  std::string plan_deposit = "12000.00";
+  std::uint64_t seed = 20261123;
+  Cents payment_fee = 0;
+  Cents split_fee = 0;
+  std::string rebalance_mode = "when-short";
   // keys
   std::string file;
   bool reveal = false;
@@ -428,6 +437,115 @@ class WalletRunner {
     return kExitOk;
   }
 
+  // ---- inventory plan: the policy's cost over payment amounts, simulated (no store, no chain).
+  int inventory_plan() {
+    std::vector<Cents> amounts;
+    std::string source;
+    if (o_->amounts_file) {
+      std::error_code ec;
+      if (fs::is_directory(*o_->amounts_file, ec)) {
+        return fail(Status::invalid_argument("cannot read --amounts " + *o_->amounts_file + ": it is a directory"));
+      }
+      std::ifstream in(*o_->amounts_file, std::ios::binary);
+      if (!in) {
+        return fail(
+            Status::invalid_argument("cannot read --amounts " + *o_->amounts_file + ": " + std::strerror(errno)));
+      }
+      std::stringstream ss;
+      ss << in.rdbuf();
+      if (in.bad()) return fail(Status::invalid_argument("cannot read --amounts " + *o_->amounts_file));
+      auto parsed = parse_payment_amounts(ss.str());
+      if (!parsed.ok()) return fail(parsed.status().with_context(*o_->amounts_file));
+      amounts = std::move(*parsed);
+      source = *o_->amounts_file;
+    } else {
+      amounts = random_payment_amounts(100, 1, 20'000, o_->seed);
+      source = "100 random amounts $0.01-$200.00, seed " + std::to_string(o_->seed);
+    }
+    InventoryPlanOptions options;
+    auto policy = InventoryPolicy::parse(o_->policy);
+    if (!policy.ok()) return fail(policy.status().with_context("--policy"));
+    options.policy = *policy;
+    auto deposit = parse_amount(o_->plan_deposit, AmountUnit::kDollars, kMaxDepositCents);
+    if (!deposit.ok()) return fail(deposit.status().with_context("--deposit"));
+    options.deposit = *deposit;
+    options.payment_fee = o_->payment_fee;
+    options.split_fee = o_->split_fee;
+    if (o_->rebalance_mode != "when-short" && o_->rebalance_mode != "after-each") {
+      return fail(Status::invalid_argument("--rebalance must be when-short or after-each, not " + o_->rebalance_mode));
+    }
+    options.rebalance_after_each = o_->rebalance_mode == "after-each";
+    auto r = simulate_inventory(amounts, options);
+    if (!r.ok()) return fail(r.status());
+    const double all_in_gas = r->per_payment(static_cast<double>(r->payment_gas + r->rebalancing_gas + r->deposit_gas));
+    if (o_->json_out) {
+      out_ << json{{"amounts", source},
+                   {"policy", options.policy.to_string()},
+                   {"deposit_cents", options.deposit},
+                   {"payment_fee_cents", options.payment_fee},
+                   {"split_fee_cents", options.split_fee},
+                   {"rebalance", o_->rebalance_mode},
+                   {"payments", r->payments},
+                   {"paid", r->paid},
+                   {"refused", r->refused},
+                   {"deposit_notes", r->deposit_notes},
+                   {"notes_per_payment", r->notes_per_payment()},
+                   {"splits_per_payment", r->splits_per_payment()},
+                   {"rebalancing_splits_per_payment", r->per_payment(static_cast<double>(r->rebalancing_splits))},
+                   {"on_demand_splits", r->payments_by_split},
+                   {"proofs_per_payment", r->proofs_per_payment()},
+                   {"spend_proofs_per_payment", r->per_payment(static_cast<double>(r->spend_proofs))},
+                   {"split_proofs_per_payment", r->per_payment(static_cast<double>(r->split_proofs))},
+                   {"initial_proofs", r->deposit_notes},
+                   {"payment_gas_per_payment", r->per_payment(static_cast<double>(r->payment_gas))},
+                   {"rebalancing_gas_per_payment", r->per_payment(static_cast<double>(r->rebalancing_gas))},
+                   {"deposit_gas_per_payment", r->per_payment(static_cast<double>(r->deposit_gas))},
+                   {"all_in_gas_per_payment", all_in_gas},
+                   {"fees_cents", r->fees},
+                   {"odd_notes_made", r->odd_notes_made},
+                   {"odd_notes_left", r->odd_notes_left},
+                   {"notes_left", r->notes_left}}
+                  .dump()
+           << "\n";
+      return kExitOk;
+    }
+    auto gas = [](double g) {  // 1,234,567
+      const std::string digits = std::to_string(static_cast<std::uint64_t>(g + 0.5));
+      std::string s;
+      for (std::size_t i = 0; i < digits.size(); ++i) {
+        if (i > 0 && (digits.size() - i) % 3 == 0) s.push_back(',');
+        s.push_back(digits[i]);
+      }
+      return s;
+    };
+    auto fixed = [](double v) {
+      std::ostringstream s;
+      s << std::fixed << std::setprecision(2) << v;
+      return s.str();
+    };
+    out_ << "inventory plan: " << source << "\n"
+         << "policy " << options.policy.to_string() << " (" << dollars(options.policy.target_value())
+         << " of targets); deposit " << dollars(options.deposit) << " as " << r->deposit_notes
+         << " notes; relayer fees " << options.payment_fee << " cents a payment, " << options.split_fee
+         << " a split; rebalancing " << o_->rebalance_mode << "\n"
+         << "per payment (" << r->paid << " paid, " << r->refused << " refused):\n"
+         << "  notes              " << fixed(r->notes_per_payment()) << "\n"
+         << "  splits             " << fixed(r->splits_per_payment()) << " (rebalancing "
+         << fixed(r->per_payment(static_cast<double>(r->rebalancing_splits))) << "; on demand " << r->payments_by_split
+         << " in all)\n"
+         << "  proofs             " << fixed(r->proofs_per_payment()) << " (spend "
+         << fixed(r->per_payment(static_cast<double>(r->spend_proofs))) << ", split "
+         << fixed(r->per_payment(static_cast<double>(r->split_proofs))) << "; the deposit's " << r->deposit_notes
+         << " spend proofs besides)\n"
+         << "  payment gas        " << gas(r->per_payment(static_cast<double>(r->payment_gas))) << "\n"
+         << "  rebalancing gas    " << gas(r->per_payment(static_cast<double>(r->rebalancing_gas))) << "\n"
+         << "  deposit gas        " << gas(r->per_payment(static_cast<double>(r->deposit_gas))) << " (amortised)\n"
+         << "  all-in gas         " << gas(all_in_gas) << "\n"
+         << "odd notes: " << r->odd_notes_made << " made, " << r->odd_notes_left << " left; " << r->notes_left
+         << " notes left; relayer fees " << dollars(r->fees) << " in all\n";
+    return kExitOk;
+  }
+
   int rebalance() {
     if (o_->rounds < 1 || o_->rounds > 64) return fail(Status::invalid_argument("--rounds must be 1..64"));
     return with_wallet(true, [&](Wallet& w) -> int {
@@ -780,7 +898,9 @@ CommandList add_wallet_commands(CLI::App& app, std::ostream& out, std::ostream& 
   init->add_option("--start-block", o->start_block, "where sync starts (default: the Pool's deployment, or 0)");
   init->add_flag("--allow-weak-passphrase", o->allow_short_passphrase,
                  "take a passphrase under 12 characters typed on the terminal");
-  init->add_option("--policy", o->policy, "notes to keep per denomination: default, or CENTS=COUNT,...")
+  init->add_option("--policy", o->policy,
+                   "the denominations and how many notes of each to keep: default, or CENTS=COUNT,... (any cents; "
+                   "powers of two only: the binary ladder)")
       ->capture_default_str();
   list.emplace_back(init, [runner] { return runner->init(); });
 
@@ -813,6 +933,27 @@ CommandList add_wallet_commands(CLI::App& app, std::ostream& out, std::ostream& 
   add_store_options(inventory, *o);
   add_rpc_url_option(inventory, *o);
   add_engine_options(inventory, *o);
+  auto* plan = inventory->add_subcommand(
+      "plan",
+      "Simulate the planner and rebalancer over payment amounts (no store, no chain): notes, splits, proofs and gas "
+      "per payment for a policy");
+  plan->add_option("--amounts", o->amounts_file, "a file of amounts in dollars, one per line (default: 100 random)");
+  plan->add_option("--policy", o->policy, "default, or CENTS=COUNT,... (bucketpay init --policy)")
+      ->capture_default_str();
+  plan->add_option("--deposit", o->plan_deposit, "dollars deposited first")->capture_default_str();
+  plan->add_option("--seed", o->seed, "the random amounts' seed (without --amounts)")->capture_default_str();
+  plan->add_option("--fee", o->payment_fee, "the relayer's fee for a payment, cents")
+      ->check(CLI::Range(0, 100'000))
+      ->capture_default_str();
+  plan->add_option("--split-fee", o->split_fee, "the relayer's fee for a split, cents")
+      ->check(CLI::Range(0, 100'000))
+      ->capture_default_str();
+  plan->add_option("--rebalance", o->rebalance_mode,
+                   "when-short (as bench/payments: rounds when a payment cannot be made) or after-each (the keeper)")
+      ->capture_default_str();
+  plan->add_flag("--json", o->json_out, "print JSON");
+  // Before `inventory`: both are parsed when `inventory plan` is given.
+  list.emplace_back(plan, [runner] { return runner->inventory_plan(); });
   list.emplace_back(inventory, [runner] { return runner->inventory(); });
   auto* inventory_status = inventory->add_subcommand(
       "status", "The inventory against the policy and the proof jobs, from the store alone (works offline)");

@@ -165,7 +165,8 @@ TEST_F(EngineTest, SeedModeProvesOneSplitPerBucketUpToTheValue) {
   ASSERT_TRUE(pool.ok()) << pool.status().to_string();
   auto engine = Engine::open(*store, **pool, "w");
   ASSERT_TRUE(engine.ok());
-  const auto ids = make_notes(*store, **engine, {10});  // buckets 1, 2, 4, 8 fit
+  // Buckets 1, 2, 4, 8 fit; the last withdraws the whole note (no change: every output absent).
+  const auto ids = make_notes(*store, **engine, {8});
   auto report = (*engine)->generate_all_precomputes(ids[0], kBuckets, {});
   ASSERT_TRUE(report.ok()) << report.status().to_string();
   ASSERT_EQ(report->precomputes.size(), 4U);
@@ -182,11 +183,11 @@ TEST_F(EngineTest, SeedModeProvesOneSplitPerBucketUpToTheValue) {
     ASSERT_EQ(p.public_inputs.size(), 4U + kSplitOutputs);
     EXPECT_EQ(p.public_inputs[2], Fr::from_u64(p.amount));
     EXPECT_EQ(p.public_inputs[3], auth);
-    // The change note goes back to the owner with value 10 - b: its commitment is out_cm[0]; the
-    // other seven outputs are absent.
+    // The change note goes back to the owner with value 8 - b: its commitment is out_cm[0] (0 when
+    // there is no change); the other seven outputs are absent.
     const auto outputs = nlohmann::json::parse(p.outputs_json);
-    const Note change{note->pk, 10 - p.amount, *Fr::from_string(outputs[0]["r"].get<std::string>())};
-    EXPECT_EQ(p.public_inputs[4], change.commitment());
+    const Note change{note->pk, 8 - p.amount, *Fr::from_string(outputs[0]["r"].get<std::string>())};
+    EXPECT_EQ(p.public_inputs[4], p.amount == 8 ? Fr::zero() : change.commitment()) << p.amount;
     for (std::size_t k = 5; k < p.public_inputs.size(); ++k) EXPECT_EQ(p.public_inputs[k], Fr::zero()) << k;
     EXPECT_TRUE(verifies("split", p.public_inputs, p.proof, **pool));
   }

@@ -36,7 +36,6 @@ TEST(WitnessErrorLine, AMessageKeepsItsFirstLine) {
   EXPECT_EQ(witness_error_line(""), "");
 }
 
-
 Result<std::vector<std::uint8_t>> parse(std::string_view frame, std::uint64_t id = 1,
                                         std::string_view circuit = "spend") {
   return parse_witness_response(std::span(reinterpret_cast<const std::uint8_t*>(frame.data()), frame.size()), id,

@@ -94,5 +94,36 @@ TEST(Planner, MixedNotesUseTheExactSearch) {
   expect_valid(notes, *plan, 8);
 }
 
+TEST(Planner, PrefersMarkedNotesAmongPlansWithTheFewestNotes) {
+  // 5 = 4 + 1 = 3 + 2: two notes either way; the odd 3 is marked, so 3 + 2 is taken.
+  const std::vector<PlanNote> notes = {{1, 4, false}, {2, 3, true}, {3, 1, false}, {4, 2, false}};
+  auto plan = plan_payment(notes, 5);
+  ASSERT_TRUE(plan.ok());
+  EXPECT_EQ(plan->notes, (std::vector<PlanNote>{{2, 3, true}, {4, 2, false}}));
+  // Never at the cost of a note more: 6 = 4 + 2 (two) rather than 3 + 2 + 1 (three, one marked).
+  auto six = plan_payment(notes, 6);
+  ASSERT_TRUE(six.ok());
+  EXPECT_EQ(six->notes.size(), 2U);
+  EXPECT_EQ(six->total(), 6U);
+}
+
+TEST(Planner, RaisesTheFeeByTheFewestCentsThatMakeAnExactPlan) {
+  // 5-cent notes: 5 + a 3-cent fee is 8, no sum of them; a fee of 5 makes 10.
+  const std::vector<PlanNote> fives = {{1, 5}, {2, 5}, {3, 10}};
+  auto p = plan_payment_with_fee(fives, 5, 3);
+  ASSERT_TRUE(p.ok()) << p.status().to_string();
+  EXPECT_EQ(p->fee, 5U);
+  EXPECT_EQ(p->plan.notes.size(), 1U) << "the 10-cent note";
+  // Exact at once: the fee as quoted.
+  auto exact = plan_payment_with_fee(fives, 5, 5);
+  ASSERT_TRUE(exact.ok());
+  EXPECT_EQ(exact->fee, 5U);
+  // At most max(fee, 1) cents more: a 1-cent fee may become 2, not 5.
+  auto far = plan_payment_with_fee(fives, 5, 1);
+  EXPECT_EQ(far.status().code(), StatusCode::kNotFound);
+  // No fee: raised by at most a cent.
+  EXPECT_EQ(plan_payment_with_fee(fives, 5, 0)->fee, 0U);
+}
+
 }  // namespace
 }  // namespace bucketpay

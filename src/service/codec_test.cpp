@@ -56,7 +56,8 @@ TEST(CodecTest, RefusesWhatIsNotExactlyARequest) {
       // Beyond 64 bits nlohmann makes a float: it was "must be a positive integer, not a fractional number".
       {R"({"mode":"seed","note_id":123456789012345678901234})",
        "field \"note_id\" has an integer too large for 64 bits: \"123456789012345678901234\""},
-      {R"({"mode":"inventory","note_ids":[1,-99999999999999999999999]})", "field \"note_ids[]\" has an integer too large"},
+      {R"({"mode":"inventory","note_ids":[1,-99999999999999999999999]})",
+       "field \"note_ids[]\" has an integer too large"},
   };
   for (const auto& [body, message] : cases) {
     auto r = parse_create_job(body);

@@ -66,7 +66,8 @@ Result<WalletConfig> config_from(Get get) {
     BUCKETPAY_ASSIGN_OR_RETURN(*num, parse_u64(key, v));
   }
   BUCKETPAY_ASSIGN_OR_RETURN(const std::string policy, need("policy"));
-  auto p = policy.empty() ? Result<InventoryPolicy>(InventoryPolicy{}) : InventoryPolicy::parse(policy);
+  // Empty: stored by a version that left out a ladder with no targets.
+  auto p = InventoryPolicy::parse(policy.empty() ? "1=0" : policy);
   if (!p.ok()) return Status::corruption("wallet setting policy: " + p.status().message());
   c.policy = *p;
   return c;

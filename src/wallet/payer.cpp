@@ -37,7 +37,7 @@ Result<PaymentReport> Payer::pay(Cents amount, const eth::Address& to, MissingPo
   // cache) before the clock starts. A plan of the amount alone says how many notes to quote for.
   BUCKETPAY_ASSIGN_OR_RETURN(const std::vector<ReadyNote> before, ready_notes(notes_, proofs_, options_.wallet));
   std::uint32_t guess = 1;
-  if (auto p = plan(before, amount); p.ok()) guess = static_cast<std::uint32_t>(p->size());
+  if (auto p = plan(before, amount, 0); p.ok()) guess = static_cast<std::uint32_t>(p->size());
   for (std::uint32_t n = guess; n <= std::min<std::uint32_t>(guess + 2, eth::kMaxBundleSpends); ++n) {
     BUCKETPAY_RETURN_IF_ERROR(quotes_.get(url, eth::BundleKind::kSpendBatch, n).status());
   }
@@ -68,15 +68,21 @@ Result<PaymentReport> Payer::pay(Cents amount, const eth::Address& to, MissingPo
   return pay_by_split(notes, started, report);
 }
 
-Result<std::vector<ReadyNote>> Payer::plan(const std::vector<ReadyNote>& ready, Cents total) {
+Result<std::vector<ReadyNote>> Payer::plan(const std::vector<ReadyNote>& ready, Cents amount, Cents min_fee,
+                                           Cents* fee) const {
   std::vector<PlanNote> available;
   available.reserve(ready.size());
-  for (const ReadyNote& r : ready) available.push_back(PlanNote{r.note.id, r.note.value});
-  BUCKETPAY_ASSIGN_OR_RETURN(const Plan plan, plan_payment(available, total));
-  if (plan.notes.size() > eth::kMaxBundleSpends) {
-    return Status::not_found(wallet_util::dollars(total) + " needs " + std::to_string(plan.notes.size()) +
-                             " notes, more than one payment carries (" + std::to_string(eth::kMaxBundleSpends) + ")");
+  for (const ReadyNote& r : ready) {
+    available.push_back(PlanNote{r.note.id, r.note.value, !options_.policy.is_denomination(r.note.value)});
   }
+  BUCKETPAY_ASSIGN_OR_RETURN(const FeePlan planned, plan_payment_with_fee(available, amount, min_fee));
+  const Plan& plan = planned.plan;
+  if (plan.notes.size() > eth::kMaxBundleSpends) {
+    return Status::not_found(wallet_util::dollars(amount + planned.fee) + " needs " +
+                             std::to_string(plan.notes.size()) + " notes, more than one payment carries (" +
+                             std::to_string(eth::kMaxBundleSpends) + ")");
+  }
+  if (fee != nullptr) *fee = planned.fee;
   std::vector<ReadyNote> chosen;
   for (const PlanNote& n : plan.notes) {
     auto it = std::find_if(ready.begin(), ready.end(), [&](const ReadyNote& r) { return r.note.id == n.note_id; });
@@ -90,12 +96,13 @@ Result<std::vector<ReadyNote>> Payer::plan_with_fee(const std::vector<ReadyNote>
   // The fee depends on the number of notes, which depends on the fee: start from the number the
   // amount alone takes, and accept a plan whose own quote the fee covers.
   std::uint32_t n = 1;
-  if (auto p = plan(ready, report.amount); p.ok()) n = static_cast<std::uint32_t>(p->size());
+  if (auto p = plan(ready, report.amount, 0); p.ok()) n = static_cast<std::uint32_t>(p->size());
   Status last = Status::not_found("no plan");
   for (int round = 0; round < kFeeRounds && n <= eth::kMaxBundleSpends; ++round) {
     BUCKETPAY_ASSIGN_OR_RETURN(const eth::RelayQuote q, quotes_.get(url, eth::BundleKind::kSpendBatch, n));
-    BUCKETPAY_ASSIGN_OR_RETURN(const Cents fee, quotes_.fee_cents(q));
-    auto chosen = plan(ready, report.amount + fee);
+    BUCKETPAY_ASSIGN_OR_RETURN(const Cents quoted, quotes_.fee_cents(q));
+    Cents fee = quoted;
+    auto chosen = plan(ready, report.amount, quoted, &fee);
     if (!chosen.ok()) {
       if (chosen.status().code() != StatusCode::kNotFound) return chosen.status();
       // The fee for more notes may make an amount the notes can (a larger fee, a different sum).
@@ -171,25 +178,28 @@ Result<PaymentReport> Payer::pay_by_split(const std::vector<StoredNote>& notes, 
   BUCKETPAY_ASSIGN_OR_RETURN(const eth::RelayQuote quote, quotes_.get(report.relayer, eth::BundleKind::kSplit, 1));
   BUCKETPAY_ASSIGN_OR_RETURN(report.fee, quotes_.fee_cents(quote));
   const Cents total = report.amount + report.fee;
-  // On demand: the smallest note that covers the amount and the fee.
+  // On demand: the smallest odd note that covers the amount and the fee (its change comes back as
+  // denominations), else the smallest note that does.
   const StoredNote* donor = nullptr;
-  for (const StoredNote& n : notes) {
-    if (n.value >= total && (donor == nullptr || n.value < donor->value)) donor = &n;
+  for (const bool odd_only : {true, false}) {
+    for (const StoredNote& n : notes) {
+      if (odd_only && options_.policy.is_denomination(n.value)) continue;
+      if (n.value >= total && (donor == nullptr || n.value < donor->value)) donor = &n;
+    }
+    if (donor != nullptr) break;
   }
   if (donor == nullptr) {
     return Status::not_found("no single note covers " + wallet_util::dollars(report.amount) +
                              " and the relayer's fee " + wallet_util::dollars(report.fee) + " for an on-demand split");
   }
   // The change back to the wallet, as the denominations the inventory lacks where it can.
-  Shortage shortage{};
-  std::array<std::uint32_t, kBucketCount> have{};
+  NoteCounts have;
   for (const StoredNote& n : notes) {
-    if (wallet_util::is_denomination(n.value) && n.id != donor->id) ++have[wallet_util::bucket_of(n.value)];
+    if (options_.policy.is_denomination(n.value) && n.id != donor->id) ++have[n.value];
   }
-  for (std::size_t i = 0; i < kBucketCount; ++i) {
-    shortage[i] = options_.policy.targets[i] > have[i] ? options_.policy.targets[i] - have[i] : 0;
-  }
-  const std::vector<Note> change = output_notes(options_.pk, split_outputs(donor->value - total, shortage));
+  const Shortage shortage = options_.policy.shortage(have);
+  const std::vector<Note> change =
+      output_notes(options_.pk, split_outputs(donor->value - total, options_.policy, shortage));
   const eth::U256 fee = eth::U256(report.fee) * quotes_.unit();
   Payment p;
   p.kind = PaymentKind::kSplit;

@@ -62,10 +62,13 @@ class Payer {
   Result<PaymentReport> pay(Cents amount, const eth::Address& to, MissingPolicy policy, const std::string& relayer_url);
 
  private:
-  // The ready notes that make `total`, largest first, or why not (kNotFound).
-  static Result<std::vector<ReadyNote>> plan(const std::vector<ReadyNote>& ready, Cents total);
-  // The plan of amount + fee where fee is the quote for the planned number of notes; the fee in
-  // report.fee.
+  // The ready notes that make `amount` and a fee of at least `min_fee` (plan_payment_with_fee:
+  // raised when that makes an exact plan; odd notes preferred), largest first, or why not
+  // (kNotFound); the fee paid in `fee`.
+  Result<std::vector<ReadyNote>> plan(const std::vector<ReadyNote>& ready, Cents amount, Cents min_fee,
+                                      Cents* fee = nullptr) const;
+  // The plan of amount + fee where fee is at least the quote for the planned number of notes; the
+  // fee in report.fee.
   Result<std::vector<ReadyNote>> plan_with_fee(const std::vector<ReadyNote>& ready, const std::string& url,
                                                PaymentReport& report, eth::RelayQuote& quote);
   Result<PaymentReport> pay_from_precomputes(std::vector<ReadyNote> chosen, const eth::RelayQuote& quote,

@@ -8,18 +8,31 @@
 
 namespace bucketpay {
 
-InventoryPolicy InventoryPolicy::defaults() {
+namespace {
+
+// The binary ladder: every power of two from 1 to 65,536 cents, at `targets` (missing: 0).
+InventoryPolicy ladder(const NoteCounts& targets) {
   InventoryPolicy p;
-  for (int i = 0; i <= 13; ++i) p.targets[static_cast<std::size_t>(i)] = 3;
-  p.targets[14] = 2;
+  for (Cents b : kBuckets) {
+    auto it = targets.find(b);
+    p.denominations.push_back(Denomination{b, it == targets.end() ? 0 : it->second});
+  }
   return p;
+}
+
+}  // namespace
+
+InventoryPolicy InventoryPolicy::defaults() {
+  NoteCounts targets;
+  for (int i = 0; i <= 13; ++i) targets[kBuckets[static_cast<std::size_t>(i)]] = 3;
+  targets[kBuckets[14]] = 2;
+  return ladder(targets);
 }
 
 Result<InventoryPolicy> InventoryPolicy::parse(std::string_view text) {
   if (text == "default") return defaults();
-  InventoryPolicy p;
-  std::array<bool, kBucketCount> seen{};
   if (text.empty()) return Status::invalid_argument("empty inventory policy (want \"default\" or CENTS=COUNT,...)");
+  NoteCounts named;
   std::size_t start = 0;
   while (start <= text.size()) {
     const std::size_t comma = std::min(text.find(',', start), text.size());
@@ -39,47 +52,89 @@ Result<InventoryPolicy> InventoryPolicy::parse(std::string_view text) {
         pn != n.data() + n.size()) {
       return bad("CENTS and COUNT must be decimal integers");
     }
-    if (!std::has_single_bit(cents) || cents > kBuckets.back()) return bad("CENTS must be a power of two 1..65536");
+    if (cents == 0 || cents > kMaxDenomination) {
+      return bad("CENTS must be 1.." + std::to_string(kMaxDenomination) + " (a denomination one payment can carry)");
+    }
     if (count > 1000) return bad("COUNT must be at most 1000");
-    const auto bucket = static_cast<std::size_t>(std::countr_zero(cents));
-    if (seen[bucket]) return bad("CENTS " + std::to_string(cents) + " is given twice");
-    seen[bucket] = true;
-    p.targets[bucket] = count;
+    if (!named.emplace(cents, count).second) return bad("CENTS " + std::to_string(cents) + " is given twice");
     start = comma + 1;
   }
+  const bool powers = std::all_of(named.begin(), named.end(), [](const auto& kv) {
+    return std::has_single_bit(kv.first) && kv.first <= kBuckets.back();
+  });
+  if (powers) return ladder(named);
+  InventoryPolicy p;
+  for (const auto& [value, target] : named) p.denominations.push_back(Denomination{value, target});
   return p;
 }
 
 std::string InventoryPolicy::to_string() const {
+  const bool ladder = powers_of_two();
   std::string s;
-  for (std::size_t i = 0; i < targets.size(); ++i) {
-    if (targets[i] == 0) continue;
+  for (const Denomination& d : denominations) {
+    if (ladder && d.target == 0) continue;
     if (!s.empty()) s += ',';
-    s += std::to_string(kBuckets[i]) + "=" + std::to_string(targets[i]);
+    s += std::to_string(d.value) + "=" + std::to_string(d.target);
   }
+  // A ladder with no targets at all.
+  if (s.empty()) s = "1=0";
   return s;
 }
 
 Cents InventoryPolicy::target_value() const {
   Cents total = 0;
-  for (std::size_t i = 0; i < targets.size(); ++i) total += kBuckets[i] * targets[i];
+  for (const Denomination& d : denominations) total += d.value * d.target;
   return total;
 }
 
-std::vector<Cents> InventoryPolicy::deposit_values(Cents amount,
-                                                   const std::array<std::uint32_t, kBucketCount>& have) const {
+bool InventoryPolicy::is_denomination(Cents value) const {
+  return std::any_of(denominations.begin(), denominations.end(),
+                     [&](const Denomination& d) { return d.value == value; });
+}
+
+std::uint32_t InventoryPolicy::target(Cents value) const {
+  for (const Denomination& d : denominations) {
+    if (d.value == value) return d.target;
+  }
+  return 0;
+}
+
+std::vector<Cents> InventoryPolicy::values() const {
+  std::vector<Cents> v;
+  v.reserve(denominations.size());
+  for (const Denomination& d : denominations) v.push_back(d.value);
+  return v;
+}
+
+bool InventoryPolicy::powers_of_two() const {
+  return std::all_of(denominations.begin(), denominations.end(),
+                     [](const Denomination& d) { return std::has_single_bit(d.value); });
+}
+
+NoteCounts InventoryPolicy::shortage(const NoteCounts& have) const {
+  NoteCounts s;
+  for (const Denomination& d : denominations) {
+    auto it = have.find(d.value);
+    const std::uint32_t n = it == have.end() ? 0 : it->second;
+    if (d.target > n) s[d.value] = d.target - n;
+  }
+  return s;
+}
+
+std::vector<Cents> InventoryPolicy::deposit_values(Cents amount, const NoteCounts& have) const {
   std::vector<Cents> values;
   Cents left = amount;
-  for (std::size_t i = 0; i < targets.size(); ++i) {
-    for (std::uint32_t k = have[i]; k < targets[i] && kBuckets[i] <= left; ++k) {
-      values.push_back(kBuckets[i]);
-      left -= kBuckets[i];
+  for (const Denomination& d : denominations) {
+    auto it = have.find(d.value);
+    for (std::uint32_t k = it == have.end() ? 0 : it->second; k < d.target && d.value <= left; ++k) {
+      values.push_back(d.value);
+      left -= d.value;
     }
   }
-  for (; left >= kBuckets.back(); left -= kBuckets.back()) values.push_back(kBuckets.back());
-  for (Cents b : kBuckets) {
-    if ((left & b) != 0) values.push_back(b);
+  for (auto d = denominations.rbegin(); d != denominations.rend() && left > 0; ++d) {
+    for (; d->value <= left; left -= d->value) values.push_back(d->value);
   }
+  if (left > 0) values.push_back(left);
   std::sort(values.begin(), values.end(), std::greater<>());
   return values;
 }

@@ -11,27 +11,21 @@ namespace bucketpay {
 
 namespace {
 
-using wallet_util::bucket_of;
-using wallet_util::is_denomination;
-
-using Counts = std::array<std::uint32_t, kBucketCount>;
-
-Shortage shortage_of(const Counts& have, const InventoryPolicy& policy) {
-  Shortage s{};
-  for (std::size_t i = 0; i < kBucketCount; ++i) s[i] = policy.targets[i] > have[i] ? policy.targets[i] - have[i] : 0;
-  return s;
-}
-
-// The smallest unused donor worth more than `d` and the fee: a surplus note first, then any.
+// The smallest unused donor worth more than `d` and the fee: an odd note first (no denomination:
+// change the inventory should be rid of), then a surplus note (a denomination above its target),
+// then any.
 const StoredNote* pick_donor(const std::vector<const StoredNote*>& donors, const std::set<std::int64_t>& used, Cents d,
-                             Cents min_fee, const Counts& have, const InventoryPolicy& policy) {
-  auto surplus = [&](const StoredNote& n) {
-    return !is_denomination(n.value) || have[bucket_of(n.value)] > policy.targets[bucket_of(n.value)];
+                             Cents min_fee, const NoteCounts& have, const InventoryPolicy& policy) {
+  auto count = [&](Cents v) {
+    auto it = have.find(v);
+    return it == have.end() ? std::uint32_t{0} : it->second;
   };
-  for (int level = 0; level < 2; ++level) {
+  for (int level = 0; level < 3; ++level) {
     for (const StoredNote* n : donors) {
       if (used.count(n->id) != 0 || n->value <= min_fee || n->value - min_fee < d || n->value == d) continue;
-      if (level == 1 || surplus(*n)) return n;
+      const bool odd = !policy.is_denomination(n->value);
+      const bool surplus = !odd && count(n->value) > policy.target(n->value);
+      if ((level == 0 && odd) || (level == 1 && surplus) || level == 2) return n;
     }
   }
   return nullptr;
@@ -54,32 +48,32 @@ std::string describe(const PlannedSplit& s) {
 
 std::vector<PlannedSplit> plan_splits(const std::vector<StoredNote>& on_chain, const InventoryPolicy& policy,
                                       Cents min_fee, std::size_t max_splits) {
-  Counts have{};
+  NoteCounts have;
   for (const StoredNote& n : on_chain) {
-    if (is_denomination(n.value)) ++have[bucket_of(n.value)];
+    if (policy.is_denomination(n.value)) ++have[n.value];
   }
   std::vector<const StoredNote*> donors;  // smallest first
   for (const StoredNote& n : on_chain) donors.push_back(&n);
   std::stable_sort(donors.begin(), donors.end(), [](const auto* a, const auto* b) { return a->value < b->value; });
   std::set<std::int64_t> used;
-  std::set<std::size_t> unfillable;
+  std::set<Cents> unfillable;
   std::vector<PlannedSplit> splits;
   while (splits.size() < max_splits) {
-    const Shortage shortage = shortage_of(have, policy);
-    std::size_t i = 0;
-    while (i < kBucketCount && (shortage[i] == 0 || unfillable.count(i) != 0)) ++i;
-    if (i == kBucketCount) break;
-    const Cents d = kBuckets[i];
+    const Shortage shortage = policy.shortage(have);
+    auto wanted =
+        std::find_if(shortage.begin(), shortage.end(), [&](const auto& kv) { return unfillable.count(kv.first) == 0; });
+    if (wanted == shortage.end()) break;
+    const Cents d = wanted->first;
     const StoredNote* donor = pick_donor(donors, used, d, min_fee, have, policy);
     if (donor == nullptr) {
-      unfillable.insert(i);
+      unfillable.insert(d);
       continue;
     }
     used.insert(donor->id);
-    if (is_denomination(donor->value)) --have[bucket_of(donor->value)];
-    const FanOut fan = plan_fan_out(donor->value, min_fee, d, shortage_of(have, policy));
+    if (policy.is_denomination(donor->value)) --have[donor->value];
+    const FanOut fan = plan_fan_out(donor->value, min_fee, d, policy, policy.shortage(have));
     for (Cents out : fan.outputs) {
-      if (is_denomination(out)) ++have[bucket_of(out)];
+      if (policy.is_denomination(out)) ++have[out];
     }
     splits.push_back(PlannedSplit{*donor, fan.fee, fan.outputs});
   }

@@ -40,8 +40,8 @@ struct PlannedSplit {
 
 // The splits (at most `max_splits`) that move `on_chain` towards `policy` when a split costs at
 // least `min_fee` cents: for the smallest denomination short of its target, the smallest unused
-// donor worth more than it and the fee, by preference a surplus note (not a denomination, or one
-// above its target), then any larger note; fanned out by plan_fan_out towards every shortage;
+// donor worth more than it and the fee, by preference an odd note (no denomination), then a surplus
+// note (a denomination above its target), then any larger note; fanned out by plan_fan_out towards every shortage;
 // repeated on the counts that split leaves. A note is a donor once; a denomination no donor can
 // make is passed over.
 std::vector<PlannedSplit> plan_splits(const std::vector<StoredNote>& on_chain, const InventoryPolicy& policy,

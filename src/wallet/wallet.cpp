@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <map>
 #include <set>
 
 #include "wallet/account_signer.h"
@@ -19,9 +20,6 @@
 namespace bucketpay {
 
 namespace {
-
-using wallet_util::bucket_of;
-using wallet_util::is_denomination;
 
 constexpr std::string_view kEthKeySecret = "eth_key";
 constexpr std::string_view kSyncedAtSetting = "synced_at_ms";
@@ -257,10 +255,10 @@ Status Wallet::explain_gas(const Status& st) const {
 Result<DepositReport> Wallet::deposit(Cents amount, bool wait) {
   if (amount == 0) return Status::invalid_argument("a deposit must be positive");
   BUCKETPAY_ASSIGN_OR_RETURN(const std::vector<StoredNote> notes, store_.list_notes(name_, std::nullopt));
-  std::array<std::uint32_t, kBucketCount> have{};
+  NoteCounts have;
   for (const StoredNote& n : notes) {
-    if ((n.state == NoteState::kOnChain || n.state == NoteState::kPending) && is_denomination(n.value)) {
-      ++have[bucket_of(n.value)];
+    if ((n.state == NoteState::kOnChain || n.state == NoteState::kPending) && config_.policy.is_denomination(n.value)) {
+      ++have[n.value];
     }
   }
   const std::vector<Cents> values = config_.policy.deposit_values(amount, have);
@@ -458,10 +456,10 @@ Result<BalanceReport> Wallet::stored_balance(Store& store, std::string_view name
   BUCKETPAY_ASSIGN_OR_RETURN(const std::vector<Payment> failed, store.list_payments(wallet, PaymentState::kFailed));
   std::set<std::int64_t> kept;
   for (const Payment& p : failed) kept.insert(p.new_note_ids.begin(), p.new_note_ids.end());
-  b.denominations.resize(kBucketCount);
-  for (std::size_t i = 0; i < kBucketCount; ++i) {
-    b.denominations[i].value = kBuckets[i];
-    b.denominations[i].target = config.policy.targets[i];
+  std::map<Cents, std::size_t> index;
+  for (const Denomination& d : config.policy.denominations) {
+    index[d.value] = b.denominations.size();
+    b.denominations.push_back(DenominationCount{d.value, d.target, 0, 0});
   }
   for (const StoredNote& n : notes) {
     if (n.state == NoteState::kPending && kept.count(n.id) == 0) b.pending += n.value;
@@ -470,8 +468,8 @@ Result<BalanceReport> Wallet::stored_balance(Store& store, std::string_view name
     b.on_chain += n.value;
     const bool is_ready = ready.count(n.id) != 0;
     if (is_ready) b.ready += n.value;
-    if (is_denomination(n.value)) {
-      auto& d = b.denominations[bucket_of(n.value)];
+    if (auto at = index.find(n.value); at != index.end()) {
+      auto& d = b.denominations[at->second];
       ++d.notes;
       if (is_ready) ++d.ready;
     } else {

@@ -29,10 +29,6 @@ inline std::string dollars(Cents cents) {
   return s;
 }
 
-// A power of two from 1 cent to the largest bucket.
-inline bool is_denomination(Cents v) { return std::has_single_bit(v) && v <= kBuckets.back(); }
-inline std::size_t bucket_of(Cents v) { return static_cast<std::size_t>(std::countr_zero(v)); }
-
 // Keeps a note the wallet is about to create (a deposit, a split's output) as pending, before
 // anything is sent, so that a crash cannot lose its secret; its id.
 inline Result<std::int64_t> insert_pending_note(NoteStore& notes, std::string_view wallet, const Note& note) {
