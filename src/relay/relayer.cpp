@@ -597,7 +597,18 @@ Result<bool> Relayer::settle(const RelayEntry& e) {
     return settle_by_chain_truth(e, "never mined: its nonce was used by another transaction", 0, 0, U256());
   }
   // The node never got it, or dropped it: the very same bytes again (same nonce, same hash: it
-  // cannot be mined twice).
+  // cannot be mined twice). Under the sender lock: the request that signed it holds that lock until
+  // the node has it, so a signed entry is not sent a second time while its first send is under way.
+  auto lock = stores_.locks.lock("relay-sender-" + sender_, options_.sender_lock_timeout);
+  if (!lock.ok()) return lock.status().with_context("waiting for the account's sender lock");
+  {
+    std::lock_guard chain_lock(chain_mu_);
+    BUCKETPAY_ASSIGN_OR_RETURN(tx, chain_.transaction(*hash));
+  }
+  if (tx) {
+    if (e.state == RelayEntryState::kSigned) return stores_.journal.mark_relay_submitted(e.digest).is_ok();
+    return false;
+  }
   const eth::SignedTransaction again{e.raw_tx, *hash, *e.nonce, 0};
   Result<eth::Hash32> sent = Status::internal("not sent");
   {
