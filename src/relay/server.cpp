@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "bucketpay/relay.h"
+#include "http/responses.h"
 
 namespace bucketpay::relay {
 namespace {
@@ -59,23 +60,6 @@ std::string_view route_label(const httplib::Request& req) {
   }
   if (req.path.rfind("/v1/relay/", 0) == 0) return "/v1/relay/{digest}";
   return "other";
-}
-
-std::string default_message(int status, std::size_t max_body) {
-  switch (status) {
-    case 400:
-      return "bad request: the HTTP request could not be parsed";
-    case 404:
-      return "no such endpoint";
-    case 405:
-      return "method not allowed";
-    case 413:
-      return "request body too large (the limit is " + std::to_string(max_body) + " bytes)";
-    case 414:
-      return "request URI too long";
-    default:
-      return "HTTP " + std::to_string(status);
-  }
 }
 
 // "notes" of a quote: 1 to 30 as decimal digits.
@@ -200,20 +184,13 @@ struct RelayServer::Impl {
         httplib::Server::HandlerWithResponse([this](const httplib::Request&, httplib::Response& res) {
           if (res.status == 413) relayer.count_too_large();
           if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
-          ordered_json body = error_json(default_message(res.status, options.max_body_bytes));
+          ordered_json body = error_json(http::status_message(res.status, options.max_body_bytes));
           if (res.status == 413) body["reason"] = refusal_name(Refusal::kTooLarge);
           res.set_content(body.dump(), "application/json");
           return httplib::Server::HandlerResponse::Handled;
         }));
     server.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr ep) {
-      std::string what = "unknown exception";
-      try {
-        if (ep) std::rethrow_exception(ep);
-      } catch (const std::exception& e) {
-        what = e.what();
-      } catch (...) {
-      }
-      send_json(res, 500, error_json("internal error: " + what));
+      send_json(res, 500, error_json("internal error: " + http::exception_message(ep)));
     });
     server.set_logger([this](const httplib::Request& req, const httplib::Response& res) {
       relayer.count_request(route_label(req), res.status);

@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "http/headers.h"
+#include "http/responses.h"
 #include "http/server.h"
 #include "service/api.h"
 #include "service/codec.h"
@@ -45,28 +46,6 @@ int http_code(StatusCode code) {
       return 503;
     default:
       return 500;
-  }
-}
-
-// The message for an answer that has no body of its own (httplib's, or a handler's bare status).
-std::string default_message(int status, std::size_t max_body) {
-  switch (status) {
-    case 400:
-      return "bad request: the HTTP request could not be parsed";
-    case 401:
-      return "authentication required: send Authorization: Bearer <token>";
-    case 404:
-      return "no such endpoint";
-    case 405:
-      return "method not allowed";
-    case 413:
-      return "request body too large (the limit is " + std::to_string(max_body) + " bytes)";
-    case 414:
-      return "request URI too long";
-    case 415:
-      return "unsupported content type: send application/json";
-    default:
-      return "HTTP " + std::to_string(status);
   }
 }
 
@@ -193,7 +172,7 @@ struct Service::Impl {
       authed(req, res, [&](const std::string& wallet) {
         const std::string type = req.get_header_value("Content-Type");
         if (!type.empty() && !http::is_json_content_type(type)) {
-          send_json(res, 415, error_json(default_message(415, 0)));
+          send_json(res, 415, error_json(http::status_message(415, 0)));
           return;
         }
         auto request = service::parse_create_job(req.body);
@@ -242,22 +221,15 @@ struct Service::Impl {
     server.set_tcp_nodelay(true);
 
     // Answers without a body of their own (unknown path, body too large, unparsable request).
-    server.set_error_handler(
-        httplib::Server::HandlerWithResponse([this](const httplib::Request&, httplib::Response& res) {
-          if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
-          res.set_content(dump(error_json(default_message(res.status, options.max_body_bytes))), "application/json");
-          return httplib::Server::HandlerResponse::Handled;
-        }));
+    server.set_error_handler(httplib::Server::HandlerWithResponse([this](const httplib::Request&,
+                                                                         httplib::Response& res) {
+      if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
+      res.set_content(dump(error_json(http::status_message(res.status, options.max_body_bytes))), "application/json");
+      return httplib::Server::HandlerResponse::Handled;
+    }));
     // An exception is a bug; it must not take the process down or leave the client hanging.
     server.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr ep) {
-      std::string what = "unknown exception";
-      try {
-        if (ep) std::rethrow_exception(ep);
-      } catch (const std::exception& e) {
-        what = e.what();
-      } catch (...) {
-      }
-      send_json(res, 500, error_json("internal error: " + what));
+      send_json(res, 500, error_json("internal error: " + http::exception_message(ep)));
     });
     server.set_logger([this](const httplib::Request& req, const httplib::Response& res) {
       metrics.count_request(route_label(req), res.status);
