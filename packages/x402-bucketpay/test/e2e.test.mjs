@@ -7,10 +7,6 @@
 // BUCKETPAY_CRS (for the prover), BUCKETPAY_ROOT (the repository: scripts/anvil.sh).
 // Skipped only when BUCKETPAY_BIN_DIR is unset (`make test` sets it through CTest: x402.e2e).
 import assert from "node:assert/strict";
-import { execFileSync, spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { after, before, test } from "node:test";
 import express from "express";
 import { HTTPFacilitatorClient } from "@x402/core/server";
@@ -22,6 +18,7 @@ import {
 import { paymentMiddleware, x402ResourceServer } from "@x402/express";
 import { wrapFetchWithPayment, x402Client } from "@x402/fetch";
 import { BucketpayExactClient, BucketpayExactServer } from "../src/index.mjs";
+import { Stack } from "../harness/stack.mjs";
 
 const binDir = process.env.BUCKETPAY_BIN_DIR;
 const root = process.env.BUCKETPAY_ROOT ?? new URL("../../..", import.meta.url).pathname;
@@ -29,102 +26,21 @@ const skip = binDir ? false : "BUCKETPAY_BIN_DIR is not set";
 const NETWORK = "eip155:31337";
 const PAY_TO = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"; // anvil account 1
 const OTHER_PAY_TO = "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC"; // anvil account 2
-const DEPLOYER_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"; // anvil's public key 0
 
-const dir = binDir ? mkdtempSync(join(tmpdir(), "bucketpay-x402-e2e-")) : "";
-const env = {
-  ...process.env,
-  BUCKETPAY_DB: join(dir, "wallet.db"),
-  BUCKETPAY_PASSPHRASE: "x402 end to end test passphrase",
-  BUCKETPAY_DEPLOYER_KEY: DEPLOYER_KEY,
-};
-const children = [];
+const stack = binDir ? new Stack({ binDir, root }) : undefined;
 const ctx = {};
-
-function cli(bin, args, opts = {}) {
-  return execFileSync(join(binDir, bin), args, { env: { ...env, ...opts.env }, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
-}
-
-// Starts a long-running command; resolves with the child and the first stdout line matching `ready`.
-function start(bin, args, ready, name) {
-  const child = spawn(join(binDir, bin), args, { env, stdio: ["ignore", "pipe", "pipe"] });
-  children.push(child);
-  let err = "";
-  child.stderr.on("data", (d) => (err += d));
-  return new Promise((resolve, reject) => {
-    let out = "";
-    const timer = setTimeout(() => reject(new Error(`${name} did not start in 120 s: ${err}`)), 120_000);
-    child.stdout.on("data", (d) => {
-      out += d;
-      const m = ready.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolve({ child, match: m });
-      }
-    });
-    child.on("exit", (code) => reject(new Error(`${name} exited (${code}): ${err}`)));
-  });
-}
-
-async function rpc(method, params) {
-  const r = await fetch(ctx.rpcUrl, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }),
-  });
-  const j = await r.json();
-  if (j.error) throw new Error(`${method}: ${j.error.message}`);
-  return j.result;
-}
-async function balanceOf(address) {
-  const data = "0x70a08231" + address.slice(2).toLowerCase().padStart(64, "0");
-  return BigInt(await rpc("eth_call", [{ to: ctx.token, data }, "latest"]));
-}
-
-async function startFacilitator() {
-  const { child } = await start(
-    "bucketpay",
-    ["relay", "serve", "--db", join(dir, "relay.db"), "--port", String(ctx.relayPort), "--x402", "--quiet", "--poll-ms", "200"],
-    /x402 facilitator on (\S+)/,
-    "the facilitator",
-  );
-  ctx.facilitator = child;
-}
+const balanceOf = (a) => stack.balanceOf(a);
+const rpc = (m, p) => stack.rpc(m, p);
 
 before(async () => {
   if (skip) return;
-  ctx.rpcUrl = execFileSync(join(root, "scripts/anvil.sh"), ["start", join(dir, "chain")], { encoding: "utf8" }).trim();
-  env.ETH_RPC_URL = ctx.rpcUrl;
-  cli("bucketpay", ["deploy", "--test-token", "--out", join(dir, "contracts.json")]);
-  const contracts = JSON.parse(readFileSync(join(dir, "contracts.json"), "utf8"));
-  ctx.pool = contracts.pool;
-  ctx.relayPort = 20000 + Math.floor(Math.random() * 20000);
-  // Notes of 1 to 8 cents, 10 of each: every payment of this test ($0.05 and a cent's fee) is exact.
-  cli("bucketpay", ["init", "--contracts", join(dir, "contracts.json"), "--relayer", `http://127.0.0.1:${ctx.relayPort}`,
-                    "--policy", "1=10,2=10,4=10,8=10"]);
-  const account = JSON.parse(cli("bucketpay", ["key", "show", "--json"])).account;
-  cli("bucketpay-devnet", ["fund", "--rpc", ctx.rpcUrl, "--contracts", join(dir, "contracts.json"), "--to", account, "--eth", "1", "--tokens", "500"]);
-  cli("bucketpay", ["deposit", "1.50"]);
-  cli("bucketpay", ["inventory"]);
-  const relay = JSON.parse(
-    cli("bucketpay", ["relay", "init", "--db", join(dir, "relay.db"), "--rpc-url", ctx.rpcUrl, "--pool", ctx.pool, "--eth-price", "3", "--json"]),
-  );
-  cli("bucketpay-devnet", ["fund", "--rpc", ctx.rpcUrl, "--contracts", join(dir, "contracts.json"), "--to", relay.account, "--eth", "1"]);
-  await startFacilitator();
-  ctx.facilitatorUrl = `http://127.0.0.1:${ctx.relayPort}/x402`;
-  const supported = await new HTTPFacilitatorClient({ url: ctx.facilitatorUrl }).getSupported(); // zod-checked
-  ctx.kind = supported.kinds[0];
-  ctx.token = ctx.kind.extra.asset;
-  ctx.unit = BigInt(ctx.kind.extra.unit);
-
-  const walletToken = cli("bucketpay", ["token", "create"]).trim();
-  const { match } = await start("bucketpay", ["serve", "--port", "0", "--workers", "1", "--threads", "1"], /listening on (\S+)/, "the wallet service");
-  ctx.walletUrl = match[1].trim();
+  await stack.start();
+  ctx.facilitatorUrl = stack.facilitatorUrl;
+  ctx.unit = stack.unit;
 
   // The merchant: stock @x402/express, only bucketpay-exact registered.
-  const decimals = String(ctx.unit * 100n).length - 1; // UNIT is a cent: 10^(decimals - 2)
-  const glue = new BucketpayExactServer({ asset: ctx.token, decimals, unit: ctx.unit, facilitatorUrl: ctx.facilitatorUrl });
-  const rs = new x402ResourceServer(new HTTPFacilitatorClient({ url: ctx.facilitatorUrl })).register(NETWORK, glue);
+  const glue = new BucketpayExactServer({ asset: stack.token, decimals: stack.decimals, unit: stack.unit, facilitatorUrl: stack.facilitatorUrl });
+  const rs = new x402ResourceServer(new HTTPFacilitatorClient({ url: stack.facilitatorUrl })).register(NETWORK, glue);
   const accepts = (payTo) => ({ scheme: "bucketpay-exact", network: NETWORK, payTo, price: "$0.05", maxTimeoutSeconds: 120 });
   ctx.handled = [];
   const app = express();
@@ -151,8 +67,8 @@ before(async () => {
   });
   app.get("/dies", (req, res) => {
     ctx.handled.push("dies");
-    ctx.facilitator.kill("SIGKILL");
-    ctx.facilitator.once("exit", () => res.json({ ok: "too late" }));
+    stack.facilitator.kill("SIGKILL");
+    stack.facilitator.once("exit", () => res.json({ ok: "too late" }));
   });
   app.get("/big", (req, res) => res.json({ ok: "big" }));
   await new Promise((r) => {
@@ -161,9 +77,9 @@ before(async () => {
   ctx.url = `http://127.0.0.1:${ctx.server.address().port}`;
 
   // The agent: stock @x402/fetch, only bucketpay-exact registered.
-  ctx.glueClient = new BucketpayExactClient({ walletUrl: ctx.walletUrl, token: walletToken });
+  ctx.glueClient = new BucketpayExactClient({ walletUrl: stack.walletUrl, token: stack.walletToken });
   ctx.client = new x402Client().register(NETWORK, ctx.glueClient);
-  ctx.client.setSpendControls({ allowedAssets: [{ network: NETWORK, asset: ctx.token, maxAmountPerPayment: (1000n * ctx.unit).toString() }] });
+  ctx.client.setSpendControls({ allowedAssets: [{ network: NETWORK, asset: stack.token, maxAmountPerPayment: (1000n * stack.unit).toString() }] });
   ctx.sent = [];
   const recording = async (input, init) => {
     const req = new Request(input, init);
@@ -176,12 +92,7 @@ before(async () => {
 after(async () => {
   if (skip) return;
   ctx.server?.close();
-  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill("SIGTERM");
-  await new Promise((r) => setTimeout(r, 500));
-  try {
-    execFileSync(join(root, "scripts/anvil.sh"), ["stop", join(dir, "chain")]);
-  } catch {}
-  rmSync(dir, { recursive: true, force: true });
+  await stack.stop();
 });
 
 const AMOUNT = () => 5n * ctx.unit;
@@ -272,7 +183,7 @@ test("the facilitator killed between verify and settle pays at most once", { ski
   assert.notEqual(r.status, 200);
   assert.deepEqual(ctx.handled.slice(-1), ["dies"]);
   const header = ctx.sent.at(-1);
-  await startFacilitator(); // same store: the journal is what survives
+  await stack.startFacilitator(); // same store: the journal is what survives
   // The same header again after the restart: the stage was lost with the process, so nothing is sent.
   const retry = await fetch(`${ctx.url}/paid`, { headers: { "PAYMENT-SIGNATURE": header } });
   assert.equal(retry.status, 402);
