@@ -29,7 +29,27 @@ let server;
 try {
   await stack.start();
   const glue = new BucketpayExactServer({ asset: stack.token, decimals: stack.decimals, unit: stack.unit, facilitatorUrl: stack.facilitatorUrl });
-  const rs = new x402ResourceServer(new HTTPFacilitatorClient({ url: stack.facilitatorUrl })).register(NETWORK, glue);
+  // The stock facilitator client, timed: where a paid request's time goes.
+  const timing = { verify: [], settle: [], wallet: [] };
+  class TimedFacilitatorClient extends HTTPFacilitatorClient {
+    async verify(...a) {
+      const t0 = performance.now();
+      try {
+        return await super.verify(...a);
+      } finally {
+        timing.verify.push(performance.now() - t0);
+      }
+    }
+    async settle(...a) {
+      const t0 = performance.now();
+      try {
+        return await super.settle(...a);
+      } finally {
+        timing.settle.push(performance.now() - t0);
+      }
+    }
+  }
+  const rs = new x402ResourceServer(new TimedFacilitatorClient({ url: stack.facilitatorUrl })).register(NETWORK, glue);
   const app = express();
   let served = 0;
   app.use(paymentMiddleware({ "GET /v1/answer": { accepts: { scheme: "bucketpay-exact", network: NETWORK, payTo: MERCHANT, price: "$0.05", maxTimeoutSeconds: 120 }, description: "one answer" } }, rs));
@@ -37,7 +57,15 @@ try {
   await new Promise((r) => (server = app.listen(0, "127.0.0.1", r)));
   const api = `http://127.0.0.1:${server.address().port}/v1/answer`;
 
-  const agent = new BucketpayExactClient({ walletUrl: stack.walletUrl, token: stack.walletToken });
+  const timedFetch = async (input, init) => {
+    const t0 = performance.now();
+    try {
+      return await fetch(input, init);
+    } finally {
+      timing.wallet.push(performance.now() - t0);
+    }
+  };
+  const agent = new BucketpayExactClient({ walletUrl: stack.walletUrl, token: stack.walletToken, fetch: timedFetch });
   const client = new x402Client().register(NETWORK, agent);
   client.setSpendControls({ allowedAssets: [{ network: NETWORK, asset: stack.token, maxAmountPerPayment: (10n * stack.unit).toString() }] });
   let header = 0;
@@ -72,6 +100,8 @@ try {
   const cents = (v) => `$${(Number(v / stack.unit) / 100).toFixed(2)}`;
   say(`merchant received ${cents(received)} (${CALLS} x $0.05 = $${(CALLS * 0.05).toFixed(2)}); the agent paid ${cents(fees)} in relayer fees`);
   say(`paid-request latency on the agent: p50 ${pct(50).toFixed(0)} ms, p99 ${pct(99).toFixed(0)} ms (first ${latencies[0].toFixed(0)} ms: opens the wallet)`);
+  const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1].toFixed(0);
+  say(`of which (medians): the wallet's /v1/x402/pay ${median(timing.wallet)} ms (sync, plan, sign, stage), /verify ${median(timing.verify)} ms (checks + eth_call), /settle ${median(timing.settle)} ms (checks, eth_call, gas estimate, send, receipt)`);
   say(`PAYMENT-SIGNATURE ${header} bytes; gas per payment ${Math.min(...gas)}..${Math.max(...gas)} (sent by the facilitator, paid from the fee)`);
   say("the merchant learned: the amount, its payTo, a payment digest and a transaction; no payer address");
   say("the chain shows: spendBatch from the relayer's account paying the merchant; nullifiers, one-time auth keys, no payer");
