@@ -85,9 +85,25 @@ export class Stack {
     this.unit = BigInt(this.kind.extra.unit);
     this.decimals = String(this.unit * 100n).length - 1; // UNIT is a cent: 10^(decimals - 2)
     this.walletToken = this.cli("bucketpay", ["token", "create"]).trim();
-    const { match } = await this.spawn("bucketpay", ["serve", "--port", "0", "--workers", "1", "--threads", "1"], /listening on (\S+)/, "the wallet service");
-    this.walletUrl = match[1].trim();
+    await this.startService();
     this.log(`facilitator ${this.facilitatorUrl}, wallet service ${this.walletUrl}`);
+  }
+
+  async startService() {
+    const { child, match } = await this.spawn("bucketpay", ["serve", "--port", "0", "--workers", "1", "--threads", "1"], /listening on (\S+)/, "the wallet service");
+    this.service = child;
+    this.walletUrl = match[1].trim();
+  }
+
+  // `bucketpay config set spend-limits TEXT`, then the wallet service again (it reads the wallet's
+  // settings when it first pays); the new walletUrl.
+  async setSpendLimits(text) {
+    this.cli("bucketpay", ["config", "set", "spend-limits", text]);
+    const exited = new Promise((r) => this.service.once("exit", r));
+    this.service.kill("SIGTERM");
+    await exited;
+    await this.startService();
+    return this.walletUrl;
   }
 
   // The first time on any free port; again (a restart) on the same one.

@@ -28,6 +28,7 @@ const PAY_TO = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"; // anvil account 1
 const OTHER_PAY_TO = "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC"; // anvil account 2
 
 const stack = binDir ? new Stack({ binDir, root }) : undefined;
+const LIMITED_PAY_TO = "0x90F79bf6EB2c4f870365E785982E1f101E93b906"; // anvil account 3
 const ctx = {};
 const balanceOf = (a) => stack.balanceOf(a);
 const rpc = (m, p) => stack.rpc(m, p);
@@ -52,6 +53,7 @@ before(async () => {
         "GET /fails": { accepts: accepts(PAY_TO), description: "a handler that fails" },
         "GET /dies": { accepts: accepts(PAY_TO), description: "the facilitator dies before settle" },
         "GET /big": { accepts: { ...accepts(PAY_TO), price: "$9.00" }, description: "more than the wallet has" },
+        "GET /limited": { accepts: { ...accepts(LIMITED_PAY_TO), price: "$0.20" }, description: "a payee near the limit" },
       },
       rs,
     ),
@@ -71,6 +73,7 @@ before(async () => {
     stack.facilitator.once("exit", () => res.json({ ok: "too late" }));
   });
   app.get("/big", (req, res) => res.json({ ok: "big" }));
+  app.get("/limited", (req, res) => res.json({ ok: "limited" }));
   await new Promise((r) => {
     ctx.server = app.listen(0, "127.0.0.1", r);
   });
@@ -196,4 +199,21 @@ test("the facilitator killed between verify and settle pays at most once", { ski
   const ok = await ctx.pay(`${ctx.url}/paid`);
   assert.equal(ok.status, 200);
   assert.equal(await balanceOf(PAY_TO), before + AMOUNT());
+});
+
+test("the wallet's spending limit per payee refuses a payment that would pass it", { skip }, async () => {
+  // At most $0.30 to one payee a day (set with the CLI; the service reads it when it opens the wallet).
+  const walletUrl = await stack.setSpendLimits("payee=30");
+  const client = new x402Client().register(NETWORK, new BucketpayExactClient({ walletUrl, token: stack.walletToken }));
+  client.setSpendControls({ allowedAssets: [{ network: NETWORK, asset: stack.token }] });
+  const pay = wrapFetchWithPayment(fetch, client);
+  const before = await balanceOf(LIMITED_PAY_TO);
+  const first = await pay(`${ctx.url}/limited`);
+  assert.equal(first.status, 200);
+  assert.equal(await balanceOf(LIMITED_PAY_TO), before + 20n * ctx.unit);
+  await assert.rejects(pay(`${ctx.url}/limited`), (e) => {
+    assert.match(`${e.message} ${e.cause?.message ?? ""}`, /refused to pay \(403\): spending limit: \$0\.20 paid to 0x90F79bf6EB2c4f870365E785982E1f101E93b906 in 86400 s; \$0\.10 left of its \$0\.30/);
+    return true;
+  });
+  assert.equal(await balanceOf(LIMITED_PAY_TO), before + 20n * ctx.unit);
 });
