@@ -3,7 +3,7 @@ BUILD_DIR ?= build
 JOBS ?= $(shell nproc)
 CRS ?= $(abspath ../shared/crs)
 
-.PHONY: all setup configure build test hardening asan tsan fuzz demo bench gas format tidy clean
+.PHONY: all setup configure build test hardening asan tsan fuzz demo demo-x402 bench bench-x402 gas format tidy clean
 
 all: build
 
@@ -28,6 +28,16 @@ asan tsan fuzz: setup
 
 demo: build
 	scripts/demo.sh $(BUILD_DIR)
+
+# An agent pays 20 API calls at $0.05 through x402 (bucketpay-exact, docs/x402.md) on anvil.
+demo-x402: build
+	cd packages/x402-bucketpay && BUCKETPAY_BIN_DIR=$(abspath $(BUILD_DIR))/bin BUCKETPAY_CRS=$(CRS) \
+	  BUCKETPAY_ROOT=$(CURDIR) node demo/agent.mjs
+
+# bucketpay-exact beside x402's own exact EVM scheme (EIP-3009) on one anvil (docs/x402.md).
+bench-x402: build
+	cd packages/x402-bucketpay && BUCKETPAY_BIN_DIR=$(abspath $(BUILD_DIR))/bin BUCKETPAY_CRS=$(CRS) \
+	  BUCKETPAY_ROOT=$(CURDIR) node bench/compare.mjs
 
 bench: build
 	scripts/bench.sh $(BUILD_DIR)

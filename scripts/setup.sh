@@ -47,6 +47,18 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   changed=1
 fi
 
+# The x402 package's own pinned dependencies (@x402/* and express: packages/x402-bucketpay), the
+# same way: only when its lockfile changed.
+x402=packages/x402-bucketpay
+x402_stamp=$x402/node_modules/.bucketpay-lock.sha256
+x402_want=$(sha256sum "$x402/package-lock.json" | cut -d' ' -f1)
+if [ ! -f "$x402_stamp" ] || [ "$(cat "$x402_stamp")" != "$x402_want" ]; then
+  echo "setup: npm ci in $x402 (pinned x402 packages)"
+  (cd "$x402" && npm ci --no-audit --no-fund)
+  echo "$x402_want" > "$x402_stamp"
+  changed=1
+fi
+
 bb=node_modules/@aztec/bb.js/build/amd64-linux/bb
 if [ ! -x "$bb" ]; then
   echo "setup: error: $bb is missing after npm ci" >&2

@@ -219,6 +219,23 @@ class Relayer {
   // OK when the node answers.
   Status health();
 
+  // For the x402 facilitator (bucketpay/x402.h):
+  // Every check submit() runs on a bundle after its chain and Pool (fee recipient, quote, fee
+  // against what it withdraws, deadline margin, nullifiers, signatures and, when `simulate`, an
+  // eth_call of the transaction), without journaling or sending it: none when submit() would send
+  // it, else the refusal (counted in the metrics) or the error.
+  std::optional<Submission> preflight(const eth::RelayBundle& bundle, bool simulate);
+  // poll() for one digest's entry (its receipt; a dropped transaction sent again), then the entry
+  // as it is now (none when the journal has no such digest).
+  Result<std::optional<RelayEntry>> refresh(std::string_view digest);
+  // The journal's open entries (received, signed, submitted) of every account.
+  Result<std::vector<RelayEntry>> open_entries();
+  // The Pool's token, from the chain.
+  Result<eth::Address> token();
+  // Seconds since the Unix epoch on the relayer's clock.
+  std::int64_t now_s();
+  [[nodiscard]] const RelayOptions& options() const { return options_; }
+
   // Prometheus text: bundles received and refused (by reason), transactions submitted, re-sent,
   // mined and failed, fees earned, gas and wei spent, entries open, HTTP requests.
   [[nodiscard]] std::string metrics_text();
@@ -230,7 +247,7 @@ class Relayer {
  private:
   Submission refuse(Refusal refusal, const Status& why);
   // Every check after the shape, the chain and the Pool: a refusal (or an error), else none.
-  std::optional<Submission> check(const eth::RelayBundle& bundle, const eth::Hash32& digest);
+  std::optional<Submission> check(const eth::RelayBundle& bundle, const eth::Hash32& digest, bool simulate = true);
   Result<eth::U256> current_fee(eth::BundleKind kind, std::size_t notes, eth::U256* gas_price, std::uint64_t* gas);
   // The gas limit of a bundle's transaction (estimated; a revert is kFailedPrecondition).
   Result<std::uint64_t> gas_limit(const eth::RelayBundle& bundle, std::span<const std::uint8_t> calldata);
@@ -244,7 +261,6 @@ class Relayer {
   Result<bool> settle_by_chain_truth(const RelayEntry& entry, const std::string& why, std::uint64_t block,
                                      std::uint64_t gas_used, const eth::U256& wei);
   void log_line(const std::string& line);
-  std::int64_t now_s();
 
   RelayStores stores_;
   eth::PoolChain& chain_;
@@ -263,7 +279,12 @@ class Relayer {
 
 // ------------------------------------------------------------------------------------ HTTP server
 
+class X402Facilitator;
+
 struct ServerOptions {
+  // Serves the x402 facilitator's routes under its base path too (bucketpay/x402.h); it outlives
+  // the server. Its relayUrl, when unset, becomes http://host:port.
+  X402Facilitator* x402 = nullptr;
   std::string host = "127.0.0.1";                     // loopback by default: put a TLS proxy in front to expose it
   int port = 8090;                                    // 0: any free port (RelayServer::port())
   std::size_t max_body_bytes = std::size_t{1} << 20;  // 30 notes of 6,848-byte proofs fit in ~450 KB

@@ -10,6 +10,8 @@
 //   GET  /v1/payments/plan?amount=        the notes (with ready spend proofs) that make an amount
 //   GET  /v1/workers                      the proving pool's worker statistics
 //   GET  /v1/dashboard                    the dashboard's figures
+//   POST /v1/x402/pay                     x402 bucketpay-exact: pay requirements (src/service/x402_pay.h;
+//                                         only with ServiceOptions::wallet_store)
 // Every /v1 endpoint but health needs `Authorization: Bearer <token>`. A token (the store's
 // TokenStore role, `bucketpay token create`) is bound to one wallet: it sees and proves only that wallet's notes,
 // precomputes and jobs; anything else answers as if it did not exist (404).
@@ -64,6 +66,9 @@ struct ServiceOptions {
   std::optional<std::string> metrics_token;
   std::size_t max_queued_jobs = 64;  // more waiting jobs: 429
   std::size_t max_notes_per_job = 100'000;
+  // The store whose wallets pay x402 requirements (POST /v1/x402/pay, docs/x402.md); null: the
+  // endpoint answers 404. It outlives the Service.
+  Store* wallet_store = nullptr;
 };
 
 class Service {

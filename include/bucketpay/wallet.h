@@ -132,6 +132,29 @@ enum class MissingPolicy : std::uint8_t {
   kSplit,   // prove a split on demand: the amount and the fee from one note, change back to the wallet
 };
 
+// Caps on what pay() spends (docs/x402.md, "Spending limits"), in cents; 0: no cap. Amounts are
+// what recipients receive (fees not included); payments that failed do not count, payments in
+// flight do.
+struct SpendLimits {
+  Cents per_payment = 0;            // one payment
+  Cents per_payee = 0;              // to one recipient within a period
+  Cents per_period = 0;             // to everyone within a period
+  std::uint64_t period_s = 86'400;  // the period: the last this many seconds
+
+  // "none", or comma-separated KEY=VALUE items: payment=CENTS, payee=CENTS, period=CENTS,
+  // period_s=SECONDS (e.g. "payee=500,period=2000,period_s=3600"). kInvalidArgument naming the
+  // bad item.
+  static Result<SpendLimits> parse(std::string_view text);
+  [[nodiscard]] std::string to_string() const;  // what parse() reads back
+  [[nodiscard]] bool any() const { return per_payment != 0 || per_payee != 0 || per_period != 0; }
+  friend bool operator==(const SpendLimits&, const SpendLimits&) = default;
+};
+
+// OK when paying `amount` to `to` at `now_ms` stays within `limits`, given the wallet's
+// `payments` (its journal); else kResourceExhausted saying which cap and what is left.
+Status check_spend_limits(const SpendLimits& limits, const std::vector<Payment>& payments, Cents amount,
+                          const eth::Address& to, std::int64_t now_ms);
+
 // The wallet's settings, kept in the store.
 struct WalletConfig {
   std::string rpc_url;                   // the node, e.g. http://127.0.0.1:8545
@@ -142,6 +165,7 @@ struct WalletConfig {
   std::uint64_t start_block = 0;         // where sync starts (the Pool's deployment block)
   std::uint64_t log_range = 1000;        // blocks per eth_getLogs request
   InventoryPolicy policy = InventoryPolicy::defaults();
+  SpendLimits limits;  // none by default
 };
 
 // What a wait is at, for a progress line: confirmations of a block, or a payment to land.
@@ -222,6 +246,7 @@ struct PaymentReport {
   std::vector<Cents> notes;       // the values spent, largest first
   bool proved_on_demand = false;  // a split was proved for this payment
   std::string digest;             // the payment digest (0x hex)
+  std::string bundle_hash;        // keccak256 of the Pool calldata the bundle makes (0x hex; x402)
   std::uint64_t deadline = 0;     // Unix s
   std::string relayer;            // the URL it was handed to
   // From the call to the bundle handed to the relayer: planning, reserving the notes, signing,
@@ -284,6 +309,9 @@ class Wallet {
   Wallet& operator=(const Wallet&) = delete;
 
   [[nodiscard]] const WalletConfig& config() const { return config_; }
+  // The Pool's token and EIP-712 domain (chain id, Pool).
+  [[nodiscard]] const eth::Address& token() const { return token_; }
+  [[nodiscard]] const eth::PaymentDomain& domain() const { return domain_; }
   [[nodiscard]] const eth::Address& account() const;  // sends the deposits
   [[nodiscard]] const Fr& owner_key() const { return pk_; }
   [[nodiscard]] eth::PoolChain& chain() { return *chain_; }
@@ -312,8 +340,11 @@ class Wallet {
   // ready proofs cannot make the amount and the fee and the policy is kRefuse, or when the balance
   // is short; kFailedPrecondition when the relayer refused it (the notes stay reserved until the
   // deadline); kUnavailable / kTimeout when the relayer could not be reached (likewise).
+  // Refused with kResourceExhausted before anything is reserved when it would pass a spending
+  // limit (WalletConfig::limits). `deadline_s` (0: payment_deadline) is how long the signed
+  // payment may land in (x402: maxTimeoutSeconds).
   Result<PaymentReport> pay(Cents amount, const eth::Address& to, MissingPolicy policy = MissingPolicy::kRefuse,
-                            const std::string& relayer = "");
+                            const std::string& relayer = "", std::uint64_t deadline_s = 0);
   // Waits (syncing, on the wallet's clock, at most options.receipt_timeout) until the payment is
   // settled on chain or failed; its report filled in with how it ended. kTimeout when it is still in
   // flight.

@@ -284,6 +284,7 @@ class Runner {
     so.allowed_hosts = o_->allowed_hosts;
     so.port = o_->port;
     if (const char* t = std::getenv("BUCKETPAY_METRICS_TOKEN"); t != nullptr && *t != '\0') so.metrics_token = t;
+    so.wallet_store = store->get();  // POST /v1/x402/pay: the store's wallets pay x402 requirements
     Status st = serve_until_signal(**store, **pool, so, out_);
     return st.is_ok() ? kExitOk : fail(st);
   }

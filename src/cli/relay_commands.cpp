@@ -5,6 +5,7 @@
 #include <string>
 
 #include "bucketpay/relay.h"
+#include "bucketpay/x402.h"
 #include "cli/cli.h"
 #include "cli/context.h"
 
@@ -33,6 +34,10 @@ struct RelayCliOptions {
   std::uint64_t confirmations = 1;
   std::size_t max_body_bytes = std::size_t{1} << 20;
   bool quiet = false;
+  bool x402 = false;
+  std::string x402_base = "/x402";
+  std::string public_url;
+  std::int64_t settle_wait_ms = 30'000;
   // status
   std::string digest;
 };
@@ -132,6 +137,18 @@ class RelayRunner {
     so.port = o_->port;
     so.max_body_bytes = o_->max_body_bytes;
     so.poll_interval = std::chrono::milliseconds(o_->poll_ms);
+    std::unique_ptr<relay::X402Facilitator> facilitator;
+    if (o_->x402) {
+      if (o_->settle_wait_ms < 0) return fail(Status::invalid_argument("--settle-wait-ms must be >= 0"));
+      relay::X402Options xo;
+      xo.base_path = o_->x402_base;
+      xo.public_url = o_->public_url;
+      xo.settle_wait = std::chrono::milliseconds(o_->settle_wait_ms);
+      auto f = relay::X402Facilitator::create(**relayer, xo);
+      if (!f.ok()) return fail(f.status());
+      facilitator = std::move(f).value();
+      so.x402 = facilitator.get();
+    }
     Status st = relay::serve_until_signal(**relayer, so, out_);
     return st.is_ok() ? kExitOk : fail(st);
   }
@@ -283,6 +300,15 @@ CommandList add_relay_subcommands(CLI::App& app, std::ostream& out, std::ostream
       ->capture_default_str();
   serve->add_option("--max-body-bytes", o->max_body_bytes, "the largest bundle accepted")->capture_default_str();
   serve->add_flag("--quiet", o->quiet, "no journal log lines on stderr");
+  serve->add_flag("--x402", o->x402, "also serve the x402 facilitator of bucketpay-exact (docs/x402.md)");
+  serve->add_option("--x402-base", o->x402_base, "the facilitator's path (its URL is http://HOST:PORT + this)")
+      ->capture_default_str();
+  serve
+      ->add_option("--public-url", o->public_url,
+                   "how payers reach this server (http://HOST:PORT), advertised in /supported; default: --host/--port")
+      ->capture_default_str();
+  serve->add_option("--settle-wait-ms", o->settle_wait_ms, "how long /settle waits for the receipt")
+      ->capture_default_str();
   list.emplace_back(serve, [runner] { return runner->serve(); });
 
   auto* status = app.add_subcommand("status", "A bundle's journal entry, or the account and the journal's counts");

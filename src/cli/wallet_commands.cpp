@@ -687,8 +687,10 @@ class WalletRunner {
   // `config set rpc-url URL`: the wallet's node from now on, checked first (it answers and has the
   // wallet's Pool).
   int config_set() {
+    if (o_->config_key == "spend-limits") return config_set_spend_limits();
     if (o_->config_key != "rpc-url") {
-      return fail(Status::invalid_argument("unknown setting '" + o_->config_key + "' (settable: rpc-url)"));
+      return fail(
+          Status::invalid_argument("unknown setting '" + o_->config_key + "' (settable: rpc-url, spend-limits)"));
     }
     auto store = open_wallet_store(*o_);
     if (!store.ok()) return fail(store.status());
@@ -710,6 +712,21 @@ class WalletRunner {
     config->rpc_url = o_->config_value;
     if (Status st = save_config(**store, o_->wallet, *config); !st.is_ok()) return fail(st);
     out_ << "rpc-url " << config->rpc_url << " (was " << old << ")\n";
+    return kExitOk;
+  }
+
+  // Spending limits (docs/x402.md): "none" or payment=CENTS,payee=CENTS,period=CENTS,period_s=SECONDS.
+  int config_set_spend_limits() {
+    auto limits = SpendLimits::parse(o_->config_value);
+    if (!limits.ok()) return fail(limits.status());
+    auto store = open_wallet_store(*o_);
+    if (!store.ok()) return fail(store.status());
+    auto config = load_config(**store, o_->wallet);
+    if (!config.ok()) return fail(config.status().with_context("wallet " + o_->wallet));
+    const std::string old = config->limits.to_string();
+    config->limits = *limits;
+    if (Status st = save_config(**store, o_->wallet, *config); !st.is_ok()) return fail(st);
+    out_ << "spend-limits " << config->limits.to_string() << " (was " << old << ")\n";
     return kExitOk;
   }
 
@@ -998,9 +1015,10 @@ CommandList add_wallet_commands(CLI::App& app, std::ostream& out, std::ostream& 
 
   auto* config = app.add_subcommand("config", "The wallet's settings");
   config->require_subcommand(1);
-  auto* config_set = config->add_subcommand("set", "Change a setting: rpc-url URL (the node)");
+  auto* config_set = config->add_subcommand(
+      "set", "Change a setting: rpc-url URL (the node), spend-limits payment=,payee=,period= CENTS,period_s=S|none");
   add_store_options(config_set, *o);
-  config_set->add_option("setting", o->config_key, "rpc-url")->required();
+  config_set->add_option("setting", o->config_key, "rpc-url or spend-limits")->required();
   config_set->add_option("value", o->config_value, "its new value")->required();
   list.emplace_back(config_set, [runner] { return runner->config_set(); });
 

@@ -284,7 +284,37 @@ Submission Relayer::submit(std::string_view body) {
   return send_entry(entry, b, *limit);
 }
 
-std::optional<Submission> Relayer::check(const eth::RelayBundle& b, const eth::Hash32& digest) {
+std::optional<Submission> Relayer::preflight(const eth::RelayBundle& bundle, bool simulate) {
+  if (bundle.notes() > options_.max_notes) {
+    return refuse(Refusal::kMalformed, Status::invalid_argument("spends: this relayer takes 1 to " +
+                                                                std::to_string(options_.max_notes) + " spends"));
+  }
+  if (bundle.chain_id != config_.chain_id) {
+    return refuse(Refusal::kWrongChain, Status::failed_precondition("chain_id " + std::to_string(bundle.chain_id) +
+                                                                    " is not this relayer's chain"));
+  }
+  if (bundle.pool != config_.pool) {
+    return refuse(Refusal::kWrongPool,
+                  Status::failed_precondition("pool " + bundle.pool.to_checksum() + " is not this relayer's Pool"));
+  }
+  return check(bundle, bundle.digest(), simulate);
+}
+
+Result<std::optional<RelayEntry>> Relayer::refresh(std::string_view digest) {
+  BUCKETPAY_ASSIGN_OR_RETURN(std::optional<RelayEntry> e, status(digest));
+  if (!e || e->state == RelayEntryState::kMined || e->state == RelayEntryState::kFailed) return e;
+  BUCKETPAY_RETURN_IF_ERROR((e->state == RelayEntryState::kReceived ? resume_received(*e) : settle(*e)).status());
+  return status(digest);
+}
+
+Result<std::vector<RelayEntry>> Relayer::open_entries() { return stores_.journal.list_open_relays(); }
+
+Result<eth::Address> Relayer::token() {
+  std::lock_guard lock(chain_mu_);
+  return chain_.token();
+}
+
+std::optional<Submission> Relayer::check(const eth::RelayBundle& b, const eth::Hash32& digest, bool simulate) {
   const eth::Payment& p = b.payment;
   if (p.fee_recipient != address_) {
     return refuse(Refusal::kWrongFeeRecipient,
@@ -369,6 +399,7 @@ std::optional<Submission> Relayer::check(const eth::RelayBundle& b, const eth::H
 
   Result<eth::Bytes> calldata = b.calldata();
   if (!calldata.ok()) return refuse(Refusal::kMalformed, calldata.status());
+  if (!simulate) return std::nullopt;
   Status simulated;
   {
     std::lock_guard lock(chain_mu_);

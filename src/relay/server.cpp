@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "bucketpay/relay.h"
+#include "bucketpay/x402.h"
 #include "http/responses.h"
 
 namespace bucketpay::relay {
@@ -53,10 +54,19 @@ void send_status(httplib::Response& res, int status, const RelayEntry& e) {
   res.set_content(eth::encode_status(*st), "application/json");
 }
 
-std::string_view route_label(const httplib::Request& req) {
+std::string_view route_label(const httplib::Request& req, const X402Facilitator* x402) {
   static constexpr std::string_view kRoutes[] = {"/metrics", "/v1/health", kQuoteRoute, kRelayRoute};
   for (std::string_view r : kRoutes) {
     if (req.path == r) return r;
+  }
+  if (x402 != nullptr && req.path.rfind(x402->options().base_path + "/", 0) == 0) {
+    static constexpr std::string_view kX402Routes[] = {"x402/supported", "x402/v1/relay", "x402/v1/relay/quote",
+                                                       "x402/verify",    "x402/settle",   "x402/release"};
+    const std::string rest = req.path.substr(x402->options().base_path.size() + 1);
+    for (std::string_view r : kX402Routes) {
+      if (rest == r.substr(5)) return r;
+    }
+    if (rest.rfind("v1/relay/", 0) == 0) return "x402/v1/relay/{digest}";
   }
   if (req.path.rfind("/v1/relay/", 0) == 0) return "/v1/relay/{digest}";
   return "other";
@@ -158,6 +168,36 @@ struct RelayServer::Impl {
     send_status(res, 200, **e);
   }
 
+  void x402_routes(X402Facilitator& f) {
+    const std::string base = f.options().base_path;
+    auto reply = [](httplib::Response& res, const X402Answer& a) {
+      res.status = a.status;
+      res.set_header("Cache-Control", "no-store");
+      res.set_content(a.body, "application/json");
+    };
+    server.Get(base + "/supported",
+               [&f, reply](const httplib::Request&, httplib::Response& res) { reply(res, f.supported()); });
+    server.Get(base + std::string(kQuoteRoute),
+               [this](const httplib::Request& req, httplib::Response& res) { quote(req, res); });
+    server.Get(base + R"(/v1/relay/([^/]+))", [&f, reply](const httplib::Request& req, httplib::Response& res) {
+      reply(res, f.stage_status(req.matches[1].str()));
+    });
+    const std::pair<const char*, X402Answer (X402Facilitator::*)(std::string_view)> posts[] = {
+        {"/v1/relay", &X402Facilitator::stage},
+        {"/verify", &X402Facilitator::verify},
+        {"/settle", &X402Facilitator::settle},
+        {"/release", &X402Facilitator::release}};
+    for (const auto& [path, method] : posts) {
+      server.Post(base + path, [&f, reply, m = method](const httplib::Request& req, httplib::Response& res) {
+        const std::string type = req.get_header_value("Content-Type");
+        if (!type.empty() && type.rfind("application/json", 0) != 0) {
+          return send_json(res, 415, error_json("unsupported content type: send application/json"));
+        }
+        reply(res, (f.*m)(req.body));
+      });
+    }
+  }
+
   void routes() {
     server.Get("/v1/health", [this](const httplib::Request&, httplib::Response& res) {
       const Status st = relayer.health();
@@ -179,6 +219,8 @@ struct RelayServer::Impl {
     server.Get(R"(/v1/relay/([^/]+))",
                [this](const httplib::Request& req, httplib::Response& res) { status(req, res); });
 
+    if (options.x402 != nullptr) x402_routes(*options.x402);
+
     server.set_tcp_nodelay(true);
     server.set_error_handler(
         httplib::Server::HandlerWithResponse([this](const httplib::Request&, httplib::Response& res) {
@@ -193,7 +235,7 @@ struct RelayServer::Impl {
       send_json(res, 500, error_json("internal error: " + http::exception_message(ep)));
     });
     server.set_logger([this](const httplib::Request& req, const httplib::Response& res) {
-      relayer.count_request(route_label(req), res.status);
+      relayer.count_request(route_label(req, options.x402), res.status);
     });
     server.set_payload_max_length(options.max_body_bytes);
   }
@@ -218,6 +260,9 @@ Result<std::unique_ptr<RelayServer>> RelayServer::start(Relayer& relayer, const 
                                  " (in use, or not an address of this machine)");
     }
     impl->port = options.port;
+  }
+  if (options.x402 != nullptr && options.x402->options().public_url.empty()) {
+    options.x402->set_public_url("http://" + options.host + ":" + std::to_string(impl->port));
   }
   Impl* raw = impl.get();
   impl->listener = std::thread([raw] { raw->server.listen_after_bind(); });
@@ -252,6 +297,10 @@ Status serve_until_signal(Relayer& relayer, const ServerOptions& options, std::o
     } else {
       out << "relaying for " << relayer.address().to_checksum() << " on http://" << options.host << ":"
           << (*server)->port() << std::endl;
+      if (options.x402 != nullptr) {
+        out << "x402 facilitator on http://" << options.host << ":" << (*server)->port()
+            << options.x402->options().base_path << std::endl;
+      }
       while (!g_stop_requested.load()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
       out << "stopping" << std::endl;
     }

@@ -19,6 +19,7 @@
 #include "service/dashboard_page.h"
 #include "service/job_runner.h"
 #include "service/metrics.h"
+#include "service/x402_pay.h"
 
 namespace bucketpay {
 namespace {
@@ -52,7 +53,7 @@ int http_code(StatusCode code) {
 // The route a request matched, as a bounded label for the metrics.
 std::string_view route_label(const httplib::Request& req) {
   static constexpr std::string_view kRoutes[] = {
-      "/", "/metrics", "/v1/health", "/v1/jobs", "/v1/payments/plan", "/v1/workers", "/v1/dashboard"};
+      "/", "/metrics", "/v1/health", "/v1/jobs", "/v1/payments/plan", "/v1/workers", "/v1/dashboard", "/v1/x402/pay"};
   for (std::string_view r : kRoutes) {
     if (req.path == r) return r;
   }
@@ -86,7 +87,8 @@ struct Service::Impl {
         options(o),
         runner(s.engine, p, metrics, o.max_queued_jobs),
         api(s.engine.notes, s.engine.proofs, p, runner, metrics, o),
-        server(server_limits(o)) {}
+        server(server_limits(o)),
+        x402(o.wallet_store != nullptr ? std::make_unique<service::X402Payer>(*o.wallet_store) : nullptr) {}
   // Members go in reverse: the listener thread (joined once the server stopped), the server, the
   // Api, then the JobRunner (cancels and joins the running job).
   ~Impl() { server.stop(); }
@@ -100,6 +102,7 @@ struct Service::Impl {
   service::JobRunner runner;
   service::Api api;
   http::Server server;
+  std::unique_ptr<service::X402Payer> x402;
   int port = 0;
   std::jthread listener;
 
@@ -142,7 +145,8 @@ struct Service::Impl {
                     {R"(/v1/jobs/([^/]+))", {"GET"}},
                     {"/v1/payments/plan", {"GET"}},
                     {"/v1/workers", {"GET"}},
-                    {"/v1/dashboard", {"GET"}}});
+                    {"/v1/dashboard", {"GET"}},
+                    {"/v1/x402/pay", {"POST"}}});
     server.Get("/", [](const httplib::Request&, httplib::Response& res) {
       // The page is self-contained: it may load nothing from anywhere, and talk only to us.
       res.set_header("Content-Security-Policy",
@@ -213,6 +217,21 @@ struct Service::Impl {
         auto d = api.dashboard(wallet);
         if (!d.ok()) return send_error(res, d.status());
         send_json(res, 200, service::to_json(*d));
+      });
+    });
+
+    server.Post("/v1/x402/pay", [this](const httplib::Request& req, httplib::Response& res) {
+      authed(req, res, [&](const std::string& wallet) {
+        if (!x402) return send_json(res, 404, error_json("x402 payments are not enabled on this service"));
+        const std::string type = req.get_header_value("Content-Type");
+        if (!type.empty() && !http::is_json_content_type(type)) {
+          send_json(res, 415, error_json(http::status_message(415, 0)));
+          return;
+        }
+        const service::X402PayAnswer a = x402->pay(wallet, req.body);
+        res.status = a.status;
+        res.set_header("Cache-Control", "no-store");
+        res.set_content(a.body, "application/json");
       });
     });
 

@@ -36,7 +36,8 @@ json config_json(const WalletConfig& c) {
               {"confirmations", std::to_string(c.confirmations)},
               {"start_block", std::to_string(c.start_block)},
               {"log_range", std::to_string(c.log_range)},
-              {"policy", c.policy.to_string()}};
+              {"policy", c.policy.to_string()},
+              {"spend_limits", c.limits.to_string()}};
 }
 
 // Reads a config from string settings (the store's, or a backup's); `get` returns none when unset.
@@ -70,6 +71,13 @@ Result<WalletConfig> config_from(Get get) {
   auto p = InventoryPolicy::parse(policy.empty() ? "1=0" : policy);
   if (!p.ok()) return Status::corruption("wallet setting policy: " + p.status().message());
   c.policy = *p;
+  // Absent: stored by a version without spending limits.
+  BUCKETPAY_ASSIGN_OR_RETURN(const std::optional<std::string> limits, get("spend_limits"));
+  if (limits) {
+    auto l = SpendLimits::parse(*limits);
+    if (!l.ok()) return Status::corruption("wallet setting spend_limits: " + l.status().message());
+    c.limits = *l;
+  }
   return c;
 }
 

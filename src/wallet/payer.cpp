@@ -27,9 +27,13 @@ Payer::Payer(NoteStore& notes, ProofStore& proofs, PaymentRelay& relay, FeeQuote
       prover_(std::move(prover)),
       options_(std::move(options)) {}
 
-std::uint64_t Payer::deadline() { return static_cast<std::uint64_t>(clock_.unix_ms() / 1000) + options_.deadline_s; }
+std::uint64_t Payer::deadline() {
+  return static_cast<std::uint64_t>(clock_.unix_ms() / 1000) + (deadline_s_ != 0 ? deadline_s_ : options_.deadline_s);
+}
 
-Result<PaymentReport> Payer::pay(Cents amount, const eth::Address& to, MissingPolicy policy, const std::string& url) {
+Result<PaymentReport> Payer::pay(Cents amount, const eth::Address& to, MissingPolicy policy, const std::string& url,
+                                 std::uint64_t deadline_s) {
+  deadline_s_ = deadline_s;
   if (amount == 0) return Status::invalid_argument("the amount must be positive");
   if (to.is_zero()) return Status::invalid_argument("cannot pay the zero address");
   if (url.empty()) return Status::failed_precondition(no_relayer());
@@ -166,6 +170,9 @@ Result<PaymentReport> Payer::pay_from_precomputes(std::vector<ReadyNote> chosen,
     bundle.signatures.push_back(eth::sign_digest(key, digest));
   }
   report.digest = eth::to_hex(digest);
+  if (Result<eth::Bytes> calldata = bundle.calldata(); calldata.ok()) {
+    report.bundle_hash = eth::to_hex(eth::keccak256(*calldata));
+  }
   BUCKETPAY_ASSIGN_OR_RETURN(const Handover h, relay_.hand_over(report.payment_id, report.relayer, bundle, started));
   report.latency_ms = h.latency_ms;
   if (h.relayer_tx) report.relayer_tx = eth::to_hex(*h.relayer_tx);
@@ -234,6 +241,9 @@ Result<PaymentReport> Payer::pay_by_split(const std::vector<StoredNote>& notes, 
   const eth::RelayBundle bundle = split_bundle(options_.domain, options_.sk, *donor, job->statement, *proved.proof,
                                                report.recipient, fee, quote.fee_recipient, report.deadline);
   report.digest = eth::to_hex(bundle.digest());
+  if (Result<eth::Bytes> calldata = bundle.calldata(); calldata.ok()) {
+    report.bundle_hash = eth::to_hex(eth::keccak256(*calldata));
+  }
   BUCKETPAY_ASSIGN_OR_RETURN(const Handover h, relay_.hand_over(report.payment_id, report.relayer, bundle, started));
   report.latency_ms = h.latency_ms;
   if (h.relayer_tx) report.relayer_tx = eth::to_hex(*h.relayer_tx);

@@ -59,7 +59,9 @@ class Payer {
         Clock& clock, ProverSource prover, PayerOptions options);
 
   // Wallet::pay (bucketpay/wallet.h) through the relayer at `relayer_url`.
-  Result<PaymentReport> pay(Cents amount, const eth::Address& to, MissingPolicy policy, const std::string& relayer_url);
+  // A deadline_s of 0 takes PayerOptions::deadline_s.
+  Result<PaymentReport> pay(Cents amount, const eth::Address& to, MissingPolicy policy, const std::string& relayer_url,
+                            std::uint64_t deadline_s = 0);
 
  private:
   // The ready notes that make `amount` and a fee of at least `min_fee` (plan_payment_with_fee:
@@ -85,6 +87,7 @@ class Payer {
   Clock& clock_;
   ProverSource prover_;
   PayerOptions options_;
+  std::uint64_t deadline_s_ = 0;  // this payment's (0: options_.deadline_s)
 };
 
 }  // namespace bucketpay

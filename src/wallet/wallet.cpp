@@ -374,8 +374,12 @@ Result<InventoryReport> Wallet::build_inventory() {
 // ---------------------------------------------------------------------------- payments, splits
 
 Result<PaymentReport> Wallet::pay(Cents amount, const eth::Address& to, MissingPolicy policy,
-                                  const std::string& relayer_url) {
-  return payer_->pay(amount, to, policy, relayer_url.empty() ? config_.relayer : relayer_url);
+                                  const std::string& relayer_url, std::uint64_t deadline_s) {
+  if (config_.limits.any()) {
+    BUCKETPAY_ASSIGN_OR_RETURN(const std::vector<Payment> payments, store_.list_payments(name_, std::nullopt));
+    BUCKETPAY_RETURN_IF_ERROR(check_spend_limits(config_.limits, payments, amount, to, clock_.unix_ms()));
+  }
+  return payer_->pay(amount, to, policy, relayer_url.empty() ? config_.relayer : relayer_url, deadline_s);
 }
 
 Result<PaymentReport> Wallet::wait_settled(const PaymentReport& paid) {
