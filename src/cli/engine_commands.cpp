@@ -19,6 +19,7 @@
 #include "bucketpay/store.h"
 #include "cli/cli.h"
 #include "cli/context.h"
+#include "cli/conventions.h"
 #include "cli/progress.h"
 #include "cli/worker.h"
 #include "service/codec.h"
@@ -224,7 +225,9 @@ class Runner {
     wo.lease = std::chrono::seconds(o_->lease_s);
     wo.heartbeat = std::chrono::seconds(o_->heartbeat_s);
     if (o_->idle_exit_s > 0) wo.idle_exit = std::chrono::seconds(o_->idle_exit_s);
-    return run_worker(**store, **store, **pool, wo, err_);
+    const int code = run_worker(**store, **store, **pool, wo, err_);
+    if (o_->json_out) out_ << json{{"event", "stopped"}, {"exit_code", code}}.dump() << "\n";
+    return code;
   }
 
   void print_report(const PrecomputeReport& r, double seconds, const ProverPool& pool) {
@@ -284,7 +287,9 @@ class Runner {
     so.allowed_hosts = o_->allowed_hosts;
     so.port = o_->port;
     if (const char* t = std::getenv("BUCKETPAY_METRICS_TOKEN"); t != nullptr && *t != '\0') so.metrics_token = t;
-    Status st = serve_until_signal(**store, **pool, so, out_);
+    JsonLines lines(out_, o_->json_out);
+    std::ostream status_out(&lines);
+    Status st = serve_until_signal(**store, **pool, so, status_out);
     return st.is_ok() ? kExitOk : fail(st);
   }
 

@@ -251,6 +251,21 @@ TEST_F(PaymentsCli, ReportsWorkOfflineAndTheNodeCanBeChanged) {
   status = run({"inventory", "status"});
   ASSERT_EQ(status.code, 0) << last_error();
   EXPECT_NE(status.out.find("proof jobs: 2 pending, 0 running, 0 failed"), std::string::npos) << status.out;
+  EXPECT_EQ(status.out.find('\x1b'), std::string::npos) << status.out;  // not a terminal
+  // Asked for colour: the shortfall is red, and the columns stay aligned (padded, then painted).
+  auto coloured = run({"inventory", "status", "--color", "always"});
+  ASSERT_EQ(coloured.code, 0) << last_error();
+  EXPECT_NE(coloured.out.find("\x1b[31m"), std::string::npos) << coloured.out;
+  std::string stripped;
+  for (std::size_t i = 0; i < coloured.out.size(); ++i) {
+    if (coloured.out[i] == '\x1b') {
+      i = coloured.out.find('m', i);
+      continue;
+    }
+    stripped += coloured.out[i];
+  }
+  // (The first line says how long ago the sync was, which may differ by now.)
+  EXPECT_EQ(stripped.substr(stripped.find("  denomination")), status.out.substr(status.out.find("  denomination")));
 
   // A node that does not answer is not kept; one that has the Pool is.
   EXPECT_EQ(run({"config", "set", "rpc-url", dead}).code, 1);

@@ -28,6 +28,7 @@
 #include "bucketpay/wallet.h"
 #include "cli/cli.h"
 #include "cli/context.h"
+#include "cli/conventions.h"
 #include "cli/progress.h"
 
 namespace bucketpay::cli {
@@ -360,9 +361,14 @@ class WalletRunner {
         return kExitOk;
       }
       for (const auto& p : list) {
+        const std::string state = p["state"].get<std::string>();
+        std::ostringstream state_column;  // padded before it is painted
+        state_column << std::left << std::setw(9) << state;
+        const std::string painted = state == "failed"      ? paint_out(state_column.str(), Colour::kRed)
+                                    : state == "confirmed" ? paint_out(state_column.str(), Colour::kGreen)
+                                                           : state_column.str();
         out_ << "#" << p["id"].get<std::int64_t>() << "  " << std::left << std::setw(9) << p["kind"].get<std::string>()
-             << std::right << std::setw(11) << dollars(p["amount_cents"].get<Cents>()) << "  " << std::left
-             << std::setw(9) << p["state"].get<std::string>() << std::right;
+             << std::right << std::setw(11) << dollars(p["amount_cents"].get<Cents>()) << "  " << painted;
         if (!p["recipient"].get<std::string>().empty()) out_ << "  to " << p["recipient"].get<std::string>();
         if (!p["tx"].get<std::string>().empty()) out_ << "  tx " << p["tx"].get<std::string>();
         if (p["gas"].get<std::uint64_t>() > 0) out_ << "  gas " << p["gas"].get<std::uint64_t>();
@@ -426,9 +432,11 @@ class WalletRunner {
     for (const auto& x : b->denominations) {
       if (x.target == 0 && x.notes == 0) continue;
       const std::uint32_t short_by = x.ready < x.target ? x.target - x.ready : 0;
+      std::ostringstream short_column;  // padded before it is painted: escapes take no columns
+      short_column << std::setw(5) << (short_by > 0 ? std::to_string(short_by) : "");
       out_ << "  " << std::setw(12) << dollars(x.value) << "  " << std::setw(6) << x.target << "  " << std::setw(5)
-           << x.notes << "  " << std::setw(5) << x.ready << "  " << std::setw(5)
-           << (short_by > 0 ? std::to_string(short_by) : "") << "\n";
+           << x.notes << "  " << std::setw(5) << x.ready << "  "
+           << (short_by > 0 ? paint_out(short_column.str(), Colour::kRed) : short_column.str()) << "\n";
     }
     out_ << "proof jobs: " << jobs->pending << " pending, " << jobs->running << " running, " << jobs->failed
          << " failed";
@@ -550,25 +558,42 @@ class WalletRunner {
     if (o_->rounds < 1 || o_->rounds > 64) return fail(Status::invalid_argument("--rounds must be 1..64"));
     return with_wallet(true, [&](Wallet& w) -> int {
       std::size_t splits = 0;
+      std::size_t settled = 0;
+      json made = json::array();
       for (int round = 0; round < o_->rounds; ++round) {
         auto r = w.rebalance(!o_->no_wait);
         finish_progress();
         if (!r.ok()) return fail(r.status());
-        for (const auto& m : r->made) out_ << "split " << m << "\n";
+        for (const auto& m : r->made) {
+          made.push_back(m);
+          if (!o_->json_out) out_ << "split " << m << "\n";
+        }
         if (!o_->no_wait && r->settled < r->splits) {
           err_ << "bucketpay: " << r->splits - r->settled
                << " of the splits did not land; `bucketpay sync` settles them\n";
         }
         splits += r->splits;
+        settled += r->settled;
         if (r->splits == 0) break;
       }
-      if (splits == 0) out_ << "rebalance: the inventory meets its targets (or no larger note can be split)\n";
+      std::optional<std::size_t> proved;
       if (!o_->no_wait) {
         auto inv = w.build_inventory();
         finish_progress();
         if (!inv.ok()) return fail(inv.status());
-        out_ << "inventory: " << count_of(inv->proved, "spend proof") << " made\n";
+        proved = inv->proved;
       }
+      if (o_->json_out) {
+        out_ << json{{"splits", splits},
+                     {"settled", settled},
+                     {"made", made},
+                     {"spend_proofs_made", proved ? json(*proved) : json(nullptr)}}
+                    .dump()
+             << "\n";
+        return kExitOk;
+      }
+      if (splits == 0) out_ << "rebalance: the inventory meets its targets (or no larger note can be split)\n";
+      if (proved) out_ << "inventory: " << count_of(*proved, "spend proof") << " made\n";
       return kExitOk;
     });
   }
@@ -591,22 +616,33 @@ class WalletRunner {
       err_ << "bucketpay keeper: every " << o_->interval_s << " s: sync, rebalance, prove new notes\n" << std::flush;
       bool failed = false;
       while (!g_keeper_stop.load()) {
+        // Under --json, one object per round (JSON lines).
+        json round{{"splits", json::array()}, {"spend_proofs_made", 0}, {"errors", json::array()}};
         auto r = w.rebalance(true);  // syncs first
         finish_progress();
         if (!r.ok()) {
           err_ << "bucketpay keeper: rebalance: " << r.status().message() << "\n" << std::flush;
+          round["errors"].push_back("rebalance: " + r.status().message());
           failed = true;
         } else {
-          for (const auto& m : r->made) out_ << "split " << m << "\n" << std::flush;
+          for (const auto& m : r->made) {
+            round["splits"].push_back(m);
+            if (!o_->json_out) out_ << "split " << m << "\n" << std::flush;
+          }
         }
         auto inv = w.build_inventory();
         finish_progress();
         if (!inv.ok()) {
           err_ << "bucketpay keeper: inventory: " << inv.status().message() << "\n" << std::flush;
+          round["errors"].push_back("inventory: " + inv.status().message());
           failed = true;
-        } else if (inv->proved > 0) {
-          out_ << "inventory: " << count_of(inv->proved, "spend proof") << " made\n" << std::flush;
+        } else {
+          round["spend_proofs_made"] = inv->proved;
+          if (inv->proved > 0 && !o_->json_out) {
+            out_ << "inventory: " << count_of(inv->proved, "spend proof") << " made\n" << std::flush;
+          }
         }
+        if (o_->json_out) out_ << round.dump() << "\n" << std::flush;
         if (o_->once) return failed ? kExitFailure : kExitOk;
         Clock& clock = Clock::system();
         const auto until = clock.steady_now() + std::chrono::seconds(o_->interval_s);
@@ -709,7 +745,11 @@ class WalletRunner {
     const std::string old = config->rpc_url;
     config->rpc_url = o_->config_value;
     if (Status st = save_config(**store, o_->wallet, *config); !st.is_ok()) return fail(st);
-    out_ << "rpc-url " << config->rpc_url << " (was " << old << ")\n";
+    if (o_->json_out) {
+      out_ << json{{"setting", "rpc-url"}, {"value", config->rpc_url}, {"was", old}}.dump() << "\n";
+    } else {
+      out_ << "rpc-url " << config->rpc_url << " (was " << old << ")\n";
+    }
     return kExitOk;
   }
 
@@ -774,8 +814,12 @@ class WalletRunner {
     const bool synced = ::fsync(fd) == 0;
     ::close(fd);
     if (!synced) return fail(Status::io_error("fsync " + o_->file));
-    out_ << "backup of wallet " << o_->wallet << " written to " << o_->file
-         << " (sealed with the passphrase; keep both safe)\n";
+    if (o_->json_out) {
+      out_ << json{{"wallet", o_->wallet}, {"backup", o_->file}}.dump() << "\n";
+    } else {
+      out_ << "backup of wallet " << o_->wallet << " written to " << o_->file
+           << " (sealed with the passphrase; keep both safe)\n";
+    }
     return kExitOk;
   }
 
@@ -791,8 +835,12 @@ class WalletRunner {
     auto n = import_backup(**store, ss.str(), *pass);
     sodium_memzero(pass->data(), pass->size());
     if (!n.ok()) return fail(n.status());
-    out_ << "restored the wallet's keys and " << *n << " notes into " << o_->db
-         << "; `bucketpay sync` finds them on the chain\n";
+    if (o_->json_out) {
+      out_ << json{{"notes", *n}, {"db", o_->db}}.dump() << "\n";
+    } else {
+      out_ << "restored the wallet's keys and " << count_of(*n, "note") << " into " << o_->db
+           << "; `bucketpay sync` finds them on the chain\n";
+    }
     return kExitOk;
   }
 
@@ -863,7 +911,7 @@ class WalletRunner {
 
 // --rpc-url: another node than the wallet's for this command (`config set rpc-url` keeps one).
 void add_rpc_url_option(CLI::App* cmd, WalletFlags& o) {
-  cmd->add_option("--rpc-url", o.rpc_url,
+  cmd->add_option("-r,--rpc-url", o.rpc_url,
                   "the node's JSON-RPC URL for this command (default: the wallet's; `bucketpay config set rpc-url "
                   "URL` changes it)");
 }
@@ -880,7 +928,7 @@ CommandList add_wallet_commands(CLI::App& app, std::ostream& out, std::ostream& 
                          "Create a wallet: a spending key and an account key sealed in the store with a passphrase "
                          "($BUCKETPAY_PASSPHRASE or a prompt); with --rpc and --pool (or --contracts), on that chain");
   add_store_options(init, *o);
-  init->add_option("--rpc,--rpc-url", o->rpc,
+  init->add_option("-r,--rpc,--rpc-url", o->rpc,
                    "the node's JSON-RPC URL, e.g. http://127.0.0.1:8545 (default with --pool/--contracts: "
                    "$ETH_RPC_URL)");
   auto* pool_option = init->add_option("--pool", o->pool, "the Pool contract's address");
@@ -951,7 +999,7 @@ CommandList add_wallet_commands(CLI::App& app, std::ostream& out, std::ostream& 
   plan->add_option("--rebalance", o->rebalance_mode,
                    "when-short (as bench/payments: rounds when a payment cannot be made) or after-each (the keeper)")
       ->capture_default_str();
-  plan->add_flag("--json", o->json_out, "print JSON");
+  plan->add_flag("-j,--json", o->json_out, "print JSON");
   // Before `inventory`: both are parsed when `inventory plan` is given.
   list.emplace_back(plan, [runner] { return runner->inventory_plan(); });
   list.emplace_back(inventory, [runner] { return runner->inventory(); });
