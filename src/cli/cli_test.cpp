@@ -344,6 +344,17 @@ TEST(Cli, InventoryPlanBadInputIsOneLineAndExitTwo) {
   }
 }
 
+TEST_F(CliStore, SummariesCountInTheRightNumber) {
+  ASSERT_EQ(run({"note", "add", "--wallet", "alice", "--value", "0.05", "--count", "1"}).status, 0);
+  CliRun r = run({"precompute", "inventory", "--all", "--wallet", "alice", "--enqueue-only"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find(": 1 job enqueued (0 precomputes already stored)"), std::string::npos) << r.out;
+  ASSERT_EQ(run({"note", "add", "--wallet", "alice", "--value", "0.05", "--count", "2"}).status, 0);
+  r = run({"precompute", "inventory", "--all", "--wallet", "alice", "--enqueue-only"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find(": 2 jobs enqueued (0 precomputes already stored)"), std::string::npos) << r.out;
+}
+
 // ---- conventions: --json everywhere, short flags, colour, completions (src/cli/conventions.h)
 
 // The command table the parser is built from, as `bucketpay help --json` prints it.

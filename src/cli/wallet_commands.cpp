@@ -254,8 +254,8 @@ class WalletRunner {
                     .dump()
              << "\n";
       } else {
-        out_ << "deposited " << dollars(r->amount) << " as " << r->notes.size() << " notes (tx " << r->tx_hash
-             << ", gas " << r->gas_used << ")\n";
+        out_ << "deposited " << dollars(r->amount) << " as " << count_of(r->notes.size(), "note") << " (tx "
+             << r->tx_hash << ", gas " << r->gas_used << ")\n";
       }
       return kExitOk;
     });
@@ -278,15 +278,17 @@ class WalletRunner {
              << "\n";
       } else {
         if (r->reorg_depth > 0) {
-          out_ << "reorganisation: rolled back " << r->reorg_depth << " blocks, dropped " << r->precomputes_dropped
-               << " proofs under vanished roots\n";
+          out_ << "reorganisation: rolled back " << count_of(r->reorg_depth, "block") << ", dropped "
+               << count_of(r->precomputes_dropped, "proof") << " under vanished roots\n";
         }
-        out_ << "synced to block " << r->to_block << ": " << r->leaves << " new leaves, " << r->notes_landed
-             << " of our notes landed, " << r->notes_spent << " spent";
+        out_ << "synced to block " << r->to_block << ": " << count_of(r->leaves, "new leaf", "new leaves") << ", "
+             << r->notes_landed << " of our notes landed, " << r->notes_spent << " spent";
         if (r->payments_reopened > 0) {
-          out_ << ", " << r->payments_reopened << " payments reorganised away and looked up again";
+          out_ << ", " << count_of(r->payments_reopened, "payment") << " reorganised away and looked up again";
         }
-        if (r->payments_settled > 0) out_ << ", " << r->payments_settled << " journal entries settled";
+        if (r->payments_settled > 0) {
+          out_ << ", " << count_of(r->payments_settled, "journal entry", "journal entries") << " settled";
+        }
         out_ << "\n";
       }
       return kExitOk;
@@ -533,8 +535,8 @@ class WalletRunner {
     };
     out_ << "inventory plan: " << source << "\n"
          << "policy " << options.policy.to_string() << " (" << dollars(options.policy.target_value())
-         << " of targets); deposit " << dollars(options.deposit) << " as " << r->deposit_notes
-         << " notes; relayer fees " << options.payment_fee << " cents a payment, " << options.split_fee
+         << " of targets); deposit " << dollars(options.deposit) << " as " << count_of(r->deposit_notes, "note")
+         << "; relayer fees " << options.payment_fee << " cents a payment, " << options.split_fee
          << " a split; rebalancing " << o_->rebalance_mode << "\n"
          << "per payment (" << r->paid << " paid, " << r->refused << " refused):\n"
          << "  notes              " << fixed(r->notes_per_payment()) << "\n"
