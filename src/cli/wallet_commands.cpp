@@ -23,6 +23,7 @@
 #include "bucketpay/clock.h"
 #include "bucketpay/devnet.h"
 #include "bucketpay/inventory_plan.h"
+#include "bucketpay/keeper_state.h"
 #include "bucketpay/note.h"
 #include "bucketpay/vault.h"
 #include "bucketpay/wallet.h"
@@ -614,9 +615,24 @@ class WalletRunner {
     struct sigaction old_int = {};
     sigaction(SIGTERM, &sa, &old_term);
     sigaction(SIGINT, &sa, &old_int);
-    const int code = with_wallet(true, [&](Wallet& w) -> int {
+    const int code = with_wallet_and_store(true, [&](Wallet& w, Store& store) -> int {
       err_ << "bucketpay keeper: every " << o_->interval_s << " s: sync, rebalance, prove new notes\n" << std::flush;
       bool failed = false;
+      // What it does, in the store for other processes (the dashboard of `bucketpay serve`).
+      KeeperState state;
+      state.started_ms = Clock::system().unix_ms();
+      state.interval_s = o_->interval_s;
+      const auto record = [&] {
+        if (Status st = save_keeper_state(store, o_->wallet, state); !st.is_ok()) {
+          err_ << "bucketpay keeper: recording its state: " << st.message() << "\n" << std::flush;
+        }
+      };
+      record();
+      const auto stopped = [&](int exit_code) {
+        state.stopped_ms = Clock::system().unix_ms();
+        record();
+        return exit_code;
+      };
       while (!g_keeper_stop.load()) {
         // Under --json, one object per round (JSON lines).
         json round{{"splits", json::array()}, {"spend_proofs_made", 0}, {"errors", json::array()}};
@@ -645,12 +661,18 @@ class WalletRunner {
           }
         }
         if (o_->json_out) out_ << round.dump() << "\n" << std::flush;
-        if (o_->once) return failed ? kExitFailure : kExitOk;
+        state.last_round_ms = Clock::system().unix_ms();
+        ++state.rounds;
+        state.splits = round["splits"].size();
+        state.proofs = round["spend_proofs_made"].get<std::uint64_t>();
+        state.errors = round["errors"].get<std::vector<std::string>>();
+        record();
+        if (o_->once) return stopped(failed ? kExitFailure : kExitOk);
         Clock& clock = Clock::system();
         const auto until = clock.steady_now() + std::chrono::seconds(o_->interval_s);
         while (!g_keeper_stop.load() && clock.steady_now() < until) clock.sleep_for(std::chrono::milliseconds(50));
       }
-      return kExitOk;
+      return stopped(kExitOk);
     });
     sigaction(SIGTERM, &old_term, nullptr);
     sigaction(SIGINT, &old_int, nullptr);
@@ -892,6 +914,15 @@ class WalletRunner {
     if (code != StatusCode::kUnavailable && code != StatusCode::kTimeout) return fail(w.status());
     err_ << "bucketpay: offline (" << w.status().message() << "): from the store, as of the last sync\n";
     return body(nullptr, **store);
+  }
+
+  template <typename F>
+  int with_wallet_and_store(bool with_prover, F&& body) {
+    auto store = open_wallet_store(*o_);
+    if (!store.ok()) return fail(store.status());
+    auto w = open_wallet(**store, with_prover);
+    if (!w.ok()) return fail(w.status());
+    return body(**w, **store);
   }
 
   template <typename F>
