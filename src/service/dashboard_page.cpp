@@ -46,6 +46,7 @@ constexpr std::string_view kPage = R"html(<!doctype html>
             border-radius:8px; }
   .tile .s { color:var(--dim); font-size:12px; }
   .tile .v.bad { color:var(--bad); } .tile .v.good { color:var(--ok); }
+  .tile .v.word { font-size:18px; line-height:31px; white-space:nowrap; }
   h3 { grid-column:1/-1; margin:4px 0 -6px; font-size:12px; color:var(--dim); text-transform:uppercase;
        letter-spacing:.05em; font-weight:500; }
 </style>
@@ -221,7 +222,7 @@ function render(d) {
     $('synced-block').textContent = s.sync.block;
     $('synced-age').textContent = s.sync.synced_at_ms ? 'synced ' + ago(s.sync.synced_at_ms) : 'never synced';
     $('node').textContent = s.node.ok ? 'ok' : 'down';
-    $('node').className = 'v ' + (s.node.ok ? 'good' : 'bad');
+    $('node').className = 'v word ' + (s.node.ok ? 'good' : 'bad');
     $('node-detail').textContent = s.node.ok ? 'head ' + s.node.head + ' (' + plural(Math.max(0, s.node.head - s.sync.block), 'block') + ' ahead)' : s.node.error;
   } else {
     $('synced-block').textContent = '-';
@@ -231,7 +232,7 @@ function render(d) {
   }
   const k = s ? s.keeper : null;
   $('keeper').textContent = k ? k.state : 'never ran';
-  $('keeper').className = 'v ' + (k && k.state === 'running' ? 'good' : k && k.state === 'stale' ? 'bad' : '');
+  $('keeper').className = 'v word ' + (k && k.state === 'running' ? 'good' : k && k.state === 'stale' ? 'bad' : '');
   $('keeper-detail').textContent = !k ? 'bucketpay keeper refills the inventory'
     : k.state === 'stopped' ? 'stopped ' + ago(k.stopped_ms) + ' after ' + plural(k.rounds, 'round')
     : k.last_round_ms ? 'last round ' + ago(k.last_round_ms) + ': ' + plural(k.splits, 'split') + ', ' + plural(k.proofs, 'proof')
@@ -254,12 +255,15 @@ function render(d) {
           { values: inv.map((r) => r.ready), color: css('--ready') }],
          { values: inv.map((r) => r.target), color: css('--bad') });
   }
+  const noNotes = inv.every((r) => r.notes === 0);
   table('denominations', 'denominations-empty', inv.map((r) => {
     const tr = document.createElement('tr');
     cell(tr, dollars(r.value_cents)); cell(tr, r.target || '-', 'num'); cell(tr, r.notes, 'num');
     cell(tr, r.ready, 'num'); cell(tr, r.short > 0 ? 'short ' + r.short : '', r.short > 0 ? 'num short' : 'num');
     return tr;
   }));
+  // The policy's targets stay listed (with what is short) while there are no notes yet.
+  $('denominations-empty').hidden = !noNotes;
   $('denominations-empty').textContent = 'No notes yet' + (s && s.on_chain ? ': `bucketpay deposit AMOUNT` makes some.' : '.');
 
   const payments = s ? s.payments : [];
@@ -278,8 +282,8 @@ function render(d) {
     return tr;
   }));
 
-  const empty = (!s || !s.on_chain || s.balance.on_chain_cents + s.balance.pending_cents === 0) && inv.length === 0
-    && payments.length === 0;
+  const empty = inv.every((r) => r.notes === 0) && payments.length === 0
+    && (!s || !s.on_chain || s.balance.on_chain_cents + s.balance.pending_cents + s.balance.reserved_cents === 0);
   $('empty-wallet').hidden = !empty;
   $('empty-wallet').textContent = empty ? 'This wallet is empty: no notes and no payments yet.'
     + (s && s.on_chain ? ' Deposit with `bucketpay deposit AMOUNT`, then `bucketpay inventory` proves its notes.'
