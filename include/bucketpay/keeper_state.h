@@ -22,9 +22,9 @@ struct KeeperState {
   std::int64_t last_round_ms = 0;  // when its last round ended (0: none yet)
   int interval_s = 0;              // seconds between rounds
   std::uint64_t rounds = 0;
-  std::uint64_t splits = 0;            // in its last round
-  std::uint64_t proofs = 0;            // spend proofs made in its last round
-  std::vector<std::string> errors;     // of its last round
+  std::uint64_t splits = 0;                // in its last round
+  std::uint64_t proofs = 0;                // spend proofs made in its last round
+  std::vector<std::string> errors;         // of its last round
   std::optional<std::int64_t> stopped_ms;  // it stopped cleanly then
 
   // "running" (a round within 3 intervals + 60 s of `now_ms`), "stopped", or "stale" (it neither

@@ -11,6 +11,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <ctime>
 #include <fstream>
 #include <iomanip>
 #include <memory>
@@ -80,6 +81,16 @@ struct WalletFlags : CommonOptions {
 };
 
 std::string dollars(Cents c) { return "$" + format_dollars(c); }
+
+// "2026-12-02 03:59:54Z": a journal entry's time, in UTC.
+std::string utc_time(std::int64_t unix_ms) {
+  const std::time_t t = static_cast<std::time_t>(unix_ms / 1000);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%d %H:%M:%SZ", &tm);
+  return text;
+}
 
 // " (5 min ago)" after a synced block, from when the sync finished; nothing before a first sync.
 std::string sync_age(const std::optional<std::int64_t>& synced_at_ms) {
@@ -341,11 +352,31 @@ class WalletRunner {
       auto h = w != nullptr ? w->history() : store.list_payments(o_->wallet, std::nullopt);
       if (!h.ok()) return fail(h.status());
       json list = json::array();
+      // The values of the notes an entry spent and made: what a rebalance moved.
+      const auto values_of = [&](const std::vector<std::int64_t>& ids) -> Result<json> {
+        json values = json::array();
+        for (std::int64_t id : ids) {
+          auto note = store.get_note(id);
+          if (!note.ok()) return note.status();
+          values.push_back(note->value);
+        }
+        return values;
+      };
       for (const Payment& p : *h) {
+        auto spent = values_of(p.note_ids);
+        if (!spent.ok()) return fail(spent.status());
+        auto made = values_of(p.new_note_ids);
+        if (!made.ok()) return fail(made.status());
+        std::string recipient = p.recipient;
+        if (auto a = eth::Address::from_string(p.recipient); a.ok()) recipient = a->to_checksum();
         list.push_back(json{{"id", p.id},
                             {"kind", std::string(payment_kind_name(p.kind))},
                             {"amount_cents", p.amount},
-                            {"recipient", p.recipient},
+                            {"recipient", recipient},
+                            {"created_ms", p.created_ms},
+                            {"updated_ms", p.updated_ms},
+                            {"spent_cents", *spent},
+                            {"made_cents", *made},
                             {"state", std::string(payment_state_name(p.state))},
                             {"notes", p.note_ids.size()},
                             {"digest", p.digest},
@@ -370,8 +401,18 @@ class WalletRunner {
         const std::string painted = state == "failed"      ? paint_out(state_column.str(), Colour::kRed)
                                     : state == "confirmed" ? paint_out(state_column.str(), Colour::kGreen)
                                                            : state_column.str();
-        out_ << "#" << p["id"].get<std::int64_t>() << "  " << std::left << std::setw(9) << p["kind"].get<std::string>()
-             << std::right << std::setw(11) << dollars(p["amount_cents"].get<Cents>()) << "  " << painted;
+        out_ << utc_time(p["created_ms"].get<std::int64_t>()) << "  #" << p["id"].get<std::int64_t>() << "  "
+             << std::left << std::setw(9) << p["kind"].get<std::string>() << std::right << std::setw(11)
+             << dollars(p["amount_cents"].get<Cents>()) << "  " << painted;
+        if (p["kind"] == "rebalance" || p["kind"] == "split") {
+          // What moved: the notes split, and the notes made.
+          const auto sum = [](const json& values) {
+            std::string text;
+            for (const auto& v : values) text += (text.empty() ? "" : " + ") + dollars(v.get<Cents>());
+            return text.empty() ? std::string("nothing") : text;
+          };
+          out_ << "  split " << sum(p["spent_cents"]) << " into " << sum(p["made_cents"]);
+        }
         if (!p["recipient"].get<std::string>().empty()) out_ << "  to " << p["recipient"].get<std::string>();
         if (!p["tx"].get<std::string>().empty()) out_ << "  tx " << p["tx"].get<std::string>();
         if (p["gas"].get<std::uint64_t>() > 0) out_ << "  gas " << p["gas"].get<std::uint64_t>();

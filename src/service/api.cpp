@@ -5,10 +5,10 @@
 #include <map>
 #include <set>
 
+#include "bucketpay/chain.h"
 #include "bucketpay/circuit_inputs.h"
 #include "bucketpay/clock.h"
 #include "bucketpay/engine.h"
-#include "bucketpay/chain.h"
 #include "bucketpay/planner.h"
 #include "bucketpay/wallet.h"
 #include "engine/job_spec.h"
@@ -105,10 +105,18 @@ Result<StoredWalletFigures> Api::stored_figures(const std::string& wallet) {
     batch.updated_ms = std::max(batch.updated_ms, job.updated_ms);
     for (JobCounts* counts : {&f.jobs, &batch.counts}) {
       switch (job.state) {
-        case JobState::kPending: ++counts->pending; break;
-        case JobState::kRunning: ++counts->running; break;
-        case JobState::kDone: ++counts->done; break;
-        case JobState::kFailed: ++counts->failed; break;
+        case JobState::kPending:
+          ++counts->pending;
+          break;
+        case JobState::kRunning:
+          ++counts->running;
+          break;
+        case JobState::kDone:
+          ++counts->done;
+          break;
+        case JobState::kFailed:
+          ++counts->failed;
+          break;
       }
     }
   }

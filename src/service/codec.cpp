@@ -308,28 +308,33 @@ json stored_json(const StoredWalletFigures& f) {
   json keeper = nullptr;
   if (f.keeper) {
     const KeeperState& k = *f.keeper;
-    keeper = json{{"state", f.keeper_state},     {"started_ms", k.started_ms}, {"last_round_ms", k.last_round_ms},
-                  {"interval_s", k.interval_s},  {"rounds", k.rounds},         {"splits", k.splits},
-                  {"proofs", k.proofs},          {"errors", k.errors},
+    keeper = json{{"state", f.keeper_state},
+                  {"started_ms", k.started_ms},
+                  {"last_round_ms", k.last_round_ms},
+                  {"interval_s", k.interval_s},
+                  {"rounds", k.rounds},
+                  {"splits", k.splits},
+                  {"proofs", k.proofs},
+                  {"errors", k.errors},
                   {"stopped_ms", k.stopped_ms ? json(*k.stopped_ms) : json(nullptr)}};
   }
-  return json{{"on_chain", f.on_chain},
-              {"balance",
-               {{"on_chain_cents", f.on_chain_cents},
-                {"ready_cents", f.ready_cents},
-                {"pending_cents", f.pending_cents},
-                {"reserved_cents", f.reserved_cents}}},
-              {"denominations", std::move(denominations)},
-              {"sync", {{"block", f.synced_block}, {"synced_at_ms", f.synced_at_ms ? json(*f.synced_at_ms) : json(nullptr)}}},
-              {"node",
-               f.on_chain ? json{{"ok", f.node_ok},
+  return json{
+      {"on_chain", f.on_chain},
+      {"balance",
+       {{"on_chain_cents", f.on_chain_cents},
+        {"ready_cents", f.ready_cents},
+        {"pending_cents", f.pending_cents},
+        {"reserved_cents", f.reserved_cents}}},
+      {"denominations", std::move(denominations)},
+      {"sync", {{"block", f.synced_block}, {"synced_at_ms", f.synced_at_ms ? json(*f.synced_at_ms) : json(nullptr)}}},
+      {"node", f.on_chain ? json{{"ok", f.node_ok},
                                  {"head", f.node_head ? json(*f.node_head) : json(nullptr)},
                                  {"error", f.node_error}}
                           : json(nullptr)},
-              {"keeper", std::move(keeper)},
-              {"payments", std::move(payments)},
-              {"proof_jobs", counts_json(f.jobs)},
-              {"job_batches", std::move(batches)}};
+      {"keeper", std::move(keeper)},
+      {"payments", std::move(payments)},
+      {"proof_jobs", counts_json(f.jobs)},
+      {"job_batches", std::move(batches)}};
 }
 
 }  // namespace

@@ -348,7 +348,8 @@ TEST_F(ServiceTest, InventoryJobThenAPlanOfVerifiedReadyProofsAndWalletsStayApar
   EXPECT_EQ(dash["stored"]["proof_jobs"]["pending"], 1);
   EXPECT_EQ(dash["queue_depth"], 0);  // this server's queue knows nothing of it
   bool listed = false;
-  for (const auto& b : dash["stored"]["job_batches"]) listed = listed || (b["batch"] == "batch-of-the-cli" && b["pending"] == 1);
+  for (const auto& b : dash["stored"]["job_batches"])
+    listed = listed || (b["batch"] == "batch-of-the-cli" && b["pending"] == 1);
   EXPECT_TRUE(listed) << dash["stored"].dump();
   EXPECT_EQ(dash["stored"]["keeper"]["state"], "running");
   EXPECT_EQ(dash["stored"]["keeper"]["rounds"], 3);

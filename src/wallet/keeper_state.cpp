@@ -18,8 +18,9 @@ std::string KeeperState::state(std::int64_t now_ms) const {
 }
 
 Status save_keeper_state(SettingsStore& store, std::string_view wallet, const KeeperState& s) {
-  const json j{{"started_ms", s.started_ms}, {"last_round_ms", s.last_round_ms}, {"interval_s", s.interval_s},
-               {"rounds", s.rounds},         {"splits", s.splits},               {"proofs", s.proofs},
+  const json j{{"started_ms", s.started_ms}, {"last_round_ms", s.last_round_ms},
+               {"interval_s", s.interval_s}, {"rounds", s.rounds},
+               {"splits", s.splits},         {"proofs", s.proofs},
                {"errors", s.errors},         {"stopped_ms", s.stopped_ms ? json(*s.stopped_ms) : json(nullptr)}};
   return store.put_setting(wallet, kSetting, j.dump());
 }
