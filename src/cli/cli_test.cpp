@@ -344,6 +344,19 @@ TEST(Cli, InventoryPlanBadInputIsOneLineAndExitTwo) {
   }
 }
 
+TEST_F(CliStore, AWalletWithoutAChainIsSaidSo) {
+  // (Not "wallet setting rpc_url is missing".)
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"inventory", "status"}, {"balance"}, {"history"}}) {
+    std::vector<std::string> with_wallet = args;
+    with_wallet.insert(with_wallet.end(), {"--wallet", "alice"});
+    const CliRun r = run(with_wallet);
+    EXPECT_EQ(r.status, 1) << args[0];
+    EXPECT_NE(r.err.find("wallet alice has no chain"), std::string::npos) << args[0] << ": " << r.err;
+    EXPECT_EQ(r.err.find('\n'), r.err.size() - 1) << r.err;
+  }
+}
+
 TEST_F(CliStore, SummariesCountInTheRightNumber) {
   ASSERT_EQ(run({"note", "add", "--wallet", "alice", "--value", "0.05", "--count", "1"}).status, 0);
   CliRun r = run({"precompute", "inventory", "--all", "--wallet", "alice", "--enqueue-only"});

@@ -451,6 +451,7 @@ class WalletRunner {
   int inventory_status() {
     auto store = open_wallet_store(*o_);
     if (!store.ok()) return fail(store.status());
+    if (Status st = require_chain(**store); !st.is_ok()) return fail(st);
     auto b = Wallet::stored_balance(**store, o_->wallet);
     if (!b.ok()) return fail(b.status());
     auto jobs = (*store)->job_counts(std::nullopt);
@@ -910,7 +911,8 @@ class WalletRunner {
   }
 
  private:
-  Result<std::unique_ptr<Wallet>> open_wallet(Store& store, bool with_prover) {
+  // kFailedPrecondition saying so when the wallet has no chain (made by `init` without one).
+  Status require_chain(Store& store) {
     auto rpc_url = store.get_setting(o_->wallet, "rpc_url");
     if (!rpc_url.ok()) return rpc_url.status();
     if (!rpc_url->has_value()) {
@@ -919,6 +921,11 @@ class WalletRunner {
                                          "notes of the local tree; make a wallet on a chain with `bucketpay init "
                                          "--wallet NAME --rpc-url URL --pool ADDRESS`");
     }
+    return Status::ok();
+  }
+
+  Result<std::unique_ptr<Wallet>> open_wallet(Store& store, bool with_prover) {
+    if (Status st = require_chain(store); !st.is_ok()) return st;
     WalletOptions wo;
     wo.rpc_url = o_->rpc_url.value_or("");
     wo.receipt_timeout = std::chrono::seconds(o_->wait_timeout_s);
