@@ -163,7 +163,6 @@ function bars(canvas, labels, series, marks) {
     g.fillText(text, x, y + 4);
   }
   const group = plotW / Math.max(1, labels.length), barW = Math.max(1, (group * 0.8) / series.length);
-  let lastRight = -Infinity;
   labels.forEach((text, i) => {
     series.forEach((s, k) => {
       const v = s.values[i] || 0, bh = (plotH * v) / max, x = left + i * group + group * 0.1 + k * barW;
@@ -181,14 +180,19 @@ function bars(canvas, labels, series, marks) {
       g.beginPath(); g.moveTo(left + i * group + group * 0.05, y); g.lineTo(left + (i + 1) * group - group * 0.05, y);
       g.stroke(); g.lineWidth = 1;
     }
-    const tw = g.measureText(text).width, x = Math.min(left + i * group + 2, w - tw - 1);
-    if (x > lastRight + 6 && x >= 0) {  // skip labels that would overlap the previous one
+  });
+  // x labels from the right, so that the last ("now", the largest) is always there; a label that
+  // would overlap the one after it is skipped.
+  let nextLeft = Infinity;
+  for (let i = labels.length - 1; i >= 0; i--) {
+    const text = labels[i], tw = g.measureText(text).width, x = Math.min(left + i * group + 2, w - tw - 1);
+    if (x + tw + 6 < nextLeft && x >= 0) {
       g.fillStyle = css('--dim');
       g.fillText(text, x, h - 6);
       if (x + tw > w) clipped++;
-      lastRight = x + tw;
+      nextLeft = x;
     }
-  });
+  }
   canvas.dataset.clipped = String(clipped);
 }
 
