@@ -45,13 +45,17 @@
 namespace bucketpay {
 
 // The roles of the store the service uses: the engine's (its jobs prove and read notes and
-// precomputes) and the API tokens that authenticate requests. A whole Store converts to them.
+// precomputes) and the API tokens that authenticate requests. A whole Store converts to them, and
+// then (`whole`) the dashboard also shows what other processes keep there: the wallet's balance and
+// policy, payments, sync height, node, keeper, and every process's proof jobs.
 struct ServiceStores {
   EngineStores engine;
   TokenStore& tokens;
+  Store* whole = nullptr;
 
   ServiceStores(EngineStores e, TokenStore& t) : engine(e), tokens(t) {}
-  ServiceStores(Store& store) : engine(store), tokens(store) {}  // NOLINT(google-explicit-constructor)
+  ServiceStores(Store& store)  // NOLINT(google-explicit-constructor)
+      : engine(store), tokens(store), whole(&store) {}
 };
 
 struct ServiceOptions {

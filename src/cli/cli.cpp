@@ -1,10 +1,14 @@
 #include "cli/cli.h"
 
+#include <unistd.h>
+
 #include <CLI/CLI.hpp>
+#include <cstdlib>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <ostream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "bucketpay/amount.h"
@@ -12,6 +16,7 @@
 #include "bucketpay/merkle_tree.h"
 #include "bucketpay/note.h"
 #include "bucketpay/poseidon2.h"
+#include "cli/conventions.h"
 #include "cli/deploy_command.h"
 #include "cli/engine_commands.h"
 #include "cli/relay_commands.h"
@@ -44,22 +49,33 @@ struct Context {
   std::ostream& err;
 };
 
-int cmd_permute(Context& ctx, const std::vector<std::string>& args) {
+int cmd_permute(Context& ctx, const std::vector<std::string>& args, bool as_json) {
   if (args.size() != 4) return fail(ctx.err, Status::invalid_argument("permute takes exactly 4 field elements"));
   auto in = parse_fields(args);
   if (!in.ok()) return fail(ctx.err, in.status());
   const auto state = poseidon2::permutation({(*in)[0], (*in)[1], (*in)[2], (*in)[3]});
+  if (as_json) {
+    json j = json::array();
+    for (const auto& x : state) j.push_back(x.to_hex());
+    ctx.out << json{{"state", j}}.dump() << "\n";
+    return kExitOk;
+  }
   for (const auto& x : state) ctx.out << x.to_hex() << "\n";
   return kExitOk;
 }
 
-int cmd_hash(Context& ctx, const std::vector<std::string>& args) {
+int cmd_hash(Context& ctx, const std::vector<std::string>& args, bool as_json) {
   if (args.empty() || args.size() > 3) {
     return fail(ctx.err, Status::invalid_argument("hash takes 1 to 3 field elements"));
   }
   auto in = parse_fields(args);
   if (!in.ok()) return fail(ctx.err, in.status());
-  ctx.out << poseidon2::hash(*in).to_hex() << "\n";
+  const std::string hash = poseidon2::hash(*in).to_hex();
+  if (as_json) {
+    ctx.out << json{{"hash", hash}}.dump() << "\n";
+  } else {
+    ctx.out << hash << "\n";
+  }
   return kExitOk;
 }
 
@@ -137,6 +153,19 @@ int cmd_tree(Context& ctx, const std::vector<std::string>& leaf_texts, std::uint
   return valid ? kExitOk : kExitFailure;
 }
 
+// A command's help; its usage line names the whole command (CLI11 names only the last word, and
+// bucketpay itself by the path it was started with when it has no name).
+std::string command_help(const CLI::App& command, const std::string& path) {
+  std::string text = command.help();
+  if (!path.empty()) {
+    const std::string usage = "Usage: " + command.get_name();
+    if (const auto at = text.find(usage); at != std::string::npos) {
+      text.replace(at, usage.size(), "Usage: bucketpay " + path);
+    }
+  }
+  return text;
+}
+
 // The subcommand of `parent` named `word`, or null.
 CLI::App* find_command(CLI::App& parent, const std::string& word) {
   auto found = parent.get_subcommands([&](CLI::App* sub) { return sub->get_name() == word; });
@@ -154,7 +183,14 @@ std::optional<int> answer_command_words(CLI::App& app, int argc, const char* con
   if (help) ++i;
   for (; i < argc; ++i) {
     const std::string word = argv[i];
-    if (word.empty() || word[0] == '-') break;
+    if (word == "--") break;
+    if (!word.empty() && word[0] == '-') {
+      // An option of the command so far (`bucketpay --json frobnicate`); its value is no command.
+      const CLI::Option* option = current->get_option_no_throw(word.substr(0, word.find('=')));
+      if (option == nullptr) break;
+      if (option->get_expected_max() > 0 && word.find('=') == std::string::npos) ++i;
+      continue;
+    }
     if (current->get_subcommands([](CLI::App*) { return true; }).empty()) break;
     CLI::App* next = find_command(*current, word);
     if (next == nullptr) {
@@ -167,30 +203,48 @@ std::optional<int> answer_command_words(CLI::App& app, int argc, const char* con
     current = next;
   }
   if (!help) return std::nullopt;
-  std::string text = current->help();
-  // CLI11 names only the last word in a subcommand's usage line.
-  if (!path.empty()) {
-    const std::string usage = "Usage: " + current->get_name();
-    if (const auto at = text.find(usage); at != std::string::npos) {
-      text.replace(at, usage.size(), "Usage: bucketpay " + path);
+  if (output_mode().json) {
+    // The command table of this command and those under it, as completions are made from.
+    nlohmann::json table = nlohmann::json::array();
+    for (const auto& c : command_table(app)) {
+      if (path.empty() || c.path == path || c.path.rfind(path + " ", 0) == 0)
+        table.push_back(command_table_json({c})[0]);
     }
+    ctx.out << table.dump() << "\n";
+    return kExitOk;
   }
-  ctx.out << text;
+  ctx.out << command_help(*current, path);
   return kExitOk;
+}
+
+// After `--help`: the deepest command given and its words.
+std::pair<CLI::App*, std::string> command_given(CLI::App& app) {
+  CLI::App* current = &app;
+  std::string path;
+  for (;;) {
+    const auto parsed = current->get_subcommands();
+    if (parsed.empty()) break;
+    current = parsed.front();
+    path += (path.empty() ? "" : " ") + current->get_name();
+  }
+  return {current, path};
 }
 
 }  // namespace
 
-int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err) {
+namespace {
+
+int run_command(int argc, const char* const* argv, std::ostream& out, std::ostream& err) {
   Context ctx{out, err};
   CLI::App app{"bucketpay: instant private payments from precomputed zero-knowledge proofs", "bucketpay"};
   app.require_subcommand(1);
-  app.set_version_flag("--version", "bucketpay 0.1.0");
+  app.set_version_flag("-V,--version", "bucketpay 0.1.0");
 
   std::vector<std::string> permute_args;
   auto* permute =
       app.add_subcommand("permute", "Print the Poseidon2 permutation of 4 field elements (0x-hex, one per line)");
   permute->add_option("inputs", permute_args, "4 field elements, decimal or 0x-hex")->required()->expected(4);
+  bool as_json = false;  // --json of the commands defined here
 
   std::vector<std::string> hash_args;
   auto* hash = app.add_subcommand("hash", "Print H(X, Y, Z) of 1 to 3 field elements (0x-hex)");
@@ -198,17 +252,16 @@ int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err)
 
   std::string amount_text;
   bool cents_unit = false;
-  bool as_json = false;
   auto* decomp = app.add_subcommand("decompose", "Print the binary buckets (in cents) of an amount");
   decomp->add_option("amount", amount_text, "amount in dollars (12.34) or, with --cents, in cents")->required();
   decomp->add_flag("--cents", cents_unit, "the amount is in integer cents");
-  decomp->add_flag("--json", as_json, "print JSON");
+  decomp->add_flag("-j,--json", as_json, "print JSON");
 
   std::string note_value = "1.00";
   auto* note = app.add_subcommand("new-note",
                                   "Make a fresh note (random key and blinding) and print its commitment and nullifier");
   note->add_option("--value", note_value, "the note's value in dollars")->capture_default_str();
-  note->add_flag("--json", as_json, "print JSON");
+  note->add_flag("-j,--json", as_json, "print JSON");
 
   const auto engine_commands = add_engine_commands(app, out, err);
   const auto wallet_commands = add_wallet_commands(app, out, err);
@@ -221,19 +274,36 @@ int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err)
       "tree", "Build a 3-ary depth-16 Poseidon2 tree from leaves; print its root and a membership path");
   tree_cmd->add_option("--leaves", tree_leaves, "leaves (field elements), comma-separated")->required()->delimiter(',');
   tree_cmd->add_option("--path", tree_index, "the leaf whose path to print")->capture_default_str();
-  tree_cmd->add_flag("--json", as_json, "print JSON");
+  tree_cmd->add_flag("-j,--json", as_json, "print JSON");
+
+  // `help` is answered before parsing; it is in the table for completions and `help help`.
+  std::vector<std::string> help_words;
+  app.add_subcommand("help", "Print the help of a command (with --json: the command table)")
+      ->add_option("command", help_words, "the command's words, e.g. inventory status");
+  std::string shell;
+  auto* completions = app.add_subcommand(
+      "completions", "Print a completion script for bash, zsh or fish (from the same command table as the parser)");
+  completions->add_option("shell", shell, "bash, zsh or fish")
+      ->required()
+      ->check(CLI::IsMember(std::vector<std::string>(kShellChoices.begin(), kShellChoices.end())));
+
+  // Every command takes -j/--json and --color (those without a --json of their own share this one).
+  bool shared_json = false;
+  std::string color = "auto";
+  add_conventions(app, shared_json, color);
 
   if (auto answered = answer_command_words(app, argc, argv, ctx)) return *answered;
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
-    out << app.help();
+    const auto [command, path] = command_given(app);
+    out << command_help(*command, path);
     return kExitOk;
   } catch (const CLI::CallForAllHelp& e) {
     out << app.help("", CLI::AppFormatMode::All);
     return kExitOk;
   } catch (const CLI::CallForVersion& e) {
-    out << "bucketpay 0.1.0\n";
+    out << (output_mode().json ? json{{"version", "0.1.0"}}.dump() : "bucketpay 0.1.0") << "\n";
     return kExitOk;
   } catch (const CLI::ParseError& e) {
     std::string message = e.what();
@@ -244,8 +314,18 @@ int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err)
     return kExitUsage;
   }
   try {
-    if (permute->parsed()) return cmd_permute(ctx, permute_args);
-    if (hash->parsed()) return cmd_hash(ctx, hash_args);
+    const bool json_out = output_mode().json;
+    if (permute->parsed()) return cmd_permute(ctx, permute_args, json_out);
+    if (hash->parsed()) return cmd_hash(ctx, hash_args, json_out);
+    if (completions->parsed()) {
+      const std::string script = completion_script(command_table(app), shell);
+      if (json_out) {
+        out << json{{"shell", shell}, {"script", script}}.dump() << "\n";
+      } else {
+        out << script;
+      }
+      return kExitOk;
+    }
     if (decomp->parsed()) return cmd_decompose(ctx, amount_text, cents_unit, as_json);
     if (note->parsed()) return cmd_note(ctx, note_value, as_json);
     if (tree_cmd->parsed()) return cmd_tree(ctx, tree_leaves, tree_index, as_json);
@@ -261,6 +341,19 @@ int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err)
     return kExitFailure;
   }
   return kExitUsage;
+}
+
+}  // namespace
+
+int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err) {
+  const OutputMode mode = output_mode_from_args(argc, argv, ::isatty(STDOUT_FILENO) == 1, ::isatty(STDERR_FILENO) == 1,
+                                                std::getenv("NO_COLOR"));
+  set_output_mode(mode);
+  ErrorChannel channel(err.rdbuf(), mode);
+  std::ostream errors(&channel);
+  const int code = run_command(argc, argv, out, errors);
+  errors.flush();
+  return channel.finish(out, code);
 }
 
 }  // namespace bucketpay::cli

@@ -9,7 +9,9 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -340,6 +342,345 @@ TEST(Cli, InventoryPlanBadInputIsOneLineAndExitTwo) {
     EXPECT_EQ(r.err.find('\n'), r.err.size() - 1) << "not one line: " << r.err;
     EXPECT_EQ(r.err.rfind("bucketpay: error: ", 0), 0U) << r.err;
   }
+}
+
+TEST_F(CliStore, AWalletWithoutAChainIsSaidSo) {
+  // (Not "wallet setting rpc_url is missing".)
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"inventory", "status"}, {"balance"}, {"history"}}) {
+    std::vector<std::string> with_wallet = args;
+    with_wallet.insert(with_wallet.end(), {"--wallet", "alice"});
+    const CliRun r = run(with_wallet);
+    EXPECT_EQ(r.status, 1) << args[0];
+    EXPECT_NE(r.err.find("wallet alice has no chain"), std::string::npos) << args[0] << ": " << r.err;
+    EXPECT_EQ(r.err.find('\n'), r.err.size() - 1) << r.err;
+  }
+}
+
+TEST_F(CliStore, SummariesCountInTheRightNumber) {
+  ASSERT_EQ(run({"note", "add", "--wallet", "alice", "--value", "0.05", "--count", "1"}).status, 0);
+  CliRun r = run({"precompute", "inventory", "--all", "--wallet", "alice", "--enqueue-only"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find(": 1 job enqueued (0 precomputes already stored)"), std::string::npos) << r.out;
+  ASSERT_EQ(run({"note", "add", "--wallet", "alice", "--value", "0.05", "--count", "2"}).status, 0);
+  r = run({"precompute", "inventory", "--all", "--wallet", "alice", "--enqueue-only"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find(": 2 jobs enqueued (0 precomputes already stored)"), std::string::npos) << r.out;
+}
+
+// ---- conventions: --json everywhere, short flags, colour, completions (src/cli/conventions.h)
+
+// The command table the parser is built from, as `bucketpay help --json` prints it.
+nlohmann::json command_table() {
+  const CliRun r = run_cli({"help", "--json"});
+  EXPECT_EQ(r.status, 0) << r.err;
+  return nlohmann::json::parse(r.out);
+}
+
+std::vector<std::string> words_of(const std::string& command) {
+  std::vector<std::string> words;
+  std::string word;
+  for (char c : command + " ") {
+    if (c == ' ') {
+      if (!word.empty()) words.push_back(word);
+      word.clear();
+    } else {
+      word += c;
+    }
+  }
+  words.erase(words.begin());  // "bucketpay"
+  return words;
+}
+
+bool has_option(const nlohmann::json& command, const std::string& name) {
+  for (const auto& o : command["options"]) {
+    for (const auto& n : o["names"]) {
+      if (n == name) return true;
+    }
+  }
+  return false;
+}
+
+TEST(CliConventions, EveryCommandTakesJsonAndAnErrorIsOneJsonObject) {
+  const auto table = command_table();
+  ASSERT_GT(table.size(), 30U);
+  const auto home = std::filesystem::temp_directory_path() / ("bucketpay-cli-json-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(home);
+  std::size_t errors = 0;
+  for (const auto& command : table) {
+    const std::string name = command["command"];
+    for (const char* option : {"-j", "--json", "--color"})
+      EXPECT_TRUE(has_option(command, option)) << name << " " << option;
+    if (name == "bucketpay help") continue;  // answers with the table itself (above)
+    // With no store behind $BUCKETPAY_DB, no node, no key and no passphrase: every command either
+    // answers (a simulation, a fresh note) or fails, and either way stdout is one JSON value.
+    std::vector<std::string> args = words_of(name);
+    args.push_back(errors % 2 == 0 ? "--json" : "-j");
+    const CliRun r = run_cli(args, {{"BUCKETPAY_DB", (home / "missing" / "w.db").string()},
+                                    {"HOME", home.string()},
+                                    {"ETH_RPC_URL", ""},
+                                    {"BUCKETPAY_PASSPHRASE", ""}});
+    nlohmann::json j;
+    ASSERT_NO_THROW(j = nlohmann::json::parse(r.out)) << name << " printed: " << r.out << " / " << r.err;
+    if (r.status != 0) {
+      ++errors;
+      ASSERT_TRUE(j.is_object()) << name << ": " << r.out;
+      EXPECT_TRUE(j["error"].is_string() && !j["error"].get<std::string>().empty()) << name << ": " << r.out;
+      EXPECT_EQ(j["exit_code"], r.status) << name;
+      EXPECT_EQ(r.err.find("bucketpay: error"), std::string::npos) << name << ": " << r.err;
+    }
+  }
+  EXPECT_GT(errors, 30U);
+  std::filesystem::remove_all(home);
+  // A usage error and an unknown command too, before any command runs.
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"decompose", "12.345", "--json"}, {"--json", "frobnicate"}, {"-j"}}) {
+    const CliRun r = run_cli(args);
+    EXPECT_EQ(r.status, 2) << args[0];
+    const auto j = nlohmann::json::parse(r.out);
+    EXPECT_EQ(j["exit_code"], 2);
+    EXPECT_TRUE(r.err.empty()) << r.err;
+  }
+  EXPECT_NE(nlohmann::json::parse(run_cli({"--json", "frobnicate"}).out)["error"].get<std::string>().find(
+                "unknown command 'frobnicate'"),
+            std::string::npos);
+}
+
+TEST(CliConventions, CommandsThatPrintedTextPrintJson) {
+  const auto permute = nlohmann::json::parse(run_cli({"permute", "0", "0", "0", "0", "-j"}).out);
+  EXPECT_EQ(permute["state"][0], kPermutationOfZeros0);
+  const auto hash = nlohmann::json::parse(run_cli({"hash", "7", "--json"}).out);
+  EXPECT_EQ(hash["hash"].get<std::string>() + "\n",
+            run_cli({"permute", "7", "0", "0", "18446744073709551616"}).out.substr(0, 67));
+  const auto version = nlohmann::json::parse(run_cli({"--version", "--json"}).out);
+  EXPECT_EQ(version["version"], "0.1.0");
+  const auto completions = nlohmann::json::parse(run_cli({"completions", "fish", "--json"}).out);
+  EXPECT_EQ(completions["shell"], "fish");
+  EXPECT_NE(completions["script"].get<std::string>().find("complete -c bucketpay"), std::string::npos);
+}
+
+TEST(CliConventions, ShortFlagsForTheCommonOptions) {
+  const auto table = command_table();
+  std::size_t with_store = 0;
+  for (const auto& command : table) {
+    if (has_option(command, "--db")) {
+      ++with_store;
+      EXPECT_TRUE(has_option(command, "-d")) << command["command"];
+    }
+    if (has_option(command, "--wallet")) {
+      EXPECT_TRUE(has_option(command, "-w")) << command["command"];
+    }
+    if (has_option(command, "--rpc-url")) {
+      EXPECT_TRUE(has_option(command, "-r")) << command["command"];
+    }
+  }
+  EXPECT_GT(with_store, 20U);
+}
+
+TEST_F(CliStore, ShortFlagsWork) {
+  CliRun r = run_cli({"precompute", "status", "-d", db_, "-w", "alice", "-j"},
+                     {{"BUCKETPAY_PASSPHRASE", "cli test passphrase"}});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(nlohmann::json::parse(r.out)["notes"], 0);
+  r = run_cli({"balance", "-d", db_, "-w", "bob", "-j"}, {{"BUCKETPAY_PASSPHRASE", "cli test passphrase"}});
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(nlohmann::json::parse(r.out)["error"].get<std::string>().find("no wallet 'bob'"), std::string::npos);
+  // -r is the node for this command: alice has no chain, which is what is said (not "-r not expected").
+  r = run_cli({"balance", "-d", db_, "-w", "alice", "-r", "http://127.0.0.1:1"},
+              {{"BUCKETPAY_PASSPHRASE", "cli test passphrase"}});
+  EXPECT_NE(r.err.find("has no chain"), std::string::npos) << r.err;
+}
+
+TEST(CliConventions, ColourWhenAskedOrOnATerminalUnlessNoColor) {
+  CliRun r = run_cli({"decompose", "12.345", "--color", "always"});
+  EXPECT_EQ(r.err.rfind("bucketpay: \x1b[31merror:\x1b[0m ", 0), 0U) << r.err;
+  r = run_cli({"decompose", "12.345", "--color=always"}, {{"NO_COLOR", "1"}});
+  EXPECT_NE(r.err.find("\x1b[31m"), std::string::npos) << r.err;
+  r = run_cli({"decompose", "12.345"});  // not a terminal
+  EXPECT_EQ(r.err.find('\x1b'), std::string::npos) << r.err;
+  expect_usage_error(run_cli({"decompose", "1", "--color", "sometimes"}), "--color");
+}
+
+// `bucketpay ARGS` with stdout and stderr on a pseudo-terminal; returns all it wrote there.
+std::string output_on_terminal(const std::vector<std::string>& args, bool no_color) {
+  std::vector<std::string> argv_text = {BUCKETPAY_CLI_BINARY};
+  argv_text.insert(argv_text.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (auto& a : argv_text) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  int master = -1;
+  const pid_t pid = ::forkpty(&master, nullptr, nullptr, nullptr);
+  if (pid == 0) {
+    if (no_color) {
+      ::setenv("NO_COLOR", "1", 1);
+    } else {
+      ::unsetenv("NO_COLOR");
+    }
+    ::execv(argv[0], argv.data());
+    ::_exit(127);
+  }
+  std::string seen;
+  char buf[256];
+  for (;;) {
+    pollfd p{master, POLLIN, 0};
+    if (::poll(&p, 1, 10000) <= 0) break;
+    const ssize_t n = ::read(master, buf, sizeof buf);
+    if (n <= 0) break;
+    seen.append(buf, static_cast<std::size_t>(n));
+  }
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  ::close(master);
+  return seen;
+}
+
+TEST(CliConventions, TerminalGetsColourAndNoColorTurnsItOff) {
+  EXPECT_NE(output_on_terminal({"decompose", "-1"}, false).find("\x1b[31merror:"), std::string::npos);
+  EXPECT_EQ(output_on_terminal({"decompose", "-1"}, true).find('\x1b'), std::string::npos);
+  EXPECT_EQ(output_on_terminal({"decompose", "-1", "--color", "never"}, false).find('\x1b'), std::string::npos);
+}
+
+TEST(CliConventions, UsageLinesSayTheProgramNotItsPath) {
+  // The test runs the binaries by their absolute paths.
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"balance", "--help"}, {"inventory", "status", "--help"}, {"help", "balance"}}) {
+    const CliRun r = run_cli(args);
+    ASSERT_EQ(r.status, 0) << r.err;
+    EXPECT_EQ(r.out.find(BUCKETPAY_CLI_BINARY), std::string::npos) << r.out;
+    const std::string want = "Usage: bucketpay " + args[args[0] == "help" ? 1 : 0];
+    EXPECT_NE(r.out.find(want), std::string::npos) << r.out;
+  }
+  auto relay = Subprocess::spawn({.argv = {BUCKETPAY_RELAY_BINARY, "--help"}, .env = {}, .cwd = {}, .stderr_path = {}});
+  ASSERT_TRUE(relay.ok());
+  relay->close_stdin();
+  std::string out;
+  std::uint8_t byte;
+  while (relay->read_exact({&byte, 1}, std::nullopt).is_ok()) out.push_back(static_cast<char>(byte));
+  EXPECT_EQ(relay->wait(), 0);
+  EXPECT_EQ(out.find(BUCKETPAY_RELAY_BINARY), std::string::npos) << out;
+  EXPECT_NE(out.find("Usage: bucketpay-relay"), std::string::npos) << out;
+}
+
+// ---- completions: each script is run by its own shell (bash, zsh, fish from Debian) and offers
+// what the command table holds, for every command.
+
+std::string shell_output(const std::vector<std::string>& argv) {
+  auto child = Subprocess::spawn({.argv = argv, .env = {}, .cwd = {}, .stderr_path = {}});
+  EXPECT_TRUE(child.ok()) << argv[0];
+  if (!child.ok()) return "";
+  child->close_stdin();
+  std::string out;
+  std::uint8_t byte;
+  while (child->read_exact({&byte, 1}, std::nullopt).is_ok()) out.push_back(static_cast<char>(byte));
+  EXPECT_EQ(child->wait(), 0) << argv[0] << " " << argv.back() << ": " << out;
+  return out;
+}
+
+bool shell_installed(const std::string& shell) { return std::filesystem::exists("/usr/bin/" + shell); }
+
+// What the table says `bucketpay COMMAND <TAB>` offers: subcommands, option names, known values.
+std::set<std::string> expected_offers(const nlohmann::json& command) {
+  std::set<std::string> want;
+  for (const auto& s : command["subcommands"]) want.insert(s.get<std::string>());
+  for (const auto& o : command["options"]) {
+    for (const auto& n : o["names"]) want.insert(n.get<std::string>());
+  }
+  if (command["command"] == "bucketpay completions") want.insert({"bash", "zsh", "fish"});
+  return want;
+}
+
+std::map<std::string, std::set<std::string>> parse_offers(const std::string& out) {
+  // Lines "@ COMMAND" then one offer per line.
+  std::map<std::string, std::set<std::string>> offers;
+  std::string current;
+  std::size_t at = 0;
+  while (at < out.size()) {
+    const std::size_t nl = out.find('\n', at);
+    std::string line = out.substr(at, nl == std::string::npos ? std::string::npos : nl - at);
+    at = nl == std::string::npos ? out.size() : nl + 1;
+    if (line.rfind("@ ", 0) == 0) {
+      current = line.substr(2);
+      offers[current];
+    } else if (!line.empty()) {
+      offers[current].insert(line.substr(0, line.find('\t')));  // fish: "offer\tdescription"
+    }
+  }
+  return offers;
+}
+
+TEST(CliCompletions, EachShellAcceptsItsScriptAndOffersTheWholeTable) {
+  const auto table = command_table();
+  const auto dir = std::filesystem::temp_directory_path() / ("bucketpay-completions-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  for (const std::string shell : {"bash", "zsh", "fish"}) {
+    if (!shell_installed(shell)) {
+      ASSERT_NE(shell, "bash") << "bash is needed";
+      GTEST_LOG_(WARNING) << shell << " is not installed (apt-get install " << shell << "): its script is not run";
+      continue;
+    }
+    const CliRun r = run_cli({"completions", shell});
+    ASSERT_EQ(r.status, 0) << r.err;
+    const auto script = dir / ("bucketpay." + shell);
+    std::ofstream(script) << r.out;
+    // The shell's own parser accepts it.
+    shell_output({"/usr/bin/" + shell, "-n", script.string()});
+    // Then, for every command, what <TAB> after it offers.
+    std::string driver;
+    for (const auto& command : table) {
+      const std::string name = command["command"];
+      std::string words = name + " ''";
+      if (shell == "bash") {
+        driver += "echo '@ " + name + "'; COMP_WORDS=(" + words +
+                  "); COMP_CWORD=$((${#COMP_WORDS[@]} - 1)); "
+                  "COMPREPLY=(); _bucketpay; printf '%s\\n' \"${COMPREPLY[@]}\"\n";
+      } else if (shell == "zsh") {
+        driver += "echo '@ " + name + "'; words=(" + words + "); CURRENT=${#words}; _bucketpay\n";
+      } else {
+        // fish offers options once the word starts with "-".
+        driver += "echo '@ " + name + "'; complete -C '" + name + " '; complete -C '" + name + " -'\n";
+      }
+    }
+    std::string program;
+    if (shell == "bash") {
+      program = "source " + script.string() + "\n" + driver;
+    } else if (shell == "zsh") {
+      // compdef and compadd are compsys's; stand-ins that record what would be offered.
+      program = "compdef() { :; }\ncompadd() { [[ $1 == -- ]] && shift; print -rl -- \"$@\"; }\nsource " +
+                script.string() + "\n" + driver;
+    } else {
+      program = "source " + script.string() + "\n" + driver;
+    }
+    const auto offers = parse_offers(shell_output({"/usr/bin/" + shell, "-c", program}));
+    for (const auto& command : table) {
+      const std::string name = command["command"];
+      const std::set<std::string> want = expected_offers(command);
+      std::set<std::string> got = offers.count(name) ? offers.at(name) : std::set<std::string>{};
+      for (const auto& w : want) EXPECT_TRUE(got.count(w)) << shell << ": `" << name << " <TAB>` lacks " << w;
+    }
+    // An option's value is not a command: `inventory -w status <TAB>` is still at `inventory`
+    // (a wallet named "status"), so `plan` is offered.
+    const std::string words = "bucketpay inventory -w status ''";
+    std::string probe = shell == "bash" ? "source " + script.string() + "; COMP_WORDS=(" + words +
+                                              "); COMP_CWORD=4; _bucketpay; printf '%s\\n' \"${COMPREPLY[@]}\""
+                        : shell == "zsh"
+                            ? "compdef() { :; }; compadd() { [[ $1 == -- ]] && shift; print -rl -- \"$@\"; }; "
+                              "source " +
+                                  script.string() + "; words=(" + words + "); CURRENT=5; _bucketpay"
+                            : "source " + script.string() + "; complete -C 'bucketpay inventory -w status '";
+    const auto after_value = parse_offers("@ x\n" + shell_output({"/usr/bin/" + shell, "-c", probe}))["x"];
+    EXPECT_TRUE(after_value.count("plan")) << shell;
+    // Known values: --color's.
+    probe =
+        shell == "bash" ? "source " + script.string() +
+                              "; COMP_WORDS=(bucketpay balance --color ''); COMP_CWORD=3; _bucketpay; printf '%s\\n' "
+                              "\"${COMPREPLY[@]}\""
+        : shell == "zsh" ? "compdef() { :; }; compadd() { [[ $1 == -- ]] && shift; print -rl -- \"$@\"; }; source " +
+                               script.string() + "; words=(bucketpay balance --color ''); CURRENT=4; _bucketpay"
+                         : "source " + script.string() + "; complete -C 'bucketpay balance --color '";
+    const auto values = parse_offers("@ x\n" + shell_output({"/usr/bin/" + shell, "-c", probe}))["x"];
+    EXPECT_EQ(values, (std::set<std::string>{"always", "auto", "never"})) << shell;
+  }
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

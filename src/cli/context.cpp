@@ -131,11 +131,11 @@ Result<std::unique_ptr<ProverPool>> start_pool(const CommonOptions& o) {
 }
 
 void add_store_options(CLI::App* cmd, CommonOptions& o) {
-  cmd->add_option("--db", o.db,
+  cmd->add_option("-d,--db", o.db,
                   "the store: a SQLite file or a PostgreSQL URL (postgresql://...); default $BUCKETPAY_DB or "
                   "~/.bucketpay/bucketpay.db");
-  cmd->add_option("--wallet", o.wallet, "the wallet's name")->capture_default_str();
-  cmd->add_flag("--json", o.json_out, "print JSON");
+  cmd->add_option("-w,--wallet", o.wallet, "the wallet's name")->capture_default_str();
+  cmd->add_flag("-j,--json", o.json_out, "print JSON");
 }
 
 void add_engine_options(CLI::App* cmd, CommonOptions& o) {

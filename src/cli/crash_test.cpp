@@ -8,15 +8,15 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
-#include <string>
 #include <set>
+#include <string>
 #include <thread>
 #include <vector>
 
 #include "bucketpay/bb.h"
 #include "bucketpay/store.h"
-#include "common/subprocess.h"
 #include "cli/verify_testing.h"
+#include "common/subprocess.h"
 #include "testing/testing.h"
 
 namespace bucketpay {
@@ -75,10 +75,18 @@ class CrashTest : public ::testing::Test {
     return n;
   }
 
+  // Interrupts `precompute inventory` with `signal` after some proofs are stored, then resumes.
+  void interrupt_then_resume(int signal);
+
   fs::path dir_;
 };
 
-TEST_F(CrashTest, KillNineMidProvingLosesNothingAndResumes) {
+TEST_F(CrashTest, KillNineMidProvingLosesNothingAndResumes) { interrupt_then_resume(SIGKILL); }
+
+// Ctrl-C on a terminal: the same, and resume's summary says how many are ready in the store.
+TEST_F(CrashTest, InterruptMidProvingThenResumeSaysTheReadyCount) { interrupt_then_resume(SIGINT); }
+
+void CrashTest::interrupt_then_resume(int signal) {
   constexpr int kNotes = 10;
   ASSERT_EQ(run({"init"}).first, 0);
   ASSERT_EQ(run({"note", "add", "--value", "0.07", "--count", std::to_string(kNotes)}).first, 0);
@@ -92,8 +100,8 @@ TEST_F(CrashTest, KillNineMidProvingLosesNothingAndResumes) {
     s = status();
     if (s.is_object() && s["precomputes"].get<int>() >= 2) break;
   }
-  ::kill(prover->pid(), SIGKILL);
-  EXPECT_EQ(prover->wait(), 128 + SIGKILL);
+  ::kill(prover->pid(), signal);
+  EXPECT_EQ(prover->wait(), 128 + signal);
   s = status();
   const int stored = s["precomputes"].get<int>();
   ASSERT_GE(stored, 2);
@@ -121,6 +129,12 @@ TEST_F(CrashTest, KillNineMidProvingLosesNothingAndResumes) {
   ASSERT_EQ(code, 0) << out;
   s = status();
   EXPECT_EQ(s["precomputes"].get<int>(), kNotes);
+  // Its summary counts what is ready (the store's), not only what this run proved.
+  EXPECT_EQ(out.rfind("precomputes ready: " + std::to_string(kNotes) + " in the store (this run proved " +
+                          std::to_string(kNotes - stored) + ", failed 0)",
+                      0),
+            0U)
+      << out;
   EXPECT_EQ(s["jobs"]["done"].get<int>(), kNotes);
   EXPECT_EQ(s["jobs"]["pending"].get<int>(), 0);
   EXPECT_EQ(s["jobs"]["running"].get<int>(), 0);

@@ -181,7 +181,7 @@ CommandList add_deploy_command(CLI::App& app, std::ostream& out, std::ostream& e
       "Deploy the generated verifiers and the Pool (and a test token on request) to an EVM chain from an account key "
       "(--key-file, $BUCKETPAY_DEPLOYER_KEY, or typed); wait for the receipts, verify the code, write the contracts "
       "file `init --contracts` reads");
-  deploy_cmd->add_option("--rpc-url", f->rpc_url, "the node's JSON-RPC URL (default $ETH_RPC_URL)");
+  deploy_cmd->add_option("-r,--rpc-url", f->rpc_url, "the node's JSON-RPC URL (default $ETH_RPC_URL)");
   auto* token = deploy_cmd->add_option("--token", f->token, "the ERC-20 the Pool holds");
   deploy_cmd->add_flag("--test-token", f->test_token, "deploy a TestToken (anyone may mint it: test networks only)")
       ->excludes(token);
@@ -190,7 +190,7 @@ CommandList add_deploy_command(CLI::App& app, std::ostream& out, std::ostream& e
   deploy_cmd->add_option("--out", f->out, "the contracts file to write (never overwritten)")->capture_default_str();
   deploy_cmd->add_option("--artifacts", f->artifacts, "the forge artifacts (the build's contracts/out)")
       ->capture_default_str();
-  deploy_cmd->add_flag("--json", f->json_out, "print JSON");
+  deploy_cmd->add_flag("-j,--json", f->json_out, "print JSON");
   CommandList list;
   list.emplace_back(deploy_cmd, [f, &out, &err] { return deploy(*f, out, err); });
   return list;

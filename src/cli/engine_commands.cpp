@@ -19,6 +19,7 @@
 #include "bucketpay/store.h"
 #include "cli/cli.h"
 #include "cli/context.h"
+#include "cli/conventions.h"
 #include "cli/progress.h"
 #include "cli/worker.h"
 #include "service/codec.h"
@@ -189,7 +190,14 @@ class Runner {
     progress.finish();
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     if (!report.ok()) return fail(report.status());
-    print_report(*report, seconds, **pool);
+    std::optional<std::int64_t> in_store;
+    if (mode == "resume" || mode == "retry") {
+      // What was interrupted may be partly proved already: the count that matters is the store's.
+      auto counted = (*store)->count_precomputes();
+      if (!counted.ok()) return fail(counted.status());
+      in_store = *counted;
+    }
+    print_report(*report, seconds, **pool, in_store);
     return report->failed == 0 ? kExitOk : kExitFailure;
   }
 
@@ -204,8 +212,8 @@ class Runner {
     if (o_->json_out) {
       out_ << json{{"batch", report->batch}, {"jobs", report->enqueued}, {"cached", report->cached}}.dump() << "\n";
     } else {
-      out_ << "batch " << report->batch << ": " << report->enqueued << " jobs enqueued (" << report->cached
-           << " precomputes already stored)\n";
+      out_ << "batch " << report->batch << ": " << count_of(report->enqueued, "job") << " enqueued ("
+           << count_of(report->cached, "precompute") << " already stored)\n";
     }
     return kExitOk;
   }
@@ -224,10 +232,15 @@ class Runner {
     wo.lease = std::chrono::seconds(o_->lease_s);
     wo.heartbeat = std::chrono::seconds(o_->heartbeat_s);
     if (o_->idle_exit_s > 0) wo.idle_exit = std::chrono::seconds(o_->idle_exit_s);
-    return run_worker(**store, **store, **pool, wo, err_);
+    const int code = run_worker(**store, **store, **pool, wo, err_);
+    if (o_->json_out) out_ << json{{"event", "stopped"}, {"exit_code", code}}.dump() << "\n";
+    return code;
   }
 
-  void print_report(const PrecomputeReport& r, double seconds, const ProverPool& pool) {
+  // `in_store`: after resume/retry, the precomputes the store holds (every wallet's), said as the
+  // ready count; this run's own work is said beside it.
+  void print_report(const PrecomputeReport& r, double seconds, const ProverPool& pool,
+                    std::optional<std::int64_t> in_store) {
     const auto stats = pool.stats();
     if (o_->json_out) {
       json j = {{"batch", r.batch},          {"proved", r.proved},
@@ -245,12 +258,18 @@ class Runner {
                                         {"worker", p.worker}});
       }
       j["worker_stats"] = service::to_json(stats);  // as GET /v1/workers answers
+      if (in_store) j["ready_in_store"] = *in_store;
       out_ << j.dump() << "\n";
       return;
     }
-    out_ << "precomputes ready: " << r.precomputes.size() << " (proved " << r.proved << ", from cache " << r.cached
-         << ", failed " << r.failed << ") in " << format_duration(seconds) << " with "
-         << count_of(static_cast<std::size_t>(pool.workers()), "worker") << " x "
+    if (in_store) {
+      out_ << "precomputes ready: " << *in_store << " in the store (this run proved " << r.proved << ", failed "
+           << r.failed << ") in " << format_duration(seconds) << " with ";
+    } else {
+      out_ << "precomputes ready: " << r.precomputes.size() << " (proved " << r.proved << ", from cache " << r.cached
+           << ", failed " << r.failed << ") in " << format_duration(seconds) << " with ";
+    }
+    out_ << count_of(static_cast<std::size_t>(pool.workers()), "worker") << " x "
          << count_of(static_cast<std::size_t>(pool.threads_per_worker()), "thread") << "\n";
     if (r.failed > 0) {
       out_ << "  " << count_of(r.failed, "proof") << " failed; `bucketpay precompute retry` tries "
@@ -285,7 +304,9 @@ class Runner {
     so.port = o_->port;
     if (const char* t = std::getenv("BUCKETPAY_METRICS_TOKEN"); t != nullptr && *t != '\0') so.metrics_token = t;
     so.wallet_store = store->get();  // POST /v1/x402/pay: the store's wallets pay x402 requirements
-    Status st = serve_until_signal(**store, **pool, so, out_);
+    JsonLines lines(out_, o_->json_out);
+    std::ostream status_out(&lines);
+    Status st = serve_until_signal(**store, **pool, so, status_out);
     return st.is_ok() ? kExitOk : fail(st);
   }
 

@@ -251,6 +251,21 @@ TEST_F(PaymentsCli, ReportsWorkOfflineAndTheNodeCanBeChanged) {
   status = run({"inventory", "status"});
   ASSERT_EQ(status.code, 0) << last_error();
   EXPECT_NE(status.out.find("proof jobs: 2 pending, 0 running, 0 failed"), std::string::npos) << status.out;
+  EXPECT_EQ(status.out.find('\x1b'), std::string::npos) << status.out;  // not a terminal
+  // Asked for colour: the shortfall is red, and the columns stay aligned (padded, then painted).
+  auto coloured = run({"inventory", "status", "--color", "always"});
+  ASSERT_EQ(coloured.code, 0) << last_error();
+  EXPECT_NE(coloured.out.find("\x1b[31m"), std::string::npos) << coloured.out;
+  std::string stripped;
+  for (std::size_t i = 0; i < coloured.out.size(); ++i) {
+    if (coloured.out[i] == '\x1b') {
+      i = coloured.out.find('m', i);
+      continue;
+    }
+    stripped += coloured.out[i];
+  }
+  // (The first line says how long ago the sync was, which may differ by now.)
+  EXPECT_EQ(stripped.substr(stripped.find("  denomination")), status.out.substr(status.out.find("  denomination")));
 
   // A node that does not answer is not kept; one that has the Pool is.
   EXPECT_EQ(run({"config", "set", "rpc-url", dead}).code, 1);
@@ -417,6 +432,30 @@ TEST_F(PaymentsCli, KeeperRefillsTheInventoryThroughTheRelayer) {
   auto keeper = run({"keeper", "--once", "--workers", "2"});
   ASSERT_EQ(keeper.code, 0) << keeper.out << last_error();
   EXPECT_NE(keeper.out.find("split $"), std::string::npos) << keeper.out << last_error();
+  // The history says when each entry was made, to whom (checksummed) and what a rebalance moved.
+  auto hist = run({"history", "--json"});
+  ASSERT_EQ(hist.code, 0) << last_error();
+  bool rebalance_seen = false;
+  for (const auto& p : json::parse(hist.out)) {
+    EXPECT_GT(p["created_ms"].get<std::int64_t>(), 1'700'000'000'000) << p.dump();
+    if (p["kind"] == "pay") EXPECT_EQ(p["recipient"], eth::Address::from_string(kPayee)->to_checksum());
+    if (p["kind"] != "rebalance") continue;
+    rebalance_seen = true;
+    std::uint64_t spent = 0;
+    std::uint64_t made = 0;
+    for (const auto& v : p["spent_cents"]) spent += v.get<std::uint64_t>();
+    for (const auto& v : p["made_cents"]) made += v.get<std::uint64_t>();
+    ASSERT_EQ(p["spent_cents"].size(), 1U) << p.dump();
+    EXPECT_GT(p["made_cents"].size(), 1U) << p.dump();
+    EXPECT_EQ(spent, made + p["amount_cents"].get<std::uint64_t>())
+        << "the note split = the notes made + the fee: " << p.dump();
+  }
+  EXPECT_TRUE(rebalance_seen) << hist.out;
+  auto text = run({"history"});
+  ASSERT_EQ(text.code, 0) << last_error();
+  EXPECT_NE(text.out.find("rebalance"), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find(" into $"), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("Z  #"), std::string::npos) << "a time on each row: " << text.out;
   json b = balance();
   EXPECT_EQ(b["ready_cents"], b["on_chain_cents"]) << "every note has its proof";
   EXPECT_GE(b["denominations"][0]["ready"].get<int>(), 2);

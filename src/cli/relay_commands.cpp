@@ -1,5 +1,8 @@
 #include "cli/relay_commands.h"
 
+#include <unistd.h>
+
+#include <cstdlib>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -8,6 +11,7 @@
 #include "bucketpay/x402.h"
 #include "cli/cli.h"
 #include "cli/context.h"
+#include "cli/conventions.h"
 
 namespace bucketpay::cli {
 namespace {
@@ -149,7 +153,9 @@ class RelayRunner {
       facilitator = std::move(f).value();
       so.x402 = facilitator.get();
     }
-    Status st = relay::serve_until_signal(**relayer, so, out_);
+    JsonLines lines(out_, o_->common.json_out);
+    std::ostream status_out(&lines);
+    Status st = relay::serve_until_signal(**relayer, so, status_out);
     return st.is_ok() ? kExitOk : fail(st);
   }
 
@@ -257,10 +263,10 @@ class RelayRunner {
 };
 
 void add_db_option(CLI::App* cmd, RelayCliOptions& o) {
-  cmd->add_option("--db", o.common.db,
+  cmd->add_option("-d,--db", o.common.db,
                   "the relayer's store: a SQLite file or a PostgreSQL URL (postgresql://...); default $BUCKETPAY_DB "
                   "or ~/.bucketpay/bucketpay.db");
-  cmd->add_flag("--json", o.common.json_out, "print JSON");
+  cmd->add_flag("-j,--json", o.common.json_out, "print JSON");
 }
 
 }  // namespace
@@ -274,7 +280,7 @@ CommandList add_relay_subcommands(CLI::App& app, std::ostream& out, std::ostream
   auto* init = app.add_subcommand(
       "init", "Make the relayer's account (printed: fund it with ETH) and record its chain, Pool and fees");
   add_db_option(init, *o);
-  init->add_option("--rpc-url", o->rpc_url, "the Ethereum node (http://...)")->required();
+  init->add_option("-r,--rpc-url", o->rpc_url, "the Ethereum node (http://...)")->required();
   init->add_option("--pool", o->pool, "the Pool contract's address")->required();
   flags->eth_price = init->add_option("--eth-price", o->eth_price, "whole tokens per ETH (default 3000)");
   flags->margin_bps =
@@ -324,10 +330,16 @@ CommandList add_relay_commands(CLI::App& app, std::ostream& out, std::ostream& e
   return add_relay_subcommands(*relay, out, err);
 }
 
-int run_relay_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& err) {
-  CLI::App app{"bucketpay-relay: the relayer alone (the commands of `bucketpay relay`)"};
+namespace {
+
+int run_relay_command(int argc, const char* const* argv, std::ostream& out, std::ostream& err) {
+  // Named, so that the usage line says bucketpay-relay and not the path it was started by.
+  CLI::App app{"bucketpay-relay: the relayer alone (the commands of `bucketpay relay`)", "bucketpay-relay"};
   app.require_subcommand(1);
   const CommandList commands = add_relay_subcommands(app, out, err);
+  bool shared_json = false;
+  std::string color = "auto";
+  add_conventions(app, shared_json, color);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp&) {
@@ -350,6 +362,19 @@ int run_relay_cli(int argc, const char* const* argv, std::ostream& out, std::ost
     return kExitFailure;
   }
   return kExitUsage;
+}
+
+}  // namespace
+
+int run_relay_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& err) {
+  const OutputMode mode = output_mode_from_args(argc, argv, ::isatty(STDOUT_FILENO) == 1, ::isatty(STDERR_FILENO) == 1,
+                                                std::getenv("NO_COLOR"));
+  set_output_mode(mode);
+  ErrorChannel channel(err.rdbuf(), mode);
+  std::ostream errors(&channel);
+  const int code = run_relay_command(argc, argv, out, errors);
+  errors.flush();
+  return channel.finish(out, code);
 }
 
 }  // namespace bucketpay::cli

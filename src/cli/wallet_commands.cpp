@@ -11,6 +11,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <ctime>
 #include <fstream>
 #include <iomanip>
 #include <memory>
@@ -23,11 +24,13 @@
 #include "bucketpay/clock.h"
 #include "bucketpay/devnet.h"
 #include "bucketpay/inventory_plan.h"
+#include "bucketpay/keeper_state.h"
 #include "bucketpay/note.h"
 #include "bucketpay/vault.h"
 #include "bucketpay/wallet.h"
 #include "cli/cli.h"
 #include "cli/context.h"
+#include "cli/conventions.h"
 #include "cli/progress.h"
 
 namespace bucketpay::cli {
@@ -78,6 +81,16 @@ struct WalletFlags : CommonOptions {
 };
 
 std::string dollars(Cents c) { return "$" + format_dollars(c); }
+
+// "2026-12-02 03:59:54Z": a journal entry's time, in UTC.
+std::string utc_time(std::int64_t unix_ms) {
+  const std::time_t t = static_cast<std::time_t>(unix_ms / 1000);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%d %H:%M:%SZ", &tm);
+  return text;
+}
 
 // " (5 min ago)" after a synced block, from when the sync finished; nothing before a first sync.
 std::string sync_age(const std::optional<std::int64_t>& synced_at_ms) {
@@ -253,8 +266,8 @@ class WalletRunner {
                     .dump()
              << "\n";
       } else {
-        out_ << "deposited " << dollars(r->amount) << " as " << r->notes.size() << " notes (tx " << r->tx_hash
-             << ", gas " << r->gas_used << ")\n";
+        out_ << "deposited " << dollars(r->amount) << " as " << count_of(r->notes.size(), "note") << " (tx "
+             << r->tx_hash << ", gas " << r->gas_used << ")\n";
       }
       return kExitOk;
     });
@@ -277,15 +290,17 @@ class WalletRunner {
              << "\n";
       } else {
         if (r->reorg_depth > 0) {
-          out_ << "reorganisation: rolled back " << r->reorg_depth << " blocks, dropped " << r->precomputes_dropped
-               << " proofs under vanished roots\n";
+          out_ << "reorganisation: rolled back " << count_of(r->reorg_depth, "block") << ", dropped "
+               << count_of(r->precomputes_dropped, "proof") << " under vanished roots\n";
         }
-        out_ << "synced to block " << r->to_block << ": " << r->leaves << " new leaves, " << r->notes_landed
-             << " of our notes landed, " << r->notes_spent << " spent";
+        out_ << "synced to block " << r->to_block << ": " << count_of(r->leaves, "new leaf", "new leaves") << ", "
+             << r->notes_landed << " of our notes landed, " << r->notes_spent << " spent";
         if (r->payments_reopened > 0) {
-          out_ << ", " << r->payments_reopened << " payments reorganised away and looked up again";
+          out_ << ", " << count_of(r->payments_reopened, "payment") << " reorganised away and looked up again";
         }
-        if (r->payments_settled > 0) out_ << ", " << r->payments_settled << " journal entries settled";
+        if (r->payments_settled > 0) {
+          out_ << ", " << count_of(r->payments_settled, "journal entry", "journal entries") << " settled";
+        }
         out_ << "\n";
       }
       return kExitOk;
@@ -337,11 +352,31 @@ class WalletRunner {
       auto h = w != nullptr ? w->history() : store.list_payments(o_->wallet, std::nullopt);
       if (!h.ok()) return fail(h.status());
       json list = json::array();
+      // The values of the notes an entry spent and made: what a rebalance moved.
+      const auto values_of = [&](const std::vector<std::int64_t>& ids) -> Result<json> {
+        json values = json::array();
+        for (std::int64_t id : ids) {
+          auto note = store.get_note(id);
+          if (!note.ok()) return note.status();
+          values.push_back(note->value);
+        }
+        return values;
+      };
       for (const Payment& p : *h) {
+        auto spent = values_of(p.note_ids);
+        if (!spent.ok()) return fail(spent.status());
+        auto made = values_of(p.new_note_ids);
+        if (!made.ok()) return fail(made.status());
+        std::string recipient = p.recipient;
+        if (auto a = eth::Address::from_string(p.recipient); a.ok()) recipient = a->to_checksum();
         list.push_back(json{{"id", p.id},
                             {"kind", std::string(payment_kind_name(p.kind))},
                             {"amount_cents", p.amount},
-                            {"recipient", p.recipient},
+                            {"recipient", recipient},
+                            {"created_ms", p.created_ms},
+                            {"updated_ms", p.updated_ms},
+                            {"spent_cents", *spent},
+                            {"made_cents", *made},
                             {"state", std::string(payment_state_name(p.state))},
                             {"notes", p.note_ids.size()},
                             {"digest", p.digest},
@@ -360,9 +395,24 @@ class WalletRunner {
         return kExitOk;
       }
       for (const auto& p : list) {
-        out_ << "#" << p["id"].get<std::int64_t>() << "  " << std::left << std::setw(9) << p["kind"].get<std::string>()
-             << std::right << std::setw(11) << dollars(p["amount_cents"].get<Cents>()) << "  " << std::left
-             << std::setw(9) << p["state"].get<std::string>() << std::right;
+        const std::string state = p["state"].get<std::string>();
+        std::ostringstream state_column;  // padded before it is painted
+        state_column << std::left << std::setw(9) << state;
+        const std::string painted = state == "failed"      ? paint_out(state_column.str(), Colour::kRed)
+                                    : state == "confirmed" ? paint_out(state_column.str(), Colour::kGreen)
+                                                           : state_column.str();
+        out_ << utc_time(p["created_ms"].get<std::int64_t>()) << "  #" << p["id"].get<std::int64_t>() << "  "
+             << std::left << std::setw(9) << p["kind"].get<std::string>() << std::right << std::setw(11)
+             << dollars(p["amount_cents"].get<Cents>()) << "  " << painted;
+        if (p["kind"] == "rebalance" || p["kind"] == "split") {
+          // What moved: the notes split, and the notes made.
+          const auto sum = [](const json& values) {
+            std::string text;
+            for (const auto& v : values) text += (text.empty() ? "" : " + ") + dollars(v.get<Cents>());
+            return text.empty() ? std::string("nothing") : text;
+          };
+          out_ << "  split " << sum(p["spent_cents"]) << " into " << sum(p["made_cents"]);
+        }
         if (!p["recipient"].get<std::string>().empty()) out_ << "  to " << p["recipient"].get<std::string>();
         if (!p["tx"].get<std::string>().empty()) out_ << "  tx " << p["tx"].get<std::string>();
         if (p["gas"].get<std::uint64_t>() > 0) out_ << "  gas " << p["gas"].get<std::uint64_t>();
@@ -401,6 +451,7 @@ class WalletRunner {
   int inventory_status() {
     auto store = open_wallet_store(*o_);
     if (!store.ok()) return fail(store.status());
+    if (Status st = require_chain(**store); !st.is_ok()) return fail(st);
     auto b = Wallet::stored_balance(**store, o_->wallet);
     if (!b.ok()) return fail(b.status());
     auto jobs = (*store)->job_counts(std::nullopt);
@@ -426,9 +477,11 @@ class WalletRunner {
     for (const auto& x : b->denominations) {
       if (x.target == 0 && x.notes == 0) continue;
       const std::uint32_t short_by = x.ready < x.target ? x.target - x.ready : 0;
+      std::ostringstream short_column;  // padded before it is painted: escapes take no columns
+      short_column << std::setw(5) << (short_by > 0 ? std::to_string(short_by) : "");
       out_ << "  " << std::setw(12) << dollars(x.value) << "  " << std::setw(6) << x.target << "  " << std::setw(5)
-           << x.notes << "  " << std::setw(5) << x.ready << "  " << std::setw(5)
-           << (short_by > 0 ? std::to_string(short_by) : "") << "\n";
+           << x.notes << "  " << std::setw(5) << x.ready << "  "
+           << (short_by > 0 ? paint_out(short_column.str(), Colour::kRed) : short_column.str()) << "\n";
     }
     out_ << "proof jobs: " << jobs->pending << " pending, " << jobs->running << " running, " << jobs->failed
          << " failed";
@@ -525,8 +578,8 @@ class WalletRunner {
     };
     out_ << "inventory plan: " << source << "\n"
          << "policy " << options.policy.to_string() << " (" << dollars(options.policy.target_value())
-         << " of targets); deposit " << dollars(options.deposit) << " as " << r->deposit_notes
-         << " notes; relayer fees " << options.payment_fee << " cents a payment, " << options.split_fee
+         << " of targets); deposit " << dollars(options.deposit) << " as " << count_of(r->deposit_notes, "note")
+         << "; relayer fees " << options.payment_fee << " cents a payment, " << options.split_fee
          << " a split; rebalancing " << o_->rebalance_mode << "\n"
          << "per payment (" << r->paid << " paid, " << r->refused << " refused):\n"
          << "  notes              " << fixed(r->notes_per_payment()) << "\n"
@@ -550,25 +603,42 @@ class WalletRunner {
     if (o_->rounds < 1 || o_->rounds > 64) return fail(Status::invalid_argument("--rounds must be 1..64"));
     return with_wallet(true, [&](Wallet& w) -> int {
       std::size_t splits = 0;
+      std::size_t settled = 0;
+      json made = json::array();
       for (int round = 0; round < o_->rounds; ++round) {
         auto r = w.rebalance(!o_->no_wait);
         finish_progress();
         if (!r.ok()) return fail(r.status());
-        for (const auto& m : r->made) out_ << "split " << m << "\n";
+        for (const auto& m : r->made) {
+          made.push_back(m);
+          if (!o_->json_out) out_ << "split " << m << "\n";
+        }
         if (!o_->no_wait && r->settled < r->splits) {
           err_ << "bucketpay: " << r->splits - r->settled
                << " of the splits did not land; `bucketpay sync` settles them\n";
         }
         splits += r->splits;
+        settled += r->settled;
         if (r->splits == 0) break;
       }
-      if (splits == 0) out_ << "rebalance: the inventory meets its targets (or no larger note can be split)\n";
+      std::optional<std::size_t> proved;
       if (!o_->no_wait) {
         auto inv = w.build_inventory();
         finish_progress();
         if (!inv.ok()) return fail(inv.status());
-        out_ << "inventory: " << count_of(inv->proved, "spend proof") << " made\n";
+        proved = inv->proved;
       }
+      if (o_->json_out) {
+        out_ << json{{"splits", splits},
+                     {"settled", settled},
+                     {"made", made},
+                     {"spend_proofs_made", proved ? json(*proved) : json(nullptr)}}
+                    .dump()
+             << "\n";
+        return kExitOk;
+      }
+      if (splits == 0) out_ << "rebalance: the inventory meets its targets (or no larger note can be split)\n";
+      if (proved) out_ << "inventory: " << count_of(*proved, "spend proof") << " made\n";
       return kExitOk;
     });
   }
@@ -587,32 +657,64 @@ class WalletRunner {
     struct sigaction old_int = {};
     sigaction(SIGTERM, &sa, &old_term);
     sigaction(SIGINT, &sa, &old_int);
-    const int code = with_wallet(true, [&](Wallet& w) -> int {
+    const int code = with_wallet_and_store(true, [&](Wallet& w, Store& store) -> int {
       err_ << "bucketpay keeper: every " << o_->interval_s << " s: sync, rebalance, prove new notes\n" << std::flush;
       bool failed = false;
+      // What it does, in the store for other processes (the dashboard of `bucketpay serve`).
+      KeeperState state;
+      state.started_ms = Clock::system().unix_ms();
+      state.interval_s = o_->interval_s;
+      const auto record = [&] {
+        if (Status st = save_keeper_state(store, o_->wallet, state); !st.is_ok()) {
+          err_ << "bucketpay keeper: recording its state: " << st.message() << "\n" << std::flush;
+        }
+      };
+      record();
+      const auto stopped = [&](int exit_code) {
+        state.stopped_ms = Clock::system().unix_ms();
+        record();
+        return exit_code;
+      };
       while (!g_keeper_stop.load()) {
+        // Under --json, one object per round (JSON lines).
+        json round{{"splits", json::array()}, {"spend_proofs_made", 0}, {"errors", json::array()}};
         auto r = w.rebalance(true);  // syncs first
         finish_progress();
         if (!r.ok()) {
           err_ << "bucketpay keeper: rebalance: " << r.status().message() << "\n" << std::flush;
+          round["errors"].push_back("rebalance: " + r.status().message());
           failed = true;
         } else {
-          for (const auto& m : r->made) out_ << "split " << m << "\n" << std::flush;
+          for (const auto& m : r->made) {
+            round["splits"].push_back(m);
+            if (!o_->json_out) out_ << "split " << m << "\n" << std::flush;
+          }
         }
         auto inv = w.build_inventory();
         finish_progress();
         if (!inv.ok()) {
           err_ << "bucketpay keeper: inventory: " << inv.status().message() << "\n" << std::flush;
+          round["errors"].push_back("inventory: " + inv.status().message());
           failed = true;
-        } else if (inv->proved > 0) {
-          out_ << "inventory: " << count_of(inv->proved, "spend proof") << " made\n" << std::flush;
+        } else {
+          round["spend_proofs_made"] = inv->proved;
+          if (inv->proved > 0 && !o_->json_out) {
+            out_ << "inventory: " << count_of(inv->proved, "spend proof") << " made\n" << std::flush;
+          }
         }
-        if (o_->once) return failed ? kExitFailure : kExitOk;
+        if (o_->json_out) out_ << round.dump() << "\n" << std::flush;
+        state.last_round_ms = Clock::system().unix_ms();
+        ++state.rounds;
+        state.splits = round["splits"].size();
+        state.proofs = round["spend_proofs_made"].get<std::uint64_t>();
+        state.errors = round["errors"].get<std::vector<std::string>>();
+        record();
+        if (o_->once) return stopped(failed ? kExitFailure : kExitOk);
         Clock& clock = Clock::system();
         const auto until = clock.steady_now() + std::chrono::seconds(o_->interval_s);
         while (!g_keeper_stop.load() && clock.steady_now() < until) clock.sleep_for(std::chrono::milliseconds(50));
       }
-      return kExitOk;
+      return stopped(kExitOk);
     });
     sigaction(SIGTERM, &old_term, nullptr);
     sigaction(SIGINT, &old_int, nullptr);
@@ -711,7 +813,11 @@ class WalletRunner {
     const std::string old = config->rpc_url;
     config->rpc_url = o_->config_value;
     if (Status st = save_config(**store, o_->wallet, *config); !st.is_ok()) return fail(st);
-    out_ << "rpc-url " << config->rpc_url << " (was " << old << ")\n";
+    if (o_->json_out) {
+      out_ << json{{"setting", "rpc-url"}, {"value", config->rpc_url}, {"was", old}}.dump() << "\n";
+    } else {
+      out_ << "rpc-url " << config->rpc_url << " (was " << old << ")\n";
+    }
     return kExitOk;
   }
 
@@ -791,8 +897,12 @@ class WalletRunner {
     const bool synced = ::fsync(fd) == 0;
     ::close(fd);
     if (!synced) return fail(Status::io_error("fsync " + o_->file));
-    out_ << "backup of wallet " << o_->wallet << " written to " << o_->file
-         << " (sealed with the passphrase; keep both safe)\n";
+    if (o_->json_out) {
+      out_ << json{{"wallet", o_->wallet}, {"backup", o_->file}}.dump() << "\n";
+    } else {
+      out_ << "backup of wallet " << o_->wallet << " written to " << o_->file
+           << " (sealed with the passphrase; keep both safe)\n";
+    }
     return kExitOk;
   }
 
@@ -808,13 +918,18 @@ class WalletRunner {
     auto n = import_backup(**store, ss.str(), *pass);
     sodium_memzero(pass->data(), pass->size());
     if (!n.ok()) return fail(n.status());
-    out_ << "restored the wallet's keys and " << *n << " notes into " << o_->db
-         << "; `bucketpay sync` finds them on the chain\n";
+    if (o_->json_out) {
+      out_ << json{{"notes", *n}, {"db", o_->db}}.dump() << "\n";
+    } else {
+      out_ << "restored the wallet's keys and " << count_of(*n, "note") << " into " << o_->db
+           << "; `bucketpay sync` finds them on the chain\n";
+    }
     return kExitOk;
   }
 
  private:
-  Result<std::unique_ptr<Wallet>> open_wallet(Store& store, bool with_prover) {
+  // kFailedPrecondition saying so when the wallet has no chain (made by `init` without one).
+  Status require_chain(Store& store) {
     auto rpc_url = store.get_setting(o_->wallet, "rpc_url");
     if (!rpc_url.ok()) return rpc_url.status();
     if (!rpc_url->has_value()) {
@@ -823,6 +938,11 @@ class WalletRunner {
                                          "notes of the local tree; make a wallet on a chain with `bucketpay init "
                                          "--wallet NAME --rpc-url URL --pool ADDRESS`");
     }
+    return Status::ok();
+  }
+
+  Result<std::unique_ptr<Wallet>> open_wallet(Store& store, bool with_prover) {
+    if (Status st = require_chain(store); !st.is_ok()) return st;
     WalletOptions wo;
     wo.rpc_url = o_->rpc_url.value_or("");
     wo.receipt_timeout = std::chrono::seconds(o_->wait_timeout_s);
@@ -862,6 +982,15 @@ class WalletRunner {
   }
 
   template <typename F>
+  int with_wallet_and_store(bool with_prover, F&& body) {
+    auto store = open_wallet_store(*o_);
+    if (!store.ok()) return fail(store.status());
+    auto w = open_wallet(**store, with_prover);
+    if (!w.ok()) return fail(w.status());
+    return body(**w, **store);
+  }
+
+  template <typename F>
   int with_wallet(bool with_prover, F&& body) {
     auto store = open_wallet_store(*o_);
     if (!store.ok()) return fail(store.status());
@@ -880,7 +1009,7 @@ class WalletRunner {
 
 // --rpc-url: another node than the wallet's for this command (`config set rpc-url` keeps one).
 void add_rpc_url_option(CLI::App* cmd, WalletFlags& o) {
-  cmd->add_option("--rpc-url", o.rpc_url,
+  cmd->add_option("-r,--rpc-url", o.rpc_url,
                   "the node's JSON-RPC URL for this command (default: the wallet's; `bucketpay config set rpc-url "
                   "URL` changes it)");
 }
@@ -897,7 +1026,7 @@ CommandList add_wallet_commands(CLI::App& app, std::ostream& out, std::ostream& 
                          "Create a wallet: a spending key and an account key sealed in the store with a passphrase "
                          "($BUCKETPAY_PASSPHRASE or a prompt); with --rpc and --pool (or --contracts), on that chain");
   add_store_options(init, *o);
-  init->add_option("--rpc,--rpc-url", o->rpc,
+  init->add_option("-r,--rpc,--rpc-url", o->rpc,
                    "the node's JSON-RPC URL, e.g. http://127.0.0.1:8545 (default with --pool/--contracts: "
                    "$ETH_RPC_URL)");
   auto* pool_option = init->add_option("--pool", o->pool, "the Pool contract's address");
@@ -968,7 +1097,7 @@ CommandList add_wallet_commands(CLI::App& app, std::ostream& out, std::ostream& 
   plan->add_option("--rebalance", o->rebalance_mode,
                    "when-short (as bench/payments: rounds when a payment cannot be made) or after-each (the keeper)")
       ->capture_default_str();
-  plan->add_flag("--json", o->json_out, "print JSON");
+  plan->add_flag("-j,--json", o->json_out, "print JSON");
   // Before `inventory`: both are parsed when `inventory plan` is given.
   list.emplace_back(plan, [runner] { return runner->inventory_plan(); });
   list.emplace_back(inventory, [runner] { return runner->inventory(); });

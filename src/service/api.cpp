@@ -5,10 +5,13 @@
 #include <map>
 #include <set>
 
+#include "bucketpay/chain.h"
 #include "bucketpay/circuit_inputs.h"
 #include "bucketpay/clock.h"
 #include "bucketpay/engine.h"
 #include "bucketpay/planner.h"
+#include "bucketpay/wallet.h"
+#include "engine/job_spec.h"
 
 namespace bucketpay::service {
 namespace {
@@ -18,14 +21,111 @@ Status note_not_found(std::int64_t id) { return Status::not_found("note " + std:
 }  // namespace
 
 Api::Api(NoteStore& notes, ProofStore& proofs, ProverPool& pool, JobRunner& runner, Metrics& metrics,
-         const ServiceOptions& options)
+         const ServiceOptions& options, Store* whole)
     : notes_(notes),
       proofs_(proofs),
       pool_(pool),
       runner_(runner),
       metrics_(metrics),
       options_(options),
-      started_ms_(Clock::system().unix_ms()) {}
+      started_ms_(Clock::system().unix_ms()),
+      whole_(whole) {}
+
+void Api::ask_node(const std::string& url, StoredWalletFigures& f) {
+  constexpr std::int64_t kAnswerKeptMs = 5000;
+  const std::int64_t now = Clock::system().unix_ms();
+  NodeAnswer answer;
+  {
+    std::lock_guard lock(node_mu_);
+    auto it = node_answers_.find(url);
+    if (it != node_answers_.end() && now - it->second.asked_ms < kAnswerKeptMs) answer = it->second;
+  }
+  if (answer.asked_ms == 0) {
+    answer.asked_ms = now;
+    eth::RpcOptions ro;
+    ro.url = url;
+    ro.timeout = std::chrono::milliseconds(1500);  // the dashboard waits for it
+    auto rpc = eth::Rpc::connect(ro);
+    auto head = rpc.ok() ? (*rpc)->block_number() : Result<std::uint64_t>(rpc.status());
+    if (head.ok()) {
+      answer.head = *head;
+    } else {
+      answer.error = head.status().message();
+    }
+    std::lock_guard lock(node_mu_);
+    node_answers_[url] = answer;
+  }
+  f.node_ok = answer.head.has_value();
+  f.node_head = answer.head;
+  // The error names the host, never the URL's path or credentials.
+  f.node_error = answer.head ? "" : "the node does not answer";
+  if (!answer.head && answer.error.find("timed out") != std::string::npos) f.node_error += " (timed out)";
+}
+
+Result<StoredWalletFigures> Api::stored_figures(const std::string& wallet) {
+  StoredWalletFigures f;
+  Store& store = *whole_;
+  auto rpc_url = store.get_setting(wallet, "rpc_url");
+  if (!rpc_url.ok()) return rpc_url.status();
+  f.on_chain = rpc_url->has_value();
+  if (f.on_chain) {
+    auto b = Wallet::stored_balance(store, wallet);
+    if (!b.ok()) return b.status();
+    f.on_chain_cents = b->on_chain;
+    f.ready_cents = b->ready;
+    f.pending_cents = b->pending;
+    f.reserved_cents = b->reserved;
+    for (const auto& d : b->denominations) f.denominations.push_back({d.value, d.target, d.notes, d.ready});
+    f.synced_block = b->synced_block;
+    f.synced_at_ms = b->synced_at_ms;
+    ask_node(**rpc_url, f);
+    auto payments = store.list_payments(wallet, std::nullopt);
+    if (!payments.ok()) return payments.status();
+    std::sort(payments->begin(), payments->end(), [](const Payment& x, const Payment& y) { return x.id > y.id; });
+    if (payments->size() > 10) payments->resize(10);
+    f.payments = std::move(*payments);
+  }
+  auto keeper = load_keeper_state(store, wallet);
+  if (!keeper.ok()) return keeper.status();
+  f.keeper = *keeper;
+  if (f.keeper) f.keeper_state = f.keeper->state(Clock::system().unix_ms());
+  // Every process's jobs (the CLI's, workers', this server's) for the wallet's notes.
+  auto notes = store.list_notes(wallet, std::nullopt);
+  if (!notes.ok()) return notes.status();
+  std::set<std::int64_t> ours;
+  for (const auto& n : *notes) ours.insert(n.id);
+  auto jobs = store.list_jobs(std::nullopt);
+  if (!jobs.ok()) return jobs.status();
+  std::map<std::string, StoredWalletFigures::Batch> batches;
+  for (const Job& job : *jobs) {
+    auto spec = decode_job_spec(job.circuit, job.spec_json);
+    if (!spec.ok() || ours.count(spec->note_id) == 0) continue;
+    auto& batch = batches[job.batch];
+    batch.batch = job.batch;
+    batch.updated_ms = std::max(batch.updated_ms, job.updated_ms);
+    for (JobCounts* counts : {&f.jobs, &batch.counts}) {
+      switch (job.state) {
+        case JobState::kPending:
+          ++counts->pending;
+          break;
+        case JobState::kRunning:
+          ++counts->running;
+          break;
+        case JobState::kDone:
+          ++counts->done;
+          break;
+        case JobState::kFailed:
+          ++counts->failed;
+          break;
+      }
+    }
+  }
+  for (auto& [name, batch] : batches) f.batches.push_back(std::move(batch));
+  std::sort(f.batches.begin(), f.batches.end(),
+            [](const auto& a, const auto& b) { return a.updated_ms > b.updated_ms; });
+  if (f.batches.size() > 10) f.batches.resize(10);
+  return f;
+}
 
 Result<StoredNote> Api::on_chain_note(const std::string& wallet, std::int64_t id) {
   auto note = notes_.get_note(id);
@@ -160,6 +260,11 @@ Result<DashboardResponse> Api::dashboard(const std::string& wallet) {
   d.throughput_bucket_seconds = 10;
   d.throughput = metrics_.throughput(d.throughput_bucket_seconds, 30);
   d.jobs = runner_.recent(wallet, 10);
+  if (whole_ != nullptr) {
+    auto stored = stored_figures(wallet);
+    if (!stored.ok()) return stored.status();
+    d.stored = std::move(*stored);
+  }
   return d;
 }
 

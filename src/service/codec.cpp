@@ -270,6 +270,75 @@ json to_json(const std::vector<WorkerStats>& stats) {
   return a;
 }
 
+namespace {
+
+json counts_json(const JobCounts& c) {
+  return json{{"pending", c.pending}, {"running", c.running}, {"done", c.done}, {"failed", c.failed}};
+}
+
+json stored_json(const StoredWalletFigures& f) {
+  json denominations = json::array();
+  for (const auto& d : f.denominations) {
+    denominations.push_back(json{{"value_cents", d.value},
+                                 {"target", d.target},
+                                 {"notes", d.notes},
+                                 {"ready", d.ready},
+                                 {"short", d.ready < d.target ? d.target - d.ready : 0}});
+  }
+  json payments = json::array();
+  for (const Payment& p : f.payments) {
+    payments.push_back(json{{"id", p.id},
+                            {"kind", std::string(payment_kind_name(p.kind))},
+                            {"amount_cents", p.amount},
+                            {"state", std::string(payment_state_name(p.state))},
+                            {"latency_ms", p.latency_ms},
+                            {"created_ms", p.created_ms},
+                            {"updated_ms", p.updated_ms},
+                            {"to", p.recipient},
+                            {"block", p.block},
+                            {"error", p.error}});
+  }
+  json batches = json::array();
+  for (const auto& b : f.batches) {
+    json row = counts_json(b.counts);
+    row["batch"] = b.batch;
+    row["updated_ms"] = b.updated_ms;
+    batches.push_back(std::move(row));
+  }
+  json keeper = nullptr;
+  if (f.keeper) {
+    const KeeperState& k = *f.keeper;
+    keeper = json{{"state", f.keeper_state},
+                  {"started_ms", k.started_ms},
+                  {"last_round_ms", k.last_round_ms},
+                  {"interval_s", k.interval_s},
+                  {"rounds", k.rounds},
+                  {"splits", k.splits},
+                  {"proofs", k.proofs},
+                  {"errors", k.errors},
+                  {"stopped_ms", k.stopped_ms ? json(*k.stopped_ms) : json(nullptr)}};
+  }
+  return json{
+      {"on_chain", f.on_chain},
+      {"balance",
+       {{"on_chain_cents", f.on_chain_cents},
+        {"ready_cents", f.ready_cents},
+        {"pending_cents", f.pending_cents},
+        {"reserved_cents", f.reserved_cents}}},
+      {"denominations", std::move(denominations)},
+      {"sync", {{"block", f.synced_block}, {"synced_at_ms", f.synced_at_ms ? json(*f.synced_at_ms) : json(nullptr)}}},
+      {"node", f.on_chain ? json{{"ok", f.node_ok},
+                                 {"head", f.node_head ? json(*f.node_head) : json(nullptr)},
+                                 {"error", f.node_error}}
+                          : json(nullptr)},
+      {"keeper", std::move(keeper)},
+      {"payments", std::move(payments)},
+      {"proof_jobs", counts_json(f.jobs)},
+      {"job_batches", std::move(batches)}};
+}
+
+}  // namespace
+
 json to_json(const DashboardResponse& r) {
   json inventory = json::array();
   for (const auto& row : r.inventory) {
@@ -288,7 +357,8 @@ json to_json(const DashboardResponse& r) {
               {"proofs_ok", r.proofs_ok},
               {"proofs_failed", r.proofs_failed},
               {"throughput", {{"bucket_seconds", r.throughput_bucket_seconds}, {"proofs", r.throughput}}},
-              {"jobs", std::move(jobs)}};
+              {"jobs", std::move(jobs)},
+              {"stored", r.stored ? stored_json(*r.stored) : json(nullptr)}};
 }
 
 json to_json(const HealthResponse& r) {

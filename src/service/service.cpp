@@ -86,7 +86,7 @@ struct Service::Impl {
         tokens(s.tokens),
         options(o),
         runner(s.engine, p, metrics, o.max_queued_jobs),
-        api(s.engine.notes, s.engine.proofs, p, runner, metrics, o),
+        api(s.engine.notes, s.engine.proofs, p, runner, metrics, o, s.whole),
         server(server_limits(o)),
         x402(o.wallet_store != nullptr ? std::make_unique<service::X402Payer>(*o.wallet_store) : nullptr) {}
   // Members go in reverse: the listener thread (joined once the server stopped), the server, the

@@ -23,7 +23,10 @@
 #include "bucketpay/amount.h"
 #include "bucketpay/bb.h"
 #include "bucketpay/circuit_inputs.h"
+#include "bucketpay/clock.h"
+#include "bucketpay/keeper_state.h"
 #include "bucketpay/note.h"
+#include "engine/job_spec.h"
 #include "testing/testing.h"
 
 namespace bucketpay {
@@ -315,6 +318,56 @@ TEST_F(ServiceTest, InventoryJobThenAPlanOfVerifiedReadyProofsAndWalletsStayApar
   EXPECT_EQ(bob_dash["notes_on_chain"], 1);
   EXPECT_EQ(bob_dash["ready_precomputes"], 0);
   EXPECT_TRUE(bob_dash["jobs"].empty());
+
+  // The store's figures count every process's work: jobs another process (the CLI, a worker) put in
+  // the store count beside this server's, each wallet only its own; a wallet without a chain has
+  // no balance or node; the keeper's state is what it recorded.
+  const json stored = dash["stored"];
+  ASSERT_TRUE(stored.is_object()) << dash.dump();
+  EXPECT_EQ(stored["proof_jobs"]["done"], 4);
+  EXPECT_EQ(stored["on_chain"], false);
+  EXPECT_TRUE(stored["node"].is_null());
+  EXPECT_TRUE(stored["keeper"].is_null());
+  EXPECT_TRUE(stored["payments"].empty());
+  Job outside;
+  outside.key = "outside-process-job";
+  outside.batch = "batch-of-the-cli";
+  outside.circuit = CircuitKind::kSpend;
+  outside.spec_json = encode_job_spec(JobSpec{.circuit = CircuitKind::kSpend, .note_id = alice_notes_[0]});
+  outside.updated_ms = 0;
+  ASSERT_TRUE(store_->enqueue_jobs(std::span(&outside, 1)).ok());
+  KeeperState keeper;
+  keeper.started_ms = Clock::system().unix_ms() - 5000;
+  keeper.last_round_ms = Clock::system().unix_ms() - 1000;
+  keeper.interval_s = 10;
+  keeper.rounds = 3;
+  keeper.proofs = 2;
+  ASSERT_TRUE(save_keeper_state(*store_, "alice", keeper).is_ok());
+  dash = body_of(client_->Get("/v1/dashboard", auth(alice_token_)));
+  EXPECT_EQ(dash["stored"]["proof_jobs"]["done"], 4);
+  EXPECT_EQ(dash["stored"]["proof_jobs"]["pending"], 1);
+  EXPECT_EQ(dash["queue_depth"], 0);  // this server's queue knows nothing of it
+  bool listed = false;
+  for (const auto& b : dash["stored"]["job_batches"])
+    listed = listed || (b["batch"] == "batch-of-the-cli" && b["pending"] == 1);
+  EXPECT_TRUE(listed) << dash["stored"].dump();
+  EXPECT_EQ(dash["stored"]["keeper"]["state"], "running");
+  EXPECT_EQ(dash["stored"]["keeper"]["rounds"], 3);
+  bob_dash = body_of(client_->Get("/v1/dashboard", auth(bob_token_)));
+  EXPECT_EQ(bob_dash["stored"]["proof_jobs"]["pending"], 0);
+  EXPECT_TRUE(bob_dash["stored"]["job_batches"].empty());
+  EXPECT_TRUE(bob_dash["stored"]["keeper"].is_null());
+  keeper.last_round_ms = Clock::system().unix_ms() - 10 * 60 * 1000;  // killed long ago
+  ASSERT_TRUE(save_keeper_state(*store_, "alice", keeper).is_ok());
+  EXPECT_EQ(body_of(client_->Get("/v1/dashboard", auth(alice_token_)))["stored"]["keeper"]["state"], "stale");
+  keeper.stopped_ms = Clock::system().unix_ms();
+  ASSERT_TRUE(save_keeper_state(*store_, "alice", keeper).is_ok());
+  EXPECT_EQ(body_of(client_->Get("/v1/dashboard", auth(alice_token_)))["stored"]["keeper"]["state"], "stopped");
+  // Not left for what follows to prove: failed, as a worker would have it.
+  auto claimed = store_->claim_next_job(0);
+  ASSERT_TRUE(claimed.ok() && claimed->has_value());
+  ASSERT_TRUE(store_->fail_job((*claimed)->id, "not proved here", true).is_ok());
+  EXPECT_EQ(body_of(client_->Get("/v1/dashboard", auth(alice_token_)))["stored"]["proof_jobs"]["failed"], 1);
 
   auto m = client_->Get("/metrics");
   ASSERT_EQ(m->status, 200);
