@@ -3,8 +3,8 @@
 // live figures (the worker count, then the ready-precompute count changing after a job), checks the
 // charts were drawn and that the console stayed free of errors, and saves build/dashboard.png.
 //
-// Environment: BUCKETPAY_BIN (default build/bin/bucketpay), BUCKETPAY_BUILD_DIR (default build; the
-// screenshot goes there), BUCKETPAY_CRS (default ../shared/crs), CHROMIUM (default /usr/bin/chromium).
+// Environment: BUCKETPAY_BIN (default build/bin/bucketpay-fastkdf, the CLI built for tests),
+// BUCKETPAY_BUILD_DIR (default build; the screenshot goes there), BUCKETPAY_CRS (default ../shared/crs), CHROMIUM (default /usr/bin/chromium).
 import { spawn, execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,7 +14,7 @@ import { chromium } from 'playwright-core';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const buildDir = process.env.BUCKETPAY_BUILD_DIR || join(root, 'build');
-const bin = process.env.BUCKETPAY_BIN || join(buildDir, 'bin', 'bucketpay');
+const bin = process.env.BUCKETPAY_BIN || join(buildDir, 'bin', 'bucketpay-fastkdf');
 const chromiumPath = process.env.CHROMIUM || '/usr/bin/chromium';
 const screenshot = join(buildDir, 'dashboard.png');
 const deadline = Date.now() + 240_000;
