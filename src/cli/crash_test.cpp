@@ -8,15 +8,15 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
-#include <string>
 #include <set>
+#include <string>
 #include <thread>
 #include <vector>
 
 #include "bucketpay/bb.h"
 #include "bucketpay/store.h"
-#include "common/subprocess.h"
 #include "cli/verify_testing.h"
+#include "common/subprocess.h"
 #include "testing/testing.h"
 
 namespace bucketpay {

@@ -87,7 +87,8 @@ Status poseidon2_fixture(const fs::path& out, const fs::path& bb_binary) {
   for (int i = 0; i < 48; ++i) {
     const std::size_t n = static_cast<std::size_t>(i % 3) + 1;
     std::vector<Fr> in;
-    for (std::size_t k = 0; k < n; ++k) in.push_back(i < 12 ? edges[(static_cast<std::size_t>(i) + k) % 4] : Fr::random());
+    for (std::size_t k = 0; k < n; ++k)
+      in.push_back(i < 12 ? edges[(static_cast<std::size_t>(i) + k) % 4] : Fr::random());
     auto want = (*bbp)->poseidon2_hash(in);
     if (!want.ok()) return want.status();
     if (poseidon2::hash(in) != *want) return Status::internal("C++ H differs from bb's Poseidon2Hash");
@@ -113,8 +114,8 @@ Status tree_fixture(const fs::path& out) {
   }
   json zeros = json::array();
   for (std::size_t k = 0; k <= MerkleTree::kDepth; ++k) zeros.push_back(zero_subtree(k).to_hex());
-  return write_json(out / "tree.json", {{"leaves", leaves}, {"roots", roots}, {"empty_root", zeros.back()},
-                                        {"zero_subtrees", zeros}});
+  return write_json(out / "tree.json",
+                    {{"leaves", leaves}, {"roots", roots}, {"empty_root", zeros.back()}, {"zero_subtrees", zeros}});
 }
 
 // The auth key's scalar as 32 bytes (PrivateKey never shows its secret): the spec's formula, checked
@@ -233,7 +234,9 @@ Status proofs_fixture(const fs::path& out, const fs::path& root, const fs::path&
     if (!id.ok()) return id.status();
     ids.push_back(*id);
     notes.push_back(note);
-    deposits.push_back({{"owner", note.owner().to_hex()}, {"value", v}, {"commitment", note.commitment().to_hex()},
+    deposits.push_back({{"owner", note.owner().to_hex()},
+                        {"value", v},
+                        {"commitment", note.commitment().to_hex()},
                         {"leaf_index", *index}});
   }
   auto entry = [&](const std::vector<Fr>& public_inputs, const std::vector<std::uint8_t>& proof, std::size_t note,
@@ -282,9 +285,8 @@ Status proofs_fixture(const fs::path& out, const fs::path& root, const fs::path&
     if (!path.ok()) return path.status();
     const Fr root_fr = (*engine)->tree().root();
     const SplitStatement st = split_statement(owned, root_fr, 4, *outputs);
-    ProofResult r = (*pool)->prove_now(
-        {"split8", std::string(circuit_name(CircuitKind::kSplit)), split_inputs_json(owned, *path, root_fr, 4, *outputs),
-         st.public_inputs()});
+    ProofResult r = (*pool)->prove_now({"split8", std::string(circuit_name(CircuitKind::kSplit)),
+                                        split_inputs_json(owned, *path, root_fr, 4, *outputs), st.public_inputs()});
     if (!r.proof.ok()) return r.proof.status().with_context("8-output split proof");
     auto e = entry(r.proof->public_inputs, r.proof->proof, 4, 4);
     if (!e.ok()) return e.status();
@@ -301,10 +303,9 @@ Status proofs_fixture(const fs::path& out, const fs::path& root, const fs::path&
     if (!e.ok()) return e.status();
     split.push_back(*e);
   }
-  return write_json(out / "proofs.json", {{"root", (*engine)->tree().root().to_hex()},
-                                          {"deposits", deposits},
-                                          {"spend", spend},
-                                          {"split", split}});
+  return write_json(
+      out / "proofs.json",
+      {{"root", (*engine)->tree().root().to_hex()}, {"deposits", deposits}, {"spend", spend}, {"split", split}});
 }
 
 }  // namespace

@@ -201,8 +201,8 @@ Result<std::vector<std::uint8_t>> Subprocess::read_frame(std::optional<Clock::ti
                                                          std::size_t max_size) {
   std::uint8_t header[4];
   BUCKETPAY_RETURN_IF_ERROR(read_exact(header, deadline));
-  const std::size_t len = std::size_t{header[0]} | (std::size_t{header[1]} << 8) |
-                          (std::size_t{header[2]} << 16) | (std::size_t{header[3]} << 24);
+  const std::size_t len = std::size_t{header[0]} | (std::size_t{header[1]} << 8) | (std::size_t{header[2]} << 16) |
+                          (std::size_t{header[3]} << 24);
   if (len > max_size) {
     return Status::corruption("child sent a frame of " + std::to_string(len) + " bytes (limit " +
                               std::to_string(max_size) + ")");
