@@ -43,12 +43,14 @@ Result<Subprocess> Subprocess::spawn(const Options& options) {
     }
     if (!replaced) env_strings.emplace_back(entry);
   }
-  for (const auto& [key, value] : options.env) env_strings.push_back(key + "=" + value);
+  for (const auto& [key, value] : options.env) env_strings.push_back(std::string(key).append("=").append(value));
   std::vector<char*> envp;
+  envp.reserve(env_strings.size() + 1);
   for (auto& s : env_strings) envp.push_back(s.data());
   envp.push_back(nullptr);
   std::vector<std::string> argv_strings = options.argv;
   std::vector<char*> argv;
+  argv.reserve(argv_strings.size() + 1);
   for (auto& s : argv_strings) argv.push_back(s.data());
   argv.push_back(nullptr);
   const std::string cwd = options.cwd.string();
@@ -229,14 +231,12 @@ int Subprocess::wait() {
   do {
     r = ::waitpid(pid_, &status, 0);
   } while (r < 0 && errno == EINTR);
-  if (r < 0) {
-    exit_status_ = -1;
-  } else if (WIFEXITED(status)) {
+  if (r >= 0 && WIFEXITED(status)) {
     exit_status_ = WEXITSTATUS(status);
-  } else if (WIFSIGNALED(status)) {
+  } else if (r >= 0 && WIFSIGNALED(status)) {
     exit_status_ = 128 + WTERMSIG(status);
   } else {
-    exit_status_ = -1;
+    exit_status_ = -1;  // waitpid failed, or a status that is neither an exit nor a signal
   }
   return *exit_status_;
 }
