@@ -19,7 +19,7 @@ set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${BUILD:-$root/build}
-bin=$build/bin/bucketpay
+bin=$build/bin/bucketpay-fastkdf  # the CLI built for tests: BUCKETPAY_KDF=fast below
 notes=${NOTES:-48}
 ks=${KS:-1 2 3}
 duration=${DURATION:-15}

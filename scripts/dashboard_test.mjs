@@ -13,9 +13,9 @@
 // Screenshots: build/dashboard-empty.png, build/dashboard.png (after the CLI's work),
 // build/dashboard-server-job.png, build/dashboard-narrow.png.
 //
-// Environment: BUCKETPAY_BIN (default build/bin/bucketpay; bucketpay-devnet beside it),
-// BUCKETPAY_BUILD_DIR (default build; the screenshots go there), BUCKETPAY_CRS (default
-// ../shared/crs), CHROMIUM (default /usr/bin/chromium).
+// Environment: BUCKETPAY_BIN (default build/bin/bucketpay-fastkdf, the CLI built for tests;
+// bucketpay-devnet beside it), BUCKETPAY_BUILD_DIR (default build; the screenshots go there),
+// BUCKETPAY_CRS (default ../shared/crs), CHROMIUM (default /usr/bin/chromium).
 import { spawn, execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, existsSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -25,7 +25,7 @@ import { chromium } from 'playwright-core';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const buildDir = process.env.BUCKETPAY_BUILD_DIR || join(root, 'build');
-const bin = process.env.BUCKETPAY_BIN || join(buildDir, 'bin', 'bucketpay');
+const bin = process.env.BUCKETPAY_BIN || join(buildDir, 'bin', 'bucketpay-fastkdf');
 const devnet = join(dirname(bin), 'bucketpay-devnet');
 const chromiumPath = process.env.CHROMIUM || '/usr/bin/chromium';
 const shot = (name) => join(buildDir, name);

@@ -13,7 +13,7 @@ APT_PACKAGES=(
   libsodium-dev libsecp256k1-dev libcrypto++-dev libcpp-httplib-dev libssl-dev zlib1g-dev
   libpqxx-dev postgresql
   chromium wrk jq bc curl
-  clang-14 libclang-rt-14-dev llvm-14
+  clang-14 libclang-rt-14-dev llvm-14 clang-format clang-tidy
 )
 
 sudo_cmd=()

@@ -92,19 +92,18 @@ Status Baseline::prove_one(const ProofInputs& in, bb::ProofData& out, double& wi
   Status st = [&]() -> Status {
     std::ofstream(*dir / "inputs.json") << in.inputs_json;
     auto t0 = Clock::now();
-    BUCKETPAY_RETURN_IF_ERROR(run_command({config_.node_binary.string(), config_.witness_script.string(),
-                                           artifact->second.string(), (*dir / "inputs.json").string(),
-                                           (*dir / "witness.gz").string()},
-                                          *dir / "node.log"));
+    BUCKETPAY_RETURN_IF_ERROR(
+        run_command({config_.node_binary.string(), config_.witness_script.string(), artifact->second.string(),
+                     (*dir / "inputs.json").string(), (*dir / "witness.gz").string()},
+                    *dir / "node.log"));
     witness_s = seconds_since(t0);
     std::error_code ec;
     fs::create_directories(*dir / "out", ec);
     t0 = Clock::now();
-    BUCKETPAY_RETURN_IF_ERROR(run_command(
-        {config_.bb_binary.string(), "prove", "-c", config_.crs_dir.string(), "-b", artifact->second.string(), "-w",
-         (*dir / "witness.gz").string(), "-o", (*dir / "out").string(), "-t", "evm", "-k",
-         vks_.at(in.circuit).string()},
-        *dir / "bb.log"));
+    BUCKETPAY_RETURN_IF_ERROR(run_command({config_.bb_binary.string(), "prove", "-c", config_.crs_dir.string(), "-b",
+                                           artifact->second.string(), "-w", (*dir / "witness.gz").string(), "-o",
+                                           (*dir / "out").string(), "-t", "evm", "-k", vks_.at(in.circuit).string()},
+                                          *dir / "bb.log"));
     prove_s = seconds_since(t0);
     auto proof = read_bytes(*dir / "out" / "proof");
     if (!proof.ok()) return proof.status();

@@ -26,9 +26,9 @@ struct BaselineConfig {
 };
 
 struct BaselineRun {
-  double seconds = 0;             // wall clock, first spawn to last temp dir removed
-  double witness_process_s = 0;   // summed over proofs: the fresh node processes
-  double prove_process_s = 0;     // summed over proofs: the bb prove processes
+  double seconds = 0;                 // wall clock, first spawn to last temp dir removed
+  double witness_process_s = 0;       // summed over proofs: the fresh node processes
+  double prove_process_s = 0;         // summed over proofs: the bb prove processes
   std::vector<bb::ProofData> proofs;  // read back before each temp dir is removed, for checking
 };
 

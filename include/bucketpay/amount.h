@@ -49,7 +49,7 @@ std::string format_dollars(Cents cents);
 // The buckets of an amount, smallest first.
 // Only the first `count` entries of `buckets` are meaningful.
 struct Decomposition {
-  std::array<std::uint32_t, kBucketCount> buckets;  // cents; 2^16 fits in 32 bits
+  std::array<std::uint32_t, kBucketCount> buckets{};  // cents; 2^16 fits in 32 bits
   int count = 0;
 
   [[nodiscard]] const std::uint32_t* begin() const { return buckets.data(); }

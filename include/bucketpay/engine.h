@@ -129,7 +129,7 @@ class Engine {
   // Stores the jobs not cached yet under the report's batch; fills batch, cached and enqueued.
   Status enqueue(const std::vector<Job>& jobs, const PrecomputeOptions& options, PrecomputeReport& report);
   // `resuming`: `jobs` is empty and every job claimed is this run's (its progress and its report).
-  Result<PrecomputeReport> run(std::vector<Job> jobs, const PrecomputeOptions& options, bool resuming = false);
+  Result<PrecomputeReport> run(const std::vector<Job>& jobs, const PrecomputeOptions& options, bool resuming = false);
   // Proves jobs claimed by run() and records each result (record_result, from the prover's threads).
   Status prove_claimed(const std::vector<Job>& claimed, RunState& state);
   // A job decoded once (its spec, its note) and its proof request (engine.cpp).

@@ -29,8 +29,8 @@ class Fr {
   using Bytes = std::array<std::uint8_t, 32>;  // big-endian canonical encoding
 
   // p, canonical limbs.
-  static constexpr Limbs kModulus = {0x43e1f593f0000001ULL, 0x2833e84879b97091ULL,
-                                     0xb85045b68181585dULL, 0x30644e72e131a029ULL};
+  static constexpr Limbs kModulus = {0x43e1f593f0000001ULL, 0x2833e84879b97091ULL, 0xb85045b68181585dULL,
+                                     0x30644e72e131a029ULL};
 
   // Zero.
   constexpr Fr() = default;
@@ -50,7 +50,7 @@ class Fr {
   static Fr random();
 
   [[nodiscard]] Limbs to_canonical_limbs() const;
-  [[nodiscard]] Bytes to_bytes() const;  // canonical, big-endian
+  [[nodiscard]] Bytes to_bytes() const;          // canonical, big-endian
   [[nodiscard]] std::string to_hex() const;      // "0x" + exactly 64 lowercase hex digits
   [[nodiscard]] std::string to_decimal() const;  // canonical decimal, no leading zeros
 

@@ -43,7 +43,7 @@ Result<BundleKind> parse_bundle_kind(std::string_view name);
 // Spends per spendBatch a relayer takes at most (the wallet plans no more).
 inline constexpr std::size_t kMaxBundleSpends = 32;
 // Bytes per proof a bundle may carry (a v2 spend proof is 6,848 bytes, a split proof 7,232).
-inline constexpr std::size_t kMaxBundleProofBytes = 16 * 1024;
+inline constexpr std::size_t kMaxBundleProofBytes = std::size_t{16} * 1024;
 
 // p, the BN254 scalar field's modulus: field elements in a bundle are below it.
 const U256& field_modulus();

@@ -556,8 +556,8 @@ class RelayJournal {
   // Compare-and-set `expected` (received, signed or submitted) -> failed with `reason`, `block` and
   // `gas_used` (0 when the transaction was never mined). kFailedPrecondition naming the state when
   // the entry is not in `expected` (failed and mined included).
-  virtual Status fail_relay(std::string_view digest, RelayEntryState expected, std::string_view reason, std::uint64_t block,
-                            std::uint64_t gas_used) = 0;
+  virtual Status fail_relay(std::string_view digest, RelayEntryState expected, std::string_view reason,
+                            std::uint64_t block, std::uint64_t gas_used) = 0;
   // None for an unknown digest.
   virtual Result<std::optional<RelayEntry>> get_relay(std::string_view digest) = 0;
   // The entries in `state` (all when none), oldest first.

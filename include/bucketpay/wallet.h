@@ -368,7 +368,7 @@ class Wallet {
   };
   Wallet(Store& store, std::string name, WalletOptions options, WalletConfig config, const Fr& sk,
          std::unique_ptr<eth::PoolChain> chain, const eth::PrivateKey& account_key, PoolInfo pool);
-  static Result<std::unique_ptr<Wallet>> open_on(Store& store, std::string name, WalletOptions options,
+  static Result<std::unique_ptr<Wallet>> open_on(Store& store, const std::string& name, WalletOptions options,
                                                  WalletConfig config, std::unique_ptr<eth::PoolChain> chain);
   static Result<PoolInfo> read_pool(eth::PoolChain& chain, const WalletConfig& config);
   Result<ProverPool*> prover();

@@ -41,10 +41,10 @@ Result<Cents> parse_amount(std::string_view text, AmountUnit unit, Cents max_cen
   for (char c : whole) {
     const auto digit = static_cast<Cents>(c - '0');
     if (digit > limit || value > (limit - digit) / 10) {
-      return reject(text, "too large (the maximum is " +
-                              (unit == AmountUnit::kDollars ? format_dollars(max_cents)
-                                                            : std::to_string(max_cents) + " cents") +
-                              ")");
+      return reject(
+          text, "too large (the maximum is " +
+                    (unit == AmountUnit::kDollars ? format_dollars(max_cents) : std::to_string(max_cents) + " cents") +
+                    ")");
     }
     value = value * 10 + digit;
   }

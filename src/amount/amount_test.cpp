@@ -16,12 +16,18 @@ struct Valid {
 
 TEST(ParseAmount, AcceptsValidAmounts) {
   const Valid cases[] = {
-      {"12.34", AmountUnit::kDollars, 1234}, {"0.01", AmountUnit::kDollars, 1},
-      {"1310.71", AmountUnit::kDollars, 131071}, {"12", AmountUnit::kDollars, 1200},
-      {"12.5", AmountUnit::kDollars, 1250}, {"0.5", AmountUnit::kDollars, 50},
-      {"655.36", AmountUnit::kDollars, 65536}, {"99.99", AmountUnit::kDollars, 9999},
-      {"1", AmountUnit::kCents, 1}, {"1234", AmountUnit::kCents, 1234},
-      {"131071", AmountUnit::kCents, 131071}, {"0.10", AmountUnit::kDollars, 10},
+      {"12.34", AmountUnit::kDollars, 1234},
+      {"0.01", AmountUnit::kDollars, 1},
+      {"1310.71", AmountUnit::kDollars, 131071},
+      {"12", AmountUnit::kDollars, 1200},
+      {"12.5", AmountUnit::kDollars, 1250},
+      {"0.5", AmountUnit::kDollars, 50},
+      {"655.36", AmountUnit::kDollars, 65536},
+      {"99.99", AmountUnit::kDollars, 9999},
+      {"1", AmountUnit::kCents, 1},
+      {"1234", AmountUnit::kCents, 1234},
+      {"131071", AmountUnit::kCents, 131071},
+      {"0.10", AmountUnit::kDollars, 10},
   };
   for (const auto& c : cases) {
     auto r = parse_amount(c.text, c.unit);
@@ -31,11 +37,37 @@ TEST(ParseAmount, AcceptsValidAmounts) {
 }
 
 TEST(ParseAmount, RejectsInvalidAmounts) {
-  const char* dollars[] = {"",       "-1",      "-0.01",  "+1",       "12.345", "1e3",   "1E3",
-                           " 1",     "1 ",      "1 000",  "1,000.00", ".5",     "5.",    "1.2.3",
-                           "0",      "0.00",    "0.0",    "00.01",    "012.34", "abc",   "12a",
-                           "0x10",   "1310.72", "1311",   "99999999999999999999999999",
-                           "18446744073709551616", "١٢", "12\n", "nan", "inf", "1.-1"};
+  const char* dollars[] = {"",
+                           "-1",
+                           "-0.01",
+                           "+1",
+                           "12.345",
+                           "1e3",
+                           "1E3",
+                           " 1",
+                           "1 ",
+                           "1 000",
+                           "1,000.00",
+                           ".5",
+                           "5.",
+                           "1.2.3",
+                           "0",
+                           "0.00",
+                           "0.0",
+                           "00.01",
+                           "012.34",
+                           "abc",
+                           "12a",
+                           "0x10",
+                           "1310.72",
+                           "1311",
+                           "99999999999999999999999999",
+                           "18446744073709551616",
+                           "١٢",
+                           "12\n",
+                           "nan",
+                           "inf",
+                           "1.-1"};
   for (const char* text : dollars) {
     auto r = parse_amount(text, AmountUnit::kDollars);
     EXPECT_FALSE(r.ok()) << "accepted \"" << text << "\"";

@@ -384,7 +384,7 @@ Result<bool> Process::verify(std::span<const std::uint8_t> vk, const ProofData& 
         pk.pack(std::string("proof"));
         const auto n = static_cast<std::uint32_t>(proof.proof.size() / 32);
         pk.pack_array(n);
-        for (std::uint32_t i = 0; i < n; ++i) pack_bin(pk, std::span(proof.proof).subspan(i * 32, 32));
+        for (std::uint32_t i = 0; i < n; ++i) pack_bin(pk, std::span(proof.proof).subspan(std::size_t{i} * 32, 32));
         pk.pack(std::string("settings"));
         pack_settings(pk, false);
       },

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 #include <poll.h>
 #include <pty.h>
+#include <sqlite3.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -27,11 +28,12 @@ struct CliRun {
   std::string err;
 };
 
-CliRun run_cli(std::vector<std::string> args, std::vector<std::pair<std::string, std::string>> env = {}) {
+CliRun run_cli(std::vector<std::string> args, std::vector<std::pair<std::string, std::string>> env = {},
+               const char* binary = BUCKETPAY_CLI_BINARY) {
   const auto err_path =
       std::filesystem::temp_directory_path() / ("bucketpay-cli-test-" + std::to_string(::getpid()) + ".err");
   std::filesystem::remove(err_path);
-  args.insert(args.begin(), BUCKETPAY_CLI_BINARY);
+  args.insert(args.begin(), binary);
   auto child = Subprocess::spawn({.argv = args, .env = std::move(env), .cwd = {}, .stderr_path = err_path});
   EXPECT_TRUE(child.ok()) << child.status().to_string();
   child->close_stdin();
@@ -205,6 +207,44 @@ TEST_F(CliStore, ConflictingOptionsAreRefused) {
   expect_usage_error(run({"init", "--wallet", "carol", "--rpc", "http://127.0.0.1:1", "--contracts", contracts,
                           "--pool", "0x00000000000000000000000000000000000000aa"}),
                      "excludes");
+}
+
+// The key derivation a SQLite store recorded when it was made: {opslimit, memlimit} as text.
+std::pair<std::string, std::string> recorded_key_derivation(const std::filesystem::path& db_path) {
+  std::pair<std::string, std::string> kdf;
+  sqlite3* db = nullptr;
+  EXPECT_EQ(sqlite3_open_v2(db_path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+  for (auto [key, value] : {std::pair{"vault_opslimit", &kdf.first}, std::pair{"vault_memlimit", &kdf.second}}) {
+    sqlite3_stmt* stmt = nullptr;
+    EXPECT_EQ(sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = ?1", -1, &stmt, nullptr), SQLITE_OK);
+    sqlite3_bind_text(stmt, 1, key, -1, SQLITE_STATIC);
+    if (sqlite3_step(stmt) == SQLITE_ROW) {
+      value->assign(static_cast<const char*>(sqlite3_column_blob(stmt, 0)),
+                    static_cast<std::size_t>(sqlite3_column_bytes(stmt, 0)));
+    }
+    sqlite3_finalize(stmt);
+  }
+  sqlite3_close(db);
+  return kdf;
+}
+
+using Kdf = std::pair<std::string, std::string>;
+
+// BUCKETPAY_KDF=fast (libsodium's minimum Argon2id cost) exists for the tests' binary only: the
+// shipped `bucketpay` makes a new store with the wallet's own cost whatever the environment says.
+TEST(CliKeyDerivation, TheShippedBinaryIgnoresTheTestsCheapKeyDerivation) {
+  const auto dir = std::filesystem::temp_directory_path() / ("bucketpay-kdf-test-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  const std::vector<std::pair<std::string, std::string>> env = {{"BUCKETPAY_PASSPHRASE", "cli test passphrase"},
+                                                                {"BUCKETPAY_KDF", "fast"}};
+  const CliRun shipped = run_cli({"init", "--db", (dir / "shipped.db").string()}, env, BUCKETPAY_SHIPPED_CLI_BINARY);
+  ASSERT_EQ(shipped.status, 0) << shipped.err;
+  EXPECT_EQ(recorded_key_derivation(dir / "shipped.db"), (Kdf{"3", "268435456"}));
+  const CliRun for_tests = run_cli({"init", "--db", (dir / "tests.db").string()}, env);
+  ASSERT_EQ(for_tests.status, 0) << for_tests.err;
+  EXPECT_EQ(recorded_key_derivation(dir / "tests.db"), (Kdf{"1", "8192"}));
+  std::filesystem::remove_all(dir);
 }
 
 // `bucketpay ARGS` on a pseudo-terminal of its own, without BUCKETPAY_PASSPHRASE: answers each

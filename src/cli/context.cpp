@@ -4,6 +4,7 @@
 
 #include "bucketpay/bb.h"
 #include "bucketpay/vault.h"
+#include "cli/key_derivation.h"
 
 namespace bucketpay::cli {
 
@@ -46,9 +47,7 @@ Result<StoreOptions> store_options_from_env(bool new_store, bool allow_short_pas
   if (!pass.ok()) return pass.status();
   StoreOptions so;
   so.passphrase = *pass;
-  if (const char* kdf = std::getenv("BUCKETPAY_KDF"); kdf != nullptr && std::string(kdf) == "fast") {
-    so.vault_params = VaultParams::fast();  // tests only: a new store's key derivation is cheap
-  }
+  so.vault_params = key_derivation_params();
   return so;
 }
 

@@ -40,8 +40,8 @@ struct CommonOptions {
   CommonOptions();
 };
 
-// The passphrase ($BUCKETPAY_PASSPHRASE or a prompt) and, with BUCKETPAY_KDF=fast (tests only),
-// a cheap key derivation for new stores.
+// The passphrase ($BUCKETPAY_PASSPHRASE or a prompt) and the key derivation for a new store
+// (key_derivation_params()).
 // For a new store (`new_store`), a passphrase asked on a terminal is asked twice and one under 12
 // characters refused unless `allow_short_passphrase` (read_new_passphrase).
 Result<StoreOptions> store_options_from_env(bool new_store = false, bool allow_short_passphrase = false);

@@ -31,6 +31,7 @@
 #include "cli/cli.h"
 #include "cli/context.h"
 #include "cli/conventions.h"
+#include "cli/key_derivation.h"
 #include "cli/progress.h"
 
 namespace bucketpay::cli {
@@ -873,11 +874,7 @@ class WalletRunner {
     if (!store.ok()) return fail(store.status());
     auto pass = read_passphrase("backup passphrase: ");
     if (!pass.ok()) return fail(pass.status());
-    VaultParams params = VaultParams::moderate();
-    if (const char* kdf = std::getenv("BUCKETPAY_KDF"); kdf != nullptr && std::string(kdf) == "fast") {
-      params = VaultParams::fast();
-    }
-    auto backup = export_backup(**store, o_->wallet, *pass, params);
+    auto backup = export_backup(**store, o_->wallet, *pass, key_derivation_params());
     sodium_memzero(pass->data(), pass->size());
     if (!backup.ok()) return fail(backup.status());
     // Never overwrite a file (it may be an older backup still needed); private to its owner.

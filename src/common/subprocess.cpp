@@ -43,12 +43,14 @@ Result<Subprocess> Subprocess::spawn(const Options& options) {
     }
     if (!replaced) env_strings.emplace_back(entry);
   }
-  for (const auto& [key, value] : options.env) env_strings.push_back(key + "=" + value);
+  for (const auto& [key, value] : options.env) env_strings.push_back(std::string(key).append("=").append(value));
   std::vector<char*> envp;
+  envp.reserve(env_strings.size() + 1);
   for (auto& s : env_strings) envp.push_back(s.data());
   envp.push_back(nullptr);
   std::vector<std::string> argv_strings = options.argv;
   std::vector<char*> argv;
+  argv.reserve(argv_strings.size() + 1);
   for (auto& s : argv_strings) argv.push_back(s.data());
   argv.push_back(nullptr);
   const std::string cwd = options.cwd.string();
@@ -201,8 +203,8 @@ Result<std::vector<std::uint8_t>> Subprocess::read_frame(std::optional<Clock::ti
                                                          std::size_t max_size) {
   std::uint8_t header[4];
   BUCKETPAY_RETURN_IF_ERROR(read_exact(header, deadline));
-  const std::size_t len = std::size_t{header[0]} | (std::size_t{header[1]} << 8) |
-                          (std::size_t{header[2]} << 16) | (std::size_t{header[3]} << 24);
+  const std::size_t len = std::size_t{header[0]} | (std::size_t{header[1]} << 8) | (std::size_t{header[2]} << 16) |
+                          (std::size_t{header[3]} << 24);
   if (len > max_size) {
     return Status::corruption("child sent a frame of " + std::to_string(len) + " bytes (limit " +
                               std::to_string(max_size) + ")");
@@ -229,14 +231,12 @@ int Subprocess::wait() {
   do {
     r = ::waitpid(pid_, &status, 0);
   } while (r < 0 && errno == EINTR);
-  if (r < 0) {
-    exit_status_ = -1;
-  } else if (WIFEXITED(status)) {
+  if (r >= 0 && WIFEXITED(status)) {
     exit_status_ = WEXITSTATUS(status);
-  } else if (WIFSIGNALED(status)) {
+  } else if (r >= 0 && WIFSIGNALED(status)) {
     exit_status_ = 128 + WTERMSIG(status);
   } else {
-    exit_status_ = -1;
+    exit_status_ = -1;  // waitpid failed, or a status that is neither an exit nor a signal
   }
   return *exit_status_;
 }

@@ -119,13 +119,13 @@ Result<std::vector<Job>> Engine::spend_jobs(std::span<const std::int64_t> note_i
 Result<PrecomputeReport> Engine::generate_all_precomputes(std::int64_t note_id, std::span<const Cents> buckets,
                                                           const PrecomputeOptions& options) {
   BUCKETPAY_ASSIGN_OR_RETURN(std::vector<Job> jobs, seed_jobs(note_id, buckets));
-  return run(std::move(jobs), options);
+  return run(jobs, options);
 }
 
 Result<PrecomputeReport> Engine::generate_spend_precomputes(std::span<const std::int64_t> note_ids,
                                                             const PrecomputeOptions& options) {
   BUCKETPAY_ASSIGN_OR_RETURN(std::vector<Job> jobs, spend_jobs(note_ids));
-  return run(std::move(jobs), options);
+  return run(jobs, options);
 }
 
 Result<PrecomputeReport> Engine::enqueue_all_precomputes(std::int64_t note_id, std::span<const Cents> buckets,
@@ -292,7 +292,7 @@ struct Engine::RunState {
   Status store_error = Status::ok();  // the first store failure while recording results
 };
 
-Result<PrecomputeReport> Engine::run(std::vector<Job> jobs, const PrecomputeOptions& options, bool resuming) {
+Result<PrecomputeReport> Engine::run(const std::vector<Job>& jobs, const PrecomputeOptions& options, bool resuming) {
   if (pool_ == nullptr) return Status::failed_precondition("this engine has no prover");
   PrecomputeReport report;
   BUCKETPAY_RETURN_IF_ERROR(enqueue(jobs, options, report));

@@ -458,7 +458,7 @@ Result<std::unique_ptr<ProverPool>> ProverPool::start(const ProverConfig& config
     s.urgent = w.urgent;
     s.threads = w.urgent ? impl->cores : impl->threads;
     impl->threads_.emplace_back(
-        [raw, w = std::move(w)](std::stop_token st) mutable { raw->run_worker(st, std::move(w)); });
+        [raw, w = std::move(w)](const std::stop_token& st) mutable { raw->run_worker(st, std::move(w)); });
   }
   {
     std::unique_lock lock(impl->mu);

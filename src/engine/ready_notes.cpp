@@ -13,7 +13,8 @@ Result<std::vector<ReadyNote>> ready_notes(NoteStore& note_store, ProofStore& pr
   for (Precompute& p : spends) {
     auto statement = SpendStatement::from_public_inputs(p.public_inputs);
     if (!statement.ok() || statement->auth != p.auth) continue;  // not a spend statement: never sent
-    proofs.emplace(p.note_id, std::make_pair(std::move(p), *statement));
+    const std::int64_t note_id = p.note_id;
+    proofs.emplace(note_id, std::make_pair(std::move(p), *statement));
   }
   std::vector<ReadyNote> ready;
   for (StoredNote& n : notes) {

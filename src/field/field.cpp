@@ -163,17 +163,11 @@ std::string Fr::to_decimal() const {
   return {out.rbegin(), out.rend()};
 }
 
-Fr operator+(const Fr& a, const Fr& b) {
-  return Fr::from_montgomery_limbs(mont::add(a.m_, b.m_));
-}
+Fr operator+(const Fr& a, const Fr& b) { return Fr::from_montgomery_limbs(mont::add(a.m_, b.m_)); }
 
-Fr operator-(const Fr& a, const Fr& b) {
-  return Fr::from_montgomery_limbs(mont::sub(a.m_, b.m_));
-}
+Fr operator-(const Fr& a, const Fr& b) { return Fr::from_montgomery_limbs(mont::sub(a.m_, b.m_)); }
 
-Fr operator*(const Fr& a, const Fr& b) {
-  return Fr::from_montgomery_limbs(mont::mul(a.m_, b.m_));
-}
+Fr operator*(const Fr& a, const Fr& b) { return Fr::from_montgomery_limbs(mont::mul(a.m_, b.m_)); }
 
 Fr Fr::operator-() const { return from_montgomery_limbs(mont::sub(Limbs{}, m_)); }
 

@@ -5,8 +5,8 @@
 #include <gtest/gtest.h>
 
 #include <cstdlib>
-#include <random>
 #include <ostream>
+#include <random>
 #include <set>
 #include <string>
 #include <vector>
@@ -16,8 +16,7 @@
 namespace bucketpay {
 namespace {
 
-constexpr const char* kModulusDecimal =
-    "21888242871839275222246405745257275088548364400416034343698204186575808495617";
+constexpr const char* kModulusDecimal = "21888242871839275222246405745257275088548364400416034343698204186575808495617";
 
 // A GMP integer with value semantics, enough for these tests.
 class Z {
@@ -110,10 +109,18 @@ Fr::Limbs random_limbs() { return {rng()(), rng()(), rng()(), rng()()}; }
 Z random_value() {
   Fr::Limbs l = random_limbs();
   switch (rng()() % 8) {
-    case 0: l[1] = l[2] = l[3] = 0; break;
-    case 1: l[0] = ~std::uint64_t{0}; l[1] = ~std::uint64_t{0}; break;
-    case 2: l[3] = 0; break;
-    default: break;
+    case 0:
+      l[1] = l[2] = l[3] = 0;
+      break;
+    case 1:
+      l[0] = ~std::uint64_t{0};
+      l[1] = ~std::uint64_t{0};
+      break;
+    case 2:
+      l[3] = 0;
+      break;
+    default:
+      break;
   }
   return mod(Z(l));
 }
@@ -129,9 +136,9 @@ std::vector<Z> edge_values() {
   for (unsigned k : {63u, 64u, 127u, 128u, 192u, 253u, 254u, 255u}) out.push_back(mod(Z::pow2(k)));
   Z half;
   mpz_fdiv_q_2exp(half.get(), p.get(), 1);
-  out.push_back(half);                      // (p - 1) / 2
-  out.push_back(add(half, Z("1", 10)));     // (p + 1) / 2
-  out.push_back(mod(Z(mont::kR)));          // R mod p
+  out.push_back(half);                                           // (p - 1) / 2
+  out.push_back(add(half, Z("1", 10)));                          // (p + 1) / 2
+  out.push_back(mod(Z(mont::kR)));                               // R mod p
   out.push_back(mod(Z(Fr::Limbs{~0ULL, ~0ULL, ~0ULL, ~0ULL})));  // 2^256 - 1 mod p
   return out;
 }
@@ -206,9 +213,14 @@ TEST(Fr, ArithmeticOnRandomValuesMatchesGmp) {
 
 TEST(Fr, PowMatchesGmp) {
   const Fr::Limbs p_minus_1 = {Fr::kModulus[0] - 1, Fr::kModulus[1], Fr::kModulus[2], Fr::kModulus[3]};
-  const std::vector<Fr::Limbs> exponents = {
-      {0, 0, 0, 0}, {1, 0, 0, 0}, {2, 0, 0, 0}, {5, 0, 0, 0}, p_minus_1, Fr::kModulus,
-      {~0ULL, ~0ULL, ~0ULL, ~0ULL}, {0, 0, 0, 1ULL << 63}};
+  const std::vector<Fr::Limbs> exponents = {{0, 0, 0, 0},
+                                            {1, 0, 0, 0},
+                                            {2, 0, 0, 0},
+                                            {5, 0, 0, 0},
+                                            p_minus_1,
+                                            Fr::kModulus,
+                                            {~0ULL, ~0ULL, ~0ULL, ~0ULL},
+                                            {0, 0, 0, 1ULL << 63}};
   for (const Z& a : edge_values()) {
     for (const auto& e : exponents) check_pow(a, e);
   }
@@ -329,11 +341,8 @@ TEST(Fr, FromBytesRejectsValuesNotBelowModulus) {
 }
 
 TEST(Fr, FromBytesReduceMatchesGmp) {
-  std::vector<Fr::Limbs> inputs = {{0, 0, 0, 0},
-                                   {~0ULL, ~0ULL, ~0ULL, ~0ULL},
-                                   Fr::kModulus,
-                                   mont::k2P,
-                                   {0, 0, 0, 1ULL << 63}};
+  std::vector<Fr::Limbs> inputs = {
+      {0, 0, 0, 0}, {~0ULL, ~0ULL, ~0ULL, ~0ULL}, Fr::kModulus, mont::k2P, {0, 0, 0, 1ULL << 63}};
   for (int i = 0; i < 3000; ++i) inputs.push_back(random_limbs());
   for (const auto& l : inputs) {
     Fr::Bytes b{};

@@ -45,8 +45,7 @@ static_assert(kP[3] < (std::uint64_t{1} << 62), "p must leave two spare bits");
 
 // Add and subtract with carry. On x86-64 the intrinsics compile to adc/sbb chains (baseline
 // instructions, no ADX needed); elsewhere, and in constant evaluation, plain 128-bit arithmetic.
-[[gnu::always_inline]] constexpr inline std::uint64_t addc(std::uint64_t a, std::uint64_t b,
-                                                           unsigned char& carry) {
+[[gnu::always_inline]] constexpr inline std::uint64_t addc(std::uint64_t a, std::uint64_t b, unsigned char& carry) {
 #if defined(__x86_64__)
   if (!std::is_constant_evaluated()) {
     unsigned long long r;
@@ -59,8 +58,7 @@ static_assert(kP[3] < (std::uint64_t{1} << 62), "p must leave two spare bits");
   return static_cast<std::uint64_t>(s);
 }
 
-[[gnu::always_inline]] constexpr inline std::uint64_t subb(std::uint64_t a, std::uint64_t b,
-                                                           unsigned char& borrow) {
+[[gnu::always_inline]] constexpr inline std::uint64_t subb(std::uint64_t a, std::uint64_t b, unsigned char& borrow) {
 #if defined(__x86_64__)
   if (!std::is_constant_evaluated()) {
     unsigned long long r;
@@ -74,8 +72,7 @@ static_assert(kP[3] < (std::uint64_t{1} << 62), "p must leave two spare bits");
 }
 
 // (hi, lo) = a * b.
-[[gnu::always_inline]] constexpr inline std::uint64_t mul_wide(std::uint64_t a, std::uint64_t b,
-                                                               std::uint64_t& hi) {
+[[gnu::always_inline]] constexpr inline std::uint64_t mul_wide(std::uint64_t a, std::uint64_t b, std::uint64_t& hi) {
   const u128 p = u128{a} * b;
   hi = static_cast<std::uint64_t>(p >> 64);
   return static_cast<std::uint64_t>(p);
@@ -134,9 +131,8 @@ static_assert(kP[3] < (std::uint64_t{1} << 62), "p must leave two spare bits");
 // One reduction step shared by mul_lazy and square_lazy: with t = (t0..t4) (5 words),
 // returns (t + m*p) / 2^64 in t0..t3, where m = t0 * -p^-1 makes the division exact.
 // Requires t + m*p < 2^320 (so t4 ends up 0 after the shift).
-[[gnu::always_inline]] constexpr inline void reduce_step(std::uint64_t& t0, std::uint64_t& t1,
-                                                         std::uint64_t& t2, std::uint64_t& t3,
-                                                         std::uint64_t t4) {
+[[gnu::always_inline]] constexpr inline void reduce_step(std::uint64_t& t0, std::uint64_t& t1, std::uint64_t& t2,
+                                                         std::uint64_t& t3, std::uint64_t t4) {
   const std::uint64_t m = t0 * kPInv;
   std::uint64_t h0, h1, h2, h3;
   const std::uint64_t l0 = mul_wide(m, kP[0], h0);

@@ -18,8 +18,8 @@ TEST(BearerToken, TheSchemeInAnyCaseThenTheToken) {
 
 TEST(BearerToken, AnythingElseIsNoToken) {
   for (const char* bad :
-       {"", "Bearer", "Bearer ", "Bearer  ", "Bearer  abc", "Basic abc", "Bearerabc", "Bearer\tabc", "Bearer a b", "Bearer abc ",
-        "Bearer =abc", "Bearer ab=c", "Bearer a\x01", "Bearer a\r\nX: y", "Token abc", " Bearer abc"}) {
+       {"", "Bearer", "Bearer ", "Bearer  ", "Bearer  abc", "Basic abc", "Bearerabc", "Bearer\tabc", "Bearer a b",
+        "Bearer abc ", "Bearer =abc", "Bearer ab=c", "Bearer a\x01", "Bearer a\r\nX: y", "Token abc", " Bearer abc"}) {
     EXPECT_FALSE(bearer_token(bad).has_value()) << bad;
   }
 }

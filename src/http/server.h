@@ -37,7 +37,7 @@ namespace bucketpay::http {
 struct ServerLimits {
   // Host header names answered besides IP addresses and localhost (headers.h's host_allowed).
   std::vector<std::string> allowed_hosts;
-  std::size_t max_body_bytes = 64 * 1024;
+  std::size_t max_body_bytes = std::size_t{64} * 1024;
   // From the first byte of a request to its last (head and body); then the connection is closed.
   std::chrono::milliseconds request_deadline{10'000};
   // How long an idle keep-alive connection is kept for its next request.

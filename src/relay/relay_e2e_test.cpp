@@ -451,7 +451,7 @@ class RelayProcess {
     args.insert(args.begin(), BUCKETPAY_RELAY_BINARY);
     Subprocess::Options o;
     o.argv = std::move(args);
-    o.env = {{"BUCKETPAY_PASSPHRASE", kPassphrase}, {"BUCKETPAY_KDF", "fast"}};
+    o.env = {{"BUCKETPAY_PASSPHRASE", kPassphrase}};  // the shipped binary: the wallet's own key derivation
     o.stderr_path = dir / "relay.stderr";
     Result<Subprocess> p = Subprocess::spawn(o);
     EXPECT_TRUE(p.ok()) << p.status().to_string();

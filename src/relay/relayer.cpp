@@ -154,7 +154,7 @@ Relayer::Relayer(RelayStores stores, eth::PoolChain& chain, const eth::PrivateKe
       address_(key.address()),
       sender_(address_.to_hex()),
       config_(std::move(config)),
-      options_(std::move(options)),
+      options_(options),
       clock_(options_.clock != nullptr ? *options_.clock : Clock::system()),
       metrics_(std::make_unique<RelayMetrics>()),
       quotes_(std::make_unique<Quotes>()) {}
@@ -173,7 +173,7 @@ Result<std::unique_ptr<Relayer>> Relayer::open(RelayStores stores, eth::PoolChai
     return Status::failed_precondition("the chain view is for Pool " + chain.pool().to_checksum() +
                                        ", but this relayer is for Pool " + config.pool.to_checksum());
   }
-  return std::make_unique<Relayer>(stores, chain, key, std::move(config), std::move(options));
+  return std::make_unique<Relayer>(stores, chain, key, std::move(config), options);
 }
 
 std::int64_t Relayer::now_s() { return clock_.unix_ms() / 1000; }

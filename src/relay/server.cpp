@@ -231,7 +231,7 @@ struct RelayServer::Impl {
           res.set_content(body.dump(), "application/json");
           return httplib::Server::HandlerResponse::Handled;
         }));
-    server.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr ep) {
+    server.set_exception_handler([](const httplib::Request&, httplib::Response& res, const std::exception_ptr& ep) {
       send_json(res, 500, error_json("internal error: " + http::exception_message(ep)));
     });
     server.set_logger([this](const httplib::Request& req, const httplib::Response& res) {

@@ -121,7 +121,8 @@ TEST_P(RelayJournalTest, AnEntryGoesFromReceivedToMined) {
   EXPECT_EQ(got.block, 42U);
   EXPECT_EQ(got.gas_used, 700'000U);
   EXPECT_EQ(store->mark_relay_submitted(digest_of(1)).code(), StatusCode::kFailedPrecondition);
-  EXPECT_EQ(store->fail_relay(digest_of(1), RelayEntryState::kSubmitted, "x", 0, 0).code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(store->fail_relay(digest_of(1), RelayEntryState::kSubmitted, "x", 0, 0).code(),
+            StatusCode::kFailedPrecondition);
   EXPECT_EQ(store->mark_relay_submitted(digest_of(99)).code(), StatusCode::kNotFound);
   EXPECT_EQ(store->record_relay_signed(digest_of(99), "0x1", kRaw, 1).code(), StatusCode::kNotFound);
 }

@@ -34,8 +34,8 @@ constexpr std::string_view kOldestFirst = " ORDER BY created_ms, digest";
 std::string entry_label(std::string_view digest) { return "relay entry " + std::string(digest); }
 
 Result<RelayEntryState> parse_relay_state(std::string_view s) {
-  for (RelayEntryState st :
-       {RelayEntryState::kReceived, RelayEntryState::kSigned, RelayEntryState::kSubmitted, RelayEntryState::kMined, RelayEntryState::kFailed}) {
+  for (RelayEntryState st : {RelayEntryState::kReceived, RelayEntryState::kSigned, RelayEntryState::kSubmitted,
+                             RelayEntryState::kMined, RelayEntryState::kFailed}) {
     if (relay_entry_state_name(st) == s) return st;
   }
   return Status::corruption("unknown relay state '" + std::string(s) + "'");
@@ -138,8 +138,8 @@ Status SqlStore::mark_relay_mined(std::string_view digest, std::uint64_t block, 
   });
 }
 
-Status SqlStore::fail_relay(std::string_view digest, RelayEntryState expected, std::string_view reason, std::uint64_t block,
-                            std::uint64_t gas_used) {
+Status SqlStore::fail_relay(std::string_view digest, RelayEntryState expected, std::string_view reason,
+                            std::uint64_t block, std::uint64_t gas_used) {
   return run<Status>("fail_relay", [&](Connection& c) -> Status {
     if (expected == RelayEntryState::kMined || expected == RelayEntryState::kFailed) {
       return Status::invalid_argument("only a received, signed or submitted entry can fail");

@@ -185,7 +185,8 @@ Result<std::string> read_passphrase(std::string_view prompt) {
     }
     return passphrase;
   }
-  return read_from_terminal(prompt, "no passphrase: BUCKETPAY_PASSPHRASE is not set and there is no terminal to ask on");
+  return read_from_terminal(prompt,
+                            "no passphrase: BUCKETPAY_PASSPHRASE is not set and there is no terminal to ask on");
 }
 
 Result<std::string> read_from_terminal(std::string_view prompt, std::string_view without_terminal) {

@@ -103,7 +103,7 @@ class RelayProcess {
       : process_(std::move(process)), port_(port), account_(account) {}
 
   static Result<Subprocess> spawn(const std::filesystem::path& dir, std::vector<std::string> args) {
-    args.insert(args.begin(), {(build_dir() / "bin" / "bucketpay").string(), "relay"});
+    args.insert(args.begin(), {(build_dir() / "bin" / "bucketpay-fastkdf").string(), "relay"});
     Subprocess::Options o;
     o.argv = std::move(args);
     o.env = {{"BUCKETPAY_PASSPHRASE", "relay test passphrase"}, {"BUCKETPAY_KDF", "fast"}};

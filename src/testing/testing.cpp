@@ -16,13 +16,9 @@ std::filesystem::path from_env(const char* name, const std::filesystem::path& fa
 
 std::filesystem::path project_root() { return from_env("BUCKETPAY_ROOT", BUCKETPAY_DEFAULT_ROOT); }
 
-std::filesystem::path build_dir() {
-  return from_env("BUCKETPAY_BUILD_DIR", BUCKETPAY_DEFAULT_BUILD_DIR);
-}
+std::filesystem::path build_dir() { return from_env("BUCKETPAY_BUILD_DIR", BUCKETPAY_DEFAULT_BUILD_DIR); }
 
-std::filesystem::path crs_dir() {
-  return from_env("BUCKETPAY_CRS", project_root().parent_path() / "shared" / "crs");
-}
+std::filesystem::path crs_dir() { return from_env("BUCKETPAY_CRS", project_root().parent_path() / "shared" / "crs"); }
 
 std::filesystem::path node_modules() { return project_root() / "node_modules"; }
 

@@ -5,7 +5,7 @@
 namespace bucketpay {
 
 FeeQuotes::FeeQuotes(RelayerSource relayers, Clock& clock, eth::PaymentDomain domain, eth::U256 unit)
-    : relayers_(std::move(relayers)), clock_(clock), domain_(std::move(domain)), unit_(unit) {}
+    : relayers_(std::move(relayers)), clock_(clock), domain_(domain), unit_(unit) {}
 
 bool FeeQuotes::valid(const eth::RelayQuote& q) {
   return clock_.unix_ms() / 1000 + kQuoteMargin.count() < q.valid_until;

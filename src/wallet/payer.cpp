@@ -63,7 +63,7 @@ Result<PaymentReport> Payer::pay(Cents amount, const eth::Address& to, MissingPo
   BUCKETPAY_ASSIGN_OR_RETURN(const std::vector<ReadyNote> ready, ready_notes(notes_, proofs_, options_.wallet));
   eth::RelayQuote quote;
   auto chosen = plan_with_fee(ready, url, report, quote);
-  if (chosen.ok()) return pay_from_precomputes(std::move(*chosen), quote, started, report);
+  if (chosen.ok()) return pay_from_precomputes(*chosen, quote, started, report);
   if (chosen.status().code() != StatusCode::kNotFound || policy == MissingPolicy::kRefuse) {
     return chosen.status().with_context("no ready proofs make " + wallet_util::dollars(amount) +
                                         " and the relayer's fee; `bucketpay rebalance` refills the inventory, and "
@@ -129,7 +129,7 @@ Result<std::vector<ReadyNote>> Payer::plan_with_fee(const std::vector<ReadyNote>
   return last;
 }
 
-Result<PaymentReport> Payer::pay_from_precomputes(std::vector<ReadyNote> chosen, const eth::RelayQuote& quote,
+Result<PaymentReport> Payer::pay_from_precomputes(const std::vector<ReadyNote>& chosen, const eth::RelayQuote& quote,
                                                   Clock::Steady::time_point started, PaymentReport report) {
   const eth::U256 fee = eth::U256(report.fee) * quotes_.unit();
   report.deadline = deadline();

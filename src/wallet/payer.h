@@ -73,7 +73,7 @@ class Payer {
   // fee in report.fee.
   Result<std::vector<ReadyNote>> plan_with_fee(const std::vector<ReadyNote>& ready, const std::string& url,
                                                PaymentReport& report, eth::RelayQuote& quote);
-  Result<PaymentReport> pay_from_precomputes(std::vector<ReadyNote> chosen, const eth::RelayQuote& quote,
+  Result<PaymentReport> pay_from_precomputes(const std::vector<ReadyNote>& chosen, const eth::RelayQuote& quote,
                                              Clock::Steady::time_point started, PaymentReport report);
   Result<PaymentReport> pay_by_split(const std::vector<StoredNote>& notes, Clock::Steady::time_point started,
                                      PaymentReport report);

@@ -53,6 +53,7 @@ std::vector<PlannedSplit> plan_splits(const std::vector<StoredNote>& on_chain, c
     if (policy.is_denomination(n.value)) ++have[n.value];
   }
   std::vector<const StoredNote*> donors;  // smallest first
+  donors.reserve(on_chain.size());
   for (const StoredNote& n : on_chain) donors.push_back(&n);
   std::stable_sort(donors.begin(), donors.end(), [](const auto* a, const auto* b) { return a->value < b->value; });
   std::set<std::int64_t> used;

@@ -127,14 +127,14 @@ Result<std::unique_ptr<Wallet>> Wallet::open(Store& store, std::string name, std
   return open_on(store, std::move(name), std::move(options), std::move(*config), std::move(chain));
 }
 
-Result<std::unique_ptr<Wallet>> Wallet::open_on(Store& store, std::string name, WalletOptions options,
+Result<std::unique_ptr<Wallet>> Wallet::open_on(Store& store, const std::string& name, WalletOptions options,
                                                 WalletConfig config, std::unique_ptr<eth::PoolChain> chain) {
   auto sk = store.get_spending_key(name);
   if (!sk.ok()) return sk.status().with_context("wallet " + name);
   BUCKETPAY_ASSIGN_OR_RETURN(const eth::PrivateKey key, account_key(store, name));
   BUCKETPAY_ASSIGN_OR_RETURN(PoolInfo pool, read_pool(*chain, config));
   std::unique_ptr<Wallet> w(
-      new Wallet(store, name, std::move(options), std::move(config), *sk, std::move(chain), key, std::move(pool)));
+      new Wallet(store, name, std::move(options), std::move(config), *sk, std::move(chain), key, pool));
   BUCKETPAY_RETURN_IF_ERROR(w->indexer_->reload_tree());
   auto settled = w->recover();
   if (!settled.ok()) return settled.status().with_context("settling the payments journal");

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Runs clang-tidy (.clang-tidy: every finding is an error) over the library and program sources of
+# src/ (not the tests, benchmarks or fuzz harnesses) with the build's compile_commands.json, two
+# files at a time. Usage: check_tidy.sh [BUILD_DIR]   (default: build)
+set -uo pipefail
+cd "$(dirname "$0")/.."
+build=${1:-build}
+clang_tidy=${CLANG_TIDY:-clang-tidy}
+[ -f "$build/compile_commands.json" ] || { echo "check_tidy: $build/compile_commands.json is missing (configure first)" >&2; exit 1; }
+mapfile -t files < <(find src -name '*.cpp' ! -name '*_test.cpp' ! -name '*_bench.cpp' ! -name '*_fuzzer.cpp' | sort)
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+printf '%s\n' "${files[@]}" | xargs -P 2 -n 4 "$clang_tidy" -p "$build" --quiet >"$log" 2>&1
+status=$?
+findings=$(grep -E '^[^ ]+:[0-9]+:[0-9]+: (warning|error):' "$log" | sort -u)
+if [ "$status" -ne 0 ] || [ -n "$findings" ]; then
+  if [ -n "$findings" ]; then echo "$findings" | sed 's/^/check_tidy: /'; else tail -20 "$log"; fi
+  echo "check_tidy: $(grep -c . <<<"$findings") findings in ${#files[@]} files"
+  exit 1
+fi
+echo "check_tidy: ${#files[@]} files, no findings"
