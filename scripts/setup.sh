@@ -14,6 +14,7 @@ APT_PACKAGES=(
   libpqxx-dev postgresql
   chromium wrk jq bc curl
   clang-14 libclang-rt-14-dev llvm-14 clang-format clang-tidy
+  zsh fish
 )
 
 sudo_cmd=()
