@@ -153,20 +153,22 @@ Result<PaymentReport> Payer::pay_from_precomputes(std::vector<ReadyNote> chosen,
                                            st.auth_address()});
     bundle.payment.nullifiers.push_back(wallet_util::to_u256(st.nullifier));
   }
-  BUCKETPAY_ASSIGN_OR_RETURN(report.payment_id, relay_.reserve(p));
-  // Each note's auth key signs the digest; it must be the key its proof binds.
+  // Each note's auth key signs the digest; it must be the key its proof binds. Signed before the
+  // notes are reserved, so that reserving and journaling are one durable commit.
   const eth::Hash32 digest = bundle.digest();
   for (const ReadyNote& r : chosen) {
     const eth::PrivateKey key = auth_key(SpendingKey::from_fr(options_.sk), r.note.commitment);
     if (key.address() != r.statement.auth_address()) {
-      return relay_.give_up(report.payment_id,
-                            Status::corruption("the spend proof of note " + std::to_string(r.note.id) +
-                                               " binds an auth address that is not its note's"));
+      return Status::corruption("the spend proof of note " + std::to_string(r.note.id) +
+                                " binds an auth address that is not its note's");
     }
     bundle.signatures.push_back(eth::sign_digest(key, digest));
   }
   report.digest = eth::to_hex(digest);
-  BUCKETPAY_ASSIGN_OR_RETURN(const Handover h, relay_.hand_over(report.payment_id, report.relayer, bundle, started));
+  BUCKETPAY_ASSIGN_OR_RETURN(const Handover h,
+                             relay_.reserve_signed_and_hand_over(std::move(p), report.relayer, bundle, started));
+  report.payment_id = h.payment_id;
+  report.bundle_ready_ms = h.ready_ms;
   report.latency_ms = h.latency_ms;
   if (h.relayer_tx) report.relayer_tx = eth::to_hex(*h.relayer_tx);
   report.state = PaymentState::kSubmitted;
@@ -235,6 +237,7 @@ Result<PaymentReport> Payer::pay_by_split(const std::vector<StoredNote>& notes, 
                                                report.recipient, fee, quote.fee_recipient, report.deadline);
   report.digest = eth::to_hex(bundle.digest());
   BUCKETPAY_ASSIGN_OR_RETURN(const Handover h, relay_.hand_over(report.payment_id, report.relayer, bundle, started));
+  report.bundle_ready_ms = h.ready_ms;
   report.latency_ms = h.latency_ms;
   if (h.relayer_tx) report.relayer_tx = eth::to_hex(*h.relayer_tx);
   report.state = PaymentState::kSubmitted;
