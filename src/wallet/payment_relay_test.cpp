@@ -125,6 +125,20 @@ TEST_F(PaymentRelayTest, FeeQuotesAreFetchedBeforeTheClockAndCachedWhileValid) {
   EXPECT_GT(relayer_->quotes, asked);
 }
 
+TEST_F(PaymentRelayTest, AFeeThatTakesFewerNotesFindsItsQuoteFetchedBeforeTheClock) {
+  ready({64, 32, 16, 8, 4, 2, 1});
+  relayer_->before_quote = [&] { clock_.advance(std::chrono::milliseconds(40)); };
+  relayer_->before_submit = [&] { clock_.advance(std::chrono::milliseconds(3)); };
+  // 60 alone is 32 + 16 + 8 + 4; with the quote for 4 notes (2.5 + 4 -> 7 cents) it is 67 = 64 + 2 +
+  // 1, three notes, whose quote (6 cents) the fee covers: that quote was fetched before the clock.
+  auto r = pay(60);
+  ASSERT_TRUE(r.ok()) << r.status().to_string();
+  EXPECT_EQ(r->notes, (std::vector<Cents>{64, 2, 1}));
+  EXPECT_EQ(r->fee, 7U);
+  EXPECT_DOUBLE_EQ(r->bundle_ready_ms, 0.0) << "no quote inside the clock";
+  EXPECT_DOUBLE_EQ(r->latency_ms, 3.0);
+}
+
 TEST_F(PaymentRelayTest, AThirdPartysReplayOfAPendingPaymentSettlesIt) {
   const std::vector<Note> notes = ready({8, 4});
   // The relayer takes the bundle and then does not answer: the wallet cannot know it has it.
