@@ -7,7 +7,8 @@
 //   2. no transaction's calldata and no event (topics and data) of the whole chain carries one of
 //      the wallet's secrets: its owner key pk, its spending key sk, the blinding factor r of any of
 //      its notes (hidden owners: deposits publish H(pk, r), never pk or r);
-//   3. the auth address of every spend and split (read from the calldata) is used once.
+//   3. the auth address of every spend and split (read from the calldata of the calls that did not
+//      revert) is used once.
 //
 // The wallet's accounts and secrets come as JSON on standard input (never as arguments, which
 // other users of the machine can read):
@@ -112,6 +113,7 @@ const latest = Number(await rpc('eth_blockNumber', []));
 const calls = { spendBatch: 0, split: 0 };
 const authSeen = new Map(); // auth -> transaction
 let transactions = 0;
+let reverted = 0;
 for (let b = 0; b <= latest; ++b) {
   const block = await rpc('eth_getBlockByNumber', ['0x' + b.toString(16), true]);
   for (const tx of block.transactions) {
@@ -123,6 +125,13 @@ for (let b = 0; b <= latest; ++b) {
     if (!kind) continue;
     ++calls[kind];
     if (accounts.includes(tx.from.toLowerCase())) failures.push(`${kind} ${tx.hash} was sent from the wallet's account ${tx.from}`);
+    // A reverted call changed nothing: a copy of a bundle that another copy paid first (a replay)
+    // repeats that payment's auth addresses and is not a second use of them.
+    const receipt = await rpc('eth_getTransactionReceipt', [tx.hash]);
+    if (receipt.status !== '0x1') {
+      ++reverted;
+      continue;
+    }
     for (const auth of authsOf(kind, data)) {
       if (accounts.includes(auth)) failures.push(`${kind} ${tx.hash} names the wallet's account ${auth} as auth`);
       if (authSeen.has(auth)) failures.push(`auth ${auth} of ${tx.hash} was used before, by ${authSeen.get(auth)}`);
@@ -140,8 +149,8 @@ if (calls.spendBatch + calls.split < minPayments) {
 if (calls.split < minSplits) failures.push(`only ${calls.split} split transactions on the chain, fewer than ${minSplits}`);
 
 const summary =
-  `${calls.spendBatch} spendBatch and ${calls.split} split transactions in blocks 0-${latest} (${transactions} ` +
-  `transactions, ${logs.length} events scanned)`;
+  `${calls.spendBatch} spendBatch and ${calls.split} split transactions (${reverted} reverted) in blocks ` +
+  `0-${latest} (${transactions} transactions, ${logs.length} events scanned)`;
 if (failures.length > 0) {
   process.stdout.write(`privacy: FAILED over ${summary}:\n`);
   for (const f of failures) process.stdout.write(`  - ${f}\n`);
