@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds and runs the payments benchmark (bench/payments): 100 random payments between $0.01 and
 # $200 from one wallet on a local anvil (started and stopped by the benchmark), with real proofs.
-# Reports payment latency p50/p99 (call to signed transaction, no chain time), proofs made per
+# Reports payment latency p50/p99 in two parts (the call to the signed, journaled bundle: the
+# wallet's part, `latency_ms`; and to the relayer's answer, `relayer_answer_ms`), proofs made per
 # payment in inventory mode and in the seed's mode, gas per payment, and all in per payment
 # (payment, rebalancing and amortised deposit gas, transactions, calldata bytes, proofs) beside the
 # prediction of `bucketpay inventory plan` for the same amounts.

@@ -1,15 +1,19 @@
 #!/usr/bin/env bash
-# `make demo`: instant payments end to end on a local chain.
+# `make demo`: instant private payments end to end on a local chain (protocol v2).
 #
 # Starts anvil (a block every second), deploys the test token, the two generated batch verifiers and
-# the Pool, starts a relayer (`bucketpay relay`, from anvil's second account), funds a fresh wallet,
-# deposits $1,000 as denomination notes (by hidden owner), builds the inventory of spend proofs
-# (real proofs: noir_js witnesses, bb prove and verify), then pays a list of amounts to a card
-# issuer's address through the relayer (protocol v2: EIP-712 payments signed by each note's auth
-# key; the relayer sends them and takes its fee): for each, the notes used, the fee, the latency
-# from command to bundle handed over, the gas of the transaction that paid it, and both balances
-# before and after. Then a rebalance refills the inventory with fan-out splits. Everything it starts
-# is stopped at the end, whatever happens.
+# the Pool, starts a relayer (`bucketpay relay`, its own account), funds a fresh wallet, deposits
+# $1,000 as denomination notes (by hidden owner), builds the inventory of spend proofs (real proofs:
+# noir_js witnesses, bb prove and verify), then pays three merchants through the relayer (EIP-712
+# payments signed by each note's auth key; the relayer sends them and earns its fee: its balance
+# before and after): for each, the notes used, the fee, the time to the signed and journaled bundle
+# (the wallet's part) and to the relayer's answer, who sent the transaction and its gas. Then a
+# third party replays a pending payment from the mempool with a higher tip (the merchant is paid
+# once, the wallet shows it settled by the copy), a split proved on demand, a rebalance with fan-out
+# splits (handed over; their outputs' proofs left to the keeper), and the privacy check over the
+# whole chain (scripts/privacy_check.sh: no payment sent from the wallet's account, none of its
+# secrets in any calldata or event, no auth address used twice). Everything it starts is stopped
+# at the end, whatever happens.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build}
@@ -27,8 +31,6 @@ trap 'exit 130' INT TERM
 export BUCKETPAY_DB="$state/wallet.db"
 # A demo wallet: its passphrase is public, so its keys protect nothing. Real wallets are asked.
 export BUCKETPAY_PASSPHRASE="demo passphrase (not secret)"
-# The card issuer paid (any address works: the proofs name no recipient).
-payee=0x00000000000000000000000000000000C0FFEE01
 
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
@@ -42,6 +44,11 @@ token_cents() {
   hex=${hex#0x}
   hex=$(sed 's/^0*//' <<<"${hex^^}")
   echo "ibase=16; ${hex:-0} / $(echo "obase=16; $unit" | bc)" | BC_LINE_LENGTH=0 bc
+}
+# A JSON-RPC call to anvil; prints its result (JSON).
+rpc_call() {
+  curl -s -X POST -H 'Content-Type: application/json' "$rpc" \
+    --data "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"$1\",\"params\":$2}" | jq -c .result
 }
 wallet_cents() { "$bp" balance --json | jq -r .on_chain_cents; }
 dollars() { printf '$%d.%02d' $(($1 / 100)) $(($1 % 100)); }
@@ -87,10 +94,17 @@ step "Build the inventory: one spend proof per note"
 "$bp" inventory
 "$bp" balance
 
-step "Pay from the inventory through the relayer (no proving at payment time)"
-amounts=(0.01 12.34 99.99 655.36 0.50 25.00 3.17 42.42 7.77)
+step "Pay three merchants from the inventory through the relayer (no proving at payment time)"
+# Any addresses: a proof names no recipient, the Payment each note's auth key signs at payment time does.
+merchants=(0x00000000000000000000000000000000C0FFEE01 0x0000000000000000000000000000000000B00C02 0x00000000000000000000000000000000000CAB03)
+names=("coffee shop" "bookshop" "taxi")
+amounts=(3.50 12.34 25.00 0.99 42.42 7.77)
+relayer_before=$(token_cents "$relayer_account")
 rows=()
-for a in "${amounts[@]}"; do
+for i in "${!amounts[@]}"; do
+  a=${amounts[$i]}
+  m=$((i % 3))
+  payee=${merchants[$m]}
   payer_before=$(wallet_cents)
   payee_before=$(token_cents "$payee")
   if ! out=$("$bp" pay "$a" --to "$payee" --json 2>"$state/refusal"); then
@@ -102,41 +116,88 @@ for a in "${amounts[@]}"; do
   payer_after=$(wallet_cents)
   payee_after=$(token_cents "$payee")
   notes=$(jq -r '[.notes[] | "\(. / 100 | floor).\(. % 100 | tostring | if length < 2 then "0" + . else . end)"] | join("+")' <<<"$out")
-  latency=$(jq -r '.latency_ms * 100 | round / 100' <<<"$out")
+  ready=$(jq -r '.bundle_ready_ms * 100 | round / 100' <<<"$out")
+  answered=$(jq -r '.latency_ms | round' <<<"$out")
   fee=$(jq -r .fee_cents <<<"$out")
   tx=$(jq -r .tx <<<"$out")
-  gas=$(curl -s -X POST -H 'Content-Type: application/json' "$rpc" \
-    --data "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"eth_getTransactionReceipt\",\"params\":[\"$tx\"]}" |
-    jq -r '.result.gasUsed' | xargs printf '%d')
+  receipt=$(rpc_call eth_getTransactionReceipt "[\"$tx\"]")
+  gas=$(jq -r .gasUsed <<<"$receipt" | xargs printf '%d')
+  from=$(jq -r .from <<<"$receipt")
   count=$(jq -r '.notes | length' <<<"$out")
-  printf '%9s  %2d notes (%s)  fee %s  handed over in %s ms  gas %s\n' "$a" "$count" "$notes" "$(dollars "$fee")" \
-    "$latency" "$gas"
-  printf '           payer %s -> %s   payee %s -> %s\n' "$(dollars "$payer_before")" "$(dollars "$payer_after")" \
-    "$(dollars "$payee_before")" "$(dollars "$payee_after")"
-  rows+=("$a|$count|$latency|$gas|$(dollars "$payer_before")|$(dollars "$payer_after")|$(dollars "$payee_before")|$(dollars "$payee_after")")
+  sender=$([ "${from,,}" = "${relayer_account,,}" ] && echo "the relayer" || echo "$from")
+  printf '%9s to the %-11s %d notes (%s), fee %s: signed and journaled in %s ms, the relayer answered at %s ms; sent by %s, gas %s\n' \
+    "$a" "${names[$m]}" "$count" "$notes" "$(dollars "$fee")" "$ready" "$answered" "$sender" "$gas"
+  printf '           payer %s -> %s   %s %s -> %s\n' "$(dollars "$payer_before")" "$(dollars "$payer_after")" \
+    "${names[$m]}" "$(dollars "$payee_before")" "$(dollars "$payee_after")"
+  rows+=("$a|${names[$m]}|$count|$ready|$answered|$gas|$(dollars "$fee")")
 done
+relayer_after=$(token_cents "$relayer_account")
 
-step "Summary"
-printf '| %8s | %5s | %10s | %9s | %11s | %11s | %10s | %10s |\n' amount notes "latency ms" gas "payer before" "payer after" "payee before" "payee after"
-printf '|%s|\n' "----------|-------|------------|-----------|--------------|-------------|--------------|-------------"
+step "Summary: the wallet's part (signed and journaled) beside the relayer's answer (its simulation and its send)"
+printf '| %8s | %-11s | %5s | %20s | %20s | %9s | %5s |\n' amount merchant notes "signed+journaled ms" "relayer answered ms" gas fee
+printf '|%s|\n' "----------|-------------|-------|----------------------|----------------------|-----------|-------"
 for r in "${rows[@]}"; do
-  IFS='|' read -r a c l g pb pa rb ra <<<"$r"
-  printf '| %8s | %5s | %10s | %9s | %12s | %11s | %12s | %11s |\n' "$a" "$c" "$l" "$g" "$pb" "$pa" "$rb" "$ra"
+  IFS='|' read -r a n c l h g f <<<"$r"
+  printf '| %8s | %-11s | %5s | %20s | %20s | %9s | %5s |\n' "$a" "$n" "$c" "$l" "$h" "$g" "$f"
 done
-"$bp" history --json | jq -r '[.[] | select(.kind == "pay" and .state == "confirmed")] |
-  "payments: \(length), mean latency \((map(.latency_ms) | add / length * 100 | round) / 100) ms, max \((map(.latency_ms) | max * 100 | round) / 100) ms"'
+echo "the relayer's token balance: $(dollars "$relayer_before") -> $(dollars "$relayer_after") (its fees; it paid the gas in ETH)"
 
 step "More than the balance is refused, saying why (exit status 1)"
-"$bp" pay 200.00 --to "$payee" || true
+"$bp" pay 1200.00 --to "${merchants[0]}" || true
+
+step "A third party replays a pending payment: the merchant is paid once, the wallet shows it settled"
+# Mining paused, so the relayer's transaction waits in the mempool where anyone can read it.
+rpc_call evm_setIntervalMining '[0]' >/dev/null
+coffee_before=$(token_cents "${merchants[0]}")
+# (From the inventory, or a split proved now when its notes cannot make the amount and the fee.)
+out=$("$bp" pay 4.20 --to "${merchants[0]}" --on-missing split --no-wait --json)
+own=$(jq -r .relayer_tx <<<"$out")
+payment=$(jq -r .payment <<<"$out")
+echo "payment $payment handed over; the relayer's transaction $own is pending"
+# Anvil's account 3 (unlocked by anvil) copies the pending calldata and sends it with a higher tip.
+third=0x90F79bf6EB2c4f870365E785982E1f101E93b906
+input=$(rpc_call eth_getTransactionByHash "[\"$own\"]" | jq -r .input)
+copy=$(rpc_call eth_sendTransaction "[{\"from\":\"$third\",\"to\":\"$pool\",\"data\":\"$input\",\"gas\":\"0x2dc6c0\",\"maxFeePerGas\":\"0x2e90edd000\",\"maxPriorityFeePerGas\":\"0xba43b7400\"}]" | jq -r .)
+echo "the third party $third sent a copy: $copy"
+rpc_call evm_mine '[]' >/dev/null
+rpc_call evm_setIntervalMining '[1]' >/dev/null
+for t in "$copy" "$own"; do
+  r=$(rpc_call eth_getTransactionReceipt "[\"$t\"]")
+  printf '  %s from %s: %s in block %d\n' "$t" "$(jq -r .from <<<"$r")" \
+    "$([ "$(jq -r .status <<<"$r")" = 0x1 ] && echo mined || echo reverted)" "$(jq -r .blockNumber <<<"$r")"
+done
+# The wallet settles by what the chain says (2 confirmations here), whoever sent the transaction.
+for _ in $(seq 1 30); do
+  "$bp" sync >/dev/null
+  settled=$("$bp" history --json | jq -r --argjson id "$payment" '.[] | select(.id == $id) | .state')
+  [ "$settled" = confirmed ] && break
+  sleep 0.5
+done
+"$bp" history --json | jq -r --argjson id "$payment" '.[] | select(.id == $id) |
+  "the wallet: payment \(.id) \(.state), paid by \(.tx)"'
+coffee_after=$(token_cents "${merchants[0]}")
+echo "the coffee shop: $(dollars "$coffee_before") -> $(dollars "$coffee_after") (paid \$4.20 once)"
+[ "$settled" = confirmed ] && [ $((coffee_after - coffee_before)) -eq 420 ] ||
+  { echo "the replay changed what was paid" >&2; exit 1; }
 
 step "An amount the ready notes cannot make: --on-missing split proves a split on demand"
-"$bp" pay 1.23 --to 0x00000000000000000000000000000000000B0B00 --on-missing split || true
+"$bp" pay 1.23 --to "${merchants[1]}" --on-missing split || true
 
-step "Rebalance: fan-out splits of larger notes into the denominations that ran low (each withdraws the relayer's fee), and prove their spends"
-"$bp" rebalance
+step "Rebalance: fan-out splits of larger notes into the denominations that ran low (each withdraws the relayer's fee)"
+# Handed over without waiting: proving the new notes' spends (8 a split) is the keeper's background
+# work (`bucketpay keeper`), not the demo's. The chain settles them within a few blocks.
+"$bp" rebalance --no-wait
+for _ in $(seq 1 60); do
+  "$bp" sync >/dev/null
+  [ "$("$bp" history --json | jq '[.[] | select(.state == "signed" or .state == "submitted")] | length')" = 0 ] && break
+  sleep 0.5
+done
 "$bp" balance
 
 step "History (the payments journal)"
 "$bp" history
+
+step "Privacy: every transaction and event of the chain, read over JSON-RPC by an independent script"
+scripts/privacy_check.sh "$bp" "$rpc" "$pool" 8 1
 
 step "Done: anvil is stopped and the demo's files are removed"

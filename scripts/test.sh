@@ -17,6 +17,9 @@ node --test --test-concurrency=1 circuits/tests/ || status=1
 echo "== docs/first-payment.md, its commands run literally on anvil"
 scripts/first_payment_test.sh "$build" || status=1
 
+echo "== privacy: no payment from the wallet's account, no secret on chain (scripts/privacy_check.mjs)"
+scripts/privacy_test.sh "$build" || status=1
+
 echo "== generated files match a fresh regeneration"
 scripts/check_generated.sh || status=1
 

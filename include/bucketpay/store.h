@@ -393,6 +393,11 @@ class PaymentJournal {
   // another state.
   virtual Status record_payment_bundle(std::int64_t id, std::string_view digest, std::uint64_t deadline,
                                        std::string_view bundle_json) = 0;
+  // begin_payment and record_payment_bundle in one transaction (one durable commit: a payment's
+  // bundle signed before its notes are reserved): the notes reserved and the payment recorded
+  // signed, never prepared; all or nothing, with the errors of both. Returns its id.
+  virtual Result<std::int64_t> begin_signed_payment(const Payment& payment, std::string_view digest,
+                                                    std::uint64_t deadline, std::string_view bundle_json) = 0;
   // signed or submitted -> submitted: the relayer took the bundle. relayer_tx (its transaction, as
   // it reported it) is recorded when not empty; latency_ms (the call to the handover) when it is
   // positive and the payment was signed (the first handover). kFailedPrecondition from another state.

@@ -249,9 +249,12 @@ struct PaymentReport {
   std::string bundle_hash;        // keccak256 of the Pool calldata the bundle makes (0x hex; x402)
   std::uint64_t deadline = 0;     // Unix s
   std::string relayer;            // the URL it was handed to
-  // From the call to the bundle handed to the relayer: planning, reserving the notes, signing,
-  // journaling and the hand-over (and proving, on demand). The fee quote is fetched (or taken from
-  // the cache) before the clock starts.
+  // From the call to the signed bundle journaled and ready for the relayer: the wallet's part
+  // (planning, reserving the notes, signing with each note's auth key, journaling; and proving, on
+  // demand). The fee quote is fetched (or taken from the cache) before the clock starts.
+  double bundle_ready_ms = 0;
+  // From the same call to the relayer's answer: bundle_ready_ms, then the hand-over (the relayer's
+  // own checks, its eth_call of the transaction, and its send).
   double latency_ms = 0;
   double prove_ms = 0;                            // of which proving (on-demand only)
   std::string relayer_tx;                         // the relayer's transaction, as it reported it

@@ -50,6 +50,8 @@ struct Options : CommonOptions {
   int lease_s = 30;
   int heartbeat_s = 5;
   int idle_exit_s = 0;  // 0: never
+  // note list --reveal
+  bool reveal = false;
 };
 
 class Runner {
@@ -119,13 +121,24 @@ class Runner {
                           {"state", std::string(note_state_name(n.state))},
                           {"leaf_index", n.leaf_index ? json(*n.leaf_index) : json(nullptr)},
                           {"commitment", n.commitment.to_hex()}});
+      if (o_->reveal) {
+        // Only on request, and only to this command's standard output.
+        list.back()["pk"] = n.pk.to_hex();
+        list.back()["r"] = n.r.to_hex();
+      }
+    }
+    if (o_->reveal) {
+      err_ << "bucketpay: warning: the output holds each note's blinding factor r, which links the note to the "
+              "wallet's owner key\n";
     }
     if (o_->json_out) {
       out_ << list.dump() << "\n";
     } else {
       for (const auto& n : list) {
         out_ << "note " << n["id"] << "  " << format_dollars(n["value_cents"].get<std::uint64_t>()) << "  "
-             << n["state"].get<std::string>() << "  leaf " << n["leaf_index"] << "\n";
+             << n["state"].get<std::string>() << "  leaf " << n["leaf_index"];
+        if (o_->reveal) out_ << "  pk " << n["pk"].get<std::string>() << "  r " << n["r"].get<std::string>();
+        out_ << "\n";
       }
     }
     return kExitOk;
@@ -382,6 +395,7 @@ CommandList add_engine_commands(CLI::App& app, std::ostream& out, std::ostream& 
   list.emplace_back(note_add, [runner] { return runner->note_add(); });
   auto* note_list = note->add_subcommand("list", "List the wallet's notes");
   add_store_options(note_list, *o);
+  note_list->add_flag("--reveal", o->reveal, "also print each note's owner key pk and blinding factor r (secret)");
   list.emplace_back(note_list, [runner] { return runner->note_list(); });
 
   auto* pre = app.add_subcommand("precompute", "Make the proofs that turn payments into lookups");

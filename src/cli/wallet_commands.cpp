@@ -757,6 +757,7 @@ class WalletRunner {
                      {"to", r->recipient.to_checksum()},
                      {"notes", notes},
                      {"proved_on_demand", r->proved_on_demand},
+                     {"bundle_ready_ms", r->bundle_ready_ms},
                      {"latency_ms", r->latency_ms},
                      {"prove_ms", r->prove_ms},
                      {"digest", r->digest},
@@ -775,8 +776,9 @@ class WalletRunner {
                                                         : "handed over: ")
              << dollars(r->amount) << " to " << r->recipient.to_checksum() << " (relayer fee " << dollars(r->fee)
              << ") with " << r->notes.size()
-             << (r->proved_on_demand ? " note (split proved on demand)" : " precomputed notes") << "; handed to "
-             << r->relayer << " in " << std::fixed << std::setprecision(2) << r->latency_ms << " ms";
+             << (r->proved_on_demand ? " note (split proved on demand)" : " precomputed notes")
+             << "; signed and journaled in " << std::fixed << std::setprecision(2) << r->bundle_ready_ms
+             << " ms, handed to " << r->relayer << " (its answer at " << r->latency_ms << " ms)";
         if (r->state == PaymentState::kConfirmed)
           out_ << "; on chain in tx " << r->settled_by << " (block " << r->block << ")";
         if (r->state == PaymentState::kFailed) out_ << ": " << r->error;

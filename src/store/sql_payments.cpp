@@ -43,6 +43,12 @@ Status check_fee(std::string_view fee) {
   return Status::ok();
 }
 
+// A bundle to journal: not empty, and JSON.
+Status check_bundle(std::string_view bundle_json, const std::string& what) {
+  if (bundle_json.empty()) return Status::invalid_argument(what + " is empty");
+  return check_json(bundle_json, what);
+}
+
 }  // namespace
 
 Status SqlStore::link_notes_in(Connection& c, std::int64_t payment, std::span<const std::int64_t> notes,
@@ -113,39 +119,58 @@ Result<std::vector<Payment>> SqlStore::query_payments(Connection& c, std::string
   return out;
 }
 
+Result<std::int64_t> SqlStore::begin_payment_in(Connection& c, const Payment& p) {
+  const std::string fee = p.fee.empty() ? "0" : p.fee;
+  const std::int64_t now = p.created_ms != 0 ? p.created_ms : now_ms();
+  BUCKETPAY_ASSIGN_OR_RETURN(
+      const sql::Rows r,
+      c.run(
+          "INSERT INTO payments(wallet, kind, amount, recipient, state, tx_hash, nonce, gas_used, "
+          "block, error, latency_ms, created_ms, updated_ms, deadline, fee, relayer) "
+          "VALUES (?1, ?2, ?3, ?4, 'prepared', '', 0, 0, 0, '', 0, ?5, ?5, ?6, ?7, ?8) RETURNING id",
+          {p.wallet, payment_kind_name(p.kind), to_db(p.amount), p.recipient, now, to_db(p.deadline), fee, p.relayer}));
+  const std::int64_t id = r[0].int64(0);
+  // Row locks in id order first: two payments reserving overlapping notes in different orders
+  // wait for each other instead of deadlocking.
+  if (!dialect().for_update.empty()) {
+    std::vector<std::int64_t> ordered(p.note_ids.begin(), p.note_ids.end());
+    std::sort(ordered.begin(), ordered.end());
+    const std::string lock = "SELECT 1 FROM notes WHERE id = ?1" + std::string(dialect().for_update);
+    for (std::int64_t note : ordered) BUCKETPAY_RETURN_IF_ERROR(c.run(lock, {note}).status());
+  }
+  for (std::int64_t note : p.note_ids) {
+    BUCKETPAY_ASSIGN_OR_RETURN(
+        const sql::Rows reserved,
+        c.run("UPDATE notes SET state = 'spending' WHERE id = ?1 AND state = 'on_chain'", {note}));
+    if (reserved.affected() != 1) {
+      return Status::failed_precondition("note " + std::to_string(note) +
+                                         " is not on chain and unreserved: it cannot be spent now");
+    }
+  }
+  BUCKETPAY_RETURN_IF_ERROR(link_notes_in(c, id, p.note_ids, "spend"));
+  BUCKETPAY_RETURN_IF_ERROR(link_notes_in(c, id, p.new_note_ids, "new"));
+  return id;
+}
+
 Result<std::int64_t> SqlStore::begin_payment(const Payment& p) {
   return run<Result<std::int64_t>>("begin_payment", [&](Connection& c) -> Result<std::int64_t> {
-    const std::string fee = p.fee.empty() ? "0" : p.fee;
-    BUCKETPAY_RETURN_IF_ERROR(check_fee(fee));
+    BUCKETPAY_RETURN_IF_ERROR(check_fee(p.fee.empty() ? "0" : p.fee));
     BUCKETPAY_ASSIGN_OR_RETURN(Transaction txn, Transaction::begin(c, Access::kWrite));
-    const std::int64_t now = p.created_ms != 0 ? p.created_ms : now_ms();
-    BUCKETPAY_ASSIGN_OR_RETURN(
-        const sql::Rows r,
-        c.run("INSERT INTO payments(wallet, kind, amount, recipient, state, tx_hash, nonce, gas_used, "
-              "block, error, latency_ms, created_ms, updated_ms, deadline, fee, relayer) "
-              "VALUES (?1, ?2, ?3, ?4, 'prepared', '', 0, 0, 0, '', 0, ?5, ?5, ?6, ?7, ?8) RETURNING id",
-              {p.wallet, payment_kind_name(p.kind), to_db(p.amount), p.recipient, now, to_db(p.deadline), fee,
-               p.relayer}));
-    const std::int64_t id = r[0].int64(0);
-    // Row locks in id order first: two payments reserving overlapping notes in different orders
-    // wait for each other instead of deadlocking.
-    if (!dialect().for_update.empty()) {
-      std::vector<std::int64_t> ordered(p.note_ids.begin(), p.note_ids.end());
-      std::sort(ordered.begin(), ordered.end());
-      const std::string lock = "SELECT 1 FROM notes WHERE id = ?1" + std::string(dialect().for_update);
-      for (std::int64_t note : ordered) BUCKETPAY_RETURN_IF_ERROR(c.run(lock, {note}).status());
-    }
-    for (std::int64_t note : p.note_ids) {
-      BUCKETPAY_ASSIGN_OR_RETURN(
-          const sql::Rows reserved,
-          c.run("UPDATE notes SET state = 'spending' WHERE id = ?1 AND state = 'on_chain'", {note}));
-      if (reserved.affected() != 1) {
-        return Status::failed_precondition("note " + std::to_string(note) +
-                                           " is not on chain and unreserved: it cannot be spent now");
-      }
-    }
-    BUCKETPAY_RETURN_IF_ERROR(link_notes_in(c, id, p.note_ids, "spend"));
-    BUCKETPAY_RETURN_IF_ERROR(link_notes_in(c, id, p.new_note_ids, "new"));
+    BUCKETPAY_ASSIGN_OR_RETURN(const std::int64_t id, begin_payment_in(c, p));
+    BUCKETPAY_RETURN_IF_ERROR(txn.commit());
+    return id;
+  });
+}
+
+Result<std::int64_t> SqlStore::begin_signed_payment(const Payment& p, std::string_view digest, std::uint64_t deadline,
+                                                    std::string_view bundle_json) {
+  return run<Result<std::int64_t>>("begin_signed_payment", [&](Connection& c) -> Result<std::int64_t> {
+    BUCKETPAY_RETURN_IF_ERROR(check_fee(p.fee.empty() ? "0" : p.fee));
+    BUCKETPAY_ASSIGN_OR_RETURN(const std::string canonical, canonical_digest(digest));
+    BUCKETPAY_RETURN_IF_ERROR(check_bundle(bundle_json, "the bundle of payment " + canonical));
+    BUCKETPAY_ASSIGN_OR_RETURN(Transaction txn, Transaction::begin(c, Access::kWrite));
+    BUCKETPAY_ASSIGN_OR_RETURN(const std::int64_t id, begin_payment_in(c, p));
+    BUCKETPAY_RETURN_IF_ERROR(record_bundle_in(c, id, canonical, deadline, bundle_json));
     BUCKETPAY_RETURN_IF_ERROR(txn.commit());
     return id;
   });
@@ -235,26 +260,32 @@ Status SqlStore::reopen_payment(std::int64_t id) {
   });
 }
 
+Status SqlStore::record_bundle_in(Connection& c, std::int64_t id, const std::string& canonical, std::uint64_t deadline,
+                                  std::string_view bundle_json) {
+  BUCKETPAY_ASSIGN_OR_RETURN(const sql::Rows taken,
+                             c.run("SELECT id FROM payments WHERE digest = ?1 AND id <> ?2", {canonical, id}));
+  if (!taken.empty()) {
+    return Status::already_exists("payment digest " + canonical + " is " + payment_label(taken[0].int64(0)) + "'s");
+  }
+  return c
+      .run(
+          "UPDATE payments SET state = 'signed', digest = ?2, deadline = ?3, bundle = ?4, updated_ms = ?5 "
+          "WHERE id = ?1",
+          {id, canonical, to_db(deadline), bundle_json, now_ms()})
+      .status();
+}
+
 Status SqlStore::record_payment_bundle(std::int64_t id, std::string_view digest, std::uint64_t deadline,
                                        std::string_view bundle_json) {
   return run<Status>("record_payment_bundle", [&](Connection& c) -> Status {
     BUCKETPAY_ASSIGN_OR_RETURN(const std::string canonical, canonical_digest(digest));
-    if (bundle_json.empty()) return Status::invalid_argument("the bundle of " + payment_label(id) + " is empty");
-    BUCKETPAY_RETURN_IF_ERROR(check_json(bundle_json, "the bundle of " + payment_label(id)));
+    BUCKETPAY_RETURN_IF_ERROR(check_bundle(bundle_json, "the bundle of " + payment_label(id)));
     BUCKETPAY_ASSIGN_OR_RETURN(Transaction txn, Transaction::begin(c, Access::kWrite));
     BUCKETPAY_ASSIGN_OR_RETURN(const std::string state, payment_state_in(c, id, true));
     if (state != "prepared") {
       return Status::failed_precondition(payment_label(id) + " is " + state + ": it cannot become signed");
     }
-    BUCKETPAY_ASSIGN_OR_RETURN(const sql::Rows taken,
-                               c.run("SELECT id FROM payments WHERE digest = ?1 AND id <> ?2", {canonical, id}));
-    if (!taken.empty()) {
-      return Status::already_exists("payment digest " + canonical + " is " + payment_label(taken[0].int64(0)) + "'s");
-    }
-    BUCKETPAY_RETURN_IF_ERROR(c.run("UPDATE payments SET state = 'signed', digest = ?2, deadline = ?3, bundle = ?4, "
-                                    "updated_ms = ?5 WHERE id = ?1",
-                                    {id, canonical, to_db(deadline), bundle_json, now_ms()})
-                                  .status());
+    BUCKETPAY_RETURN_IF_ERROR(record_bundle_in(c, id, canonical, deadline, bundle_json));
     return txn.commit();
   });
 }

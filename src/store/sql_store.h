@@ -100,6 +100,8 @@ class SqlStore : public virtual Store {
                            std::uint64_t block) override;
   Status record_payment_bundle(std::int64_t id, std::string_view digest, std::uint64_t deadline,
                                std::string_view bundle_json) override;
+  Result<std::int64_t> begin_signed_payment(const Payment& payment, std::string_view digest, std::uint64_t deadline,
+                                            std::string_view bundle_json) override;
   Status record_payment_relayed(std::int64_t id, std::string_view relayer_tx, double latency_ms) override;
   Status expire_payment(std::int64_t id, PaymentState expected, std::string_view error,
                         std::span<const std::int64_t> spent_note_ids, std::uint64_t block) override;
@@ -183,6 +185,10 @@ class SqlStore : public virtual Store {
                               std::string_view role);
   Result<std::vector<std::int64_t>> linked_notes_in(sql::Connection& c, std::int64_t payment, std::string_view role);
   Result<std::string> payment_state_in(sql::Connection& c, std::int64_t id, bool lock);
+  // begin_payment's and record_payment_bundle's writes, inside the caller's transaction.
+  Result<std::int64_t> begin_payment_in(sql::Connection& c, const Payment& payment);
+  static Status record_bundle_in(sql::Connection& c, std::int64_t id, const std::string& canonical_digest,
+                                 std::uint64_t deadline, std::string_view bundle_json);
   // The writes of fail_payment and fail_payment_if; the pending new notes go when delete_new_notes.
   Status fail_payment_in(sql::Connection& c, std::int64_t id, std::string_view error,
                          std::span<const std::int64_t> spent_note_ids, std::uint64_t block, bool delete_new_notes);

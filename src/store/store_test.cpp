@@ -1437,6 +1437,47 @@ TEST_P(StoreContractTest, OnePaymentPerDigestAndMalformedInputIsRefused) {
   EXPECT_EQ(must(store->get_payment(must(store->begin_payment(no_fee)))).fee, "0");
 }
 
+TEST_P(StoreContractTest, ASignedPaymentIsReservedAndJournaledInOneTransactionOrNotAtAll) {
+  auto store = open();
+  const std::int64_t a = must(store->insert_note(make_note("w", 8, 0)));
+  const std::int64_t b = must(store->insert_note(make_note("w", 4, 1)));
+  const std::int64_t c = must(store->insert_note(make_note("w", 2, 2)));
+  Payment p = make_payment({a, b}, 11);
+  p.fee = "10000";
+  p.relayer = "http://127.0.0.1:8646";
+  const std::string digest = "0x" + std::string(63, 'C') + "d";
+  const std::int64_t id = must(store->begin_signed_payment(p, digest, 1'800'000'400, R"({"kind":"spend_batch"})"));
+  Payment got = must(store->get_payment(id));
+  EXPECT_EQ(got.state, PaymentState::kSigned) << "never prepared";
+  EXPECT_EQ(got.digest, "0x" + std::string(63, 'c') + "d");
+  EXPECT_EQ(got.deadline, 1'800'000'400U);
+  EXPECT_EQ(got.bundle_json, R"({"kind":"spend_batch"})");
+  EXPECT_EQ(got.note_ids, (std::vector<std::int64_t>{a, b}));
+  EXPECT_EQ(must(store->get_note(a)).state, NoteState::kSpending);
+  EXPECT_EQ(must(store->get_note(b)).state, NoteState::kSpending);
+  ASSERT_TRUE(store->record_payment_relayed(id, "0x7e1a", 2.5).is_ok());
+  EXPECT_EQ(must(store->get_payment(id)).state, PaymentState::kSubmitted);
+
+  // All or nothing: a note already reserved, a digest taken, a malformed digest or bundle, a bad
+  // fee leave no payment and every note as it was.
+  const std::size_t before = must(store->list_payments("w", std::nullopt)).size();
+  EXPECT_EQ(store->begin_signed_payment(make_payment({c, b}), digest_hex(5), 10, "{}").status().code(),
+            StatusCode::kFailedPrecondition);
+  EXPECT_EQ(store->begin_signed_payment(make_payment({c}), digest, 10, "{}").status().code(),
+            StatusCode::kAlreadyExists);
+  EXPECT_EQ(store->begin_signed_payment(make_payment({c}), "0x12", 10, "{}").status().code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(store->begin_signed_payment(make_payment({c}), digest_hex(5), 10, "not json").status().code(),
+            StatusCode::kInvalidArgument);
+  Payment bad_fee = make_payment({c});
+  bad_fee.fee = "1.5";
+  EXPECT_EQ(store->begin_signed_payment(bad_fee, digest_hex(5), 10, "{}").status().code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(must(store->list_payments("w", std::nullopt)).size(), before);
+  EXPECT_EQ(must(store->get_note(c)).state, NoteState::kOnChain);
+  EXPECT_FALSE(must(store->find_payment_by_digest(digest_hex(5))).has_value());
+}
+
 TEST_P(StoreContractTest, AnExpiredPaymentReleasesItsNotesAndDropsOutputsThatCanNeverLand) {
   auto store = open();
   const std::int64_t donor = must(store->insert_note(make_note("w", 64, 0)));

@@ -42,16 +42,38 @@ Status PaymentRelay::give_up(std::int64_t payment_id, const Status& why) {
 
 Result<Handover> PaymentRelay::hand_over(std::int64_t payment_id, const std::string& relayer_url,
                                          const eth::RelayBundle& bundle, Clock::Steady::time_point started) {
-  Handover h;
-  h.digest = bundle.digest();
-  const std::string digest = eth::to_hex(h.digest);
   if (!bundle.payment.deadline.fits_u64()) return give_up(payment_id, Status::invalid_argument("deadline too large"));
-  const std::uint64_t deadline = bundle.payment.deadline.low_u64();
   // Journaled before it leaves the process: from here on it may land.
-  if (Status st = journal_.record_payment_bundle(payment_id, digest, deadline, eth::encode_bundle(bundle));
+  if (Status st = journal_.record_payment_bundle(payment_id, eth::to_hex(bundle.digest()),
+                                                 bundle.payment.deadline.low_u64(), eth::encode_bundle(bundle));
       !st.is_ok()) {
     return give_up(payment_id, st);
   }
+  return send_journaled(payment_id, relayer_url, bundle, started);
+}
+
+Result<Handover> PaymentRelay::reserve_signed_and_hand_over(Payment payment, const std::string& relayer_url,
+                                                            const eth::RelayBundle& bundle,
+                                                            Clock::Steady::time_point started) {
+  if (!bundle.payment.deadline.fits_u64()) return Status::invalid_argument("deadline too large");
+  payment.wallet = options_.wallet;
+  payment.created_ms = clock_.unix_ms();
+  // Reserved and journaled at once, before it leaves the process: from here on it may land.
+  BUCKETPAY_ASSIGN_OR_RETURN(
+      const std::int64_t payment_id,
+      journal_.begin_signed_payment(payment, eth::to_hex(bundle.digest()), bundle.payment.deadline.low_u64(),
+                                    eth::encode_bundle(bundle)));
+  return send_journaled(payment_id, relayer_url, bundle, started);
+}
+
+Result<Handover> PaymentRelay::send_journaled(std::int64_t payment_id, const std::string& relayer_url,
+                                              const eth::RelayBundle& bundle, Clock::Steady::time_point started) {
+  Handover h;
+  h.payment_id = payment_id;
+  h.ready_ms = clock_.ms_since(started);
+  h.digest = bundle.digest();
+  const std::string digest = eth::to_hex(h.digest);
+  const std::uint64_t deadline = bundle.payment.deadline.low_u64();
   auto reserved_until = [&](const Status& why) {
     return why.with_context(label(payment_id) + " (" + digest +
                             ") is signed; its notes stay reserved until its deadline " + std::to_string(deadline) +

@@ -65,7 +65,9 @@ struct RelayStores {
 
 // A bundle handed over.
 struct Handover {
+  std::int64_t payment_id = 0;
   eth::Hash32 digest{};
+  double ready_ms = 0;    // the call to the bundle journaled, just before it goes to the relayer
   double latency_ms = 0;  // the call to the relayer's answer
   std::optional<eth::Hash32> relayer_tx;
 };
@@ -86,10 +88,17 @@ class PaymentRelay {
 
   // Journals `bundle` for payment `payment_id` (prepared -> signed: a failure here gives the payment
   // up, nothing having left the process), then hands it to the relayer at `relayer_url`
-  // (-> submitted). latency_ms runs from `started`. A relayer that refuses or cannot be reached
+  // (-> submitted). ready_ms and latency_ms run from `started`. A relayer that refuses or cannot be reached
   // leaves the payment signed, its notes reserved until the deadline: the error says so.
   Result<Handover> hand_over(std::int64_t payment_id, const std::string& relayer_url, const eth::RelayBundle& bundle,
                              Clock::Steady::time_point started);
+
+  // reserve() and the journaling of hand_over() in one durable commit (PaymentJournal::
+  // begin_signed_payment), for a bundle signed before its notes are reserved; then the hand-over.
+  // An error before the commit leaves nothing reserved or journaled (nothing left the process);
+  // after it, as hand_over().
+  Result<Handover> reserve_signed_and_hand_over(Payment payment, const std::string& relayer_url,
+                                                const eth::RelayBundle& bundle, Clock::Steady::time_point started);
 
   // Settles every unfinished relayed payment of the wallet that it can (see above); how many.
   Result<std::size_t> recover();
@@ -106,6 +115,9 @@ class PaymentRelay {
   // relayer failures leave it as it is.
   Status hand_over_again(const Payment& p);
   static Result<Outcome> settled(const Status& st);
+  // Hands over a journaled (signed) bundle.
+  Result<Handover> send_journaled(std::int64_t payment_id, const std::string& relayer_url,
+                                  const eth::RelayBundle& bundle, Clock::Steady::time_point started);
 
   PaymentJournal& journal_;
   NoteStore& notes_;

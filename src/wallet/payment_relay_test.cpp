@@ -61,7 +61,8 @@ class PaymentRelayTest : public WalletParts {
 
 TEST_F(PaymentRelayTest, PaysTheAmountAndTheFeeSignedByEachNotesAuthKeyAndSettlesByItsSpentEvents) {
   const std::vector<Note> notes = ready({64, 32, 16, 8, 4, 2, 1});
-  // The relayer's quotes take 40 ms; handing the bundle over 3 ms: only the latter is latency.
+  // The relayer's quotes take 40 ms; handing the bundle over 3 ms: only the latter is latency, and
+  // none of it the wallet's part (the clock stands still while the wallet plans, signs, journals).
   relayer_->before_quote = [&] { clock_.advance(std::chrono::milliseconds(40)); };
   relayer_->before_submit = [&] { clock_.advance(std::chrono::milliseconds(3)); };
   auto r = pay(50);
@@ -70,6 +71,7 @@ TEST_F(PaymentRelayTest, PaysTheAmountAndTheFeeSignedByEachNotesAuthKeyAndSettle
   EXPECT_EQ(r->fee, 6U);
   EXPECT_EQ(r->notes, (std::vector<Cents>{32, 16, 8}));
   EXPECT_DOUBLE_EQ(r->latency_ms, 3.0) << "the quotes come before the clock starts";
+  EXPECT_DOUBLE_EQ(r->bundle_ready_ms, 0.0) << "the wallet's part ends before the relayer is asked";
   EXPECT_EQ(r->state, PaymentState::kSubmitted);
   EXPECT_EQ(r->deadline, now_s() + kDeadline);
   ASSERT_EQ(relayer_->received.size(), 1U);
@@ -121,6 +123,20 @@ TEST_F(PaymentRelayTest, FeeQuotesAreFetchedBeforeTheClockAndCachedWhileValid) {
   clock_.advance(std::chrono::seconds(30));  // 60 s after they were made: no longer valid
   ASSERT_TRUE(pay(1).ok());
   EXPECT_GT(relayer_->quotes, asked);
+}
+
+TEST_F(PaymentRelayTest, AFeeThatTakesFewerNotesFindsItsQuoteFetchedBeforeTheClock) {
+  ready({64, 32, 16, 8, 4, 2, 1});
+  relayer_->before_quote = [&] { clock_.advance(std::chrono::milliseconds(40)); };
+  relayer_->before_submit = [&] { clock_.advance(std::chrono::milliseconds(3)); };
+  // 60 alone is 32 + 16 + 8 + 4; with the quote for 4 notes (2.5 + 4 -> 7 cents) it is 67 = 64 + 2 +
+  // 1, three notes, whose quote (6 cents) the fee covers: that quote was fetched before the clock.
+  auto r = pay(60);
+  ASSERT_TRUE(r.ok()) << r.status().to_string();
+  EXPECT_EQ(r->notes, (std::vector<Cents>{64, 2, 1}));
+  EXPECT_EQ(r->fee, 7U);
+  EXPECT_DOUBLE_EQ(r->bundle_ready_ms, 0.0) << "no quote inside the clock";
+  EXPECT_DOUBLE_EQ(r->latency_ms, 3.0);
 }
 
 TEST_F(PaymentRelayTest, AThirdPartysReplayOfAPendingPaymentSettlesIt) {
