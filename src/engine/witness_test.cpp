@@ -1,10 +1,17 @@
 // The witness server's answers without a process: its frames (parse_witness_response) and what
-// Node printed reduced to one line (witness_error_line).
+// Node printed reduced to one line (witness_error_line); then a real witness process (Node and
+// noir_js) given inputs its circuit must reject.
 #include "engine/witness.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
+#include <chrono>
+#include <filesystem>
+#include <string>
 #include <string_view>
+
+#include "testing/testing.h"
 
 namespace bucketpay {
 namespace {
@@ -77,6 +84,42 @@ TEST(WitnessResponse, FieldsOfTheWrongTypeAreErrorsNotExceptions) {
   auto error_number = parse(R"({"id":1,"ok":false,"error":5})");
   ASSERT_FALSE(error_number.ok());
   EXPECT_EQ(error_number.status().code(), StatusCode::kInvalidArgument);
+}
+
+// A spend witness for a note that is not in the tree (every input zero, so the Merkle root does not
+// match): the failure is kInvalidArgument, one line naming the circuit (no Node stack trace), and
+// the process is still there for the next request.
+TEST(WitnessProcessTest, InputsTheCircuitRejectsAreAOneLineError) {
+  const std::filesystem::path dir =
+      std::filesystem::temp_directory_path() / ("bucketpay-witness-test-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  WitnessProcess::Options o;
+  o.script = testing::project_root() / "scripts" / "witness_server.mjs";
+  o.circuits = {{"spend", testing::circuit_artifact("spend")}};
+  o.stderr_path = dir / "witness.stderr";
+  auto process = WitnessProcess::start(o);
+  ASSERT_TRUE(process.ok()) << process.status().to_string();
+  constexpr int kDepth = 16;  // circuits/lib/bucketpay/src/lib.nr
+  std::string siblings;
+  std::string positions;
+  for (int i = 0; i < kDepth; ++i) {
+    siblings += std::string(i == 0 ? "" : ",") + R"(["0x1","0x2"])";
+    positions += std::string(i == 0 ? "" : ",") + R"("0x0")";
+  }
+  const std::string inputs = R"({"root":"0x1","nullifier":"0x2","value":"0x3","auth":"0x4","sk":"0x5","r":"0x6",)"
+                             R"("siblings":[)" +
+                             siblings + R"(],"positions":[)" + positions + "]}";
+  const auto deadline = Subprocess::Clock::now() + std::chrono::seconds(120);
+  auto witness = (*process)->execute("spend", inputs, deadline);
+  ASSERT_FALSE(witness.ok());
+  EXPECT_EQ(witness.status().code(), StatusCode::kInvalidArgument) << witness.status().to_string();
+  const std::string message = witness.status().message();
+  EXPECT_EQ(message.rfind("witness for spend: ", 0), 0U) << message;
+  EXPECT_NE(message.find("note not in tree"), std::string::npos) << message;  // the circuit's assertion
+  EXPECT_EQ(message.find('\n'), std::string::npos) << message;
+  EXPECT_EQ(message.find("    at "), std::string::npos) << message;
+  EXPECT_TRUE((*process)->alive());
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace
