@@ -156,6 +156,17 @@ struct X402Facilitator::Impl {
     return answer(status, j);
   }
 
+  // The relay API's answer for a digest the relayer's journal holds (its public status), or a 503
+  // or 500 when the journal or the entry cannot be read; nothing when the journal does not hold it.
+  std::optional<X402Answer> journal_answer(const std::string& digest) {
+    Result<std::optional<RelayEntry>> known = relayer.status(digest);
+    if (!known.ok()) return answer(503, ordered_json{{"error", known.status().message()}});
+    if (!*known) return std::nullopt;
+    Result<eth::RelayStatus> st = public_status(**known);
+    if (!st.ok()) return answer(500, ordered_json{{"error", st.status().message()}});
+    return X402Answer{200, eth::encode_status(*st)};
+  }
+
   X402Answer stage(std::string_view body) {
     Result<eth::RelayBundle> parsed = eth::decode_bundle(body);
     if (!parsed.ok()) return answer(400, ordered_json{{"error", parsed.status().message()}, {"reason", "malformed"}});
@@ -176,14 +187,8 @@ struct X402Facilitator::Impl {
     s.bundle_hash = eth::to_hex(eth::keccak256(*calldata));
     s.expires_at = static_cast<std::int64_t>(b.payment.deadline.low_u64());
 
-    Result<std::optional<RelayEntry>> known = relayer.status(s.digest);
-    if (!known.ok()) return answer(503, ordered_json{{"error", known.status().message()}});
-    if (*known) {
-      // Settled (or being settled) already: its status, as the relay API answers a known digest.
-      Result<eth::RelayStatus> st = public_status(**known);
-      if (!st.ok()) return answer(500, ordered_json{{"error", st.status().message()}});
-      return {200, eth::encode_status(*st)};
-    }
+    // Settled (or being settled) already: its status, as the relay API answers a known digest.
+    if (std::optional<X402Answer> journaled = journal_answer(s.digest)) return *journaled;
 
     std::lock_guard lock(mu);
     expire_locked();
@@ -210,13 +215,7 @@ struct X402Facilitator::Impl {
     Result<eth::Hash32> d = eth::hash_from_hex(digest);
     if (!d.ok()) return bad_request("a payment digest is 0x + 64 hex digits");
     const std::string hex = eth::to_hex(*d);
-    Result<std::optional<RelayEntry>> known = relayer.status(hex);
-    if (!known.ok()) return answer(503, ordered_json{{"error", known.status().message()}});
-    if (*known) {
-      Result<eth::RelayStatus> st = public_status(**known);
-      if (!st.ok()) return answer(500, ordered_json{{"error", st.status().message()}});
-      return {200, eth::encode_status(*st)};
-    }
+    if (std::optional<X402Answer> journaled = journal_answer(hex)) return *journaled;
     std::lock_guard lock(mu);
     expire_locked();
     for (const auto& [key, s] : staged) {
