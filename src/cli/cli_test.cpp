@@ -12,6 +12,7 @@
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -247,22 +248,36 @@ TEST(CliKeyDerivation, TheShippedBinaryIgnoresTheTestsCheapKeyDerivation) {
   std::filesystem::remove_all(dir);
 }
 
-// `bucketpay ARGS` on a pseudo-terminal of its own, without BUCKETPAY_PASSPHRASE: answers each
-// prompt (text ending in ": ") with the next of `answers`. Returns the exit status and all it wrote.
-CliRun run_on_terminal(const std::vector<std::string>& args, const std::vector<std::string>& answers) {
+// Starts `bucketpay ARGS` on a pseudo-terminal of its own, each of `env` set (a value) or unset
+// (nullopt) in the child; returns its pid and sets `master` to the terminal's other side.
+pid_t start_on_terminal(const std::vector<std::string>& args,
+                        const std::vector<std::pair<const char*, std::optional<std::string>>>& env, int& master) {
   std::vector<std::string> argv_text = {BUCKETPAY_CLI_BINARY};
   argv_text.insert(argv_text.end(), args.begin(), args.end());
   std::vector<char*> argv;
   for (auto& a : argv_text) argv.push_back(a.data());
   argv.push_back(nullptr);
-  int master = -1;
   const pid_t pid = ::forkpty(&master, nullptr, nullptr, nullptr);
   if (pid == 0) {
-    ::unsetenv("BUCKETPAY_PASSPHRASE");
-    ::setenv("BUCKETPAY_KDF", "fast", 1);
+    for (const auto& [key, value] : env) {
+      if (value) {
+        ::setenv(key, value->c_str(), 1);
+      } else {
+        ::unsetenv(key);
+      }
+    }
     ::execv(argv[0], argv.data());
     ::_exit(127);
   }
+  return pid;
+}
+
+// `bucketpay ARGS` on a pseudo-terminal of its own, without BUCKETPAY_PASSPHRASE: answers each
+// prompt (text ending in ": ") with the next of `answers`. Returns the exit status and all it wrote.
+CliRun run_on_terminal(const std::vector<std::string>& args, const std::vector<std::string>& answers) {
+  int master = -1;
+  const pid_t pid =
+      start_on_terminal(args, {{"BUCKETPAY_PASSPHRASE", std::nullopt}, {"BUCKETPAY_KDF", "fast"}}, master);
   EXPECT_GT(pid, 0);
   std::string seen;
   std::size_t answered = 0;
@@ -543,22 +558,10 @@ TEST(CliConventions, ColourWhenAskedOrOnATerminalUnlessNoColor) {
 
 // `bucketpay ARGS` with stdout and stderr on a pseudo-terminal; returns all it wrote there.
 std::string output_on_terminal(const std::vector<std::string>& args, bool no_color) {
-  std::vector<std::string> argv_text = {BUCKETPAY_CLI_BINARY};
-  argv_text.insert(argv_text.end(), args.begin(), args.end());
-  std::vector<char*> argv;
-  for (auto& a : argv_text) argv.push_back(a.data());
-  argv.push_back(nullptr);
   int master = -1;
-  const pid_t pid = ::forkpty(&master, nullptr, nullptr, nullptr);
-  if (pid == 0) {
-    if (no_color) {
-      ::setenv("NO_COLOR", "1", 1);
-    } else {
-      ::unsetenv("NO_COLOR");
-    }
-    ::execv(argv[0], argv.data());
-    ::_exit(127);
-  }
+  const pid_t pid =
+      start_on_terminal(args, {{"NO_COLOR", no_color ? std::optional<std::string>("1") : std::nullopt}}, master);
+  EXPECT_GT(pid, 0);
   std::string seen;
   char buf[256];
   for (;;) {
