@@ -75,6 +75,10 @@ Result<std::int64_t> TimingStore::enqueue_jobs(std::span<const Job> jobs) {
 Result<std::optional<Job>> TimingStore::claim_next_job(int worker) {
   return timed([&] { return inner_->claim_next_job(worker); });
 }
+
+Result<std::optional<Job>> TimingStore::claim_next_job_among(std::span<const std::string> keys, int worker) {
+  return timed([&] { return inner_->claim_next_job_among(keys, worker); });
+}
 Result<std::int64_t> TimingStore::complete_job(std::int64_t job_id, const Precompute& precompute) {
   return timed([&] { return inner_->complete_job(job_id, precompute); }, &complete_ns_);
 }

@@ -45,6 +45,7 @@ class TimingStore final : public NoteStore, public SecretStore, public ProofStor
   Result<std::int64_t> delete_precomputes_for_note(std::int64_t note_id) override;
   Result<std::int64_t> enqueue_jobs(std::span<const Job> jobs) override;
   Result<std::optional<Job>> claim_next_job(int worker) override;
+  Result<std::optional<Job>> claim_next_job_among(std::span<const std::string> keys, int worker) override;
   Result<std::int64_t> complete_job(std::int64_t job_id, const Precompute& precompute) override;
   Status fail_job(std::int64_t job_id, std::string_view error, bool permanent) override;
   Result<std::int64_t> reset_running_jobs() override;

@@ -84,13 +84,17 @@ class Engine {
   static Result<std::unique_ptr<Engine>> open_without_prover(EngineStores stores, std::string wallet);
 
   // Seed mode for note `note_id` (see above). Buckets above the note's value are skipped.
+  // Both modes claim and prove this request's jobs only (by key, ProofStore::claim_next_job_among):
+  // in a store several wallets share, another request's pending jobs are left to it, and the
+  // report (its errors name jobs by key, i.e. by nullifier) speaks of this request's jobs only.
   Result<PrecomputeReport> generate_all_precomputes(std::int64_t note_id, std::span<const Cents> buckets,
                                                     const PrecomputeOptions& options = {});
   // Inventory mode: one spend proof per note.
   Result<PrecomputeReport> generate_spend_precomputes(std::span<const std::int64_t> note_ids,
                                                       const PrecomputeOptions& options = {});
-  // Proves every pending job in the store (after a crash: running ones are reset first); the
-  // report's precomputes are those it made, its progress counts every pending job.
+  // The store's recovery, not a wallet's: proves every pending job in the store, whichever wallet's
+  // (after a crash: running ones are reset first, so never while other provers of the store run);
+  // the report's precomputes are those it made, its progress counts every pending job.
   Result<PrecomputeReport> resume(const PrecomputeOptions& options = {});
 
   // The same jobs as generate_all_precomputes / generate_spend_precomputes, put in the store

@@ -307,6 +307,10 @@ class ProofStore {
   // tries incremented, or nullopt when none is pending. Atomic: a job is claimed by one caller only.
   // A job whose spec cannot be opened (kCorruption) is failed for good and reported.
   virtual Result<std::optional<Job>> claim_next_job(int worker) = 0;
+  // The same, among the jobs whose key is one of `keys` only (none when `keys` is empty): a run that
+  // proves one request's jobs (one wallet's, in a store several wallets share) claims only those,
+  // never another request's. Keys are matched exactly; duplicates are harmless.
+  virtual Result<std::optional<Job>> claim_next_job_among(std::span<const std::string> keys, int worker) = 0;
   // Stores the job's precompute and marks the job done, in one transaction: both or neither.
   // The job must be running (else kFailedPrecondition; kNotFound if there is no such job);
   // precompute.key must be empty (then the job's key is used) or equal the job's key

@@ -7,7 +7,6 @@
 #include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
-#include <set>
 
 #include "bucketpay/circuit_inputs.h"
 #include "bucketpay/clock.h"
@@ -282,11 +281,7 @@ struct Engine::RunState {
   const PrecomputeOptions& options;
   PrecomputeReport& report;
   std::size_t total = 0;
-  std::set<std::string> keys;        // this run's jobs (a retried job keeps the batch it was made in)
-  bool resuming = false;             // resume(): every job claimed is this run's
   std::vector<std::string> claimed;  // resume(): the keys claimed, for the report
-
-  [[nodiscard]] bool counts(const Job& job) const { return resuming || keys.count(job.key) != 0; }
   std::atomic<std::size_t> done{0};
   std::mutex mu;                      // guards report and store_error
   Status store_error = Status::ok();  // the first store failure while recording results
@@ -302,8 +297,6 @@ Result<PrecomputeReport> Engine::run(const std::vector<Job>& jobs, const Precomp
   for (const auto& job : jobs) keys.push_back(job.key);
   if (!keys.empty()) BUCKETPAY_RETURN_IF_ERROR(proofs_.retry_failed_jobs(keys).status());
   RunState state(options, report, jobs.size());
-  state.keys.insert(keys.begin(), keys.end());
-  state.resuming = resuming;
   if (resuming) {
     BUCKETPAY_ASSIGN_OR_RETURN(const JobCounts queued, proofs_.job_counts(std::nullopt));
     state.total = static_cast<std::size_t>(queued.pending);
@@ -317,7 +310,10 @@ Result<PrecomputeReport> Engine::run(const std::vector<Job>& jobs, const Precomp
     if (options.cancel != nullptr && options.cancel->cancelled()) break;
     std::vector<Job> claimed;
     while (claimed.size() < chunk) {
-      BUCKETPAY_ASSIGN_OR_RETURN(std::optional<Job> next, proofs_.claim_next_job(0));
+      // A request claims its own jobs only (by key: a retried job keeps the batch it was made in),
+      // never another request's or another wallet's in a shared store; resume() claims every one.
+      BUCKETPAY_ASSIGN_OR_RETURN(std::optional<Job> next,
+                                 resuming ? proofs_.claim_next_job(0) : proofs_.claim_next_job_among(keys, 0));
       if (!next.has_value()) break;
       if (resuming) state.claimed.push_back(next->key);
       claimed.push_back(std::move(*next));
@@ -347,10 +343,8 @@ Status Engine::prove_claimed(const std::vector<Job>& claimed, RunState& state) {
       std::lock_guard lock(state.mu);
       ++state.report.failed;
       state.report.errors.push_back(job.key + ": " + req.status().message());
-      if (state.counts(job) && state.options.on_failed) state.options.on_failed();
-      if (state.counts(job) && state.options.on_progress) {
-        state.options.on_progress(++state.done, state.total);
-      }
+      if (state.options.on_failed) state.options.on_failed();
+      if (state.options.on_progress) state.options.on_progress(++state.done, state.total);
       continue;
     }
     requests.push_back(req->request);
@@ -394,11 +388,9 @@ void Engine::record_result(const Job& job, const PreparedJob& prepared, const Pr
   } else if (r.proof.status().code() != StatusCode::kCancelled) {
     ++state.report.failed;
     state.report.errors.push_back(job.key + ": " + failure);
-    if (state.counts(job) && state.options.on_failed) state.options.on_failed();
+    if (state.options.on_failed) state.options.on_failed();
   }
-  if (state.counts(job) && state.options.on_progress) {
-    state.options.on_progress(++state.done, state.total);
-  }
+  if (state.options.on_progress) state.options.on_progress(++state.done, state.total);
 }
 
 }  // namespace bucketpay

@@ -24,6 +24,7 @@
 #include "bucketpay/bb.h"
 #include "bucketpay/circuit_inputs.h"
 #include "bucketpay/clock.h"
+#include "bucketpay/engine.h"
 #include "bucketpay/keeper_state.h"
 #include "bucketpay/note.h"
 #include "engine/job_spec.h"
@@ -397,6 +398,40 @@ TEST_F(ServiceTest, SeedJobProvesASplitPerBucketUpToTheValue) {
   auto r = client_->Get("/v1/payments/plan?amount=0.01", auth(alice_token_));
   body_of(r);
   EXPECT_EQ(r->status, 409);
+}
+
+// Two wallets share the store: Alice's job proves and reports Alice's jobs only. Bob's pending job
+// (enqueued for a fleet, say) would fail here (his note is spent since) with an error naming its
+// key, which carries Bob's nullifier: it never reaches Alice's report, and stays Bob's to run.
+TEST_F(ServiceTest, AJobClaimsAndReportsOnlyItsOwnWalletsWork) {
+  auto bob_engine = Engine::open_without_prover(*store_, "bob");
+  ASSERT_TRUE(bob_engine.ok()) << bob_engine.status().to_string();
+  PrecomputeOptions bob_options;
+  bob_options.batch = "bob-batch";
+  auto bob_batch = (*bob_engine)->enqueue_spend_precomputes(bob_notes_, bob_options);
+  ASSERT_TRUE(bob_batch.ok()) << bob_batch.status().to_string();
+  ASSERT_EQ(bob_batch->enqueued, 1U);
+  ASSERT_TRUE(store_->set_note_state(bob_notes_[0], NoteState::kSpent).is_ok());
+  const StoredNote bob_note = *store_->get_note(bob_notes_[0]);
+  const SpendingKey bob_sk = SpendingKey::from_fr(*store_->get_spending_key("bob"));
+  const std::string bob_nullifier = nullifier(bob_sk, bob_note.commitment).to_hex();
+
+  start();
+  json created = post_job(alice_token_, {{"mode", "inventory"}, {"note_ids", {alice_notes_[0]}}}, 202);
+  json done = wait_for_job(alice_token_, created["job"]);
+  EXPECT_EQ(done["state"], "done") << done.dump();
+  EXPECT_EQ(done["proved"], 1);
+  EXPECT_EQ(done["failed"], 0);
+  EXPECT_EQ(done["errors"], json::array()) << done.dump();
+  EXPECT_EQ(done.dump().find(bob_nullifier), std::string::npos) << done.dump();
+
+  // Bob's job was neither proved nor failed by Alice's run.
+  const auto bob_jobs = store_->list_jobs("bob-batch");
+  ASSERT_TRUE(bob_jobs.ok());
+  ASSERT_EQ(bob_jobs->size(), 1U);
+  EXPECT_EQ((*bob_jobs)[0].state, JobState::kPending);
+  EXPECT_EQ((*bob_jobs)[0].tries, 0);
+  EXPECT_NE((*bob_jobs)[0].key.find(bob_nullifier), std::string::npos);  // what would have leaked
 }
 
 TEST_F(ServiceTest, BadInputGetsAClearFourHundredNeverACrash) {

@@ -99,7 +99,7 @@ Result<std::optional<LeasedJob>> PgStoreImpl::claim_job_with_lease(std::string_v
       claimed.lease_expires_ms = r.empty() ? 0 : r[0].int64(0);
       return Status::ok();
     };
-    BUCKETPAY_ASSIGN_OR_RETURN(std::optional<ClaimedJob> claimed, claim_in(c, -1, take_lease));
+    BUCKETPAY_ASSIGN_OR_RETURN(std::optional<ClaimedJob> claimed, claim_in(c, -1, std::nullopt, take_lease));
     if (!claimed) return std::optional<LeasedJob>();
     return std::optional<LeasedJob>(
         LeasedJob{std::move(claimed->job), std::string(worker_id), claimed->lease_expires_ms});

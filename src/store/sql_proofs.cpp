@@ -1,5 +1,7 @@
 // SqlStore's ProofStore: precomputes and the job queue (and the job helpers the lease queue shares).
+#include <algorithm>
 #include <string>
+#include <vector>
 
 #include "store/record_codec.h"
 #include "store/sql_store.h"
@@ -196,12 +198,23 @@ Result<Job> SqlStore::get_job_in(Connection& c, std::int64_t id) {
 }
 
 Result<std::optional<SqlStore::ClaimedJob>> SqlStore::claim_in(
-    Connection& c, int worker, const std::function<Status(Connection&, ClaimedJob&)>& on_claimed) {
+    Connection& c, int worker, std::optional<std::span<const std::string>> keys,
+    const std::function<Status(Connection&, ClaimedJob&)>& on_claimed) {
+  std::vector<sql::Value> params = {worker, now_ms()};
+  std::string among;
+  if (keys) {
+    among = " AND key IN (";
+    for (std::size_t i = 0; i < keys->size(); ++i) {
+      among += (i == 0 ? "?" : ", ?") + std::to_string(params.size() + 1);
+      params.emplace_back((*keys)[i]);
+    }
+    among += ")";
+  }
   BUCKETPAY_ASSIGN_OR_RETURN(Transaction txn, Transaction::begin(c, Access::kWrite));
   const std::string sql = cat({"UPDATE jobs SET state = 'running', tries = tries + 1, worker = ?1, updated_ms = ?2, ",
-                               kNoLease, " WHERE id = (SELECT id FROM jobs WHERE state = 'pending' ORDER BY id LIMIT 1",
-                               dialect().for_update_skip_locked, ") RETURNING ", kJobColumns});
-  BUCKETPAY_ASSIGN_OR_RETURN(const sql::Rows r, c.run(sql, {worker, now_ms()}));
+                               kNoLease, " WHERE id = (SELECT id FROM jobs WHERE state = 'pending'", among,
+                               " ORDER BY id LIMIT 1", dialect().for_update_skip_locked, ") RETURNING ", kJobColumns});
+  BUCKETPAY_ASSIGN_OR_RETURN(const sql::Rows r, c.run(sql, params));
   if (r.empty()) return std::optional<ClaimedJob>();
   Result<Job> job = read_job(r[0]);
   if (!job.ok()) {
@@ -220,9 +233,23 @@ Result<std::optional<SqlStore::ClaimedJob>> SqlStore::claim_in(
 
 Result<std::optional<Job>> SqlStore::claim_next_job(int worker) {
   return run<Result<std::optional<Job>>>("claim_next_job", [&](Connection& c) -> Result<std::optional<Job>> {
-    BUCKETPAY_ASSIGN_OR_RETURN(std::optional<ClaimedJob> claimed, claim_in(c, worker, nullptr));
+    BUCKETPAY_ASSIGN_OR_RETURN(std::optional<ClaimedJob> claimed, claim_in(c, worker, std::nullopt, nullptr));
     if (!claimed) return std::optional<Job>();
     return std::optional<Job>(std::move(claimed->job));
+  });
+}
+
+Result<std::optional<Job>> SqlStore::claim_next_job_among(std::span<const std::string> keys, int worker) {
+  // Keys go in as bound parameters, a bounded number per statement (SQLite allows 32766, older
+  // builds 999): the slices are tried in order, the oldest pending job of the first that has one.
+  constexpr std::size_t kKeysPerClaim = 500;
+  return run<Result<std::optional<Job>>>("claim_next_job_among", [&](Connection& c) -> Result<std::optional<Job>> {
+    for (std::size_t at = 0; at < keys.size(); at += kKeysPerClaim) {
+      const auto slice = keys.subspan(at, std::min(kKeysPerClaim, keys.size() - at));
+      BUCKETPAY_ASSIGN_OR_RETURN(std::optional<ClaimedJob> claimed, claim_in(c, worker, slice, nullptr));
+      if (claimed) return std::optional<Job>(std::move(claimed->job));
+    }
+    return std::optional<Job>();
   });
 }
 

@@ -70,6 +70,7 @@ class SqlStore : public virtual Store {
   Status delete_precompute(std::string_view key) override;
   Result<std::int64_t> enqueue_jobs(std::span<const Job> jobs) override;
   Result<std::optional<Job>> claim_next_job(int worker) override;
+  Result<std::optional<Job>> claim_next_job_among(std::span<const std::string> keys, int worker) override;
   Result<std::int64_t> complete_job(std::int64_t job_id, const Precompute& precompute) override;
   Status fail_job(std::int64_t job_id, std::string_view error, bool permanent) override;
   Result<std::int64_t> reset_running_jobs() override;
@@ -147,10 +148,11 @@ class SqlStore : public virtual Store {
     Job job;
     std::int64_t lease_expires_ms = 0;  // set by on_claimed, for leased claims
   };
-  // Claims the oldest pending job for `worker` (-1: none), clearing its lease; on_claimed, when
-  // given, runs in the same transaction (e.g. to take a lease). A job whose spec does not open is
-  // failed for good (else it would be handed out forever) and reported.
+  // Claims the oldest pending job for `worker` (-1: none), clearing its lease; only among `keys`
+  // when given; on_claimed, when given, runs in the same transaction (e.g. to take a lease). A job
+  // whose spec does not open is failed for good (else it would be handed out forever) and reported.
   Result<std::optional<ClaimedJob>> claim_in(sql::Connection& c, int worker,
+                                             std::optional<std::span<const std::string>> keys,
                                              const std::function<Status(sql::Connection&, ClaimedJob&)>& on_claimed);
   Result<std::int64_t> complete_in(sql::Connection& c, std::int64_t job_id, std::optional<std::string_view> worker_id,
                                    const Precompute& precompute);

@@ -489,6 +489,40 @@ TEST_P(StoreContractTest, ClaimCompleteFailRetryCycle) {
   EXPECT_EQ(store->get_job(999).status().code(), StatusCode::kNotFound);
 }
 
+// A run proving one request's jobs claims among their keys only: another request's (another
+// wallet's) pending jobs stay pending for their own run.
+TEST_P(StoreContractTest, AClaimAmongKeysTakesOnlyThoseJobsOldestFirst) {
+  auto store = open();
+  const std::vector<Job> jobs = {make_job("alice-1", "alice-job"), make_job("bob-1", "bob-job"),
+                                 make_job("alice-2", "alice-job"), make_job("bob-2", "bob-job")};
+  ASSERT_EQ(must(store->enqueue_jobs(jobs)), 4);
+  const std::vector<std::string> alice = {"alice-2", "no-such-job", "alice-1", "alice-2"};
+
+  EXPECT_EQ(must(store->claim_next_job_among({}, 1)), std::nullopt);  // no keys: nothing
+  const Job first = must(store->claim_next_job_among(alice, 3)).value();
+  EXPECT_EQ(first.key, "alice-1");  // the oldest of those keys, whatever their order
+  EXPECT_EQ(first.state, JobState::kRunning);
+  EXPECT_EQ(first.tries, 1);
+  EXPECT_EQ(first.worker, 3);
+  EXPECT_EQ(first.spec_json, jobs[0].spec_json);
+  EXPECT_EQ(must(store->claim_next_job_among(alice, 3)).value().key, "alice-2");
+  // Alice's are all claimed: Bob's are not hers to take.
+  EXPECT_EQ(must(store->claim_next_job_among(alice, 3)), std::nullopt);
+  EXPECT_EQ(must(store->job_counts("bob-job")), (JobCounts{2, 0, 0, 0}));
+
+  // A retried job (pending again) is claimed among its keys again.
+  ASSERT_TRUE(store->fail_job(first.id, "bb crashed", false).is_ok());
+  EXPECT_EQ(must(store->claim_next_job_among(alice, 4)).value().key, "alice-1");
+
+  // Many keys (more than one statement binds): the one pending job among them is found.
+  std::vector<std::string> many;
+  for (int i = 0; i < 1200; ++i) many.push_back("absent-" + std::to_string(i));
+  many.emplace_back("bob-2");
+  EXPECT_EQ(must(store->claim_next_job_among(many, 5)).value().key, "bob-2");
+  EXPECT_EQ(must(store->claim_next_job(6)).value().key, "bob-1");  // the unscoped claim takes any
+  EXPECT_EQ(must(store->job_counts(std::nullopt)), (JobCounts{0, 4, 0, 0}));
+}
+
 TEST_P(StoreContractTest, CompleteIsAtomic) {
   auto store = open();
   const std::int64_t note = must(store->insert_note(make_note("alice", 64, 0)));
