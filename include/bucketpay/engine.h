@@ -31,6 +31,7 @@
 #include "bucketpay/amount.h"
 #include "bucketpay/circuit_inputs.h"
 #include "bucketpay/merkle_tree.h"
+#include "bucketpay/note.h"
 #include "bucketpay/prover.h"
 #include "bucketpay/store.h"
 
@@ -151,6 +152,11 @@ class Engine {
   MerkleTree own_tree_;            // when the caller shares none
   MerkleTree* tree_ = &own_tree_;  // the tree in use: own_tree_ or the caller's
 };
+
+// The notes a stored split precompute creates when it lands (seed mode: the change back to the
+// owner, one note; none when the whole note is withdrawn), from its outputs_json (secret: never
+// logged). kCorruption when they do not decode.
+Result<std::vector<Note>> split_precompute_outputs(const Precompute& precompute);
 
 // ---- Notes ready to pay: the one rule, used by the wallet (payments, balance, inventory) and the
 // service (the payment plan and the dashboard).

@@ -249,6 +249,27 @@ Result<Precompute> Engine::precompute_for(const PreparedJob& job, const ProofRes
   return p;
 }
 
+Result<std::vector<Note>> split_precompute_outputs(const Precompute& precompute) {
+  const std::string what = "precompute '" + precompute.key + "' outputs";
+  if (precompute.circuit != CircuitKind::kSplit || precompute.outputs_json.empty()) return std::vector<Note>();
+  const json outputs = json::parse(precompute.outputs_json, nullptr, /*allow_exceptions=*/false);
+  if (!outputs.is_array()) return Status::corruption(what + " are not a JSON array");
+  std::vector<Note> notes;
+  for (const json& o : outputs) {
+    if (!o.is_object() || !o.contains("pk") || !o.contains("value") || !o.contains("r") || !o["pk"].is_string() ||
+        !o["r"].is_string() || !o["value"].is_number_unsigned()) {
+      return Status::corruption(what + ": an output is not {pk, value, r}");
+    }
+    auto pk = Fr::from_string(o["pk"].get<std::string>());
+    auto r = Fr::from_string(o["r"].get<std::string>());
+    if (!pk.ok() || !r.ok()) return Status::corruption(what + ": an output's pk or r is not a field element");
+    const std::uint64_t value = o["value"].get<std::uint64_t>();
+    if (value == 0) continue;  // no change: no note
+    notes.push_back(Note{*pk, value, *r});
+  }
+  return notes;
+}
+
 Result<Precompute> Engine::prove_job(const Job& job, const CancelToken* cancel) {
   if (pool_ == nullptr) return Status::failed_precondition("this engine has no prover");
   BUCKETPAY_ASSIGN_OR_RETURN(const PreparedJob prepared, prepare(job));

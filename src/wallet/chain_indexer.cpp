@@ -2,8 +2,10 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
 
 #include "bucketpay/circuit_inputs.h"
+#include "bucketpay/engine.h"
 #include "wallet/wallet_util.h"
 
 namespace bucketpay {
@@ -146,6 +148,22 @@ Result<ChainIndexer::Watch> ChainIndexer::watch(std::uint64_t from) {
     if (n.state == NoteState::kPending) w.pending_by_commitment.emplace(fr_key(n.commitment), n.id);
     w.by_nullifier.emplace(fr_key(wallet_util::note_nullifier(sk_, n)), n.id);
   }
+  // Seed mode's splits hold their change note only in the precompute (one per bucket, of which at
+  // most one can land): watched for here, made a note of the wallet's when its leaf shows up.
+  std::set<std::int64_t> unspent;
+  for (const StoredNote& n : notes) {
+    if (n.state != NoteState::kSpent) unspent.insert(n.id);
+  }
+  BUCKETPAY_ASSIGN_OR_RETURN(const std::vector<Precompute> splits,
+                             proofs_.list_precomputes_by_circuit(CircuitKind::kSplit));
+  for (const Precompute& p : splits) {
+    if (unspent.count(p.note_id) == 0) continue;  // another wallet's, or spent
+    BUCKETPAY_ASSIGN_OR_RETURN(const std::vector<Note> outputs, split_precompute_outputs(p));
+    for (const Note& change : outputs) {
+      std::string key = fr_key(change.commitment());
+      if (w.pending_by_commitment.count(key) == 0) w.seed_changes.emplace(std::move(key), change);
+    }
+  }
   // Payments confirmed from their receipt in blocks the sync has not reached yet: a reorganisation
   // that stays above the cursor can still take them away (see reopen_vanished).
   BUCKETPAY_ASSIGN_OR_RETURN(w.confirmed_ahead, journal_.list_payments(options_.wallet, PaymentState::kConfirmed));
@@ -229,6 +247,22 @@ Status ChainIndexer::collect_inserted(const std::vector<eth::PoolEvent>& events,
   if (!leaf.ok() || !root.ok()) return Status::corruption("Pool event: a value is not a field element");
   tx_leaves.push_back(*leaf);
   update.leaves.push_back(ChainLeaf{expected, *leaf, ev.block_number, *root});
+  if (auto change = w.seed_changes.find(fr_key(*leaf)); change != w.seed_changes.end()) {
+    // A seed-mode split landed: its change becomes the wallet's pending note now (kept if the range
+    // is not applied: it is on its way), and lands with the range like any other.
+    Result<std::int64_t> id = wallet_util::insert_pending_note(notes_, options_.wallet, change->second);
+    if (!id.ok() && id.status().code() != StatusCode::kAlreadyExists) {
+      return id.status().with_context("recording the change of a seed-mode split");
+    }
+    if (id.ok()) w.pending_by_commitment.emplace(change->first, *id);
+    if (!id.ok()) {
+      BUCKETPAY_ASSIGN_OR_RETURN(const std::vector<StoredNote> same, notes_.find_notes_by_commitment(*leaf));
+      for (const StoredNote& n : same) {
+        if (!n.leaf_index && n.wallet == options_.wallet) w.pending_by_commitment.emplace(change->first, n.id);
+      }
+    }
+    w.seed_changes.erase(change);
+  }
   if (auto it = w.pending_by_commitment.find(fr_key(*leaf)); it != w.pending_by_commitment.end()) {
     update.note_leaves.push_back({it->second, expected});
     w.pending_by_commitment.erase(it);

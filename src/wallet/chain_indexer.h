@@ -3,7 +3,10 @@
 // A sync reads the events of [cursor + 1, head - confirmations] in ranges of `log_range` blocks and
 // applies each range in one store transaction (ChainUpdate): the leaves, checked against the root
 // each Inserted event carries (the tree after the event's whole transaction); the wallet's pending
-// notes whose commitment became a leaf; the wallet's notes whose nullifier a Spent event carries; the blocks seen,
+// notes whose commitment became a leaf, and the change note of one of the wallet's seed-mode split
+// precomputes when it becomes a leaf (whoever sent the split: recorded as a pending note of the
+// wallet just before the range is applied, so it lands with it); the wallet's notes whose nullifier
+// a Spent event carries; the blocks seen,
 // remembered to detect reorganisations; the new cursor. Nothing of a range is kept unless all of it is: an error leaves
 // the store at the end of the last whole range and the tree equal to the store's leaves.
 //
@@ -38,6 +41,7 @@
 #include <vector>
 
 #include "bucketpay/merkle_tree.h"
+#include "bucketpay/note.h"
 #include "bucketpay/pool_chain.h"
 #include "bucketpay/store.h"
 #include "bucketpay/wallet.h"
@@ -88,6 +92,9 @@ class ChainIndexer {
   // The wallet's unspent notes and payments, as one pass needs them.
   struct Watch {
     std::unordered_map<std::string, std::int64_t> pending_by_commitment;
+    // The change notes the wallet's stored seed-mode splits would create, by commitment: alternatives
+    // (one per bucket, at most one can land), recorded as a note only when one does.
+    std::unordered_map<std::string, Note> seed_changes;
     std::unordered_map<std::string, std::int64_t> by_nullifier;
     std::vector<Payment> confirmed_ahead;  // confirmed in blocks the sync has not reached
   };

@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
+
 #include "wallet/parts_testing.h"
 
 namespace bucketpay::testing {
@@ -53,6 +55,57 @@ TEST_F(ChainIndexerTest, SyncsLeavesNotesAndSpendsRangeByRange) {
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->from_block, 0U);
   EXPECT_EQ(chain_->calls("events"), reads);
+}
+
+// A seed-mode split precompute keeps its change note (the rest of the note, back to the owner) in its
+// outputs only, one per bucket. Whoever sends one of them, its change lands as the wallet's note,
+// spendable; the other buckets' changes, which can no longer land, never become notes.
+TEST_F(ChainIndexerTest, TheChangeOfALandedSeedSplitBecomesTheWalletsNote) {
+  const Note seeded = deposited({64})[0];
+  std::vector<Note> changes;
+  for (const Cents bucket : {16, 32}) {
+    const Note change = Note::create(pk_, 64 - bucket);
+    changes.push_back(change);
+    Precompute p;  // as the engine stores a seed split: the change as its one output, sealed
+    p.key = "split:" + nullifier_of(seeded).to_hex() + ":" + std::to_string(bucket);
+    p.note_id = id_of(seeded);
+    p.circuit = CircuitKind::kSplit;
+    p.amount = bucket;
+    // Its statement under the wallet's root (the sync keeps proofs under roots it knows); the
+    // proof's bytes are not checked by anything here.
+    const OwnedNote owned{seeded, SpendingKey::from_fr(sk_), *stored(seeded).leaf_index};
+    const SplitStatement st =
+        split_statement(owned, tree_.root(), bucket, must(make_split_outputs(std::span(&change, 1))));
+    p.auth = st.auth;
+    p.public_inputs = st.public_inputs();
+    p.proof = std::vector<std::uint8_t>(64, 0x5a);
+    p.outputs_json =
+        nlohmann::json::array({{{"pk", change.pk.to_hex()}, {"value", change.value}, {"r", change.r.to_hex()}}}).dump();
+    must(store_->insert_precompute(p));
+  }
+  // Nothing is a note before it lands (so nothing counts as coming).
+  EXPECT_TRUE(must(store_->find_notes_by_commitment(changes[0].commitment())).empty());
+
+  // Someone sends the 16-cent bucket's split: its change is inserted, the seeded note spent.
+  std::vector<eth::PoolEvent> events = inserted({changes[0].commitment()});
+  events.push_back(spent(nullifier_of(seeded), eth::keccak256("a seed split")));
+  chain_->mine({third_party_tx(events)});
+  auto r = indexer_->sync();
+  ASSERT_TRUE(r.ok()) << r.status().to_string();
+  EXPECT_EQ(r->notes_landed, 1U);
+  EXPECT_EQ(r->notes_spent, 1U);
+  EXPECT_EQ(state_of(seeded), NoteState::kSpent);
+  const std::vector<StoredNote> landed = must(store_->find_notes_by_commitment(changes[0].commitment()));
+  ASSERT_EQ(landed.size(), 1U);
+  EXPECT_EQ(landed[0].wallet, kWallet);
+  EXPECT_EQ(landed[0].state, NoteState::kOnChain);
+  EXPECT_EQ(landed[0].value, 48U);
+  EXPECT_EQ(landed[0].pk, pk_);
+  EXPECT_EQ(landed[0].r, changes[0].r);  // what spending it needs
+  EXPECT_EQ(landed[0].leaf_index, std::optional<std::uint64_t>(pool_tree_.size() - 1));
+  EXPECT_TRUE(must(store_->find_notes_by_commitment(changes[1].commitment())).empty());
+  EXPECT_EQ(must(store_->list_notes(kWallet, NoteState::kOnChain)).size(), 1U);
+  expect_trees_agree(*store_, tree_, pool_tree_);
 }
 
 TEST_F(ChainIndexerTest, ReorganisationOfOneBlock) {
