@@ -18,6 +18,8 @@
 #include <vector>
 
 #include "bucketpay/field.h"
+#include "bucketpay/store.h"
+#include "bucketpay/wallet.h"
 #include "common/subprocess.h"
 
 namespace bucketpay {
@@ -302,6 +304,80 @@ CliRun run_on_terminal(const std::vector<std::string>& args, const std::vector<s
   ::waitpid(pid, &status, 0);
   ::close(master);
   return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, seen, ""};
+}
+
+// What a SQLite store leaves in its directory: the file and SQLite's files beside it.
+bool any_store_file(const std::filesystem::path& db) {
+  for (const char* suffix : {"", "-wal", "-shm"}) {
+    if (std::filesystem::exists(db.string() + suffix)) return true;
+  }
+  return false;
+}
+
+// A failed `init` or `key restore` into a new store leaves no store: the next attempt, with another
+// passphrase, is not refused as a wrong one. An existing file, even an empty one, is left as it is.
+TEST_F(CliStore, AFailedInitOrRestoreLeavesNoStoreBehind) {
+  const auto with_passphrase = [&](const std::string& passphrase, std::vector<std::string> args) {
+    return run_cli(std::move(args), {{"BUCKETPAY_PASSPHRASE", passphrase}, {"BUCKETPAY_KDF", "fast"}});
+  };
+  const std::filesystem::path db = dir_ / "new.db";
+  // A node that does not answer.
+  CliRun r = with_passphrase("first passphrase", {"init", "--db", db.string(), "--rpc", "http://127.0.0.1:1", "--pool",
+                                                  "0x00000000000000000000000000000000000000aa"});
+  EXPECT_EQ(r.status, 1) << r.err;
+  EXPECT_NE(r.err.find("127.0.0.1:1"), std::string::npos) << r.err;
+  EXPECT_FALSE(any_store_file(db));
+  r = with_passphrase("second passphrase", {"init", "--db", db.string()});
+  EXPECT_EQ(r.status, 0) << r.err;
+  std::filesystem::remove(db);
+
+  // A backup of a wallet with a chain (what `key backup` saves), sealed with the store's passphrase.
+  const std::filesystem::path chain_db = dir_ / "chain.db";
+  {
+    StoreOptions so;
+    so.passphrase = "cli test passphrase";
+    so.vault_params = VaultParams::fast();
+    auto store = open_sqlite_store(chain_db, so);
+    ASSERT_TRUE(store.ok()) << store.status().to_string();
+    WalletConfig config;
+    config.rpc_url = "http://127.0.0.1:1";
+    config.pool = *eth::Address::from_string("0x00000000000000000000000000000000000000aa");
+    ASSERT_TRUE(Wallet::create(**store, "alice", config).is_ok());
+  }
+  const std::string backup = (dir_ / "alice.backup").string();
+  r = with_passphrase("cli test passphrase",
+                      {"key", "backup", "--wallet", "alice", "--db", chain_db.string(), "--out", backup});
+  ASSERT_EQ(r.status, 0) << r.err;
+  // Restored with the wrong passphrase, then from a file that is no backup: refused, nothing kept.
+  r = with_passphrase("not the backup's", {"key", "restore", "--wallet", "alice", "--db", db.string(), backup});
+  EXPECT_EQ(r.status, 2) << r.err;
+  EXPECT_NE(r.err.find("wrong passphrase"), std::string::npos) << r.err;
+  EXPECT_FALSE(any_store_file(db));
+  const std::string junk = (dir_ / "junk.backup").string();
+  std::ofstream(junk) << "{\"not\": \"a backup\"}";
+  r = with_passphrase("cli test passphrase", {"key", "restore", "--wallet", "alice", "--db", db.string(), junk});
+  EXPECT_EQ(r.status, 2) << r.err;
+  EXPECT_NE(r.err.find("not a bucketpay backup"), std::string::npos) << r.err;
+  EXPECT_FALSE(any_store_file(db));
+  // The right passphrase then restores into a new store.
+  r = with_passphrase("cli test passphrase", {"key", "restore", "--wallet", "alice", "--db", db.string(), backup});
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_TRUE(std::filesystem::exists(db));
+
+  // A restore that fails into an existing store leaves it there.
+  r = with_passphrase("cli test passphrase", {"key", "restore", "--wallet", "alice", "--db", db.string(), junk});
+  EXPECT_EQ(r.status, 2) << r.err;
+  EXPECT_NE(r.err.find("not a bucketpay backup"), std::string::npos) << r.err;
+  EXPECT_TRUE(std::filesystem::exists(db));
+
+  // An empty file is not turned into a store, nor removed.
+  const std::filesystem::path empty = dir_ / "empty.db";
+  std::ofstream(empty).close();
+  r = with_passphrase("cli test passphrase", {"init", "--db", empty.string()});
+  EXPECT_NE(r.status, 0);
+  EXPECT_NE(r.err.find("empty"), std::string::npos) << r.err;
+  ASSERT_TRUE(std::filesystem::exists(empty));
+  EXPECT_EQ(std::filesystem::file_size(empty), 0U);
 }
 
 TEST_F(CliStore, InitOnATerminalAsksTwiceAndRefusesAWeakPassphrase) {

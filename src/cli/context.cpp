@@ -69,6 +69,18 @@ Result<std::unique_ptr<Store>> open_store(const CommonOptions& o, bool create) {
   return open_sqlite_store(db, *so);
 }
 
+NewStoreGuard::NewStoreGuard(const CommonOptions& o) {
+  if (is_postgres_url(o.db)) return;
+  std::error_code ec;
+  if (!fs::exists(o.db, ec) && !ec) new_file_ = fs::path(o.db);
+}
+
+NewStoreGuard::~NewStoreGuard() {
+  if (keep_ || !new_file_) return;
+  std::error_code ec;  // best effort: a destructor reports nothing
+  for (const char* suffix : {"", "-wal", "-shm"}) fs::remove(new_file_->string() + suffix, ec);
+}
+
 Result<std::unique_ptr<Store>> open_wallet_store(const CommonOptions& o) {
   auto store = open_store(o, false);
   if (!store.ok()) return store.status();

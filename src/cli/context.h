@@ -48,6 +48,24 @@ Result<StoreOptions> store_options_from_env(bool new_store = false, bool allow_s
 // The store named by --db: a PostgreSQL URL (postgresql://, postgres://) or a SQLite file, which
 // must exist unless `create`.
 Result<std::unique_ptr<Store>> open_store(const CommonOptions& o, bool create);
+// A SQLite store a command may create (`init`, `key restore`): unless keep() is called, its
+// destructor removes the store file (and SQLite's -wal/-shm files beside it) when there was none
+// at construction, so a command that fails after making the store (an unreachable node, a wrong
+// backup passphrase, a malformed backup) leaves no store behind whose passphrase would refuse the
+// next attempt. An existing file (an empty one included) and a PostgreSQL store are never touched.
+// Destroy it after the Store it guards (declare it first).
+class NewStoreGuard {
+ public:
+  explicit NewStoreGuard(const CommonOptions& o);
+  ~NewStoreGuard();
+  NewStoreGuard(const NewStoreGuard&) = delete;
+  NewStoreGuard& operator=(const NewStoreGuard&) = delete;
+  void keep() { keep_ = true; }
+
+ private:
+  std::optional<std::filesystem::path> new_file_;  // set when there was no file at construction
+  bool keep_ = false;
+};
 // open_store(o, false), then kNotFound naming --wallet unless the store has that wallet.
 Result<std::unique_ptr<Store>> open_wallet_store(const CommonOptions& o);
 Result<std::unique_ptr<PgStore>> open_pg(const CommonOptions& o);

@@ -189,6 +189,7 @@ class WalletRunner {
       if (o_->start_block) config.start_block = *o_->start_block;
       config.policy = *policy;
     }
+    NewStoreGuard made(*o_);  // a failure below leaves no store behind
     auto store = open_store(*o_, true);
     if (!store.ok()) return fail(store.status());
     if ((*store)->get_spending_key(o_->wallet).ok()) {
@@ -199,6 +200,7 @@ class WalletRunner {
       const SpendingKey sk = SpendingKey::generate();
       if (Status st = (*store)->put_spending_key(o_->wallet, sk.reveal()); !st.is_ok()) return fail(st);
       const Fr pk = owner_key(sk);
+      made.keep();
       if (o_->json_out) {
         out_ << json{{"wallet", o_->wallet}, {"pk", pk.to_hex()}, {"db", o_->db}}.dump() << "\n";
       } else {
@@ -225,6 +227,7 @@ class WalletRunner {
     if (Status st = Wallet::create(**store, o_->wallet, config); !st.is_ok()) return fail(st);
     auto w = open_wallet(**store, false);
     if (!w.ok()) return fail(w.status());
+    made.keep();
     if (o_->json_out) {
       out_ << json{{"wallet", o_->wallet},
                    {"pk", (*w)->owner_key().to_hex()},
@@ -910,6 +913,7 @@ class WalletRunner {
     if (!in) return fail(Status::invalid_argument("cannot read " + o_->file));
     std::stringstream ss;
     ss << in.rdbuf();
+    NewStoreGuard made(*o_);  // a failure below leaves no store behind
     auto store = open_store(*o_, true);
     if (!store.ok()) return fail(store.status());
     auto pass = read_passphrase("backup passphrase: ");
@@ -917,6 +921,7 @@ class WalletRunner {
     auto n = import_backup(**store, ss.str(), *pass);
     sodium_memzero(pass->data(), pass->size());
     if (!n.ok()) return fail(n.status());
+    made.keep();
     if (o_->json_out) {
       out_ << json{{"notes", *n}, {"db", o_->db}}.dump() << "\n";
     } else {
