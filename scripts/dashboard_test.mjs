@@ -102,7 +102,9 @@ try {
   cli('init', '--contracts', contracts, '--relayer', relayUrl);
   const account = cliJson('key', 'show').account;
   execFileSync(devnet, ['fund', '--rpc', rpc, '--contracts', contracts, '--to', account, '--eth', '1', '--tokens', '500']);
+  // The page needs only a read token (the default); the server's own job below needs spend.
   const token = cli('token', 'create').trim();
+  const spendToken = cli('token', 'create', '--scope', 'spend').trim();
 
   const served = startServer(['serve', '--db', db, '--wallet', 'alice', '--port', '0', '--workers', '1', '--threads', '1'],
                              /listening on (http:\/\/[\d.]+:\d+)/, 'serve');
@@ -266,7 +268,7 @@ try {
   if (!note) throw new Error('no 2-cent note to prove a split of');
   const res = await fetch(`${base}/v1/jobs`, {
     method: 'POST',
-    headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+    headers: { Authorization: `Bearer ${spendToken}`, 'Content-Type': 'application/json' },
     body: JSON.stringify({ mode: 'seed', note_id: note.id, buckets: [1] }),
   });
   if (res.status !== 202) throw new Error(`POST /v1/jobs: ${res.status} ${await res.text()}`);
