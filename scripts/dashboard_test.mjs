@@ -1,8 +1,14 @@
 // Browser test of the dashboard (GET /): a real `bucketpay serve` over a wallet on a real anvil
-// chain, Debian's chromium driven by playwright-core. It loads the page with a token in the URL
+// chain, Debian's chromium driven by playwright-core. It loads the page with a read token in the URL
 // fragment and checks:
+//   0. the token left the URL at once (location.hash is '', the history entry replaced) and is in
+//      the tab's sessionStorage (not localStorage); a reload still works; the read token cannot
+//      POST /v1/jobs (403 naming scope spend);
 //   1. a new wallet: the empty state says so (banner, "No payments yet.", "No proof jobs yet.",
 //      "No notes yet"), the node is ok, the keeper never ran, nothing made;
+//   1b. in another tab: an unknown token from a link shows the form saying it was refused; a valid
+//      token entered there shows the data without a reload; "Forget token" empties the tab; a token
+//      revoked (`bucketpay token revoke`) while the page polls brings the form back;
 //   2. after the CLI (other processes than the server) deposited, proved the inventory, paid through
 //      a relayer and ran a keeper round: every figure equals what the CLI reads from the store and
 //      the chain (`balance --json`, `history --json`, `inventory status --json`, `precompute status
@@ -10,7 +16,8 @@
 //   3. then a proof job of the server's own (POST /v1/jobs): its charts are drawn;
 //   4. layout: no table wider than its panel, no page wider than the window (also at 760 px), no axis
 //      label outside its canvas; no console errors; nothing fetched from elsewhere.
-// Screenshots: build/dashboard-empty.png, build/dashboard.png (after the CLI's work),
+// Screenshots: build/dashboard-empty.png, build/dashboard-token-refused.png (the form after a revoked
+// token), build/dashboard.png (after the CLI's work),
 // build/dashboard-server-job.png, build/dashboard-narrow.png.
 //
 // Environment: BUCKETPAY_BIN (default build/bin/bucketpay-fastkdf, the CLI built for tests;
@@ -102,7 +109,9 @@ try {
   cli('init', '--contracts', contracts, '--relayer', relayUrl);
   const account = cliJson('key', 'show').account;
   execFileSync(devnet, ['fund', '--rpc', rpc, '--contracts', contracts, '--to', account, '--eth', '1', '--tokens', '500']);
+  // The page needs only a read token (the default); the server's own job below needs spend.
   const token = cli('token', 'create').trim();
+  const spendToken = cli('token', 'create', '--scope', 'spend').trim();
 
   const served = startServer(['serve', '--db', db, '--wallet', 'alice', '--port', '0', '--workers', '1', '--threads', '1'],
                              /listening on (http:\/\/[\d.]+:\d+)/, 'serve');
@@ -121,27 +130,59 @@ try {
   const problems = [];
   page.on('console', (m) => { if (m.type() === 'error') problems.push(`console: ${m.text()}`); });
   page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-  page.on('requestfailed', (r) => problems.push(`request failed: ${r.url()}`));
+  let reloading = false;  // a poll in flight when the page reloads is cancelled, as it should be
+  page.on('requestfailed', (r) => { if (!reloading) problems.push(`request failed: ${r.url()}`); });
   // Nothing may be fetched from anywhere but the service.
   page.on('request', (r) => { if (!r.url().startsWith(base) && !r.url().startsWith('data:')) problems.push(`external: ${r.url()}`); });
 
   await page.goto(`${base}/#token=${token}`);
-  const text = (selector) => page.locator(selector.startsWith('#') ? selector : `#${selector}`).innerText();
-  const visible = (id) => page.locator(`#${id}`).isVisible();
+  const text = (selector, on = page) => on.locator(selector.startsWith('#') ? selector : `#${selector}`).innerText();
+  const visible = (id, on = page) => on.locator(`#${id}`).isVisible();
   let last = '';
   // Each wait: at most 90 s (the page polls every 2 s), and within the whole test's deadline.
-  const waitFor = async (what, check) => {
+  const waitFor = async (what, check, on = page) => {
     const until = Math.min(deadline, Date.now() + 90_000);
     for (;;) {
       const r = await check();
       if (r === true) return;
       last = typeof r === 'string' ? r : '';
       if (Date.now() > until) {
-        throw new Error(`timed out waiting for ${what}${last ? ': ' + last : ''} (page status: ${await text('status')})`);
+        throw new Error(`timed out waiting for ${what}${last ? ': ' + last : ''} (page status: ${await text('status', on)})`);
       }
-      await page.waitForTimeout(250);
+      await on.waitForTimeout(250);
     }
   };
+
+  // 0. The token is out of the URL and its history entry at once, kept in this tab's sessionStorage.
+  const where = (on) => on.evaluate((key) => ({
+    href: location.href, hash: location.hash, historyLength: history.length,
+    session: sessionStorage.getItem(key), local: localStorage.length,
+  }), 'bucketpay-token');
+  let at = await where(page);
+  if (at.hash !== '' || at.href.includes(token) || at.href.includes('token=')) {
+    throw new Error(`the token is still in the URL: ${at.href}`);
+  }
+  if (at.href !== `${base}/`) throw new Error(`the page is at ${at.href}, not ${base}/`);
+  if (at.session !== token) throw new Error('the token is not in the tab\'s sessionStorage');
+  if (at.local !== 0) throw new Error(`localStorage holds ${at.local} items`);
+  await waitFor('the first answer', async () => (await text('wallet')) === 'wallet alice');
+  reloading = true;
+  await page.reload();
+  reloading = false;
+  at = await where(page);
+  if (at.hash !== '' || at.session !== token) throw new Error(`after a reload: ${JSON.stringify(at)}`);
+  await waitFor('the answer after a reload', async () => (await text('wallet')) === 'wallet alice'
+    && (await text('status')).startsWith('updated'));
+  // A read token proves nothing.
+  const denied = await fetch(`${base}/v1/jobs`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+    body: JSON.stringify({ mode: 'inventory', all: true }),
+  });
+  const deniedBody = await denied.json();
+  if (denied.status !== 403 || !deniedBody.error.includes('scope spend')) {
+    throw new Error(`a read token's POST /v1/jobs: ${denied.status} ${JSON.stringify(deniedBody)}`);
+  }
   const expectText = async (id, want) => {
     const got = await text(id);
     if (got !== want) throw new Error(`#${id} shows "${got}", not "${want}"`);
@@ -179,6 +220,43 @@ try {
   await expectText('wallet', 'wallet alice');
   await checkLayout('empty');
   await page.screenshot({ path: shot('dashboard-empty.png'), fullPage: true });
+
+  // 1b. Another tab: a refused token shows the form saying so; another token entered there works
+  // without a reload; "Forget token" empties the tab; a token revoked while polling brings the form
+  // back. (This tab's console shows the 401s as failed loads: expected, so not watched.)
+  const tab = await context.newPage();
+  const tabErrors = [];
+  tab.on('pageerror', (e) => tabErrors.push(`page error: ${e.message}`));
+  await tab.goto(`${base}/#token=bpt_0123456789abcdef_${'0'.repeat(64)}`);
+  const formSays = async (what, want) => waitFor(what, async () => (await visible('login', tab))
+    && (await visible('login-message', tab)) && (await text('login-message', tab)).includes(want)
+    && !(await visible('main', tab)) || `form ${await visible('login', tab)}, "${await text('login-message', tab)}"`, tab);
+  await formSays('the form after an unknown token', 'That token was refused (invalid token)');
+  at = await where(tab);
+  if (at.hash !== '' || at.href.includes('token')) throw new Error(`the refused token is still in the URL: ${at.href}`);
+  if (at.session !== null) throw new Error('a refused token is still kept');
+  await tab.evaluate(() => { window.sameDocument = true; });
+  const enter = async (t) => { await tab.locator('#token-input').fill(t); await tab.locator('#token-input').press('Enter'); };
+  await enter(token);
+  await waitFor('the data after entering a token', async () => (await visible('main', tab))
+    && (await text('wallet', tab)) === 'wallet alice' && (await text('on-chain', tab)) === '$0.00'
+    && (await text('status', tab)).startsWith('updated') || `status "${await text('status', tab)}"`, tab);
+  if (!(await tab.evaluate(() => window.sameDocument === true))) throw new Error('entering a token reloaded the page');
+  if ((await where(tab)).session !== token || (await where(tab)).hash !== '') throw new Error('the entered token is not kept right');
+  if (await visible('login-message', tab)) throw new Error('the refusal is still shown');
+  await tab.locator('#forget').click();
+  await formSays('the form after forgetting', 'Token forgotten');
+  if ((await where(tab)).session !== null) throw new Error('the token is still kept after "Forget token"');
+  const revocable = JSON.parse(cli('token', 'create', '--json'));
+  await enter(revocable.token);
+  await waitFor('the data with a second token', async () => (await text('wallet', tab)) === 'wallet alice'
+    && (await text('status', tab)).startsWith('updated'), tab);
+  run('token', 'revoke', revocable.id, '--db', db);
+  await formSays('the form after the token was revoked', 'it is wrong or was revoked');
+  if ((await where(tab)).session !== null) throw new Error('a revoked token is still kept');
+  if (tabErrors.length > 0) throw new Error(`browser problems in the second tab:\n  ${tabErrors.join('\n  ')}`);
+  await tab.screenshot({ path: shot('dashboard-token-refused.png') });
+  await tab.close();
 
   // 2. Other processes work: the CLI deposits, proves, pays through a relayer, and a keeper runs.
   cli('deposit', '1.00');
@@ -266,7 +344,7 @@ try {
   if (!note) throw new Error('no 2-cent note to prove a split of');
   const res = await fetch(`${base}/v1/jobs`, {
     method: 'POST',
-    headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+    headers: { Authorization: `Bearer ${spendToken}`, 'Content-Type': 'application/json' },
     body: JSON.stringify({ mode: 'seed', note_id: note.id, buckets: [1] }),
   });
   if (res.status !== 202) throw new Error(`POST /v1/jobs: ${res.status} ${await res.text()}`);

@@ -1,20 +1,24 @@
 // The HTTP/JSON service (`bucketpay serve`): precompute jobs, payment plans, worker statistics,
 // Prometheus metrics and a dashboard page, over one store and one proving pool.
 //
-// The API is documented with real requests and responses in docs/api.md. In short:
+// The API is documented with real requests and responses in docs/api.md. In short (scope: what a
+// token needs, see below):
 //   GET  /v1/health                       no auth: ok and versions
 //   GET  /metrics                         Prometheus text; no auth unless ServiceOptions::metrics_token
 //   GET  /                                the dashboard page (static; it authenticates its own calls)
-//   POST /v1/jobs                         create a precompute job (inventory or seed mode) -> 202
-//   GET  /v1/jobs/{id}                    a job's state and progress
-//   GET  /v1/payments/plan?amount=        the notes (with ready spend proofs) that make an amount
-//   GET  /v1/workers                      the proving pool's worker statistics
-//   GET  /v1/dashboard                    the dashboard's figures
-//   POST /v1/x402/pay                     x402 bucketpay-exact: pay requirements (src/service/x402_pay.h;
-//                                         only with ServiceOptions::wallet_store)
+//   POST /v1/jobs                         spend: create a precompute job (inventory or seed mode) -> 202
+//   GET  /v1/jobs/{id}                    read: a job's state and progress
+//   GET  /v1/payments/plan?amount=        read: the notes (with ready spend proofs) that make an amount
+//   GET  /v1/workers                      read: the proving pool's worker statistics
+//   GET  /v1/dashboard                    read: the dashboard's figures
+//   POST /v1/x402/pay                     spend: x402 bucketpay-exact: pay requirements
+//                                         (src/service/x402_pay.h; only with ServiceOptions::wallet_store)
 // Every /v1 endpoint but health needs `Authorization: Bearer <token>`. A token (the store's
 // TokenStore role, `bucketpay token create`) is bound to one wallet: it sees and proves only that wallet's notes,
-// precomputes and jobs; anything else answers as if it did not exist (404).
+// precomputes and jobs; anything else answers as if it did not exist (404). It has a scope: read
+// (the GETs: what a dashboard needs) or spend (read, and what proves, reserves, signs or pays). A
+// read token on a spend endpoint: 403 {"error": "this needs a token of scope spend; ..."}, checked
+// before the request's body is looked at. /metrics takes no wallet token: it has its own secret.
 //
 // Errors: every answer is JSON. A failure is a 4xx (bad input, unknown thing, unauthenticated, a
 // body above ServiceOptions::max_body_bytes: 413 before it is read, a known path with another

@@ -446,12 +446,24 @@ class PaymentJournal {
   virtual Result<std::vector<Payment>> list_payments(std::string_view wallet, std::optional<PaymentState> state) = 0;
 };
 
-// API tokens for the HTTP service (`bucketpay serve`), each bound to one wallet.
+// What an API token may do (the service's endpoints per scope are listed in service.h).
+//   read:  GETs only: the dashboard, job status, payment plans, worker statistics. It proves,
+//          reserves, signs and pays nothing.
+//   spend: everything read may, and what proves, reserves, signs or costs money (POST /v1/jobs,
+//          POST /v1/x402/pay).
+enum class TokenScope : std::uint8_t { kRead, kSpend };
+std::string_view token_scope_name(TokenScope scope);  // "read", "spend"
+// The scope of that name (exactly "read" or "spend"); nullopt for anything else.
+std::optional<TokenScope> parse_token_scope(std::string_view name);
+
+// API tokens for the HTTP service (`bucketpay serve`), each bound to one wallet and one scope.
 //
 // A token is "bpt_<id>_<secret>": id = 16 hex digits (public, names the row), secret = 64 hex
 // digits (32 random bytes). Only SHA-256(secret) is stored; a token is shown once, at creation.
 // authenticate_token() compares hashes in constant time. Tokens are high-entropy, so a plain hash
-// (no key stretching) is enough; they need no vault.
+// (no key stretching) is enough; they need no vault. Tokens made before scopes existed (schema
+// version 5 and earlier, and the tokens file of an earlier version) have scope spend: the access
+// they always had.
 class TokenStore {
  public:
   virtual ~TokenStore() = default;
@@ -465,14 +477,21 @@ class TokenStore {
     std::string wallet;
     std::int64_t created_ms = 0;
     bool revoked = false;
+    TokenScope scope = TokenScope::kRead;
     friend bool operator==(const TokenInfo&, const TokenInfo&) = default;
   };
+  // What a valid token grants.
+  struct TokenGrant {
+    std::string wallet;
+    TokenScope scope = TokenScope::kRead;
+    friend bool operator==(const TokenGrant&, const TokenGrant&) = default;
+  };
 
-  // A new token for `wallet` (kInvalidArgument for an empty name).
-  virtual Result<CreatedToken> create_token(std::string_view wallet) = 0;
-  // The wallet the token is bound to; kNotFound for a malformed, unknown or revoked token (the
+  // A new token for `wallet` with `scope` (kInvalidArgument for an empty name).
+  virtual Result<CreatedToken> create_token(std::string_view wallet, TokenScope scope) = 0;
+  // The wallet and scope the token grants; kNotFound for a malformed, unknown or revoked token (the
   // message, "unknown or revoked token", does not say which).
-  virtual Result<std::string> authenticate_token(std::string_view token) = 0;
+  virtual Result<TokenGrant> authenticate_token(std::string_view token) = 0;
   // Revokes a token by id (kNotFound when there is none); takes effect on the next authenticate.
   virtual Status revoke_token(std::string_view id) = 0;
   // Every token, oldest first.

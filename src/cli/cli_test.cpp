@@ -202,6 +202,61 @@ TEST_F(CliStore, AnUnknownWalletIsAnErrorNamingIt) {
   EXPECT_NE(known.out.find("notes of wallet alice: 0"), std::string::npos) << known.out;
 }
 
+// `token create` makes a read token unless --scope spend; a scope that is neither is a one-line
+// usage error before the store is opened; `token list` shows each token's scope (never a secret),
+// `token revoke` revokes by id.
+TEST_F(CliStore, TokensHaveAScopeReadByDefault) {
+  CliRun r = run({"token", "create", "--wallet", "alice", "--json"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  const auto by_default = nlohmann::json::parse(r.out);
+  EXPECT_EQ(by_default["scope"], "read");
+  r = run({"token", "create", "--wallet", "alice", "--scope", "spend", "--json"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  const auto spender = nlohmann::json::parse(r.out);
+  EXPECT_EQ(spender["scope"], "spend");
+  r = run({"token", "create", "--wallet", "alice", "--scope", "read"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out.rfind("bpt_", 0), 0U) << r.out;
+
+  for (const char* bad : {"admin", "", "READ", "read,spend"}) {
+    const CliRun refused = run({"token", "create", "--wallet", "alice", "--scope", bad});
+    expect_usage_error(refused, "--scope must be read (the dashboard, job status, plans) or spend");
+    EXPECT_NE(refused.err.find(std::string("not '") + bad + "'"), std::string::npos) << refused.err;
+  }
+
+  r = run({"token", "list", "--json"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  const auto list = nlohmann::json::parse(r.out);
+  ASSERT_EQ(list.size(), 3U) << r.out;  // the refused ones made nothing
+  std::map<std::string, std::string> scopes;
+  for (const auto& t : list) {
+    scopes[t["id"]] = t["scope"];
+    EXPECT_EQ(t["wallet"], "alice");
+    EXPECT_EQ(t["revoked"], false);
+    EXPECT_FALSE(t.contains("token"));
+  }
+  EXPECT_EQ(scopes[by_default["id"]], "read");
+  EXPECT_EQ(scopes[spender["id"]], "spend");
+  r = run({"token", "list"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  const std::string spender_id = spender["id"];
+  const std::size_t line = r.out.find(spender_id);
+  ASSERT_NE(line, std::string::npos) << r.out;
+  const std::string spender_line = r.out.substr(line, r.out.find('\n', line) - line);
+  EXPECT_NE(spender_line.find(" spend "), std::string::npos) << spender_line;
+  EXPECT_NE(spender_line.find("active"), std::string::npos) << spender_line;
+  EXPECT_NE(r.out.find(by_default["id"].get<std::string>() + "  "), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("bpt_"), std::string::npos) << "a secret in the list: " << r.out;
+
+  r = run({"token", "revoke", spender_id});
+  ASSERT_EQ(r.status, 0) << r.err;
+  for (const auto& t : nlohmann::json::parse(run({"token", "list", "--json"}).out))
+    EXPECT_EQ(t["revoked"], t["id"] == spender_id) << t.dump();
+  r = run({"token", "revoke", "0000000000000000"});
+  EXPECT_EQ(r.status, 1) << r.err;
+  EXPECT_NE(r.err.find("no token 0000000000000000"), std::string::npos) << r.err;
+}
+
 TEST_F(CliStore, ConflictingOptionsAreRefused) {
   expect_usage_error(run({"init", "--wallet", "carol", "--policy", "1=3,1=4"}), "1 is given twice");
   expect_usage_error(run({"init", "--wallet", "carol", "--rpc", "http://127.0.0.1:1", "--policy", "1=3,2=1,1=4"}),

@@ -1,6 +1,7 @@
 #include "cli/conventions.h"
 
 #include <algorithm>
+#include <ctime>
 #include <map>
 #include <set>
 #include <sstream>
@@ -261,6 +262,15 @@ complete -c bucketpay -f
 }
 
 }  // namespace
+
+std::string utc_time(std::int64_t unix_ms) {
+  const std::time_t t = static_cast<std::time_t>(unix_ms / 1000);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%d %H:%M:%SZ", &tm);
+  return text;
+}
 
 OutputMode output_mode_from_args(int argc, const char* const* argv, bool out_tty, bool err_tty, const char* no_color) {
   OutputMode mode;

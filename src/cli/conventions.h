@@ -12,6 +12,7 @@
 #include <CLI/CLI.hpp>
 #include <array>
 #include <cstddef>
+#include <cstdint>
 #include <nlohmann/json.hpp>
 #include <ostream>
 #include <streambuf>
@@ -37,6 +38,9 @@ OutputMode output_mode_from_args(int argc, const char* const* argv, bool out_tty
 // The mode of the current run (set by run()).
 const OutputMode& output_mode();
 void set_output_mode(const OutputMode& mode);
+
+// "2026-12-02 03:59:54Z": a time the CLI prints (a journal entry's, a token's), in UTC.
+std::string utc_time(std::int64_t unix_ms);
 
 enum class Colour { kRed, kGreen, kYellow, kBold, kDim };
 // `text` in `colour` when `on`, else `text` unchanged.

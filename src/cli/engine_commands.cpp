@@ -4,6 +4,7 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <iomanip>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -52,6 +53,9 @@ struct Options : CommonOptions {
   int idle_exit_s = 0;  // 0: never
   // note list --reveal
   bool reveal = false;
+  // token create --scope; token revoke ID
+  std::string scope = "read";
+  std::string token_id;
 };
 
 class Runner {
@@ -323,19 +327,77 @@ class Runner {
     return st.is_ok() ? kExitOk : fail(st);
   }
 
-  // A new API token for the wallet, printed once (only its hash is kept, in the store).
+  // A new API token for the wallet, printed once (only its hash is kept, in the store). Its scope is
+  // read unless --scope spend: a token for a dashboard or a monitor should not be able to pay.
   int token_create() {
+    const std::optional<TokenScope> scope = parse_token_scope(o_->scope);
+    if (!scope) {
+      return fail(
+          Status::invalid_argument("--scope must be read (the dashboard, job status, plans) or spend (also "
+                                   "proof jobs and payments), not '" +
+                                   o_->scope + "'"));
+    }
     auto store = open_wallet_store();
     if (!store.ok()) return fail(store.status());
     if (auto sk = (*store)->get_spending_key(o_->wallet); !sk.ok())
       return fail(sk.status().with_context("wallet " + o_->wallet));
     if (auto note = legacy_tokens_note(*o_)) err_ << "bucketpay: note: " << *note << "\n";
-    auto created = (*store)->create_token(o_->wallet);
+    auto created = (*store)->create_token(o_->wallet, *scope);
     if (!created.ok()) return fail(created.status());
     if (o_->json_out) {
-      out_ << json{{"wallet", o_->wallet}, {"id", created->id}, {"token", created->token}}.dump() << "\n";
+      out_ << json{{"wallet", o_->wallet},
+                   {"id", created->id},
+                   {"scope", token_scope_name(*scope)},
+                   {"token", created->token}}
+                  .dump()
+           << "\n";
     } else {
       out_ << created->token << "\n";
+    }
+    return kExitOk;
+  }
+
+  // Every API token of the store (all wallets), oldest first: id, wallet, scope, creation, state.
+  // Never a secret: the store has none.
+  int token_list() {
+    auto store = open_store(false);
+    if (!store.ok()) return fail(store.status());
+    auto tokens = (*store)->list_tokens();
+    if (!tokens.ok()) return fail(tokens.status());
+    if (o_->json_out) {
+      json list = json::array();
+      for (const auto& t : *tokens) {
+        list.push_back(json{{"id", t.id},
+                            {"wallet", t.wallet},
+                            {"scope", token_scope_name(t.scope)},
+                            {"created_ms", t.created_ms},
+                            {"revoked", t.revoked}});
+      }
+      out_ << list.dump() << "\n";
+      return kExitOk;
+    }
+    if (tokens->empty()) {
+      out_ << "no API tokens (`bucketpay token create --wallet NAME [--scope read|spend]` makes one)\n";
+      return kExitOk;
+    }
+    for (const auto& t : *tokens) {
+      out_ << t.id << "  " << utc_time(t.created_ms) << "  " << std::left << std::setw(5) << token_scope_name(t.scope)
+           << "  " << (t.revoked ? paint_out("revoked", Colour::kRed) : std::string("active ")) << "  wallet "
+           << t.wallet << "\n";
+    }
+    return kExitOk;
+  }
+
+  // Revokes a token by its id (the public part, as `token list` shows it); the service refuses it
+  // from its next request on.
+  int token_revoke() {
+    auto store = open_store(false);
+    if (!store.ok()) return fail(store.status());
+    if (Status s = (*store)->revoke_token(o_->token_id); !s.is_ok()) return fail(s);
+    if (o_->json_out) {
+      out_ << json{{"id", o_->token_id}, {"revoked", true}}.dump() << "\n";
+    } else {
+      out_ << "revoked token " << o_->token_id << "\n";
     }
     return kExitOk;
   }
@@ -460,7 +522,18 @@ CommandList add_engine_commands(CLI::App& app, std::ostream& out, std::ostream& 
   token->require_subcommand(1);
   auto* token_create = token->add_subcommand("create", "Create a token bound to a wallet; it is printed once");
   add_store_options(token_create, *o);
+  token_create
+      ->add_option("--scope", o->scope,
+                   "read (the dashboard, job status, plans) or spend (also proof jobs and payments)")
+      ->capture_default_str();
   list.emplace_back(token_create, [runner] { return runner->token_create(); });
+  auto* token_list = token->add_subcommand("list", "List the store's API tokens (every wallet's): id, scope, state");
+  add_store_options(token_list, *o);
+  list.emplace_back(token_list, [runner] { return runner->token_list(); });
+  auto* token_revoke = token->add_subcommand("revoke", "Revoke an API token by its id (as `token list` shows it)");
+  add_store_options(token_revoke, *o);
+  token_revoke->add_option("id", o->token_id, "the token's id (16 hex digits)")->required();
+  list.emplace_back(token_revoke, [runner] { return runner->token_revoke(); });
   return list;
 }
 

@@ -218,9 +218,10 @@ TEST_F(FleetTest, TokensOfAPostgresStoreAreInTheDatabaseNotInFiles) {
   so.vault_params = VaultParams::fast();
   auto store = open_pg_store(url, so);
   ASSERT_TRUE(store.ok()) << store.status().to_string();
-  const Result<std::string> wallet = (*store)->authenticate_token(token);
-  ASSERT_TRUE(wallet.ok()) << wallet.status().to_string();
-  EXPECT_EQ(*wallet, "default");
+  const Result<TokenStore::TokenGrant> grant = (*store)->authenticate_token(token);
+  ASSERT_TRUE(grant.ok()) << grant.status().to_string();
+  EXPECT_EQ(grant->wallet, "default");
+  EXPECT_EQ(grant->scope, TokenScope::kRead);  // the default of `token create`
   EXPECT_EQ(db_->exec("SELECT count(*) FROM api_tokens")[0][0].as<int>(), 1);
 }
 

@@ -83,16 +83,6 @@ struct WalletFlags : CommonOptions {
 
 std::string dollars(Cents c) { return "$" + format_dollars(c); }
 
-// "2026-12-02 03:59:54Z": a journal entry's time, in UTC.
-std::string utc_time(std::int64_t unix_ms) {
-  const std::time_t t = static_cast<std::time_t>(unix_ms / 1000);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char text[32];
-  std::strftime(text, sizeof text, "%Y-%m-%d %H:%M:%SZ", &tm);
-  return text;
-}
-
 // " (5 min ago)" after a synced block, from when the sync finished; nothing before a first sync.
 std::string sync_age(const std::optional<std::int64_t>& synced_at_ms) {
   if (!synced_at_ms) return " (never synced)";

@@ -15,6 +15,7 @@ constexpr std::string_view kPage = R"html(<!doctype html>
   :root { --bg:#0f1419; --panel:#182029; --text:#dbe3ea; --dim:#8a99a8; --ok:#4cc38a; --ready:#4c9be8;
           --notes:#5a6b7c; --bad:#e5534b; }
   * { box-sizing: border-box; }
+  [hidden] { display:none !important; }  /* else main's display:grid would show it hidden */
   body { margin:0; font:14px/1.4 system-ui, sans-serif; background:var(--bg); color:var(--text); }
   header { display:flex; align-items:center; gap:16px; padding:12px 20px; background:var(--panel); }
   header h1 { font-size:18px; margin:0; }
@@ -34,6 +35,8 @@ constexpr std::string_view kPage = R"html(<!doctype html>
   .legend span { display:inline-block; margin-right:12px; color:var(--dim); font-size:12px; }
   .legend i { display:inline-block; width:10px; height:10px; margin-right:4px; border-radius:2px; }
   form { padding:40px; text-align:center; }
+  p.bad { color:var(--bad); font-weight:600; }
+  #forget { background:#2c3a47; padding:4px 10px; font-size:12px; }
   input { width:min(640px, 90%); padding:8px; font:inherit; background:#0b0f13; color:var(--text);
           border:1px solid #2c3a47; border-radius:6px; }
   button { padding:8px 14px; font:inherit; border-radius:6px; border:0; background:var(--ready); color:#fff; }
@@ -52,11 +55,13 @@ constexpr std::string_view kPage = R"html(<!doctype html>
 </style>
 </head>
 <body>
-<header><h1>bucketpay</h1><span id="wallet"></span><span id="status">connecting</span></header>
+<header><h1>bucketpay</h1><span id="wallet"></span><span id="status">connecting</span>
+  <button id="forget" type="button" hidden>Forget token</button></header>
 <form id="login" hidden>
-  <p>Paste an API token (<code>bucketpay token create --wallet NAME</code>).
-     It stays in this page's URL fragment, which is never sent to the server.</p>
-  <input id="token-input" autocomplete="off" placeholder="bpt_..."> <button>Open</button>
+  <p class="bad" id="login-message" role="alert" hidden></p>
+  <p>Paste an API token (<code>bucketpay token create --wallet NAME</code>: a read token is enough).
+     This tab keeps it in its session storage, never in the URL, until the tab is closed or you forget it.</p>
+  <input id="token-input" type="password" autocomplete="off" placeholder="bpt_..."> <button>Open</button>
 </form>
 <main id="main" hidden>
   <div class="banner" id="empty-wallet" hidden></div>
@@ -104,8 +109,17 @@ constexpr std::string_view kPage = R"html(<!doctype html>
 'use strict';
 const $ = (id) => document.getElementById(id);
 const css = (name) => getComputedStyle(document.documentElement).getPropertyValue(name).trim();
+// The token: from a link's #token=... once (then out of the URL and its history entry at once), else
+// what this tab kept in sessionStorage (gone with the tab; never localStorage, never the URL).
+const kTokenKey = 'bucketpay-token';
+function keep(t) { try { sessionStorage.setItem(kTokenKey, t); } catch (e) { /* storage off: this page only */ } }
+function kept() { try { return sessionStorage.getItem(kTokenKey) || ''; } catch (e) { return ''; } }
+function drop() { try { sessionStorage.removeItem(kTokenKey); } catch (e) { /* nothing kept */ } }
 let token = new URLSearchParams(location.hash.slice(1)).get('token') || '';
+if (location.hash) history.replaceState(null, '', location.pathname + location.search);
+if (token) keep(token); else token = kept();
 let timer = null;
+let generation = 0;  // a new token or a forget makes answers to earlier requests stale
 
 function dollars(cents) { return '$' + (cents / 100).toFixed(2); }
 function label(cents) { return cents >= 100 ? '$' + (cents / 100) : cents + 'c'; }
@@ -309,22 +323,44 @@ function render(d) {
   }
 }
 
+// The token form again, with why; the figures of the previous token are hidden.
+function ask(message) {
+  generation++;
+  clearInterval(timer); timer = null;
+  token = ''; drop();
+  $('main').hidden = true; $('forget').hidden = true; $('wallet').textContent = '';
+  $('login').hidden = false;
+  $('login-message').textContent = message; $('login-message').hidden = !message;
+  $('status').textContent = 'no token'; $('status').className = '';
+  $('token-input').value = ''; $('token-input').focus();
+}
+
 async function poll() {
+  const mine = generation;
   try {
     const res = await fetch('/v1/dashboard', { headers: { Authorization: 'Bearer ' + token }, cache: 'no-store' });
     const body = await res.json();
+    if (mine !== generation) return;
+    if (res.status === 401) {
+      ask('That token was refused (' + (body.error || 'HTTP 401') + '): it is wrong or was revoked. Enter another.');
+      return;
+    }
     if (!res.ok) throw new Error(body.error || ('HTTP ' + res.status));
     render(body);
     $('status').textContent = 'updated ' + new Date().toLocaleTimeString();
     $('status').className = '';
   } catch (e) {
+    if (mine !== generation) return;
     $('status').textContent = 'error: ' + e.message;
     $('status').className = 'bad';
   }
 }
 
 function start() {
-  $('login').hidden = true; $('main').hidden = false;
+  generation++;
+  $('login').hidden = true; $('login-message').hidden = true;
+  $('main').hidden = false; $('forget').hidden = false;
+  $('status').textContent = 'connecting'; $('status').className = '';
   poll();
   clearInterval(timer);
   timer = setInterval(poll, 2000);
@@ -332,11 +368,15 @@ function start() {
 
 $('login').addEventListener('submit', (e) => {
   e.preventDefault();
-  token = $('token-input').value.trim();
-  history.replaceState(null, '', '#token=' + encodeURIComponent(token));
+  const entered = $('token-input').value.trim();
+  $('token-input').value = '';
+  if (!entered) { ask('Enter a token.'); return; }
+  token = entered;
+  keep(token);
   start();
 });
-if (token) start(); else { $('login').hidden = false; $('status').textContent = 'no token'; }
+$('forget').addEventListener('click', () => ask('Token forgotten: this tab no longer holds it.'));
+if (token) start(); else ask('');
 </script>
 </body>
 </html>

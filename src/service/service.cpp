@@ -106,8 +106,8 @@ struct Service::Impl {
   int port = 0;
   std::jthread listener;
 
-  // The wallet of the request's bearer token, or an answer (401) already written.
-  std::optional<std::string> authenticate(const httplib::Request& req, httplib::Response& res) {
+  // What the request's bearer token grants, or an answer (401) already written.
+  std::optional<TokenStore::TokenGrant> authenticate(const httplib::Request& req, httplib::Response& res) {
     const std::string header = req.get_header_value("Authorization");
     const std::optional<std::string_view> token = http::bearer_token(header);
     if (!token) {
@@ -115,25 +115,34 @@ struct Service::Impl {
       send_json(res, 401, error_json("authentication required: send Authorization: Bearer <token>"));
       return std::nullopt;
     }
-    auto wallet = tokens.authenticate_token(*token);
-    if (!wallet.ok()) {
-      if (wallet.status().code() != StatusCode::kNotFound) {
-        send_error(res, wallet.status());
+    auto grant = tokens.authenticate_token(*token);
+    if (!grant.ok()) {
+      if (grant.status().code() != StatusCode::kNotFound) {
+        send_error(res, grant.status());
       } else {
         res.set_header("WWW-Authenticate", "Bearer realm=\"bucketpay\", error=\"invalid_token\"");
         send_json(res, 401, error_json("invalid token"));
       }
       return std::nullopt;
     }
-    return *wallet;
+    return *std::move(grant);
   }
 
-  // Runs `handler` for an authenticated request; a Status becomes its HTTP error.
+  // Runs `handler` with the wallet of a request whose token has scope `needs` (spend includes
+  // read); 401 without a valid token, 403 naming the scope for a read token on a spend endpoint.
   template <typename Handler>
-  void authed(const httplib::Request& req, httplib::Response& res, Handler&& handler) {
-    auto wallet = authenticate(req, res);
-    if (!wallet) return;
-    handler(*wallet);
+  void authed(const httplib::Request& req, httplib::Response& res, TokenScope needs, Handler&& handler) {
+    auto grant = authenticate(req, res);
+    if (!grant) return;
+    if (needs == TokenScope::kSpend && grant->scope != TokenScope::kSpend) {
+      res.set_header("WWW-Authenticate", "Bearer realm=\"bucketpay\", error=\"insufficient_scope\", scope=\"spend\"");
+      send_json(res, 403,
+                error_json("this needs a token of scope spend; this token has scope " +
+                           std::string(token_scope_name(grant->scope)) +
+                           " (make one with `bucketpay token create --scope spend`)"));
+      return;
+    }
+    handler(grant->wallet);
   }
 
   void routes() {
@@ -173,7 +182,7 @@ struct Service::Impl {
       res.set_content(metrics.render(api.gauges()), "text/plain; version=0.0.4; charset=utf-8");
     });
     server.Post("/v1/jobs", [this](const httplib::Request& req, httplib::Response& res) {
-      authed(req, res, [&](const std::string& wallet) {
+      authed(req, res, TokenScope::kSpend, [&](const std::string& wallet) {
         const std::string type = req.get_header_value("Content-Type");
         if (!type.empty() && !http::is_json_content_type(type)) {
           send_json(res, 415, error_json(http::status_message(415, 0)));
@@ -188,14 +197,14 @@ struct Service::Impl {
       });
     });
     server.Get(R"(/v1/jobs/([^/]+))", [this](const httplib::Request& req, httplib::Response& res) {
-      authed(req, res, [&](const std::string& wallet) {
+      authed(req, res, TokenScope::kRead, [&](const std::string& wallet) {
         auto job = api.get_job(wallet, req.matches[1].str());
         if (!job.ok()) return send_error(res, job.status());
         send_json(res, 200, service::to_json(*job));
       });
     });
     server.Get("/v1/payments/plan", [this](const httplib::Request& req, httplib::Response& res) {
-      authed(req, res, [&](const std::string& wallet) {
+      authed(req, res, TokenScope::kRead, [&](const std::string& wallet) {
         auto request = service::parse_plan(req.params);
         if (!request.ok()) return send_error(res, request.status());
         auto plan = api.plan(wallet, *request);
@@ -204,7 +213,7 @@ struct Service::Impl {
       });
     });
     server.Get("/v1/workers", [this](const httplib::Request& req, httplib::Response& res) {
-      authed(req, res, [&](const std::string&) {
+      authed(req, res, TokenScope::kRead, [&](const std::string&) {
         send_json(res, 200,
                   json{{"workers", service::to_json(api.workers())},
                        {"threads_per_worker", pool.threads_per_worker()},
@@ -213,7 +222,7 @@ struct Service::Impl {
       });
     });
     server.Get("/v1/dashboard", [this](const httplib::Request& req, httplib::Response& res) {
-      authed(req, res, [&](const std::string& wallet) {
+      authed(req, res, TokenScope::kRead, [&](const std::string& wallet) {
         auto d = api.dashboard(wallet);
         if (!d.ok()) return send_error(res, d.status());
         send_json(res, 200, service::to_json(*d));
@@ -221,7 +230,7 @@ struct Service::Impl {
     });
 
     server.Post("/v1/x402/pay", [this](const httplib::Request& req, httplib::Response& res) {
-      authed(req, res, [&](const std::string& wallet) {
+      authed(req, res, TokenScope::kSpend, [&](const std::string& wallet) {
         if (!x402) return send_json(res, 404, error_json("x402 payments are not enabled on this service"));
         const std::string type = req.get_header_value("Content-Type");
         if (!type.empty() && !http::is_json_content_type(type)) {

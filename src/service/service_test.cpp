@@ -67,8 +67,8 @@ class ServiceTest : public ::testing::Test {
     store_ = std::move(*store);
     alice_notes_ = add_wallet("alice", {1, 2, 64, 128});
     bob_notes_ = add_wallet("bob", {2});
-    alice_token_ = store_->create_token("alice")->token;
-    bob_token_ = store_->create_token("bob")->token;
+    alice_token_ = store_->create_token("alice", TokenScope::kSpend)->token;
+    bob_token_ = store_->create_token("bob", TokenScope::kSpend)->token;
   }
 
   void TearDown() override {
@@ -234,11 +234,57 @@ TEST_F(ServiceTest, WalletEndpointsNeedAValidToken) {
     }
   }
   // A revoked token stops working at once.
-  auto created = store_->create_token("alice");
+  auto created = store_->create_token("alice", TokenScope::kRead);
   ASSERT_TRUE(created.ok());
   EXPECT_EQ(client_->Get("/v1/workers", auth(created->token))->status, 200);
   ASSERT_TRUE(store_->revoke_token(created->id).is_ok());
   EXPECT_EQ(client_->Get("/v1/workers", auth(created->token))->status, 401);
+}
+
+// A read token (what a dashboard needs) reads every GET endpoint of its wallet, and gets 403 naming
+// the scope on everything that proves, reserves, signs or pays: nothing is queued or paid for it.
+TEST_F(ServiceTest, AReadTokenReadsButCannotProveOrPay) {
+  ServiceOptions o;
+  o.wallet_store = store_.get();  // POST /v1/x402/pay enabled
+  start(o, 1);
+  const std::string reader = store_->create_token("alice", TokenScope::kRead)->token;
+  for (const std::string path : {"/v1/dashboard", "/v1/workers", "/v1/payments/plan?amount=0.08"}) {
+    auto r = client_->Get(path, auth(reader));
+    body_of(r);
+    EXPECT_NE(r->status, 401) << path;
+    EXPECT_NE(r->status, 403) << path;
+  }
+  auto dashboard = client_->Get("/v1/dashboard", auth(reader));
+  ASSERT_EQ(dashboard->status, 200) << dashboard->body;
+  EXPECT_EQ(body_of(dashboard)["wallet"], "alice");
+
+  const std::string job = json{{"mode", "inventory"}, {"all", true}}.dump();
+  const std::string pay = R"({"requirements":{}})";
+  for (const auto& [path, body] : std::vector<std::pair<std::string, std::string>>{
+           {"/v1/jobs", job}, {"/v1/x402/pay", pay}, {"/v1/jobs", "not json"}, {"/v1/x402/pay", ""}}) {
+    auto r = client_->Post(path, auth(reader), body, "application/json");
+    const json j = body_of(r);
+    EXPECT_EQ(r->status, 403) << path << " " << r->body;
+    EXPECT_EQ(j["error"],
+              "this needs a token of scope spend; this token has scope read (make one with `bucketpay token create "
+              "--scope spend`)")
+        << path;
+    EXPECT_EQ(r->body.find('\n'), std::string::npos);
+    EXPECT_NE(r->get_header_value("WWW-Authenticate").find("insufficient_scope"), std::string::npos);
+  }
+  // Nothing was queued for it; the same requests with a spend token get past the scope.
+  EXPECT_TRUE(body_of(client_->Get("/v1/dashboard", auth(reader)))["jobs"].empty());
+  auto paid = client_->Post("/v1/x402/pay", auth(alice_token_), pay, "application/json");
+  body_of(paid);
+  EXPECT_NE(paid->status, 403) << paid->body;
+  EXPECT_NE(paid->status, 401) << paid->body;
+  json created = post_job(alice_token_, json::parse(job), 202);
+  EXPECT_EQ(body_of(client_->Get("/v1/jobs/" + created["job"].get<std::string>(), auth(reader)))["job"],
+            created["job"]);
+  // An unknown token is still 401, not 403: the scope is looked at only for a valid token.
+  auto unknown = client_->Post("/v1/jobs", auth(reader + "0"), job, "application/json");
+  body_of(unknown);
+  EXPECT_EQ(unknown->status, 401);
 }
 
 TEST_F(ServiceTest, InventoryJobThenAPlanOfVerifiedReadyProofsAndWalletsStayApart) {

@@ -164,6 +164,11 @@ CREATE INDEX relay_journal_by_state ON relay_journal(state, created_ms);
 CREATE UNIQUE INDEX relay_journal_nonces ON relay_journal(sender, nonce)
   WHERE state IN ('signed', 'submitted', 'mined');
 )sql",
+    // 6: a scope per API token ('read' or 'spend'). The tokens of version 5 could do everything
+    // their wallet could: they keep it (spend). create_token always names the scope.
+    R"sql(
+ALTER TABLE api_tokens ADD COLUMN scope TEXT NOT NULL DEFAULT 'spend' CHECK (scope IN ('read', 'spend'));
+)sql",
 };
 
 // SQLite's own part of each step.
@@ -182,6 +187,7 @@ ALTER TABLE jobs ADD COLUMN lease_expires_at INTEGER;
 )sql",
     "",  // 4
     "",  // 5
+    "",  // 6
 };
 
 // PostgreSQL's own part of each step: the fleet queue's lease, and payment_notes' order.
@@ -202,6 +208,7 @@ ALTER TABLE payment_notes ADD COLUMN seq BIGINT GENERATED ALWAYS AS IDENTITY PRI
     "",  // 3
     "",  // 4
     "",  // 5
+    "",  // 6
 };
 
 static_assert(std::size(kSqliteOwn) == std::size(kSchema) && std::size(kPostgresOwn) == std::size(kSchema),

@@ -111,8 +111,8 @@ class SqlStore : public virtual Store {
   Result<std::vector<Payment>> list_payments(std::string_view wallet, std::optional<PaymentState> state) override;
 
   // ---- TokenStore (sql_tokens.cpp)
-  Result<CreatedToken> create_token(std::string_view wallet) override;
-  Result<std::string> authenticate_token(std::string_view token) override;
+  Result<CreatedToken> create_token(std::string_view wallet, TokenScope scope) override;
+  Result<TokenGrant> authenticate_token(std::string_view token) override;
   Status revoke_token(std::string_view id) override;
   Result<std::vector<TokenInfo>> list_tokens() override;
 

@@ -62,7 +62,25 @@ std::optional<std::pair<std::string, Hash>> parse_token(std::string_view token) 
 
 }  // namespace
 
-Result<TokenStore::CreatedToken> SqlStore::create_token(std::string_view wallet) {
+std::string_view token_scope_name(TokenScope scope) { return scope == TokenScope::kSpend ? "spend" : "read"; }
+
+std::optional<TokenScope> parse_token_scope(std::string_view name) {
+  if (name == "read") return TokenScope::kRead;
+  if (name == "spend") return TokenScope::kSpend;
+  return std::nullopt;
+}
+
+namespace {
+
+Result<TokenScope> stored_scope(std::string_view id, std::string_view name) {
+  const std::optional<TokenScope> scope = parse_token_scope(name);
+  if (!scope) return Status::corruption("token " + std::string(id) + " has an unknown scope");
+  return *scope;
+}
+
+}  // namespace
+
+Result<TokenStore::CreatedToken> SqlStore::create_token(std::string_view wallet, TokenScope scope) {
   return run<Result<CreatedToken>>("create_token", [&](Connection& c) -> Result<CreatedToken> {
     if (wallet.empty()) return Status::invalid_argument("a token needs a wallet name");
     if (sodium_init() < 0) return Status::internal("libsodium failed to initialise");
@@ -76,35 +94,36 @@ Result<TokenStore::CreatedToken> SqlStore::create_token(std::string_view wallet)
     created.id = to_hex(id);
     created.token = std::string(kPrefix) + created.id + "_" + to_hex(secret);
     wipe(secret);
-    BUCKETPAY_RETURN_IF_ERROR(
-        c.run("INSERT INTO api_tokens(id, wallet, secret_sha256, created_ms, revoked) VALUES (?1, ?2, ?3, ?4, 0)",
-              {created.id, wallet, hash, now_ms()})
-            .status());
+    BUCKETPAY_RETURN_IF_ERROR(c.run("INSERT INTO api_tokens(id, wallet, secret_sha256, created_ms, revoked, scope) "
+                                    "VALUES (?1, ?2, ?3, ?4, 0, ?5)",
+                                    {created.id, wallet, hash, now_ms(), token_scope_name(scope)})
+                                  .status());
     return created;
   });
 }
 
-Result<std::string> SqlStore::authenticate_token(std::string_view token) {
+Result<TokenStore::TokenGrant> SqlStore::authenticate_token(std::string_view token) {
   // Every refusal is this one kNotFound, with no context: the caller cannot tell which it was.
   const Status unknown = Status::not_found("unknown or revoked token");
   const auto parsed = parse_token(token);
   if (!parsed) return unknown;
-  using R = Result<std::optional<std::string>>;
-  R wallet = run<R>("authenticate_token", [&](Connection& c) -> R {
+  using R = Result<std::optional<TokenGrant>>;
+  R grant = run<R>("authenticate_token", [&](Connection& c) -> R {
     const auto& [id, hash] = *parsed;
-    BUCKETPAY_ASSIGN_OR_RETURN(const sql::Rows r,
-                               c.run("SELECT wallet, secret_sha256, revoked FROM api_tokens WHERE id = ?1", {id}));
-    if (r.empty()) return std::optional<std::string>();
+    BUCKETPAY_ASSIGN_OR_RETURN(
+        const sql::Rows r, c.run("SELECT wallet, secret_sha256, revoked, scope FROM api_tokens WHERE id = ?1", {id}));
+    if (r.empty()) return std::optional<TokenGrant>();
     const sql::Bytes stored = r[0].blob(1);
     if (stored.size() != hash.size()) return Status::corruption("token " + id + " has a malformed hash");
     if (sodium_memcmp(stored.data(), hash.data(), hash.size()) != 0 || r[0].int64(2) != 0) {
-      return std::optional<std::string>();
+      return std::optional<TokenGrant>();
     }
-    return std::optional<std::string>(r[0].text(0));
+    BUCKETPAY_ASSIGN_OR_RETURN(const TokenScope scope, stored_scope(id, r[0].text(3)));
+    return std::optional<TokenGrant>(TokenGrant{r[0].text(0), scope});
   });
-  if (!wallet.ok()) return wallet.status();
-  if (!*wallet) return unknown;
-  return std::move(**wallet);
+  if (!grant.ok()) return grant.status();
+  if (!*grant) return unknown;
+  return std::move(**grant);
 }
 
 Status SqlStore::revoke_token(std::string_view id) {
@@ -118,10 +137,14 @@ Status SqlStore::revoke_token(std::string_view id) {
 Result<std::vector<TokenStore::TokenInfo>> SqlStore::list_tokens() {
   return run<Result<std::vector<TokenInfo>>>("list_tokens", [&](Connection& c) -> Result<std::vector<TokenInfo>> {
     BUCKETPAY_ASSIGN_OR_RETURN(const sql::Rows rows,
-                               c.run("SELECT id, wallet, created_ms, revoked FROM api_tokens ORDER BY created_ms, id"));
+                               c.run("SELECT id, wallet, created_ms, revoked, scope FROM api_tokens "
+                                     "ORDER BY created_ms, id"));
     std::vector<TokenInfo> out;
     out.reserve(rows.size());
-    for (const sql::Row row : rows) out.push_back({row.text(0), row.text(1), row.int64(2), row.int64(3) != 0});
+    for (const sql::Row row : rows) {
+      BUCKETPAY_ASSIGN_OR_RETURN(const TokenScope scope, stored_scope(row.text(0), row.text(4)));
+      out.push_back({row.text(0), row.text(1), row.int64(2), row.int64(3) != 0, scope});
+    }
     return out;
   });
 }

@@ -118,7 +118,8 @@ Status create_store_file(const fs::path& file, const StoreOptions& options) {
 }
 
 // Tokens an earlier version kept in "<file>.tokens": copied into the store (those it has already
-// are kept as they are), then the file renamed, so it is read once.
+// are kept as they are) with scope spend (they could do everything), then the file renamed, so it
+// is read once.
 Status import_legacy_tokens(sql::Connection& c, const fs::path& file) {
   const fs::path legacy = file.string() + ".tokens";
   std::error_code ec;
@@ -129,8 +130,8 @@ Status import_legacy_tokens(sql::Connection& c, const fs::path& file) {
     copied = [&]() -> Status {
       BUCKETPAY_ASSIGN_OR_RETURN(sql::Transaction txn, sql::Transaction::begin(c, sql::Access::kWrite));
       BUCKETPAY_RETURN_IF_ERROR(
-          c.run_script("INSERT INTO main.api_tokens(id, wallet, secret_sha256, created_ms, revoked) "
-                       "SELECT id, wallet, secret_sha256, created_ms, revoked FROM legacy.tokens WHERE true "
+          c.run_script("INSERT INTO main.api_tokens(id, wallet, secret_sha256, created_ms, revoked, scope) "
+                       "SELECT id, wallet, secret_sha256, created_ms, revoked, 'spend' FROM legacy.tokens WHERE true "
                        "ON CONFLICT (id) DO NOTHING"));
       return txn.commit();
     }();

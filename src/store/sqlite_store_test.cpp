@@ -138,7 +138,7 @@ TEST_F(StoreTest, SchemaVersionAndPragmas) {
     return v;
   };
   EXPECT_EQ(scalar("PRAGMA journal_mode"), "wal");  // persistent in the file
-  EXPECT_EQ(scalar("PRAGMA user_version"), "5");
+  EXPECT_EQ(scalar("PRAGMA user_version"), "6");
   sqlite3_close(db);
 
   // A newer schema than this build knows is refused, not touched.
@@ -246,7 +246,7 @@ TEST_F(StoreTest, MigratesAStoreOfTheFirstSchema) {
     sqlite3_stmt* s = nullptr;
     ASSERT_EQ(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &s, nullptr), SQLITE_OK);
     ASSERT_EQ(sqlite3_step(s), SQLITE_ROW);
-    EXPECT_EQ(sqlite3_column_int(s, 0), 5);
+    EXPECT_EQ(sqlite3_column_int(s, 0), 6);
     sqlite3_finalize(s);
     sqlite3_close(db);
   }
@@ -418,11 +418,14 @@ TEST_F(StoreTest, TheTokensFileOfAnEarlierVersionIsImportedOnce) {
   {
     auto store = open();
     ASSERT_NE(store, nullptr);
-    EXPECT_EQ(must(store->authenticate_token(token)), "alice");
+    // They could do everything: they keep scope spend.
+    EXPECT_EQ(must(store->authenticate_token(token)), (TokenStore::TokenGrant{"alice", TokenScope::kSpend}));
     const std::vector<TokenStore::TokenInfo> tokens = must(store->list_tokens());
     ASSERT_EQ(tokens.size(), 2U);
-    EXPECT_EQ(tokens[0], (TokenStore::TokenInfo{"0123456789abcdef", "alice", 1'700'000'000'000, false}));
-    EXPECT_EQ(tokens[1], (TokenStore::TokenInfo{"fedcba9876543210", "bob", 1'700'000'000'001, true}));
+    EXPECT_EQ(tokens[0],
+              (TokenStore::TokenInfo{"0123456789abcdef", "alice", 1'700'000'000'000, false, TokenScope::kSpend}));
+    EXPECT_EQ(tokens[1],
+              (TokenStore::TokenInfo{"fedcba9876543210", "bob", 1'700'000'000'001, true, TokenScope::kSpend}));
     ASSERT_TRUE(store->revoke_token("0123456789abcdef").is_ok());
   }
   // Read once: the file is renamed, and a revocation since then stands.

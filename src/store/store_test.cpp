@@ -14,6 +14,7 @@
 #include <filesystem>
 #include <map>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -1732,13 +1733,13 @@ TEST_P(StoreContractTest, MigratesAStoreOfTheSecondSchemaWithAPaymentInFlight) {
   ASSERT_EQ(p.note_ids.size(), 1U);
   ASSERT_TRUE(store->settle_payment_by(p.id, PaymentState::kSubmitted, "0xfeed", 4).is_ok());
   EXPECT_EQ(must(store->get_note(p.note_ids[0])).state, NoteState::kSpent);
-  const TokenStore::CreatedToken token = must(store->create_token("w"));
+  const TokenStore::CreatedToken token = must(store->create_token("w", TokenScope::kRead));
   store.reset();
   // Reopened: nothing migrates twice, and what the new columns and tables hold stays.
   store = open(std::nullopt);
   ASSERT_NE(store, nullptr);
   EXPECT_EQ(must(store->get_payment(p.id)).settled_by, "0xfeed");
-  EXPECT_EQ(must(store->authenticate_token(token.token)), "w");
+  EXPECT_EQ(must(store->authenticate_token(token.token)).wallet, "w");
 }
 
 // A store of schema version 3 (protocol v1): its precomputes bound a recipient (v1 proofs, which
@@ -1835,13 +1836,13 @@ TEST_P(StoreContractTest, ConcurrentReservationsTakeEachNoteOnce) {
 
 TEST_P(StoreContractTest, CreatedTokensAuthenticateToTheirWalletOnly) {
   auto store = open();
-  const TokenStore::CreatedToken alice = must(store->create_token("alice"));
-  const TokenStore::CreatedToken bob = must(store->create_token("bob"));
+  const TokenStore::CreatedToken alice = must(store->create_token("alice", TokenScope::kSpend));
+  const TokenStore::CreatedToken bob = must(store->create_token("bob", TokenScope::kRead));
   EXPECT_NE(alice.token, bob.token);
   EXPECT_EQ(alice.token.size(), 85U);
   EXPECT_EQ(alice.token.rfind("bpt_" + alice.id + "_", 0), 0U);
-  EXPECT_EQ(must(store->authenticate_token(alice.token)), "alice");
-  EXPECT_EQ(must(store->authenticate_token(bob.token)), "bob");
+  EXPECT_EQ(must(store->authenticate_token(alice.token)), (TokenStore::TokenGrant{"alice", TokenScope::kSpend}));
+  EXPECT_EQ(must(store->authenticate_token(bob.token)), (TokenStore::TokenGrant{"bob", TokenScope::kRead}));
 
   // Any change to the secret, the id, or the shape is refused, with one message for all.
   std::string tampered = alice.token;
@@ -1849,19 +1850,93 @@ TEST_P(StoreContractTest, CreatedTokensAuthenticateToTheirWalletOnly) {
   const std::string swapped = "bpt_" + bob.id + alice.token.substr(4 + 16);  // bob's id, alice's secret
   for (const std::string& bad : {tampered, swapped, std::string(), std::string("bpt_"), alice.token + "0",
                                  alice.token.substr(0, 84), std::string(85, 'x')}) {
-    const Result<std::string> r = store->authenticate_token(bad);
+    const Result<TokenStore::TokenGrant> r = store->authenticate_token(bad);
     ASSERT_FALSE(r.ok()) << bad;
     EXPECT_EQ(r.status().code(), StatusCode::kNotFound);
     EXPECT_EQ(r.status().message(), "unknown or revoked token");
   }
-  EXPECT_EQ(store->create_token("").status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(store->create_token("", TokenScope::kRead).status().code(), StatusCode::kInvalidArgument);
+}
+
+// Each token keeps the scope it was made with, through reopening; listing shows it; the column
+// holds nothing but "read" and "spend".
+TEST_P(StoreContractTest, ATokensScopeRoundTrips) {
+  TokenStore::CreatedToken reader;
+  TokenStore::CreatedToken spender;
+  {
+    auto store = open();
+    reader = must(store->create_token("alice", TokenScope::kRead));
+    spender = must(store->create_token("alice", TokenScope::kSpend));
+  }
+  auto store = open();
+  EXPECT_EQ(must(store->authenticate_token(reader.token)), (TokenStore::TokenGrant{"alice", TokenScope::kRead}));
+  EXPECT_EQ(must(store->authenticate_token(spender.token)), (TokenStore::TokenGrant{"alice", TokenScope::kSpend}));
+  std::map<std::string, TokenScope> listed;
+  for (const TokenStore::TokenInfo& t : must(store->list_tokens())) listed[t.id] = t.scope;
+  EXPECT_EQ(listed,
+            (std::map<std::string, TokenScope>{{reader.id, TokenScope::kRead}, {spender.id, TokenScope::kSpend}}));
+  std::set<Bytes> stored;
+  for (const Bytes& v : backend_->raw_column("api_tokens", "scope")) stored.insert(v);
+  EXPECT_EQ(stored, (std::set<Bytes>{Bytes{'r', 'e', 'a', 'd'}, Bytes{'s', 'p', 'e', 'n', 'd'}}));
+  EXPECT_EQ(token_scope_name(TokenScope::kRead), "read");
+  EXPECT_EQ(token_scope_name(TokenScope::kSpend), "spend");
+  EXPECT_EQ(parse_token_scope("read"), TokenScope::kRead);
+  EXPECT_EQ(parse_token_scope("spend"), TokenScope::kSpend);
+  for (const char* bad : {"", "admin", "Read", "SPEND", "read ", "rea"})
+    EXPECT_EQ(parse_token_scope(bad), std::nullopt);
+}
+
+// A store of schema version 5 (before scopes) with a live and a revoked token: the step to 6 gives
+// them scope spend (they could do everything, and keep that), and new tokens beside them get theirs.
+TEST_P(StoreContractTest, TokensOfTheFifthSchemaKeepSpendingAfterTheMigration) {
+  const bool sqlite = GetParam() == Kind::kSqlite;
+  const sql::Dialect& dialect = sqlite ? sql::sqlite_dialect() : sql::postgres_dialect();
+  std::string schema;
+  for (int v = 0; v < 5; ++v) schema += sql::migration(v, dialect);
+  backend_->exec_sql(schema);
+  backend_->set_schema_version(5);
+  // A token as version 5 made it: SHA-256 of its secret, no scope column.
+  Bytes secret(32);
+  randombytes_buf(secret.data(), secret.size());
+  Bytes hash(crypto_hash_sha256_BYTES);
+  crypto_hash_sha256(hash.data(), secret.data(), secret.size());
+  std::string hash_hex(2 * hash.size() + 1, '\0');
+  sodium_bin2hex(hash_hex.data(), hash_hex.size(), hash.data(), hash.size());
+  hash_hex.pop_back();
+  std::string secret_hex(2 * secret.size() + 1, '\0');
+  sodium_bin2hex(secret_hex.data(), secret_hex.size(), secret.data(), secret.size());
+  secret_hex.pop_back();
+  const std::string literal = sqlite ? "X'" + hash_hex + "'" : "'\\x" + hash_hex + "'::bytea";
+  backend_->exec_sql(
+      "INSERT INTO api_tokens(id, wallet, secret_sha256, created_ms, revoked) VALUES "
+      "('0123456789abcdef', 'alice', " +
+      literal +
+      ", 1700000000000, 0), "
+      "('fedcba9876543210', 'bob', " +
+      literal + ", 1700000000001, 1);");
+  const std::string old_token = "bpt_0123456789abcdef_" + secret_hex;
+
+  auto store = open(std::nullopt);
+  ASSERT_NE(store, nullptr);
+  EXPECT_EQ(must(store->authenticate_token(old_token)), (TokenStore::TokenGrant{"alice", TokenScope::kSpend}));
+  const std::vector<TokenStore::TokenInfo> tokens = must(store->list_tokens());
+  ASSERT_EQ(tokens.size(), 2U);
+  EXPECT_EQ(tokens[0],
+            (TokenStore::TokenInfo{"0123456789abcdef", "alice", 1'700'000'000'000, false, TokenScope::kSpend}));
+  EXPECT_EQ(tokens[1], (TokenStore::TokenInfo{"fedcba9876543210", "bob", 1'700'000'000'001, true, TokenScope::kSpend}));
+  const TokenStore::CreatedToken reader = must(store->create_token("alice", TokenScope::kRead));
+  store.reset();
+  store = open(std::nullopt);  // nothing migrates twice
+  ASSERT_NE(store, nullptr);
+  EXPECT_EQ(must(store->authenticate_token(old_token)).scope, TokenScope::kSpend);
+  EXPECT_EQ(must(store->authenticate_token(reader.token)).scope, TokenScope::kRead);
 }
 
 TEST_P(StoreContractTest, OnlyATokensHashIsStoredAndTokensSurviveReopeningAndRevoking) {
   TokenStore::CreatedToken created;
   {
     auto store = open();
-    created = must(store->create_token("alice"));
+    created = must(store->create_token("alice", TokenScope::kSpend));
   }
   // The store keeps SHA-256 of the secret, never the secret (as bytes or as its hex).
   const std::string secret_hex = created.token.substr(4 + 16 + 1);
@@ -1879,7 +1954,7 @@ TEST_P(StoreContractTest, OnlyATokensHashIsStoredAndTokensSurviveReopeningAndRev
   }
 
   auto store = open();
-  EXPECT_EQ(must(store->authenticate_token(created.token)), "alice");
+  EXPECT_EQ(must(store->authenticate_token(created.token)).wallet, "alice");
   const std::vector<TokenStore::TokenInfo> list = must(store->list_tokens());
   ASSERT_EQ(list.size(), 1U);
   EXPECT_EQ(list[0].id, created.id);

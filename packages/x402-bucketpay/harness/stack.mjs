@@ -84,7 +84,7 @@ export class Stack {
     this.token = this.kind.extra.asset;
     this.unit = BigInt(this.kind.extra.unit);
     this.decimals = String(this.unit * 100n).length - 1; // UNIT is a cent: 10^(decimals - 2)
-    this.walletToken = this.cli("bucketpay", ["token", "create"]).trim();
+    this.walletToken = this.cli("bucketpay", ["token", "create", "--scope", "spend"]).trim(); // it pays
     await this.startService();
     this.log(`facilitator ${this.facilitatorUrl}, wallet service ${this.walletUrl}`);
   }

@@ -13,7 +13,7 @@ export class BucketpayExactClient {
   /**
    * @param {{walletUrl: string, token: string, fetch?: typeof fetch, timeoutMs?: number}} options
    *   walletUrl: the wallet service (`bucketpay serve`), e.g. http://127.0.0.1:8080;
-   *   token: its API token (`bucketpay token create`), sent as a Bearer token.
+   *   token: its API token of scope spend (`bucketpay token create --scope spend`), sent as a Bearer token.
    */
   constructor({ walletUrl, token, fetch: fetchImpl = globalThis.fetch, timeoutMs = 120_000 } = {}) {
     if (typeof walletUrl !== "string" || !/^https?:\/\//.test(walletUrl)) {
