@@ -232,6 +232,8 @@ class Relayer {
   Result<std::vector<RelayEntry>> open_entries();
   // The Pool's token, from the chain.
   Result<eth::Address> token();
+  // The journal (the facilitator keeps its stages there).
+  [[nodiscard]] RelayJournal& journal() { return stores_.journal; }
   // Seconds since the Unix epoch on the relayer's clock.
   std::int64_t now_s();
   [[nodiscard]] const RelayOptions& options() const { return options_; }

@@ -106,6 +106,14 @@ Result<RelayBundle> decode_bundle(std::string_view json);
 // naming the first one that does not.
 Status verify_bundle_signatures(const RelayBundle& bundle);
 
+// x402 (bucketpay/x402.h): what a payer signs so that the facilitator drops its staged bundle,
+// keccak256("bucketpay-x402-release" || payment_digest || bundle_hash) (a plain hash, never an
+// EIP-712 Payment digest, which starts 0x1901), signed in the Pool's form (sign_digest) by
+// x402_release_signer's key.
+Hash32 x402_release_message(const Hash32& payment_digest, const Hash32& bundle_hash);
+// Whose signature releases a staged bundle: the auth address of its first note (the split's note).
+Address x402_release_signer(const RelayBundle& bundle);
+
 // A relayer's state of a payment it was handed.
 enum class RelayState : std::uint8_t { kPending, kSubmitted, kMined, kFailed };
 std::string_view relay_state_name(RelayState state);  // "pending", "submitted", "mined", "failed"

@@ -561,6 +561,21 @@ struct RelayCounts {
   friend bool operator==(const RelayCounts&, const RelayCounts&) = default;
 };
 
+// A bundle the x402 facilitator holds for a payer (bucketpay/x402.h): staged, not sent, until a
+// resource server settles it or its deadline passes.
+struct X402Stage {
+  std::string digest;            // the payment digest, "0x" + 64 lowercase hex digits
+  std::string bundle_hash;       // keccak256 of its Pool calldata, "0x" + 64 lowercase hex digits
+  std::string bundle;            // the bundle as JSON
+  std::uint64_t expires_at = 0;  // Unix s: the payment's deadline
+  // The transaction a /settle of this digest answered settlement_pending with (the SDK's one
+  // reconciling retry waits on it); empty otherwise.
+  std::string pending_tx;
+  std::int64_t created_ms = 0;  // filled in when 0
+
+  friend bool operator==(const X402Stage&, const X402Stage&) = default;
+};
+
 // The relayer's journal (see RelayEntryState). Every transition is a compare-and-set on the entry's
 // state, so that two relayer processes on one store never undo each other's work.
 class RelayJournal {
@@ -593,6 +608,25 @@ class RelayJournal {
   // The entries still open (received, signed or submitted), oldest first.
   virtual Result<std::vector<RelayEntry>> list_open_relays() = 0;
   virtual Result<RelayCounts> relay_counts() = 0;
+
+  // ---- The x402 facilitator's stage (X402Stage), keyed by (digest, bundle_hash). Each call is one
+  // durable transaction, so a facilitator killed at any point finds on restart every stage it
+  // answered for.
+  // Records a stage (pending_tx and created_ms as given; created_ms 0: now). kAlreadyExists when
+  // the pair is staged, which is left as it is; kInvalidArgument for an empty digest or hash.
+  virtual Status put_x402_stage(const X402Stage& stage) = 0;
+  // Every stage, oldest first.
+  virtual Result<std::vector<X402Stage>> list_x402_stages() = 0;
+  // Drops the stage of the pair, or every stage of the digest when bundle_hash is empty; how many
+  // were dropped (0: none was there).
+  virtual Result<std::size_t> drop_x402_stages(std::string_view digest, std::string_view bundle_hash) = 0;
+  // Drops the stages whose expires_at is before `now_s`; how many.
+  virtual Result<std::size_t> drop_expired_x402_stages(std::uint64_t now_s) = 0;
+  // Sets the pending transaction of every stage of the digest (kNotFound when it has none).
+  virtual Status set_x402_pending(std::string_view digest, std::string_view tx_hash) = 0;
+  // Clears the digest's pending transaction and returns it, once: of two concurrent calls exactly
+  // one gets it; none when none was set.
+  virtual Result<std::optional<std::string>> take_x402_pending(std::string_view digest) = 0;
 };
 
 // Every role: what open_sqlite_store() and open_pg_store() return.

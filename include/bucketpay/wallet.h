@@ -247,8 +247,11 @@ struct PaymentReport {
   bool proved_on_demand = false;  // a split was proved for this payment
   std::string digest;             // the payment digest (0x hex)
   std::string bundle_hash;        // keccak256 of the Pool calldata the bundle makes (0x hex; x402)
-  std::uint64_t deadline = 0;     // Unix s
-  std::string relayer;            // the URL it was handed to
+  // x402: the release of this payment's stage at the facilitator, 0x + 65 bytes r || s || v: the
+  // first note's auth key over eth::x402_release_message(digest, bundle_hash) (relay_api.h).
+  std::string release_signature;
+  std::uint64_t deadline = 0;  // Unix s
+  std::string relayer;         // the URL it was handed to
   // From the call to the signed bundle journaled and ready for the relayer: the wallet's part
   // (planning, reserving the notes, signing with each note's auth key, journaling; and proving, on
   // demand). The fee quote is fetched (or taken from the cache) before the clock starts.

@@ -6,7 +6,8 @@
 //                             network:"eip155:<chain>", extra:{pool, asset, unit, feeRecipient,
 //                             relayUrl}}], extensions:[], signers:{"eip155:*":[relayer]}}
 //   POST {base}/v1/relay   the stage: a relay bundle (bucketpay/relay_api.h) from the payer's wallet,
-//                          kept (in memory, until its deadline) and NOT sent -> 202 (200: the same
+//                          kept (in the store's RelayJournal, X402Stage, until its deadline;
+//                          durable before the answer) and NOT sent -> 202 (200: the same
 //                          bundle again) with the relay API's status {digest, state "pending", ...}
 //                          plus {payment_digest, bundle_hash, expires_at}; 4xx as POST /v1/relay
 //                          refuses (no eth_call here), 409 for nullifiers staged for another payment
@@ -15,7 +16,11 @@
 //   POST {base}/verify     VerifyRequest -> 200 VerifyResponse (also when invalid; 400 when the
 //                          body is not JSON of that shape)
 //   POST {base}/settle     SettleRequest -> 200 SettleResponse (also when it failed)
-//   POST {base}/release    {paymentDigest, bundleHash} -> 200: drops a staged bundle nobody settled
+//   POST {base}/release    {paymentDigest, bundleHash, signature} -> 200: drops a staged bundle
+//                          nobody settled. Only the payer's: `signature` is the bundle's first
+//                          note's auth key over eth::x402_release_message(digest, bundle hash)
+//                          (the wallet makes it, the payload carries it as releaseSignature);
+//                          401 without one, 403 anyone else's, 404 not staged
 //
 // So {base} is a relayer URL for the wallet (extra.relayUrl = public URL + base): a wallet's
 // ordinary pay() through it stages the payment instead of sending it, and its recovery hands the
@@ -58,9 +63,11 @@
 // transaction). A settle for a digest the journal already holds answers
 // invalid_bucketpay_payment_already_settled (success false): unlike POST /v1/relay, which is
 // idempotent with 200, /settle reports success for a payment once, so a replayed header buys
-// nothing. Staging is in memory: after a restart, verify and settle answer
-// invalid_bucketpay_bundle_not_staged (nothing was sent; the payer's wallet keeps the notes
-// reserved until the deadline), and a payment already journaled is never sent again.
+// nothing. Durability: the stages and the settlement_pending record are in the relayer's store
+// (RelayJournal's X402Stage), written before they are answered and loaded by create(), so a
+// facilitator killed between stage/verify and settle settles after a restart, once (a payment
+// already journaled is never sent again), and the SDK's one retry after settlement_pending is
+// answered by a restarted process too.
 //
 // Errors: malformed requests are 400 with {"error": one line}; everything about a payment is a 200
 // VerifyResponse/SettleResponse. Thread safety: all methods may be called from any thread.
@@ -102,7 +109,8 @@ struct X402Answer {
 
 class X402Facilitator {
  public:
-  // Reads the Pool's token from the chain. The relayer outlives the facilitator.
+  // Reads the Pool's token from the chain and the unexpired stages from the relayer's journal
+  // (kCorruption for a stage whose bundle does not parse). The relayer outlives the facilitator.
   static Result<std::unique_ptr<X402Facilitator>> create(Relayer& relayer, X402Options options);
   ~X402Facilitator();
   X402Facilitator(const X402Facilitator&) = delete;

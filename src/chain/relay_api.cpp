@@ -378,6 +378,19 @@ std::vector<Address> RelayBundle::proof_auths() const {
   return out;
 }
 
+Hash32 x402_release_message(const Hash32& payment_digest, const Hash32& bundle_hash) {
+  static constexpr std::string_view kTag = "bucketpay-x402-release";
+  Bytes message(kTag.begin(), kTag.end());
+  message.insert(message.end(), payment_digest.begin(), payment_digest.end());
+  message.insert(message.end(), bundle_hash.begin(), bundle_hash.end());
+  return keccak256(message);
+}
+
+Address x402_release_signer(const RelayBundle& bundle) {
+  if (bundle.kind == BundleKind::kSplit) return bundle.split ? bundle.split->auth : Address();
+  return bundle.spends.empty() ? Address() : bundle.spends.front().auth;
+}
+
 U256 RelayBundle::value_units() const {
   if (kind == BundleKind::kSplit) return split ? U256(split->amount) : U256();
   U256 total;

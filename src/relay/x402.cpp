@@ -87,17 +87,36 @@ struct Checked {
 
 struct X402Facilitator::Impl {
   Impl(Relayer& r, X402Options o, eth::Address token)
-      : relayer(r), options(std::move(o)), asset(token), clock(options.clock ? *options.clock : Clock::system()) {}
+      : relayer(r),
+        journal(r.journal()),
+        options(std::move(o)),
+        asset(token),
+        clock(options.clock ? *options.clock : Clock::system()) {}
 
   Relayer& relayer;
+  RelayJournal& journal;  // the stages, durable (X402Stage); memory below is their copy
   X402Options options;
   eth::Address asset;
   Clock& clock;
 
   std::mutex mu;
-  std::map<std::string, Staged> staged;        // digest + bundle hash -> bundle
-  std::map<U256, std::string> reserved;        // nullifier -> the digest of the staged payment spending it
-  std::map<std::string, std::string> pending;  // digest -> transaction reported as settlement_pending
+  std::map<std::string, Staged> staged;  // digest + bundle hash -> bundle
+  std::map<U256, std::string> reserved;  // nullifier -> the digest of the staged payment spending it
+
+  // The journal's stages into memory (a restart): the expired ones dropped first.
+  Status load() {
+    BUCKETPAY_RETURN_IF_ERROR(journal.drop_expired_x402_stages(static_cast<std::uint64_t>(now_s())).status());
+    BUCKETPAY_ASSIGN_OR_RETURN(const std::vector<X402Stage> rows, journal.list_x402_stages());
+    std::lock_guard lock(mu);
+    for (const X402Stage& row : rows) {
+      Result<eth::RelayBundle> b = eth::decode_bundle(row.bundle);
+      if (!b.ok()) return Status::corruption("x402 stage of " + row.digest + ": " + b.status().message());
+      Staged s{std::move(b).value(), row.digest, row.bundle_hash, static_cast<std::int64_t>(row.expires_at)};
+      for (const U256& nf : s.bundle.payment.nullifiers) reserved[nf] = s.digest;
+      staged.emplace(s.digest + s.bundle_hash, std::move(s));
+    }
+    return Status::ok();
+  }
 
   [[nodiscard]] std::string network() const { return "eip155:" + std::to_string(relayer.config().chain_id); }
   std::int64_t now_s() { return clock.unix_ms() / 1000; }
@@ -106,9 +125,11 @@ struct X402Facilitator::Impl {
   void expire_locked() {
     const std::int64_t now = now_s();
     std::set<std::string> live;
+    bool expired = false;
     for (auto it = staged.begin(); it != staged.end();) {
       if (it->second.expires_at < now) {
         it = staged.erase(it);
+        expired = true;
       } else {
         live.insert(it->second.digest);
         ++it;
@@ -117,9 +138,15 @@ struct X402Facilitator::Impl {
     for (auto it = reserved.begin(); it != reserved.end();) {
       it = live.count(it->second) != 0 ? std::next(it) : reserved.erase(it);
     }
+    // A row the journal failed to drop is dropped on the next pass or at the next start (expired:
+    // nothing can use it).
+    if (expired) (void)journal.drop_expired_x402_stages(static_cast<std::uint64_t>(now));
   }
 
+  // After the payment was mined or failed: the journal's entry answers for it from now on, so a row
+  // the journal failed to drop changes nothing (it expires).
   void drop_digest_locked(const std::string& digest) {
+    (void)journal.drop_x402_stages(digest, "");
     for (auto it = staged.begin(); it != staged.end();) {
       it = it->second.digest == digest ? staged.erase(it) : std::next(it);
     }
@@ -204,6 +231,12 @@ struct X402Facilitator::Impl {
     if (staged.size() >= options.max_staged) {
       return answer(503, ordered_json{{"error", "too many staged payments; try again later"}});
     }
+    // Durable before it is answered: a restarted facilitator still settles what it staged.
+    const X402Stage row{s.digest, s.bundle_hash, eth::encode_bundle(b), static_cast<std::uint64_t>(s.expires_at), "",
+                        0};
+    if (Status put = journal.put_x402_stage(row); !put.is_ok() && put.code() != StatusCode::kAlreadyExists) {
+      return answer(503, ordered_json{{"error", "recording the stage: " + put.message()}});
+    }
     for (const U256& nf : b.payment.nullifiers) reserved[nf] = s.digest;
     X402Answer out = stage_answer(202, s);
     staged.emplace(key, std::move(s));
@@ -224,6 +257,10 @@ struct X402Facilitator::Impl {
     return answer(404, ordered_json{{"error", "no bundle with this digest"}});
   }
 
+  // Only the payer releases: `signature` is x402_release_signer's signature over
+  // x402_release_message (bucketpay/relay_api.h), which the wallet makes with the payment and the
+  // client puts in the payload for the resource server; the digest and bundle hash alone (in
+  // status URLs, logs, the chain once sent) do not release anything.
   X402Answer release(std::string_view body) {
     json j = json::parse(body, nullptr, false);
     if (!j.is_object()) return bad_request("the body is not a JSON object");
@@ -233,12 +270,32 @@ struct X402Facilitator::Impl {
     Result<eth::Hash32> d = eth::hash_from_hex(*digest);
     Result<eth::Hash32> h = eth::hash_from_hex(*hash);
     if (!d.ok() || !h.ok()) return bad_request("paymentDigest and bundleHash are 0x + 64 hex digits");
+    const std::optional<std::string> signature = string_member(j, "signature");
+    if (!signature) {
+      return answer(401, ordered_json{{"error", "a release needs the payer's signature (signature: 0x + 65 bytes)"}});
+    }
+    Result<eth::Bytes> rsv = eth::from_hex(*signature);
+    if (!rsv.ok()) return bad_request("signature must be 0x + 65 bytes in hex");
+    const std::string digest_hex = eth::to_hex(*d);
+    const std::string hash_hex = eth::to_hex(*h);
     std::lock_guard lock(mu);
-    const bool dropped = staged.erase(eth::to_hex(*d) + eth::to_hex(*h)) != 0;
+    expire_locked();
+    auto it = staged.find(digest_hex + hash_hex);
+    if (it == staged.end()) {
+      return answer(404, ordered_json{{"error", "no bundle is staged for this paymentDigest and bundleHash"}});
+    }
+    Result<eth::Address> signer = eth::recover_signer(eth::x402_release_message(*d, *h), *rsv);
+    if (!signer.ok() || *signer != eth::x402_release_signer(it->second.bundle)) {
+      return answer(403, ordered_json{{"error", "the signature is not the payer's release of this payment"}});
+    }
+    if (Result<std::size_t> dropped = journal.drop_x402_stages(digest_hex, hash_hex); !dropped.ok()) {
+      return answer(503, ordered_json{{"error", "dropping the stage: " + dropped.status().message()}});
+    }
+    staged.erase(it);
     bool any_left = false;
-    for (const auto& [key, s] : staged) any_left = any_left || s.digest == eth::to_hex(*d);
-    if (!any_left) drop_digest_locked(eth::to_hex(*d));
-    return answer(200, ordered_json{{"released", dropped}});
+    for (const auto& [key, s] : staged) any_left = any_left || s.digest == digest_hex;
+    if (!any_left) drop_digest_locked(digest_hex);
+    return answer(200, ordered_json{{"released", true}});
   }
 
   // ----------------------------------------------------------------------------------- checks
@@ -446,15 +503,10 @@ struct X402Facilitator::Impl {
       Result<std::optional<RelayEntry>> known = relayer.status(digest);
       if (!known.ok()) return settle_failure("unexpected_settle_error", known.status().message());
       if (*known) {
-        std::optional<std::string> reported;
-        {
-          std::lock_guard lock(mu);
-          if (auto it = pending.find(digest); it != pending.end()) {
-            reported = it->second;
-            pending.erase(it);
-          }
-        }
-        if (reported) return wait_and_answer(digest, /*may_report_pending=*/false);
+        // Taken once from the journal (also after a restart): of two retries, one waits.
+        Result<std::optional<std::string>> reported = journal.take_x402_pending(digest);
+        if (!reported.ok()) return settle_failure("unexpected_settle_error", reported.status().message());
+        if (*reported) return wait_and_answer(digest, /*may_report_pending=*/false);
         return settle_failure("invalid_bucketpay_payment_already_settled", "payment " + digest + " was settled already",
                               (*known)->tx_hash);
       }
@@ -515,8 +567,9 @@ struct X402Facilitator::Impl {
     }
     const std::string tx = entry ? entry->tx_hash : "";
     if (may_report_pending && !tx.empty()) {
-      std::lock_guard lock(mu);
-      pending[digest] = tx;
+      // Recorded with the stage, durable. When it cannot be, the SDK's retry is answered
+      // invalid_bucketpay_payment_already_settled: never a second success, at worst none.
+      (void)journal.set_x402_pending(digest, tx);
     }
     return settle_failure("settlement_pending",
                           "transaction " + (tx.empty() ? std::string("(not sent yet)") : tx) + " is not mined yet", tx);
@@ -532,8 +585,9 @@ Result<std::unique_ptr<X402Facilitator>> X402Facilitator::create(Relayer& relaye
   }
   if (options.settle_poll.count() <= 0) return Status::invalid_argument("settle_poll must be above 0");
   BUCKETPAY_ASSIGN_OR_RETURN(const eth::Address token, relayer.token());
-  return std::unique_ptr<X402Facilitator>(
-      new X402Facilitator(std::make_unique<Impl>(relayer, std::move(options), token)));
+  auto impl = std::make_unique<Impl>(relayer, std::move(options), token);
+  BUCKETPAY_RETURN_IF_ERROR(impl->load());
+  return std::unique_ptr<X402Facilitator>(new X402Facilitator(std::move(impl)));
 }
 
 const X402Options& X402Facilitator::options() const { return impl_->options; }

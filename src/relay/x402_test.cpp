@@ -82,6 +82,24 @@ class X402Test : public ::testing::Test, public RelayFixture {
                  {"payload", {{"paymentDigest", t.digest()}, {"bundleHash", eth::to_hex(eth::keccak256(*calldata))}}}};
     return json{{"x402Version", 2}, {"paymentPayload", payload}, {"paymentRequirements", req}};
   }
+  static std::string bundle_hash(const TestBundle& t) { return eth::to_hex(eth::keccak256(*t.bundle.calldata())); }
+  // POST /release of t, signed by `key` (none: unsigned).
+  Answer release(const TestBundle& t, std::optional<eth::PrivateKey> key) {
+    json body{{"paymentDigest", t.digest()}, {"bundleHash", bundle_hash(t)}};
+    if (key) {
+      const eth::Hash32 message = eth::x402_release_message(t.bundle.digest(), eth::keccak256(*t.bundle.calldata()));
+      body["signature"] = eth::to_hex(eth::sign_digest(*key, message));
+    }
+    return post("/release", body.dump());
+  }
+  std::unique_ptr<X402Facilitator> restarted() {
+    X402Options xo;
+    xo.clock = &clock_;
+    xo.settle_wait = std::chrono::milliseconds(5'000);
+    Result<std::unique_ptr<X402Facilitator>> fresh = X402Facilitator::create(*relayer_, xo);
+    EXPECT_TRUE(fresh.ok()) << fresh.status().to_string();
+    return fresh.ok() ? std::move(fresh).value() : nullptr;
+  }
   void stage(const TestBundle& t) {
     Answer a = post("/v1/relay", t.json());
     ASSERT_EQ(a.status, 202) << a.body.dump();
@@ -148,11 +166,9 @@ TEST_F(X402Test, StageTakesABundleOnceAndRefusesBadOnesAndTakenNullifiers) {
   EXPECT_EQ(o.status, 409) << o.body.dump();
   EXPECT_NE(o.body["error"].get<std::string>().find("staged for another payment"), std::string::npos);
 
-  // Released, they are free again.
-  Answer rel = post(
-      "/release",
-      json{{"paymentDigest", t.digest()}, {"bundleHash", eth::to_hex(eth::keccak256(*t.bundle.calldata()))}}.dump());
-  EXPECT_EQ(rel.status, 200);
+  // Released by the payer, they are free again.
+  Answer rel = release(t, t.keys[0]);
+  EXPECT_EQ(rel.status, 200) << rel.body.dump();
   EXPECT_EQ(rel.body["released"], true);
   EXPECT_EQ(post("/v1/relay", other.json()).status, 202);
 }
@@ -377,17 +393,87 @@ TEST_F(X402Test, SettleForAnotherPayToSendsNothing) {
   EXPECT_TRUE(chain_->sent().empty());
 }
 
-TEST_F(X402Test, ARestartedFacilitatorHasNothingStagedAndSendsNothingNew) {
+TEST_F(X402Test, ReleaseNeedsThePayersSignature) {
   TestBundle t = payment();
   stage(t);
-  mine_on_send();
-  X402Options xo;
-  xo.clock = &clock_;
-  Result<std::unique_ptr<X402Facilitator>> fresh = X402Facilitator::create(*relayer_, xo);
-  ASSERT_TRUE(fresh.ok());
-  X402Answer a = (*fresh)->settle(request(t, requirements(t)).dump());
-  EXPECT_EQ(json::parse(a.body)["errorReason"], "invalid_bucketpay_bundle_not_staged");
+  // No signature, a stranger's, another note's of the same payment, one over another message.
+  Answer none = release(t, std::nullopt);
+  EXPECT_EQ(none.status, 401) << none.body.dump();
+  EXPECT_NE(none.body["error"].get<std::string>().find("payer's signature"), std::string::npos);
+  EXPECT_EQ(release(t, eth::PrivateKey::random()).status, 403);
+  EXPECT_EQ(release(t, t.keys[1]).status, 403);
+  json other_message{{"paymentDigest", t.digest()},
+                     {"bundleHash", bundle_hash(t)},
+                     {"signature", eth::to_hex(eth::sign_digest(t.keys[0], t.bundle.digest()))}};
+  EXPECT_EQ(post("/release", other_message.dump()).status, 403);
+  json malformed{{"paymentDigest", t.digest()}, {"bundleHash", bundle_hash(t)}, {"signature", "0x12"}};
+  EXPECT_EQ(post("/release", malformed.dump()).status, 403);
+  EXPECT_EQ(post("/release", R"({"paymentDigest":"0x12"})").status, 400);
+  // Still staged after all of them.
+  EXPECT_EQ(verify_reason(request(t, requirements(t))), "valid");
+  ASSERT_TRUE(restarted() != nullptr);
+
+  Answer right = release(t, t.keys[0]);
+  EXPECT_EQ(right.status, 200) << right.body.dump();
+  EXPECT_EQ(right.body["released"], true);
+  EXPECT_EQ(release(t, t.keys[0]).status, 404);
+  EXPECT_EQ(verify_reason(request(t, requirements(t))), "invalid_bucketpay_bundle_not_staged");
+  // Gone from the journal too: a restart does not bring it back.
+  std::unique_ptr<X402Facilitator> fresh = restarted();
+  ASSERT_NE(fresh, nullptr);
+  EXPECT_EQ(json::parse(fresh->verify(request(t, requirements(t)).dump()).body)["invalidReason"],
+            "invalid_bucketpay_bundle_not_staged");
   EXPECT_TRUE(chain_->sent().empty());
+}
+
+TEST_F(X402Test, ARestartedFacilitatorSettlesWhatItStagedOnce) {
+  TestBundle t = payment();
+  stage(t);
+  TestBundle expired = payment({1'000});
+  expired.bundle.payment.deadline = eth::U256(static_cast<std::uint64_t>(clock_.unix_ms() / 1000 + 100));
+  expired.sign();
+  stage(expired);
+  mine_on_send();
+  std::unique_ptr<X402Facilitator> fresh = restarted();  // the same store: another process, or after kill -9
+  ASSERT_NE(fresh, nullptr);
+  const std::string body = request(t, requirements(t)).dump();
+  EXPECT_EQ(json::parse(fresh->verify(body).body)["isValid"], true);
+  // Its nullifiers are held again: the same notes for someone else are refused.
+  TestBundle other = t;
+  other.bundle.payment.recipient = eth::PrivateKey::random().address();
+  other.sign();
+  EXPECT_EQ(fresh->stage(other.json()).status, 409);
+  json settled = json::parse(fresh->settle(body).body);
+  EXPECT_EQ(settled["success"], true) << settled.dump();
+  ASSERT_EQ(chain_->sent().size(), 1U);
+  EXPECT_EQ(json::parse(fresh->settle(body).body)["errorReason"], "invalid_bucketpay_payment_already_settled");
+  EXPECT_EQ(json::parse(post("/settle", body).body.dump())["errorReason"], "invalid_bucketpay_payment_already_settled");
+  EXPECT_EQ(chain_->sent().size(), 1U);
+  // A stage past its deadline does not come back.
+  clock_.advance(std::chrono::seconds(101));
+  std::unique_ptr<X402Facilitator> later = restarted();
+  ASSERT_NE(later, nullptr);
+  EXPECT_EQ(json::parse(later->verify(request(expired, requirements(expired)).dump()).body)["invalidReason"],
+            "invalid_bucketpay_bundle_not_staged");
+  EXPECT_EQ(chain_->sent().size(), 1U);
+}
+
+TEST_F(X402Test, SettlementPendingSurvivesARestartAndIsReconciledOnce) {
+  TestBundle t = payment();
+  stage(t);
+  const std::string body = request(t, requirements(t)).dump();
+  Answer pending = post("/settle", body);  // nothing mines it: the wait runs out
+  EXPECT_EQ(pending.body["errorReason"], "settlement_pending");
+  ASSERT_EQ(chain_->sent().size(), 1U);
+  const std::string tx = eth::to_hex(chain_->sent()[0].hash);
+  chain_->mine_sent(chain_->sent()[0].hash);
+  std::unique_ptr<X402Facilitator> fresh = restarted();
+  ASSERT_NE(fresh, nullptr);
+  json retry = json::parse(fresh->settle(body).body);  // the SDK's one retry, at the restarted process
+  EXPECT_EQ(retry["success"], true) << retry.dump();
+  EXPECT_EQ(retry["transaction"], tx);
+  EXPECT_EQ(json::parse(fresh->settle(body).body)["errorReason"], "invalid_bucketpay_payment_already_settled");
+  EXPECT_EQ(chain_->sent().size(), 1U);
 }
 
 TEST(X402Options, BadBasePathsAreRefused) {

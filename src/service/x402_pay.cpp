@@ -110,6 +110,7 @@ X402PayAnswer X402Payer::pay(const std::string& wallet_name, std::string_view bo
   const eth::U256 fee = eth::U256(paid->fee) * w.unit();
   return {201, json{{"payment_digest", paid->digest},
                     {"bundle_hash", paid->bundle_hash},
+                    {"release_signature", paid->release_signature},
                     {"payment_id", paid->payment_id},
                     {"amount", amount->to_decimal()},
                     {"fee", fee.to_decimal()},

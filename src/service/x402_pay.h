@@ -6,7 +6,9 @@
 // bundle hash the PaymentPayload carries.
 //
 //   request  {"requirements": PaymentRequirements, "max_amount"?: "<token base units>"}
-//   201      {"payment_digest","bundle_hash","payment_id","amount","fee","notes":[cents...],"deadline"}
+//   201      {"payment_digest","bundle_hash","release_signature","payment_id","amount","fee","notes":[cents...],
+//            "deadline"}: release_signature releases the stage at the facilitator (POST {base}/release;
+//            only the payer can make it), the client puts it in the payload for the resource server
 //   400      requirements this wallet cannot pay (scheme, network, asset, pool, amount not whole cents,
 //            payTo, maxTimeoutSeconds outside 61..3600, relayUrl) or above max_amount
 //   403      a spending limit (WalletConfig::limits) would be passed

@@ -169,6 +169,21 @@ CREATE UNIQUE INDEX relay_journal_nonces ON relay_journal(sender, nonce)
     R"sql(
 ALTER TABLE api_tokens ADD COLUMN scope TEXT NOT NULL DEFAULT 'spend' CHECK (scope IN ('read', 'spend'));
 )sql",
+    // 7: the x402 facilitator's stage (RelayJournal, X402Stage): a payer's signed bundle kept,
+    // unsent, until a resource server settles it or its deadline passes, and the transaction a
+    // /settle reported as settlement_pending; durable so that a restart between stage and settle
+    // still settles, once.
+    R"sql(
+CREATE TABLE x402_stages(
+  digest TEXT NOT NULL,
+  bundle_hash TEXT NOT NULL,
+  bundle TEXT NOT NULL,
+  expires_at {int64} NOT NULL,
+  pending_tx TEXT NOT NULL,
+  created_ms {int64} NOT NULL,
+  PRIMARY KEY (digest, bundle_hash));
+CREATE INDEX x402_stages_by_expiry ON x402_stages(expires_at);
+)sql",
 };
 
 // SQLite's own part of each step.
@@ -188,6 +203,7 @@ ALTER TABLE jobs ADD COLUMN lease_expires_at INTEGER;
     "",  // 4
     "",  // 5
     "",  // 6
+    "",  // 7
 };
 
 // PostgreSQL's own part of each step: the fleet queue's lease, and payment_notes' order.
@@ -209,6 +225,7 @@ ALTER TABLE payment_notes ADD COLUMN seq BIGINT GENERATED ALWAYS AS IDENTITY PRI
     "",  // 4
     "",  // 5
     "",  // 6
+    "",  // 7
 };
 
 static_assert(std::size(kSqliteOwn) == std::size(kSchema) && std::size(kPostgresOwn) == std::size(kSchema),

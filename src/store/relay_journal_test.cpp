@@ -263,6 +263,55 @@ TEST_P(RelayJournalTest, TwoProcessesSigningOneDigestMakeOneTransaction) {
   EXPECT_EQ(must(a->relay_counts()).signed_, kDigests);
 }
 
+X402Stage stage(int i, int hash = 1) {
+  X402Stage st;
+  st.digest = digest_of(i);
+  st.bundle_hash = digest_of(1000 + hash);
+  st.bundle = R"({"kind":"spend_batch","n":)" + std::to_string(i) + "}";
+  st.expires_at = 1'700'000'300 + static_cast<std::uint64_t>(i);
+  st.created_ms = 1'700'000'000'000 + i;
+  return st;
+}
+
+TEST_P(RelayJournalTest, X402StagesSurviveAReopenAndAPendingTransactionIsTakenOnce) {
+  {
+    auto store = open();
+    ASSERT_NE(store, nullptr);
+    EXPECT_TRUE(must(store->list_x402_stages()).empty());
+    ASSERT_TRUE(store->put_x402_stage(stage(1)).is_ok());
+    ASSERT_TRUE(store->put_x402_stage(stage(1, 2)).is_ok());  // the same digest, another bundle
+    ASSERT_TRUE(store->put_x402_stage(stage(2)).is_ok());
+    X402Stage other = stage(1);
+    other.bundle = "{}";
+    EXPECT_EQ(store->put_x402_stage(other).code(), StatusCode::kAlreadyExists);
+    X402Stage empty;
+    EXPECT_EQ(store->put_x402_stage(empty).code(), StatusCode::kInvalidArgument);
+    EXPECT_EQ(store->set_x402_pending(digest_of(9), "0xabc").code(), StatusCode::kNotFound);
+    ASSERT_TRUE(store->set_x402_pending(digest_of(2), "0xabc").is_ok());
+  }
+  // Another handle (a restarted facilitator): everything as it was written.
+  auto store = open();
+  ASSERT_NE(store, nullptr);
+  std::vector<X402Stage> all = must(store->list_x402_stages());
+  ASSERT_EQ(all.size(), 3U);
+  EXPECT_EQ(all[0], stage(1));
+  EXPECT_EQ(all[1].bundle_hash, stage(1, 2).bundle_hash);
+  EXPECT_EQ(all[2].digest, digest_of(2));
+  EXPECT_EQ(all[2].pending_tx, "0xabc");
+  // Taken once, by exactly one of two takers.
+  EXPECT_EQ(must(store->take_x402_pending(digest_of(2))), std::optional<std::string>("0xabc"));
+  EXPECT_FALSE(must(store->take_x402_pending(digest_of(2))).has_value());
+  EXPECT_FALSE(must(store->take_x402_pending(digest_of(1))).has_value());
+  // Dropped by pair, by digest, by expiry.
+  EXPECT_EQ(must(store->drop_x402_stages(digest_of(1), stage(1, 2).bundle_hash)), 1U);
+  EXPECT_EQ(must(store->drop_x402_stages(digest_of(1), stage(1, 2).bundle_hash)), 0U);
+  ASSERT_TRUE(store->put_x402_stage(stage(1, 3)).is_ok());
+  EXPECT_EQ(must(store->drop_x402_stages(digest_of(1), "")), 2U);
+  EXPECT_EQ(must(store->drop_expired_x402_stages(stage(2).expires_at)), 0U);  // expires_at itself is still live
+  EXPECT_EQ(must(store->drop_expired_x402_stages(stage(2).expires_at + 1)), 1U);
+  EXPECT_TRUE(must(store->list_x402_stages()).empty());
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, RelayJournalTest, ::testing::Values(Backend::kSqlite, Backend::kPostgres),
                          [](const ::testing::TestParamInfo<Backend>& param) {
                            return param.param == Backend::kSqlite ? std::string("Sqlite") : std::string("Postgres");

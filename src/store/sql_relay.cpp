@@ -210,4 +210,80 @@ Result<RelayCounts> SqlStore::relay_counts() {
   });
 }
 
+// ---- The x402 facilitator's stage.
+
+Status SqlStore::put_x402_stage(const X402Stage& st) {
+  return run<Status>("put_x402_stage", [&](Connection& c) -> Status {
+    if (st.digest.empty() || st.bundle_hash.empty()) {
+      return Status::invalid_argument("an x402 stage needs a digest and a bundle hash");
+    }
+    BUCKETPAY_ASSIGN_OR_RETURN(
+        const sql::Rows r,
+        c.run("INSERT INTO x402_stages(digest, bundle_hash, bundle, expires_at, pending_tx, created_ms) "
+              "VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (digest, bundle_hash) DO NOTHING RETURNING digest",
+              {st.digest, st.bundle_hash, st.bundle, to_db(st.expires_at), st.pending_tx,
+               st.created_ms != 0 ? st.created_ms : now_ms()}));
+    if (r.empty()) return Status::already_exists("x402 stage " + st.digest + " " + st.bundle_hash + " exists");
+    return Status::ok();
+  });
+}
+
+Result<std::vector<X402Stage>> SqlStore::list_x402_stages() {
+  return run<Result<std::vector<X402Stage>>>("list_x402_stages", [&](Connection& c) -> Result<std::vector<X402Stage>> {
+    BUCKETPAY_ASSIGN_OR_RETURN(const sql::Rows rows,
+                               c.run("SELECT digest, bundle_hash, bundle, expires_at, pending_tx, created_ms "
+                                     "FROM x402_stages ORDER BY created_ms, digest, bundle_hash"));
+    std::vector<X402Stage> out;
+    out.reserve(rows.size());
+    for (const sql::Row row : rows) {
+      out.push_back(X402Stage{row.text(0), row.text(1), row.text(2), from_db(row.int64(3)), row.text(4), row.int64(5)});
+    }
+    return out;
+  });
+}
+
+Result<std::size_t> SqlStore::drop_x402_stages(std::string_view digest, std::string_view bundle_hash) {
+  return run<Result<std::size_t>>("drop_x402_stages", [&](Connection& c) -> Result<std::size_t> {
+    BUCKETPAY_ASSIGN_OR_RETURN(
+        const sql::Rows r, bundle_hash.empty() ? c.run("DELETE FROM x402_stages WHERE digest = ?1", {digest})
+                                               : c.run("DELETE FROM x402_stages WHERE digest = ?1 AND bundle_hash = ?2",
+                                                       {digest, bundle_hash}));
+    return static_cast<std::size_t>(r.affected());
+  });
+}
+
+Result<std::size_t> SqlStore::drop_expired_x402_stages(std::uint64_t now_s) {
+  return run<Result<std::size_t>>("drop_expired_x402_stages", [&](Connection& c) -> Result<std::size_t> {
+    BUCKETPAY_ASSIGN_OR_RETURN(const sql::Rows r,
+                               c.run("DELETE FROM x402_stages WHERE expires_at < ?1", {to_db(now_s)}));
+    return static_cast<std::size_t>(r.affected());
+  });
+}
+
+Status SqlStore::set_x402_pending(std::string_view digest, std::string_view tx_hash) {
+  return run<Status>("set_x402_pending", [&](Connection& c) -> Status {
+    BUCKETPAY_ASSIGN_OR_RETURN(const sql::Rows r,
+                               c.run("UPDATE x402_stages SET pending_tx = ?2 WHERE digest = ?1", {digest, tx_hash}));
+    if (r.affected() == 0) return Status::not_found("no x402 stage of payment " + std::string(digest));
+    return Status::ok();
+  });
+}
+
+Result<std::optional<std::string>> SqlStore::take_x402_pending(std::string_view digest) {
+  return run<Result<std::optional<std::string>>>(
+      "take_x402_pending", [&](Connection& c) -> Result<std::optional<std::string>> {
+        BUCKETPAY_ASSIGN_OR_RETURN(
+            const sql::Rows r,
+            c.run("SELECT pending_tx FROM x402_stages WHERE digest = ?1 AND pending_tx <> '' LIMIT 1", {digest}));
+        if (r.empty()) return std::optional<std::string>();
+        const std::string tx = r[0].text(0);
+        // Compare-and-set: of two takers that read it, the one whose UPDATE clears it has it.
+        BUCKETPAY_ASSIGN_OR_RETURN(
+            const sql::Rows cleared,
+            c.run("UPDATE x402_stages SET pending_tx = '' WHERE digest = ?1 AND pending_tx = ?2", {digest, tx}));
+        if (cleared.affected() == 0) return std::optional<std::string>();
+        return std::optional<std::string>(tx);
+      });
+}
+
 }  // namespace bucketpay

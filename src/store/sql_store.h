@@ -128,6 +128,12 @@ class SqlStore : public virtual Store {
   Result<std::vector<RelayEntry>> list_relays(std::optional<RelayEntryState> state) override;
   Result<std::vector<RelayEntry>> list_open_relays() override;
   Result<RelayCounts> relay_counts() override;
+  Status put_x402_stage(const X402Stage& stage) override;
+  Result<std::vector<X402Stage>> list_x402_stages() override;
+  Result<std::size_t> drop_x402_stages(std::string_view digest, std::string_view bundle_hash) override;
+  Result<std::size_t> drop_expired_x402_stages(std::uint64_t now_s) override;
+  Status set_x402_pending(std::string_view digest, std::string_view tx_hash) override;
+  Result<std::optional<std::string>> take_x402_pending(std::string_view digest) override;
 
  protected:
   using Access = sql::Access;

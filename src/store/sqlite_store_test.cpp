@@ -138,7 +138,7 @@ TEST_F(StoreTest, SchemaVersionAndPragmas) {
     return v;
   };
   EXPECT_EQ(scalar("PRAGMA journal_mode"), "wal");  // persistent in the file
-  EXPECT_EQ(scalar("PRAGMA user_version"), "6");
+  EXPECT_EQ(scalar("PRAGMA user_version"), "7");
   sqlite3_close(db);
 
   // A newer schema than this build knows is refused, not touched.
@@ -246,7 +246,7 @@ TEST_F(StoreTest, MigratesAStoreOfTheFirstSchema) {
     sqlite3_stmt* s = nullptr;
     ASSERT_EQ(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &s, nullptr), SQLITE_OK);
     ASSERT_EQ(sqlite3_step(s), SQLITE_ROW);
-    EXPECT_EQ(sqlite3_column_int(s, 0), 6);
+    EXPECT_EQ(sqlite3_column_int(s, 0), 7);
     sqlite3_finalize(s);
     sqlite3_close(db);
   }

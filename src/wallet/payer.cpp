@@ -173,7 +173,10 @@ Result<PaymentReport> Payer::pay_from_precomputes(const std::vector<ReadyNote>& 
   }
   report.digest = eth::to_hex(digest);
   if (Result<eth::Bytes> calldata = bundle.calldata(); calldata.ok()) {
-    report.bundle_hash = eth::to_hex(eth::keccak256(*calldata));
+    const eth::Hash32 hash = eth::keccak256(*calldata);
+    report.bundle_hash = eth::to_hex(hash);
+    const eth::PrivateKey first = auth_key(SpendingKey::from_fr(options_.sk), chosen.front().note.commitment);
+    report.release_signature = eth::to_hex(eth::sign_digest(first, eth::x402_release_message(digest, hash)));
   }
   BUCKETPAY_ASSIGN_OR_RETURN(const Handover h,
                              relay_.reserve_signed_and_hand_over(std::move(p), report.relayer, bundle, started));
@@ -247,7 +250,10 @@ Result<PaymentReport> Payer::pay_by_split(const std::vector<StoredNote>& notes, 
                                                report.recipient, fee, quote.fee_recipient, report.deadline);
   report.digest = eth::to_hex(bundle.digest());
   if (Result<eth::Bytes> calldata = bundle.calldata(); calldata.ok()) {
-    report.bundle_hash = eth::to_hex(eth::keccak256(*calldata));
+    const eth::Hash32 hash = eth::keccak256(*calldata);
+    report.bundle_hash = eth::to_hex(hash);
+    const eth::PrivateKey key = auth_key(SpendingKey::from_fr(options_.sk), donor->commitment);
+    report.release_signature = eth::to_hex(eth::sign_digest(key, eth::x402_release_message(bundle.digest(), hash)));
   }
   BUCKETPAY_ASSIGN_OR_RETURN(const Handover h, relay_.hand_over(report.payment_id, report.relayer, bundle, started));
   report.bundle_ready_ms = h.ready_ms;

@@ -62,6 +62,7 @@ export class Stack {
 
   async start() {
     const contracts = join(this.dir, "contracts.json");
+    this.contracts = contracts;
     this.rpcUrl = execFileSync(join(this.root, "scripts/anvil.sh"), ["start", join(this.dir, "chain")], { encoding: "utf8" }).trim();
     this.env.ETH_RPC_URL = this.rpcUrl;
     this.log(`anvil on ${this.rpcUrl}`);
@@ -87,6 +88,23 @@ export class Stack {
     this.walletToken = this.cli("bucketpay", ["token", "create", "--scope", "spend"]).trim(); // it pays
     await this.startService();
     this.log(`facilitator ${this.facilitatorUrl}, wallet service ${this.walletUrl}`);
+  }
+
+  // Another wallet in the same store (the running wallet service pays for it too): `bucketpay init
+  // --wallet NAME --policy POLICY`, funded, DEPOSIT deposited, its spends proved; its API token.
+  addWallet(name, { policy, deposit }) {
+    const w = ["--wallet", name];
+    this.cli("bucketpay", ["init", ...w, "--contracts", this.contracts, "--relayer", `http://127.0.0.1:${this.relayPort}`, "--policy", policy]);
+    const account = JSON.parse(this.cli("bucketpay", ["key", "show", ...w, "--json"])).account;
+    this.cli("bucketpay-devnet", ["fund", "--rpc", this.rpcUrl, "--contracts", this.contracts, "--to", account, "--eth", "1", "--tokens", "100"]);
+    this.cli("bucketpay", ["deposit", ...w, deposit]);
+    this.cli("bucketpay", ["inventory", ...w]);
+    return this.cli("bucketpay", ["token", "create", ...w]).trim();
+  }
+
+  // `bucketpay balance --json` of a wallet.
+  walletBalance(name = "default") {
+    return JSON.parse(this.cli("bucketpay", ["balance", "--wallet", name, "--json"]));
   }
 
   async startService() {

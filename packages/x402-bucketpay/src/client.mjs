@@ -3,7 +3,9 @@
 // requirements (POST {walletUrl}/v1/x402/pay, docs/x402.md). The wallet checks them, plans exact
 // notes, reserves them until now + maxTimeoutSeconds, signs the Payment for payTo and stages the
 // bundle (its proofs) at the facilitator named by extra.relayUrl; the header then carries only
-// {paymentDigest, bundleHash}. No key, note or proof is ever in this process.
+// {paymentDigest, bundleHash, releaseSignature} (the last: the payer's signed release of the stage,
+// which the resource server may use when it does not settle). No key, note or proof is ever in
+// this process.
 
 export const SCHEME = "bucketpay-exact";
 
@@ -56,6 +58,10 @@ export class BucketpayExactClient {
       throw new Error("bucketpay wallet answered without a payment digest and bundle hash");
     }
     this.lastPayment = answer;
-    return { x402Version, payload: { paymentDigest: answer.payment_digest, bundleHash: answer.bundle_hash } };
+    const payload = { paymentDigest: answer.payment_digest, bundleHash: answer.bundle_hash };
+    // The payer's release of the stage, for the resource server to hand back to the facilitator
+    // when it will not settle (the digest and bundle hash alone release nothing).
+    if (/^0x[0-9a-f]{130}$/.test(answer.release_signature ?? "")) payload.releaseSignature = answer.release_signature;
+    return { x402Version, payload };
   }
 }

@@ -37,13 +37,15 @@ export class BucketpayExactServer {
       this.schemeHooks = {
         // A courtesy: the bundle stays valid until its deadline whatever the facilitator does.
         onVerifiedPaymentCanceled: async (ctx) => {
+          // The facilitator releases only with the payer's signature, which the client glue put
+          // in the payload.
           const p = ctx?.paymentPayload?.payload;
-          if (!p?.paymentDigest || !p?.bundleHash) return;
+          if (!p?.paymentDigest || !p?.bundleHash || !p?.releaseSignature) return;
           try {
             await this.fetch(`${this.facilitatorUrl}/release`, {
               method: "POST",
               headers: { "content-type": "application/json" },
-              body: JSON.stringify({ paymentDigest: p.paymentDigest, bundleHash: p.bundleHash }),
+              body: JSON.stringify({ paymentDigest: p.paymentDigest, bundleHash: p.bundleHash, signature: p.releaseSignature }),
             });
           } catch {
             // the facilitator drops it at the deadline anyway

@@ -13,8 +13,11 @@ import { HTTPFacilitatorClient } from "@x402/core/server";
 import {
   decodePaymentRequiredHeader,
   decodePaymentResponseHeader,
+  decodePaymentSignatureHeader,
   encodePaymentSignatureHeader,
 } from "@x402/core/http";
+import { concat, keccak256, toHex } from "viem";
+import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { paymentMiddleware, x402ResourceServer } from "@x402/express";
 import { wrapFetchWithPayment, x402Client } from "@x402/fetch";
 import { BucketpayExactClient, BucketpayExactServer } from "../src/index.mjs";
@@ -157,7 +160,68 @@ test("a payment for another payTo is refused (by the SDK, and by the facilitator
   ctx.unsettled = payload;
 });
 
-test("an amount the inventory cannot make gets a clear error and no payment", { skip }, async () => {
+// POST {facilitator}/release with `body`: [status, answer].
+async function release(body) {
+  const r = await fetch(`${ctx.facilitatorUrl}/release`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+  return [r.status, await r.json()];
+}
+
+test("/release needs the payer's signature: none or a stranger's is refused, the payer's releases", { skip }, async () => {
+  const payload = ctx.unsettled;
+  assert.ok(payload);
+  const { paymentDigest, bundleHash, releaseSignature } = payload.payload;
+  assert.match(releaseSignature, /^0x[0-9a-f]{130}$/, "the wallet signs a release into the payload");
+  const facilitator = new HTTPFacilitatorClient({ url: ctx.facilitatorUrl });
+  // Knowing the digest and the bundle hash is not enough.
+  const [unsigned, unsignedAnswer] = await release({ paymentDigest, bundleHash });
+  assert.equal(unsigned, 401);
+  assert.match(unsignedAnswer.error, /payer's signature/);
+  // The release message made independently (viem), signed by a key that is not the payer's.
+  const message = keccak256(concat([toHex("bucketpay-x402-release"), paymentDigest, bundleHash]));
+  const stranger = await privateKeyToAccount(generatePrivateKey()).sign({ hash: message });
+  const [wrong] = await release({ paymentDigest, bundleHash, signature: stranger });
+  assert.equal(wrong, 403);
+  // The payer's signature for another bundle hash releases nothing there.
+  const [elsewhere] = await release({ paymentDigest, bundleHash: "0x" + "00".repeat(32), signature: releaseSignature });
+  assert.equal(elsewhere, 404);
+  assert.equal((await facilitator.verify(payload, payload.accepted)).isValid, true, "still staged");
+  // The payer's: released, and the header verifies no more.
+  const [right, rightAnswer] = await release({ paymentDigest, bundleHash, signature: releaseSignature });
+  assert.equal(right, 200);
+  assert.deepEqual(rightAnswer, { released: true });
+  const v = await facilitator.verify(payload, payload.accepted);
+  assert.equal(v.isValid, false);
+  assert.equal(v.invalidReason, "invalid_bucketpay_bundle_not_staged");
+});
+
+test("an amount the ready notes cannot make exactly is refused with a clear 409; nothing moves or stays reserved", { skip }, async () => {
+  // Policy (docs/x402.md): the wallet pays x402 only from ready spend proofs; it does not prove an
+  // on-demand split inside a request. A wallet of two 50-cent notes cannot make $0.05 + the fee.
+  const token = stack.addWallet("sparse", { policy: "50=2", deposit: "1.00" });
+  const client = new x402Client().register(NETWORK, new BucketpayExactClient({ walletUrl: stack.walletUrl, token }));
+  client.setSpendControls({ allowedAssets: [{ network: NETWORK, asset: stack.token }] });
+  const pay = wrapFetchWithPayment(fetch, client);
+  const wallet = stack.walletBalance("sparse");
+  assert.equal(wallet.on_chain_cents, 100);
+  assert.equal(wallet.ready_cents, 100);
+  const before = await balanceOf(PAY_TO);
+  const handled = ctx.handled.length;
+  await assert.rejects(pay(`${ctx.url}/paid`), (e) => {
+    assert.match(
+      `${e.message} ${e.cause?.message ?? ""}`,
+      /bucketpay wallet refused to pay \(409\): no ready proofs make \$0\.05 and the relayer's fee/,
+    );
+    return true;
+  });
+  assert.equal(ctx.handled.length, handled, "the handler did not run");
+  assert.equal(await balanceOf(PAY_TO), before);
+  const after = stack.walletBalance("sparse");
+  assert.equal(after.on_chain_cents, 100);
+  assert.equal(after.ready_cents, 100);
+  assert.equal(after.reserved_cents, 0, "no note stays reserved");
+});
+
+test("an amount above the wallet's balance gets a clear 409 and no payment", { skip }, async () => {
   const before = await balanceOf(PAY_TO);
   await assert.rejects(ctx.pay(`${ctx.url}/big`), (e) => {
     const text = `${e.message} ${e.cause?.message ?? ""}`;
@@ -167,7 +231,7 @@ test("an amount the inventory cannot make gets a clear error and no payment", { 
   assert.equal(await balanceOf(PAY_TO), before);
 });
 
-test("a handler that fails keeps no money (authorization flow: no settle)", { skip }, async () => {
+test("a handler that fails keeps no money (authorization flow: no settle) and the server releases the stage", { skip }, async () => {
   const before = await balanceOf(PAY_TO);
   const r = await ctx.pay(`${ctx.url}/fails`);
   assert.equal(r.status, 500);
@@ -177,28 +241,47 @@ test("a handler that fails keeps no money (authorization flow: no settle)", { sk
   const header = ctx.sent.at(-1);
   const again = await fetch(`${ctx.url}/other`, { headers: { "PAYMENT-SIGNATURE": header } });
   assert.equal(again.status, 402);
+  // The server glue released the stage with the payer's signature from the payload (the SDK's
+  // onVerifiedPaymentCanceled): the header verifies no more.
+  const payload = decodePaymentSignatureHeader(header);
+  const facilitator = new HTTPFacilitatorClient({ url: ctx.facilitatorUrl });
+  let v;
+  for (let i = 0; i < 50; i++) {
+    v = await facilitator.verify(payload, payload.accepted);
+    if (!v.isValid) break;
+    await new Promise((res) => setTimeout(res, 100));
+  }
+  assert.equal(v.invalidReason, "invalid_bucketpay_bundle_not_staged");
   assert.equal(await balanceOf(PAY_TO), before);
 });
 
-test("the facilitator killed between verify and settle pays at most once", { skip }, async () => {
+test("the facilitator killed (kill -9) between verify and settle settles after a restart, once", { skip }, async () => {
   const before = await balanceOf(PAY_TO);
   const r = await ctx.pay(`${ctx.url}/dies`);
   assert.notEqual(r.status, 200);
   assert.deepEqual(ctx.handled.slice(-1), ["dies"]);
   const header = ctx.sent.at(-1);
-  await stack.startFacilitator(); // same store: the journal is what survives
-  // The same header again after the restart: the stage was lost with the process, so nothing is sent.
+  assert.equal(await balanceOf(PAY_TO), before, "nothing was sent before the kill");
+  await stack.startFacilitator(); // same store: the stage is in its journal
+  // The same header again after the restart: still staged, verified, settled.
   const retry = await fetch(`${ctx.url}/paid`, { headers: { "PAYMENT-SIGNATURE": header } });
-  assert.equal(retry.status, 402);
-  assert.equal(decodePaymentRequiredHeader(retry.headers.get("payment-required")).error, "invalid_bucketpay_bundle_not_staged");
+  assert.equal(retry.status, 200, await retry.clone().text());
+  const settle = decodePaymentResponseHeader(retry.headers.get("payment-response"));
+  assert.equal(settle.success, true);
+  assert.equal(await balanceOf(PAY_TO), before + AMOUNT());
+  // Once: the header again buys nothing, after another kill -9 and restart too.
+  stack.facilitator.kill("SIGKILL");
+  await new Promise((res) => stack.facilitator.once("exit", res));
+  await stack.startFacilitator();
+  const third = await fetch(`${ctx.url}/paid`, { headers: { "PAYMENT-SIGNATURE": header } });
+  assert.equal(third.status, 402);
+  assert.equal(decodePaymentRequiredHeader(third.headers.get("payment-required")).error, "invalid_bucketpay_payment_already_settled");
   await new Promise((res) => setTimeout(res, 1000));
-  const paid = (await balanceOf(PAY_TO)) - before;
-  assert.ok(paid === 0n || paid === AMOUNT(), `payTo received ${paid}`);
-  assert.equal(paid, 0n, "never settled: nothing was sent");
+  assert.equal(await balanceOf(PAY_TO), before + AMOUNT(), "paid exactly once");
   // And a new payment after the restart goes through.
   const ok = await ctx.pay(`${ctx.url}/paid`);
   assert.equal(ok.status, 200);
-  assert.equal(await balanceOf(PAY_TO), before + AMOUNT());
+  assert.equal(await balanceOf(PAY_TO), before + 2n * AMOUNT());
 });
 
 test("the wallet's spending limit per payee refuses a payment that would pass it", { skip }, async () => {

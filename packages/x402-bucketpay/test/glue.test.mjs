@@ -63,14 +63,18 @@ async function fakeWallet(answer) {
 
 const REQ = { scheme: SCHEME, network: "eip155:31337", asset: TOKEN, amount: (5n * UNIT).toString(), payTo: "0x70997970C51812dc3A010C7d01b50e0d17dc79C8", maxTimeoutSeconds: 120, extra: {} };
 
-test("createPaymentPayload asks the wallet and carries only the digest and the bundle hash", async () => {
+test("createPaymentPayload asks the wallet and carries only the digest, the bundle hash and the release", async () => {
   const digest = "0x" + "ab".repeat(32);
   const hash = "0x" + "cd".repeat(32);
-  const w = await fakeWallet({ status: 201, body: { payment_digest: digest, bundle_hash: hash, fee: "10000000000000000", notes: [4, 2] } });
+  const release = "0x" + "ef".repeat(65);
+  const w = await fakeWallet({
+    status: 201,
+    body: { payment_digest: digest, bundle_hash: hash, release_signature: release, fee: "10000000000000000", notes: [4, 2] },
+  });
   try {
     const c = new BucketpayExactClient({ walletUrl: w.url + "/", token: "tok" });
     const p = await c.createPaymentPayload(2, REQ, { maxAmountPerPayment: "999" });
-    assert.deepEqual(p, { x402Version: 2, payload: { paymentDigest: digest, bundleHash: hash } });
+    assert.deepEqual(p, { x402Version: 2, payload: { paymentDigest: digest, bundleHash: hash, releaseSignature: release } });
     assert.deepEqual(w.seen, [{ method: "POST", url: "/v1/x402/pay", auth: "Bearer tok", body: { requirements: REQ, max_amount: "999" } }]);
     assert.deepEqual(c.lastPayment.notes, [4, 2]);
   } finally {
@@ -110,4 +114,21 @@ test("a stock x402Client wraps the payload with the accepted requirements", asyn
   } finally {
     await w.close();
   }
+});
+
+test("a canceled payment is released with the payer's signature from the payload, or not at all", async () => {
+  const calls = [];
+  const fetchSpy = async (url, init) => {
+    calls.push({ url, body: JSON.parse(init.body) });
+    return new Response("{}", { status: 200 });
+  };
+  const s = new BucketpayExactServer({ asset: TOKEN, decimals: 18, unit: UNIT, facilitatorUrl: "http://127.0.0.1:1/x402/", fetch: fetchSpy });
+  const payload = { paymentDigest: "0x" + "11".repeat(32), bundleHash: "0x" + "22".repeat(32), releaseSignature: "0x" + "33".repeat(65) };
+  await s.schemeHooks.onVerifiedPaymentCanceled({ paymentPayload: { payload } });
+  assert.deepEqual(calls, [
+    { url: "http://127.0.0.1:1/x402/release", body: { paymentDigest: payload.paymentDigest, bundleHash: payload.bundleHash, signature: payload.releaseSignature } },
+  ]);
+  // Without the payer's signature there is nothing to ask for.
+  await s.schemeHooks.onVerifiedPaymentCanceled({ paymentPayload: { payload: { paymentDigest: payload.paymentDigest, bundleHash: payload.bundleHash } } });
+  assert.equal(calls.length, 1);
 });
