@@ -99,7 +99,7 @@ export class Stack {
     this.cli("bucketpay-devnet", ["fund", "--rpc", this.rpcUrl, "--contracts", this.contracts, "--to", account, "--eth", "1", "--tokens", "100"]);
     this.cli("bucketpay", ["deposit", ...w, deposit]);
     this.cli("bucketpay", ["inventory", ...w]);
-    return this.cli("bucketpay", ["token", "create", ...w]).trim();
+    return this.cli("bucketpay", ["token", "create", ...w, "--scope", "spend"]).trim();
   }
 
   // `bucketpay balance --json` of a wallet.
