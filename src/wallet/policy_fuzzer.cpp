@@ -1,5 +1,5 @@
 // libFuzzer harness: InventoryPolicy::parse (from --policy and from a backup's settings). An
-// accepted policy prints (to_string) to a text that parses back to the same targets.
+// accepted policy prints (to_string) to a text that parses back to the same denominations and targets.
 #include <cstdint>
 #include <cstdlib>
 #include <string_view>
@@ -13,6 +13,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::string text = policy->to_string();
   if (text.empty()) return 0;  // all targets zero: nothing to print
   auto again = InventoryPolicy::parse(text);
-  if (!again.ok() || again->targets != policy->targets) std::abort();
+  if (!again.ok() || again->denominations != policy->denominations) std::abort();
   return 0;
 }
