@@ -2,8 +2,9 @@
 BUILD_DIR ?= build
 JOBS ?= $(shell nproc)
 CRS ?= $(abspath ../shared/crs)
+PREFIX ?= /usr/local
 
-.PHONY: all setup configure build test hardening asan tsan fuzz demo demo-x402 bench bench-x402 gas format tidy clean
+.PHONY: all setup configure build install test hardening asan tsan fuzz demo demo-x402 bench bench-x402 gas format tidy clean
 
 all: build
 
@@ -15,6 +16,10 @@ configure: setup
 
 build: configure
 	cmake --build $(BUILD_DIR) -j $(JOBS)
+
+# bucketpay and bucketpay-relay with their runtime files under $(PREFIX) (docs/install.md).
+install: build
+	cmake --install $(BUILD_DIR) --prefix $(PREFIX)
 
 test: build
 	scripts/test.sh $(BUILD_DIR)

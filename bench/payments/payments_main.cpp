@@ -25,7 +25,7 @@
 #include <string>
 #include <vector>
 
-#include "bucketpay/devnet.h"
+#include "bucketpay/deployment.h"
 #include "bucketpay/inventory_plan.h"
 #include "bucketpay/wallet.h"
 #include "devnet/devnet_testing.h"
@@ -79,7 +79,7 @@ int run(int argc, char** argv) {
 
   auto chain = testing::DevChain::start();
   if (!chain.ok()) return fail("anvil and contracts", chain.status());
-  const devnet::Contracts contracts = (*chain)->contracts();
+  const deployment::Contracts contracts = (*chain)->contracts();
 
   std::string tmpl = (fs::temp_directory_path() / "bucketpay-payments-bench-XXXXXX").string();
   if (::mkdtemp(tmpl.data()) == nullptr) return fail("mkdtemp", Status::io_error(tmpl));

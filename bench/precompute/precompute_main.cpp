@@ -466,13 +466,13 @@ int run(int argc, char** argv) {
   env.root = testing::project_root();
   env.circuits_dir = testing::build_dir() / "circuits";
   env.cores = std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
-  auto bb_path = bb::locate_binary(opt->bb, env.root);
+  auto bb_path = bb::locate_binary({opt->bb.value_or(testing::bb_binary())});
   if (!bb_path.ok()) {
     std::cerr << "precompute_bench: " << bb_path.status().message() << "\n";
     return 1;
   }
   env.bb = *bb_path;
-  env.crs = bb::crs_directory(opt->crs);
+  env.crs = bb::crs_directory(opt->crs, testing::crs_dir(), testing::project_root());
   if (Status st = bb::check_crs(env.crs, 2); !st.is_ok()) {
     std::cerr << "precompute_bench: " << st.message() << "\n";
     return 1;

@@ -25,14 +25,17 @@
 
 namespace bucketpay::bb {
 
-// The pinned bb: `override_path` if given, else $BUCKETPAY_BB, else node_modules/@aztec/bb.js/...
-// under `project_root` (and under the current directory). Fails naming every place it looked.
-Result<std::filesystem::path> locate_binary(const std::optional<std::filesystem::path>& override_path,
-                                            const std::filesystem::path& project_root = {});
+// The first of `candidates` that is an executable file, made absolute (the caller lists them in its
+// order of precedence: --bb, $BUCKETPAY_BB, the installed copy). kFailedPrecondition naming every
+// place it looked when none is.
+Result<std::filesystem::path> locate_binary(const std::vector<std::filesystem::path>& candidates);
 
-// The CRS directory: `option` (--crs DIR) if given, else $BUCKETPAY_CRS, else ~/.bb-crs; always
-// absolute (a relative one is taken from the current directory), as bb runs in a directory of its own.
-std::filesystem::path crs_directory(const std::optional<std::filesystem::path>& option);
+// The CRS directory: `option` (--crs DIR) if given, else `from_environment` ($BUCKETPAY_CRS) if
+// given and not empty, else `home`/.bb-crs; always absolute (a relative one is taken from the
+// current directory), as bb runs in a directory of its own.
+std::filesystem::path crs_directory(const std::optional<std::filesystem::path>& option,
+                                    const std::optional<std::filesystem::path>& from_environment,
+                                    const std::filesystem::path& home);
 
 // Checks that `dir` holds a BN254 CRS as bb reads it (bn254_g1.dat: 64-byte uncompressed affine
 // points; bn254_g2.dat: 128 bytes) with at least `num_points` G1 points. A missing directory or

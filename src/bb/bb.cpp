@@ -113,18 +113,7 @@ Result<std::vector<std::uint8_t>> read_file(const fs::path& path) {
 // ---------------------------------------------------------------------------------------------
 // Locating the toolchain
 
-Result<fs::path> locate_binary(const std::optional<fs::path>& override_path, const fs::path& project_root) {
-  std::vector<fs::path> candidates;
-  if (override_path) {
-    candidates.push_back(*override_path);
-  } else {
-    if (const char* env = std::getenv("BUCKETPAY_BB"); env != nullptr && *env != '\0') {
-      candidates.emplace_back(env);
-    }
-    const fs::path rel = "node_modules/@aztec/bb.js/build/amd64-linux/bb";
-    if (!project_root.empty()) candidates.push_back(project_root / rel);
-    candidates.push_back(fs::current_path() / rel);
-  }
+Result<fs::path> locate_binary(const std::vector<fs::path>& candidates) {
   std::string tried;
   for (const auto& c : candidates) {
     std::error_code ec;
@@ -134,11 +123,11 @@ Result<fs::path> locate_binary(const std::optional<fs::path>& override_path, con
   return Status::failed_precondition("bb not found (looked at " + tried + "); run `make setup` or pass --bb PATH");
 }
 
-fs::path crs_directory(const std::optional<fs::path>& option) {
+fs::path crs_directory(const std::optional<fs::path>& option, const std::optional<fs::path>& from_environment,
+                       const fs::path& home) {
   if (option) return fs::absolute(*option);
-  if (const char* env = std::getenv("BUCKETPAY_CRS"); env != nullptr && *env != '\0') return fs::absolute(env);
-  const char* home = std::getenv("HOME");
-  return fs::absolute(fs::path(home != nullptr ? home : "/root") / ".bb-crs");
+  if (from_environment && !from_environment->empty()) return fs::absolute(*from_environment);
+  return fs::absolute(home / ".bb-crs");
 }
 
 std::uint32_t crs_points_for(std::uint32_t circuit_size) { return circuit_size + 1; }

@@ -34,24 +34,26 @@ TEST(Crs, TooSmallOrMissingNamesDirectoryAndPoints) {
 }
 
 TEST(Crs, DirectoryPrecedence) {
-  EXPECT_EQ(crs_directory(fs::path("/from/option")), fs::path("/from/option"));
-  ::setenv("BUCKETPAY_CRS", "/from/env", 1);
-  EXPECT_EQ(crs_directory(std::nullopt), fs::path("/from/env"));
-  ::unsetenv("BUCKETPAY_CRS");
-  ::setenv("HOME", "/home/someone", 1);
-  EXPECT_EQ(crs_directory(std::nullopt), fs::path("/home/someone/.bb-crs"));
+  const fs::path home = "/home/someone";
+  EXPECT_EQ(crs_directory(fs::path("/from/option"), fs::path("/from/env"), home), fs::path("/from/option"));
+  EXPECT_EQ(crs_directory(std::nullopt, fs::path("/from/env"), home), fs::path("/from/env"));
+  EXPECT_EQ(crs_directory(std::nullopt, std::nullopt, home), fs::path("/home/someone/.bb-crs"));
+  EXPECT_EQ(crs_directory(std::nullopt, fs::path(), home), fs::path("/home/someone/.bb-crs"));  // set but empty
   // Relative: from the current directory, made absolute (bb runs in a directory of its own).
-  EXPECT_EQ(crs_directory(fs::path("rel/crs")), fs::current_path() / "rel/crs");
-  ::setenv("BUCKETPAY_CRS", "rel/env", 1);
-  EXPECT_EQ(crs_directory(std::nullopt), fs::current_path() / "rel/env");
-  ::unsetenv("BUCKETPAY_CRS");
+  EXPECT_EQ(crs_directory(fs::path("rel/crs"), std::nullopt, home), fs::current_path() / "rel/crs");
+  EXPECT_EQ(crs_directory(std::nullopt, fs::path("rel/env"), home), fs::current_path() / "rel/env");
 }
 
-TEST(Binary, OverrideMustExist) {
-  EXPECT_TRUE(locate_binary(testing::bb_binary()).ok());
-  auto bad = locate_binary(fs::path("/no/such/bb"));
+TEST(Binary, TheFirstExecutableCandidateElseEveryPlaceNamed) {
+  EXPECT_EQ(*locate_binary({fs::path("/no/such/bb"), testing::bb_binary()}), fs::absolute(testing::bb_binary()));
+  const fs::path not_executable = fs::temp_directory_path() / ("bucketpay-bb-test-" + std::to_string(::getpid()));
+  std::ofstream(not_executable) << "#!/bin/sh\n";
+  fs::permissions(not_executable, fs::perms::owner_read | fs::perms::owner_write);
+  auto bad = locate_binary({fs::path("/no/such/bb"), not_executable});
+  fs::remove(not_executable);
   ASSERT_FALSE(bad.ok());
-  EXPECT_NE(bad.status().message().find("/no/such/bb"), std::string::npos);
+  EXPECT_NE(bad.status().message().find("/no/such/bb, " + not_executable.string()), std::string::npos)
+      << bad.status().message();
 }
 
 TEST(Gzip, RoundTripsAndRejectsGarbage) {

@@ -1,7 +1,7 @@
 // Test helper: a real anvil on 127.0.0.1 with a free port and its own state directory, stopped
 // (SIGKILL, via Subprocess) and its directory removed when the object goes away.
 //
-// Also the forge artifacts (through bucketpay/devnet.h: link bucketpay_devnet) and anvil's test
+// Also the forge artifacts (through bucketpay/deployment.h: link bucketpay_deployment) and anvil's test
 // methods (snapshot, revert, mine, automine, drop a pending transaction).
 //
 // Test-only; header-only so it is not linked into bucketpay_chain.
@@ -24,7 +24,7 @@
 #include <thread>
 
 #include "bucketpay/chain.h"
-#include "bucketpay/devnet.h"
+#include "bucketpay/deployment.h"
 #include "common/subprocess.h"
 #include "testing/testing.h"
 
@@ -149,11 +149,11 @@ class Anvil {
 };
 
 // A forge artifact from contracts/out (made by the build's `contracts` target): init code and ABI.
-using Artifact = devnet::Artifact;
+using Artifact = deployment::Artifact;
 
 // contracts/out/<file>/<contract>.json, or nullopt when it is missing or has no bytecode.
 inline std::optional<Artifact> load_artifact(const std::string& file, const std::string& contract) {
-  Result<Artifact> a = devnet::load_artifact(project_root() / "contracts" / "out", file, contract);
+  Result<Artifact> a = deployment::load_artifact(project_root() / "contracts" / "out", file, contract);
   if (!a.ok()) {
     return std::nullopt;
   }

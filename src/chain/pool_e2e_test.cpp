@@ -12,7 +12,7 @@
 #include <iostream>
 
 #include "bucketpay/circuit_inputs.h"
-#include "bucketpay/devnet.h"
+#include "bucketpay/deployment.h"
 #include "bucketpay/engine.h"
 #include "bucketpay/note.h"
 #include "bucketpay/payment.h"
@@ -55,8 +55,8 @@ TEST(PoolEndToEnd, RealProofsPaidToARecipientChosenAfterProving) {
   ASSERT_TRUE(rpc.ok());
   Wallet depositor(**rpc, *PrivateKey::from_hex(testing::kAnvilKey0));
   const U256 unit(10'000'000'000'000'000ULL);  // 10^16
-  Result<devnet::Contracts> contracts =
-      devnet::deploy(**rpc, depositor, testing::project_root() / "contracts" / "out", unit);
+  Result<deployment::Contracts> contracts =
+      deployment::deploy(**rpc, depositor, testing::project_root() / "contracts" / "out", unit);
   ASSERT_TRUE(contracts.ok()) << contracts.status().to_string();
   Result<std::vector<std::string>> errors = PoolClient::error_signatures_from_abi_json(contracts->pool_abi_json);
   ASSERT_TRUE(errors.ok()) << errors.status().to_string();

@@ -5,21 +5,26 @@
 #include "bucketpay/bb.h"
 #include "bucketpay/vault.h"
 #include "cli/key_derivation.h"
+#include "cli/passphrase.h"
+#include "cli/runtime_files.h"
 
 namespace bucketpay::cli {
 
 namespace fs = std::filesystem;
 
-fs::path project_root() {
-  if (const char* env = std::getenv("BUCKETPAY_ROOT"); env != nullptr && *env != '\0') return env;
-  return BUCKETPAY_SOURCE_DIR;
-}
-
 namespace {
 
-fs::path home_store() {
+fs::path home_directory() {
   const char* home = std::getenv("HOME");
-  return fs::path(home != nullptr ? home : ".") / ".bucketpay" / "bucketpay.db";
+  return home != nullptr ? fs::path(home) : fs::path(".");
+}
+
+fs::path home_store() { return home_directory() / ".bucketpay" / "bucketpay.db"; }
+
+std::optional<fs::path> path_from_environment(const char* name) {
+  const char* value = std::getenv(name);
+  if (value == nullptr || *value == '\0') return std::nullopt;
+  return fs::path(value);
 }
 
 }  // namespace
@@ -33,7 +38,7 @@ bool is_postgres_url(const std::string& db) {
   return db.rfind("postgresql://", 0) == 0 || db.rfind("postgres://", 0) == 0;
 }
 
-CommonOptions::CommonOptions() : circuits((fs::path(BUCKETPAY_BUILD_DIR) / "circuits").string()) {}
+CommonOptions::CommonOptions() : circuits(runtime_files().circuits().string()) {}
 
 Result<StoreOptions> store_options_from_env(bool new_store, bool allow_short_passphrase) {
   constexpr std::size_t kMinPassphrase = 12;
@@ -123,13 +128,22 @@ std::optional<std::string> legacy_tokens_note(const CommonOptions& o) {
 }
 
 Result<std::unique_ptr<ProverPool>> start_pool(const CommonOptions& o) {
-  auto bb_path = bb::locate_binary(o.bb ? std::optional<fs::path>(*o.bb) : std::nullopt, project_root());
+  const RuntimeFiles files = runtime_files();
+  std::vector<fs::path> bb_candidates;
+  if (o.bb) {
+    bb_candidates.emplace_back(*o.bb);
+  } else {
+    if (auto from_env = path_from_environment("BUCKETPAY_BB")) bb_candidates.push_back(*from_env);
+    bb_candidates.push_back(files.bb());
+  }
+  auto bb_path = bb::locate_binary(bb_candidates);
   if (!bb_path.ok()) return bb_path.status();
   ProverConfig c;
   c.bb_binary = *bb_path;
-  c.crs_dir = bb::crs_directory(o.crs ? std::optional<fs::path>(*o.crs) : std::nullopt);
+  c.crs_dir = bb::crs_directory(o.crs ? std::optional<fs::path>(*o.crs) : std::nullopt,
+                                path_from_environment("BUCKETPAY_CRS"), home_directory());
   c.circuits_dir = o.circuits;
-  c.witness_server = project_root() / "scripts" / "witness_server.mjs";
+  c.witness_server = files.witness_server();
   // Verification keys are cached beside the store.
   c.vk_cache_dir = local_dir(o) / "vk-cache";
   c.workers = o.sequential ? 1 : o.workers;
@@ -151,7 +165,7 @@ void add_store_options(CLI::App* cmd, CommonOptions& o) {
 
 void add_engine_options(CLI::App* cmd, CommonOptions& o) {
   cmd->add_option("--crs", o.crs, "the CRS directory (default $BUCKETPAY_CRS, else ~/.bb-crs)");
-  cmd->add_option("--bb", o.bb, "the bb binary (default: the pinned one in node_modules)");
+  cmd->add_option("--bb", o.bb, "the bb binary (default: $BUCKETPAY_BB, else the pinned one of the runtime files)");
   cmd->add_option("--circuits", o.circuits, "the compiled circuits' directory")->capture_default_str();
   cmd->add_option("--workers", o.workers, "prover workers (0: one per core)")->check(CLI::Range(0, 256));
   cmd->add_option("--threads", o.threads, "bb threads per worker (0: cores / workers)")->check(CLI::Range(0, 256));

@@ -14,8 +14,6 @@
 
 namespace bucketpay::cli {
 
-// Where the project's files are: $BUCKETPAY_ROOT, else the source tree this binary was built from.
-std::filesystem::path project_root();
 // $BUCKETPAY_DB, else ~/.bucketpay/bucketpay.db.
 std::filesystem::path default_db();
 // A --db value naming a PostgreSQL database rather than a SQLite file.
@@ -28,7 +26,7 @@ struct CommonOptions {
   // prover
   std::optional<std::string> crs;
   std::optional<std::string> bb;
-  std::string circuits;  // default: the build's circuits
+  std::string circuits;  // default: runtime_files().circuits()
   int workers = 0;
   int threads = 0;
   std::size_t batch_size = 0;

@@ -15,11 +15,13 @@
 #include <string>
 
 #include "bucketpay/chain.h"
-#include "bucketpay/devnet.h"
+#include "bucketpay/deployment.h"
 #include "bucketpay/vault.h"
 #include "cli/cli.h"
 #include "cli/context.h"
+#include "cli/passphrase.h"
 #include "cli/progress.h"
+#include "cli/runtime_files.h"
 
 namespace bucketpay::cli {
 namespace {
@@ -34,7 +36,7 @@ struct DeployFlags {
   std::optional<std::string> unit;
   std::optional<std::string> key_file;
   std::string out = "contracts.json";
-  std::string artifacts = (project_root() / "contracts" / "out").string();
+  std::string artifacts = runtime_files().contract_artifacts().string();
   bool json_out = false;
 };
 
@@ -144,11 +146,11 @@ int deploy(const DeployFlags& f, std::ostream& out, std::ostream& err) {
       << (token ? "token " + token->to_checksum() : std::string("a new TestToken")) << ", unit " << unit->to_decimal()
       << " base units per cent); each step waits for its receipt\n";
   const auto t0 = std::chrono::steady_clock::now();
-  auto contracts = token ? devnet::deploy_with_token(**rpc, deployer, f.artifacts, *unit, *token)
-                         : devnet::deploy(**rpc, deployer, f.artifacts, *unit);
+  auto contracts = token ? deployment::deploy_with_token(**rpc, deployer, f.artifacts, *unit, *token)
+                         : deployment::deploy(**rpc, deployer, f.artifacts, *unit);
   if (!contracts.ok()) return fail(err, contracts.status());
-  if (Status st = devnet::verify(**rpc, *contracts); !st.is_ok()) return fail(err, st.with_context("verifying"));
-  if (Status st = write_new_file(f.out, devnet::to_json(*contracts) + "\n"); !st.is_ok()) return fail(err, st);
+  if (Status st = deployment::verify(**rpc, *contracts); !st.is_ok()) return fail(err, st.with_context("verifying"));
+  if (Status st = write_new_file(f.out, deployment::to_json(*contracts) + "\n"); !st.is_ok()) return fail(err, st);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   if (f.json_out) {
     out << json{{"chain_id", *chain_id},
@@ -188,7 +190,9 @@ CommandList add_deploy_command(CLI::App& app, std::ostream& out, std::ostream& e
   deploy_cmd->add_option("--unit", f->unit, "token base units per cent (default: from the token's decimals)");
   deploy_cmd->add_option("--key-file", f->key_file, "a file holding the deployer's key (0x + 64 hex digits)");
   deploy_cmd->add_option("--out", f->out, "the contracts file to write (never overwritten)")->capture_default_str();
-  deploy_cmd->add_option("--artifacts", f->artifacts, "the forge artifacts (the build's contracts/out)")
+  deploy_cmd
+      ->add_option("--artifacts", f->artifacts,
+                   "the forge artifacts (default: those of the runtime files, docs/install.md)")
       ->capture_default_str();
   deploy_cmd->add_flag("-j,--json", f->json_out, "print JSON");
   CommandList list;

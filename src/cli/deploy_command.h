@@ -1,5 +1,5 @@
 // `bucketpay deploy`: the verifiers and the Pool (and a TestToken on request) on any EVM chain,
-// through devnet::deploy (receipts waited for, code verified), written as the contracts file that
+// through deployment::deploy (receipts waited for, code verified), written as the contracts file that
 // `init --contracts` reads.
 #pragma once
 

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -325,7 +326,7 @@ int main(int argc, char** argv) {
   }
   const fs::path root = BUCKETPAY_SOURCE_DIR;
   const fs::path build = BUCKETPAY_BUILD_DIR;
-  auto bb_binary = bb::locate_binary(std::nullopt, root);
+  auto bb_binary = bb::locate_binary({root / "node_modules/@aztec/bb.js/build/amd64-linux/bb"});
   if (!bb_binary.ok()) return die(bb_binary.status());
   std::error_code ec;
   fs::create_directories(out, ec);
@@ -333,7 +334,11 @@ int main(int argc, char** argv) {
   if (Status st = tree_fixture(out); !st.is_ok()) return die(st);
   if (Status st = payments_fixture(out); !st.is_ok()) return die(st);
   if (proofs) {
-    const fs::path crs_dir = bb::crs_directory(crs.empty() ? std::nullopt : std::optional<fs::path>(crs));
+    const char* crs_env = std::getenv("BUCKETPAY_CRS");
+    const char* home = std::getenv("HOME");
+    const fs::path crs_dir = bb::crs_directory(crs.empty() ? std::nullopt : std::optional<fs::path>(crs),
+                                               crs_env != nullptr ? std::optional<fs::path>(crs_env) : std::nullopt,
+                                               home != nullptr ? home : ".");
     if (Status st = proofs_fixture(out, root, build, crs_dir, *bb_binary); !st.is_ok()) return die(st);
   }
   return 0;

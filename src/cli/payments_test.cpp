@@ -16,6 +16,7 @@
 #include <thread>
 #include <vector>
 
+#include "bucketpay/deployment.h"
 #include "bucketpay/devnet.h"
 #include "bucketpay/pool_client.h"
 #include "bucketpay/store.h"
@@ -46,7 +47,7 @@ class PaymentsCli : public ::testing::Test {
     rpc_ = &chain_->rpc();
     deployer_ = &chain_->deployer();
     contracts_ = chain_->contracts();
-    std::ofstream(dir_ / "contracts.json") << devnet::to_json(contracts_);
+    std::ofstream(dir_ / "contracts.json") << deployment::to_json(contracts_);
   }
   void TearDown() override {
     relay_.reset();
@@ -169,7 +170,7 @@ class PaymentsCli : public ::testing::Test {
   std::unique_ptr<testing::DevChain> chain_;
   eth::Rpc* rpc_ = nullptr;
   eth::Wallet* deployer_ = nullptr;
-  devnet::Contracts contracts_;
+  deployment::Contracts contracts_;
   eth::Address account_;
   std::unique_ptr<testing::RelayProcess> relay_;
 };
@@ -299,7 +300,7 @@ TEST_F(PaymentsCli, DeployWritesTheContractsFileInitReads) {
   ASSERT_EQ(deployed.code, 0) << last_error();
   std::ifstream in(out);
   const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  auto contracts = devnet::contracts_from_json(text);
+  auto contracts = deployment::contracts_from_json(text);
   ASSERT_TRUE(contracts.ok()) << contracts.status().to_string() << text;
   EXPECT_EQ(json::parse(deployed.out)["pool"], contracts->pool.to_checksum());
   EXPECT_EQ(contracts->unit, eth::U256(10'000));

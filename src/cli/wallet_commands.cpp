@@ -22,7 +22,7 @@
 
 #include "bucketpay/amount.h"
 #include "bucketpay/clock.h"
-#include "bucketpay/devnet.h"
+#include "bucketpay/deployment.h"
 #include "bucketpay/inventory_plan.h"
 #include "bucketpay/keeper_state.h"
 #include "bucketpay/note.h"
@@ -32,6 +32,7 @@
 #include "cli/context.h"
 #include "cli/conventions.h"
 #include "cli/key_derivation.h"
+#include "cli/passphrase.h"
 #include "cli/progress.h"
 
 namespace bucketpay::cli {
@@ -162,7 +163,7 @@ class WalletRunner {
         if (!in) return fail(Status::invalid_argument("cannot read --contracts " + *o_->contracts));
         std::stringstream ss;
         ss << in.rdbuf();
-        auto c = devnet::contracts_from_json(ss.str());
+        auto c = deployment::contracts_from_json(ss.str());
         if (!c.ok()) return fail(c.status().with_context(*o_->contracts));
         config.pool = c->pool;
         config.start_block = c->deploy_block;

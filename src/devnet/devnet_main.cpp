@@ -3,7 +3,7 @@
 //   bucketpay-devnet deploy --rpc URL [--artifacts DIR] [--unit N] [--key HEX] [--out FILE]
 //   bucketpay-devnet fund --rpc URL --contracts FILE --to ADDRESS [--eth N] [--tokens CENTS] [--key HEX]
 //
-// deploy prints the contracts as JSON (devnet::to_json) and writes them to --out. The key is
+// deploy prints the contracts as JSON (deployment::to_json) and writes them to --out. The key is
 // --key, else $BUCKETPAY_DEVNET_KEY, else anvil's public account 0. Invalid input: a one-line
 // "bucketpay-devnet: error: ..." on stderr and exit status 2; a failure on the chain: exit 1.
 #include <CLI/CLI.hpp>
@@ -17,6 +17,7 @@
 #include <string>
 
 #include "bucketpay/chain.h"
+#include "bucketpay/deployment.h"
 #include "bucketpay/devnet.h"
 #include "bucketpay/pool_client.h"
 
@@ -106,9 +107,9 @@ int cmd_deploy(const Options& o) {
   Result<std::unique_ptr<eth::Rpc>> rpc = connect(o);
   if (!rpc.ok()) return fail(rpc.status());
   eth::Wallet deployer(**rpc, *key);
-  Result<devnet::Contracts> c = devnet::deploy(**rpc, deployer, o.artifacts, *unit);
+  Result<deployment::Contracts> c = deployment::deploy(**rpc, deployer, o.artifacts, *unit);
   if (!c.ok()) return fail(c.status());
-  const std::string text = devnet::to_json(*c);
+  const std::string text = deployment::to_json(*c);
   if (o.out) {
     std::ofstream f(*o.out);
     f << text << "\n";
@@ -127,7 +128,7 @@ int cmd_fund(const Options& o) {
   if (!in) return fail(Status::invalid_argument("--contracts: cannot read " + o.contracts));
   std::stringstream ss;
   ss << in.rdbuf();
-  Result<devnet::Contracts> c = devnet::contracts_from_json(ss.str());
+  Result<deployment::Contracts> c = deployment::contracts_from_json(ss.str());
   if (!c.ok()) return fail(Status::invalid_argument("--contracts " + o.contracts + ": " + c.status().message()));
   Result<eth::Address> to = eth::Address::from_string(o.to);
   if (!to.ok()) return fail(Status::invalid_argument("--to: " + to.status().message()));

@@ -1,7 +1,5 @@
 // Devnet: artifacts, the contracts JSON, and the bucketpay-devnet binary run as a process against a
 // real anvil (deploy, then fund an account), plus its answers to bad input.
-#include "bucketpay/devnet.h"
-
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 
@@ -10,12 +8,19 @@
 #include <string>
 #include <vector>
 
+#include "bucketpay/deployment.h"
 #include "bucketpay/pool_client.h"
 #include "chain/anvil_testing.h"
 #include "testing/testing.h"
 
 namespace bucketpay::devnet {
 namespace {
+
+using deployment::Artifact;
+using deployment::Contracts;
+using deployment::contracts_from_json;
+using deployment::load_artifact;
+using deployment::to_json;
 
 namespace fs = std::filesystem;
 

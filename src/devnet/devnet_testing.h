@@ -5,6 +5,7 @@
 
 #include <memory>
 
+#include "bucketpay/deployment.h"
 #include "bucketpay/devnet.h"
 #include "bucketpay/pool_client.h"
 #include "chain/anvil_testing.h"
@@ -31,7 +32,7 @@ class DevChain {
     chain->anvil_ = std::move(*anvil);
     chain->rpc_ = std::move(*rpc);
     chain->deployer_ = std::make_unique<eth::Wallet>(*chain->rpc_, *key);
-    auto c = devnet::deploy(*chain->rpc_, *chain->deployer_, project_root() / "contracts" / "out", kCentUnits);
+    auto c = deployment::deploy(*chain->rpc_, *chain->deployer_, project_root() / "contracts" / "out", kCentUnits);
     if (!c.ok()) return c.status();
     chain->contracts_ = *c;
     return chain;
@@ -40,7 +41,7 @@ class DevChain {
   [[nodiscard]] std::string url() const { return anvil_->url(); }
   [[nodiscard]] eth::Rpc& rpc() { return *rpc_; }
   [[nodiscard]] eth::Wallet& deployer() { return *deployer_; }
-  [[nodiscard]] const devnet::Contracts& contracts() const { return contracts_; }
+  [[nodiscard]] const deployment::Contracts& contracts() const { return contracts_; }
 
   // 100 ether of gas money and `cents` of TestToken for `account`.
   Status fund(const eth::Address& account, std::uint64_t cents) {
@@ -62,7 +63,7 @@ class DevChain {
   std::unique_ptr<Anvil> anvil_;
   std::unique_ptr<eth::Rpc> rpc_;
   std::unique_ptr<eth::Wallet> deployer_;
-  devnet::Contracts contracts_;
+  deployment::Contracts contracts_;
 };
 
 }  // namespace bucketpay::testing

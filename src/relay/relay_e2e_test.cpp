@@ -20,6 +20,7 @@
 #include <thread>
 
 #include "bucketpay/circuit_inputs.h"
+#include "bucketpay/deployment.h"
 #include "bucketpay/devnet.h"
 #include "bucketpay/engine.h"
 #include "bucketpay/note.h"
@@ -76,8 +77,8 @@ class RelayOnAnvil : public ::testing::Test {
     ASSERT_TRUE(rpc.ok());
     rpc_ = std::move(rpc).value();
     depositor_ = std::make_unique<eth::Wallet>(*rpc_, *eth::PrivateKey::from_hex(testing::kAnvilKey0));
-    Result<devnet::Contracts> contracts =
-        devnet::deploy(*rpc_, *depositor_, testing::project_root() / "contracts" / "out", kUnit);
+    Result<deployment::Contracts> contracts =
+        deployment::deploy(*rpc_, *depositor_, testing::project_root() / "contracts" / "out", kUnit);
     ASSERT_TRUE(contracts.ok()) << contracts.status().to_string();
     contracts_ = *contracts;
     pool_ = std::make_unique<eth::PoolClient>(*rpc_, *depositor_, contracts_.pool, eth::pool_error_signatures());
@@ -290,7 +291,7 @@ class RelayOnAnvil : public ::testing::Test {
   std::unique_ptr<testing::Anvil> anvil_;
   std::unique_ptr<eth::Rpc> rpc_;
   std::unique_ptr<eth::Wallet> depositor_;
-  devnet::Contracts contracts_;
+  deployment::Contracts contracts_;
   std::unique_ptr<eth::PoolClient> pool_;
   std::unique_ptr<eth::TokenClient> token_;
   const SpendingKey sk_ = SpendingKey::generate();

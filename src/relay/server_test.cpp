@@ -7,7 +7,6 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
-#include "bucketpay/devnet.h"
 #include "relay/relay_testing.h"
 #include "testing/testing.h"
 

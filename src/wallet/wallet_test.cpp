@@ -23,7 +23,7 @@
 #include <sstream>
 #include <thread>
 
-#include "bucketpay/devnet.h"
+#include "bucketpay/deployment.h"
 #include "bucketpay/note.h"
 #include "bucketpay/planner.h"
 #include "devnet/devnet_testing.h"
@@ -343,7 +343,7 @@ class WalletChain : public ::testing::Test {
   std::unique_ptr<testing::DevChain> chain_;
   eth::Rpc* rpc_ = nullptr;
   eth::Wallet* deployer_ = nullptr;
-  devnet::Contracts contracts_;
+  deployment::Contracts contracts_;
   fs::path dir_;
   eth::Address payee_ = *eth::Address::from_string("0x00000000000000000000000000000000000CA4D5");
   std::unique_ptr<testing::RelayProcess> relay_;
