@@ -34,7 +34,10 @@ endforeach()
 # What the witness server imports (noir_js and its dependencies, pinned by package-lock.json); the
 # install test runs it from the installed copy, so a missing one fails there.
 foreach(package @noir-lang/noir_js @noir-lang/acvm_js @noir-lang/noirc_abi @noir-lang/types pako)
-  get_filename_component(package_parent ${package} DIRECTORY)
-  install(DIRECTORY ${BUCKETPAY_NODE_MODULES}/${package} DESTINATION ${runtime_dest}/node_modules/${package_parent}
-          USE_SOURCE_PERMISSIONS)
+  get_filename_component(package_parent ${package} DIRECTORY)  # "@noir-lang", or "" for pako
+  set(package_dest ${runtime_dest}/node_modules)
+  if(package_parent)
+    string(APPEND package_dest /${package_parent})
+  endif()
+  install(DIRECTORY ${BUCKETPAY_NODE_MODULES}/${package} DESTINATION ${package_dest} USE_SOURCE_PERMISSIONS)
 endforeach()
