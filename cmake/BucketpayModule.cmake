@@ -27,14 +27,17 @@ function(bucketpay_module name)
   endforeach()
 
   add_library(bucketpay_${name} STATIC ${lib_sources})
+  # Library code sees the public headers and its own folder only: another module's private header
+  # does not compile (scripts/check_layers.py also names it). Tests, benchmarks and fuzzers also see
+  # src/, for the test support of other modules (*_testing.h).
   target_include_directories(bucketpay_${name}
     PUBLIC ${PROJECT_SOURCE_DIR}/include
-    PRIVATE ${PROJECT_SOURCE_DIR}/src)
+    PRIVATE ${dir})
   target_link_libraries(bucketpay_${name} PUBLIC ${M_DEPS} PRIVATE ${M_PRIVATE_DEPS} bucketpay_warnings)
 
   if(test_sources AND BUCKETPAY_BUILD_TESTS)
     add_executable(${name}_test ${test_sources})
-    target_include_directories(${name}_test PRIVATE ${PROJECT_SOURCE_DIR}/src)
+    target_include_directories(${name}_test PRIVATE ${dir} ${PROJECT_SOURCE_DIR}/src)
     target_link_libraries(${name}_test PRIVATE bucketpay_${name} bucketpay_testing ${M_TEST_DEPS}
                           GTest::gtest GTest::gmock GTest::gtest_main bucketpay_warnings)
     gtest_discover_tests(${name}_test
@@ -44,7 +47,7 @@ function(bucketpay_module name)
 
   if(bench_sources AND BUCKETPAY_BUILD_BENCHMARKS)
     add_executable(${name}_bench ${bench_sources})
-    target_include_directories(${name}_bench PRIVATE ${PROJECT_SOURCE_DIR}/src)
+    target_include_directories(${name}_bench PRIVATE ${dir} ${PROJECT_SOURCE_DIR}/src)
     target_link_libraries(${name}_bench PRIVATE bucketpay_${name} bucketpay_testing ${M_TEST_DEPS}
                           benchmark::benchmark bucketpay_warnings)
   endif()
@@ -53,7 +56,7 @@ function(bucketpay_module name)
     foreach(src ${fuzzer_sources})
       get_filename_component(fuzzer ${src} NAME_WE)
       add_executable(${fuzzer} ${src})
-      target_include_directories(${fuzzer} PRIVATE ${PROJECT_SOURCE_DIR}/src)
+      target_include_directories(${fuzzer} PRIVATE ${dir} ${PROJECT_SOURCE_DIR}/src)
       target_link_libraries(${fuzzer} PRIVATE bucketpay_${name} ${M_TEST_DEPS} bucketpay_warnings)
       target_link_options(${fuzzer} PRIVATE -fsanitize=fuzzer)
       set_property(GLOBAL APPEND PROPERTY BUCKETPAY_FUZZERS ${fuzzer})

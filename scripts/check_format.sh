@@ -5,9 +5,9 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 clang_format=${CLANG_FORMAT:-clang-format}
 if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
-  mapfile -t files < <(git ls-files 'include/*.h' 'src/*.h' 'src/*.cpp' 'bench/*.h' 'bench/*.cpp')
+  mapfile -t files < <(git ls-files 'include/*.h' 'src/*.h' 'src/*.cpp' 'bench/*.h' 'bench/*.cpp' 'tests/*.h' 'tests/*.cpp')
 else
-  mapfile -t files < <(find include src bench -name '*.h' -o -name '*.cpp' | sort)
+  mapfile -t files < <(find include src bench tests -name '*.h' -o -name '*.cpp' | sort)
 fi
 findings=$("$clang_format" --dry-run -Werror "${files[@]}" 2>&1)
 status=$?

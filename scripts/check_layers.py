@@ -4,8 +4,10 @@
 The README's "Modules, lowest layer first" paragraph is the rule: modules are listed in backticks,
 `<-` separates layers, and modules between two arrows share a layer. A module's library code
 (src/<module>/, not its *_test.cpp, *_bench.cpp, *_fuzzer.cpp or *_testing.h) may include only
-headers of its own module and of modules in lower layers. A header of include/bucketpay/ belongs to
-the module with a source of the same name that opens with it (X.cpp starts with "bucketpay/X.h");
+headers of its own module and the public headers (include/bucketpay/) of modules in lower
+layers; another module's private header ("store/sql.h") is refused whatever its layer (the build
+refuses it too: a library's include path is include/ and its own folder). A header of
+include/bucketpay/ belongs to the module with a source of the same name that opens with it (X.cpp starts with "bucketpay/X.h");
 OWNER_OF_HEADER names the few implemented across files.
 
 Fails (exit 1) with one line per offending include, when the README's modules differ from the
@@ -19,7 +21,11 @@ import sys
 # Public headers with no source of the same name that opens with them (implemented across files).
 OWNER_OF_HEADER = {
     "chain.h": "chain",
+    "http_headers.h": "http",
+    "http_responses.h": "http",
+    "http_server.h": "http",
     "merkle_tree.h": "tree",
+    "montgomery.h": "field",
     "relay.h": "relay",
     "store.h": "store",
 }
@@ -102,6 +108,9 @@ def main():
                 where = f"{path.relative_to(root)}:{line}"
                 if used in TEST_SUPPORT_MODULES:
                     errors.append(f"{where}: library code of '{module}' includes test support \"{target}\"")
+                elif head != "bucketpay":
+                    errors.append(f"{where}: '{module}' includes \"{target}\", a private header of '{used}' "
+                                  "(modules share only include/bucketpay/)")
                 elif layer_of[used] >= layer_of[module]:
                     errors.append(f"{where}: '{module}' includes \"{target}\" of '{used}', which is not in a "
                                   "lower layer (README.md, 'Modules, lowest layer first')")

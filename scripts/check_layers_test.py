@@ -45,7 +45,13 @@ class CheckLayers(unittest.TestCase):
         self.plant("src/engine/engine.cpp", '#include "service/codec.h"')
         result = self.check()
         self.assertEqual(result.returncode, 1)
-        self.assertIn("'engine' includes \"service/codec.h\" of 'service'", result.stdout)
+        self.assertIn("'engine' includes \"service/codec.h\", a private header of 'service'", result.stdout)
+
+    def test_a_private_header_of_a_lower_layer_is_caught(self):
+        self.plant("src/wallet/wallet.cpp", '#include "store/sql.h"')
+        result = self.check()
+        self.assertEqual(result.returncode, 1)
+        self.assertIn("'wallet' includes \"store/sql.h\", a private header of 'store'", result.stdout)
 
     def test_a_module_of_the_same_layer_is_caught(self):
         self.plant("src/devnet/devnet.cpp", '#include "bucketpay/wallet.h"')

@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 APT_PACKAGES=(
   build-essential cmake ninja-build pkg-config git ca-certificates python3
   libgtest-dev libgmock-dev libbenchmark-dev
-  libgmp-dev libsqlite3-dev sqlite3 libmsgpack-cxx-dev nlohmann-json3-dev libcli11-dev libfmt-dev
+  libgmp-dev libsqlite3-dev sqlite3 libmsgpack-cxx-dev nlohmann-json3-dev libcli11-dev
   libsodium-dev libsecp256k1-dev libcrypto++-dev libcpp-httplib-dev libssl-dev zlib1g-dev
   libpqxx-dev postgresql
   chromium wrk jq bc curl

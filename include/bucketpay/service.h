@@ -24,7 +24,7 @@
 // body above ServiceOptions::max_body_bytes: 413 before it is read, a known path with another
 // method: 405, a Host header not ours: 403) or a 5xx (store or prover failure), always with
 // {"error": "<message>"}. No exception crosses a handler: the HTTP boundary converts them to 500.
-// Slow clients are cut at a per-request deadline (src/http/server.h, which also limits each
+// Slow clients are cut at a per-request deadline (bucketpay/http_server.h, which also limits each
 // client's connections).
 //
 // Threads: the HTTP server runs a small thread pool; precompute jobs run one at a time, in order, on
@@ -35,6 +35,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <nlohmann/json_fwd.hpp>
 #include <optional>
 #include <ostream>
 #include <string>
@@ -67,7 +68,7 @@ struct ServiceOptions {
   int port = 8080;                         // 0: any free port (see Service::port())
   std::size_t max_body_bytes = 64 * 1024;  // larger request bodies: 413, before the body is read
   // Host header names answered besides IP addresses and localhost (any other Host: 403, against
-  // DNS rebinding); add the name a proxy forwards as Host. Details: src/http/server.h.
+  // DNS rebinding); add the name a proxy forwards as Host. Details: bucketpay/http_server.h.
   std::vector<std::string> allowed_hosts;
   // When set, GET /metrics needs `Authorization: Bearer <metrics_token>` (a separate secret, so a
   // scraper cannot reach the wallet API). Unset: /metrics is open (it shows only counts).
@@ -103,5 +104,9 @@ class Service {
 // `bucketpay serve`: starts the service, writes "listening on http://HOST:PORT" to `out`, and
 // serves until SIGINT or SIGTERM, then stops cleanly.
 Status serve_until_signal(ServiceStores stores, ProverPool& pool, const ServiceOptions& options, std::ostream& out);
+
+// The workers' statistics as GET /v1/workers answers them (an array of objects with worker,
+// urgent, threads, proofs, errors, restarts, total_ms, mean_ms), for a CLI's --json output.
+nlohmann::json worker_stats_json(const std::vector<WorkerStats>& stats);
 
 }  // namespace bucketpay

@@ -10,8 +10,8 @@
 #include <msgpack.hpp>
 #include <nlohmann/json.hpp>
 
-#include "bb/response.h"
-#include "common/subprocess.h"
+#include "bucketpay/subprocess.h"
+#include "response.h"
 
 namespace bucketpay::bb {
 namespace {

@@ -2,7 +2,7 @@
 #include <cstdint>
 #include <span>
 
-#include "bb/response.h"
+#include "response.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   using namespace bucketpay::bb;

@@ -1,6 +1,6 @@
 // bb's answer frames, decoded without a process (response.h); the round trip through a real bb
 // is in bb_test.cpp.
-#include "bb/response.h"
+#include "response.h"
 
 #include <gtest/gtest.h>
 

@@ -25,7 +25,7 @@
 
 #include "bucketpay/chain.h"
 #include "bucketpay/deployment.h"
-#include "common/subprocess.h"
+#include "bucketpay/subprocess.h"
 #include "testing/testing.h"
 
 namespace bucketpay::testing {

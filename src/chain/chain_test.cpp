@@ -8,7 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
-#include "chain/anvil_testing.h"
+#include "anvil_testing.h"
 #include "testing/testing.h"
 
 namespace bucketpay::eth {

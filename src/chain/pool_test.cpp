@@ -3,7 +3,7 @@
 // with their public inputs): deposits by hidden owner, spendBatch and split with EIP-712 payments
 // signed in C++ and checked by the EVM (the Pool's ecrecover and its OpenZeppelin EIP712 digest),
 // events decoded and cross-checked against the C++ Poseidon2, custom errors decoded. Real proofs:
-// pool_e2e_test.cpp.
+// tests/e2e/pool_e2e_test.cpp.
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -11,11 +11,11 @@
 #include <set>
 #include <sstream>
 
+#include "anvil_testing.h"
 #include "bucketpay/chain.h"
 #include "bucketpay/payment.h"
 #include "bucketpay/pool_client.h"
 #include "bucketpay/poseidon2.h"
-#include "chain/anvil_testing.h"
 #include "testing/testing.h"
 
 namespace bucketpay::eth {

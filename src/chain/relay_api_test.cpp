@@ -14,8 +14,8 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "anvil_testing.h"
 #include "bucketpay/relayer_client.h"
-#include "chain/anvil_testing.h"
 
 namespace bucketpay::eth {
 namespace {

@@ -11,7 +11,7 @@
 #include <thread>
 
 #include "bucketpay/chain.h"
-#include "chain/rpc_parse.h"
+#include "rpc_parse.h"
 
 namespace bucketpay::eth {
 

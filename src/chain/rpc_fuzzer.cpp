@@ -3,7 +3,7 @@
 #include <cstdint>
 #include <string_view>
 
-#include "chain/rpc_parse.h"
+#include "rpc_parse.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   using namespace bucketpay::eth;

@@ -9,8 +9,8 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "anvil_testing.h"
 #include "bucketpay/chain.h"
-#include "chain/anvil_testing.h"
 
 namespace bucketpay::eth {
 namespace {

@@ -1,5 +1,5 @@
 #include <iostream>
 
-#include "cli/cli.h"
+#include "cli.h"
 
 int main(int argc, char** argv) { return bucketpay::cli::run(argc, argv, std::cout, std::cerr); }

@@ -1,4 +1,4 @@
-#include "cli/cli.h"
+#include "cli.h"
 
 #include <unistd.h>
 
@@ -16,11 +16,11 @@
 #include "bucketpay/merkle_tree.h"
 #include "bucketpay/note.h"
 #include "bucketpay/poseidon2.h"
-#include "cli/conventions.h"
-#include "cli/deploy_command.h"
-#include "cli/engine_commands.h"
-#include "cli/relay_commands.h"
-#include "cli/wallet_commands.h"
+#include "conventions.h"
+#include "deploy_command.h"
+#include "engine_commands.h"
+#include "relay_commands.h"
+#include "wallet_commands.h"
 
 namespace bucketpay::cli {
 namespace {

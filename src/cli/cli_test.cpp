@@ -19,8 +19,8 @@
 
 #include "bucketpay/field.h"
 #include "bucketpay/store.h"
+#include "bucketpay/subprocess.h"
 #include "bucketpay/wallet.h"
-#include "common/subprocess.h"
 
 namespace bucketpay {
 namespace {

@@ -1,12 +1,12 @@
-#include "cli/context.h"
+#include "context.h"
 
 #include <cstdlib>
 
 #include "bucketpay/bb.h"
 #include "bucketpay/vault.h"
-#include "cli/key_derivation.h"
-#include "cli/passphrase.h"
-#include "cli/runtime_files.h"
+#include "key_derivation.h"
+#include "passphrase.h"
+#include "runtime_files.h"
 
 namespace bucketpay::cli {
 

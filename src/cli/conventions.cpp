@@ -1,4 +1,4 @@
-#include "cli/conventions.h"
+#include "conventions.h"
 
 #include <algorithm>
 #include <ctime>

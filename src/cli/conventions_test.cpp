@@ -1,4 +1,4 @@
-#include "cli/conventions.h"
+#include "conventions.h"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "cli/deploy_command.h"
+#include "deploy_command.h"
 
 #include <fcntl.h>
 #include <sodium.h>
@@ -17,11 +17,11 @@
 #include "bucketpay/chain.h"
 #include "bucketpay/deployment.h"
 #include "bucketpay/vault.h"
-#include "cli/cli.h"
-#include "cli/context.h"
-#include "cli/passphrase.h"
-#include "cli/progress.h"
-#include "cli/runtime_files.h"
+#include "cli.h"
+#include "context.h"
+#include "passphrase.h"
+#include "progress.h"
+#include "runtime_files.h"
 
 namespace bucketpay::cli {
 namespace {

@@ -1,4 +1,4 @@
-#include "cli/engine_commands.h"
+#include "engine_commands.h"
 
 #include <unistd.h>
 
@@ -18,12 +18,11 @@
 #include "bucketpay/pg_store.h"
 #include "bucketpay/service.h"
 #include "bucketpay/store.h"
-#include "cli/cli.h"
-#include "cli/context.h"
-#include "cli/conventions.h"
-#include "cli/progress.h"
-#include "cli/worker.h"
-#include "service/codec.h"
+#include "cli.h"
+#include "context.h"
+#include "conventions.h"
+#include "progress.h"
+#include "worker.h"
 
 namespace bucketpay::cli {
 namespace {
@@ -274,7 +273,7 @@ class Runner {
                                         {"prove_ms", p.prove_ms},
                                         {"worker", p.worker}});
       }
-      j["worker_stats"] = service::to_json(stats);  // as GET /v1/workers answers
+      j["worker_stats"] = worker_stats_json(stats);  // as GET /v1/workers answers
       if (in_store) j["ready_in_store"] = *in_store;
       out_ << j.dump() << "\n";
       return;

@@ -1,4 +1,4 @@
-#include "cli/passphrase.h"
+#include "passphrase.h"
 
 #include <fcntl.h>
 #include <sodium.h>

@@ -1,4 +1,4 @@
-#include "cli/passphrase.h"
+#include "passphrase.h"
 
 #include <gtest/gtest.h>
 #include <sys/wait.h>

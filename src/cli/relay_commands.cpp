@@ -1,4 +1,4 @@
-#include "cli/relay_commands.h"
+#include "relay_commands.h"
 
 #include <unistd.h>
 
@@ -9,9 +9,9 @@
 
 #include "bucketpay/relay.h"
 #include "bucketpay/x402.h"
-#include "cli/cli.h"
-#include "cli/context.h"
-#include "cli/conventions.h"
+#include "cli.h"
+#include "context.h"
+#include "conventions.h"
 
 namespace bucketpay::cli {
 namespace {

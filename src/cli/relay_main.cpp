@@ -1,5 +1,5 @@
 #include <iostream>
 
-#include "cli/relay_commands.h"
+#include "relay_commands.h"
 
 int main(int argc, char** argv) { return bucketpay::cli::run_relay_cli(argc, argv, std::cout, std::cerr); }

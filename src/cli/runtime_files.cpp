@@ -1,4 +1,4 @@
-#include "cli/runtime_files.h"
+#include "runtime_files.h"
 
 #include <cstdlib>
 #include <system_error>

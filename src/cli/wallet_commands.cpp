@@ -1,4 +1,4 @@
-#include "cli/wallet_commands.h"
+#include "wallet_commands.h"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -28,12 +28,12 @@
 #include "bucketpay/note.h"
 #include "bucketpay/vault.h"
 #include "bucketpay/wallet.h"
-#include "cli/cli.h"
-#include "cli/context.h"
-#include "cli/conventions.h"
-#include "cli/key_derivation.h"
-#include "cli/passphrase.h"
-#include "cli/progress.h"
+#include "cli.h"
+#include "context.h"
+#include "conventions.h"
+#include "key_derivation.h"
+#include "passphrase.h"
+#include "progress.h"
 
 namespace bucketpay::cli {
 namespace {

@@ -5,7 +5,7 @@
 #include <CLI/CLI.hpp>
 #include <ostream>
 
-#include "cli/engine_commands.h"
+#include "engine_commands.h"
 
 namespace bucketpay::cli {
 

@@ -1,4 +1,4 @@
-#include "cli/worker.h"
+#include "worker.h"
 
 #include <signal.h>
 #include <unistd.h>
@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "bucketpay/engine.h"
-#include "cli/cli.h"
+#include "cli.h"
 
 namespace bucketpay::cli {
 namespace {

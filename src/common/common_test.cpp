@@ -10,8 +10,8 @@
 #include "bucketpay/clock.h"
 #include "bucketpay/domain.h"
 #include "bucketpay/status.h"
-#include "common/manual_clock_testing.h"
-#include "common/subprocess.h"
+#include "bucketpay/subprocess.h"
+#include "manual_clock_testing.h"
 
 namespace bucketpay {
 namespace {

@@ -10,7 +10,7 @@
 
 #include "bucketpay/circuit_inputs.h"
 #include "bucketpay/clock.h"
-#include "engine/job_spec.h"
+#include "bucketpay/job_spec.h"
 
 namespace bucketpay {
 namespace {

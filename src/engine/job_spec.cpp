@@ -1,4 +1,4 @@
-#include "engine/job_spec.h"
+#include "bucketpay/job_spec.h"
 
 #include <array>
 #include <limits>

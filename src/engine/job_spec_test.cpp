@@ -1,6 +1,6 @@
 // The job spec's one codec: what the engine writes reads back, and stored data that does not
 // decode is a kCorruption Status naming what is wrong, never an exception or a default.
-#include "engine/job_spec.h"
+#include "bucketpay/job_spec.h"
 
 #include <gtest/gtest.h>
 

@@ -17,7 +17,7 @@
 
 #include "bucketpay/circuit_inputs.h"
 #include "bucketpay/merkle_tree.h"
-#include "engine/witness.h"
+#include "witness.h"
 
 namespace bucketpay {
 namespace fs = std::filesystem;

@@ -1,4 +1,4 @@
-#include "engine/witness.h"
+#include "witness.h"
 
 #include <sodium.h>
 

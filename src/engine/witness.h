@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "bucketpay/status.h"
-#include "common/subprocess.h"
+#include "bucketpay/subprocess.h"
 
 namespace bucketpay {
 

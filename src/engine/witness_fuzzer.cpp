@@ -2,7 +2,7 @@
 #include <cstdint>
 #include <span>
 
-#include "engine/witness.h"
+#include "witness.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::span<const std::uint8_t> frame(data, size);

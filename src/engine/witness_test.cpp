@@ -1,7 +1,7 @@
 // The witness server's answers without a process: its frames (parse_witness_response) and what
 // Node printed reduced to one line (witness_error_line); then a real witness process (Node and
 // noir_js) given inputs its circuit must reject.
-#include "engine/witness.h"
+#include "witness.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>

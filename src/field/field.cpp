@@ -5,7 +5,7 @@
 #include <cstdlib>
 #include <mutex>
 
-#include "field/montgomery.h"
+#include "bucketpay/montgomery.h"
 
 namespace bucketpay {
 namespace {

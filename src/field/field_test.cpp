@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "field/montgomery.h"
+#include "bucketpay/montgomery.h"
 
 namespace bucketpay {
 namespace {

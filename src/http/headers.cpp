@@ -1,9 +1,9 @@
-#include "http/headers.h"
-
 #include <arpa/inet.h>
 
 #include <algorithm>
 #include <cctype>
+
+#include "bucketpay/http_headers.h"
 
 namespace bucketpay::http {
 namespace {

@@ -1,10 +1,10 @@
 // The request-header parsers (headers.h) on the values clients send, and on the ones they must not.
-#include "http/headers.h"
-
 #include <gtest/gtest.h>
 
 #include <string>
 #include <vector>
+
+#include "bucketpay/http_headers.h"
 
 namespace bucketpay::http {
 namespace {

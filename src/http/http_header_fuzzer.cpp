@@ -8,7 +8,7 @@
 #include <string_view>
 #include <vector>
 
-#include "http/headers.h"
+#include "bucketpay/http_headers.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   using namespace bucketpay::http;

@@ -1,4 +1,4 @@
-#include "http/responses.h"
+#include "bucketpay/http_responses.h"
 
 namespace bucketpay::http {
 

@@ -1,9 +1,9 @@
 // The shared answers of bucketpay's HTTP servers (http/responses.h).
-#include "http/responses.h"
-
 #include <gtest/gtest.h>
 
 #include <stdexcept>
+
+#include "bucketpay/http_responses.h"
 
 namespace bucketpay::http {
 namespace {

@@ -1,5 +1,3 @@
-#include "http/server.h"
-
 #include <arpa/inet.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -14,7 +12,8 @@
 #include <cstring>
 #include <thread>
 
-#include "http/headers.h"
+#include "bucketpay/http_headers.h"
+#include "bucketpay/http_server.h"
 
 namespace bucketpay::http {
 namespace {

@@ -1,8 +1,6 @@
 // The hardened server (server.h) over real sockets on 127.0.0.1: a second server on a port, wrong
 // methods, oversized bodies, foreign Host headers and slow clients, each against what plain
 // cpp-httplib did.
-#include "http/server.h"
-
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
@@ -16,6 +14,8 @@
 #include <string>
 #include <thread>
 #include <vector>
+
+#include "bucketpay/http_server.h"
 
 namespace bucketpay::http {
 namespace {

@@ -3,10 +3,10 @@
 #include <algorithm>
 #include <cassert>
 
-#include "field/montgomery.h"
-#include "poseidon2/ifma.h"
-#include "poseidon2/poseidon2_params.h"
-#include "poseidon2/tables.h"
+#include "bucketpay/montgomery.h"
+#include "ifma.h"
+#include "poseidon2_params.h"
+#include "tables.h"
 
 namespace bucketpay::poseidon2 {
 namespace {
@@ -14,7 +14,7 @@ namespace {
 using mont::Limbs;
 
 // The state lives in Montgomery form in the lazy range [0, 2p) for the whole permutation
-// (see field/montgomery.h); only the output is brought back to canonical form.
+// (see bucketpay/montgomery.h); only the output is brought back to canonical form.
 
 using tables::kHalfFull;
 using tables::kTables;

@@ -25,9 +25,9 @@
 #include <cstdint>
 #include <cstring>
 
-#include "field/montgomery.h"
-#include "poseidon2/ifma.h"
-#include "poseidon2/tables.h"
+#include "bucketpay/montgomery.h"
+#include "ifma.h"
+#include "tables.h"
 
 namespace bucketpay::poseidon2::ifma {
 namespace {

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "bucketpay/bb.h"
-#include "poseidon2/poseidon2_params.h"
+#include "poseidon2_params.h"
 #include "testing/testing.h"
 
 namespace bucketpay::poseidon2 {

@@ -7,8 +7,8 @@
 #include <cstddef>
 #include <string_view>
 
-#include "field/montgomery.h"
-#include "poseidon2/poseidon2_params.h"
+#include "bucketpay/montgomery.h"
+#include "poseidon2_params.h"
 
 namespace bucketpay::poseidon2::tables {
 

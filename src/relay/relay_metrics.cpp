@@ -1,4 +1,4 @@
-#include "relay/relay_metrics.h"
+#include "relay_metrics.h"
 
 #include <sstream>
 

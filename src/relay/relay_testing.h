@@ -17,7 +17,7 @@
 #include "bucketpay/relay_api.h"
 #include "bucketpay/store.h"
 #include "common/manual_clock_testing.h"
-#include "relay/relay_chain_testing.h"
+#include "relay_chain_testing.h"
 
 namespace bucketpay::testing {
 

@@ -5,7 +5,7 @@
 #include <set>
 
 #include "bucketpay/relay.h"
-#include "relay/relay_metrics.h"
+#include "relay_metrics.h"
 
 namespace bucketpay::relay {
 namespace {

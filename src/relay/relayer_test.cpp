@@ -9,7 +9,7 @@
 #include <set>
 #include <thread>
 
-#include "relay/relay_testing.h"
+#include "relay_testing.h"
 
 namespace bucketpay::relay {
 namespace {

@@ -8,9 +8,9 @@
 #include <stop_token>
 #include <thread>
 
+#include "bucketpay/http_responses.h"
 #include "bucketpay/relay.h"
 #include "bucketpay/x402.h"
-#include "http/responses.h"
 
 namespace bucketpay::relay {
 namespace {

@@ -7,7 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
-#include "relay/relay_testing.h"
+#include "relay_testing.h"
 #include "testing/testing.h"
 
 namespace bucketpay::relay {

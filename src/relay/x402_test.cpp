@@ -10,7 +10,7 @@
 #include <thread>
 
 #include "bucketpay/relayer_client.h"
-#include "relay/relay_testing.h"
+#include "relay_testing.h"
 #include "testing/testing.h"
 
 namespace bucketpay::relay {

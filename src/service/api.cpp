@@ -1,4 +1,4 @@
-#include "service/api.h"
+#include "api.h"
 
 #include <algorithm>
 #include <chrono>
@@ -9,9 +9,9 @@
 #include "bucketpay/circuit_inputs.h"
 #include "bucketpay/clock.h"
 #include "bucketpay/engine.h"
+#include "bucketpay/job_spec.h"
 #include "bucketpay/planner.h"
 #include "bucketpay/wallet.h"
-#include "engine/job_spec.h"
 
 namespace bucketpay::service {
 namespace {

@@ -20,8 +20,8 @@
 #include "bucketpay/prover.h"
 #include "bucketpay/service.h"
 #include "bucketpay/store.h"
-#include "service/job_runner.h"
-#include "service/metrics.h"
+#include "job_runner.h"
+#include "metrics.h"
 
 namespace bucketpay::service {
 

@@ -1,9 +1,11 @@
-#include "service/codec.h"
+#include "codec.h"
 
 #include <limits>
 #include <set>
 #include <string>
 #include <vector>
+
+#include "bucketpay/service.h"
 
 namespace bucketpay::service {
 namespace {
@@ -367,3 +369,9 @@ json to_json(const HealthResponse& r) {
 }
 
 }  // namespace bucketpay::service
+
+namespace bucketpay {
+
+nlohmann::json worker_stats_json(const std::vector<WorkerStats>& stats) { return service::to_json(stats); }
+
+}  // namespace bucketpay

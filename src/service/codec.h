@@ -10,7 +10,7 @@
 #include <string>
 #include <string_view>
 
-#include "service/api.h"
+#include "api.h"
 
 namespace bucketpay::service {
 

@@ -1,5 +1,5 @@
 // The strict JSON parsing of API requests (no HTTP here; service_test drives it through HTTP).
-#include "service/codec.h"
+#include "codec.h"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "service/dashboard_page.h"
+#include "dashboard_page.h"
 
 namespace bucketpay::service {
 namespace {

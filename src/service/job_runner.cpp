@@ -1,4 +1,4 @@
-#include "service/job_runner.h"
+#include "job_runner.h"
 
 #include <sodium.h>
 

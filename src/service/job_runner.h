@@ -24,7 +24,7 @@
 #include "bucketpay/prover.h"
 #include "bucketpay/status.h"
 #include "bucketpay/store.h"
-#include "service/metrics.h"
+#include "metrics.h"
 
 namespace bucketpay::service {
 

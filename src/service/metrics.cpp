@@ -1,4 +1,4 @@
-#include "service/metrics.h"
+#include "metrics.h"
 
 #include <sstream>
 

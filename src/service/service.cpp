@@ -11,15 +11,15 @@
 #include <exception>
 #include <thread>
 
-#include "http/headers.h"
-#include "http/responses.h"
-#include "http/server.h"
-#include "service/api.h"
-#include "service/codec.h"
-#include "service/dashboard_page.h"
-#include "service/job_runner.h"
-#include "service/metrics.h"
-#include "service/x402_pay.h"
+#include "api.h"
+#include "bucketpay/http_headers.h"
+#include "bucketpay/http_responses.h"
+#include "bucketpay/http_server.h"
+#include "codec.h"
+#include "dashboard_page.h"
+#include "job_runner.h"
+#include "metrics.h"
+#include "x402_pay.h"
 
 namespace bucketpay {
 namespace {

@@ -7,7 +7,7 @@
 #include <string>
 #include <string_view>
 
-#include "service/codec.h"
+#include "codec.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   using namespace bucketpay::service;

@@ -25,9 +25,9 @@
 #include "bucketpay/circuit_inputs.h"
 #include "bucketpay/clock.h"
 #include "bucketpay/engine.h"
+#include "bucketpay/job_spec.h"
 #include "bucketpay/keeper_state.h"
 #include "bucketpay/note.h"
-#include "engine/job_spec.h"
 #include "testing/testing.h"
 
 namespace bucketpay {

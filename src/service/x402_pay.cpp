@@ -1,5 +1,5 @@
 // The wallet's x402 payment endpoint: requirements in, a staged payment's digest and bundle hash out.
-#include "service/x402_pay.h"
+#include "x402_pay.h"
 
 #include <nlohmann/json.hpp>
 

@@ -2,7 +2,7 @@
 // PostgreSQL spell differently, and what each adds to the schema of its own.
 #include <string>
 
-#include "store/sql.h"
+#include "sql.h"
 
 namespace bucketpay::sql {
 namespace {

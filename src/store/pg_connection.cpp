@@ -1,4 +1,4 @@
-#include "store/pg_connection.h"
+#include "pg_connection.h"
 
 #include <algorithm>
 #include <charconv>

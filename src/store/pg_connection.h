@@ -16,7 +16,7 @@
 #include <string>
 #include <string_view>
 
-#include "store/sql.h"
+#include "sql.h"
 
 namespace bucketpay::pg {
 

@@ -7,8 +7,8 @@
 #include <thread>
 #include <utility>
 
-#include "store/pg_connection.h"
-#include "store/sql_store.h"
+#include "pg_connection.h"
+#include "sql_store.h"
 
 namespace bucketpay {
 namespace {

@@ -20,8 +20,8 @@
 #include <thread>
 #include <vector>
 
-#include "store/pg_test_cluster.h"
-#include "store/store_testing.h"
+#include "pg_test_cluster.h"
+#include "store_testing.h"
 
 namespace bucketpay {
 namespace {

@@ -13,8 +13,8 @@
 
 #include "bucketpay/pg_store.h"
 #include "bucketpay/store.h"
-#include "store/pg_test_cluster.h"
-#include "store/store_testing.h"
+#include "pg_test_cluster.h"
+#include "store_testing.h"
 
 namespace bucketpay {
 namespace {

@@ -1,4 +1,4 @@
-#include "store/sql.h"
+#include "sql.h"
 
 #include <charconv>
 #include <string>

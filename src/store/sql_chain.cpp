@@ -4,8 +4,8 @@
 #include <set>
 #include <string>
 
-#include "store/record_codec.h"
-#include "store/sql_store.h"
+#include "record_codec.h"
+#include "sql_store.h"
 
 namespace bucketpay {
 

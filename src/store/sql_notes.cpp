@@ -2,8 +2,8 @@
 #include <limits>
 #include <string>
 
-#include "store/record_codec.h"
-#include "store/sql_store.h"
+#include "record_codec.h"
+#include "sql_store.h"
 
 namespace bucketpay {
 

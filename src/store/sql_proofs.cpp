@@ -3,8 +3,8 @@
 #include <string>
 #include <vector>
 
-#include "store/record_codec.h"
-#include "store/sql_store.h"
+#include "record_codec.h"
+#include "sql_store.h"
 
 namespace bucketpay {
 

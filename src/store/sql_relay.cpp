@@ -1,8 +1,8 @@
 // SqlStore's RelayJournal: every transition a single compare-and-set UPDATE on the entry's state.
 #include <string>
 
-#include "store/record_codec.h"
-#include "store/sql_store.h"
+#include "record_codec.h"
+#include "sql_store.h"
 
 namespace bucketpay {
 

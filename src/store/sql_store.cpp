@@ -1,10 +1,10 @@
 // SqlStore: opening (schema, vault), secrets and settings; the other roles are in sql_*.cpp.
-#include "store/sql_store.h"
+#include "sql_store.h"
 
 #include <string>
 #include <utility>
 
-#include "store/record_codec.h"
+#include "record_codec.h"
 
 namespace bucketpay {
 

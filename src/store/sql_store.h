@@ -24,7 +24,7 @@
 
 #include "bucketpay/store.h"
 #include "bucketpay/vault.h"
-#include "store/sql.h"
+#include "sql.h"
 
 namespace bucketpay {
 

@@ -10,7 +10,7 @@
 #include <memory>
 #include <string_view>
 
-#include "store/sql.h"
+#include "sql.h"
 
 namespace bucketpay::sqlite {
 

@@ -19,8 +19,8 @@
 #include <thread>
 
 #include "bucketpay/store.h"
-#include "store/sql_store.h"
-#include "store/sqlite.h"
+#include "sql_store.h"
+#include "sqlite.h"
 
 namespace bucketpay {
 namespace {

@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "bucketpay/store.h"
-#include "store/store_testing.h"
+#include "store_testing.h"
 
 // What is the SQLite store's own: the bytes of its file, its pragmas, how the file is created (0600
 // in 0700 directories, whole or not at all), a file that is no database or is empty, migration, the

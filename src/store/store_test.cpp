@@ -20,9 +20,9 @@
 #include <vector>
 
 #include "bucketpay/pg_store.h"
-#include "store/pg_test_cluster.h"
-#include "store/sql.h"
-#include "store/store_testing.h"
+#include "pg_test_cluster.h"
+#include "sql.h"
+#include "store_testing.h"
 
 namespace bucketpay {
 namespace {

@@ -19,9 +19,9 @@
 
 #include "bucketpay/chain.h"
 #include "bucketpay/eth.h"
+#include "bucketpay/subprocess.h"
 #include "chain/anvil_testing.h"
-#include "common/subprocess.h"
-#include "testing/testing.h"
+#include "testing.h"
 
 namespace bucketpay::testing {
 

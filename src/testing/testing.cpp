@@ -1,4 +1,4 @@
-#include "testing/testing.h"
+#include "testing.h"
 
 #include <cstdlib>
 #include <string>

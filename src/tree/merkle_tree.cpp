@@ -1,6 +1,6 @@
 #include <cassert>
 
-#include "tree/merkle_tree_impl.h"
+#include "merkle_tree_impl.h"
 
 namespace bucketpay {
 namespace {

@@ -4,7 +4,7 @@
 
 #include "bucketpay/merkle_tree.h"
 #include "bucketpay/poseidon2.h"
-#include "tree/merkle_tree_impl.h"  // small depths for the capacity tests
+#include "merkle_tree_impl.h"  // small depths for the capacity tests
 
 namespace bucketpay {
 namespace {

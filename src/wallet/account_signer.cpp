@@ -1,4 +1,4 @@
-#include "wallet/account_signer.h"
+#include "account_signer.h"
 
 namespace bucketpay {
 

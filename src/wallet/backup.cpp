@@ -4,10 +4,10 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "backup_parse.h"
 #include "bucketpay/note.h"
 #include "bucketpay/vault.h"
 #include "bucketpay/wallet.h"
-#include "wallet/backup_parse.h"
 
 namespace bucketpay {
 

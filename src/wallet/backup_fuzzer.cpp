@@ -4,7 +4,7 @@
 #include <cstdlib>
 #include <string_view>
 
-#include "wallet/backup_parse.h"
+#include "backup_parse.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   using namespace bucketpay;

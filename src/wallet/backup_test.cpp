@@ -1,5 +1,5 @@
 // Backup files from outside: the bounds on their key derivation and malformed contents, read
-// without a chain (backup.cpp). The round trip through a wallet on anvil is in wallet_test.cpp.
+// without a chain (backup.cpp). The round trip through a wallet on anvil is in tests/e2e/wallet_e2e_test.cpp.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -7,11 +7,11 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
+#include "backup_parse.h"
 #include "bucketpay/note.h"
 #include "bucketpay/store.h"
 #include "bucketpay/vault.h"
 #include "bucketpay/wallet.h"
-#include "wallet/backup_parse.h"
 
 namespace bucketpay {
 namespace {

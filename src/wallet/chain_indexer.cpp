@@ -1,4 +1,4 @@
-#include "wallet/chain_indexer.h"
+#include "chain_indexer.h"
 
 #include <algorithm>
 #include <map>
@@ -6,7 +6,7 @@
 
 #include "bucketpay/circuit_inputs.h"
 #include "bucketpay/engine.h"
-#include "wallet/wallet_util.h"
+#include "wallet_util.h"
 
 namespace bucketpay {
 

@@ -1,13 +1,13 @@
 // The chain indexer on a scripted chain (no node): ranges, reorganisations of depth 1, several and
 // deeper than the blocks it remembers, a node that lies (a wrong root; logs and headers of different
 // forks) or stalls, a chain that keeps changing, and a report that keeps every pass.
-#include "wallet/chain_indexer.h"
+#include "chain_indexer.h"
 
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
 
-#include "wallet/parts_testing.h"
+#include "parts_testing.h"
 
 namespace bucketpay::testing {
 namespace {

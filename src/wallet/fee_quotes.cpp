@@ -1,4 +1,4 @@
-#include "wallet/fee_quotes.h"
+#include "fee_quotes.h"
 
 #include <limits>
 

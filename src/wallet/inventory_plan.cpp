@@ -5,8 +5,8 @@
 
 #include "bucketpay/planner.h"
 #include "bucketpay/relay_api.h"
-#include "wallet/rebalancer.h"
-#include "wallet/split_plan.h"
+#include "rebalancer.h"
+#include "split_plan.h"
 
 namespace bucketpay {
 

@@ -12,22 +12,22 @@
 #include <string>
 #include <vector>
 
+#include "account_signer.h"
 #include "bucketpay/circuit_inputs.h"
 #include "bucketpay/engine.h"
 #include "bucketpay/merkle_tree.h"
 #include "bucketpay/note.h"
 #include "bucketpay/store.h"
+#include "chain_indexer.h"
 #include "common/manual_clock_testing.h"
+#include "fee_quotes.h"
+#include "payer.h"
+#include "payment_relay.h"
+#include "payment_sender.h"
+#include "scripted_chain_testing.h"
+#include "scripted_relayer_testing.h"
 #include "store/store_testing.h"
-#include "wallet/account_signer.h"
-#include "wallet/chain_indexer.h"
-#include "wallet/fee_quotes.h"
-#include "wallet/payer.h"
-#include "wallet/payment_relay.h"
-#include "wallet/payment_sender.h"
-#include "wallet/scripted_chain_testing.h"
-#include "wallet/scripted_relayer_testing.h"
-#include "wallet/wallet_util.h"
+#include "wallet_util.h"
 
 namespace bucketpay::testing {
 

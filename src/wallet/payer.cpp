@@ -1,9 +1,9 @@
-#include "wallet/payer.h"
+#include "payer.h"
 
 #include <algorithm>
 
-#include "wallet/split_proof.h"
-#include "wallet/wallet_util.h"
+#include "split_proof.h"
+#include "wallet_util.h"
 
 namespace bucketpay {
 

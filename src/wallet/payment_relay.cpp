@@ -1,9 +1,9 @@
-#include "wallet/payment_relay.h"
+#include "payment_relay.h"
 
 #include <map>
 #include <set>
 
-#include "wallet/wallet_util.h"
+#include "wallet_util.h"
 
 namespace bucketpay {
 

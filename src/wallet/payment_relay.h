@@ -38,7 +38,7 @@
 #include "bucketpay/pool_chain.h"
 #include "bucketpay/relay_api.h"
 #include "bucketpay/store.h"
-#include "wallet/fee_quotes.h"
+#include "fee_quotes.h"
 
 namespace bucketpay {
 

@@ -7,12 +7,12 @@
 // deadline passing unpaid (notes freed only by a synced block past it) and a bundle mined before
 // its deadline but seen after it (paid, not freed), and relayers that refuse or time out (nothing
 // freed early).
-#include "wallet/payment_relay.h"
+#include "payment_relay.h"
 
 #include <gtest/gtest.h>
 
-#include "wallet/parts_testing.h"
-#include "wallet/split_proof.h"
+#include "parts_testing.h"
+#include "split_proof.h"
 
 namespace bucketpay::testing {
 namespace {

@@ -1,8 +1,8 @@
-#include "wallet/payment_sender.h"
+#include "payment_sender.h"
 
 #include <algorithm>
 
-#include "wallet/wallet_util.h"
+#include "wallet_util.h"
 
 namespace bucketpay {
 

@@ -34,10 +34,10 @@
 #include <string_view>
 #include <vector>
 
+#include "account_signer.h"
 #include "bucketpay/clock.h"
 #include "bucketpay/pool_chain.h"
 #include "bucketpay/store.h"
-#include "wallet/account_signer.h"
 
 namespace bucketpay {
 

@@ -3,11 +3,11 @@
 // a dropped transaction sent again byte for byte, one replaced through its nonce, a node that
 // stalls, the prepared-entry grace, the sender lock, settlements as compare-and-sets, and a deposit
 // that would revert never journaled as signed.
-#include "wallet/payment_sender.h"
+#include "payment_sender.h"
 
 #include <gtest/gtest.h>
 
-#include "wallet/parts_testing.h"
+#include "parts_testing.h"
 
 namespace bucketpay::testing {
 namespace {

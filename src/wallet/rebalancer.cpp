@@ -1,11 +1,11 @@
-#include "wallet/rebalancer.h"
+#include "rebalancer.h"
 
 #include <algorithm>
 #include <array>
 #include <set>
 
-#include "wallet/split_proof.h"
-#include "wallet/wallet_util.h"
+#include "split_proof.h"
+#include "wallet_util.h"
 
 namespace bucketpay {
 

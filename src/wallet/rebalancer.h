@@ -23,11 +23,11 @@
 #include "bucketpay/clock.h"
 #include "bucketpay/store.h"
 #include "bucketpay/wallet.h"
-#include "wallet/chain_indexer.h"
-#include "wallet/fee_quotes.h"
-#include "wallet/payer.h"
-#include "wallet/payment_relay.h"
-#include "wallet/split_plan.h"
+#include "chain_indexer.h"
+#include "fee_quotes.h"
+#include "payer.h"
+#include "payment_relay.h"
+#include "split_plan.h"
 
 namespace bucketpay {
 

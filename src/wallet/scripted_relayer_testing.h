@@ -20,7 +20,7 @@
 #include "bucketpay/clock.h"
 #include "bucketpay/relay_api.h"
 #include "bucketpay/relayer_client.h"
-#include "wallet/scripted_chain_testing.h"
+#include "scripted_chain_testing.h"
 
 namespace bucketpay::testing {
 

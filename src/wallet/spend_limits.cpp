@@ -2,7 +2,7 @@
 #include <charconv>
 
 #include "bucketpay/wallet.h"
-#include "wallet/wallet_util.h"
+#include "wallet_util.h"
 
 namespace bucketpay {
 

@@ -1,4 +1,4 @@
-#include "wallet/split_plan.h"
+#include "split_plan.h"
 
 #include <algorithm>
 

@@ -1,7 +1,7 @@
 // What a split makes: the 1-in-8-out fan-out of a rebalance (the fee rounded so that the rest is
 // denominations, else one note of odd change), an on-demand split's change, and the policy's round
 // of splits. Pure functions.
-#include "wallet/split_plan.h"
+#include "split_plan.h"
 
 #include <gtest/gtest.h>
 
@@ -9,7 +9,7 @@
 #include <bit>
 #include <numeric>
 
-#include "wallet/rebalancer.h"
+#include "rebalancer.h"
 
 namespace bucketpay {
 namespace {

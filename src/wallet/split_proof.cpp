@@ -1,6 +1,6 @@
-#include "wallet/split_proof.h"
+#include "split_proof.h"
 
-#include "wallet/wallet_util.h"
+#include "wallet_util.h"
 
 namespace bucketpay {
 

@@ -8,14 +8,14 @@
 #include <map>
 #include <set>
 
-#include "wallet/account_signer.h"
-#include "wallet/chain_indexer.h"
-#include "wallet/fee_quotes.h"
-#include "wallet/payer.h"
-#include "wallet/payment_relay.h"
-#include "wallet/payment_sender.h"
-#include "wallet/rebalancer.h"
-#include "wallet/wallet_util.h"
+#include "account_signer.h"
+#include "chain_indexer.h"
+#include "fee_quotes.h"
+#include "payer.h"
+#include "payment_relay.h"
+#include "payment_sender.h"
+#include "rebalancer.h"
+#include "wallet_util.h"
 
 namespace bucketpay {
 

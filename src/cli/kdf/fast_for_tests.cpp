@@ -2,7 +2,7 @@
 #include <cstdlib>
 #include <string_view>
 
-#include "cli/key_derivation.h"
+#include "key_derivation.h"
 
 namespace bucketpay::cli {
 

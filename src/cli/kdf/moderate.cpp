@@ -1,4 +1,4 @@
-#include "cli/key_derivation.h"
+#include "key_derivation.h"
 
 namespace bucketpay::cli {
 

@@ -11,7 +11,8 @@
 // positive, the amount in 1..2^64-1. Anything else (stored data that does not decode) is
 // kCorruption naming what is wrong; nothing throws.
 //
-// Private to the engine (src/engine). The spec holds a secret (change_r): never logged.
+// The engine makes and proves jobs from it (src/engine); the service reads a job's note from it. The
+// spec holds a secret (change_r): never logged.
 #pragma once
 
 #include <cstdint>

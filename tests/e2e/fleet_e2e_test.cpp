@@ -18,10 +18,10 @@
 
 #include "bucketpay/bb.h"
 #include "bucketpay/pg_store.h"
-#include "cli/verify_testing.h"
-#include "common/subprocess.h"
+#include "bucketpay/subprocess.h"
 #include "store/pg_test_cluster.h"
 #include "testing/testing.h"
+#include "verify_testing.h"
 
 namespace bucketpay {
 namespace {

@@ -29,8 +29,8 @@
 #include "bucketpay/prover.h"
 #include "bucketpay/relay.h"
 #include "bucketpay/store.h"
+#include "bucketpay/subprocess.h"
 #include "chain/anvil_testing.h"
-#include "common/subprocess.h"
 #include "testing/testing.h"
 
 namespace bucketpay::relay {

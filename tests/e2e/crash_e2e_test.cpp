@@ -15,9 +15,9 @@
 
 #include "bucketpay/bb.h"
 #include "bucketpay/store.h"
-#include "cli/verify_testing.h"
-#include "common/subprocess.h"
+#include "bucketpay/subprocess.h"
 #include "testing/testing.h"
+#include "verify_testing.h"
 
 namespace bucketpay {
 namespace {

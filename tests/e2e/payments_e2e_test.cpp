@@ -20,7 +20,7 @@
 #include "bucketpay/devnet.h"
 #include "bucketpay/pool_client.h"
 #include "bucketpay/store.h"
-#include "common/subprocess.h"
+#include "bucketpay/subprocess.h"
 #include "devnet/devnet_testing.h"
 #include "testing/relay_testing.h"
 #include "testing/testing.h"

@@ -1,4 +1,4 @@
-// Test helper for the CLI process tests (crash_test, fleet_test): checks a store's spend
+// Test helper for the CLI process tests (crash_e2e_test, fleet_e2e_test): checks a store's spend
 // precomputes independently of the process that made them.
 #pragma once
 
