@@ -24,7 +24,7 @@ install: build
 test: build
 	scripts/test.sh $(BUILD_DIR)
 
-# Sanitizer builds and fuzzers (scripts/hardening.sh, docs/hardening.md); not yet run by .ci/run.
+# Sanitizer builds and fuzzers (scripts/hardening.sh, docs/hardening.md); .ci/run runs it after test.
 hardening: setup
 	scripts/hardening.sh all
 
