@@ -64,9 +64,9 @@ struct ServiceStores {
 };
 
 struct ServiceOptions {
-  std::string host = "127.0.0.1";          // loopback by default: put a TLS proxy in front to expose it
-  int port = 8080;                         // 0: any free port (see Service::port())
-  std::size_t max_body_bytes = 64 * 1024;  // larger request bodies: 413, before the body is read
+  std::string host = "127.0.0.1";                       // loopback by default: put a TLS proxy in front to expose it
+  int port = 8080;                                      // 0: any free port (see Service::port())
+  std::size_t max_body_bytes = std::size_t{64} * 1024;  // larger request bodies: 413, before the body is read
   // Host header names answered besides IP addresses and localhost (any other Host: 403, against
   // DNS rebinding); add the name a proxy forwards as Host. Details: bucketpay/http_server.h.
   std::vector<std::string> allowed_hosts;

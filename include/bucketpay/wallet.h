@@ -306,10 +306,10 @@ class Wallet {
   // the store needs a vault), and `config`. kAlreadyExists when the wallet has a key.
   static Status create(Store& store, std::string_view name, const WalletConfig& config);
   // Opens the wallet, connects to its node (config.rpc_url) and settles the journal (recover()).
-  static Result<std::unique_ptr<Wallet>> open(Store& store, std::string name, WalletOptions options = {});
+  static Result<std::unique_ptr<Wallet>> open(Store& store, const std::string& name, WalletOptions options = {});
   // The same over a given chain (e.g. a scripted one in tests); config.rpc_url is not used.
-  static Result<std::unique_ptr<Wallet>> open(Store& store, std::string name, std::unique_ptr<eth::PoolChain> chain,
-                                              WalletOptions options = {});
+  static Result<std::unique_ptr<Wallet>> open(Store& store, const std::string& name,
+                                              std::unique_ptr<eth::PoolChain> chain, WalletOptions options = {});
   ~Wallet();
   Wallet(const Wallet&) = delete;
   Wallet& operator=(const Wallet&) = delete;

@@ -194,9 +194,8 @@ std::optional<int> answer_command_words(CLI::App& app, int argc, const char* con
     if (current->get_subcommands([](CLI::App*) { return true; }).empty()) break;
     CLI::App* next = find_command(*current, word);
     if (next == nullptr) {
-      const std::string name = path.empty() ? word : path + " " + word;
-      ctx.err << "bucketpay: error: unknown command '" << name << "' (see bucketpay "
-              << (path.empty() ? "" : path + " ") << "--help)\n";
+      ctx.err << "bucketpay: error: unknown command '" << path << (path.empty() ? "" : " ") << word
+              << "' (see bucketpay " << path << (path.empty() ? "" : " ") << "--help)\n";
       return kExitUsage;
     }
     path += (path.empty() ? "" : " ") + word;

@@ -397,7 +397,12 @@ int ErrorChannel::finish(std::ostream& out, int exit_code) {
 }
 
 JsonLines::~JsonLines() {
-  if (!line_.empty()) overflow('\n');
+  // Ends a last line that had no newline. A destructor must not throw: a stream that throws
+  // (exceptions() set on the target) loses that line rather than aborting the program.
+  try {
+    if (!line_.empty()) JsonLines::overflow('\n');
+  } catch (...) {  // nothing to report it to from a destructor
+  }
 }
 
 JsonLines::int_type JsonLines::overflow(int_type ch) {

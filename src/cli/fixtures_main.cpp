@@ -67,6 +67,7 @@ Status poseidon2_fixture(const fs::path& out, const fs::path& bb_binary) {
   const Fr two64 = *Fr::from_string("18446744073709551616");
   std::vector<Fr> edges = {Fr::zero(), Fr::one(), p_minus_1, two64};
   std::vector<std::array<Fr, 4>> states;
+  states.reserve(edges.size() + 33);
   for (const Fr& e : edges) states.push_back({e, e, e, e});
   states.push_back({Fr::zero(), Fr::one(), p_minus_1, two64});
   for (int i = 0; i < 32; ++i) states.push_back({Fr::random(), Fr::random(), Fr::random(), Fr::random()});
@@ -257,6 +258,7 @@ Status proofs_fixture(const fs::path& out, const fs::path& root, const fs::path&
   std::vector<std::size_t> spend_notes = {0, 1, 2, 3};
   for (std::size_t i = 7; i < ids.size(); ++i) spend_notes.push_back(i);
   std::vector<std::int64_t> spend_ids;
+  spend_ids.reserve(spend_notes.size());
   for (std::size_t i : spend_notes) spend_ids.push_back(ids[i]);
   auto spends = (*engine)->generate_spend_precomputes(spend_ids, {});
   if (!spends.ok()) return spends.status();
@@ -309,9 +311,7 @@ Status proofs_fixture(const fs::path& out, const fs::path& root, const fs::path&
       {{"root", (*engine)->tree().root().to_hex()}, {"deposits", deposits}, {"spend", spend}, {"split", split}});
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
+int run(int argc, char** argv) {
   CLI::App app{"bucketpay-fixtures: cross-language test fixtures"};
   std::string out;
   bool proofs = false;
@@ -342,4 +342,15 @@ int main(int argc, char** argv) {
     if (Status st = proofs_fixture(out, root, build, crs_dir, *bb_binary); !st.is_ok()) return die(st);
   }
   return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return run(argc, argv);
+  } catch (const std::exception& e) {  // a bug: said, not an abort
+    std::cerr << "bucketpay-fixtures: internal error: " << e.what() << "\n";
+    return 1;
+  }
 }

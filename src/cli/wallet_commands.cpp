@@ -9,6 +9,7 @@
 #include <atomic>
 #include <cerrno>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <ctime>
@@ -558,7 +559,7 @@ class WalletRunner {
       return kExitOk;
     }
     auto gas = [](double g) {  // 1,234,567
-      const std::string digits = std::to_string(static_cast<std::uint64_t>(g + 0.5));
+      const std::string digits = std::to_string(static_cast<std::uint64_t>(std::llround(g)));
       std::string s;
       for (std::size_t i = 0; i < digits.size(); ++i) {
         if (i > 0 && (digits.size() - i) % 3 == 0) s.push_back(',');

@@ -98,7 +98,7 @@ bool loop(LeasedJobQueue& queue, EngineStores stores, ProverPool& pool, const Wo
     std::atomic<bool> lost{false};
     Result<Precompute> proved = Status::internal("not proved");
     {
-      std::jthread heartbeat([&](std::stop_token stop) {
+      std::jthread heartbeat([&](const std::stop_token& stop) {
         std::mutex mu;
         std::condition_variable_any cv;
         std::unique_lock lock(mu);

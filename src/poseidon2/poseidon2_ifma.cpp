@@ -231,7 +231,7 @@ bool supported() {
 }
 
 BUCKETPAY_IFMA void permute8(State* states) {
-  std::array<Transposed, 4> in;
+  std::array<Transposed, 4> in{};
   for (int lane = 0; lane < 8; ++lane) {
     for (int e = 0; e < 4; ++e) {
       const Limbs52 l = to52(states[lane][e].montgomery_limbs());
@@ -250,7 +250,7 @@ BUCKETPAY_IFMA void permute8(State* states) {
   for (std::size_t r = tables::kHalfFull; r < params::kRoundsFull; ++r) full_round(kC.full[r], a, b, c, d);
 
   const Fe to_r256 = splat(kC.to_r256);
-  std::array<Transposed, 4> out;
+  std::array<Transposed, 4> out{};
   store(mul(normalize(a), to_r256), out[0]);
   store(mul(normalize(b), to_r256), out[1]);
   store(mul(normalize(c), to_r256), out[2]);

@@ -301,6 +301,7 @@ struct X402Facilitator::Impl {
   // ----------------------------------------------------------------------------------- checks
 
   // The request's shape: 400 (nullopt Invalid and an error) when it is not a Verify/SettleRequest.
+  // NOLINTNEXTLINE(bugprone-exception-escape): its implicit moves are json's, which are noexcept
   struct Parsed {
     json request;
     json requirements;

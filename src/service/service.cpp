@@ -256,7 +256,7 @@ struct Service::Impl {
       return httplib::Server::HandlerResponse::Handled;
     }));
     // An exception is a bug; it must not take the process down or leave the client hanging.
-    server.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr ep) {
+    server.set_exception_handler([](const httplib::Request&, httplib::Response& res, const std::exception_ptr& ep) {
       send_json(res, 500, error_json("internal error: " + http::exception_message(ep)));
     });
     server.set_logger([this](const httplib::Request& req, const httplib::Response& res) {

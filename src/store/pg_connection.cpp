@@ -160,6 +160,7 @@ sql::Cell read_cell(const pqxx::field& f, pqxx::oid type) {
 sql::Rows to_rows(const pqxx::result& r) {
   const int columns = static_cast<int>(r.columns());
   std::vector<pqxx::oid> types;
+  types.reserve(static_cast<std::size_t>(columns));
   for (int col = 0; col < columns; ++col) types.push_back(r.column_type(static_cast<pqxx::row::size_type>(col)));
   std::vector<sql::Cell> cells;
   cells.reserve(r.size() * static_cast<std::size_t>(columns));

@@ -13,9 +13,7 @@
 namespace bucketpay {
 namespace {
 
-using sql::Access;
 using sql::Connection;
-using sql::Transaction;
 
 // The database server's clock in Unix ms: one clock for every worker of a fleet.
 #define BUCKETPAY_PG_NOW_MS "(extract(epoch from now()) * 1000)::bigint"

@@ -6,7 +6,7 @@
 namespace bucketpay::sql {
 namespace {
 
-const Cell kNull;
+const Cell empty_cell;
 
 template <typename T>
 T parse_number(std::string_view s) {
@@ -17,7 +17,7 @@ T parse_number(std::string_view s) {
 
 }  // namespace
 
-const Cell& Row::cell(int col) const { return col >= 0 && col < columns_ ? cells_[col] : kNull; }
+const Cell& Row::cell(int col) const { return col >= 0 && col < columns_ ? cells_[col] : empty_cell; }
 
 bool Row::is_null(int col) const { return std::holds_alternative<std::monostate>(cell(col)); }
 

@@ -109,7 +109,7 @@ Status Wallet::create(Store& store, std::string_view name, const WalletConfig& c
   return store.put_spending_key(name, SpendingKey::generate().reveal());
 }
 
-Result<std::unique_ptr<Wallet>> Wallet::open(Store& store, std::string name, WalletOptions options) {
+Result<std::unique_ptr<Wallet>> Wallet::open(Store& store, const std::string& name, WalletOptions options) {
   auto config = load_config(store, name);
   if (!config.ok()) return config.status().with_context("wallet " + name);
   if (!options.rpc_url.empty()) config->rpc_url = options.rpc_url;
@@ -117,14 +117,14 @@ Result<std::unique_ptr<Wallet>> Wallet::open(Store& store, std::string name, Wal
   ro.url = config->rpc_url;
   ro.error_signatures = eth::pool_error_signatures();
   BUCKETPAY_ASSIGN_OR_RETURN(std::unique_ptr<eth::RpcPoolChain> chain, eth::RpcPoolChain::connect(ro, config->pool));
-  return open_on(store, std::move(name), std::move(options), std::move(*config), std::move(chain));
+  return open_on(store, name, std::move(options), std::move(*config), std::move(chain));
 }
 
-Result<std::unique_ptr<Wallet>> Wallet::open(Store& store, std::string name, std::unique_ptr<eth::PoolChain> chain,
-                                             WalletOptions options) {
+Result<std::unique_ptr<Wallet>> Wallet::open(Store& store, const std::string& name,
+                                             std::unique_ptr<eth::PoolChain> chain, WalletOptions options) {
   auto config = load_config(store, name);
   if (!config.ok()) return config.status().with_context("wallet " + name);
-  return open_on(store, std::move(name), std::move(options), std::move(*config), std::move(chain));
+  return open_on(store, name, std::move(options), std::move(*config), std::move(chain));
 }
 
 Result<std::unique_ptr<Wallet>> Wallet::open_on(Store& store, const std::string& name, WalletOptions options,
