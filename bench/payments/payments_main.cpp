@@ -267,8 +267,9 @@ int run(int argc, char** argv) {
       return fail("notes", notes.ok() ? Status::not_found("no notes") : notes.status());
     Cents largest = 0;
     for (const StoredNote& note : *notes) largest = std::max<Cents>(largest, note.value);
-    auto seed_style = pay(largest / 2, other, MissingPolicy::kSplit);
+    auto seed_style = pay(largest / 2, other, MissingPolicy::kAlwaysSplit);
     if (!seed_style.ok()) return fail("seed-style split", seed_style.status());
+    if (!seed_style->proved_on_demand) return fail("seed-style split", Status::internal("paid without a split"));
     split_gas_sample = gas_of(*seed_style);
   }
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

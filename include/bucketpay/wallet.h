@@ -130,6 +130,9 @@ struct InventoryPolicy {
 enum class MissingPolicy : std::uint8_t {
   kRefuse,  // fail with kNotFound saying what is missing
   kSplit,   // prove a split on demand: the amount and the fee from one note, change back to the wallet
+  // Prove that split even when ready proofs could pay: the seed's way of paying (one withdrawal
+  // from one note, proved for this payment), which bench/payments measures beside the inventory's.
+  kAlwaysSplit,
 };
 
 // Caps on what pay() spends (docs/x402.md, "Spending limits"), in cents; 0: no cap. Amounts are

@@ -48,7 +48,8 @@ Result<PaymentReport> Payer::pay(Cents amount, const eth::Address& to, MissingPo
   for (std::uint32_t n = 1; n <= std::min<std::uint32_t>(guess + 2, eth::kMaxBundleSpends); ++n) {
     BUCKETPAY_RETURN_IF_ERROR(quotes_.get(url, eth::BundleKind::kSpendBatch, n).status());
   }
-  if (policy == MissingPolicy::kSplit) BUCKETPAY_RETURN_IF_ERROR(quotes_.get(url, eth::BundleKind::kSplit, 1).status());
+  if (policy != MissingPolicy::kRefuse)
+    BUCKETPAY_RETURN_IF_ERROR(quotes_.get(url, eth::BundleKind::kSplit, 1).status());
 
   const auto started = clock_.steady_now();
   PaymentReport report;
@@ -63,6 +64,7 @@ Result<PaymentReport> Payer::pay(Cents amount, const eth::Address& to, MissingPo
     return Status::not_found("the balance on chain is " + wallet_util::dollars(on_chain) + ", not more than " +
                              wallet_util::dollars(amount) + " and the relayer's fee");
   }
+  if (policy == MissingPolicy::kAlwaysSplit) return pay_by_split(notes, started, report);
   BUCKETPAY_ASSIGN_OR_RETURN(const std::vector<ReadyNote> ready, ready_notes(notes_, proofs_, options_.wallet));
   eth::RelayQuote quote;
   auto chosen = plan_with_fee(ready, url, report, quote);

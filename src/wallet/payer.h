@@ -13,7 +13,8 @@
 //   hand over: the bundle journaled (its digest) and POSTed to the relayer (PaymentRelay).
 // When the ready proofs cannot make A + f, MissingPolicy::kSplit proves a split now instead: the
 // smallest note that covers A + f (the split quote's fee), the change back to the wallet as up to 8
-// denominations (kept pending before anything is signed).
+// denominations (kept pending before anything is signed). MissingPolicy::kAlwaysSplit proves that
+// split without looking at the ready proofs.
 //
 // Latency: from after the quotes to the relayer's answer to the hand-over.
 //

@@ -337,6 +337,15 @@ TEST_F(WalletChain, PayThroughTheRelayerRefuseSplitAndRebalance) {
   EXPECT_EQ(bal->on_chain, on_chain - reb->fees) << "splits move value; only the relayer's fees leave";
   EXPECT_EQ(bal->ready, bal->on_chain);
   expect_root_matches();
+
+  // The seed's way, although every note is ready: one note split for this payment, proved now.
+  const eth::U256 other_before = token_balance(other);
+  auto seed_way = pay(3, other, MissingPolicy::kAlwaysSplit);
+  ASSERT_TRUE(seed_way.ok()) << seed_way.status().to_string();
+  EXPECT_EQ(seed_way->state, PaymentState::kConfirmed) << seed_way->error;
+  EXPECT_TRUE(seed_way->proved_on_demand);
+  EXPECT_EQ(seed_way->notes.size(), 1U);
+  EXPECT_EQ(token_balance(other), other_before + eth::U256(3) * kUnit);
 }
 
 TEST_F(WalletChain, ConfirmationDepthHidesRecentBlocks) {
