@@ -638,7 +638,15 @@ class Store : public NoteStore,
               public PaymentJournal,
               public TokenStore,
               public StoreLocks,
-              public RelayJournal {};
+              public RelayJournal {
+ public:
+  // Moves the write-ahead log into the database file when it holds at least `min_pages` pages
+  // (SQLite: a passive checkpoint, which waits for no reader; PostgreSQL: nothing to do). SQLite
+  // otherwise does it inside whichever commit takes the log past 1,000 pages (4 MB), a payment's
+  // included: the wallet calls this at quiet moments (after a sync, after a payment settled) so
+  // that a payment's commit rarely has to.
+  virtual Status checkpoint_log(int min_pages) = 0;
+};
 
 struct StoreOptions {
   // Seal secret columns with a vault derived from this passphrase. For a new vault a random salt is

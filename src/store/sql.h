@@ -160,6 +160,8 @@ class Connection {
   // True when the last failure was a serialization failure or deadlock: the whole transaction may
   // simply be run again.
   [[nodiscard]] virtual bool last_failure_retryable() const { return false; }
+  // Store::checkpoint_log: nothing to do where the database has no log of its own to move.
+  virtual Status checkpoint_log(int /*min_pages*/) { return Status::ok(); }
 };
 
 // A transaction on a connection, rolled back unless committed.

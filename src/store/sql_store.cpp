@@ -240,6 +240,10 @@ Result<std::vector<std::uint8_t>> SqlStore::get_secret(std::string_view wallet, 
 
 // ---- Settings.
 
+Status SqlStore::checkpoint_log(int min_pages) {
+  return run<Status>("checkpoint_log", [&](Connection& c) { return c.checkpoint_log(min_pages); });
+}
+
 Status SqlStore::put_setting(std::string_view wallet, std::string_view key, std::string_view value) {
   return run<Status>("put_setting", [&](Connection& c) {
     return c

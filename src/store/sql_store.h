@@ -44,6 +44,9 @@ class SqlStore : public virtual Store {
   Status put_secret(std::string_view wallet, std::string_view name, std::span<const std::uint8_t> value) override;
   Result<std::vector<std::uint8_t>> get_secret(std::string_view wallet, std::string_view name) override;
 
+  // ---- Store (sql_store.cpp)
+  Status checkpoint_log(int min_pages) override;
+
   // ---- SettingsStore (sql_store.cpp)
   Status put_setting(std::string_view wallet, std::string_view key, std::string_view value) override;
   Result<std::optional<std::string>> get_setting(std::string_view wallet, std::string_view key) override;

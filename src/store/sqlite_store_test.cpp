@@ -149,6 +149,35 @@ TEST_F(StoreTest, SchemaVersionAndPragmas) {
   EXPECT_NE(newer.status().message().find("schema version 99"), std::string::npos);
 }
 
+// The write-ahead log: written pages stay in it (the database file does not grow) until a
+// checkpoint copies them; checkpoint_log does below its threshold nothing, above it the copy; and
+// without it the log is still checkpointed at 1,000 pages (the automatic checkpoint it replaces).
+TEST_F(StoreTest, TheLogIsCheckpointedWhenAskedAboveItsThresholdAndAt1000Pages) {
+  auto store = open(std::nullopt);
+  const std::string value(64 * 1024, 'v');  // 16 pages of 4 kB
+  auto put = [&](int from, int count) {
+    for (int i = from; i < from + count; ++i)
+      ASSERT_TRUE(store->put_setting("w", "k" + std::to_string(i), value).is_ok());
+  };
+  auto db_size = [&] { return fs::file_size(file_); };
+  put(0, 1);
+  ASSERT_TRUE(store->checkpoint_log(1).is_ok());
+  const auto start = db_size();
+
+  put(1, 20);  // about 320 pages, in the log only
+  EXPECT_EQ(db_size(), start);
+  ASSERT_TRUE(store->checkpoint_log(1000).is_ok());  // below the threshold: nothing
+  EXPECT_EQ(db_size(), start);
+  ASSERT_TRUE(store->checkpoint_log(256).is_ok());
+  EXPECT_GE(db_size(), start + 20 * value.size()) << "the log's pages are in the database file";
+
+  const auto after = db_size();
+  put(21, 40);  // about 640 pages: under 1,000, no checkpoint yet
+  EXPECT_EQ(db_size(), after);
+  put(61, 30);  // past 1,000 pages: the commit that crosses it checkpoints what the log holds
+  EXPECT_GT(db_size(), after + 50 * value.size());
+}
+
 TEST_F(StoreTest, NotADatabase) {
   fs::create_directories(file_.parent_path());
   std::ofstream(file_) << std::string(8192, 'x');

@@ -26,6 +26,9 @@ constexpr std::string_view kSyncedAtSetting = "synced_at_ms";
 // Notes per deposit: depositMany costs ~47k gas per note.
 constexpr std::size_t kMaxNotesPerDeposit = 400;
 constexpr std::size_t kMaxSplitsPerRound = 16;
+// The write-ahead log is checkpointed after a sync or a settled payment once it holds this many
+// pages (1 MB), well before SQLite's own checkpoint at 1,000 would fall inside a payment's commit.
+constexpr int kQuietCheckpointPages = 256;
 // A token balance above this many cents is shown as this many (it only says "enough" then).
 constexpr Cents kMaxDepositCentsShown = Cents{1} << 62;
 // How often a receipt is polled for (a payment's latency on a chain that mines at once).
@@ -184,6 +187,7 @@ Result<SyncReport> Wallet::sync() {
   BUCKETPAY_RETURN_IF_ERROR(store_.put_setting(name_, kSyncedAtSetting, std::to_string(clock_.unix_ms())));
   if (report.notes_landed > 0) BUCKETPAY_RETURN_IF_ERROR(queue_spend_proofs());
   BUCKETPAY_ASSIGN_OR_RETURN(report.payments_settled, recover());
+  BUCKETPAY_RETURN_IF_ERROR(store_.checkpoint_log(kQuietCheckpointPages));
   return report;
 }
 
@@ -400,6 +404,7 @@ Result<PaymentReport> Wallet::wait_settled(const PaymentReport& paid) {
       options_.on_wait(progress);
     }
     if (p.state == PaymentState::kConfirmed || p.state == PaymentState::kFailed) {
+      BUCKETPAY_RETURN_IF_ERROR(store_.checkpoint_log(kQuietCheckpointPages));
       report.settled_by = p.settled_by;
       report.block = p.block;
       report.error = p.error;
