@@ -48,7 +48,7 @@ bench: build
 	scripts/bench.sh $(BUILD_DIR)
 
 format:
-	find include src bench -name '*.h' -o -name '*.cpp' | xargs clang-format -i
+	find include src bench tests -name '*.h' -o -name '*.cpp' | xargs clang-format -i
 
 tidy: build
 	scripts/check_tidy.sh $(BUILD_DIR)

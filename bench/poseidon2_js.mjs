@@ -9,7 +9,7 @@
 // Exits 1 if the library does not reproduce bb's known vector (then its timing means nothing).
 import { permute } from "@zkpassport/poseidon2";
 
-// Poseidon2Permutation([0, 0, 0, 0])[0] as bb 5.0.0's msgpack API returns it (shared/docs/TOOLCHAIN.md).
+// Poseidon2Permutation([0, 0, 0, 0])[0] as bb 5.0.0's msgpack API returns it (docs/toolchain.md).
 const kBbZeroVector = 0x18dfb8dc9b82229cff974efefc8df78b1ce96d9d844236b496785c698bc6732en;
 
 const n = Number(process.argv[2] ?? 20000);

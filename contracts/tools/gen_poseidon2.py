@@ -33,9 +33,9 @@ import sys
 
 P = 0x30644E72E131A029B85045B68181585D2833E84879B9709143E1F593F0000001
 T, RF, RP = 4, 8, 56
-DEPTH = 16  # the tree's depth (PROTOCOL.md)
+DEPTH = 16  # the tree's depth (docs/protocol.md)
 U256 = 1 << 256
-# bb's Poseidon2Permutation([0,0,0,0])[0] (through bb's msgpack API, docs/TOOLCHAIN.md)
+# bb's Poseidon2Permutation([0,0,0,0])[0] (through bb's msgpack API, docs/toolchain.md)
 ZERO_PERM_OUT0 = 0x18DFB8DC9B82229CFF974EFEFC8DF78B1CE96D9D844236B496785C698BC6732E
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))

@@ -3,7 +3,7 @@
 //
 // bb's msgpack API: each frame is a 4-byte little-endian length and a msgpack body; a request is
 // [[CommandName, {fields}]], a response [ResponseName, {fields}] or ["ErrorResponse", {message}]
-// (docs/TOOLCHAIN.md in ../shared). One process reads the CRS once and then serves any
+// (docs/toolchain.md). One process reads the CRS once and then serves any
 // number of requests, one at a time.
 //
 // Proof settings are always the EVM target with zero knowledge: keccak transcript, no IPA

@@ -48,7 +48,7 @@ CliRun run_cli(std::vector<std::string> args, std::vector<std::pair<std::string,
   return r;
 }
 
-// Independent vector: bb's Poseidon2Permutation([0,0,0,0])[0] (../shared/docs/TOOLCHAIN.md).
+// Independent vector: bb's Poseidon2Permutation([0,0,0,0])[0] (docs/toolchain.md).
 constexpr const char* kPermutationOfZeros0 = "0x18dfb8dc9b82229cff974efefc8df78b1ce96d9d844236b496785c698bc6732e";
 
 TEST(Cli, PermutePrintsFourHexLines) {

@@ -93,7 +93,7 @@ bb::Process* Poseidon2VsBb::bb_ = nullptr;
 std::string* Poseidon2VsBb::start_error_ = nullptr;
 
 TEST(Poseidon2, ZeroStateMatchesBbVector) {
-  // Observed from bb's msgpack API (../shared/docs/TOOLCHAIN.md), not from this implementation.
+  // Observed from bb's msgpack API (docs/toolchain.md), not from this implementation.
   const State out = permutation(State{});
   EXPECT_EQ(out[0].to_hex(), "0x18dfb8dc9b82229cff974efefc8df78b1ce96d9d844236b496785c698bc6732e");
 }
