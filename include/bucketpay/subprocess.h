@@ -52,6 +52,10 @@ class Subprocess {
   // Reads exactly out.size() bytes from the child's stdout, failing with kTimeout at the deadline
   // (if given) and with kUnavailable at EOF (the child exited).
   Status read_exact(std::span<std::uint8_t> out, std::optional<Clock::time_point> deadline);
+  // Reads the child's stdout until the child closes it (usually by exiting): everything it wrote.
+  // kResourceExhausted past `max_size` bytes; kTimeout at the deadline (if given).
+  Result<std::string> read_to_end(std::optional<Clock::time_point> deadline = std::nullopt,
+                                  std::size_t max_size = std::size_t{64} << 20);
 
   // Frames: a 4-byte little-endian length, then the body. max_size bounds what is accepted.
   Status write_frame(std::span<const std::uint8_t> body);

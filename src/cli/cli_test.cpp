@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -21,6 +22,7 @@
 #include "bucketpay/store.h"
 #include "bucketpay/subprocess.h"
 #include "bucketpay/wallet.h"
+#include "testing/testing.h"
 
 namespace bucketpay {
 namespace {
@@ -37,13 +39,10 @@ CliRun run_cli(std::vector<std::string> args, std::vector<std::pair<std::string,
       std::filesystem::temp_directory_path() / ("bucketpay-cli-test-" + std::to_string(::getpid()) + ".err");
   std::filesystem::remove(err_path);
   args.insert(args.begin(), binary);
-  auto child = Subprocess::spawn({.argv = args, .env = std::move(env), .cwd = {}, .stderr_path = err_path});
-  EXPECT_TRUE(child.ok()) << child.status().to_string();
-  child->close_stdin();
-  std::string out;
-  std::uint8_t byte;
-  while (child->read_exact({&byte, 1}, std::nullopt).is_ok()) out.push_back(static_cast<char>(byte));
-  CliRun r{child->wait(), out, child->stderr_tail(100000)};
+  testing::ProcessOutput run =
+      testing::run_to_end({.argv = args, .env = std::move(env), .cwd = {}, .stderr_path = err_path});
+  std::ifstream err_file(err_path);
+  CliRun r{run.status, std::move(run.out), std::string(std::istreambuf_iterator<char>(err_file), {})};
   std::filesystem::remove(err_path);
   return r;
 }
@@ -724,30 +723,20 @@ TEST(CliConventions, UsageLinesSayTheProgramNotItsPath) {
     const std::string want = "Usage: bucketpay " + args[args[0] == "help" ? 1 : 0];
     EXPECT_NE(r.out.find(want), std::string::npos) << r.out;
   }
-  auto relay = Subprocess::spawn({.argv = {BUCKETPAY_RELAY_BINARY, "--help"}, .env = {}, .cwd = {}, .stderr_path = {}});
-  ASSERT_TRUE(relay.ok());
-  relay->close_stdin();
-  std::string out;
-  std::uint8_t byte;
-  while (relay->read_exact({&byte, 1}, std::nullopt).is_ok()) out.push_back(static_cast<char>(byte));
-  EXPECT_EQ(relay->wait(), 0);
-  EXPECT_EQ(out.find(BUCKETPAY_RELAY_BINARY), std::string::npos) << out;
-  EXPECT_NE(out.find("Usage: bucketpay-relay"), std::string::npos) << out;
+  const testing::ProcessOutput relay =
+      testing::run_to_end({.argv = {BUCKETPAY_RELAY_BINARY, "--help"}, .env = {}, .cwd = {}, .stderr_path = {}});
+  EXPECT_EQ(relay.status, 0) << relay.out;
+  EXPECT_EQ(relay.out.find(BUCKETPAY_RELAY_BINARY), std::string::npos) << relay.out;
+  EXPECT_NE(relay.out.find("Usage: bucketpay-relay"), std::string::npos) << relay.out;
 }
 
 // ---- completions: each script is run by its own shell (bash, zsh, fish from Debian) and offers
 // what the command table holds, for every command.
 
 std::string shell_output(const std::vector<std::string>& argv) {
-  auto child = Subprocess::spawn({.argv = argv, .env = {}, .cwd = {}, .stderr_path = {}});
-  EXPECT_TRUE(child.ok()) << argv[0];
-  if (!child.ok()) return "";
-  child->close_stdin();
-  std::string out;
-  std::uint8_t byte;
-  while (child->read_exact({&byte, 1}, std::nullopt).is_ok()) out.push_back(static_cast<char>(byte));
-  EXPECT_EQ(child->wait(), 0) << argv[0] << " " << argv.back() << ": " << out;
-  return out;
+  testing::ProcessOutput run = testing::run_to_end({.argv = argv, .env = {}, .cwd = {}, .stderr_path = {}});
+  EXPECT_EQ(run.status, 0) << argv[0] << " " << argv.back() << ": " << run.out;
+  return run.status == -1 ? "" : std::move(run.out);
 }
 
 bool shell_installed(const std::string& shell) { return std::filesystem::exists("/usr/bin/" + shell); }

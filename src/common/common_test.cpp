@@ -88,6 +88,35 @@ TEST(Clock, ManualClockMovesOnlyWhenToldOrWaitedOn) {
   EXPECT_EQ(c.sleeps(), 1);
 }
 
+TEST(Subprocess, ReadToEndReturnsEverythingTheChildWroteAndRefusesMoreThanItsLimit) {
+  const auto spawn = [](std::string script) {
+    Subprocess::Options o;
+    o.argv = {"/bin/sh", "-c", std::move(script)};
+    return Subprocess::spawn(o);
+  };
+  auto hello = spawn("echo hello; echo world");
+  ASSERT_TRUE(hello.ok()) << hello.status().to_string();
+  EXPECT_EQ(*hello->read_to_end(), "hello\nworld\n");
+  EXPECT_EQ(hello->wait(), 0);
+
+  auto big = spawn("head -c 300000 /dev/zero");  // more than one pipe buffer and one read
+  ASSERT_TRUE(big.ok());
+  const Result<std::string> zeros = big->read_to_end();
+  ASSERT_TRUE(zeros.ok()) << zeros.status().to_string();
+  EXPECT_EQ(zeros->size(), 300000U);
+  EXPECT_EQ(zeros->find_first_not_of('\0'), std::string::npos);
+  EXPECT_EQ(big->wait(), 0);
+
+  auto too_much = spawn("head -c 1000 /dev/zero");
+  ASSERT_TRUE(too_much.ok());
+  EXPECT_EQ(too_much->read_to_end(std::nullopt, 100).status().code(), StatusCode::kResourceExhausted);
+
+  auto silent = spawn("sleep 5");
+  ASSERT_TRUE(silent.ok());
+  EXPECT_EQ(silent->read_to_end(Subprocess::Clock::now() + std::chrono::milliseconds(100)).status().code(),
+            StatusCode::kTimeout);
+}
+
 TEST(Subprocess, StderrIsAppendedToItsFileButNeverThroughASymlink) {
   namespace fs = std::filesystem;
   const fs::path dir = fs::temp_directory_path() / ("bucketpay-subprocess-test-" + std::to_string(::getpid()));

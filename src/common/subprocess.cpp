@@ -190,6 +190,37 @@ Status Subprocess::read_exact(std::span<std::uint8_t> out, std::optional<Clock::
   return Status::ok();
 }
 
+Result<std::string> Subprocess::read_to_end(std::optional<Clock::time_point> deadline, std::size_t max_size) {
+  if (stdout_fd_ < 0) return Status::unavailable("subprocess stdout is closed");
+  std::string out;
+  char chunk[65536];
+  for (;;) {
+    int timeout_ms = -1;
+    if (deadline) {
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(*deadline - Clock::now()).count();
+      if (left <= 0) return Status::timeout("child did not finish its output in time");
+      timeout_ms = static_cast<int>(std::min<long long>(left, 1 << 30));
+    }
+    pollfd pfd{stdout_fd_, POLLIN, 0};
+    int r = ::poll(&pfd, 1, timeout_ms);
+    if (r < 0) {
+      if (errno == EINTR) continue;
+      return Status::io_error(errno_text("poll"));
+    }
+    if (r == 0) continue;  // the deadline check above decides
+    ssize_t n = ::read(stdout_fd_, chunk, sizeof chunk);
+    if (n < 0) {
+      if (errno == EINTR || errno == EAGAIN) continue;
+      return Status::unavailable(errno_text("read from child"));
+    }
+    if (n == 0) return out;
+    if (out.size() + static_cast<std::size_t>(n) > max_size) {
+      return Status::resource_exhausted("child wrote more than " + std::to_string(max_size) + " bytes");
+    }
+    out.append(chunk, static_cast<std::size_t>(n));
+  }
+}
+
 Status Subprocess::write_frame(std::span<const std::uint8_t> body) {
   if (body.size() > 0xffffffffULL) return Status::invalid_argument("frame too large");
   const auto len = static_cast<std::uint32_t>(body.size());

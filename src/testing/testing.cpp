@@ -30,4 +30,13 @@ std::filesystem::path circuit_artifact(std::string_view name) {
   return build_dir() / "circuits" / (std::string(name) + ".json");
 }
 
+ProcessOutput run_to_end(const Subprocess::Options& options) {
+  Result<Subprocess> child = Subprocess::spawn(options);
+  if (!child.ok()) return {-1, child.status().to_string()};
+  child->close_stdin();
+  Result<std::string> out = child->read_to_end();
+  if (!out.ok()) return {-1, out.status().to_string()};
+  return {child->wait(), std::move(*out)};
+}
+
 }  // namespace bucketpay::testing

@@ -1,11 +1,15 @@
-// Paths to the toolchain and build outputs, for tests and benchmarks only.
+// Paths to the toolchain and build outputs, and running a program to its end, for tests and
+// benchmarks only.
 //
 // Each reads its environment variable (set by CTest, see BUCKETPAY_TEST_ENV in CMakeLists.txt) and
 // falls back to the source and build directories this binary was configured with.
 #pragma once
 
 #include <filesystem>
+#include <string>
 #include <string_view>
+
+#include "bucketpay/subprocess.h"
 
 namespace bucketpay::testing {
 
@@ -21,5 +25,14 @@ std::filesystem::path bb_binary();
 std::filesystem::path node_modules();
 // A compiled circuit artifact made by the build: build/circuits/<name>.json.
 std::filesystem::path circuit_artifact(std::string_view name);
+
+// A program run to its end with its stdin closed: its exit status (Subprocess::wait: 128 + signal
+// when killed) and everything it wrote to stdout. A program that cannot start, or whose output
+// cannot be read, has status -1 and the reason as `out`.
+struct ProcessOutput {
+  int status = -1;
+  std::string out;
+};
+ProcessOutput run_to_end(const Subprocess::Options& options);
 
 }  // namespace bucketpay::testing

@@ -73,13 +73,8 @@ class FleetTest : public ::testing::Test {
 
   // Runs to completion; returns (status, stdout).
   std::pair<int, std::string> run(std::vector<std::string> args) {
-    auto child = Subprocess::spawn(options(std::move(args), "stderr.log"));
-    EXPECT_TRUE(child.ok());
-    child->close_stdin();
-    std::string out;
-    std::uint8_t byte;
-    while (child->read_exact({&byte, 1}, std::nullopt).is_ok()) out.push_back(static_cast<char>(byte));
-    return {child->wait(), out};
+    testing::ProcessOutput r = testing::run_to_end(options(std::move(args), "stderr.log"));
+    return {r.status, std::move(r.out)};
   }
 
   static std::string log_of(const fs::path& file) {
@@ -191,13 +186,8 @@ TEST_F(FleetTest, TokensOfAPostgresStoreAreInTheDatabaseNotInFiles) {
     }
     o.env.emplace_back("HOME", home.string());
     o.cwd = cwd;
-    auto child = Subprocess::spawn(o);
-    EXPECT_TRUE(child.ok());
-    child->close_stdin();
-    std::string out;
-    std::uint8_t byte;
-    while (child->read_exact({&byte, 1}, std::nullopt).is_ok()) out.push_back(static_cast<char>(byte));
-    return std::pair<int, std::string>(child->wait(), out);
+    testing::ProcessOutput r = testing::run_to_end(o);
+    return std::pair<int, std::string>(r.status, std::move(r.out));
   };
   {
     auto [code, out] = run_here({"init"});

@@ -82,13 +82,8 @@ class PaymentsCli : public ::testing::Test {
     std::string out;
   };
   Run run(std::vector<std::string> args) {
-    auto child = Subprocess::spawn(options(std::move(args)));
-    EXPECT_TRUE(child.ok());
-    child->close_stdin();
-    std::string out;
-    std::uint8_t byte;
-    while (child->read_exact({&byte, 1}, std::nullopt).is_ok()) out.push_back(static_cast<char>(byte));
-    return {child->wait(), out};
+    testing::ProcessOutput r = testing::run_to_end(options(std::move(args)));
+    return {r.status, std::move(r.out)};
   }
   std::string last_error() {
     std::ifstream in(dir_ / "stderr.log");
