@@ -78,6 +78,9 @@ class Subprocess {
  private:
   Subprocess() = default;
   void reset();
+  // One read() of the child's stdout once it is readable: the bytes read, 0 at EOF; kTimeout at
+  // the deadline (if given).
+  Result<std::size_t> read_some(std::span<std::uint8_t> out, std::optional<Clock::time_point> deadline);
 
   pid_t pid_ = -1;
   int stdin_fd_ = -1;

@@ -162,10 +162,9 @@ Status Subprocess::write_all(std::span<const std::uint8_t> data) {
   return Status::ok();
 }
 
-Status Subprocess::read_exact(std::span<std::uint8_t> out, std::optional<Clock::time_point> deadline) {
+Result<std::size_t> Subprocess::read_some(std::span<std::uint8_t> out, std::optional<Clock::time_point> deadline) {
   if (stdout_fd_ < 0) return Status::unavailable("subprocess stdout is closed");
-  std::size_t done = 0;
-  while (done < out.size()) {
+  for (;;) {
     int timeout_ms = -1;
     if (deadline) {
       auto left = std::chrono::duration_cast<std::chrono::milliseconds>(*deadline - Clock::now()).count();
@@ -179,45 +178,35 @@ Status Subprocess::read_exact(std::span<std::uint8_t> out, std::optional<Clock::
       return Status::io_error(errno_text("poll"));
     }
     if (r == 0) continue;  // the deadline check above decides
-    ssize_t n = ::read(stdout_fd_, out.data() + done, out.size() - done);
+    ssize_t n = ::read(stdout_fd_, out.data(), out.size());
     if (n < 0) {
       if (errno == EINTR || errno == EAGAIN) continue;
       return Status::unavailable(errno_text("read from child"));
     }
+    return static_cast<std::size_t>(n);
+  }
+}
+
+Status Subprocess::read_exact(std::span<std::uint8_t> out, std::optional<Clock::time_point> deadline) {
+  std::size_t done = 0;
+  while (done < out.size()) {
+    BUCKETPAY_ASSIGN_OR_RETURN(const std::size_t n, read_some(out.subspan(done), deadline));
     if (n == 0) return Status::unavailable("child closed its output (exited or crashed)");
-    done += static_cast<std::size_t>(n);
+    done += n;
   }
   return Status::ok();
 }
 
 Result<std::string> Subprocess::read_to_end(std::optional<Clock::time_point> deadline, std::size_t max_size) {
-  if (stdout_fd_ < 0) return Status::unavailable("subprocess stdout is closed");
   std::string out;
-  char chunk[65536];
+  std::uint8_t chunk[65536];
   for (;;) {
-    int timeout_ms = -1;
-    if (deadline) {
-      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(*deadline - Clock::now()).count();
-      if (left <= 0) return Status::timeout("child did not finish its output in time");
-      timeout_ms = static_cast<int>(std::min<long long>(left, 1 << 30));
-    }
-    pollfd pfd{stdout_fd_, POLLIN, 0};
-    int r = ::poll(&pfd, 1, timeout_ms);
-    if (r < 0) {
-      if (errno == EINTR) continue;
-      return Status::io_error(errno_text("poll"));
-    }
-    if (r == 0) continue;  // the deadline check above decides
-    ssize_t n = ::read(stdout_fd_, chunk, sizeof chunk);
-    if (n < 0) {
-      if (errno == EINTR || errno == EAGAIN) continue;
-      return Status::unavailable(errno_text("read from child"));
-    }
+    BUCKETPAY_ASSIGN_OR_RETURN(const std::size_t n, read_some(chunk, deadline));
     if (n == 0) return out;
-    if (out.size() + static_cast<std::size_t>(n) > max_size) {
+    if (out.size() + n > max_size) {
       return Status::resource_exhausted("child wrote more than " + std::to_string(max_size) + " bytes");
     }
-    out.append(chunk, static_cast<std::size_t>(n));
+    out.append(reinterpret_cast<const char*>(chunk), n);
   }
 }
 
