@@ -149,7 +149,7 @@ TEST(PaymentSignature, StrictForm) {
   Bytes longer(sig.begin(), sig.end());
   longer.push_back(0);
   EXPECT_FALSE(recover_signer(digest, longer).ok());
-  for (std::uint8_t v : {0, 1, 26, 29}) {
+  for (const std::uint8_t v : std::initializer_list<std::uint8_t>{0, 1, 26, 29}) {
     RsvSignature bad = sig;
     bad[64] = v;
     EXPECT_FALSE(recover_signer(digest, bad).ok()) << int{v};

@@ -205,7 +205,7 @@ Result<eth::RelayQuote> Relayer::quote(BundleKind kind, std::size_t notes) {
   }
   eth::RelayQuote q;
   q.kind = kind;
-  q.notes = notes;
+  q.notes = static_cast<std::uint32_t>(notes);  // at most max_notes (checked above)
   BUCKETPAY_ASSIGN_OR_RETURN(q.fee, current_fee(kind, notes, &q.gas_price, &q.gas));
   q.fee_recipient = address_;
   q.chain_id = config_.chain_id;
@@ -643,7 +643,7 @@ Result<bool> Relayer::settle(const RelayEntry& e) {
   const eth::SignedTransaction again{e.raw_tx, *hash, *e.nonce, 0};
   Result<eth::Hash32> sent = Status::internal("not sent");
   {
-    std::lock_guard lock(chain_mu_);
+    std::lock_guard chain_lock(chain_mu_);
     sent = chain_.send_raw_transaction(again);
   }
   if (!sent.ok()) return sent.status().with_context("sending " + e.tx_hash + " again");

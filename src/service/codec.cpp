@@ -48,11 +48,6 @@ Result<std::int64_t> positive_id(std::string_view field, const json& v) {
   return i;
 }
 
-Result<std::string> string_field(std::string_view field, const json& v) {
-  if (!v.is_string()) return wrong_type(field, "a string", v);
-  return v.get<std::string>();
-}
-
 // A first pass over a body for what the DOM loses: a key given twice in one object (the DOM keeps
 // the last, so `{"recipient": A, "recipient": B}` would be read as B while a proxy or a log shows
 // A), and an integer too large for 64 bits (the DOM makes it a float, reported as "a fractional

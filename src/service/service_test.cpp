@@ -380,7 +380,8 @@ TEST_F(ServiceTest, InventoryJobThenAPlanOfVerifiedReadyProofsAndWalletsStayApar
   outside.key = "outside-process-job";
   outside.batch = "batch-of-the-cli";
   outside.circuit = CircuitKind::kSpend;
-  outside.spec_json = encode_job_spec(JobSpec{.circuit = CircuitKind::kSpend, .note_id = alice_notes_[0]});
+  outside.spec_json = encode_job_spec(
+      JobSpec{.circuit = CircuitKind::kSpend, .note_id = alice_notes_[0], .auth = {}, .amount = 0, .change_r = {}});
   outside.updated_ms = 0;
   ASSERT_TRUE(store_->enqueue_jobs(std::span(&outside, 1)).ok());
   KeeperState keeper;

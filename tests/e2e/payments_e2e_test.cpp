@@ -434,7 +434,9 @@ TEST_F(PaymentsCli, KeeperRefillsTheInventoryThroughTheRelayer) {
   bool rebalance_seen = false;
   for (const auto& p : json::parse(hist.out)) {
     EXPECT_GT(p["created_ms"].get<std::int64_t>(), 1'700'000'000'000) << p.dump();
-    if (p["kind"] == "pay") EXPECT_EQ(p["recipient"], eth::Address::from_string(kPayee)->to_checksum());
+    if (p["kind"] == "pay") {
+      EXPECT_EQ(p["recipient"], eth::Address::from_string(kPayee)->to_checksum());
+    }
     if (p["kind"] != "rebalance") continue;
     rebalance_seen = true;
     std::uint64_t spent = 0;
