@@ -9,7 +9,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 extra=()
 if [ "${1:-}" = "--no-analyzer" ]; then
-  extra=(--checks=-clang-analyzer-*)
+  extra=('--checks=-clang-analyzer-*')
   shift
 fi
 build=${1:-build}

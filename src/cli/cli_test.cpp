@@ -10,7 +10,6 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <iterator>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -27,11 +26,7 @@
 namespace bucketpay {
 namespace {
 
-struct CliRun {
-  int status;
-  std::string out;
-  std::string err;
-};
+using CliRun = testing::ProcessOutput;
 
 CliRun run_cli(std::vector<std::string> args, std::vector<std::pair<std::string, std::string>> env = {},
                const char* binary = BUCKETPAY_CLI_BINARY) {
@@ -39,10 +34,7 @@ CliRun run_cli(std::vector<std::string> args, std::vector<std::pair<std::string,
       std::filesystem::temp_directory_path() / ("bucketpay-cli-test-" + std::to_string(::getpid()) + ".err");
   std::filesystem::remove(err_path);
   args.insert(args.begin(), binary);
-  testing::ProcessOutput run =
-      testing::run_to_end({.argv = args, .env = std::move(env), .cwd = {}, .stderr_path = err_path});
-  std::ifstream err_file(err_path);
-  CliRun r{run.status, std::move(run.out), std::string(std::istreambuf_iterator<char>(err_file), {})};
+  CliRun r = testing::run_to_end({.argv = args, .env = std::move(env), .cwd = {}, .stderr_path = err_path});
   std::filesystem::remove(err_path);
   return r;
 }

@@ -32,11 +32,12 @@ std::filesystem::path circuit_artifact(std::string_view name) {
 
 ProcessOutput run_to_end(const Subprocess::Options& options) {
   Result<Subprocess> child = Subprocess::spawn(options);
-  if (!child.ok()) return {-1, child.status().to_string()};
+  if (!child.ok()) return {-1, child.status().to_string(), ""};
   child->close_stdin();
   Result<std::string> out = child->read_to_end();
-  if (!out.ok()) return {-1, out.status().to_string()};
-  return {child->wait(), std::move(*out)};
+  if (!out.ok()) return {-1, out.status().to_string(), ""};
+  const int status = child->wait();
+  return {status, std::move(*out), child->stderr_tail(std::size_t{1} << 20)};
 }
 
 }  // namespace bucketpay::testing

@@ -27,11 +27,13 @@ std::filesystem::path node_modules();
 std::filesystem::path circuit_artifact(std::string_view name);
 
 // A program run to its end with its stdin closed: its exit status (Subprocess::wait: 128 + signal
-// when killed) and everything it wrote to stdout. A program that cannot start, or whose output
-// cannot be read, has status -1 and the reason as `out`.
+// when killed), everything it wrote to stdout, and the last megabyte of its stderr file (empty
+// without Options::stderr_path). A program that cannot start, or whose output cannot be read, has
+// status -1 and the reason as `out`.
 struct ProcessOutput {
   int status = -1;
   std::string out;
+  std::string err;
 };
 ProcessOutput run_to_end(const Subprocess::Options& options);
 
